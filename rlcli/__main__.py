@@ -1,0 +1,3 @@
+from rlcli.cli.app import main
+
+main()

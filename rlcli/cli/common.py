@@ -1,0 +1,61 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rlcli.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from rlcli.mdp.model import MDP
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a parameter of the file: --set alpha=0.7 (repeatable).",
+        metavar="NAME=VALUE",
+    ),
+]
+PolicyOpt = Annotated[
+    str,
+    typer.Option(
+        "-p",
+        "--policy",
+        help="A policy named in the file, 'uniform', or inline 'high=search,low=recharge' "
+        "(stochastic: 'high=search:0.5|wait:0.5').",
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random stream.")]
+FileArg = Annotated[Path, typer.Argument(help="An MDP file (.yaml, .yml or .json).")]
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, str]:
+    """``["alpha=0.7", "beta=1/2"]`` -> ``{"alpha": "0.7", "beta": "1/2"}``."""
+    overrides: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+        overrides[name.strip()] = value.strip()
+    return overrides
+
+
+def load(file: Path, set_: list[str] | None = None) -> MDP:
+    """Load and validate an MDP file with ``--set`` overrides (errors exit 2)."""
+    from rlcli.mdp.load import load_mdp
+
+    return load_mdp(file, overrides=parse_overrides(set_))
+
+
+def policy(mdp: MDP, spec: str) -> np.ndarray:
+    """Resolve ``-p`` to a (K,) array of action probabilities per pair."""
+    from rlcli.mdp.policy import resolve_policy
+
+    return resolve_policy(mdp, spec)

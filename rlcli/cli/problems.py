@@ -1,0 +1,86 @@
+"""``rlcli problems``: list, show and copy out the bundled exercise files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.syntax import Syntax
+from rich.table import Table
+
+from rlcli.cli.common import JsonOpt
+from rlcli.cli.console import out
+from rlcli.errors import UsageError
+from rlcli.problem_library import entries, find
+from rlcli.render.jsonout import emit
+
+app = typer.Typer(help="The bundled exercise library (problems/).", no_args_is_help=True)
+
+NameArg = Annotated[str, typer.Argument(help="Problem name, as in 'rlcli problems list'.")]
+
+
+@app.command("list")
+def list_(json: JsonOpt = False) -> None:
+    """List the bundled problems."""
+    items = entries()
+    if json:
+        emit(
+            {
+                "problems": [
+                    {"name": e.name, "title": e.title, "description": e.description,
+                     "path": str(e.path)}
+                    for e in items
+                ]
+            }
+        )
+        return
+    table = Table(title="Bundled problems", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("title")
+    table.add_column("source / description")
+    for e in items:
+        table.add_row(e.name, e.title, e.description)
+    out.print(table)
+    out.print("Use: rlcli problems show NAME | rlcli problems path NAME | rlcli mdp solve $(rlcli problems path NAME)")
+
+
+@app.command()
+def show(name: NameArg, json: JsonOpt = False) -> None:
+    """Print a bundled problem file."""
+    entry = find(name)
+    text = entry.path.read_text(encoding="utf-8")
+    if json:
+        emit({"name": entry.name, "path": str(entry.path), "text": text})
+        return
+    out.print(Syntax(text, "yaml", theme="ansi_dark", line_numbers=True, word_wrap=True))
+
+
+@app.command()
+def path(name: NameArg, json: JsonOpt = False) -> None:
+    """Print the path of a bundled problem (for use in other commands)."""
+    entry = find(name)
+    if json:
+        emit({"name": entry.name, "path": str(entry.path)})
+        return
+    typer.echo(str(entry.path))
+
+
+@app.command()
+def copy(
+    name: NameArg,
+    dest: Annotated[Path, typer.Argument(help="Target file or directory.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Copy a bundled problem out, to edit it."""
+    entry = find(name)
+    target = dest / entry.path.name if dest.is_dir() else dest
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; use --force to overwrite")
+    shutil.copyfile(entry.path, target)
+    if json:
+        emit({"name": entry.name, "path": str(target)})
+    else:
+        out.print(f"copied {entry.name} to {target}")

@@ -1,0 +1,366 @@
+"""A whitelist parser for the arithmetic in MDP files (``p``, ``r``, ``gamma``, parameters).
+
+Allowed: numbers (``3``, ``0.9``, ``1e-3``), parameter names, ``+ - * / **`` (``^`` is
+read as ``**``), unary minus and parentheses. Nothing else: no calls, attributes,
+subscripts, strings or keywords. The text is never handed to ``eval`` or ``sympify``,
+so a shared exercise file cannot run code. Numbers are kept as exact ``Fraction``\\s
+(``0.9`` is 9/10), so exact mode sees exactly what the file says.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+Value = Fraction | float
+
+MAX_LENGTH = 2000  # characters in one expression
+MAX_DEPTH = 60  # nesting of parentheses / unary operators
+MAX_BITS = 4096  # size of an exact power's result, in bits
+
+
+class ExprError(ValueError):
+    """An expression that is malformed, refers to an unknown name, or cannot be evaluated."""
+
+
+class Expr:
+    """Base class of expression nodes."""
+
+    def evaluate(self, env: Mapping[str, Value]) -> Value:
+        raise NotImplementedError
+
+    def to_sympy(self, symbols: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def names(self) -> set[str]:
+        raise NotImplementedError
+
+    def precedence(self) -> int:
+        return 9
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    value: Fraction
+
+    def evaluate(self, env: Mapping[str, Value]) -> Value:
+        return self.value
+
+    def to_sympy(self, symbols: Mapping[str, Any]) -> Any:
+        import sympy as sp
+
+        return sp.Rational(self.value.numerator, self.value.denominator)
+
+    def names(self) -> set[str]:
+        return set()
+
+    def precedence(self) -> int:
+        return 9 if self.value.denominator == 1 and self.value >= 0 else 5
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    id: str
+
+    def evaluate(self, env: Mapping[str, Value]) -> Value:
+        try:
+            return env[self.id]
+        except KeyError:
+            known = ", ".join(sorted(env)) or "none defined"
+            raise ExprError(f"unknown name {self.id!r} (parameters: {known})") from None
+
+    def to_sympy(self, symbols: Mapping[str, Any]) -> Any:
+        return symbols[self.id]
+
+    def names(self) -> set[str]:
+        return {self.id}
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+
+    def evaluate(self, env: Mapping[str, Value]) -> Value:
+        return -self.operand.evaluate(env)
+
+    def to_sympy(self, symbols: Mapping[str, Any]) -> Any:
+        return -self.operand.to_sympy(symbols)
+
+    def names(self) -> set[str]:
+        return self.operand.names()
+
+    def precedence(self) -> int:
+        return 6
+
+    def __str__(self) -> str:
+        inner = str(self.operand)
+        return f"-({inner})" if self.operand.precedence() < 7 else f"-{inner}"
+
+
+_PRECEDENCE = {"+": 4, "-": 4, "*": 5, "/": 5, "**": 7}
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+    def evaluate(self, env: Mapping[str, Value]) -> Value:
+        a, b = self.left.evaluate(env), self.right.evaluate(env)
+        return _apply(self.op, a, b)
+
+    def to_sympy(self, symbols: Mapping[str, Any]) -> Any:
+        a, b = self.left.to_sympy(symbols), self.right.to_sympy(symbols)
+        if self.op == "+":
+            return a + b
+        if self.op == "-":
+            return a - b
+        if self.op == "*":
+            return a * b
+        if self.op == "/":
+            return a / b
+        return a**b
+
+    def names(self) -> set[str]:
+        return self.left.names() | self.right.names()
+
+    def precedence(self) -> int:
+        return _PRECEDENCE[self.op]
+
+    def __str__(self) -> str:
+        p = self.precedence()
+        left, right = str(self.left), str(self.right)
+        if self.op == "**":  # right-associative
+            if self.left.precedence() <= p:
+                left = f"({left})"
+            if self.right.precedence() < p:
+                right = f"({right})"
+            return f"{left}**{right}"
+        if self.left.precedence() < p:
+            left = f"({left})"
+        if self.right.precedence() <= p:
+            right = f"({right})"
+        return f"{left} {self.op} {right}"
+
+
+def _apply(op: str, a: Value, b: Value) -> Value:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        if b == 0:
+            raise ExprError("division by zero")
+        return a / b
+    return _power(a, b)
+
+
+def _power(a: Value, b: Value) -> Value:
+    """a ** b, exact where possible, refusing absurd sizes (``9**9**9``)."""
+    if isinstance(a, Fraction) and isinstance(b, Fraction) and b.denominator == 1:
+        e = b.numerator
+        if a == 0 and e < 0:
+            raise ExprError("division by zero (0 to a negative power)")
+        if a in (0, 1) or e == 0:
+            return a**e
+        if a == -1:
+            return Fraction(1 if e % 2 == 0 else -1)
+        bits = (a.numerator.bit_length() + a.denominator.bit_length()) * abs(e)
+        if bits > MAX_BITS:
+            raise ExprError(f"number too large: {a}**{e} has about {bits} bits")
+        return a**e
+    fa, fb = float(a), float(b)
+    if fa < 0:
+        raise ExprError(f"{a}**{b} is not a real number")
+    if fa == 0 and fb < 0:
+        raise ExprError("division by zero (0 to a negative power)")
+    try:
+        result = math.pow(fa, fb)
+    except OverflowError:
+        raise ExprError(f"number too large: {a}**{b}") from None
+    if not math.isfinite(result):
+        raise ExprError(f"number too large: {a}**{b}")
+    return result
+
+
+# ---- tokenizer and parser ---------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:"
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
+    r"|(?P<op>\*\*|[-+*/^()])"
+    r"|(?P<other>\S)"
+    r")"
+)
+_KEYWORDS = {"lambda", "for", "if", "else", "import", "in", "not", "and", "or", "is", "def"}
+_FORBIDDEN = {
+    '"': "strings are not allowed",
+    "'": "strings are not allowed",
+    "[": "lists, subscripts and comprehensions are not allowed",
+    "]": "lists, subscripts and comprehensions are not allowed",
+    "{": "sets and dicts are not allowed",
+    "}": "sets and dicts are not allowed",
+    ".": "attribute access is not allowed",
+    ",": "commas (tuples, argument lists) are not allowed",
+    "=": "assignment and comparison are not allowed",
+    "<": "comparisons are not allowed",
+    ">": "comparisons are not allowed",
+    "%": "only + - * / ** are allowed",
+    "@": "only + - * / ** are allowed",
+    ":": "only + - * / ** are allowed",
+}
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:  # only trailing whitespace can fail to match
+            break
+        pos = m.end()
+        kind = m.lastgroup
+        tok = m.group(kind)  # type: ignore[arg-type]
+        if kind == "other":
+            raise ExprError(_FORBIDDEN.get(tok, f"unexpected character {tok!r}"))
+        if kind == "name" and tok in _KEYWORDS:
+            raise ExprError(f"keyword {tok!r} is not allowed")
+        if kind == "op" and tok == "^":
+            tok = "**"
+        tokens.append((kind, tok))  # type: ignore[arg-type]
+    return tokens
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]]):
+        self.tokens = tokens
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise ExprError("expression ends too early")
+        self.i += 1
+        return tok
+
+    def nested(self, parse: Callable[[], Expr]) -> Expr:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"expression nested more than {MAX_DEPTH} deep")
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
+
+    # expr := term (('+' | '-') term)*
+    def expr(self) -> Expr:
+        node = self.term()
+        while (tok := self.peek()) is not None and tok[1] in ("+", "-"):
+            self.take()
+            node = BinOp(tok[1], node, self.term())
+        return node
+
+    # term := unary (('*' | '/') unary)*
+    def term(self) -> Expr:
+        node = self.unary()
+        while (tok := self.peek()) is not None and tok[1] in ("*", "/"):
+            self.take()
+            node = BinOp(tok[1], node, self.unary())
+        return node
+
+    # unary := ('-' | '+') unary | power
+    def unary(self) -> Expr:
+        tok = self.peek()
+        if tok is not None and tok[1] in ("-", "+"):
+            self.take()
+            operand = self.nested(self.unary)
+            return Neg(operand) if tok[1] == "-" else operand
+        return self.power()
+
+    # power := atom ('**' unary)?
+    def power(self) -> Expr:
+        base = self.atom()
+        tok = self.peek()
+        if tok is not None and tok[1] == "**":
+            self.take()
+            return BinOp("**", base, self.nested(self.unary))
+        return base
+
+    # atom := NUMBER | NAME | '(' expr ')'
+    def atom(self) -> Expr:
+        kind, tok = self.take()
+        if kind == "num":
+            return Num(Fraction(tok))
+        if kind == "name":
+            nxt = self.peek()
+            if nxt is not None and nxt[1] == "(":
+                raise ExprError(f"function calls are not allowed ({tok}(...))")
+            return Name(tok)
+        if tok == "(":
+            node = self.nested(self.expr)
+            if self.peek() != ("op", ")"):
+                raise ExprError("missing closing parenthesis")
+            self.take()
+            return node
+        raise ExprError(f"unexpected {tok!r}")
+
+
+def parse(text: str) -> Expr:
+    """Parse an arithmetic expression; raise ``ExprError`` with a reason if not allowed."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    tokens = _tokenize(text)
+    if not tokens:
+        raise ExprError("empty expression")
+    parser = _Parser(tokens)
+    node = parser.expr()
+    if parser.peek() is not None:
+        kind, tok = parser.peek()  # type: ignore[misc]
+        if kind in ("num", "name") or tok == "(":
+            raise ExprError(f"missing operator before {tok!r}")
+        raise ExprError(f"unexpected {tok!r}")
+    return node
+
+
+def from_value(value: Any) -> Expr:
+    """An expression from a YAML/JSON scalar: a number or a string to parse."""
+    if isinstance(value, bool):
+        raise ExprError(f"expected a number or an expression, got {str(value).lower()}")
+    if isinstance(value, int):
+        return Num(Fraction(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExprError(f"{value} is not a finite number")
+        return Num(Fraction(repr(value)))
+    if isinstance(value, str):
+        return parse(value)
+    raise ExprError(f"expected a number or an expression, got {_type_name(value)}")
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return type(value).__name__

@@ -1,0 +1,245 @@
+"""The validated MDP model: state/action names plus flat, sparse-friendly arrays.
+
+Layout (K state-action pairs, Z outcomes)::
+
+    pair_ptr[s] : pair_ptr[s+1]     the pairs (s, a) of state s, in file order
+    pair_action[k]                  index into ``actions`` of pair k's action
+    out_ptr[k] : out_ptr[k+1]       the outcomes of pair k
+    out_next[z], out_prob[z], out_reward[z]
+                                    p(s', r | s, a) as a list of (s', p, r) outcomes
+
+Terminal states have no pairs. Nothing here is dense in S×S, so a 100,000-state
+file fits. ``exact`` keeps the expressions the numbers came from, for rational and
+symbolic solving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rlcli.mdp.expr import Expr
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    """Where each state sits on a grid, for grid-shaped rendering."""
+
+    shape: tuple[int, int]
+    cells: Mapping[str, tuple[int, int]]  # state name -> (row, col)
+    walls: frozenset[tuple[int, int]] = frozenset()
+    labels: Mapping[tuple[int, int], str] = field(default_factory=dict)  # map letters
+
+    def state_at(self, row: int, col: int) -> str | None:
+        return self._by_cell.get((row, col))
+
+    @cached_property
+    def _by_cell(self) -> dict[tuple[int, int], str]:
+        return {rc: s for s, rc in self.cells.items()}
+
+
+@dataclass(frozen=True)
+class ExactData:
+    """The expressions behind every number, for ``--exact`` and ``--symbolic``.
+
+    ``out_prob[z]`` and ``out_reward[z]`` are the expressions of outcome z (same order
+    as the arrays). ``parameters`` maps each parameter to its (possibly overridden)
+    expression, in file order.
+    """
+
+    gamma: Expr
+    parameters: Mapping[str, Expr]
+    out_prob: tuple[Expr, ...]
+    out_reward: tuple[Expr, ...]
+
+    def parameter_values(self) -> dict[str, Fraction | float]:
+        """Each parameter's exact value (parameters may refer to earlier ones)."""
+        env: dict[str, Fraction | float] = {}
+        for name, expr in self.parameters.items():
+            env[name] = expr.evaluate(env)
+        return env
+
+    def rational(self) -> tuple[Fraction, list[Fraction], list[Fraction]]:
+        """γ, outcome probabilities and rewards as Fractions.
+
+        Raises ``ValueError`` if some number is irrational (e.g. ``2 ** 0.5``).
+        """
+        env = self.parameter_values()
+
+        def q(e: Expr) -> Fraction:
+            v = e.evaluate(env)
+            if not isinstance(v, Fraction):
+                raise ValueError(f"{e} is not a rational number")
+            return v
+
+        return q(self.gamma), [q(e) for e in self.out_prob], [q(e) for e in self.out_reward]
+
+    def symbolic(self, keep: set[str] | None = None) -> tuple[Any, list[Any], list[Any], dict]:
+        """γ, probabilities and rewards as sympy expressions.
+
+        Parameters in ``keep`` (all of them when ``keep`` is None) stay symbols; the
+        others are replaced by their exact values. Returns also the symbol table.
+        """
+        import sympy as sp
+
+        keep = set(self.parameters) if keep is None else keep
+        symbols: dict[str, Any] = {}
+        for name, expr in self.parameters.items():
+            if name in keep:
+                symbols[name] = sp.Symbol(name, real=True)
+            else:
+                symbols[name] = expr.to_sympy(symbols)
+        table = {n: s for n, s in symbols.items() if n in keep}
+        return (
+            self.gamma.to_sympy(symbols),
+            [e.to_sympy(symbols) for e in self.out_prob],
+            [e.to_sympy(symbols) for e in self.out_reward],
+            table,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class MDP:
+    """A finite MDP with named states and actions (see the module docstring)."""
+
+    states: tuple[str, ...]
+    actions: tuple[str, ...]
+    gamma: float
+    terminal: np.ndarray  # (S,) bool
+    pair_ptr: np.ndarray  # (S+1,) int64
+    pair_action: np.ndarray  # (K,) int64
+    out_ptr: np.ndarray  # (K+1,) int64
+    out_next: np.ndarray  # (Z,) int64
+    out_prob: np.ndarray  # (Z,) float64
+    out_reward: np.ndarray  # (Z,) float64
+    start: np.ndarray | None = None  # (S,) start distribution, or None
+    policies: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (K,) probs
+    name: str = ""
+    description: str = ""
+    source: str = ""  # the file it came from
+    layout: GridLayout | None = None
+    exact: ExactData | None = None
+
+    # ---- sizes and indexes ---------------------------------------------------------
+
+    @property
+    def n_states(self) -> int:
+        return len(self.states)
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_action)
+
+    @property
+    def n_outcomes(self) -> int:
+        return len(self.out_next)
+
+    @cached_property
+    def state_index(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.states)}
+
+    @cached_property
+    def action_index(self) -> dict[str, int]:
+        return {a: i for i, a in enumerate(self.actions)}
+
+    @cached_property
+    def pair_state(self) -> np.ndarray:
+        """(K,) the state of each pair."""
+        return np.repeat(np.arange(self.n_states), np.diff(self.pair_ptr))
+
+    @cached_property
+    def out_pair(self) -> np.ndarray:
+        """(Z,) the pair each outcome belongs to."""
+        return np.repeat(np.arange(self.n_pairs), np.diff(self.out_ptr))
+
+    @cached_property
+    def expected_reward(self) -> np.ndarray:
+        """(K,) r(s, a) = Σ_{s', r} p(s', r | s, a) r."""
+        return np.bincount(
+            self.out_pair, weights=self.out_prob * self.out_reward, minlength=self.n_pairs
+        )
+
+    @cached_property
+    def n_actions_of(self) -> np.ndarray:
+        """(S,) how many actions each state has (0 for terminal states)."""
+        return np.diff(self.pair_ptr)
+
+    def pairs_of(self, s: int) -> range:
+        return range(int(self.pair_ptr[s]), int(self.pair_ptr[s + 1]))
+
+    def actions_of(self, s: int) -> list[str]:
+        return [self.actions[self.pair_action[k]] for k in self.pairs_of(s)]
+
+    def pair(self, state: str, action: str) -> int:
+        """The pair index of (state, action); KeyError if the state has no such action."""
+        s = self.state_index[state]
+        a = self.action_index[action]
+        for k in self.pairs_of(s):
+            if self.pair_action[k] == a:
+                return k
+        raise KeyError(f"state {state!r} has no action {action!r}")
+
+    def outcomes(self, k: int) -> range:
+        return range(int(self.out_ptr[k]), int(self.out_ptr[k + 1]))
+
+    # ---- matrices ------------------------------------------------------------------
+
+    @cached_property
+    def P(self) -> scipy.sparse.csr_matrix:
+        """(K, S) sparse transition matrix, P[k, s'] = p(s' | pair k)."""
+        import scipy.sparse as sparse
+
+        return sparse.csr_matrix(
+            (self.out_prob, (self.out_pair, self.out_next)), shape=(self.n_pairs, self.n_states)
+        )
+
+    def dense(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense (P[S, A, S'], R[S, A], mask[S, A]) for small models.
+
+        ``mask[s, a]`` is True where action a is available in s; elsewhere P and R are 0.
+        """
+        S, A = self.n_states, len(self.actions)
+        P = np.zeros((S, A, S))
+        R = np.zeros((S, A))
+        mask = np.zeros((S, A), dtype=bool)
+        ps, pa = self.pair_state, self.pair_action
+        np.add.at(P, (ps[self.out_pair], pa[self.out_pair], self.out_next), self.out_prob)
+        R[ps, pa] = self.expected_reward
+        mask[ps, pa] = True
+        return P, R, mask
+
+    # ---- policies ------------------------------------------------------------------
+
+    def uniform_policy(self) -> np.ndarray:
+        """(K,) the equiprobable policy."""
+        return 1.0 / self.n_actions_of[self.pair_state]
+
+    def policy_matrix(self, pi: np.ndarray) -> scipy.sparse.csr_matrix:
+        """(S, K) sparse matrix Π with Π[s, k] = π(a_k | s) for pairs of s."""
+        import scipy.sparse as sparse
+
+        return sparse.csr_matrix(
+            (pi, (self.pair_state, np.arange(self.n_pairs))), shape=(self.n_states, self.n_pairs)
+        )
+
+    def policy_of_pairs(self, pi: np.ndarray) -> dict[str, str | dict[str, float]]:
+        """A (K,) policy as {state: action} (deterministic) or {state: {action: prob}}."""
+        result: dict[str, str | dict[str, float]] = {}
+        for s in range(self.n_states):
+            ks = self.pairs_of(s)
+            if not ks:
+                continue
+            probs = {self.actions[self.pair_action[k]]: float(pi[k]) for k in ks if pi[k] > 0}
+            if len(probs) == 1:
+                result[self.states[s]] = next(iter(probs))
+            else:
+                result[self.states[s]] = probs
+        return result

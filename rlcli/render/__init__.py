@@ -1,0 +1,1 @@
+"""Renderers shared by all commands: rich tables, JSON, Markdown/LaTeX writers."""

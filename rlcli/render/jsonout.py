@@ -1,0 +1,41 @@
+"""``--json`` output: one JSON document on stdout, written without rich.
+
+Rich wraps long lines when stdout is a pipe, so JSON never goes through it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from fractions import Fraction
+from typing import Any
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays, fractions and non-finite floats to JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        return obj
+    if isinstance(obj, Fraction):
+        return str(obj)
+    if hasattr(obj, "tolist"):  # numpy array or scalar
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    return str(obj)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def emit(obj: Any) -> None:
+    """Write ``obj`` as one JSON document to stdout."""
+    sys.stdout.write(dumps(obj) + "\n")
+    sys.stdout.flush()
