@@ -29,8 +29,12 @@ def list_(json: JsonOpt = False) -> None:
         emit(
             {
                 "problems": [
-                    {"name": e.name, "title": e.title, "description": e.description,
-                     "path": str(e.path)}
+                    {
+                        "name": e.name,
+                        "title": e.title,
+                        "description": e.description,
+                        "path": str(e.path),
+                    }
                     for e in items
                 ]
             }
@@ -43,7 +47,10 @@ def list_(json: JsonOpt = False) -> None:
     for e in items:
         table.add_row(e.name, e.title, e.description)
     out.print(table)
-    out.print("Use: rlcli problems show NAME | rlcli problems path NAME | rlcli mdp solve $(rlcli problems path NAME)")
+    out.print(
+        "Use: rlcli problems show NAME | rlcli problems copy NAME | "
+        "rlcli mdp solve $(rlcli problems path NAME)"
+    )
 
 
 @app.command()

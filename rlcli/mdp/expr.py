@@ -343,6 +343,8 @@ def parse(text: str) -> Expr:
 
 def from_value(value: Any) -> Expr:
     """An expression from a YAML/JSON scalar: a number or a string to parse."""
+    if isinstance(value, Expr):
+        return value
     if isinstance(value, bool):
         raise ExprError(f"expected a number or an expression, got {str(value).lower()}")
     if isinstance(value, int):

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rlcli.mdp.expr import Expr
+from rlcli.errors import UsageError
+from rlcli.mdp.expr import Expr, from_value
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
@@ -50,15 +51,18 @@ class GridLayout:
 class ExactData:
     """The expressions behind every number, for ``--exact`` and ``--symbolic``.
 
-    ``out_prob[z]`` and ``out_reward[z]`` are the expressions of outcome z (same order
-    as the arrays). ``parameters`` maps each parameter to its (possibly overridden)
-    expression, in file order.
+    ``out_prob[z]`` and ``out_reward[z]`` are the sources of outcome z (same order as
+    the arrays): an ``Expr``, or a plain int/float straight from the file (converted on
+    demand, so large numeric files load fast). ``parameters`` maps each parameter to
+    its (possibly overridden) expression, in file order.
     """
 
     gamma: Expr
     parameters: Mapping[str, Expr]
-    out_prob: tuple[Expr, ...]
-    out_reward: tuple[Expr, ...]
+    out_prob: tuple[Any, ...]
+    out_reward: tuple[Any, ...]
+    out_ptr: np.ndarray  # (K+1,) as in the MDP
+    pair_labels: tuple[str, ...]  # "(state, action)" of each pair, for messages
 
     def parameter_values(self) -> dict[str, Fraction | float]:
         """Each parameter's exact value (parameters may refer to earlier ones)."""
@@ -70,27 +74,41 @@ class ExactData:
     def rational(self) -> tuple[Fraction, list[Fraction], list[Fraction]]:
         """γ, outcome probabilities and rewards as Fractions.
 
-        Raises ``ValueError`` if some number is irrational (e.g. ``2 ** 0.5``).
+        Raises ``UsageError`` if a number is irrational (``2 ** 0.5``) or if the
+        probabilities of a pair do not sum to exactly 1 (``0.333`` three times).
         """
         env = self.parameter_values()
 
-        def q(e: Expr) -> Fraction:
-            v = e.evaluate(env)
-            if not isinstance(v, Fraction):
-                raise ValueError(f"{e} is not a rational number")
-            return v
+        def q(source: Any) -> Fraction:
+            value = from_value(source).evaluate(env)
+            if not isinstance(value, Fraction):
+                raise UsageError(f"exact mode: {source} is not a rational number")
+            return value
 
-        return q(self.gamma), [q(e) for e in self.out_prob], [q(e) for e in self.out_reward]
+        probs = [q(e) for e in self.out_prob]
+        for k, label in enumerate(self.pair_labels):
+            total = sum(probs[self.out_ptr[k] : self.out_ptr[k + 1]], Fraction(0))
+            if total != 1:
+                raise UsageError(
+                    f"exact mode: the probabilities of {label} sum to {total}, not exactly 1 "
+                    "(write fractions such as 1/3 instead of rounded decimals)"
+                )
+        return q(self.gamma), probs, [q(e) for e in self.out_reward]
 
     def symbolic(self, keep: set[str] | None = None) -> tuple[Any, list[Any], list[Any], dict]:
         """γ, probabilities and rewards as sympy expressions.
 
         Parameters in ``keep`` (all of them when ``keep`` is None) stay symbols; the
-        others are replaced by their exact values. Returns also the symbol table.
+        others are replaced by their exact values. Returns also the symbol table
+        {name: Symbol} of the kept parameters.
         """
         import sympy as sp
 
         keep = set(self.parameters) if keep is None else keep
+        unknown = keep - set(self.parameters)
+        if unknown:
+            known = ", ".join(self.parameters) or "the file has none"
+            raise UsageError(f"no parameter named {sorted(unknown)[0]!r} (parameters: {known})")
         symbols: dict[str, Any] = {}
         for name, expr in self.parameters.items():
             if name in keep:
@@ -98,10 +116,14 @@ class ExactData:
             else:
                 symbols[name] = expr.to_sympy(symbols)
         table = {n: s for n, s in symbols.items() if n in keep}
+
+        def sym(source: Any) -> Any:
+            return from_value(source).to_sympy(symbols)
+
         return (
-            self.gamma.to_sympy(symbols),
-            [e.to_sympy(symbols) for e in self.out_prob],
-            [e.to_sympy(symbols) for e in self.out_reward],
+            sym(self.gamma),
+            [sym(e) for e in self.out_prob],
+            [sym(e) for e in self.out_reward],
             table,
         )
 

@@ -1,0 +1,177 @@
+"""Reading MDP files: YAML or JSON text -> plain data that remembers its line numbers.
+
+Mappings become ``LDict`` and sequences ``LList``: ordinary dicts and lists carrying
+the line of the node itself and of each key / item, so validation can say
+``robot.yaml:14: transitions.low.search``. JSON is read with the fast ``json`` module
+(no lines); when a JSON file turns out to be invalid it is read again as YAML (JSON is
+YAML) to find the lines for the messages.
+
+Hostile input stays harmless: libyaml's C composer would overflow the C stack on very
+deep nesting, so the Python composer is used (its recursion ends in a clean
+RecursionError); aliases are shared, never expanded, by the constructor.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.resolver import Resolver
+
+from rlcli.errors import MDPFileError, Problem
+
+try:  # the C parser is much faster; the composition stays in Python (see above)
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml.parser import Parser as _PyParser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, _PyParser):  # type: ignore[no-redef]
+        def __init__(self, stream: str):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            _PyParser.__init__(self)
+
+
+class LDict(dict):
+    """A dict with ``line`` (of the mapping) and ``lines`` (of each key), 1-based."""
+
+    line: int | None = None
+    lines: dict[Any, int]
+    duplicates: list[tuple[Any, int]]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lines = {}
+        self.duplicates = []
+
+
+class LList(list):
+    """A list with ``line`` (of the sequence) and ``lines`` (of each item), 1-based."""
+
+    line: int | None = None
+    lines: list[int]
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.lines = []
+
+
+def line_of(container: Any, key: Any = None) -> int | None:
+    """The line of ``container[key]`` (or of the container itself), if known."""
+    if key is None:
+        return getattr(container, "line", None)
+    if isinstance(container, LDict):
+        return container.lines.get(key, container.line)
+    if isinstance(container, LList) and isinstance(key, int) and 0 <= key < len(container.lines):
+        return container.lines[key]
+    return getattr(container, "line", None)
+
+
+class _LineLoader(_Parser, Composer, SafeConstructor, Resolver):  # type: ignore[misc]
+    get_single_node = Composer.get_single_node
+    compose_document = Composer.compose_document
+
+    def __init__(self, stream: str):
+        _Parser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Any:
+    data = LDict()
+    data.line = node.start_mark.line + 1
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            raise ConstructorError(
+                None,
+                None,
+                "a mapping key must be a name, not a list or mapping",
+                key_node.start_mark,
+            ) from None
+        if key in data:
+            data.duplicates.append((key, line))
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.lines[key] = line
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Any:
+    data = LList()
+    data.line = node.start_mark.line + 1
+    yield data
+    for child in node.value:
+        data.append(loader.construct_object(child, deep=True))
+        data.lines.append(child.start_mark.line + 1)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    """YAML text -> LDict/LList data; syntax errors become an ``MDPFileError``."""
+    loader = _LineLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        col = f", column {mark.column + 1}" if mark is not None else ""
+        what = exc.problem or str(exc)
+        raise MDPFileError([Problem(file, line, "", f"YAML syntax error{col}: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise MDPFileError([Problem(file, None, "", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise MDPFileError(
+            [Problem(file, None, "", "nested too deeply to be an MDP file")]
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def parse_json(text: str, file: str) -> Any:
+    """JSON text -> plain data (no lines); syntax errors become an ``MDPFileError``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MDPFileError(
+            [Problem(file, exc.lineno, "", f"JSON syntax error, column {exc.colno}: {exc.msg}")]
+        ) from None
+    except RecursionError:
+        raise MDPFileError(
+            [Problem(file, None, "", "nested too deeply to be an MDP file")]
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    """The file's text; unreadable files become an ``MDPFileError``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MDPFileError([Problem(str(path), None, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise MDPFileError([Problem(str(path), None, "", "is a directory, not a file")]) from None
+    except UnicodeDecodeError as exc:
+        raise MDPFileError(
+            [Problem(str(path), None, "", f"not UTF-8 text (byte {exc.start})")]
+        ) from None
+    except OSError as exc:
+        raise MDPFileError([Problem(str(path), None, "", exc.strerror or str(exc))]) from None
+
+
+def is_json(path: Path, text: str) -> bool:
+    return path.suffix.lower() == ".json" or (
+        path.suffix.lower() not in (".yaml", ".yml") and text.lstrip().startswith("{")
+    )
