@@ -41,5 +41,5 @@ class MDPFileError(RlcliError):
     """Every problem found in one MDP file (all at once, not only the first)."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
+        self.problems = sorted(problems, key=lambda p: p.line or 0)
         super().__init__("\n".join(str(p) for p in problems))

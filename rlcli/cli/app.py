@@ -8,7 +8,13 @@ import typer
 from typer.core import TyperGroup
 
 from rlcli import __version__
-from rlcli.cli import derive, mdp, problems, train
+from rlcli.cli import (
+    derive,
+    mdp,
+    mdp_inspect,  # noqa: F401  (registers mdp check/show)
+    problems,
+    train,
+)
 from rlcli.errors import RlcliError
 
 

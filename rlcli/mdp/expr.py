@@ -151,6 +151,8 @@ class BinOp(Expr):
             left = f"({left})"
         if self.right.precedence() <= p:
             right = f"({right})"
+        if self.op in ("*", "/"):
+            return f"{left}{self.op}{right}"
         return f"{left} {self.op} {right}"
 
 

@@ -311,6 +311,7 @@ def _action_outcomes(
 ) -> None:
     """Parse one action's outcomes (three forms) into ``out``; report what is wrong."""
     start = len(out.next)
+    problems_before = len(report.problems)
 
     def target(container: Any, k: Any, p: str) -> int | None:
         name = _name(container.get(k)) if isinstance(container, Mapping) else None
@@ -395,15 +396,11 @@ def _action_outcomes(
         )
         return
     probs = out.prob[start:]
-    if probs and len(probs) == len(out.prob) - start:
+    if probs and len(report.problems) == problems_before:
         total = math.fsum(probs)
-        if abs(total - 1) > PROB_TOLERANCE and all(0 <= p <= 1 for p in probs):
-            report.add(
-                owner,
-                key,
-                path,
-                f"probabilities sum to {_show_sum(out.prob_src[start:], total)}, not 1",
-            )
+        if abs(total - 1) > PROB_TOLERANCE:
+            shown = _show_sum(out.prob_src[start:], total)
+            report.add(owner, key, path, f"probabilities sum to {shown}, not 1")
 
 
 def _show_sum(sources: list[Any], total: float) -> str:

@@ -1,0 +1,83 @@
+"""``rlcli mdp check`` and ``rlcli mdp show``: validate files and look at a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load, parse_overrides
+from rlcli.cli.console import err, out
+from rlcli.cli.mdp import app
+from rlcli.errors import MDPFileError
+from rlcli.render import mdp_view
+from rlcli.render.jsonout import emit
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="MDP files to validate.")],
+    set_: SetOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Validate MDP files: exit 0 if all are valid, 2 if any is not (every problem listed)."""
+    from rlcli.mdp.load import load_mdp
+
+    overrides = parse_overrides(set_)
+    reports = []
+    for file in files:
+        try:
+            mdp = load_mdp(file, overrides=overrides)
+        except MDPFileError as exc:
+            reports.append(
+                {
+                    "file": str(file),
+                    "valid": False,
+                    "problems": [
+                        {"line": p.line, "path": p.path, "message": p.message} for p in exc.problems
+                    ],
+                }
+            )
+            if not json:
+                for problem in exc.problems:
+                    err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            continue
+        reports.append(
+            {
+                "file": str(file),
+                "valid": True,
+                "states": mdp.n_states,
+                "pairs": mdp.n_pairs,
+                "outcomes": mdp.n_outcomes,
+            }
+        )
+        if not json:
+            out.print(
+                f"ok  {file}: {mdp.name}: {mdp.n_states} states, {mdp.n_pairs} state-action "
+                f"pairs, {mdp.n_outcomes} outcomes",
+                markup=False,
+                soft_wrap=True,
+            )
+    valid = all(r["valid"] for r in reports)
+    if json:
+        emit({"valid": valid, "files": reports})
+    if not valid:
+        raise typer.Exit(2)
+
+
+@app.command()
+def show(
+    file: FileArg,
+    set_: SetOpt = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="List every outcome (default: the first 200).")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Show an MDP: summary, map (grid worlds), transition table and policies."""
+    mdp = load(file, set_)
+    if json:
+        emit(mdp_view.as_json(mdp))
+        return
+    out.print(mdp_view.show(mdp, limit=None if all_ else 200))
