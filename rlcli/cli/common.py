@@ -33,7 +33,10 @@ PolicyOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random stream.")]
-FileArg = Annotated[Path, typer.Argument(help="An MDP file (.yaml, .yml or .json).")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(help="An MDP file (.yaml, .yml or .json), or the name of a bundled problem."),
+]
 
 
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
@@ -47,11 +50,23 @@ def parse_overrides(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
+def resolve_file(file: Path) -> Path:
+    """``file`` itself, or the bundled problem of that name (``rlcli mdp solve student-mdp``)."""
+    if file.exists() or file.suffix or len(file.parts) != 1:
+        return file
+    from rlcli.problem_library import entries
+
+    for entry in entries():
+        if entry.name == file.name:
+            return entry.path
+    return file
+
+
 def load(file: Path, set_: list[str] | None = None) -> MDP:
-    """Load and validate an MDP file with ``--set`` overrides (errors exit 2)."""
+    """Load and validate an MDP file (or bundled problem) with ``--set`` overrides."""
     from rlcli.mdp.load import load_mdp
 
-    return load_mdp(file, overrides=parse_overrides(set_))
+    return load_mdp(resolve_file(file), overrides=parse_overrides(set_))
 
 
 def policy(mdp: MDP, spec: str) -> np.ndarray:

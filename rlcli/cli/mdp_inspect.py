@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load, parse_overrides
+from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load, parse_overrides, resolve_file
 from rlcli.cli.console import err, out
 from rlcli.cli.mdp import app
 from rlcli.errors import MDPFileError
@@ -17,7 +17,9 @@ from rlcli.render.jsonout import emit
 
 @app.command()
 def check(
-    files: Annotated[list[Path], typer.Argument(help="MDP files to validate.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="MDP files (or bundled problem names) to validate.")
+    ],
     set_: SetOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -28,7 +30,7 @@ def check(
     reports = []
     for file in files:
         try:
-            mdp = load_mdp(file, overrides=overrides)
+            mdp = load_mdp(resolve_file(file), overrides=overrides)
         except MDPFileError as exc:
             reports.append(
                 {

@@ -43,9 +43,9 @@ def list_(json: JsonOpt = False) -> None:
     table = Table(title="Bundled problems", title_justify="left")
     table.add_column("name", style="bold")
     table.add_column("title")
-    table.add_column("source / description")
+    table.add_column("source")
     for e in items:
-        table.add_row(e.name, e.title, e.description)
+        table.add_row(e.name, e.title, e.description.split(". ")[0].rstrip("."))
     out.print(table)
     out.print(
         "Use: rlcli problems show NAME | rlcli problems copy NAME | "
