@@ -36,6 +36,7 @@ from typing import Any
 
 from rlcli.mdp.expr import BinOp, Expr, ExprError, Num
 from rlcli.mdp.model import GridLayout
+from rlcli.mdp.source import show
 
 MOVES = {
     "up": (-1, 0),
@@ -136,7 +137,7 @@ def expand_grid(data: Mapping, report: Any, numbers: Any) -> dict[str, Any] | No
                 grid.get("cells", grid),
                 ch,
                 f"grid.cells.{ch}.jump",
-                f"the jump target {target!r} must mark exactly one cell of the map",
+                f"the jump target {show(target)} must mark exactly one cell of the map",
             )
     starts = [rc for rc, spec in kind.items() if spec.get("start")]
     if any(spec.get("reset") for spec in kind.values()) and len(starts) != 1:
@@ -282,7 +283,10 @@ def _cells(grid: Mapping, report: Any, numbers: Any) -> dict[str, dict[str, Any]
                     ok = False
                 parsed[key] = bool(value)
             elif key == "jump":
-                parsed[key] = str(value)
+                if not isinstance(value, str) or len(value) != 1:
+                    report.add(spec, key, f"{path}.{key}", "expected the one-letter mark of a cell")
+                    ok = False
+                parsed[key] = str(value) if isinstance(value, str) else None
             else:
                 try:
                     parsed[key] = numbers.expr(value)
@@ -305,10 +309,10 @@ def _moves(grid: Mapping, report: Any) -> list[str]:
     for i, m in enumerate(raw):
         if m not in MOVES:
             report.add(
-                raw, i, f"grid.moves[{i}]", f"unknown move {m!r}; moves are {', '.join(MOVES)}"
+                raw, i, f"grid.moves[{i}]", f"unknown move {show(m)}; moves are {', '.join(MOVES)}"
             )
         elif m in moves:
-            report.add(raw, i, f"grid.moves[{i}]", f"duplicate move {m!r}")
+            report.add(raw, i, f"grid.moves[{i}]", f"duplicate move {show(m)}")
         else:
             moves.append(m)
     return moves

@@ -22,7 +22,7 @@ import numpy as np
 from rlcli.errors import MDPFileError, Problem, UsageError
 from rlcli.mdp.expr import Expr, ExprError, Num, Value, from_value, parse
 from rlcli.mdp.model import MDP, ExactData, GridLayout
-from rlcli.mdp.source import is_json, line_of, parse_json, parse_yaml, read_text
+from rlcli.mdp.source import is_json, line_of, parse_json, parse_yaml, read_text, show
 
 FIELDS = (
     "name", "description", "gamma", "parameters", "states", "terminal", "start",
@@ -109,10 +109,12 @@ def _kind(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, (int, float)):
         return f"the number {value}"
-    return f"{value!r}"
+    return show(value)
 
 
-def _did_you_mean(word: str, options: Any) -> str:
+def _did_you_mean(word: Any, options: Any) -> str:
+    if not isinstance(word, (str, int)):
+        return ""
     close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -255,7 +257,7 @@ def _state_list(data: Mapping, report: _Report) -> list[str]:
                 raw, i, f"states[{i}]", f"a state name must be a word or number, got {_kind(item)}"
             )
         elif name in seen:
-            report.add(raw, i, f"states[{i}]", f"duplicate state {name!r}")
+            report.add(raw, i, f"states[{i}]", f"duplicate state {show(name)}")
         else:
             seen.add(name)
             states.append(name)
@@ -278,7 +280,7 @@ def _terminal(data: Mapping, report: _Report, index: Mapping[str, int]) -> set[i
         name = _name(item)
         if name is None or name not in index:
             report.add(
-                raw, i, f"terminal[{i}]", f"unknown state {item!r}{_did_you_mean(item, index)}"
+                raw, i, f"terminal[{i}]", f"unknown state {show(item)}{_did_you_mean(item, index)}"
             )
         else:
             result.add(index[name])
@@ -340,7 +342,10 @@ def _action_outcomes(
                 report.add(container, None, p, "missing 'next': the state this outcome leads to")
             else:
                 report.add(
-                    container, k, f"{p}.{k}", f"unknown state {raw!r}{_did_you_mean(raw, index)}"
+                    container,
+                    k,
+                    f"{p}.{k}",
+                    f"unknown state {show(raw)}{_did_you_mean(raw, index)}",
                 )
             return None
         return index[name]
@@ -369,7 +374,7 @@ def _action_outcomes(
             sname = _name(name)
             if sname is None or sname not in index:
                 report.add(
-                    nexts, name, p_path, f"unknown state {name!r}{_did_you_mean(name, index)}"
+                    nexts, name, p_path, f"unknown state {show(name)}{_did_you_mean(name, index)}"
                 )
                 continue
             prob = _number(numbers, report, nexts, name, p_path)
@@ -513,7 +518,7 @@ def _transitions(
         name = _name(key)
         path = f"transitions.{key}"
         if name is None or name not in index:
-            report.add(raw, key, path, f"unknown state {key!r}{_did_you_mean(key, index)}")
+            report.add(raw, key, path, f"unknown state {show(key)}{_did_you_mean(key, index)}")
             continue
         s = index[name]
         given.add(s)
@@ -560,7 +565,7 @@ def _distribution(
     name = _name(raw)
     if name is not None:
         if name not in options:
-            report.add(owner, key, path, f"unknown {what} {raw!r}{_did_you_mean(raw, options)}")
+            report.add(owner, key, path, f"unknown {what} {show(raw)}{_did_you_mean(raw, options)}")
             return None
         return {options[name]: (1.0, 1)}
     if not isinstance(raw, Mapping) or not raw:
@@ -581,7 +586,7 @@ def _distribution(
                 raw,
                 item,
                 f"{path}.{item}",
-                f"unknown {what} {item!r}{_did_you_mean(item, options)}",
+                f"unknown {what} {show(item)}{_did_you_mean(item, options)}",
             )
             ok = False
             continue
@@ -660,7 +665,7 @@ def _policies(
             name = _name(sname)
             if name is None or name not in index:
                 report.add(
-                    spec, sname, s_path, f"unknown state {sname!r}{_did_you_mean(sname, index)}"
+                    spec, sname, s_path, f"unknown state {show(sname)}{_did_you_mean(sname, index)}"
                 )
                 ok = False
                 continue

@@ -14,6 +14,7 @@ RecursionError); aliases are shared, never expanded, by the constructor.
 from __future__ import annotations
 
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,22 @@ class LList(list):
     def __init__(self, *args: Any):
         super().__init__(*args)
         self.lines = []
+
+
+def show(value: Any, depth: int = 0) -> str:
+    """A short repr for messages, bounded even for a huge (alias-bombed) value."""
+    if isinstance(value, dict):
+        if depth >= 2:
+            return "{...}"
+        items = [f"{show(k, 2)}: {show(v, depth + 1)}" for k, v in islice(value.items(), 3)]
+        return "{" + ", ".join(items) + (", ...}" if len(value) > 3 else "}")
+    if isinstance(value, list):
+        if depth >= 2:
+            return "[...]"
+        items = [show(v, depth + 1) for v in islice(value, 3)]
+        return "[" + ", ".join(items) + (", ...]" if len(value) > 3 else "]")
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def line_of(container: Any, key: Any = None) -> int | None:
