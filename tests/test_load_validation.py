@@ -1,0 +1,737 @@
+"""Validation of MDP files: every problem is reported as ``FILE:LINE: field.path: message``.
+
+Each test writes a small file whose line numbers are known by construction and checks
+that the message names that line and field, says what is wrong, and that nothing but
+an ``MDPFileError`` (or ``UsageError`` for ``--set``) escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from fractions import Fraction
+
+import pytest
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+from rlcli.errors import MDPFileError, UsageError
+from rlcli.mdp.load import load_mdp, loads_mdp
+
+LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?:(?P<path>[^ :]+): )?(?P<msg>.*)$")
+NOLINE = re.compile(r"^(?P<file>[^:]+): (?:(?P<path>[^ :]+): )?(?P<msg>.*)$")
+
+
+def problems(text: str, *, json_format: bool = False, file: str = "m.yaml", **kw):
+    """Load ``text`` expecting failure; each problem as (line, path, message) parsed from
+    its printed ``FILE:LINE: path: message`` form."""
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(textwrap.dedent(text), file, json_format=json_format, **kw)
+    parsed = []
+    for problem in info.value.problems:
+        rendered = str(problem)
+        m = LINE.match(rendered) or NOLINE.match(rendered)
+        assert m is not None, rendered
+        assert m["file"] == file
+        line = int(m["line"]) if "line" in m.groupdict() and m["line"] else None
+        parsed.append((line, m["path"] or "", m["msg"]))
+    return parsed
+
+
+def one(text: str, **kw):
+    found = problems(text, **kw)
+    assert len(found) == 1, found
+    return found[0]
+
+
+GOOD = """\
+gamma: 0.9
+states: [a, b]
+transitions:
+  a:
+    go: {next: b, r: 1}
+  b:
+    go: {next: a, r: 0}
+"""
+
+
+def test_good_file_loads() -> None:
+    mdp = loads_mdp(GOOD, "m.yaml")
+    assert mdp.states == ("a", "b") and mdp.gamma == 0.9
+
+
+# ---- file level -----------------------------------------------------------------------
+
+
+def test_yaml_syntax_error_names_line_and_column() -> None:
+    line, path, msg = one("gamma: 1\nstates: [a, b\ntransitions: {}\n")
+    assert line == 3
+    assert path == ""
+    assert msg.startswith("YAML syntax error, column 1")
+
+
+def test_yaml_syntax_error_bad_indentation() -> None:
+    line, _, msg = one("gamma: 1\nstates:\n  - a\n - b\n")
+    assert line == 4 and "YAML syntax error" in msg and "column" in msg
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n"])
+def test_empty_file(text: str) -> None:
+    _, path, msg = one(text)
+    assert path == "" and "empty" in msg
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), [("- 1\n- 2\n", "a list"), ("42\n", "the number 42"), ("hello\n", "hello")]
+)
+def test_top_level_not_a_mapping(text: str, kind: str) -> None:
+    _, path, msg = one(text)
+    assert path == ""
+    assert "top level must be a mapping" in msg and kind in msg
+
+
+def test_multiple_yaml_documents_are_a_syntax_error() -> None:
+    _, _, msg = one(GOOD + "---\ngamma: 1\n")
+    assert "YAML syntax error" in msg
+
+
+# ---- gamma ----------------------------------------------------------------------------
+
+
+def test_missing_gamma() -> None:
+    line, path, msg = one("states: [a]\ntransitions:\n  a: {go: {next: a}}\n")
+    assert (line, path) == (1, "gamma") and msg.startswith("missing")
+
+
+@pytest.mark.parametrize(("value", "shown"), [("1.5", "1.5"), ("-0.1", "-0.1"), ("'3/2'", "1.5")])
+def test_gamma_outside_unit_interval(value: str, shown: str) -> None:
+    text = f"states: [a]\ntransitions:\n  a: {{go: {{next: a}}}}\ngamma: {value}\n"
+    line, path, msg = one(text)
+    assert (line, path) == (4, "gamma")
+    assert msg == f"must be in [0, 1], got {shown}"
+
+
+@pytest.mark.parametrize("value", ["0", "1", "'9/10'"])
+def test_gamma_bounds_are_inclusive(value: str) -> None:
+    assert loads_mdp(GOOD.replace("gamma: 0.9", f"gamma: {value}"), "m.yaml").gamma in (0, 1, 0.9)
+
+
+def test_gamma_wrong_type() -> None:
+    line, path, msg = one(GOOD.replace("gamma: 0.9", "gamma: [0.9]"))
+    assert (line, path) == (1, "gamma") and "a list" in msg
+
+
+# ---- states ---------------------------------------------------------------------------
+
+
+def test_duplicate_state() -> None:
+    text = "gamma: 1\nstates:\n  - a\n  - b\n  - a\ntransitions:\n  a: {go: {next: b}}\n"
+    text += "  b: {go: {next: a}}\n"
+    line, path, msg = one(text)
+    assert (line, path) == (5, "states[2]") and msg == "duplicate state 'a'"
+
+
+def test_unknown_state_in_terminal() -> None:
+    line, path, msg = one(GOOD + "terminal: [a, bb]\n".replace("a, ", ""))
+    assert (line, path) == (8, "terminal[0]")
+    assert msg == "unknown state 'bb' (did you mean 'b'?)"
+
+
+def test_unknown_state_as_transitions_key() -> None:
+    line, path, msg = one(GOOD + "  c:\n    go: {next: a}\n")
+    assert (line, path) == (8, "transitions.c") and msg.startswith("unknown state 'c'")
+
+
+def test_unknown_next_state_with_suggestion() -> None:
+    text = GOOD.replace("go: {next: a, r: 0}", "go:\n      - {next: aa, p: 1, r: 0}")
+    line, path, msg = one(text)
+    assert (line, path) == (8, "transitions.b.go[0].next")
+    assert msg == "unknown state 'aa' (did you mean 'a'?)"
+
+
+def test_unknown_next_state_in_expected_reward_form() -> None:
+    text = GOOD.replace("go: {next: a, r: 0}", "go: {r: 0, next: {a: 1/2, zz: 1/2}}")
+    line, path, msg = one(text)
+    assert (line, path) == (7, "transitions.b.go.next.zz") and "unknown state 'zz'" in msg
+
+
+def test_missing_next() -> None:
+    line, path, msg = one(GOOD.replace("go: {next: a, r: 0}", "go: {r: 0}"))
+    assert (line, path) == (7, "transitions.b.go") and "missing 'next'" in msg
+
+
+# ---- probabilities --------------------------------------------------------------------
+
+PROBS = """\
+gamma: 1
+states: [a, b]
+transitions:
+  a:
+    go:
+      - {next: a, p: -0.25, r: 0}
+      - {next: b, p: 1.25, r: 0}
+  b:
+    go:
+      - {next: a, p: 0.5, r: 0}
+      - {next: b, p: 0.4, r: 0}
+"""
+
+
+def test_probability_negative_above_one_and_bad_sum() -> None:
+    found = problems(PROBS)
+    assert found == [
+        (6, "transitions.a.go[0].p", "probability -0.25 is negative"),
+        (7, "transitions.a.go[1].p", "probability 1.25 is above 1"),
+        (9, "transitions.b.go", "probabilities sum to 9/10, not 1"),
+    ]
+
+
+def test_sum_of_parameter_expressions_shown() -> None:
+    text = "gamma: 1\nparameters: {x: 1/3}\nstates: [a, b]\ntransitions:\n"
+    text += "  a: {go: {r: 0, next: {a: x, b: x}}}\n  b: {go: {next: b}}\n"
+    line, path, msg = one(text)
+    assert (line, path) == (5, "transitions.a.go")
+    assert msg == "probabilities sum to 0.6666666667, not 1"
+
+
+def test_sum_of_floats_shown_as_decimal() -> None:
+    text = "gamma: 1\nstates: [a, b]\ntransitions:\n  a: {go: {r: 0, next: {a: 0.3, b: 0.3}}}\n"
+    text += "  b: {go: {next: b}}\n"
+    assert one(text)[2] == "probabilities sum to 3/5, not 1"
+
+
+def test_probabilities_within_tolerance_accepted() -> None:
+    text = "gamma: 1\nstates: [a, b]\ntransitions:\n  a: {go: {r: 0, next: {a: 0.1, b: 0.9}}}\n"
+    text += "  b: {go: {next: b, p: 0.9999999999}}\n"
+    mdp = loads_mdp(text, "m.yaml")
+    assert mdp.out_prob.sum() == pytest.approx(2.0)
+
+
+# ---- structure ------------------------------------------------------------------------
+
+
+def test_non_terminal_state_without_actions() -> None:
+    text = "gamma: 1\nstates: [a, b, c]\ntransitions:\n  a: {go: {next: a}}\n  b: {}\n"
+    found = problems(text)
+    assert (5, "transitions.b", "no actions (mark the state terminal if episodes end there)") in (
+        found
+    )
+    missing = [f for f in found if f[1] == "transitions.c"]
+    assert len(missing) == 1 and missing[0][2].startswith("missing: a non-terminal state")
+    assert len(found) == 2
+
+
+def test_terminal_state_with_transitions() -> None:
+    text = "gamma: 1\nstates: [a, end]\nterminal: [end]\ntransitions:\n  a: {go: {next: end}}\n"
+    text += "  end:\n    stay: {next: end}\n"
+    line, path, msg = one(text)
+    assert (line, path) == (6, "transitions.end") and "terminal state has no transitions" in msg
+
+
+def test_missing_transitions() -> None:
+    _, path, msg = one("gamma: 1\nstates: [a]\n")
+    assert path == "transitions" and msg.startswith("missing")
+
+
+# ---- expressions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        ("foo + 1", "unknown name 'foo' (parameters: x)"),
+        ("abs(x)", "function calls are not allowed"),
+        ("x.real", "attribute access is not allowed"),
+        ("x[0]", "subscripts"),
+        ("lambda: 1", "keyword 'lambda' is not allowed"),
+        ("[x for x in y]", "comprehensions are not allowed"),
+        ("'a' * 3", "strings are not allowed"),
+        ("1/(x - 1)", "division by zero"),
+        ("9**9**9", "number too large"),
+        ("__import__(os)", "function calls are not allowed"),
+    ],
+)
+def test_expression_rejected_with_reason(expr: str, reason: str) -> None:
+    text = "gamma: 1\nparameters:\n  x: 1\nstates: [a]\ntransitions:\n  a:\n"
+    text += f'    go: {{next: a, r: "{expr}"}}\n'
+    line, path, msg = one(text)
+    assert (line, path) == (7, "transitions.a.go.r")
+    assert reason in msg
+
+
+def test_absurd_power_is_fast() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    one('gamma: 1\nstates: [a]\ntransitions:\n  a: {go: {next: a, r: "9**9**9**9"}}\n')
+    assert time.perf_counter() - t0 < 2
+
+
+def test_bad_parameter_expression_and_use_of_it() -> None:
+    text = "gamma: 1\nparameters:\n  x: 1\n  y: x + z\nstates: [a]\n"
+    text += "transitions:\n  a: {go: {next: a, r: y}}\n"
+    found = problems(text)
+    assert found[0] == (4, "parameters.y", "unknown name 'z' (parameters: x)")
+    # y was not defined, so its use is reported too, at its own line
+    assert found[1][:2] == (7, "transitions.a.go.r") and "'y'" in found[1][2]
+
+
+def test_parameter_may_use_earlier_parameter() -> None:
+    text = "gamma: g\nparameters:\n  h: 9/10\n  g: h\nstates: [a]\n"
+    text += "transitions:\n  a: {go: {next: a, r: 2*h}}\n"
+    mdp = loads_mdp(text, "m.yaml")
+    assert mdp.gamma == 0.9 and mdp.out_reward[0] == pytest.approx(1.8)
+
+
+# ---- policies -------------------------------------------------------------------------
+
+POLICY_BASE = """\
+gamma: 1
+states: [a, b]
+transitions:
+  a:
+    go: {next: b}
+    stay: {next: a}
+  b:
+    go: {next: a}
+"""
+
+
+def test_policy_unknown_state() -> None:
+    line, path, msg = one(POLICY_BASE + "policies:\n  p: {a: go, b: go, bb: go}\n")
+    assert (line, path) == (10, "policies.p.bb") and msg.startswith("unknown state 'bb'")
+
+
+def test_policy_unknown_action() -> None:
+    line, path, msg = one(POLICY_BASE + "policies:\n  p:\n    a: goo\n    b: go\n")
+    assert (line, path) == (11, "policies.p.a")
+    assert msg == "unknown action 'goo' (did you mean 'go'?)"
+
+
+def test_policy_distribution_not_summing_to_one() -> None:
+    line, path, msg = one(POLICY_BASE + "policies:\n  p:\n    a: {go: 1/2, stay: 1/4}\n    b: go\n")
+    assert (line, path) == (11, "policies.p.a") and msg == "probabilities sum to 3/4, not 1"
+
+
+def test_policy_missing_state_and_terminal_state() -> None:
+    text = POLICY_BASE.replace("states: [a, b]", "states: [a, b, c]\nterminal: [c]")
+    found = problems(text + "policies:\n  p1: {a: go}\n  p2: {a: go, b: go, c: go}\n")
+    assert [f[:2] for f in found] == [(11, "policies.p1"), (12, "policies.p2.c")]
+    assert "no action given for state(s) b" in found[0][2]
+    assert "terminal state takes no action" in found[1][2]
+
+
+def test_good_policies_are_probability_vectors() -> None:
+    text = POLICY_BASE + "policies:\n  p: {a: {go: 1/4, stay: 3/4}, b: go}\n  u: uniform\n"
+    mdp = loads_mdp(text, "m.yaml")
+    p = mdp.policies["p"]
+    assert p[mdp.pair("a", "go")] == 0.25 and p[mdp.pair("a", "stay")] == 0.75
+    assert p[mdp.pair("b", "go")] == 1.0
+    assert list(mdp.policies["u"]) == [0.5, 0.5, 1.0]
+
+
+# ---- types, unknown fields, duplicate keys --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "expect"),
+    [
+        ("gamma: 1\nstates: {a: 1}\ntransitions: {}\n", (2, "states"), "got a mapping"),
+        ("gamma: 1\nstates: [a]\ntransitions: [a]\n", (3, "transitions"), "got a list"),
+        ("gamma: 1\nstates: [a]\ntransitions:\n  a: [go]\n", (4, "transitions.a"), "got a list"),
+        (
+            "gamma: 1\nparameters: [x]\nstates: [a]\ntransitions:\n  a: {go: {next: a}}\n",
+            (2, "parameters"),
+            "got a list",
+        ),
+        (
+            "gamma: 1\nstates: [a]\ntransitions:\n  a: {go: {next: a}}\npolicies: [a]\n",
+            (5, "policies"),
+            "got a list",
+        ),
+        (
+            "gamma: 1\nstates: [a]\ntransitions:\n  a: {go: 3}\n",
+            (4, "transitions.a.go"),
+            "got the number 3",
+        ),
+        (
+            "gamma: 1\nstates: [a, [b]]\ntransitions:\n  a: {go: {next: a}}\n",
+            (2, "states[1]"),
+            "got a list",
+        ),
+        (
+            "gamma: 1\nname: [x]\nstates: [a]\ntransitions:\n  a: {go: {next: a}}\n",
+            (2, "name"),
+            "expected text",
+        ),
+        (
+            "gamma: 1\nstates: [a]\ntransitions:\n  a: {go: {next: a, p: true}}\n",
+            (4, "transitions.a.go.p"),
+            "got true",
+        ),
+    ],
+)
+def test_wrong_types(text: str, where: tuple[int, str], expect: str) -> None:
+    found = problems(text)
+    hits = [f for f in found if f[:2] == where]
+    assert len(hits) == 1, found
+    assert expect in hits[0][2]
+
+
+def test_unknown_field_with_suggestion() -> None:
+    found = problems(GOOD.replace("gamma: 0.9", "gamma: 0.9\ntransition: {}"))
+    assert (2, "transition", "unknown field (did you mean 'transitions'?)") in found
+
+
+def test_unknown_outcome_field_with_suggestion() -> None:
+    line, path, msg = one(GOOD.replace("{next: a, r: 0}", "{next: a, rr: 0}"))
+    assert (line, path) == (7, "transitions.b.go.rr") and "did you mean 'r'?" in msg
+
+
+def test_duplicate_keys_reported_at_second_occurrence() -> None:
+    text = "gamma: 1\nstates: [a]\ntransitions:\n  a:\n    go: {next: a}\n    go: {next: a}\n"
+    text += "gamma: 0.5\n"
+    found = problems(text)
+    assert (7, "gamma", "duplicate key") in found
+    assert (6, "transitions.a.go", "duplicate key") in found
+
+
+def test_duplicate_key_inside_outcome() -> None:
+    text = "gamma: 1\nstates: [a]\ntransitions:\n  a:\n    go: [{next: a, p: 1, p: 1}]\n"
+    line, path, msg = one(text)
+    assert (line, path, msg) == (5, "transitions.a.go[0].p", "duplicate key")
+
+
+# ---- many problems at once --------------------------------------------------------------
+
+MANY = """\
+name: broken
+gamma: 1.5
+parameters:
+  alpha: 0.8
+  beta: "'x'"
+states: [high, low, low]
+terminal: [done]
+start: high
+transitions:
+  high:
+    search:
+      - {next: high, p: alpha, r: 2}
+      - {next: lwo, p: 1 - alpha, r: 2}
+  low:
+    search:
+      - {next: low, p: 0.5, r: 2}
+      - {next: high, p: 0.4, r: -3}
+    wait: {next: low, r: foo}
+policies:
+  p: {high: fly, low: wait}
+"""
+
+
+def test_every_problem_reported_at_once_sorted_by_line() -> None:
+    found = problems(MANY)
+    assert [(line, path) for line, path, _ in found] == [
+        (2, "gamma"),
+        (5, "parameters.beta"),
+        (6, "states[2]"),
+        (7, "terminal[0]"),
+        (13, "transitions.high.search[1].next"),
+        (15, "transitions.low.search"),
+        (18, "transitions.low.wait.r"),
+        (20, "policies.p.high"),
+    ]
+    assert "did you mean 'low'?" in found[4][2]
+    assert "sum to 9/10" in found[5][2]
+
+
+# ---- JSON -----------------------------------------------------------------------------
+
+JSON_BAD = """\
+{
+  "gamma": 1,
+  "states": ["a", "b"],
+  "transitions": {
+    "a": {"go": {"next": "c"}},
+    "b": {"go": [{"next": "a", "p": 0.5, "r": 0},
+                 {"next": "b", "p": 0.25, "r": 0}]}
+  }
+}
+"""
+
+
+def test_json_problems_have_line_numbers() -> None:
+    found = problems(JSON_BAD, json_format=True, file="m.json")
+    assert found == [
+        (5, "transitions.a.go.next", "unknown state 'c'"),
+        (6, "transitions.b.go", "probabilities sum to 3/4, not 1"),
+    ]
+
+
+def test_json_syntax_error_has_line_and_column() -> None:
+    line, _, msg = one('{\n  "gamma": 1,\n  "states": ["a"\n}\n', json_format=True, file="m.json")
+    assert line == 4 and msg.startswith("JSON syntax error, column 1")
+
+
+def test_json_file_detected_by_suffix(tmp_path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(JSON_BAD)
+    with pytest.raises(MDPFileError) as info:
+        load_mdp(path)
+    assert [p.line for p in info.value.problems] == [5, 6]
+
+
+def test_valid_json_equals_yaml() -> None:
+    transitions = {"a": {"go": {"next": "b", "r": 1}}, "b": {"go": {"next": "a"}}}
+    doc = {"gamma": 0.9, "states": ["a", "b"], "transitions": transitions}
+    from_json = loads_mdp(json.dumps(doc), "m.json", json_format=True)
+    from_yaml = loads_mdp(GOOD, "m.yaml")
+    assert from_json.states == from_yaml.states
+    assert list(from_json.out_next) == list(from_yaml.out_next)
+    assert list(from_json.out_reward) == list(from_yaml.out_reward)
+
+
+# ---- --set overrides ------------------------------------------------------------------
+
+ROBOT = """\
+gamma: 9/10
+parameters:
+  alpha: 4/5
+  r_search: 2
+states: [high, low]
+transitions:
+  high:
+    search:
+      - {next: high, p: alpha, r: r_search}
+      - {next: low, p: 1 - alpha, r: r_search}
+  low:
+    wait: {next: low, r: 1}
+"""
+
+
+def test_set_overrides_parameter_and_gamma() -> None:
+    mdp = loads_mdp(ROBOT, "m.yaml", overrides={"alpha": "1/4", "r_search": "5", "gamma": "1/2"})
+    assert list(mdp.out_prob[:2]) == [0.25, 0.75]
+    assert list(mdp.out_reward[:2]) == [5, 5]
+    assert mdp.gamma == 0.5
+    gamma, probs, _ = mdp.exact.rational()
+    assert gamma == Fraction(1, 2) and probs[:2] == [Fraction(1, 4), Fraction(3, 4)]
+
+
+def test_set_unknown_parameter_is_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"no such parameter.*alpha, r_search"):
+        loads_mdp(ROBOT, "m.yaml", overrides={"alhpa": "0.5"})
+
+
+def test_set_bad_expression_is_usage_error() -> None:
+    with pytest.raises(UsageError, match="--set alpha=open"):
+        loads_mdp(ROBOT, "m.yaml", overrides={"alpha": "open('x')"})
+
+
+def test_set_gamma_out_of_range_is_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"gamma must be in \[0, 1\]"):
+        loads_mdp(ROBOT, "m.yaml", overrides={"gamma": "2"})
+
+
+def test_set_value_that_breaks_probabilities_is_reported_in_file(tmp_path) -> None:
+    found = problems(ROBOT, overrides={"alpha": "3/2"})
+    assert (9, "transitions.high.search[0].p", "probability 1.5 is above 1") in found
+
+
+def test_cli_set_unknown_parameter_exits_2_cleanly(tmp_path) -> None:
+    path = tmp_path / "robot.yaml"
+    path.write_text(ROBOT)
+    result = CliRunner().invoke(app, ["mdp", "check", str(path), "--set", "nope=1"])
+    assert result.exit_code == 2
+    assert "no such parameter" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["mdp", "check", str(path), "--set", "alpha"])
+    assert result.exit_code == 2 and "NAME=VALUE" in result.output
+
+
+def test_cli_set_applies(tmp_path) -> None:
+    path = tmp_path / "robot.yaml"
+    path.write_text(ROBOT)
+    result = CliRunner().invoke(app, ["mdp", "show", str(path), "--set", "alpha=1/4", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [o["p"] for o in doc["transitions"]["high"]["search"]] == [0.25, 0.75]
+
+
+# ---- exact vs numeric -----------------------------------------------------------------
+
+
+def _thirds(p: str) -> str:
+    return (
+        "gamma: 1\nstates: [a, b, c]\ntransitions:\n"
+        f"  a: {{go: [{{next: a, p: {p}, r: 0}}, {{next: b, p: {p}, r: 0}}, "
+        f"{{next: c, p: {p}, r: 0}}]}}\n  b: {{go: {{next: b}}}}\n  c: {{go: {{next: c}}}}\n"
+    )
+
+
+def test_rounded_thirds_pass_numerically_but_not_exactly() -> None:
+    mdp = loads_mdp(_thirds("0.3333333333333333"), "m.yaml")
+    assert abs(mdp.out_prob[:3].sum() - 1) < 1e-9
+    with pytest.raises(UsageError, match=r"\(a, go\) sum to .*not exactly 1"):
+        mdp.exact.rational()
+
+
+def test_fraction_thirds_are_exact() -> None:
+    mdp = loads_mdp(_thirds("1/3"), "m.yaml")
+    _, probs, _ = mdp.exact.rational()
+    assert probs[:3] == [Fraction(1, 3)] * 3 and sum(probs[:3]) == 1
+
+
+def test_decimal_in_file_is_exact_decimal() -> None:
+    mdp = loads_mdp(GOOD, "m.yaml")
+    gamma, _, _ = mdp.exact.rational()
+    assert gamma == Fraction(9, 10)
+
+
+def test_irrational_refused_in_exact_mode() -> None:
+    mdp = loads_mdp(GOOD.replace("r: 1", "r: 2**0.5"), "m.yaml")
+    assert mdp.out_reward[0] == pytest.approx(2**0.5)
+    with pytest.raises(UsageError, match="not a rational number"):
+        mdp.exact.rational()
+
+
+# ---- hostile input: alias bombs, deep nesting -------------------------------------------
+
+BOMB = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+gamma: 1
+states: *i
+parameters: *i
+transitions: {x: *i, y: {go: *i}}
+terminal: *i
+start: *i
+policies: {p: *i}
+name: *i
+"""
+
+
+def _run_isolated(tmp_path, name: str, text: str, timeout: float = 20):
+    """``rlcli mdp check`` in a subprocess, so a segfault or hang fails the test cleanly."""
+    path = tmp_path / name
+    path.write_text(text)
+    return subprocess.run(
+        [sys.executable, "-m", "rlcli", "mdp", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_alias_bomb_ends_in_clean_error(tmp_path) -> None:
+    proc = _run_isolated(tmp_path, "bomb.yaml", BOMB)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert ": states[0]: a state name must be a word or number, got a list" in proc.stderr
+    assert ":17: name: expected text, got a list" in proc.stderr
+    assert len(proc.stderr) < 20_000  # messages stay short: the bomb is never expanded
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.yaml", "[" * 100_000),
+        ("deep2.yaml", "gamma: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        ("deep3.yaml", "a:\n" + "".join(" " * i + "- \n" for i in range(1, 3000))),
+        ("deep.json", "[" * 100_000),
+        ("deep2.json", '{"gamma": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        ("deep3.json", '{"gamma": ' + "[" * 900 + "]" * 900 + "}"),
+        ("deep4.json", '{"gamma": ' + '{"a": ' * 5000 + "1" + "}" * 5001),
+    ],
+)
+def test_deep_nesting_ends_in_clean_error(tmp_path, name: str, text: str) -> None:
+    proc = _run_isolated(tmp_path, name, text)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip()
+
+
+def test_deep_nesting_in_process_raises_only_mdp_file_error() -> None:
+    for text, as_json in (("[" * 100_000, False), ("[" * 100_000, True)):
+        with pytest.raises(MDPFileError, match="nested too deeply"):
+            loads_mdp(text, "m", json_format=as_json)
+
+
+# ---- the CLI --------------------------------------------------------------------------
+
+
+def test_cli_check_good_and_bad(tmp_path) -> None:
+    good = tmp_path / "good.yaml"
+    bad = tmp_path / "bad.yaml"
+    good.write_text(GOOD)
+    bad.write_text(MANY)
+    result = CliRunner().invoke(app, ["mdp", "check", str(good), str(bad)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert f"ok  {good}" in result.stdout
+    err_lines = result.stderr.strip().splitlines()
+    assert len(err_lines) == 8
+    assert all(ln.startswith(f"{bad}:") for ln in err_lines)
+    assert f"{bad}:13: transitions.high.search[1].next: unknown state 'lwo'" in result.stderr
+
+
+def test_cli_check_all_good_exits_0(tmp_path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD)
+    result = CliRunner().invoke(app, ["mdp", "check", str(good), str(good)])
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_cli_check_json(tmp_path) -> None:
+    good = tmp_path / "good.yaml"
+    bad = tmp_path / "bad.yaml"
+    good.write_text(GOOD)
+    bad.write_text(MANY)
+    result = CliRunner().invoke(app, ["mdp", "check", str(good), str(bad), "--json"])
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["valid"] is False
+    assert [f["file"] for f in doc["files"]] == [str(good), str(bad)]
+    assert doc["files"][0] == {
+        "file": str(good), "valid": True, "states": 2, "pairs": 2, "outcomes": 2,
+    }  # fmt: skip
+    probs = doc["files"][1]["problems"]
+    assert doc["files"][1]["valid"] is False and len(probs) == 8
+    assert probs[0] == {"line": 2, "path": "gamma", "message": "must be in [0, 1], got 1.5"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expect"),
+    [
+        ("missing.yaml", None, "no such file"),
+        ("dir", "DIR", "is a directory"),
+        ("latin1.yaml", b"gamma: 1\nname: caf\xe9\n", "not UTF-8"),
+    ],
+)
+def test_cli_unreadable_files(tmp_path, name: str, content, expect: str) -> None:
+    path = tmp_path / name
+    if content == "DIR":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    result = CliRunner().invoke(app, ["mdp", "check", str(path)])
+    assert result.exit_code == 2
+    assert expect in result.stderr and "Traceback" not in result.output
+
+
+def test_cli_show_bad_file_is_clean(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MANY)
+    result = CliRunner().invoke(app, ["mdp", "show", str(bad)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert f"{bad}:2: gamma: must be in [0, 1], got 1.5" in result.stderr
