@@ -423,6 +423,58 @@ def _action_outcomes(
         _check_sum(out, start, report, owner, key, path)
 
 
+def _plain_transitions(
+    raw: Mapping,
+    index: Mapping[str, int],
+    terminal: set[int],
+    per_state: list[list[tuple[str, int, int]]],
+    out: _Outcomes,
+) -> bool:
+    """Fast path for machine-written files: every action is ``[{next, p, r}, ...]`` with
+    plain numbers, every non-terminal state has actions, every sum is 1.
+
+    Whole-file list operations keep the per-outcome Python work to a few list
+    comprehensions (4 million outcomes in about 2 s). Fills ``per_state`` and ``out`` and
+    returns True, or returns False having changed nothing: the careful path then finds
+    and reports what is unusual.
+    """
+    try:
+        pairs = [
+            (index[key], action, spec)
+            for key, actions in raw.items()
+            for action, spec in actions.items()
+        ]
+        if any(type(a) is not str or type(spec) is not list or not spec for _, a, spec in pairs):
+            return False
+        flat = [o for _, _, spec in pairs for o in spec]
+        if sum(map(len, flat)) != 3 * len(flat):  # each has next, p, r (else KeyError below)
+            return False
+        nexts = [index[o["next"]] for o in flat]
+        probs = [o["p"] for o in flat]
+        rewards = [o["r"] for o in flat]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    if not pairs:
+        return False
+    with_actions = {s for s, _, _ in pairs}
+    if with_actions & terminal or len(with_actions) + len(terminal) != len(index):
+        return False
+    if not _PLAIN.issuperset(map(type, probs)) or not _PLAIN.issuperset(map(type, rewards)):
+        return False
+    if min(probs) < 0 or max(probs) > 1 or not all(map(math.isfinite, rewards)):
+        return False
+    counts = np.fromiter((len(spec) for _, _, spec in pairs), dtype=np.int64, count=len(pairs))
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    sums = np.add.reduceat(np.asarray(probs, dtype=np.float64), starts)
+    if np.any(np.abs(sums - 1) > PROB_TOLERANCE):
+        return False
+    for (s, action, _), first, count in zip(pairs, starts.tolist(), counts.tolist(), strict=True):
+        per_state[s].append((action, first, count))
+    out.next, out.prob, out.reward = nexts, probs, rewards
+    out.prob_src, out.reward_src = probs, rewards
+    return True
+
+
 def _plain_outcomes(spec: list, index: Mapping[str, int], out: _Outcomes) -> bool:
     """Fast path for machine-written files: ``[{next, p, r}, ...]`` with plain numbers.
 
@@ -512,6 +564,10 @@ def _transitions(
     n_pairs = sum(len(v) for v in raw.values() if isinstance(v, Mapping))
     if n_pairs > MAX_PAIRS:
         report.add(data, "transitions", "transitions", f"more than {MAX_PAIRS} state-action pairs")
+        return per_state, out
+    if not getattr(raw, "duplicates", None) and _plain_transitions(
+        raw, index, terminal, per_state, out
+    ):
         return per_state, out
     given: set[int] = set()
     for key, actions in raw.items():
