@@ -11,7 +11,6 @@ from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load, parse_overrides, re
 from rlcli.cli.console import err, out
 from rlcli.cli.mdp import app
 from rlcli.errors import MDPFileError
-from rlcli.render import mdp_view
 from rlcli.render.jsonout import emit
 
 
@@ -78,6 +77,8 @@ def show(
     json: JsonOpt = False,
 ) -> None:
     """Show an MDP: summary, map (grid worlds), transition table and policies."""
+    from rlcli.render import mdp_view
+
     mdp = load(file, set_)
     if json:
         emit(mdp_view.as_json(mdp))
