@@ -1,10 +1,129 @@
-"""``rlcli derive``: the identities behind policy gradients, every step checked by sympy."""
+"""``rlcli derive``: the identities behind policy gradients, every step checked by sympy.
+
+sympy and the derivation modules are imported inside the commands, so ``rlcli --help``
+stays fast.
+"""
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from rlcli.cli.common import JsonOpt, SeedOpt
+from rlcli.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rlcli.derive.steps import Derivation
 
 app = typer.Typer(
     help="Derive the identities behind policy gradients step by step; sympy checks every step.",
     no_args_is_help=True,
 )
+
+
+class Format(str, Enum):
+    rich = "rich"
+    text = "text"
+    latex = "latex"
+    markdown = "markdown"
+
+
+FormatOpt = Annotated[
+    Format,
+    typer.Option("--format", help="Output: rich table (terminal), text, latex or markdown."),
+]
+SamplesOpt = Annotated[
+    int, typer.Option("--samples", min=0, help="Monte Carlo check with N samples (0: none).")
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="Parameter values for numeric checks, e.g. 'mu=0.5,sigma=2'.", metavar="N=V,.."
+    ),
+]
+
+
+def _render(d: Derivation, fmt: Format, json: bool) -> None:
+    """Print ``d`` in the chosen format; exit 1 if a step or check failed."""
+    from rlcli.render import derivation as view
+
+    if json:
+        from rlcli.render.jsonout import emit
+
+        emit(view.as_json(d))
+    elif fmt is Format.rich:
+        from rlcli.cli.console import out
+
+        out.print(view.to_rich(d))
+    else:
+        writer = {Format.text: view.to_text, Format.latex: view.to_latex}.get(fmt, view.to_markdown)
+        typer.echo(writer(d), nl=False)
+    if not d.all_verified:
+        raise typer.Exit(1)
+
+
+def _parse_at(text: str | None) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        try:
+            values[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise UsageError(f"--at expects NAME=NUMBER[,NAME=NUMBER], got {item!r}")
+    return values
+
+
+@app.command("log-derivative")
+def log_derivative(
+    family: Annotated[
+        str | None,
+        typer.Option(
+            "--family",
+            help="gaussian | gaussian-scale | bernoulli | categorical | exponential | poisson: "
+            "both sides in closed form.",
+        ),
+    ] = None,
+    f: Annotated[
+        str | None, typer.Option("--f", help="f(x) for the closed forms, e.g. 'x**2'.")
+    ] = None,
+    density: Annotated[
+        str | None,
+        typer.Option("--density", help="Your own density, e.g. 'theta*exp(-theta*x)'."),
+    ] = None,
+    var: Annotated[str, typer.Option("--var", help="Variable of --density.")] = "x",
+    param: Annotated[str, typer.Option("--param", help="Parameter of --density.")] = "theta",
+    support: Annotated[
+        str, typer.Option("--support", help="Support of --density: LO,HI (inf allowed).")
+    ] = "-inf,inf",
+    samples: SamplesOpt = 0,
+    seed: SeedOpt = 0,
+    at: AtOpt = None,
+    format_: FormatOpt = Format.rich,
+    json: JsonOpt = False,
+) -> None:
+    """∇θ E[f(x)] = E[f(x) ∇θ log pθ(x)]: the score-function trick in seven checked steps."""
+    from rlcli.derive import families
+    from rlcli.derive import log_derivative as ld
+    from rlcli.derive.parse import parse_expr
+
+    if family and density:
+        raise UsageError("give either --family or --density, not both")
+    fam = None
+    if family:
+        fam = families.family(family)
+    elif density:
+        fam = families.user_family(density, var, param, support)
+    elif f or samples:
+        raise UsageError("--f and --samples need --family or --density")
+    fx = None
+    if fam is not None:
+        fx = parse_expr(f or fam.default_f, {str(fam.x): fam.x}, "--f")
+        if fam.name == "user":
+            families.check_normalized(fam)
+    _render(ld.derive(fam, fx, samples, seed, _parse_at(at)), format_, json)

@@ -1,0 +1,188 @@
+"""A whitelist parser for user expressions in derivations (``--f``, ``--density``, ``--p``).
+
+Allowed: numbers (kept exact: ``0.5`` is 1/2), the names the caller declares, the constants
+``pi`` and ``e``, ``+ - * / **`` (``^`` reads as ``**``), unary minus, parentheses, and calls
+of exactly these functions: exp, log, sqrt, sin, cos, tan, tanh, abs. Nothing else. The
+text is never handed to ``eval`` or ``sympify``; sympy Symbols are built from the declared
+names, so ``gamma`` or ``beta`` stay plain symbols, never sympy's special functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from rlcli.errors import UsageError
+
+MAX_LENGTH = 500
+MAX_DEPTH = 40
+MAX_EXPONENT = 64  # largest integer power accepted (keeps expand() fast)
+
+FUNCTIONS = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "tanh": sp.tanh,
+    "abs": sp.Abs,
+}
+CONSTANTS = {"pi": sp.pi, "e": sp.E}
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<op>\*\*|[-+*/^(),])|(?P<other>\S))"
+)
+
+
+def parse_expr(text: str, names: Mapping[str, Any], what: str = "expression") -> Any:
+    """Parse ``text`` into a sympy expression over the Symbols in ``names``.
+
+    Raises :class:`UsageError` naming ``what`` (e.g. ``--f``) and the reason.
+    """
+    try:
+        return _Parser(text, names).parse()
+    except _ParseError as exc:
+        raise UsageError(f"{what} {text!r}: {exc}") from None
+
+
+def parse_call(text: str, what: str) -> tuple[str, list[Any]]:
+    """Parse ``name(arg, arg, ...)`` with numeric arguments, e.g. ``normal(0, 1)``."""
+    m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*\((.*)\)\s*", text)
+    if not m:
+        raise UsageError(f"{what} {text!r}: expected NAME(ARG, ...), e.g. normal(0,1)")
+    args = m.group(2).split(",") if m.group(2).strip() else []
+    values = [parse_expr(a, {}, what) for a in args]
+    for v in values:
+        if not v.is_number or not v.is_real:
+            raise UsageError(f"{what} {text!r}: arguments must be real numbers")
+    return m.group(1).lower(), values
+
+
+class _ParseError(ValueError):
+    pass
+
+
+class _Parser:
+    def __init__(self, text: str, names: Mapping[str, Any]):
+        if len(text) > MAX_LENGTH:
+            raise _ParseError(f"longer than {MAX_LENGTH} characters")
+        self.names = names
+        self.tokens = self._tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    def _tokenize(self, text: str) -> list[tuple[str, str]]:
+        tokens, pos, text = [], 0, text.rstrip()
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if m is None:
+                break
+            pos = m.end()
+            kind = m.lastgroup or ""
+            tok = m.group(kind)
+            if kind == "other":
+                raise _ParseError(f"character {tok!r} is not allowed (only + - * / ** and calls)")
+            tokens.append((kind, "**" if tok == "^" else tok))
+        if not tokens:
+            raise _ParseError("empty expression")
+        return tokens
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i][1] if self.i < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        if self.i >= len(self.tokens):
+            raise _ParseError("ends too early")
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def parse(self) -> Any:
+        node = self.expr()
+        if self.peek() is not None:
+            raise _ParseError(f"unexpected {self.peek()!r}")
+        return node
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _ParseError(f"nested more than {MAX_DEPTH} deep")
+
+    def expr(self) -> Any:
+        node = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()[1]
+            rhs = self.term()
+            node = node + rhs if op == "+" else node - rhs
+        return node
+
+    def term(self) -> Any:
+        node = self.unary()
+        while self.peek() in ("*", "/"):
+            op = self.take()[1]
+            rhs = self.unary()
+            if op == "/" and rhs == 0:
+                raise _ParseError("division by zero")
+            node = node * rhs if op == "*" else node / rhs
+        return node
+
+    def unary(self) -> Any:
+        if self.peek() in ("-", "+"):
+            op = self.take()[1]
+            self.nest()
+            operand = self.unary()
+            self.depth -= 1
+            return -operand if op == "-" else operand
+        return self.power()
+
+    def power(self) -> Any:
+        base = self.atom()
+        if self.peek() == "**":
+            self.take()
+            self.nest()
+            exponent = self.unary()
+            self.depth -= 1
+            if exponent.is_number and (not exponent.is_real or abs(exponent) > MAX_EXPONENT):
+                raise _ParseError(
+                    f"exponent {exponent} is outside [-{MAX_EXPONENT}, {MAX_EXPONENT}]"
+                )
+            return base**exponent
+        return base
+
+    def atom(self) -> Any:
+        kind, tok = self.take()
+        if kind == "num":
+            return sp.Rational(Fraction(tok))
+        if kind == "name":
+            if self.peek() == "(":
+                if tok not in FUNCTIONS:
+                    allowed = ", ".join(FUNCTIONS)
+                    raise _ParseError(f"function {tok!r} is not allowed (allowed: {allowed})")
+                self.take()
+                self.nest()
+                arg = self.expr()
+                self.depth -= 1
+                if self.peek() != ")":
+                    raise _ParseError(f"{tok}() takes one argument; missing ')'")
+                self.take()
+                return FUNCTIONS[tok](arg)
+            if tok in self.names:
+                return self.names[tok]
+            if tok in CONSTANTS:
+                return CONSTANTS[tok]
+            known = ", ".join([*self.names, *CONSTANTS]) or "none"
+            raise _ParseError(f"unknown name {tok!r} (allowed names: {known})")
+        if tok == "(":
+            self.nest()
+            node = self.expr()
+            self.depth -= 1
+            if self.peek() != ")":
+                raise _ParseError("missing closing parenthesis")
+            self.take()
+            return node
+        raise _ParseError(f"unexpected {tok!r}")

@@ -1,0 +1,249 @@
+"""Derivations as lists of steps, and the verifier that checks every "=" with sympy.
+
+A :class:`Derivation` is one or more chains of :class:`Step`\\s. Each step holds a sympy
+expression and a one-line reason; the "=" between a step and the one before it is checked
+by the step's ``check`` (by default :func:`sympy_equal`). ``verified`` is ``None`` only for
+the first step of a chain (nothing to compare with), else ``True``/``False`` as sympy found.
+
+Symbolic objects used by the derivations live here too: :class:`Expect` (an expectation,
+printed ``E_{x∼p}[g]``, that unfolds to an integral or a sum) and :func:`param_function`
+(an undefined function ``p(x, θ)`` printed ``p_θ(x)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from rlcli.derive.timelimit import attempt
+
+SIMPLIFY_SECONDS = 2.0  # limit on one simplify() inside a check
+
+Checker = Callable[[Any, Any], bool]
+
+
+@dataclass
+class Step:
+    """One line of a derivation: ``expr`` and why it equals the line before."""
+
+    expr: Any
+    reason: str
+    start: bool = False  # first line of a new chain: compared with nothing
+    check: Checker | None = None  # how "=" with the previous line is verified
+    method: str = "sympy"  # named in the output: "sympy", "enumeration", ...
+    verified: bool | None = None
+
+
+@dataclass
+class Check:
+    """A side check: a number or statement computed two independent ways."""
+
+    name: str
+    ok: bool
+    detail: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Derivation:
+    """A named identity, the steps that prove it and the checks beside them."""
+
+    name: str
+    identity_latex: str
+    identity_text: str
+    steps: list[Step]
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    @property
+    def all_verified(self) -> bool:
+        return all(s.verified is not False for s in self.steps) and all(c.ok for c in self.checks)
+
+
+@dataclass
+class Table:
+    """A small table of sympy expressions (e.g. the six PPO-clip regions)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]  # cells: sympy expressions or plain strings
+
+
+def verify(derivation: Derivation) -> Derivation:
+    """Check every "=" of every chain; set each step's ``verified``. Returns the derivation."""
+    previous = None
+    for step in derivation.steps:
+        if step.start or previous is None:
+            step.verified = None
+        else:
+            checker = step.check or sympy_equal
+            step.verified = bool(checker(previous.expr, step.expr))
+        previous = step
+    return derivation
+
+
+# ---- symbolic building blocks --------------------------------------------------------
+
+
+class Expect(sp.Expr):
+    """E_{x∼p}[g] = ∫ p(x) g(x) dx (or Σ_x p(x) g(x) when ``discrete``).
+
+    args: (g, x, density, lo, hi, discrete, label_latex, label_text); the labels are
+    Symbols that only carry the printed name of the distribution.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, g, x, density, lo, hi, discrete, label_latex, label_text):
+        args = (
+            sp.sympify(g),
+            x,
+            sp.sympify(density),
+            sp.sympify(lo),
+            sp.sympify(hi),
+            sp.true if discrete else sp.false,
+            sp.Symbol(label_latex),
+            sp.Symbol(label_text),
+        )
+        return sp.Expr.__new__(cls, *args)
+
+    @property
+    def integrand(self) -> Any:
+        return self.args[0]
+
+    @property
+    def var(self) -> Any:
+        return self.args[1]
+
+    def unfold(self) -> Any:
+        """The integral (or sum) this expectation stands for."""
+        g, x, density, lo, hi, discrete = self.args[:6]
+        body = density * g
+        return sp.Sum(body, (x, lo, hi)) if discrete == sp.true else sp.Integral(body, (x, lo, hi))
+
+    def with_integrand(self, g: Any) -> Expect:
+        return Expect(g, *self.args[1:5], self.args[5] == sp.true, *(a.name for a in self.args[6:]))
+
+    def _eval_derivative(self, s: Any) -> Any:
+        return sp.diff(self.unfold(), s)
+
+    def _latex(self, printer: Any) -> str:
+        x, label = printer._print(self.var), self.args[6].name
+        return rf"\mathbb{{E}}_{{{x} \sim {label}}}\left[{printer._print(self.integrand)}\right]"
+
+    def _sympystr(self, printer: Any) -> str:
+        x, g = printer._print(self.var), printer._print(self.integrand)
+        return f"E_{{{x}~{self.args[7].name}}}[{g}]"
+
+
+class ParamFunction(sp.Function):
+    """An undefined function whose last argument is a parameter: ``p(x, θ)`` prints ``p_θ(x)``."""
+
+    latex_name = "p"
+    text_name = "p"
+
+    def _latex(self, printer: Any) -> str:
+        *inputs, param = self.args
+        inner = ", ".join(printer._print(a) for a in inputs)
+        return rf"{self.latex_name}_{{{printer._print(param)}}}\left({inner}\right)"
+
+    def _sympystr(self, printer: Any) -> str:
+        *inputs, param = self.args
+        inner = ", ".join(printer._print(a) for a in inputs)
+        return f"{self.text_name}_{printer._print(param)}({inner})"
+
+
+class ConditionalFunction(sp.Function):
+    """An undefined conditional ``π(a, s, θ)`` printed ``π_θ(a | s)``; no parameter if 2 args."""
+
+    latex_name = r"\pi"
+    text_name = "π"
+
+    def _parts(self, printer: Any) -> tuple[str, str, str]:
+        first, given, *param = (printer._print(a) for a in self.args)
+        return first, given, param[0] if param else ""
+
+    def _latex(self, printer: Any) -> str:
+        first, given, param = self._parts(printer)
+        sub = f"_{{{param}}}" if param else ""
+        return rf"{self.latex_name}{sub}\left({first} \mid {given}\right)"
+
+    def _sympystr(self, printer: Any) -> str:
+        first, given, param = self._parts(printer)
+        return f"{self.text_name}{'_' + param if param else ''}({first}|{given})"
+
+
+def param_function(name: str, latex_name: str, text_name: str) -> type:
+    """A fresh :class:`ParamFunction` class named ``name``."""
+    return type(name, (ParamFunction,), {"latex_name": latex_name, "text_name": text_name})
+
+
+def conditional_function(name: str, latex_name: str, text_name: str) -> type:
+    """A fresh :class:`ConditionalFunction` class named ``name``."""
+    return type(name, (ConditionalFunction,), {"latex_name": latex_name, "text_name": text_name})
+
+
+def product(*factors: Any) -> Any:
+    """A product kept as written (no cancellation), for "multiply and divide by p" steps."""
+    return sp.Mul(*factors, evaluate=False)
+
+
+def ratio(num: Any, den: Any) -> Any:
+    """``num/den`` kept as written."""
+    return sp.Mul(num, sp.Pow(den, -1, evaluate=False), evaluate=False)
+
+
+# ---- the verifier --------------------------------------------------------------------
+
+
+def canonical(expr: Any) -> Any:
+    """Unfold expectations, carry out derivatives (Leibniz rule under ∫ and Σ), expand logs.
+
+    Integrals are left in place; :func:`sympy_equal` compares them at the integrand level.
+    """
+    expr = expr.replace(lambda e: isinstance(e, Expect), lambda e: e.unfold())
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.Derivative), lambda e: sp.diff(e.expr, *e.variable_count)
+    )
+    return expr
+
+
+def integrand_level(expr: Any) -> Any:
+    """Replace each ∫ g dx (Σ_x g) by M_L · g(t_L): one marker M_L and variable t_L per range L.
+
+    Sound because integrals over the same range are linear: Σ cᵢ ∫ gᵢ = ∫ Σ cᵢ gᵢ (cᵢ free of
+    the variable), so a difference that vanishes for every t_L and M_L is identically zero.
+    """
+    markers: dict[tuple, tuple[Any, Any]] = {}
+
+    def fold(e: Any) -> Any:
+        (x, lo, hi) = e.limits[0]
+        key = (type(e).__name__, lo, hi)
+        if key not in markers:
+            n = len(markers)
+            markers[key] = (sp.Symbol(f"_M{n}"), sp.Dummy(f"t{n}", real=True))
+        marker, t = markers[key]
+        return marker * e.function.xreplace({x: t})
+
+    return expr.replace(lambda e: isinstance(e, (sp.Integral, sp.Sum)) and len(e.limits) == 1, fold)
+
+
+def is_zero(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> bool:
+    """True if sympy proves ``expr`` ≡ 0 (expand, then simplify under a time limit)."""
+    expr = sp.expand(expr)
+    if expr == 0:
+        return True
+    expr = sp.expand_log(expr, force=True)
+    if sp.expand(expr) == 0:
+        return True
+    result = attempt(sp.simplify, seconds, expr)
+    return result is not None and result == 0
+
+
+def sympy_equal(a: Any, b: Any) -> bool:
+    """Whether sympy proves a = b (integrand level for integrals and sums)."""
+    return is_zero(integrand_level(canonical(a) - canonical(b)))
