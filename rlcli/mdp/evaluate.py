@@ -1,0 +1,132 @@
+"""Policy evaluation: V_π from the linear system or from sweeps, and Q_π beside it.
+
+V_π solves the Bellman expectation equation V = r_π + γ P_π V on the non-terminal
+states (terminal states have value 0), S&B eq. (4.4)–(4.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rlcli.errors import NumericalError
+from rlcli.mdp.greedy import q_from_values
+from rlcli.mdp.linsolve import solve_system
+from rlcli.mdp.model import MDP
+from rlcli.mdp.proper import describe, improper_states
+
+MAX_SWEEPS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """V_π (S,), Q_π (K,), the Bellman residual ‖r_π + γP_πV − V‖∞ and how it was solved.
+
+    ``trace`` holds the values after each sweep (iterative method with tracing).
+    """
+
+    values: np.ndarray
+    q: np.ndarray
+    residual: float
+    method: str
+    sweeps: int = 0
+    trace: list[np.ndarray] = field(default_factory=list)
+
+
+def policy_model(mdp: MDP, pi: np.ndarray) -> tuple[Any, np.ndarray]:
+    """(P_π (S×S sparse), r_π (S,)): P_π = Π P, r_π = Π r; zero rows for terminal states."""
+    Pi = mdp.policy_matrix(pi)
+    return (Pi @ mdp.P).tocsr(), Pi @ mdp.expected_reward
+
+
+def bellman_residual(mdp: MDP, P_pi: Any, r_pi: np.ndarray, v: np.ndarray) -> float:
+    """‖r_π + γ P_π V − V‖∞ over the non-terminal states."""
+    gap = r_pi + mdp.gamma * (P_pi @ v) - v
+    gap[mdp.terminal] = 0.0
+    return float(np.max(np.abs(gap))) if len(gap) else 0.0
+
+
+def check_proper(mdp: MDP, pi: np.ndarray) -> None:
+    """γ = 1: raise NumericalError naming the states that never terminate under π."""
+    if mdp.gamma < 1:
+        return
+    bad = improper_states(mdp, pi)
+    if len(bad):
+        raise NumericalError(
+            f"gamma = 1 and the policy does not reach a terminal state with probability 1 "
+            f"from {len(bad)} state(s): {describe(mdp, bad)}. Their return is an endless "
+            "sum, so (I - P_pi) V = r_pi is singular there; change the policy or use gamma < 1."
+        )
+
+
+def evaluate_policy(
+    mdp: MDP, pi: np.ndarray, v0: np.ndarray | None = None, hint: str | None = None
+) -> Evaluation:
+    """V_π = (I − γ P_π)⁻¹ r_π on the non-terminal states, and Q_π from it."""
+    check_proper(mdp, pi)
+    P_pi, r_pi = policy_model(mdp, pi)
+    live = np.flatnonzero(~mdp.terminal)
+    import scipy.sparse as sparse
+
+    A = P_pi if len(live) == mdp.n_states else P_pi[live][:, live]
+    A = sparse.identity(len(live), format="csr") - mdp.gamma * A
+    x, method = solve_system(A, r_pi[live], None if v0 is None else v0[live], hint)
+    values = np.zeros(mdp.n_states)
+    values[live] = x
+    residual = bellman_residual(mdp, P_pi, r_pi, values)
+    if not np.all(np.isfinite(values)) or residual > 1e-6 * max(1.0, np.max(np.abs(values))):
+        raise NumericalError(
+            f"the linear solve did not converge (Bellman residual {residual:.3g}); "
+            "try --method iterative"
+        )
+    return Evaluation(values, q_from_values(mdp, values), residual, method)
+
+
+def iterative_evaluation(
+    mdp: MDP,
+    pi: np.ndarray,
+    sweeps: int | None = None,
+    in_place: bool = False,
+    tol: float = 1e-10,
+    trace: bool = False,
+) -> Evaluation:
+    """Iterative policy evaluation from V₀ = 0 (S&B §4.1).
+
+    Synchronous sweeps V_{k+1} = r_π + γ P_π V_k, or Gauss–Seidel (``in_place``: each
+    state's new value is used at once, states in file order). Runs ``sweeps`` sweeps, or
+    until the largest change is below ``tol`` when ``sweeps`` is None.
+    """
+    check_proper(mdp, pi)
+    P_pi, r_pi = policy_model(mdp, pi)
+    v = np.zeros(mdp.n_states)
+    history: list[np.ndarray] = []
+    limit = MAX_SWEEPS if sweeps is None else sweeps
+    k = 0
+    while k < limit:
+        new = _gauss_seidel(mdp, P_pi, r_pi, v) if in_place else r_pi + mdp.gamma * (P_pi @ v)
+        change = float(np.max(np.abs(new - v))) if len(v) else 0.0
+        v = new
+        k += 1
+        if trace:
+            history.append(v.copy())
+        if sweeps is None and change < tol:
+            break
+    else:
+        if sweeps is None:
+            raise NumericalError(f"iterative evaluation did not converge in {limit} sweeps")
+    residual = bellman_residual(mdp, P_pi, r_pi, v)
+    method = "in-place sweeps" if in_place else "synchronous sweeps"
+    return Evaluation(v, q_from_values(mdp, v), residual, method, k, history)
+
+
+def _gauss_seidel(mdp: MDP, P_pi: Any, r_pi: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """One in-place sweep: V(s) ← r_π(s) + γ Σ_s' P_π(s, s') V(s'), s in order."""
+    v = v.copy()
+    ptr, idx, val = P_pi.indptr, P_pi.indices, P_pi.data
+    gamma = mdp.gamma
+    for s in np.flatnonzero(~mdp.terminal):
+        lo, hi = ptr[s], ptr[s + 1]
+        v[s] = r_pi[s] + gamma * float(val[lo:hi] @ v[idx[lo:hi]])
+    return v

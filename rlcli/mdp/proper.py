@@ -1,0 +1,90 @@
+"""γ = 1 (episodic) tasks: which states reach a terminal state with probability 1.
+
+A policy is *proper* if from every state it reaches a terminal state with
+probability 1; only then is (I − P_π) V = r_π non-singular on the non-terminal
+states. Both questions are graph reachability over the support of the policy
+(Bertsekas & Tsitsiklis, stochastic shortest paths).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from rlcli.mdp.model import MDP
+
+
+def _reaches(n: int, src: np.ndarray, dst: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(n,) bool: the nodes with a path to one of ``targets`` along edges src → dst."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    # reversed graph plus a super-source n pointing at every target
+    rows = np.concatenate([dst, np.full(len(targets), n)])
+    cols = np.concatenate([src, targets])
+    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1))
+    order = breadth_first_order(graph, n, directed=True, return_predecessors=False)
+    found = np.zeros(n + 1, dtype=bool)
+    found[order] = True
+    return found[:n]
+
+
+def improper_states(mdp: MDP, pi: np.ndarray) -> np.ndarray:
+    """Sorted indices of the states from which π fails to terminate with probability 1.
+
+    A state terminates w.p. 1 iff no state it can reach is cut off from every terminal.
+    """
+    z = np.flatnonzero((pi[mdp.out_pair] > 0) & (mdp.out_prob > 0))
+    src, dst = mdp.pair_state[mdp.out_pair[z]], mdp.out_next[z]
+    can_end = _reaches(mdp.n_states, src, dst, np.flatnonzero(mdp.terminal))
+    stuck = np.flatnonzero(~can_end)
+    if not len(stuck):
+        return stuck
+    return np.flatnonzero(_reaches(mdp.n_states, src, dst, stuck))
+
+
+def proper_policy(mdp: MDP) -> tuple[np.ndarray, np.ndarray]:
+    """A deterministic policy that terminates w.p. 1 wherever some policy can.
+
+    Returns (policy (K,), states where no policy terminates w.p. 1). Almost-sure
+    reachability: shrink W until every state in W can reach a terminal state using only
+    actions that never leave W; then give each state an action that stays in W and
+    moves one layer closer to the terminal states.
+    """
+    S, K = mdp.n_states, mdp.n_pairs
+    pos = mdp.out_prob > 0
+    win = np.ones(S, dtype=bool)
+    while True:
+        leaves = np.bincount(mdp.out_pair[pos & ~win[mdp.out_next]], minlength=K) > 0
+        safe = ~leaves & win[mdp.pair_state]
+        z = np.flatnonzero(pos & safe[mdp.out_pair])
+        src, dst = mdp.pair_state[mdp.out_pair[z]], mdp.out_next[z]
+        reach = _reaches(S, src, dst, np.flatnonzero(mdp.terminal)) & win
+        if np.array_equal(reach, win):
+            break
+        win = reach
+    # layers outward from the terminal states, over safe pairs only
+    preds: list[list[int]] = [[] for _ in range(S)]
+    for zi in np.flatnonzero(pos & safe[mdp.out_pair]):
+        preds[int(mdp.out_next[zi])].append(int(mdp.out_pair[zi]))
+    policy = np.zeros(K)
+    done = mdp.terminal.copy()
+    queue = deque(np.flatnonzero(done).tolist())
+    while queue:
+        s = queue.popleft()
+        for k in preds[s]:
+            t = int(mdp.pair_state[k])
+            if not done[t]:
+                done[t] = True
+                policy[k] = 1.0
+                queue.append(t)
+    for s in np.flatnonzero(~done & (mdp.n_actions_of > 0)):  # hopeless: any action
+        policy[mdp.pair_ptr[s]] = 1.0
+    return policy, np.flatnonzero(~win)
+
+
+def describe(mdp: MDP, states: np.ndarray, limit: int = 8) -> str:
+    """'s1, s2, … and N more' for messages."""
+    names = ", ".join(mdp.states[s] for s in states[:limit])
+    return names + (f" and {len(states) - limit} more" if len(states) > limit else "")
