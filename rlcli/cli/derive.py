@@ -127,3 +127,47 @@ def log_derivative(
         if fam.name == "user":
             families.check_normalized(fam)
     _render(ld.derive(fam, fx, samples, seed, _parse_at(at)), format_, json)
+
+
+@app.command("importance-sampling")
+def importance_sampling(
+    p: Annotated[
+        str | None, typer.Option("--p", help="Target p: normal(MU,SIGMA) or exponential(RATE).")
+    ] = None,
+    q: Annotated[
+        str | None, typer.Option("--q", help="Proposal q: normal(MU,SIGMA) or exponential(RATE).")
+    ] = None,
+    f: Annotated[str | None, typer.Option("--f", help="A polynomial f(x), e.g. 'x**2'.")] = None,
+    samples: SamplesOpt = 0,
+    seed: SeedOpt = 0,
+    format_: FormatOpt = Format.rich,
+    json: JsonOpt = False,
+) -> None:
+    """E_p[f] = E_q[(p/q) f]: identity, support condition, variance (finite or not), ESS.
+
+    With --p/--q/--f (defaults normal(0,1), normal(1,2), x) the closed forms; with --samples
+    the ordinary and weighted (self-normalised) estimators side by side.
+    """
+    from rlcli.derive import importance_sampling as isx
+
+    _render(isx.derive(p, q, f, samples, seed), format_, json)
+
+
+@app.command("kl")
+def kl(
+    p: Annotated[
+        str | None,
+        typer.Option("--p", help="p for the estimators: normal(MU,SIGMA) | exponential(RATE)."),
+    ] = None,
+    q: Annotated[
+        str | None, typer.Option("--q", help="q for the estimators (default normal(0.5,1.2)).")
+    ] = None,
+    samples: SamplesOpt = 0,
+    seed: SeedOpt = 0,
+    format_: FormatOpt = Format.rich,
+    json: JsonOpt = False,
+) -> None:
+    """KL(p‖q) ≥ 0, closed forms (Gaussian, Bernoulli, categorical), k1/k2/k3 estimators."""
+    from rlcli.derive import kl as kl_
+
+    _render(kl_.derive(p, q, samples, seed), format_, json)

@@ -245,5 +245,18 @@ def is_zero(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> bool:
 
 
 def sympy_equal(a: Any, b: Any) -> bool:
-    """Whether sympy proves a = b (integrand level for integrals and sums)."""
-    return is_zero(integrand_level(canonical(a) - canonical(b)))
+    """Whether sympy proves a = b (integrand level for integrals and sums).
+
+    The integrand level is used only where the difference is linear in the integrals;
+    products of integrals are compared as opaque terms instead.
+    """
+    diff = canonical(a) - canonical(b)
+    folded = integrand_level(diff)
+    markers = sorted((s for s in folded.free_symbols if s.name.startswith("_M")), key=str)
+    linear = True
+    if markers:
+        try:
+            linear = sp.Poly(folded, *markers).total_degree() <= 1
+        except sp.PolynomialError:
+            linear = False
+    return is_zero(folded if linear else diff)

@@ -268,8 +268,8 @@ def to_rich(d: Derivation) -> Any:
     steps = Table(show_lines=False, expand=False)
     steps.add_column("#", justify="right")
     steps.add_column("")
-    steps.add_column("expression")
-    steps.add_column("reason")
+    steps.add_column("expression", overflow="fold")
+    steps.add_column("reason", overflow="fold")
     steps.add_column("")
     for i, s in enumerate(d.steps, 1):
         if s.start and i > 1:

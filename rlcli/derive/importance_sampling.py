@@ -1,0 +1,288 @@
+"""Importance sampling: E_{x∼p}[f(x)] = E_{x∼q}[(p(x)/q(x)) f(x)] when q > 0 wherever p·f ≠ 0.
+
+The identity in three checked steps, the estimator's variance E_q[w²f²] − (E_p f)², and
+for user-given p, q (``normal(μ,σ)``, ``exponential(λ)``) and polynomial f: closed forms
+(saying when the variance is infinite), the effective sample size, and ordinary vs
+weighted (self-normalised) Monte Carlo estimates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from rlcli.derive.parse import parse_call, parse_expr
+from rlcli.derive.steps import Check, Derivation, Expect, Step, product, ratio, verify
+from rlcli.derive.timelimit import attempt
+from rlcli.errors import UsageError
+
+IDENTITY_LATEX = (
+    r"\mathbb{E}_{x \sim p}[f(x)] = \mathbb{E}_{x \sim q}\left[\frac{p(x)}{q(x)} f(x)\right]"
+    r"\quad (q > 0 \text{ wherever } p f \neq 0)"
+)
+IDENTITY_TEXT = "E_{x∼p}[f(x)] = E_{x∼q}[(p(x)/q(x)) f(x)]  (q > 0 wherever p·f ≠ 0)"
+
+X = sp.Symbol("x", real=True)
+
+
+@dataclass
+class Dist:
+    """A fully specified density on [lo, hi] with numeric parameters."""
+
+    spec: str
+    density: Any
+    lo: Any
+    hi: Any
+    params: tuple[float, ...]
+    kind: str
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.kind == "normal":
+            return rng.normal(self.params[0], self.params[1], n)
+        return rng.exponential(1 / self.params[0], n)
+
+    def pdf(self, xs: np.ndarray) -> np.ndarray:
+        if self.kind == "normal":
+            mu, sigma = self.params
+            return np.exp(-((xs - mu) ** 2) / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
+        lam = self.params[0]
+        return np.where(xs >= 0, lam * np.exp(-lam * np.maximum(xs, 0)), 0.0)
+
+
+def parse_dist(text: str, what: str) -> Dist:
+    """``normal(MU, SIGMA)`` or ``exponential(RATE)`` with numeric arguments."""
+    name, args = parse_call(text, what)
+    if name in ("normal", "gaussian") and len(args) == 2:
+        mu, sigma = args
+        if not sigma > 0:
+            raise UsageError(f"{what} {text!r}: sigma must be > 0")
+        dens = sp.exp(-((X - mu) ** 2) / (2 * sigma**2)) / (sp.sqrt(2 * sp.pi) * sigma)
+        return Dist(text, dens, -sp.oo, sp.oo, (float(mu), float(sigma)), "normal")
+    if name == "exponential" and len(args) == 1:
+        (lam,) = args
+        if not lam > 0:
+            raise UsageError(f"{what} {text!r}: the rate must be > 0")
+        return Dist(
+            text, lam * sp.exp(-lam * X), sp.Integer(0), sp.oo, (float(lam),), "exponential"
+        )
+    raise UsageError(f"{what} {text!r}: expected normal(MU, SIGMA) or exponential(RATE)")
+
+
+def integral_exp_poly(g: Any, log_h: Any, lo: Any, hi: Any) -> Any:
+    """∫_lo^hi g(x) e^{log_h(x)} dx for polynomial g and log_h of degree ≤ 2; ``oo`` if it diverges.
+
+    On ℝ with log_h = a x² + b x + c, a < 0: √(π/−a) e^{c − b²/4a} E_{N(m,s²)}[g],
+    m = −b/2a, s² = −1/2a. Otherwise ``integrate`` (exponential tails) under a time limit.
+    """
+    g = sp.expand(g)
+    if g == 0:
+        return sp.Integer(0)
+    coeffs = sp.Poly(sp.expand(log_h), X).all_coeffs()
+    a, b, c = ([sp.Integer(0)] * (3 - len(coeffs)) + coeffs)[-3:]
+    grows_up = a > 0 or (a == 0 and b >= 0)
+    grows_down = a > 0 or (a == 0 and b <= 0)
+    if (hi == sp.oo and grows_up) or (lo == -sp.oo and grows_down):
+        return sp.oo
+    if lo == -sp.oo and hi == sp.oo:
+        m, s = -b / (2 * a), sp.sqrt(-1 / (2 * a))
+        # E_{N(m,s²)}[x^n] = Σ_{k even} C(n,k) m^{n-k} s^k (k-1)!!
+        moments = {
+            n: sum(
+                sp.binomial(n, k) * m ** (n - k) * s**k * sp.factorial2(k - 1)
+                for k in range(0, n + 1, 2)
+            )
+            for n in range(sp.Poly(g, X).degree() + 1)
+        }
+        mean = sum(coef * moments[n] for (n,), coef in sp.Poly(g, X).terms())
+        return sp.simplify(sp.sqrt(sp.pi / -a) * sp.exp(c - b**2 / (4 * a)) * mean)
+    result = attempt(sp.integrate, 2.0, g * sp.exp(log_h), (X, lo, hi))
+    if result is None or result.has(sp.Integral):
+        raise UsageError("sympy could not integrate this combination within 2 s")
+    return sp.simplify(result)
+
+
+def _log(density: Any) -> Any:
+    return sp.expand(sp.expand_log(sp.log(density), force=True))
+
+
+def generic_steps() -> list[Step]:
+    """The identity and the variance formula for generic p, q, f (sympy, integrand level)."""
+    x = sp.Symbol("x", real=True)
+    p, q, f = (sp.Function(n)(x) for n in ("p", "q", "f"))
+    Ep = lambda g: Expect(g, x, p, -sp.oo, sp.oo, False, "p", "p")  # noqa: E731
+    Eq = lambda g: Expect(g, x, q, -sp.oo, sp.oo, False, "q", "q")  # noqa: E731
+    over = lambda g: sp.Integral(g, (x, -sp.oo, sp.oo))  # noqa: E731
+    w = ratio(p, q)
+    return [
+        Step(Ep(f), "left-hand side", start=True),
+        Step(over(product(p, f)), "expectation as an integral"),
+        Step(over(product(q, w, f)), "multiply and divide by q(x): needs q > 0 wherever p·f ≠ 0"),
+        Step(Eq(product(w, f)), "an expectation under q of the weighted f, w = p/q"),
+        Step(
+            Eq(product(w, w, f, f)) - Eq(product(w, f)) ** 2,
+            "variance of one weighted sample: Var_q[w f] = E_q[w² f²] − E_q[w f]²",
+            start=True,
+        ),
+        Step(over(p**2 * f**2 / q) - Ep(f) ** 2, "E_q[w² f²] = ∫ p² f² / q and E_q[w f] = E_p[f]"),
+    ]
+
+
+def derive(
+    p_text: str | None, q_text: str | None, f_text: str | None, samples: int = 0, seed: int = 0
+) -> Derivation:
+    steps = generic_steps()
+    checks: list[Check] = []
+    notes: list[str] = []
+    if p_text or q_text or f_text or samples:
+        p = parse_dist(p_text or "normal(0,1)", "--p")
+        q = parse_dist(q_text or "normal(1,2)", "--q")
+        f = parse_expr(f_text or "x", {"x": X}, "--f")
+        if not sp.expand(f).is_polynomial(X):
+            raise UsageError(f"--f {f_text!r}: only polynomials in x have closed forms here")
+        s2, c2, n2 = _concrete(p, q, f, checks, notes)
+        steps += s2
+        if samples:
+            checks.append(_monte_carlo(p, q, f, c2, n2, samples, seed))
+    return verify(
+        Derivation("importance-sampling", IDENTITY_LATEX, IDENTITY_TEXT, steps, checks, notes)
+    )
+
+
+def _concrete(
+    p: Dist, q: Dist, f: Any, checks: list[Check], notes: list[str]
+) -> tuple[list[Step], Any, Any]:
+    """Closed forms for concrete p, q, f: E_p f, E_q[w f], E_q[w² f²], variance, ESS."""
+    log_p, log_q = _log(p.density), _log(q.density)
+    exact = integral_exp_poly(f, log_p, p.lo, p.hi)
+    # the support condition: q > 0 on the whole support of p (f is a nonzero polynomial)
+    covered = bool(q.lo <= p.lo) and bool(q.hi >= p.hi)
+    via_q = integral_exp_poly(f, log_p, max(p.lo, q.lo, key=_key), min(p.hi, q.hi, key=_key))
+    checks.append(
+        Check(
+            "support condition q > 0 wherever p·f ≠ 0",
+            covered,
+            "holds: q is positive on the whole support of p"
+            if covered
+            else f"fails: q = 0 on part of p's support, so E_q[w f] = {via_q} ≠ E_p[f] = {exact}",
+        )
+    )
+    # where p > 0 and q > 0: outside it the integrands below are zero
+    lo, hi = max(p.lo, q.lo, key=_key), min(p.hi, q.hi, key=_key)
+    weight = sp.powsimp(sp.simplify(p.density / q.density))
+    Ep = Expect(f, X, p.density, p.lo, p.hi, False, p.spec, p.spec)
+    Eq = Expect(product(weight, f), X, q.density, lo, hi, False, q.spec, q.spec)
+    steps = [
+        Step(Ep, f"E_p[f] for p = {p.spec}, f = {f}", start=True),
+        Step(
+            exact, "closed form (Gaussian/exponential moments)", check=_closed, method="closed form"
+        ),
+        Step(Eq, "importance sampling from q, weight w = p/q", check=_closed, method="closed form"),
+    ]
+    if not covered:
+        notes.append("the support condition fails, so the estimator is biased; variance skipped")
+        return steps, via_q, sp.nan
+    second = integral_exp_poly(sp.expand(f**2), 2 * log_p - log_q, lo, hi)
+    w2 = integral_exp_poly(sp.Integer(1), 2 * log_p - log_q, lo, hi)
+    if second == sp.oo:
+        variance = sp.oo
+        checks.append(
+            Check(
+                "estimator variance",
+                True,
+                "INFINITE: E_q[w² f²] = ∫ p² f² / q dx diverges "
+                + _why_infinite(p, q)
+                + "; the ordinary IS estimator has no finite variance (no CLT error bars)",
+                {"variance": "inf", "ess_per_sample": 0},
+            )
+        )
+    else:
+        variance = sp.simplify(second - exact**2)
+        ess = 1 / w2
+        checks.append(
+            Check(
+                "estimator variance",
+                True,
+                f"Var_q[w f] = E_q[w² f²] − (E_p f)² = {second} − ({exact})² = {variance} "
+                f"≈ {float(variance):.6g}; E_q[w²] = {w2} ≈ {float(w2):.6g}, so the effective "
+                f"sample size is N/E_q[w²] ≈ {float(ess):.4g}·N",
+                {"variance": float(variance), "ess_per_sample": float(ess)},
+            )
+        )
+    return steps, exact, variance
+
+
+def _key(v: Any) -> float:
+    return float(v) if v.is_finite else (float("inf") if v > 0 else float("-inf"))
+
+
+def _why_infinite(p: Dist, q: Dist) -> str:
+    if p.kind == q.kind == "normal":
+        sp_, sq = p.params[1], q.params[1]
+        return (
+            f"(Gaussian p and q: finite only if σ_q² > σ_p²/2; here σ_q² = {sq**2:g} ≤ "
+            f"σ_p²/2 = {sp_**2 / 2:g})"
+        )
+    if p.kind == q.kind == "exponential":
+        return f"(exponential p, q: finite only if λ_q < 2λ_p; here λ_q = {q.params[0]:g})"
+    return "(p²/q does not decay at infinity)"
+
+
+def _closed(a: Any, b: Any) -> bool:
+    """Compare after evaluating expectations exactly with :func:`integral_exp_poly`."""
+
+    def value(e: Any) -> Any:
+        if isinstance(e, Expect):
+            g, x, dens, lo, hi = e.args[:5]
+            factors = sp.Mul.make_args(dens * g)
+            # split the integrand into polynomial · exp(quadratic)
+            poly_part = sp.Mul(*[t for t in factors if t.is_polynomial(x)])
+            rest = sp.Add(*[_log(t) for t in factors if not t.is_polynomial(x)])
+            return integral_exp_poly(poly_part, rest, lo, hi)
+        return e
+
+    va, vb = value(a), value(b)
+    return bool(sp.simplify(va - vb) == 0)
+
+
+def _monte_carlo(p: Dist, q: Dist, f: Any, exact: Any, variance: Any, n: int, seed: int) -> Check:
+    """Ordinary and weighted (self-normalised) IS estimates from n draws of q."""
+    rng = np.random.default_rng(seed)
+    xs = q.sample(rng, n)
+    w = p.pdf(xs) / q.pdf(xs)
+    fx = np.broadcast_to(np.asarray(sp.lambdify(X, f, "numpy")(xs), dtype=float), xs.shape)
+    ordinary = float(np.mean(w * fx))
+    se = float(np.std(w * fx, ddof=1) / np.sqrt(n))
+    weighted = float(np.sum(w * fx) / np.sum(w))
+    se_w = float(np.sqrt(np.sum(w**2 * (fx - weighted) ** 2)) / np.sum(w))
+    ess = float(np.sum(w) ** 2 / np.sum(w**2))
+    truth = float(exact)
+    z = abs(ordinary - truth) / se if se > 0 else float("inf")
+    finite = variance not in (sp.oo, sp.nan)
+    detail = (
+        f"{n} draws from q (seed {seed}): ordinary {ordinary:.6g} ± {se:.2g}, weighted "
+        f"{weighted:.6g} ± {se_w:.2g} (delta-method SE), exact {truth:.6g}; sample ESS "
+        f"{ess:.1f} of {n}"
+    )
+    if finite:
+        detail += f"; ordinary error = {z:.2f} SE (pass if ≤ 4)"
+    elif variance == sp.nan:
+        detail += "; the support condition fails, so both estimators are biased (no pass/fail)"
+    else:
+        detail += "; variance is infinite, so the SE is not a reliable error bar (no pass/fail)"
+    return Check(
+        "Monte Carlo: ordinary vs weighted IS",
+        z <= 4 if finite else True,
+        detail,
+        {
+            "ordinary": ordinary,
+            "ordinary_se": se,
+            "weighted": weighted,
+            "weighted_se": se_w,
+            "exact": truth,
+            "ess": ess,
+            "samples": n,
+        },
+    )
