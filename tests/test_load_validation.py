@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -735,3 +736,58 @@ def test_cli_show_bad_file_is_clean(tmp_path) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert f"{bad}:2: gamma: must be in [0, 1], got 1.5" in result.stderr
+
+
+# ---- -p/--policy specs (resolve_policy) ----------------------------------------------------
+
+
+def _robot():
+    return load_mdp(Path(__file__).resolve().parent.parent / "problems" / "recycling-robot.yaml")
+
+
+def _as_dict(mdp, pi) -> dict[tuple[str, str], float]:
+    return {
+        (mdp.states[s], mdp.actions[mdp.pair_action[k]]): float(pi[k])
+        for s in range(mdp.n_states)
+        for k in mdp.pairs_of(s)
+    }
+
+
+def test_inline_policies() -> None:
+    from rlcli.mdp.policy import resolve_policy
+
+    mdp = _robot()
+    got = _as_dict(mdp, resolve_policy(mdp, "high=search, low=recharge"))
+    assert got == {
+        ("high", "search"): 1, ("high", "wait"): 0,
+        ("low", "search"): 0, ("low", "wait"): 0, ("low", "recharge"): 1,
+    }  # fmt: skip
+    got = _as_dict(mdp, resolve_policy(mdp, "high=search:1/4|wait:0.75,*=wait"))
+    assert got[("high", "search")] == 0.25 and got[("high", "wait")] == 0.75
+    assert got[("low", "wait")] == 1
+    assert _as_dict(mdp, resolve_policy(mdp, "uniform"))[("low", "wait")] == pytest.approx(1 / 3)
+    assert _as_dict(mdp, resolve_policy(mdp, "cautious")) == _as_dict(
+        mdp, resolve_policy(mdp, "high=search,low=recharge")
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("nope", "no policy named 'nope'"),
+        ("high=search", "no action for state(s) low"),
+        ("high=search,mid=wait,low=wait", "unknown state 'mid'"),
+        ("high=recharge,low=wait", "state 'high' has no action 'recharge'"),
+        ("high=search:1/2|wait:1/4,low=wait", "probabilities sum to 0.75, not 1"),
+        ("high=search:x,low=wait", "unknown name 'x'"),
+        ("high=search:1/0,low=wait", "division by zero"),
+        ("high=search:-1|wait:2,low=wait", "expected action or action:probability"),
+        ("high,low=wait", "expected state=action"),
+    ],
+)
+def test_inline_policy_errors_are_usage_errors(spec: str, reason: str) -> None:
+    from rlcli.mdp.policy import resolve_policy
+
+    with pytest.raises(UsageError) as info:
+        resolve_policy(_robot(), spec)
+    assert reason in str(info.value)
