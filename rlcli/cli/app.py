@@ -12,6 +12,7 @@ from rlcli.cli import (
     derive,
     mdp,
     mdp_inspect,  # noqa: F401  (registers mdp check/show)
+    mdp_solve,  # noqa: F401  (registers mdp evaluate/solve/equations)
     problems,
     train,
 )

@@ -1,0 +1,200 @@
+"""Exact solving: policy evaluation and policy iteration in rational arithmetic, and
+closed-form V_π with sympy symbols.
+
+The numbers come from the file's expressions (``mdp.exact``), never from the rounded
+floats, so ``9/10`` stays 9/10 and V(high) comes out as a fraction such as 1000/59.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from rlcli.errors import NumericalError, UsageError
+from rlcli.mdp.evaluate import check_proper
+from rlcli.mdp.model import MDP
+
+SYMBOLIC_STATE_LIMIT = 30  # sympy's symbolic solve grows fast with the number of states
+POLICY_DENOMINATOR = 10**6
+
+
+@dataclass(frozen=True)
+class ExactEvaluation:
+    values: list[Any]  # (S,) Fractions or sympy expressions
+    q: list[Any]  # (K,)
+
+
+@dataclass(frozen=True)
+class ExactSolution:
+    values: list[Fraction]
+    q: list[Fraction]
+    policy: np.ndarray  # (K,) deterministic
+    optimal: np.ndarray  # (K,) bool: every action whose Q equals the state's max exactly
+    iterations: int
+
+
+def _exact_data(mdp: MDP) -> Any:
+    if mdp.exact is None:
+        raise UsageError("exact mode needs the file's expressions (load the MDP from a file)")
+    return mdp.exact
+
+
+def rational_policy(pi: np.ndarray) -> list[Fraction]:
+    """(K,) policy probabilities as fractions (1/3 stays 1/3; the float is rounded to
+    the nearest fraction with denominator ≤ 10⁶)."""
+    return [Fraction(float(p)).limit_denominator(POLICY_DENOMINATOR) for p in pi]
+
+
+def solve_rational(rows: list[dict[int, Any]], rhs: list[Any]) -> list[Any]:
+    """Solve Σ_j rows[i][j] x_j = rhs[i] exactly by sparse Gaussian elimination.
+
+    The matrix is I − γP_π for a proper policy, a non-singular M-matrix, so its leading
+    pivots are positive and no pivoting is needed; rows stay dicts, so sparse systems
+    stay cheap. Works for Fractions and for sympy expressions alike.
+    """
+    n = len(rows)
+    rows = [dict(r) for r in rows]
+    rhs = list(rhs)
+    holders: list[set[int]] = [set() for _ in range(n)]  # rows below the pivot holding j
+    for i, row in enumerate(rows):
+        for j in row:
+            holders[j].add(i)
+    for i in range(n):
+        pivot_row = rows[i]
+        pivot = pivot_row.get(i, 0)
+        if pivot == 0:
+            raise NumericalError("the linear system is singular (zero pivot)")
+        for r in sorted(holders[i]):
+            if r <= i:
+                continue
+            factor = rows[r].pop(i) / pivot
+            for j, a in pivot_row.items():
+                if j == i:
+                    continue
+                new = rows[r].get(j, 0) - factor * a
+                if new == 0:
+                    rows[r].pop(j, None)
+                    holders[j].discard(r)
+                else:
+                    rows[r][j] = new
+                    holders[j].add(r)
+            rhs[r] = rhs[r] - factor * rhs[i]
+    x: list[Any] = [0] * n
+    for i in range(n - 1, -1, -1):
+        total = rhs[i] - sum((a * x[j] for j, a in rows[i].items() if j != i), 0)
+        x[i] = total / rows[i][i]
+    return x
+
+
+def _evaluate(
+    mdp: MDP, pi: list[Any], gamma: Any, probs: list[Any], rewards: list[Any], zero: Any
+) -> ExactEvaluation:
+    """V = r_π + γ P_π V on the non-terminal states, then Q(s, a) = Σ p (r + γ V(s'))."""
+    live = [s for s in range(mdp.n_states) if not mdp.terminal[s]]
+    column = {s: i for i, s in enumerate(live)}
+    rows: list[dict[int, Any]] = []
+    rhs: list[Any] = []
+    for s in live:
+        row: dict[int, Any] = {column[s]: 1 + zero}
+        b = zero
+        for k in mdp.pairs_of(s):
+            if pi[k] == 0:
+                continue
+            for z in mdp.outcomes(k):
+                b += pi[k] * probs[z] * rewards[z]
+                t = int(mdp.out_next[z])
+                if not mdp.terminal[t]:
+                    row[column[t]] = row.get(column[t], zero) - gamma * pi[k] * probs[z]
+        rows.append({j: a for j, a in row.items() if a != 0})
+        rhs.append(b)
+    x = solve_rational(rows, rhs)
+    values: list[Any] = [zero] * mdp.n_states
+    for s, v in zip(live, x, strict=True):
+        values[s] = v
+    q = [
+        sum(
+            (probs[z] * (rewards[z] + gamma * values[mdp.out_next[z]]) for z in mdp.outcomes(k)),
+            zero,
+        )
+        for k in range(mdp.n_pairs)
+    ]
+    return ExactEvaluation(values, q)
+
+
+def evaluate_exact(mdp: MDP, pi: np.ndarray) -> ExactEvaluation:
+    """V_π and Q_π as Fractions from the file's exact numbers."""
+    gamma, probs, rewards = _exact_data(mdp).rational()
+    check_proper(mdp, pi)
+    return _evaluate(mdp, rational_policy(pi), gamma, probs, rewards, Fraction(0))
+
+
+def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
+    """Policy iteration in rationals from the proper policy ``pi0`` (ties keep the
+    current action; stops when no action improves strictly)."""
+    gamma, probs, rewards = _exact_data(mdp).rational()
+    policy = np.asarray(pi0, dtype=float).copy()
+    check_proper(mdp, policy)
+    for it in range(1, 10_001):
+        ev = _evaluate(mdp, rational_policy(policy), gamma, probs, rewards, Fraction(0))
+        new = policy.copy()
+        optimal = np.zeros(mdp.n_pairs, dtype=bool)
+        for s in range(mdp.n_states):
+            ks = list(mdp.pairs_of(s))
+            if not ks:
+                continue
+            best = max(ev.q[k] for k in ks)
+            optimal[ks] = [ev.q[k] == best for k in ks]
+            current = next(k for k in ks if policy[k] > 0.5)
+            if not optimal[current]:
+                new[ks] = 0.0
+                new[next(k for k in ks if optimal[k])] = 1.0
+        if np.array_equal(new, policy):
+            return ExactSolution(ev.values, ev.q, policy, optimal, it)
+        check_proper(mdp, new)
+        policy = new
+    raise NumericalError("exact policy iteration did not stabilise in 10000 steps")
+
+
+def symbolic_model(mdp: MDP, keep: set[str] | None = None) -> tuple[Any, list, list, dict]:
+    """γ, probabilities and rewards as sympy expressions, keeping the parameters in
+    ``keep`` (all, and γ, when None) as symbols. ``gamma`` in ``keep`` makes the
+    discount the symbol γ, printed ``gamma``. Returns also {name: Symbol}."""
+    import sympy as sp
+
+    data = _exact_data(mdp)
+    names = set(data.parameters) | {"gamma"} if keep is None else set(keep)
+    want_gamma = "gamma" in names and "gamma" not in data.parameters
+    params = names - {"gamma"} if want_gamma else names
+    gamma, probs, rewards, table = data.symbolic(params)
+    if want_gamma:
+        gamma = sp.Symbol("gamma", positive=True)
+        table = {**table, "gamma": gamma}
+    return gamma, probs, rewards, table
+
+
+def evaluate_symbolic(mdp: MDP, pi: np.ndarray, keep: set[str] | None = None) -> ExactEvaluation:
+    """V_π and Q_π in closed form: sympy expressions in the kept symbols, simplified."""
+    import sympy as sp
+
+    gamma, probs, rewards, table = symbolic_model(mdp, keep)
+    live = int(np.count_nonzero(~mdp.terminal))
+    if table and live > SYMBOLIC_STATE_LIMIT:
+        raise UsageError(
+            f"--symbolic with symbols is limited to {SYMBOLIC_STATE_LIMIT} non-terminal states "
+            f"(this MDP has {live}); fix parameters with --set or --keep, or use --exact"
+        )
+    if not table or gamma == 1:
+        check_proper(mdp, pi)
+    policy = [sp.Rational(p.numerator, p.denominator) for p in rational_policy(pi)]
+    ev = _evaluate(mdp, policy, gamma, probs, rewards, sp.Integer(0))
+    tidy = _simplify if table else sp.nsimplify
+    return ExactEvaluation([tidy(v) for v in ev.values], [tidy(v) for v in ev.q])
+
+
+def _simplify(expr: Any) -> Any:
+    import sympy as sp
+
+    return sp.factor(sp.cancel(sp.together(expr)))

@@ -1,0 +1,56 @@
+"""Bellman equation systems as text, LaTeX or Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlcli.mdp.equations import BellmanSystem
+
+
+def _latex_names(system: BellmanSystem) -> dict[Any, str]:
+    """v(high) → v_\\pi(\\text{high}), v*(high) → v_*(\\text{high})."""
+    sub = r"v_{*}" if system.kind == "optimality" else r"v_{\pi}"
+    return {
+        sym: sub + r"(\text{" + state.replace("_", r"\_") + "})"
+        for state, sym in system.unknowns.items()
+    }
+
+
+def equation_lines(system: BellmanSystem, style: str) -> list[str]:
+    """One line per state's equation, then the terminal states' v = 0."""
+    import sympy as sp
+
+    if style == "text":
+        lines = [f"{sp.sstr(eq.lhs)} = {sp.sstr(eq.rhs)}" for eq in system.equations]
+        name = "v*" if system.kind == "optimality" else "v"
+        lines += [f"{name}({t}) = 0  (terminal)" for t in system.terminal]
+        return lines
+    names = _latex_names(system)
+    latex = [
+        f"{sp.latex(eq.lhs, symbol_names=names)} = {sp.latex(eq.rhs, symbol_names=names)}"
+        for eq in system.equations
+    ]
+    sub = r"v_{*}" if system.kind == "optimality" else r"v_{\pi}"
+    latex += [sub + r"(\text{" + t.replace("_", r"\_") + "}) = 0" for t in system.terminal]
+    if style == "latex":
+        return (
+            [r"\begin{aligned}"]
+            + [line.replace(" = ", " &= ", 1) + r" \\" for line in latex]
+            + [r"\end{aligned}"]
+        )
+    return [f"$$ {line} $$" for line in latex]
+
+
+def render(system: BellmanSystem, style: str) -> str:
+    what = (
+        "Bellman optimality equations"
+        if system.kind == "optimality"
+        else "Bellman expectation equations"
+    )
+    symbols = ", ".join(system.symbols) or "none"
+    head = {
+        "text": f"{what} (symbols: {symbols})",
+        "markdown": f"**{what}** (symbols: {symbols})\n",
+        "latex": f"% {what} (symbols: {symbols})",
+    }[style]
+    return "\n".join([head, *equation_lines(system, style)])

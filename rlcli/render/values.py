@@ -1,0 +1,214 @@
+"""Value, Q and policy tables: rich tables (grid-shaped for grid worlds, with arrows),
+Markdown and LaTeX for write-ups, and the ``--json`` document of evaluate/solve.
+
+Reusable by any command that has values over an MDP's states:
+``values_table(mdp, values, title)``, ``grid_values(mdp, values, policy)``,
+``q_table(mdp, q, optimal)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.markup import escape
+from rich.table import Table
+
+from rlcli.mdp.model import MDP
+from rlcli.render.mdp_view import number
+
+ROW_LIMIT = 200
+ARROWS = {
+    "up": "↑", "down": "↓", "left": "←", "right": "→", "stay": "·",
+    "up-left": "↖", "up-right": "↗", "down-left": "↙", "down-right": "↘",
+    "north": "↑", "south": "↓", "west": "←", "east": "→",
+}  # fmt: skip
+
+
+def fmt(x: float) -> str:
+    """A value for a table: integers plainly, others with up to 4 decimals."""
+    return number(round(float(x), 10))
+
+
+def chosen_actions(mdp: MDP, policy: np.ndarray, s: int) -> list[str]:
+    """The actions with positive probability in state s."""
+    return [mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(s) if policy[k] > 0]
+
+
+def policy_text(mdp: MDP, policy: np.ndarray, s: int) -> str:
+    """'search', 'search | wait' (ties or a uniform mixture) or 'search: 0.3, wait: 0.7'."""
+    ks = [k for k in mdp.pairs_of(s) if policy[k] > 0]
+    probs = {float(policy[k]) for k in ks}
+    if len(probs) <= 1:
+        return " | ".join(mdp.actions[mdp.pair_action[k]] for k in ks)
+    return ", ".join(f"{mdp.actions[mdp.pair_action[k]]}: {number(policy[k])}" for k in ks)
+
+
+def arrows(mdp: MDP, policy: np.ndarray, s: int) -> str:
+    names = chosen_actions(mdp, policy, s)
+    return "".join(ARROWS.get(a, a[:1]) for a in names)
+
+
+def values_table(
+    mdp: MDP,
+    values: np.ndarray,
+    title: str,
+    policy: np.ndarray | None = None,
+    exact: list[str] | None = None,
+    limit: int | None = ROW_LIMIT,
+) -> Table:
+    """One row per state: value, the exact value (if given) and the policy's action(s)."""
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("state")
+    table.add_column("value", justify="right")
+    if exact is not None:
+        table.add_column("exact", justify="right")
+    if policy is not None:
+        table.add_column("action")
+    for s, state in enumerate(mdp.states):
+        if limit is not None and s >= limit:
+            table.caption = f"… {mdp.n_states - limit} more states (use --json for all)"
+            break
+        row = [escape(state), fmt(values[s])]
+        if exact is not None:
+            row.append(escape(exact[s]))
+        if policy is not None:
+            row.append("(terminal)" if mdp.terminal[s] else escape(policy_text(mdp, policy, s)))
+        table.add_row(*row)
+    return table
+
+
+def grid_values(
+    mdp: MDP, values: np.ndarray, policy: np.ndarray | None = None, title: str = ""
+) -> Table:
+    """The values laid out on the grid; with a policy, its arrows under each value."""
+    assert mdp.layout is not None
+    rows, cols = mdp.layout.shape
+    table = Table(title=escape(title), title_justify="left", show_lines=policy is not None)
+    table.add_column("", style="dim", justify="right")
+    for c in range(cols):
+        table.add_column(str(c), justify="right")
+    for r in range(rows):
+        cells = []
+        for c in range(cols):
+            state = mdp.layout.state_at(r, c)
+            if state is None:
+                cells.append("█")
+                continue
+            s = mdp.state_index[state]
+            text = fmt(values[s])
+            if policy is not None:
+                text += "\n" + ("T" if mdp.terminal[s] else arrows(mdp, policy, s))
+            cells.append(text)
+        table.add_row(str(r), *cells)
+    return table
+
+
+def q_table(mdp: MDP, q: np.ndarray, optimal: np.ndarray | None = None, title: str = "") -> Table:
+    """Q(s, a) per pair; ``optimal`` marks the best actions of each state with ★."""
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("state")
+    table.add_column("action")
+    table.add_column("q", justify="right")
+    shown = 0
+    for s in range(mdp.n_states):
+        first = True
+        for k in mdp.pairs_of(s):
+            if shown >= ROW_LIMIT:
+                table.caption = f"… {mdp.n_pairs - shown} more pairs (use --json for all)"
+                return table
+            mark = " ★" if optimal is not None and optimal[k] else ""
+            table.add_row(
+                escape(mdp.states[s]) if first else "",
+                escape(mdp.actions[mdp.pair_action[k]]),
+                fmt(q[k]) + mark,
+            )
+            first = False
+            shown += 1
+    return table
+
+
+def sweeps_table(mdp: MDP, trace: list[np.ndarray], title: str) -> Table:
+    """Values after each sweep, one column per sweep (k = 0 is V₀ = 0)."""
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("state")
+    for k in range(len(trace) + 1):
+        table.add_column(f"k={k}", justify="right")
+    for s, state in enumerate(mdp.states[:ROW_LIMIT]):
+        table.add_row(escape(state), "0", *(fmt(v[s]) for v in trace))
+    return table
+
+
+def document(rows: list[list[str]], header: list[str], style: str, title: str = "") -> str:
+    """A table as Markdown (pipe table) or LaTeX (tabular), for homework write-ups."""
+    if style == "markdown":
+        lines = [f"**{title}**", ""] if title else []
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+
+    def tex(cell: str) -> str:
+        return cell.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&")
+
+    lines = [f"% {title}"] if title else []
+    lines.append(r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}")
+    lines.append(" & ".join(tex(h) for h in header) + r" \\ \hline")
+    lines += [" & ".join(tex(c) for c in r) + r" \\" for r in rows]
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines)
+
+
+def value_rows(
+    mdp: MDP, values: np.ndarray, policy: np.ndarray | None, exact: list[str] | None
+) -> tuple[list[str], list[list[str]]]:
+    header = (
+        ["state", "value"]
+        + (["exact"] if exact else [])
+        + (["action"] if policy is not None else [])
+    )
+    rows = []
+    for s, state in enumerate(mdp.states):
+        row = [state, fmt(values[s])]
+        if exact:
+            row.append(exact[s])
+        if policy is not None:
+            row.append("(terminal)" if mdp.terminal[s] else policy_text(mdp, policy, s))
+        rows.append(row)
+    return header, rows
+
+
+def as_json(
+    mdp: MDP,
+    values: np.ndarray,
+    q: np.ndarray,
+    policy: np.ndarray,
+    exact: list[str] | None = None,
+    exact_q: list[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The DESIGN.md keys: values, q, policy (+ exact, exact_q and command-specific keys)."""
+    doc: dict[str, Any] = {
+        "values": dict(zip(mdp.states, values.tolist(), strict=True)),
+        "q": q_json(mdp, q),
+        "policy": mdp.policy_of_pairs(policy),
+    }
+    if exact is not None:
+        doc["exact"] = dict(zip(mdp.states, exact, strict=True))
+    if exact_q is not None:
+        doc["exact_q"] = {
+            mdp.states[s]: {mdp.actions[mdp.pair_action[k]]: exact_q[k] for k in mdp.pairs_of(s)}
+            for s in range(mdp.n_states)
+            if mdp.n_actions_of[s]
+        }
+    doc.update(extra)
+    return doc
+
+
+def q_json(mdp: MDP, q: np.ndarray) -> dict[str, dict[str, float]]:
+    qs = q.tolist()
+    return {
+        mdp.states[s]: {mdp.actions[mdp.pair_action[k]]: qs[k] for k in mdp.pairs_of(s)}
+        for s in range(mdp.n_states)
+        if mdp.n_actions_of[s]
+    }
