@@ -132,3 +132,19 @@ def test_mdp_show_text() -> None:
     assert result.exit_code == 0
     for word in ("Student MDP", "Facebook", "Class3", "pub", "Sleep"):
         assert word in result.stdout
+
+
+def test_mdp_show_100_state_grid_is_readable(tmp_path) -> None:
+    rows = [" ".join("." * 10) for _ in range(9)] + [" ".join("." * 9 + "G")]
+    path = tmp_path / "g10.yaml"
+    path.write_text("gamma: 1\ngrid:\n  map: |\n" + "".join(f"    {r}\n" for r in rows))
+    result = CliRunner().invoke(app, ["mdp", "show", str(path)])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "100 (1 terminal)" in result.stdout
+    assert any(ln.split()[:1] == ["9"] and ln.split()[-1] == "G" for ln in lines)  # the map
+    assert "196 more outcomes (use --all" in result.stdout  # 396 outcomes, 200 shown
+    assert len(lines) < 300
+    full = CliRunner().invoke(app, ["mdp", "show", str(path), "--all"])
+    assert full.exit_code == 0 and "more outcomes" not in full.stdout
+    assert "r9c8" in full.stdout

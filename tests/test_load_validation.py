@@ -791,3 +791,22 @@ def test_inline_policy_errors_are_usage_errors(spec: str, reason: str) -> None:
     with pytest.raises(UsageError) as info:
         resolve_policy(_robot(), spec)
     assert reason in str(info.value)
+
+
+def test_symbolic_parameters_substitute_to_the_rational_values() -> None:
+    import sympy as sp
+
+    mdp = loads_mdp(ROBOT, "m.yaml")
+    gamma, probs, rewards, table = mdp.exact.symbolic({"alpha"})
+    alpha = table["alpha"]
+    assert set(table) == {"alpha"}
+    assert sp.simplify(probs[0] + probs[1] - 1) == 0  # alpha + (1 - alpha)
+    assert probs[1].free_symbols == {alpha}
+    assert rewards[0] == 2  # r_search was not kept: its value
+    _, q_probs, _ = mdp.exact.rational()
+    assert [p.subs(alpha, sp.Rational(4, 5)) for p in probs] == [
+        sp.Rational(q.numerator, q.denominator) for q in q_probs
+    ]
+    assert gamma == sp.Rational(9, 10)
+    with pytest.raises(UsageError, match="no parameter named 'beta'"):
+        mdp.exact.symbolic({"beta"})
