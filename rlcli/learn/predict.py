@@ -1,0 +1,196 @@
+"""Run a sweep of prediction settings on shared episodes and score them against v_π.
+
+Settings of one method family (same method, variant, visit rule) learn together as the
+rows of one (settings × runs, S) array: one Python loop over time steps per episode,
+none over runs or settings. Every family reads the same episodes (the stream depends
+only on the seed, runs and episodes), so the settings are compared on common random
+numbers and a setting's result does not depend on what else is in the sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rlcli.learn.batch import BatchData, batch_mc_episode, batch_td_episode
+from rlcli.learn.episodes import iter_episodes
+from rlcli.learn.mc import mc_episode
+from rlcli.learn.nstep import nstep_episode
+from rlcli.learn.offpolicy import importance_episode, ratios
+from rlcli.learn.rms import rms_error
+from rlcli.learn.steps import Rows, gather
+from rlcli.learn.td import td0_episode
+from rlcli.learn.td_lambda import (
+    offline_lambda_return_episode,
+    traces_episode,
+    true_online_episode,
+)
+from rlcli.mdp.model import MDP
+
+METHODS = ("mc", "td", "nstep", "td-lambda")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One learner: a method and its parameters (None where they do not apply)."""
+
+    method: str  # mc | td | nstep | td-lambda
+    alpha: float | None = None  # None: sample averages, α = 1/N(s)
+    n: int | None = None  # nstep
+    lam: float | None = None  # td-lambda
+    variant: str | None = None  # td-lambda: offline | accumulating | replacing | true-online
+    visit: str | None = None  # mc: first | every
+    batch: bool = False  # td, mc: batch updating
+    importance: str | None = None  # off-policy mc: ordinary | weighted
+
+    @property
+    def family(self) -> tuple:
+        return (self.method, self.variant, self.visit, self.batch, self.importance)
+
+    @property
+    def name(self) -> str:
+        """The method and its variant, in words."""
+        if self.importance:
+            return f"off-policy {self.visit}-visit MC, {self.importance} importance sampling"
+        if self.batch:
+            return "batch TD(0)" if self.method == "td" else f"batch {self.visit}-visit MC"
+        if self.method == "mc":
+            kind = "sample-average" if self.alpha is None else "constant-α"
+            return f"{self.visit}-visit {kind} MC"
+        if self.method == "td":
+            return "TD(0)"
+        if self.method == "nstep":
+            return "n-step TD"
+        if self.variant == "offline":
+            return "offline λ-return (start-of-episode values)"
+        return f"TD(λ), {self.variant} traces" if self.variant != "true-online" else (
+            "true online TD(λ)"
+        )
+
+    @property
+    def label(self) -> str:
+        """Name and parameters, e.g. ``n-step TD n=4 α=0.4``."""
+        parts = [self.name]
+        if self.n is not None:
+            parts.append(f"n={self.n}")
+        if self.lam is not None:
+            parts.append(f"λ={self.lam:g}")
+        if not self.batch and not self.importance:
+            parts.append("α=1/N(s)" if self.alpha is None else f"α={self.alpha:g}")
+        return " ".join(parts)
+
+    def parameters(self) -> dict:
+        """The JSON parameters: only those that apply."""
+        out: dict = {"method": self.method}
+        if not self.batch and not self.importance:
+            out["alpha"] = "1/n" if self.alpha is None else self.alpha
+        for key, value in (
+            ("n", self.n), ("lambda", self.lam), ("variant", self.variant),
+            ("visit", self.visit), ("importance", self.importance),
+        ):  # fmt: skip
+            if value is not None:
+                out[key] = value
+        if self.batch:
+            out["batch"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    """One setting's learning curve: RMS per episode (index 0: before learning)."""
+
+    setting: Setting
+    rms_runs: np.ndarray  # (R, E+1)
+    final_values: np.ndarray  # (S,) mean over runs
+    rms: np.ndarray = field(init=False)  # (E+1,) mean over runs
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rms", self.rms_runs.mean(axis=0))
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What the runs share: the MDP, target policy, episodes and initial value."""
+
+    mdp: MDP
+    pi: np.ndarray  # (K,) target policy
+    true_values: np.ndarray  # (S,) exact v_π
+    start: np.ndarray  # (S,) start distribution
+    runs: int
+    episodes: int
+    seed: int
+    v0: float = 0.0
+    max_steps: int = 100_000
+    behavior: np.ndarray | None = None  # (K,) episodes follow this policy (off-policy MC)
+
+
+def run_prediction(exp: Experiment, settings: list[Setting]) -> list[PredictionResult]:
+    """Every setting's RMS curve and final values, in the order given."""
+    families: dict[tuple, list[Setting]] = {}
+    for setting in settings:
+        families.setdefault(setting.family, []).append(setting)
+    results: dict[Setting, PredictionResult] = {}
+    with np.errstate(over="ignore", invalid="ignore"):  # diverging settings report inf/NaN
+        for group in families.values():
+            for result in _run_family(exp, group):
+                results[result.setting] = result
+    return [results[s] for s in settings]
+
+
+def _run_family(exp: Experiment, group: list[Setting]) -> list[PredictionResult]:
+    mdp, R, P = exp.mdp, exp.runs, len(group)
+    B, S = P * R, mdp.n_states
+    first = group[0]
+    V = np.where(mdp.terminal, 0.0, exp.v0)[None, :].repeat(B, axis=0)
+
+    def each(values: list) -> np.ndarray:
+        return np.repeat(np.array(values, dtype=float), R)
+
+    rows = Rows(
+        run=np.tile(np.arange(R), P),
+        alpha=each([np.nan if s.alpha is None else s.alpha for s in group]),
+        visits=np.zeros((B, S)),
+    )
+    n = each([s.n or 1 for s in group]).astype(np.int64)
+    lam = each([s.lam or 0.0 for s in group])
+    gamma, terminal = mdp.gamma, mdp.terminal
+    batch_data = BatchData.empty(B, S, td=first.method == "td") if first.batch else None
+    if first.importance:
+        ratio = ratios(mdp, exp.pi, exp.behavior)
+        weighted = np.repeat([s.importance == "weighted" for s in group], R)
+        sums = np.zeros((3, B, S))
+    policy = exp.behavior if first.importance else exp.pi
+    curve = np.zeros((B, exp.episodes + 1))
+    curve[:, 0] = rms_error(V, exp.true_values, terminal)
+    for episode in iter_episodes(
+        mdp, policy, exp.start, R, exp.episodes, exp.seed, exp.max_steps
+    ):
+        ep = gather(episode, rows.run) if first.batch or first.importance else episode
+        if first.importance:
+            importance_episode(
+                V, ep, sums, ratio, weighted, first.visit == "first", exp.v0, terminal
+            )
+        elif first.batch and first.method == "td":
+            batch_td_episode(V, ep, batch_data, exp.v0, gamma, terminal)
+        elif first.batch:
+            batch_mc_episode(V, ep, batch_data, exp.v0, first.visit == "first", terminal)
+        elif first.method == "mc":
+            mc_episode(V, ep, rows, first.visit == "first")
+        elif first.method == "td":
+            td0_episode(V, ep, rows, gamma)
+        elif first.method == "nstep":
+            nstep_episode(V, ep, rows, n, gamma)
+        elif first.variant == "offline":
+            offline_lambda_return_episode(V, ep, rows, lam, gamma)
+        elif first.variant == "true-online":
+            true_online_episode(V, ep, rows, lam, gamma)
+        else:
+            traces_episode(V, ep, rows, lam, gamma, replacing=first.variant == "replacing")
+        curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
+    return [
+        PredictionResult(
+            setting, curve[i * R : (i + 1) * R], V[i * R : (i + 1) * R].mean(axis=0)
+        )
+        for i, setting in enumerate(group)
+    ]

@@ -1,0 +1,78 @@
+"""Learning rows, step sizes and visit masks shared by the prediction methods.
+
+A learning row is one (setting, run) pair: the B = settings × runs rows learn side
+by side, row b reading the episodes of run ``run[b]``. Values are a (B, S) array; the
+time-step loops touch only the rows whose episode is still running (``live``), through
+flat indices b·S + s. ``alpha[b]`` is a constant step size, or NaN for the
+sample-average step size 1/N(s) (N counts the updates of s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rlcli.errors import NumericalError
+from rlcli.learn.episodes import Episode
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What each learning row needs besides its values: run index and step size."""
+
+    run: np.ndarray  # (B,) int
+    alpha: np.ndarray  # (B,) float, NaN = 1/N(s)
+    visits: np.ndarray  # (B, S) update counts, for 1/N(s)
+
+    @property
+    def sample_average(self) -> bool:
+        return bool(np.isnan(self.alpha).any())
+
+    def lengths(self, ep: Episode) -> np.ndarray:
+        """(B,) each row's episode length."""
+        return ep.length[self.run]
+
+
+def step_size(rows: Rows, b: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """α for the update of V at flat index b·S + s in rows b; counts it for 1/N(s)."""
+    alpha = rows.alpha[b]
+    if not rows.sample_average:
+        return alpha
+    visits = rows.visits.reshape(-1)
+    visits[flat] += 1  # one update per row per call: no repeated indices
+    return np.where(np.isnan(alpha), 1.0 / visits[flat], alpha)
+
+
+def still_running(live: np.ndarray, lengths: np.ndarray, t: int) -> np.ndarray:
+    """The rows of ``live`` whose episode has a step t."""
+    return live[lengths[live] > t]
+
+
+def first_visits(states: np.ndarray, length: np.ndarray, n_states: int) -> np.ndarray:
+    """(R, T) mask: t < T and S_t does not occur earlier in the episode."""
+    R, T = states.shape[0], states.shape[1] - 1
+    live = np.arange(T) < length[:, None]
+    keys = np.where(live, np.arange(R)[:, None] * n_states + states[:, :T], -1).ravel()
+    _, first = np.unique(keys, return_index=True)
+    mask = np.zeros(R * T, dtype=bool)
+    mask[first] = True
+    return mask.reshape(R, T) & live
+
+
+def gather(ep: Episode, run: np.ndarray) -> Episode:
+    """The episode as seen by each row (row b gets run ``run[b]``), for whole-episode methods."""
+    return Episode(
+        ep.index, ep.states[run], ep.rewards[run], ep.pairs[run], ep.length[run], ep.cut[run],
+        ep.returns[run],
+    )  # fmt: skip
+
+
+def require_complete(ep: Episode, method: str) -> None:
+    """Monte Carlo needs episodes that end; cut episodes have no true return."""
+    if ep.cut.any():
+        raise NumericalError(
+            f"{method} needs complete episodes, but {int(ep.cut.sum())} episode(s) hit "
+            "--max-steps without reaching a terminal state; raise --max-steps, or use a "
+            "TD method (they bootstrap where an episode is cut)"
+        )
