@@ -171,3 +171,47 @@ def kl(
     from rlcli.derive import kl as kl_
 
     _render(kl_.derive(p, q, samples, seed), format_, json)
+
+
+HorizonOpt = Annotated[
+    int,
+    typer.Option(
+        "--horizon", min=2, max=3, help="Horizon of the tiny MDP enumerated exactly (2 or 3)."
+    ),
+]
+
+
+@app.command("policy-gradient")
+def policy_gradient(
+    horizon: HorizonOpt = 2,
+    format_: FormatOpt = Format.rich,
+    json: JsonOpt = False,
+) -> None:
+    """Trajectory form: the dynamics drop out of ∇ log p(τ); REINFORCE; reward-to-go.
+
+    Expectation steps are verified exactly by enumerating every trajectory of a tiny MDP
+    (2 states × 2 actions, softmax policy) for every logit.
+    """
+    from rlcli.derive import policy_gradient as pg
+
+    _render(pg.derive(horizon), format_, json)
+
+
+@app.command("baseline")
+def baseline(
+    horizon: HorizonOpt = 2,
+    format_: FormatOpt = Format.rich,
+    json: JsonOpt = False,
+) -> None:
+    """E[∇ log π(a|s) b(s)] = 0: baselines keep the gradient unbiased; A = Q − V; variance drop."""
+    from rlcli.derive import baseline as bl
+
+    _render(bl.derive(horizon), format_, json)
+
+
+@app.command("ppo-clip")
+def ppo_clip(format_: FormatOpt = Format.rich, json: JsonOpt = False) -> None:
+    """From r = πθ/πθ_old to min(rA, clip(r, 1−ε, 1+ε)A): six regions symbolic in ε."""
+    from rlcli.derive import ppo_clip as ppo
+
+    _render(ppo.derive(), format_, json)

@@ -14,9 +14,9 @@ import numpy as np
 import sympy as sp
 
 from rlcli.derive import families
-from rlcli.derive.importance_sampling import X, integral_exp_poly, parse_dist
-from rlcli.derive.log_derivative import family_equal
 from rlcli.derive.families import Family
+from rlcli.derive.importance_sampling import integral_exp_poly, parse_dist
+from rlcli.derive.log_derivative import family_equal
 from rlcli.derive.steps import Check, Derivation, Expect, Step, sympy_equal, verify
 
 IDENTITY_LATEX = (
@@ -204,8 +204,9 @@ def estimator_checks(p_text: str, q_text: str, samples: int, seed: int) -> list[
                 Check(
                     f"Monte Carlo {name}",
                     z <= 4,
-                    f"{samples} samples (seed {seed}): mean {mean:.6g} ± {se:.2g}, std {k.std():.3g}, "
-                    f"min {k.min():.3g}; {what} = {truth[name]:.6g}; |error| = {z:.2f} SE (pass if ≤ 4)",
+                    f"{samples} samples (seed {seed}): mean {mean:.6g} ± {se:.2g}, "
+                    f"std {k.std():.3g}, min {k.min():.3g}; {what} = {truth[name]:.6g}; "
+                    f"|error| = {z:.2f} SE (pass if ≤ 4)",
                     {"mean": mean, "se": se, "std": float(k.std()), "min": float(k.min()), "z": z},
                 )
             )

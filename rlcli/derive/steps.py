@@ -105,9 +105,8 @@ class Expect(sp.Expr):
             sp.sympify(density),
             sp.sympify(lo),
             sp.sympify(hi),
-            sp.true if discrete else sp.false,
-            sp.Symbol(label_latex),
-            sp.Symbol(label_text),
+            sp.true if discrete in (True, sp.true) else sp.false,
+            *(n if isinstance(n, sp.Symbol) else sp.Symbol(n) for n in (label_latex, label_text)),
         )
         return sp.Expr.__new__(cls, *args)
 
