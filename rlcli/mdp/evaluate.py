@@ -64,24 +64,37 @@ def check_proper(mdp: MDP, pi: np.ndarray) -> None:
 def evaluate_policy(
     mdp: MDP, pi: np.ndarray, v0: np.ndarray | None = None, hint: str | None = None
 ) -> Evaluation:
-    """V_π = (I − γ P_π)⁻¹ r_π on the non-terminal states, and Q_π from it."""
-    check_proper(mdp, pi)
-    P_pi, r_pi = policy_model(mdp, pi)
-    live = np.flatnonzero(~mdp.terminal)
+    """V_π = (I − γ P_π)⁻¹ r_π on the non-terminal states, and Q_π from it.
+
+    ``v0`` warm-starts the iterative solver; ``hint`` is the solver that worked last time.
+    """
     import scipy.sparse as sparse
 
-    A = P_pi if len(live) == mdp.n_states else P_pi[live][:, live]
-    A = sparse.identity(len(live), format="csr") - mdp.gamma * A
-    x, method = solve_system(A, r_pi[live], None if v0 is None else v0[live], hint)
+    check_proper(mdp, pi)
+    live = np.flatnonzero(mdp.n_actions_of > 0)
+    chosen = np.flatnonzero(pi > 0)
+    deterministic = len(chosen) == len(live) and bool(np.all(pi[chosen] == 1.0))
+    if deterministic:  # P_π and r_π are rows of P and r
+        M, r_pi = mdp.P[chosen], mdp.expected_reward[chosen]
+    else:
+        Pi = mdp.policy_matrix(pi)[live]
+        M, r_pi = (Pi @ mdp.P).tocsr(), Pi @ mdp.expected_reward
+    if len(live) < mdp.n_states:
+        M = M[:, live]
+    A = (sparse.identity(len(live), format="csr") - mdp.gamma * M).tocsr()
+    x, method = solve_system(A, r_pi, None if v0 is None else v0[live], hint)
     values = np.zeros(mdp.n_states)
     values[live] = x
-    residual = bellman_residual(mdp, P_pi, r_pi, values)
+    q = q_from_values(mdp, values)
+    # Bellman residual ‖Σ_a π(a|s) Q(s, a) − V(s)‖∞
+    backup = np.bincount(mdp.pair_state, weights=pi * q, minlength=mdp.n_states)
+    residual = float(np.max(np.abs(backup - values)[live], initial=0.0))
     if not np.all(np.isfinite(values)) or residual > 1e-6 * max(1.0, np.max(np.abs(values))):
         raise NumericalError(
             f"the linear solve did not converge (Bellman residual {residual:.3g}); "
             "try --method iterative"
         )
-    return Evaluation(values, q_from_values(mdp, values), residual, method)
+    return Evaluation(values, q, residual, method)
 
 
 def iterative_evaluation(
