@@ -42,4 +42,4 @@ class MDPFileError(RlcliError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: p.line or 0)
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(str(p) for p in self.problems))

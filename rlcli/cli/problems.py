@@ -86,7 +86,10 @@ def copy(
     target = dest / entry.path.name if dest.is_dir() else dest
     if target.exists() and not force:
         raise UsageError(f"{target} exists; use --force to overwrite")
-    shutil.copyfile(entry.path, target)
+    try:
+        shutil.copyfile(entry.path, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     if json:
         emit({"name": entry.name, "path": str(target)})
     else:

@@ -157,6 +157,24 @@ class BinOp(Expr):
 
 
 def _apply(op: str, a: Value, b: Value) -> Value:
+    try:
+        return _arithmetic(op, a, b)
+    except OverflowError:
+        raise ExprError("number too large") from None
+
+
+def to_float(value: Value) -> float:
+    """A value as a float, refusing values beyond the float range."""
+    try:
+        result = float(value)
+    except OverflowError:
+        raise ExprError(f"number too large: {str(value)[:30]}...") from None
+    if not math.isfinite(result):
+        raise ExprError(f"{result} is not a finite number")
+    return result
+
+
+def _arithmetic(op: str, a: Value, b: Value) -> Value:
     if op == "+":
         return a + b
     if op == "-":
@@ -184,7 +202,7 @@ def _power(a: Value, b: Value) -> Value:
         if bits > MAX_BITS:
             raise ExprError(f"number too large: {a}**{e} has about {bits} bits")
         return a**e
-    fa, fb = float(a), float(b)
+    fa, fb = to_float(a), to_float(b)
     if fa < 0:
         raise ExprError(f"{a}**{b} is not a real number")
     if fa == 0 and fb < 0:
@@ -350,6 +368,8 @@ def from_value(value: Any) -> Expr:
     if isinstance(value, bool):
         raise ExprError(f"expected a number or an expression, got {str(value).lower()}")
     if isinstance(value, int):
+        if value.bit_length() > MAX_BITS:
+            raise ExprError(f"number too large ({value.bit_length()} bits)")
         return Num(Fraction(value))
     if isinstance(value, float):
         if not math.isfinite(value):

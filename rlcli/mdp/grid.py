@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from rlcli.mdp.expr import BinOp, Expr, ExprError, Num
+from rlcli.mdp.expr import BinOp, Expr, ExprError, Num, to_float
 from rlcli.mdp.model import GridLayout
 from rlcli.mdp.source import show
 
@@ -93,7 +93,7 @@ def expand_grid(data: Mapping, report: Any, numbers: Any) -> dict[str, Any] | No
         if key not in grid:
             return default
         try:
-            return numbers.expr(grid[key])
+            return _checked(numbers, grid[key])
         except ExprError as exc:
             report.add(grid, key, f"grid.{key}", str(exc))
             return default
@@ -107,7 +107,7 @@ def expand_grid(data: Mapping, report: Any, numbers: Any) -> dict[str, Any] | No
         spec.get("wall") for ch, spec in cells.items() if any(ch in row for row in rows)
     ):
         report.add(grid, "wind", "grid.wind", "wind is supported on grids without walls only")
-    slip_value = float(slip.evaluate(numbers.env)) if len(report.problems) == n_before else 0.0
+    slip_value = to_float(slip.evaluate(numbers.env))
     if not 0 <= slip_value <= 1:
         report.add(
             grid, "slip", "grid.slip", f"must be a probability in [0, 1], got {slip_value:g}"
@@ -216,6 +216,13 @@ def expand_grid(data: Mapping, report: Any, numbers: Any) -> dict[str, Any] | No
     return result
 
 
+def _checked(numbers: Any, raw: Any) -> Expr:
+    """The expression of a grid number, evaluated once so its errors are reported here."""
+    expr = numbers.expr(raw)
+    to_float(expr.evaluate(numbers.env))
+    return expr
+
+
 def _rows(grid: Mapping, report: Any) -> list[list[str]] | None:
     text = grid.get("map")
     if not isinstance(text, str) or not text.strip():
@@ -289,7 +296,7 @@ def _cells(grid: Mapping, report: Any, numbers: Any) -> dict[str, dict[str, Any]
                 parsed[key] = str(value) if isinstance(value, str) else None
             else:
                 try:
-                    parsed[key] = numbers.expr(value)
+                    parsed[key] = _checked(numbers, value)
                 except ExprError as exc:
                     report.add(spec, key, f"{path}.{key}", str(exc))
                     ok = False
@@ -307,7 +314,7 @@ def _moves(grid: Mapping, report: Any) -> list[str]:
         return ["up", "down", "left", "right"]
     moves = []
     for i, m in enumerate(raw):
-        if m not in MOVES:
+        if not isinstance(m, str) or m not in MOVES:
             report.add(
                 raw, i, f"grid.moves[{i}]", f"unknown move {show(m)}; moves are {', '.join(MOVES)}"
             )

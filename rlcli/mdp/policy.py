@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from rlcli.errors import UsageError
-from rlcli.mdp.expr import ExprError, parse
+from rlcli.mdp.expr import ExprError, parse, to_float
 from rlcli.mdp.model import MDP
 
 
@@ -49,6 +49,8 @@ def _inline(mdp: MDP, spec: str) -> np.ndarray:
         if state not in mdp.state_index:
             raise UsageError(f"policy: unknown state {state!r}")
         s = mdp.state_index[state]
+        if s in given:
+            raise UsageError(f"policy: state {state!r} is given twice")
         _assign(mdp, pi, s, dist, item)
         given.add(s)
     missing = [s for s in range(mdp.n_states) if mdp.n_actions_of[s] > 0 and s not in given]
@@ -69,7 +71,7 @@ def _choice(choice: str, item: str) -> dict[str, float]:
         action, sep, prob = part.partition(":")
         action = action.strip()
         try:
-            p = float(parse(prob).evaluate({})) if sep else 1.0
+            p = to_float(parse(prob).evaluate({})) if sep else 1.0
         except ExprError as exc:
             raise UsageError(f"policy: {item.strip()!r}: {exc}") from None
         if not action or p < 0 or p > 1:

@@ -154,14 +154,33 @@ def parse_yaml(text: str, file: str) -> Any:
         raise MDPFileError(
             [Problem(file, None, "", "nested too deeply to be an MDP file")]
         ) from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
+        raise MDPFileError([Problem(file, None, "", f"unreadable number: {exc}")]) from None
     finally:
         loader.dispose()
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object repeats a key (plain ``json`` would silently keep the last)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKeyError(f"duplicate key {show(key)}")
+    return data
+
+
 def parse_json(text: str, file: str) -> Any:
-    """JSON text -> plain data (no lines); syntax errors become an ``MDPFileError``."""
+    """JSON text -> plain data (no lines); syntax errors become an ``MDPFileError``.
+
+    Raises ``DuplicateKeyError`` if an object repeats a key (the caller re-reads the
+    file as YAML to report it with its line).
+    """
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise MDPFileError(
             [Problem(file, exc.lineno, "", f"JSON syntax error, column {exc.colno}: {exc.msg}")]
@@ -170,6 +189,10 @@ def parse_json(text: str, file: str) -> Any:
         raise MDPFileError(
             [Problem(file, None, "", "nested too deeply to be an MDP file")]
         ) from None
+    except DuplicateKeyError:
+        raise
+    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
+        raise MDPFileError([Problem(file, None, "", f"unreadable number: {exc}")]) from None
 
 
 def read_text(path: Path) -> str:
