@@ -9,7 +9,9 @@ from typer.core import TyperGroup
 
 from rlcli import __version__
 from rlcli.cli import (
+    control,
     derive,
+    estimate,
     mdp,
     mdp_inspect,  # noqa: F401  (registers mdp check/show)
     mdp_solve,  # noqa: F401  (registers mdp evaluate/solve/equations)
@@ -63,6 +65,8 @@ app.add_typer(mdp.app, name="mdp")
 app.add_typer(derive.app, name="derive")
 app.add_typer(train.app, name="train")
 app.add_typer(problems.app, name="problems")
+app.command("estimate")(estimate.estimate)
+app.command("control")(control.control)
 
 
 def main() -> None:

@@ -161,9 +161,7 @@ def iter_episodes(
     per_chunk = max(1, ROWS_PER_CHUNK // runs)
     for first in range(0, episodes, per_chunk):
         count = min(per_chunk, episodes - first)
-        states, pairs, outs, length = _generate(
-            sampler, table, start, count * runs, rng, max_steps
-        )
+        states, pairs, outs, length = _generate(sampler, table, start, count * runs, rng, max_steps)
         cut = ~mdp.terminal[states[np.arange(len(length)), length]]
         for i in range(count):
             rows = slice(i * runs, (i + 1) * runs)

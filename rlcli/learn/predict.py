@@ -64,8 +64,10 @@ class Setting:
             return "n-step TD"
         if self.variant == "offline":
             return "offline λ-return (start-of-episode values)"
-        return f"TD(λ), {self.variant} traces" if self.variant != "true-online" else (
-            "true online TD(λ)"
+        return (
+            f"TD(λ), {self.variant} traces"
+            if self.variant != "true-online"
+            else ("true online TD(λ)")
         )
 
     @property
@@ -163,9 +165,7 @@ def _run_family(exp: Experiment, group: list[Setting]) -> list[PredictionResult]
     policy = exp.behavior if first.importance else exp.pi
     curve = np.zeros((B, exp.episodes + 1))
     curve[:, 0] = rms_error(V, exp.true_values, terminal)
-    for episode in iter_episodes(
-        mdp, policy, exp.start, R, exp.episodes, exp.seed, exp.max_steps
-    ):
+    for episode in iter_episodes(mdp, policy, exp.start, R, exp.episodes, exp.seed, exp.max_steps):
         ep = gather(episode, rows.run) if first.batch or first.importance else episode
         if first.importance:
             importance_episode(
@@ -189,8 +189,6 @@ def _run_family(exp: Experiment, group: list[Setting]) -> list[PredictionResult]
             traces_episode(V, ep, rows, lam, gamma, replacing=first.variant == "replacing")
         curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
     return [
-        PredictionResult(
-            setting, curve[i * R : (i + 1) * R], V[i * R : (i + 1) * R].mean(axis=0)
-        )
+        PredictionResult(setting, curve[i * R : (i + 1) * R], V[i * R : (i + 1) * R].mean(axis=0))
         for i, setting in enumerate(group)
     ]

@@ -1,0 +1,137 @@
+"""``rlcli control``: SARSA, Q-learning, Expected SARSA and Double Q-learning on an MDP file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load
+from rlcli.cli.console import err, out
+from rlcli.cli.sweep_options import choices, numbers, positive
+
+METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
+
+
+def control(
+    file: FileArg,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method", "-m", help="sarsa, q-learning, expected-sarsa, double-q, or a comma list."
+        ),
+    ] = "sarsa,q-learning",
+    alpha: Annotated[str, typer.Option(help="Step size(s), comma list.")] = "0.1",
+    epsilon: Annotated[str, typer.Option(help="Exploration ε of ε-greedy (comma list).")] = "0.1",
+    runs: Annotated[int, typer.Option(help="Independent runs, averaged.")] = 10,
+    episodes: Annotated[int, typer.Option(help="Episodes per run.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed for every random stream.")] = 0,
+    init: Annotated[float, typer.Option("--init", help="Initial action value Q0.")] = 0.0,
+    start: Annotated[
+        str | None, typer.Option(help="Start state (default: the file's 'start').")
+    ] = None,
+    max_steps: Annotated[
+        int, typer.Option(help="Cut an episode after this many steps (guard).")
+    ] = 10_000,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Write the per-episode returns as CSV.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Save the return curves as PNG (matplotlib).")
+    ] = None,
+    set_: SetOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Learn to act with ε-greedy TD control and compare with the optimal policy.
+
+    Prints the mean return (sum of rewards) per episode over runs, the greedy policy
+    of the learned Q beside the optimal one from policy iteration, and the distance
+    of Q from Q*.
+    """
+    from rlcli.learn.control import ControlSetting, run_control, summarize
+    from rlcli.learn.episodes import start_distribution
+    from rlcli.mdp.solve import policy_iteration
+    from rlcli.render import learning
+
+    mdp = load(file, set_)
+    methods = choices(method, "--method", METHODS)
+    alphas = numbers(alpha, "--alpha", 0.0, 1.0)
+    epsilons = numbers(epsilon, "--epsilon", 0.0, 1.0)
+    positive(runs, "--runs")
+    positive(episodes, "--episodes")
+    positive(max_steps, "--max-steps")
+    start_dist = start_distribution(mdp, start)
+    optimal = policy_iteration(mdp)
+    settings = [ControlSetting(m, a, e) for m in methods for e in epsilons for a in alphas]
+    results = run_control(mdp, settings, start_dist, runs, episodes, seed, max_steps, init)
+    summaries = [summarize(mdp, r, optimal, start_dist) for r in results]
+    window = max(1, episodes // 50)
+    if csv is not None:
+        learning.write_csv(
+            csv,
+            ["learner", "method", "alpha", "epsilon", "episode", "mean_return"],
+            [
+                [r.setting.label, r.setting.method, r.setting.alpha, r.setting.epsilon, e + 1,
+                 f"{v:.6g}"]
+                for r in results
+                for e, v in enumerate(r.episode_returns)
+            ],
+        )  # fmt: skip
+    if plot is not None:
+        learning.write_png(
+            plot, learning.control_series(results, window), "episode",
+            f"sum of rewards (moving average of {window})", mdp.name,
+        )  # fmt: skip
+    if json:
+        from rlcli.render.jsonout import emit
+
+        emit(_document(mdp, optimal, results, summaries, runs, episodes, seed, start_dist))
+        return
+    v_start = float(start_dist @ optimal.values)
+    header = (
+        f"{mdp.name or file} · ε-greedy · {runs} runs × {episodes} episodes · seed {seed} · "
+        f"Q0 = {init:g}\noptimal (policy iteration): V*(start) = {learning.num(v_start)}"
+    )
+    tie_policy = optimal.optimal / _per_state_count(mdp, optimal.optimal)
+    for part in learning.control_view(mdp, results, summaries, optimal, header, window,
+                                      tie_policy):  # fmt: skip
+        out.print(part)
+    if csv or plot:
+        err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+
+
+def _per_state_count(mdp, mask):
+    import numpy as np
+
+    counts = np.bincount(mdp.pair_state, weights=mask.astype(float), minlength=mdp.n_states)
+    return np.maximum(counts[mdp.pair_state], 1)
+
+
+def _document(mdp, optimal, results, summaries, runs, episodes, seed, start) -> dict:
+    states = mdp.states
+    return {
+        "file": mdp.source,
+        "runs": runs,
+        "episodes": episodes,
+        "seed": seed,
+        "returns": "episode_returns[i] is the sum of rewards of episode i+1, mean over runs",
+        "optimal_values": dict(zip(states, optimal.values.tolist(), strict=True)),
+        "optimal_policy": mdp.policy_of_pairs(optimal.policy),
+        "optimal_start_value": float(start @ optimal.values),
+        "results": [
+            {
+                **r.setting.parameters(),
+                "label": r.setting.label,
+                "episode_returns": r.episode_returns,
+                "policy": mdp.policy_of_pairs(s.policy),
+                "greedy_start_value": s.greedy_value,
+                "runs_greedy_optimal": s.greedy_optimal,
+                "runs_greedy_never_ends": s.improper,
+                "q_rms_error": s.q_rms,
+                "q_max_error": s.q_max,
+                "cut_episodes": r.cut,
+            }
+            for r, s in zip(results, summaries, strict=True)
+        ],
+    }

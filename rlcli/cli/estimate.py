@@ -1,0 +1,211 @@
+"""``rlcli estimate``: MC and TD prediction on an MDP file, scored against the exact v_π."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SetOpt, load, policy
+from rlcli.cli.console import err, out
+from rlcli.cli.sweep_options import choices, counts, numbers, positive, step_sizes
+from rlcli.errors import UsageError
+
+METHODS = ("mc", "td", "nstep", "td-lambda")
+VARIANTS = ("offline", "accumulating", "replacing", "true-online")
+DEFAULT_ALPHA = {"mc": "1/n", "td": "0.1", "nstep": "0.1", "td-lambda": "0.1"}
+
+NOTES = {
+    "mc": "MC: constant α updates V(S_t) += α[G_t − V(S_t)] forward in time at the episode's "
+    "end; α = 1/N(s) is the sample average of returns. Every-visit counts each visit, "
+    "first-visit only the first per episode.",
+    "td-lambda:offline": "offline λ-return: after each episode V(S_t) += α[G^λ_t − V(S_t)] in "
+    "time order, with G^λ_t computed from the values at the start of the episode (the book's "
+    "reference code uses running values).",
+    "batch": "batch: the fixed point of repeated presentation of all episodes so far, solved "
+    "directly — certainty equivalence for TD(0), mean return per state for MC (S&B §6.3).",
+    "offpolicy": "off-policy MC: ordinary IS averages ρG over visits (eq. 5.5), weighted IS "
+    "divides by Σρ (eq. 5.6); ρ = Π π(A|S)/b(A|S) from t to the episode's end.",
+}
+
+
+def estimate(
+    file: FileArg,
+    policy_spec: PolicyOpt,
+    method: Annotated[
+        str, typer.Option("--method", "-m", help="mc, td, nstep, td-lambda, or a comma list.")
+    ] = "td",
+    alpha: Annotated[
+        str | None,
+        typer.Option(
+            help="Step size(s), comma list; '1/n' = sample averages. "
+            "Default: 1/n for mc, 0.1 otherwise."
+        ),
+    ] = None,
+    n: Annotated[str, typer.Option("--n", help="n-step TD: n (comma list).")] = "4",
+    lam: Annotated[str, typer.Option("--lambda", help="TD(λ): λ (comma list).")] = "0.9",
+    variant: Annotated[
+        str,
+        typer.Option(help="TD(λ): offline, accumulating, replacing, true-online (comma list)."),
+    ] = "offline",
+    visit: Annotated[str, typer.Option(help="MC: every or first (comma list).")] = "every",
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Batch updating for td and mc (S&B Fig 6.2 right).")
+    ] = False,
+    behavior: Annotated[
+        str | None,
+        typer.Option(
+            "--behavior",
+            help="Off-policy MC: episodes follow this policy, -p is the target policy.",
+        ),
+    ] = None,
+    importance: Annotated[
+        str, typer.Option(help="With --behavior: ordinary, weighted (comma list).")
+    ] = "ordinary,weighted",
+    runs: Annotated[int, typer.Option(help="Independent runs, averaged.")] = 100,
+    episodes: Annotated[int, typer.Option(help="Episodes per run.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed for every random stream.")] = 0,
+    init: Annotated[
+        float, typer.Option("--init", help="Initial value V0 of non-terminal states.")
+    ] = 0.0,
+    start: Annotated[
+        str | None, typer.Option(help="Start state (default: the file's 'start').")
+    ] = None,
+    max_steps: Annotated[int, typer.Option(help="Cut an episode after this many steps.")] = 100_000,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the RMS curves as CSV.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Save the curves as PNG (needs matplotlib).")
+    ] = None,
+    set_: SetOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Estimate v_π by MC / TD(0) / n-step TD / TD(λ) and compare with the exact values.
+
+    The error is the RMS over the non-terminal states against v_π from the linear solve,
+    per episode, averaged over runs. All learners in one call see the same episodes.
+    """
+    from rlcli.learn.episodes import start_distribution
+    from rlcli.learn.predict import Experiment, run_prediction
+    from rlcli.mdp.evaluate import evaluate_policy
+    from rlcli.render import learning
+
+    mdp = load(file, set_)
+    settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
+    positive(runs, "--runs")
+    positive(episodes, "--episodes")
+    positive(max_steps, "--max-steps")
+    pi = policy(mdp, policy_spec)
+    b_pi = policy(mdp, behavior) if behavior is not None else None
+    true_values = evaluate_policy(mdp, pi).values
+    exp = Experiment(
+        mdp, pi, true_values, start_distribution(mdp, start), runs, episodes, seed,
+        v0=init, max_steps=max_steps, behavior=b_pi,
+    )  # fmt: skip
+    results = run_prediction(exp, settings)
+    notes = _notes(settings)
+    if csv is not None:
+        learning.write_csv(csv, *learning.estimate_csv_rows(results))
+    if plot is not None:
+        series, x_label, y_label = learning.estimate_series(results)
+        learning.write_png(plot, series, x_label, y_label, f"{mdp.name}: {policy_spec}")
+    if json:
+        from rlcli.render.jsonout import emit
+
+        emit(_document(mdp, exp, policy_spec, behavior, results, notes))
+        return
+    header = (
+        f"{mdp.name or file} · target policy {policy_spec}"
+        + (f" · behaviour policy {behavior}" if behavior else "")
+        + f" · {runs} runs × {episodes} episodes · seed {seed} · V0 = {init:g}\n"
+        f"RMS error over the {int((~mdp.terminal).sum())} non-terminal states against the "
+        "exact v_π (linear solve)"
+    )
+    for part in learning.estimate_view(mdp, results, true_values, header, notes):
+        out.print(part)
+    if (csv or plot) and not json:
+        err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+
+
+def _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance) -> list:
+    from rlcli.learn.predict import Setting
+
+    methods = choices(method, "--method", METHODS)
+    visits = choices(visit, "--visit", ("every", "first"))
+    if behavior is not None:
+        if methods != ["mc"] or batch:
+            raise UsageError("--behavior (off-policy prediction) works with --method mc only")
+        if alpha is not None:
+            raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
+        kinds = choices(importance, "--importance", ("ordinary", "weighted"))
+        return [Setting("mc", visit=v, importance=k) for v in visits for k in kinds]
+    if batch:
+        if set(methods) - {"td", "mc"}:
+            raise UsageError("--batch works with --method td and mc (S&B §6.3)")
+        if alpha is not None:
+            raise UsageError("--batch computes the fixed point that small-α batch updating "
+                             "reaches; drop --alpha")  # fmt: skip
+        return [
+            Setting("td", batch=True) if m == "td" else Setting("mc", batch=True, visit=v)
+            for m in methods
+            for v in (visits if m == "mc" else ["every"])
+        ]
+    ns = counts(n, "--n")
+    lams = numbers(lam, "--lambda", 0.0, 1.0)
+    variants = choices(variant, "--variant", VARIANTS)
+    out = []
+    for m in methods:
+        alphas = step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])
+        if m == "mc":
+            out += [Setting("mc", alpha=a, visit=v) for v in visits for a in alphas]
+        elif m == "td":
+            out += [Setting("td", alpha=a) for a in alphas]
+        elif m == "nstep":
+            out += [Setting("nstep", alpha=a, n=k) for k in ns for a in alphas]
+        else:
+            out += [
+                Setting("td-lambda", alpha=a, lam=x, variant=v)
+                for v in variants for x in lams for a in alphas
+            ]  # fmt: skip
+    return out
+
+
+def _notes(settings: list) -> list[str]:
+    keys = []
+    for s in settings:
+        if s.importance:
+            keys.append("offpolicy")
+        elif s.batch:
+            keys.append("batch")
+        elif s.method == "mc":
+            keys.append("mc")
+        elif s.variant == "offline":
+            keys.append("td-lambda:offline")
+    return [NOTES[k] for k in dict.fromkeys(keys)]
+
+
+def _document(mdp, exp, policy_spec, behavior, results, notes) -> dict:
+    states = mdp.states
+    return {
+        "file": mdp.source,
+        "policy": policy_spec,
+        "behavior": behavior,
+        "runs": exp.runs,
+        "episodes": exp.episodes,
+        "seed": exp.seed,
+        "init": exp.v0,
+        "true_values": dict(zip(states, exp.true_values.tolist(), strict=True)),
+        "rms_index": "rms[0] is before the first episode, rms[i] after episode i",
+        "results": [
+            {
+                **r.setting.parameters(),
+                "label": r.setting.label,
+                "rms": r.rms,
+                "rms_final": float(r.rms[-1]),
+                "rms_mean": float(r.rms[1:].mean()),
+                "final_values": dict(zip(states, r.final_values.tolist(), strict=True)),
+            }
+            for r in results
+        ],
+        "notes": notes,
+    }

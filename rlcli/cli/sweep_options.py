@@ -1,0 +1,59 @@
+"""Comma-separated option values that sweep a grid: ``--alpha 0.1,0.2`` ``--n 1,2,4``."""
+
+from __future__ import annotations
+
+from rlcli.errors import UsageError
+
+
+def _items(text: str, option: str) -> list[str]:
+    items = [t.strip() for t in text.split(",")]
+    if not text.strip() or any(not t for t in items):
+        raise UsageError(f"{option}: expected a value or a comma-separated list, got {text!r}")
+    return list(dict.fromkeys(items))
+
+
+def choices(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
+    """Names from ``allowed``."""
+    items = _items(text, option)
+    for item in items:
+        if item not in allowed:
+            raise UsageError(f"{option}: unknown value {item!r} (choose from {', '.join(allowed)})")
+    return items
+
+
+def numbers(text: str, option: str, lo: float, hi: float) -> list[float]:
+    """Floats in [lo, hi]."""
+    out = []
+    for item in _items(text, option):
+        try:
+            value = float(item)
+        except ValueError:
+            raise UsageError(f"{option}: {item!r} is not a number") from None
+        if not lo <= value <= hi:
+            raise UsageError(f"{option}: {item} is outside [{lo:g}, {hi:g}]")
+        out.append(value)
+    return out
+
+
+def step_sizes(text: str, option: str = "--alpha") -> list[float | None]:
+    """Step sizes in [0, 1], or ``1/n`` for sample averages (None)."""
+    out: list[float | None] = []
+    for item in _items(text, option):
+        out.append(None if item.lower() == "1/n" else numbers(item, option, 0.0, 1.0)[0])
+    return out
+
+
+def counts(text: str, option: str, lo: int = 1) -> list[int]:
+    """Whole numbers ≥ lo."""
+    out = []
+    for item in _items(text, option):
+        if not item.isdigit() or int(item) < lo:
+            raise UsageError(f"{option}: expected whole numbers ≥ {lo}, got {item!r}")
+        out.append(int(item))
+    return out
+
+
+def positive(value: int, option: str) -> int:
+    if value < 1:
+        raise UsageError(f"{option} must be at least 1, got {value}")
+    return value
