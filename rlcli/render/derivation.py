@@ -6,6 +6,7 @@ sympy expressions print through two small printers: LaTeX with ∇_θ for deriva
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy as sp
@@ -75,7 +76,7 @@ class _Text(StrPrinter):
 def latex(expr: Any) -> str:
     """LaTeX for a sympy expression (or a plain string, returned as ``\\text{...}``)."""
     if isinstance(expr, str):
-        return rf"\text{{{expr}}}"
+        return rf"\text{{{_latex_reason(expr)}}}"
     return _Latex({"ln_notation": False}).doprint(expr)
 
 
@@ -194,6 +195,15 @@ _TEXT_ESCAPES = {
     "≠": r"$\neq$",
     "∞": r"$\infty$",
     "ₜ": r"$_t$",
+    "₀": r"$_0$",
+    "₁": r"$_1$",
+    "₂": r"$_2$",
+    "…": r"\ldots{}",
+    "‖": r"$\|$",
+    "′": "'",
+    "∂": r"$\partial$",
+    "∈": r"$\in$",
+    "✓": r"\checkmark{}",
     "√": r"$\surd$",
     "×": r"$\times$",
     "–": "--",
@@ -204,7 +214,8 @@ _TEXT_ESCAPES = {
 
 def _latex_reason(reason: str) -> str:
     """A reason for ``\\text{...}``: TeX specials escaped, Greek and symbols as inline math."""
-    return "".join(_TEXT_ESCAPES.get(ch, ch) for ch in reason)
+    escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in reason)
+    return re.sub(r"(?<!\\)\$\$", "", escaped)  # merge adjacent inline math: $a$$b$ -> $ab$
 
 
 def to_latex(d: Derivation) -> str:
