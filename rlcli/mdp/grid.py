@@ -36,6 +36,8 @@ from typing import Any
 
 from rlcli.mdp.expr import BinOp, Expr, ExprError, Num, to_float
 from rlcli.mdp.model import GridLayout
+from rlcli.mdp.numbers import Numbers
+from rlcli.mdp.report import Report
 from rlcli.mdp.source import show
 
 MOVES = {
@@ -68,10 +70,10 @@ def state_name(row: int, col: int) -> str:
     return f"r{row}c{col}"
 
 
-def expand_grid(data: Mapping, report: Any, numbers: Any) -> dict[str, Any] | None:
+def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, Any] | None:
     """The ``states``, ``terminal``, ``start``, ``transitions`` and ``layout`` of ``data['grid']``.
 
-    Problems go to ``report`` (see ``load._Report``); returns None if there were any.
+    Problems go to ``report`` (a ``Report``); returns None if there were any.
     """
     grid = data["grid"]
     n_before = len(report.problems)
@@ -216,14 +218,14 @@ def expand_grid(data: Mapping, report: Any, numbers: Any) -> dict[str, Any] | No
     return result
 
 
-def _checked(numbers: Any, raw: Any) -> Expr:
+def _checked(numbers: Numbers, raw: Any) -> Expr:
     """The expression of a grid number, evaluated once so its errors are reported here."""
     expr = numbers.expr(raw)
     to_float(expr.evaluate(numbers.env))
     return expr
 
 
-def _rows(grid: Mapping, report: Any) -> list[list[str]] | None:
+def _rows(grid: Mapping, report: Report) -> list[list[str]] | None:
     text = grid.get("map")
     if not isinstance(text, str) or not text.strip():
         report.add(
@@ -252,7 +254,7 @@ def _rows(grid: Mapping, report: Any) -> list[list[str]] | None:
     return rows
 
 
-def _cells(grid: Mapping, report: Any, numbers: Any) -> dict[str, dict[str, Any]] | None:
+def _cells(grid: Mapping, report: Report, numbers: Numbers) -> dict[str, dict[str, Any]] | None:
     cells = {k: dict(v) for k, v in DEFAULT_CELLS.items()}
     raw = grid.get("cells", {})
     if not isinstance(raw, Mapping):
@@ -307,7 +309,7 @@ def _cells(grid: Mapping, report: Any, numbers: Any) -> dict[str, dict[str, Any]
     return cells if ok else None
 
 
-def _moves(grid: Mapping, report: Any) -> list[str]:
+def _moves(grid: Mapping, report: Report) -> list[str]:
     raw = grid.get("moves", ["up", "down", "left", "right"])
     if not isinstance(raw, list) or not raw:
         report.add(grid, "moves", "grid.moves", f"expected a list of moves from {', '.join(MOVES)}")
@@ -325,7 +327,7 @@ def _moves(grid: Mapping, report: Any) -> list[str]:
     return moves
 
 
-def _wind(grid: Mapping, report: Any, n_cols: int) -> list[int]:
+def _wind(grid: Mapping, report: Report, n_cols: int) -> list[int]:
     raw = grid.get("wind")
     if raw is None:
         return []

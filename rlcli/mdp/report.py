@@ -1,0 +1,73 @@
+"""Collecting validation problems, and the wording shared by every message."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from rlcli.errors import Problem
+from rlcli.mdp.source import line_of, show
+
+
+class Report:
+    """Collects problems: ``add(container, key, path, message)``."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, container: Any, key: Any, path: str, message: str) -> None:
+        self.problems.append(Problem(self.file, line_of(container, key), path, message))
+
+    def duplicates(self, mapping: Any, path: str) -> None:
+        for key, line in getattr(mapping, "duplicates", ()):
+            where = f"{path}.{key}" if path else str(key)
+            self.problems.append(Problem(self.file, line, where, "duplicate key"))
+
+
+def kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return show(value)
+
+
+def bad_name(what: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return (
+            f"{what} name cannot be {str(value).lower()}: YAML reads on/off/yes/no/true/false "
+            "as a truth value; quote the name, e.g. 'on'"
+        )
+    return f"{what} name must be a word or number, got {kind(value)}"
+
+
+def unknown(what: str, value: Any, options: Any) -> str:
+    if isinstance(value, bool):
+        return bad_name(f"a {what}", value)
+    return f"unknown {what} {show(value)}{did_you_mean(value, options)}"
+
+
+def did_you_mean(word: Any, options: Any) -> str:
+    if not isinstance(word, (str, int)):
+        return ""
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def name_of(value: Any) -> str | None:
+    """A state/action name: strings and integers (``0`` names state "0")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return None

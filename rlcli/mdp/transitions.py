@@ -1,0 +1,298 @@
+"""The ``transitions`` field: each state's actions and their outcomes p(s', r | s, a).
+
+Three forms per action: an outcome list ``[{next, p, r}, ...]``, one outcome
+``{next, r}`` (p = 1), or expected-reward form ``{r, next: {state: p}}``. Problems are
+reported, not raised; ``plain_transitions`` is the fast path for machine-written files.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from rlcli.mdp.expr import ExprError, from_value
+from rlcli.mdp.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
+from rlcli.mdp.report import Report, bad_name, did_you_mean, kind, name_of, unknown
+from rlcli.mdp.source import show
+
+OUTCOME_FIELDS = ("next", "p", "r")
+MAX_PAIRS = 20_000_000
+
+
+class Outcomes:
+    """The growing outcome arrays (and the expressions they came from)."""
+
+    def __init__(self) -> None:
+        self.next: list[int] = []
+        self.prob: list[float] = []
+        self.reward: list[float] = []
+        self.prob_src: list[Any] = []
+        self.reward_src: list[Any] = []
+
+    def add(self, nxt: int, p: float, r: float, p_src: Any, r_src: Any) -> None:
+        self.next.append(nxt)
+        self.prob.append(p)
+        self.reward.append(r)
+        self.prob_src.append(p_src)
+        self.reward_src.append(r_src)
+
+
+def _action_outcomes(
+    spec: Any,
+    owner: Any,
+    key: Any,
+    path: str,
+    report: Report,
+    numbers: Numbers,
+    index: Mapping[str, int],
+    out: Outcomes,
+) -> None:
+    """Parse one action's outcomes (three forms) into ``out``; report what is wrong."""
+    start = len(out.next)
+    problems_before = len(report.problems)
+
+    def target(container: Any, k: Any, p: str) -> int | None:
+        name = name_of(container.get(k)) if isinstance(container, Mapping) else None
+        if name is None or name not in index:
+            raw = container.get(k) if isinstance(container, Mapping) else None
+            if raw is None:
+                report.add(container, None, p, "missing 'next': the state this outcome leads to")
+            else:
+                report.add(
+                    container,
+                    k,
+                    f"{p}.{k}",
+                    unknown("state", raw, index),
+                )
+            return None
+        return index[name]
+
+    def check_fields(outcome: Mapping, p: str) -> None:
+        report.duplicates(outcome, p)
+        for f in outcome:
+            if f not in OUTCOME_FIELDS:
+                report.add(
+                    outcome,
+                    f,
+                    f"{p}.{f}",
+                    f"unknown field{did_you_mean(f, OUTCOME_FIELDS)}; an outcome has next, p, r",
+                )
+
+    if isinstance(spec, Mapping) and isinstance(spec.get("next"), Mapping):
+        # expected-reward form: {r: R, next: {state: prob, ...}}
+        check_fields(spec, path)
+        reward = number_field(numbers, report, spec, "r", f"{path}.r", 0)
+        nexts = spec["next"]
+        report.duplicates(nexts, f"{path}.next")
+        if reward is not None and not nexts:
+            report.add(spec, "next", f"{path}.next", "no next states")
+        for name in nexts:
+            p_path = f"{path}.next.{name}"
+            sname = name_of(name)
+            if sname is None or sname not in index:
+                report.add(nexts, name, p_path, unknown("state", name, index))
+                continue
+            prob = number_field(numbers, report, nexts, name, p_path)
+            if prob is not None and reward is not None:
+                out.add(index[sname], prob[0], reward[0], prob[1], reward[1])
+                check_probability(prob[0], report, nexts, name, p_path)
+    elif isinstance(spec, Mapping):
+        # a single outcome: p defaults to 1
+        check_fields(spec, path)
+        nxt = target(spec, "next", path)
+        prob = number_field(numbers, report, spec, "p", f"{path}.p", 1)
+        reward = number_field(numbers, report, spec, "r", f"{path}.r", 0)
+        if nxt is not None and prob is not None and reward is not None:
+            out.add(nxt, prob[0], reward[0], prob[1], reward[1])
+            check_probability(prob[0], report, spec, "p", f"{path}.p")
+    elif isinstance(spec, list):
+        if not spec:
+            report.add(owner, key, path, "no outcomes: give at least one {next, p, r}")
+        for i, outcome in enumerate(spec):
+            o_path = f"{path}[{i}]"
+            if not isinstance(outcome, Mapping):
+                report.add(
+                    spec, i, o_path, f"expected an outcome {{next, p, r}}, got {kind(outcome)}"
+                )
+                continue
+            check_fields(outcome, o_path)
+            if "p" not in outcome and len(spec) > 1:
+                report.add(outcome, None, o_path, "missing 'p' (only a single outcome may omit it)")
+                continue
+            nxt = target(outcome, "next", o_path)
+            prob = number_field(numbers, report, outcome, "p", f"{o_path}.p", 1)
+            reward = number_field(numbers, report, outcome, "r", f"{o_path}.r", 0)
+            if nxt is not None and prob is not None and reward is not None:
+                out.add(nxt, prob[0], reward[0], prob[1], reward[1])
+                check_probability(prob[0], report, outcome, "p", f"{o_path}.p")
+    else:
+        report.add(
+            owner,
+            key,
+            path,
+            f"expected outcomes (a list of {{next, p, r}}, one {{next, r}}, "
+            f"or {{r, next: {{state: p}}}}), got {kind(spec)}",
+        )
+        return
+    if len(report.problems) == problems_before:
+        _check_sum(out, start, report, owner, key, path)
+
+
+def _plain_transitions(
+    raw: Mapping,
+    index: Mapping[str, int],
+    terminal: set[int],
+    per_state: list[list[tuple[str, int, int]]],
+    out: Outcomes,
+) -> bool:
+    """Fast path for machine-written files: every action is ``[{next, p, r}, ...]`` with
+    plain numbers, every non-terminal state has actions, every sum is 1.
+
+    Whole-file list operations keep the per-outcome Python work to a few list
+    comprehensions (4 million outcomes in about 2 s). Fills ``per_state`` and ``out`` and
+    returns True, or returns False having changed nothing: the careful path then finds
+    and reports what is unusual.
+    """
+    try:
+        pairs = [
+            (index[key], action, spec)
+            for key, actions in raw.items()
+            for action, spec in actions.items()
+        ]
+        if any(type(a) is not str or type(spec) is not list or not spec for _, a, spec in pairs):
+            return False
+        flat = [o for _, _, spec in pairs for o in spec]
+        if sum(map(len, flat)) != 3 * len(flat):  # each has next, p, r (else KeyError below)
+            return False
+        nexts = [index[o["next"]] for o in flat]
+        probs = [o["p"] for o in flat]
+        rewards = [o["r"] for o in flat]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    if not pairs:
+        return False
+    with_actions = {s for s, _, _ in pairs}
+    if with_actions & terminal or len(with_actions) + len(terminal) != len(index):
+        return False
+    if not _PLAIN.issuperset(map(type, probs)) or not _PLAIN.issuperset(map(type, rewards)):
+        return False
+    try:
+        finite = all(map(math.isfinite, probs)) and all(map(math.isfinite, rewards))
+    except OverflowError:  # an integer beyond the float range
+        return False
+    if not finite or min(probs) < 0 or max(probs) > 1:
+        return False
+    counts = np.fromiter((len(spec) for _, _, spec in pairs), dtype=np.int64, count=len(pairs))
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    sums = np.add.reduceat(np.asarray(probs, dtype=np.float64), starts)
+    if np.any(np.abs(sums - 1) > PROB_TOLERANCE):
+        return False
+    for (s, action, _), first, count in zip(pairs, starts.tolist(), counts.tolist(), strict=True):
+        per_state[s].append((action, first, count))
+    out.next, out.prob, out.reward = nexts, probs, rewards
+    out.prob_src, out.reward_src = probs, rewards
+    return True
+
+
+_PLAIN = frozenset((float, int))
+
+
+def _check_sum(out: Outcomes, start: int, report: Report, owner: Any, key: Any, path: str) -> None:
+    probs = out.prob[start:]
+    total = math.fsum(probs)
+    if probs and abs(total - 1) > PROB_TOLERANCE:
+        shown = show_sum(out.prob_src[start:], total)
+        report.add(owner, key, path, f"probabilities sum to {shown}, not 1")
+
+
+def show_sum(sources: list[Any], total: float) -> str:
+    """The sum as the file would write it: exact when every term is rational."""
+    try:
+        exact = sum((from_value(s).evaluate({}) for s in sources), Fraction(0))
+        if isinstance(exact, Fraction):
+            return str(exact) if exact.denominator <= 10**6 else f"{total:.10g}"
+    except ExprError:
+        pass
+    return f"{total:.10g}"
+
+
+def transitions(
+    data: Mapping,
+    report: Report,
+    numbers: Numbers,
+    states: list[str],
+    index: Mapping[str, int],
+    terminal: set[int],
+) -> tuple[list[list[tuple[str, int, int]]], Outcomes]:
+    """Per state, its [(action, first outcome, outcome count)]; and the outcomes."""
+    raw = data.get("transitions")
+    per_state: list[list[tuple[str, int, int]]] = [[] for _ in states]
+    out = Outcomes()
+    if raw is None:
+        report.add(data, None, "transitions", "missing: what each action does in each state")
+        return per_state, out
+    if not isinstance(raw, Mapping):
+        report.add(
+            data,
+            "transitions",
+            "transitions",
+            f"expected a mapping state: actions, got {kind(raw)}",
+        )
+        return per_state, out
+    report.duplicates(raw, "transitions")
+    n_pairs = sum(len(v) for v in raw.values() if isinstance(v, Mapping))
+    if n_pairs > MAX_PAIRS:
+        report.add(data, "transitions", "transitions", f"more than {MAX_PAIRS} state-action pairs")
+        return per_state, out
+    if not getattr(raw, "duplicates", None) and _plain_transitions(
+        raw, index, terminal, per_state, out
+    ):
+        return per_state, out
+    given: set[int] = set()
+    for key, actions in raw.items():
+        name = name_of(key)
+        path = f"transitions.{key}"
+        if name is None or name not in index:
+            report.add(raw, key, path, unknown("state", key, index))
+            continue
+        s = index[name]
+        if s in given:
+            report.add(raw, key, path, f"state {name!r} is given twice (as {show(key)} here)")
+            continue
+        given.add(s)
+        if s in terminal:
+            report.add(raw, key, path, "a terminal state has no transitions (its value is 0)")
+            continue
+        if not isinstance(actions, Mapping):
+            report.add(raw, key, path, f"expected a mapping action: outcomes, got {kind(actions)}")
+            continue
+        report.duplicates(actions, path)
+        if not actions:
+            report.add(raw, key, path, "no actions (mark the state terminal if episodes end there)")
+        seen_actions: set[str] = set()
+        for action, spec in actions.items():
+            a_name = name_of(action)
+            a_path = f"{path}.{action}"
+            if a_name is None:
+                report.add(actions, action, a_path, bad_name("an action", action))
+                continue
+            if a_name in seen_actions:
+                report.add(actions, action, a_path, f"action {a_name!r} is given twice")
+                continue
+            seen_actions.add(a_name)
+            first = len(out.next)
+            _action_outcomes(spec, actions, action, a_path, report, numbers, index, out)
+            per_state[s].append((a_name, first, len(out.next) - first))
+    for s, name in enumerate(states):
+        if s not in given and s not in terminal:
+            report.add(
+                raw,
+                None,
+                f"transitions.{name}",
+                "missing: a non-terminal state needs actions (or list it under terminal)",
+            )
+    return per_state, out
