@@ -167,3 +167,16 @@ def test_cli_bad_inputs_exit_2_without_traceback(tmp_path):
         assert "Traceback" not in result.output
     result = runner.invoke(app, ["mdp", "evaluate", "gridworld-4x4", "-p", "*=up"])
     assert "does not reach a terminal state" in result.output
+
+
+def test_cli_exact_sweeps_fig_4_1():
+    result = runner.invoke(
+        app,
+        ["mdp", "evaluate", "gridworld-4x4", "-p", "random", "--method", "iterative",
+         "--sweeps", "3", "--exact", "--trace", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    # sweep 2: -1 - 3/4; sweep 3 at r0c1: -1 + (1/4)(-7/4 - 2 - 2 + 0) ... = -39/16
+    assert [t["exact"]["r0c1"] for t in doc["trace"]] == ["-1", "-7/4", "-39/16"]
+    assert doc["exact"]["r1c1"] == "-23/8"  # -2.875, printed -2.9 in the book

@@ -136,7 +136,16 @@ def evaluate(
         ev = evaluate_policy(mdp, pi)
         how = f"linear solve ({ev.method})"
     exact_v = exact_q = None
-    if exact or symbolic:
+    exact_trace: list[list[str]] = []
+    if (exact or symbolic) and method is EvalMethod.iterative:
+        if symbolic or not ev.sweeps or sweeps is None:
+            raise UsageError("with --method iterative, use --exact together with --sweeps K")
+        from rlcli.mdp.exact import sweeps_exact
+
+        exact_trace = [[str(x) for x in v] for v in sweeps_exact(mdp, pi, sweeps, in_place)]
+        exact_v = exact_trace[-1]
+        how += "; exact: rational arithmetic"
+    elif exact or symbolic:
         exact_v, exact_q = _exact_evaluation(mdp, pi, symbolic, _keep(keep, set_, mdp))
         how += "; exact: " + ("sympy closed form" if symbolic else "rational arithmetic")
     if json:
@@ -156,6 +165,11 @@ def evaluate(
                         "sweep": k + 1,
                         "values": dict(zip(mdp.states, v.tolist(), strict=True)),
                         "policy": mdp.policy_of_pairs(pi),
+                        **(
+                            {"exact": dict(zip(mdp.states, exact_trace[k], strict=True))}
+                            if exact_trace
+                            else {}
+                        ),
                     }
                     for k, v in enumerate(ev.trace)
                 ],
@@ -167,6 +181,8 @@ def evaluate(
         out.print(_header(mdp, "policy evaluation"))
         out.print(f"{escape(how)}; Bellman residual {ev.residual:.2g}")
         _print_trace_sweeps(mdp, ev.trace)
+        if exact_trace and trace:
+            out.print(view.sweeps_table(mdp, exact_trace, "exact values after k sweeps"))
     _print_values(mdp, ev.values, pi, title, format_, exact_v)
     if format_ is Format.text:
         out.print(view.q_table(mdp, ev.q, title="q_pi(s, a) = sum p (r + gamma v_pi(s'))"))

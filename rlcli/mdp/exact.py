@@ -131,6 +131,32 @@ def evaluate_exact(mdp: MDP, pi: np.ndarray) -> ExactEvaluation:
     return _evaluate(mdp, rational_policy(pi), gamma, probs, rewards, Fraction(0))
 
 
+def sweeps_exact(mdp: MDP, pi: np.ndarray, sweeps: int, in_place: bool = False) -> list[list]:
+    """Iterative policy evaluation in fractions from V₀ = 0: the values after each sweep,
+    V_{k+1}(s) = Σ_a π(a|s) Σ p (r + γ V_k(s')) (Gauss–Seidel when ``in_place``)."""
+    gamma, probs, rewards = _exact_data(mdp).rational()
+    policy = rational_policy(pi)
+    v = [Fraction(0)] * mdp.n_states
+    history = []
+    for _ in range(sweeps):
+        new = v if in_place else list(v)
+        for s in range(mdp.n_states):
+            if mdp.terminal[s]:
+                continue
+            new[s] = sum(
+                (
+                    policy[k] * probs[z] * (rewards[z] + gamma * v[mdp.out_next[z]])
+                    for k in mdp.pairs_of(s)
+                    if policy[k]
+                    for z in mdp.outcomes(k)
+                ),
+                Fraction(0),
+            )
+        v = new
+        history.append(list(v))
+    return history
+
+
 def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
     """Policy iteration in rationals from the proper policy ``pi0`` (ties keep the
     current action; stops when no action improves strictly)."""
@@ -166,6 +192,10 @@ def symbolic_model(mdp: MDP, keep: set[str] | None = None) -> tuple[Any, list, l
 
     data = _exact_data(mdp)
     names = set(data.parameters) | {"gamma"} if keep is None else set(keep)
+    unknown = names - set(data.parameters) - {"gamma"}
+    if unknown:
+        known = ", ".join([*data.parameters, "gamma"])
+        raise UsageError(f"--keep: no parameter named {sorted(unknown)[0]!r} (symbols: {known})")
     want_gamma = "gamma" in names and "gamma" not in data.parameters
     params = names - {"gamma"} if want_gamma else names
     gamma, probs, rewards, table = data.symbolic(params)

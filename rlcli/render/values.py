@@ -128,14 +128,19 @@ def q_table(mdp: MDP, q: np.ndarray, optimal: np.ndarray | None = None, title: s
     return table
 
 
-def sweeps_table(mdp: MDP, trace: list[np.ndarray], title: str) -> Table:
-    """Values after each sweep, one column per sweep (k = 0 is V₀ = 0)."""
+def sweeps_table(mdp: MDP, trace: list[Any], title: str) -> Table:
+    """Values after each sweep, one column per sweep (k = 0 is V₀ = 0); entries are
+    floats or already-formatted text (exact fractions)."""
     table = Table(title=escape(title), title_justify="left")
     table.add_column("state")
     for k in range(len(trace) + 1):
         table.add_column(f"k={k}", justify="right")
     for s, state in enumerate(mdp.states[:ROW_LIMIT]):
-        table.add_row(escape(state), "0", *(fmt(v[s]) for v in trace))
+        table.add_row(
+            escape(state),
+            "0",
+            *(escape(v[s]) if isinstance(v[s], str) else fmt(v[s]) for v in trace),
+        )
     return table
 
 
