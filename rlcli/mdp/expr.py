@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from rlcli.mdp.source import kind
+
 Value = Fraction | float
 
 MAX_LENGTH = 2000  # characters in one expression
@@ -366,7 +368,7 @@ def from_value(value: Any) -> Expr:
     if isinstance(value, Expr):
         return value
     if isinstance(value, bool):
-        raise ExprError(f"expected a number or an expression, got {str(value).lower()}")
+        raise ExprError(f"expected a number or an expression, got {kind(value)}")
     if isinstance(value, int):
         if value.bit_length() > MAX_BITS:
             raise ExprError(f"number too large ({value.bit_length()} bits)")
@@ -377,14 +379,4 @@ def from_value(value: Any) -> Expr:
         return Num(Fraction(repr(value)))
     if isinstance(value, str):
         return parse(value)
-    raise ExprError(f"expected a number or an expression, got {_type_name(value)}")
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing (null)"
-    return type(value).__name__
+    raise ExprError(f"expected a number or an expression, got {kind(value)}")

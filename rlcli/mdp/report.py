@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
 from typing import Any
 
 from rlcli.errors import Problem
-from rlcli.mdp.source import line_of, show
+from rlcli.mdp.source import kind, line_of, show
 
 
 class Report:
@@ -24,20 +23,6 @@ class Report:
         for key, line in getattr(mapping, "duplicates", ()):
             where = f"{path}.{key}" if path else str(key)
             self.problems.append(Problem(self.file, line, where, "duplicate key"))
-
-
-def kind(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    return show(value)
 
 
 def bad_name(what: str, value: Any) -> str:

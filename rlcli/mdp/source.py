@@ -14,6 +14,7 @@ RecursionError); aliases are shared, never expanded, by the constructor.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,21 @@ def show(value: Any, depth: int = 0) -> str:
         return "[" + ", ".join(items) + (", ...]" if len(value) > 3 else "]")
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def kind(value: Any) -> str:
+    """What a file value is, for messages: "a mapping", "the number 3", "'abc'"."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return show(value)
 
 
 def line_of(container: Any, key: Any = None) -> int | None:

@@ -82,6 +82,16 @@ def _action_outcomes(
                     f"unknown field{did_you_mean(f, OUTCOME_FIELDS)}; an outcome has next, p, r",
                 )
 
+    def one_outcome(outcome: Mapping, o_path: str) -> None:
+        """``{next, p, r}`` with p defaulting to 1 and r to 0."""
+        check_fields(outcome, o_path)
+        nxt = target(outcome, "next", o_path)
+        prob = number_field(numbers, report, outcome, "p", f"{o_path}.p", 1)
+        reward = number_field(numbers, report, outcome, "r", f"{o_path}.r", 0)
+        if nxt is not None and prob is not None and reward is not None:
+            out.add(nxt, prob[0], reward[0], prob[1], reward[1])
+            check_probability(prob[0], report, outcome, "p", f"{o_path}.p")
+
     if isinstance(spec, Mapping) and isinstance(spec.get("next"), Mapping):
         # expected-reward form: {r: R, next: {state: prob, ...}}
         check_fields(spec, path)
@@ -101,14 +111,7 @@ def _action_outcomes(
                 out.add(index[sname], prob[0], reward[0], prob[1], reward[1])
                 check_probability(prob[0], report, nexts, name, p_path)
     elif isinstance(spec, Mapping):
-        # a single outcome: p defaults to 1
-        check_fields(spec, path)
-        nxt = target(spec, "next", path)
-        prob = number_field(numbers, report, spec, "p", f"{path}.p", 1)
-        reward = number_field(numbers, report, spec, "r", f"{path}.r", 0)
-        if nxt is not None and prob is not None and reward is not None:
-            out.add(nxt, prob[0], reward[0], prob[1], reward[1])
-            check_probability(prob[0], report, spec, "p", f"{path}.p")
+        one_outcome(spec, path)  # a single outcome: p defaults to 1
     elif isinstance(spec, list):
         if not spec:
             report.add(owner, key, path, "no outcomes: give at least one {next, p, r}")
@@ -119,16 +122,11 @@ def _action_outcomes(
                     spec, i, o_path, f"expected an outcome {{next, p, r}}, got {kind(outcome)}"
                 )
                 continue
-            check_fields(outcome, o_path)
             if "p" not in outcome and len(spec) > 1:
+                check_fields(outcome, o_path)
                 report.add(outcome, None, o_path, "missing 'p' (only a single outcome may omit it)")
                 continue
-            nxt = target(outcome, "next", o_path)
-            prob = number_field(numbers, report, outcome, "p", f"{o_path}.p", 1)
-            reward = number_field(numbers, report, outcome, "r", f"{o_path}.r", 0)
-            if nxt is not None and prob is not None and reward is not None:
-                out.add(nxt, prob[0], reward[0], prob[1], reward[1])
-                check_probability(prob[0], report, outcome, "p", f"{o_path}.p")
+            one_outcome(outcome, o_path)
     else:
         report.add(
             owner,
