@@ -55,6 +55,10 @@ KeepOpt = Annotated[
         metavar="NAMES",
     ),
 ]
+QOpt = Annotated[
+    bool | None,
+    typer.Option("--q/--no-q", help="Show the Q table (default: yes, except for grid worlds)."),
+]
 SHOWN_SWEEPS = 10  # value-iteration traces show the first 10 sweeps and the last one
 
 
@@ -66,6 +70,10 @@ def _keep(keep: str | None, set_: list[str] | None, mdp: MDP) -> set[str]:
     fixed = set(parse_overrides(set_))
     params = set(mdp.exact.parameters) if mdp.exact else set()
     return (params | {"gamma"}) - fixed
+
+
+def _wants_q(mdp: MDP, show_q: bool | None) -> bool:
+    return mdp.layout is None if show_q is None else show_q
 
 
 def _header(mdp: MDP, what: str) -> str:
@@ -115,6 +123,7 @@ def evaluate(
         bool, typer.Option("--symbolic", help="Closed form with sympy, parameters as symbols.")
     ] = False,
     keep: KeepOpt = None,
+    show_q: QOpt = None,
     set_: SetOpt = None,
     format_: FormatOpt = Format.text,
     json: JsonOpt = False,
@@ -177,6 +186,8 @@ def evaluate(
         )
         return
     title = f"v_pi for policy {policy_spec}"
+    if method is EvalMethod.iterative and sweeps is not None:
+        title = f"values after {sweeps} sweep(s), policy {policy_spec}"
     if format_ is Format.text:
         out.print(_header(mdp, "policy evaluation"))
         out.print(f"{escape(how)}; Bellman residual {ev.residual:.2g}")
@@ -184,8 +195,8 @@ def evaluate(
         if exact_trace and trace:
             out.print(view.sweeps_table(mdp, exact_trace, "exact values after k sweeps"))
     _print_values(mdp, ev.values, pi, title, format_, exact_v)
-    if format_ is Format.text:
-        out.print(view.q_table(mdp, ev.q, title="q_pi(s, a) = sum p (r + gamma v_pi(s'))"))
+    if format_ is Format.text and _wants_q(mdp, show_q):
+        out.print(view.q_table(mdp, ev.q, title="q(s, a) = sum p (r + gamma v(s'))"))
         if exact_q is not None:
             out.print("exact q_pi:", markup=False)
             for s in range(mdp.n_states):
@@ -195,6 +206,8 @@ def evaluate(
                         markup=False,
                         soft_wrap=True,
                     )
+    elif format_ is Format.text:
+        out.print("(Q table: --q)", style="dim")
 
 
 def _exact_evaluation(
@@ -247,6 +260,7 @@ def solve(
     ] = 1e-6,
     trace: TraceOpt = False,
     exact: ExactOpt = False,
+    show_q: QOpt = None,
     set_: SetOpt = None,
     format_: FormatOpt = Format.text,
     json: JsonOpt = False,
@@ -319,8 +333,10 @@ def solve(
         )
         _print_solve_trace(mdp, sol, method)
     _print_values(mdp, values, ties, "v* and every optimal action", format_, exact_v)
-    if format_ is Format.text:
-        out.print(view.q_table(mdp, q, optimal, title="q*(s, a)  (★ optimal)"))
+    if format_ is Format.text and _wants_q(mdp, show_q):
+        out.print(view.q_table(mdp, q, optimal, title="q*(s, a), ★ optimal"))
+    elif format_ is Format.text:
+        out.print("(Q table: --q)", style="dim")
 
 
 def _step_json(mdp: MDP, i: int, step: object) -> dict:
