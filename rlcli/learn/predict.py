@@ -9,12 +9,14 @@ numbers and a setting's result does not depend on what else is in the sweep.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from rlcli.errors import UsageError
 from rlcli.learn.batch import BatchData, batch_mc_episode, batch_td_episode
-from rlcli.learn.episodes import iter_episodes
+from rlcli.learn.episodes import Episode, iter_episodes
 from rlcli.learn.mc import mc_episode
 from rlcli.learn.nstep import nstep_episode
 from rlcli.learn.offpolicy import importance_episode, ratios
@@ -129,18 +131,50 @@ class Experiment:
 
 def run_prediction(exp: Experiment, settings: list[Setting]) -> list[PredictionResult]:
     """Every setting's RMS curve and final values, in the order given."""
+    if any((s.importance is not None) != (exp.behavior is not None) for s in settings):
+        raise UsageError("importance sampling needs a behaviour policy, and only it uses one")
     families: dict[tuple, list[Setting]] = {}
     for setting in settings:
         families.setdefault(setting.family, []).append(setting)
     results: dict[Setting, PredictionResult] = {}
+    cache = EpisodeCache(exp)
     with np.errstate(over="ignore", invalid="ignore"):  # diverging settings report inf/NaN
         for group in families.values():
-            for result in _run_family(exp, group):
+            for result in _run_family(exp, group, cache):
                 results[result.setting] = result
     return [results[s] for s in settings]
 
 
-def _run_family(exp: Experiment, group: list[Setting]) -> list[PredictionResult]:
+class EpisodeCache:
+    """The episode stream, kept in memory for the next family while it is small."""
+
+    LIMIT = 20_000_000  # array elements kept
+
+    def __init__(self, exp: Experiment) -> None:
+        self.exp = exp
+        self.kept: list[Episode] | None = []
+        self.complete = False
+
+    def __iter__(self) -> Iterator[Episode]:
+        if self.complete and self.kept is not None:
+            yield from self.kept
+            return
+        exp, size = self.exp, 0
+        policy = exp.behavior if exp.behavior is not None else exp.pi
+        for episode in iter_episodes(
+            exp.mdp, policy, exp.start, exp.runs, exp.episodes, exp.seed, exp.max_steps
+        ):
+            if self.kept is not None:
+                size += 4 * episode.states.size
+                self.kept = self.kept if size <= self.LIMIT else None
+                if self.kept is not None:
+                    self.kept.append(episode)
+            yield episode
+        self.complete = self.kept is not None
+
+
+def _run_family(exp: Experiment, group: list[Setting], episodes: EpisodeCache
+                ) -> list[PredictionResult]:  # fmt: skip
     mdp, R, P = exp.mdp, exp.runs, len(group)
     B, S = P * R, mdp.n_states
     first = group[0]
@@ -162,10 +196,9 @@ def _run_family(exp: Experiment, group: list[Setting]) -> list[PredictionResult]
         ratio = ratios(mdp, exp.pi, exp.behavior)
         weighted = np.repeat([s.importance == "weighted" for s in group], R)
         sums = np.zeros((3, B, S))
-    policy = exp.behavior if first.importance else exp.pi
     curve = np.zeros((B, exp.episodes + 1))
     curve[:, 0] = rms_error(V, exp.true_values, terminal)
-    for episode in iter_episodes(mdp, policy, exp.start, R, exp.episodes, exp.seed, exp.max_steps):
+    for episode in episodes:
         ep = gather(episode, rows.run) if first.batch or first.importance else episode
         if first.importance:
             importance_episode(

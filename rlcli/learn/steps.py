@@ -9,7 +9,7 @@ sample-average step size 1/N(s) (N counts the updates of s).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,10 +24,10 @@ class Rows:
     run: np.ndarray  # (B,) int
     alpha: np.ndarray  # (B,) float, NaN = 1/N(s)
     visits: np.ndarray  # (B, S) update counts, for 1/N(s)
+    sample_average: bool = field(init=False)  # some row uses 1/N(s)
 
-    @property
-    def sample_average(self) -> bool:
-        return bool(np.isnan(self.alpha).any())
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sample_average", bool(np.isnan(self.alpha).any()))
 
     def lengths(self, ep: Episode) -> np.ndarray:
         """(B,) each row's episode length."""
