@@ -1,9 +1,9 @@
 """Time ``rlcli mdp solve`` on random sparse MDPs; compare with pymdptoolbox if available.
 
 For each size: generate the JSON (benchmarks/mdp_generate.py), time the whole command
-``rlcli mdp solve FILE --json`` as a process, and, in a fresh process, the load and the
-policy-iteration solve separately. With ``--toolbox-python`` (an interpreter that has
-pymdptoolbox, kept OUT of the project: python3 -m venv /tmp/bench-venv &&
+``rlcli mdp solve FILE`` (and with ``--json``) as a process, and, in a fresh process,
+the load and the policy-iteration solve separately. With ``--toolbox-python`` (an
+interpreter that has pymdptoolbox, kept OUT of the project: python3 -m venv /tmp/bench-venv &&
 /tmp/bench-venv/bin/pip install pymdptoolbox), pymdptoolbox's PolicyIteration runs on
 the sizes up to ``--toolbox-max`` states and its values are compared with rlcli's.
 
@@ -86,7 +86,8 @@ def main() -> None:
         if not path.exists():
             doc = generate(n, args.actions, args.successors, 0.99, seed=0)
             path.write_text(json.dumps(doc, separators=(",", ":")))
-        end_to_end = wall([sys.executable, "-m", "rlcli", "mdp", "solve", str(path), "--json"])
+        command = [sys.executable, "-m", "rlcli", "mdp", "solve", str(path)]
+        end_to_end, with_json = wall(command), wall([*command, "--json"])
         split = json.loads(
             subprocess.run(
                 [sys.executable, "-c", SPLIT, str(path)], check=True, capture_output=True
@@ -107,6 +108,7 @@ def main() -> None:
         pairs = n * args.actions
         print(
             f"| {n:,} | {pairs:,} | {pairs * args.successors:,} | {end_to_end:.2f} | "
+            f"{with_json:.2f} | "
             f"{split['load']:.2f} | {split['solve']:.2f} | {split['iterations']} | "
             f"{toolbox} | {diff} |",
             flush=True,
