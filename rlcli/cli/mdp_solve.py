@@ -196,7 +196,7 @@ def evaluate(
             out.print(view.sweeps_table(mdp, exact_trace, "exact values after k sweeps"))
     _print_values(mdp, ev.values, pi, title, format_, exact_v)
     if format_ is Format.text and _wants_q(mdp, show_q):
-        out.print(view.q_table(mdp, ev.q, title="q(s, a) = sum p (r + gamma v(s'))"))
+        out.print(view.q_table(mdp, ev.q, title="q(s, a)"))
         if exact_q is not None:
             out.print("exact q_pi:", markup=False)
             for s in range(mdp.n_states):
@@ -357,6 +357,8 @@ def _print_solve_trace(mdp: MDP, sol: object, method: SolveMethod) -> None:
         return
     from rlcli.render import values as view
 
+    start = "a proper policy from a reachability search" if mdp.gamma >= 1 else "first actions"
+    out.print(f"pi_0: {start}; each iteration evaluates pi_i exactly, then improves greedily")
     for i, step in enumerate(steps):
         changed = ", ".join(mdp.states[s] for s in step.changed[:20]) or "none (stable)"
         title = f"iteration {i + 1}: v of pi_{i}"
