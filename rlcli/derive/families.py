@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from rlcli.derive.steps import Expect, canonical
+from rlcli.derive.steps import Expect, canonical, tidy
 from rlcli.derive.timelimit import attempt
 from rlcli.errors import UsageError
 
@@ -64,7 +64,7 @@ class Family:
         """E[g(x)] in closed form, or ``None`` if sympy cannot do it within ``seconds``."""
         g = canonical(sp.sympify(g))
         if self.discrete and self.hi.is_finite:
-            return sp.simplify(
+            return tidy(
                 sum(
                     (self.density * g).subs(self.x, k)
                     for k in range(int(self.lo), int(self.hi) + 1)
@@ -72,7 +72,7 @@ class Family:
             )
         poly = _as_polynomial(g, self.x)
         if poly is not None and self.moment is not None:
-            return sp.simplify(sum(c * self.moment(n) for (n,), c in poly.terms()))
+            return tidy(sum(c * self.moment(n) for (n,), c in poly.terms()))
         body = self.density * g
         if self.discrete:
             result = attempt(sp.summation, seconds, body, (self.x, self.lo, self.hi))
@@ -85,7 +85,7 @@ class Family:
     def score(self) -> Any:
         """∇θ log pθ(x), simplified."""
         raw = sp.diff(sp.expand_log(sp.log(self.density), force=True), self.theta)
-        return attempt(sp.simplify, 1.0, raw) or raw
+        return tidy(raw)
 
     def numeric(self, overrides: dict[str, float]) -> dict[Any, float]:
         """Parameter values for numeric checks: defaults, overridden by name."""

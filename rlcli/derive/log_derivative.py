@@ -22,6 +22,7 @@ from rlcli.derive.steps import (
     param_function,
     product,
     ratio,
+    tidy,
     verify,
 )
 
@@ -100,7 +101,7 @@ def family_steps(fam: Family, f: Any) -> tuple[list[Step], list[str]]:
     score = fam.score()
     if mean is None:
         return [], [f"sympy found no closed form for E[{f}] within the time limit"]
-    grad = sp.simplify(sp.diff(mean, theta))
+    grad = tidy(sp.diff(mean, theta))
     steps = [
         Step(lhs, f"left-hand side for {fam.label_text}, f = {f}", start=True),
         Step(

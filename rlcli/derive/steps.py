@@ -251,8 +251,17 @@ def is_zero(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> bool:
     expr = sp.expand_log(expr, force=True)
     if sp.expand(expr) == 0:
         return True
+    if not expr.has(sp.Piecewise, sp.Integral, sp.Sum) and attempt(sp.cancel, seconds, expr) == 0:
+        return True
     result = attempt(sp.simplify, seconds, expr)
     return result is not None and result == 0
+
+
+def tidy(expr: Any, seconds: float = 1.0) -> Any:
+    """A readable form for display: cancel and factor (cheap), simplify for piecewise forms."""
+    if expr.has(sp.Piecewise):
+        return attempt(sp.simplify, seconds, expr) or expr
+    return attempt(lambda e: sp.factor(sp.cancel(e)), seconds, expr) or expr
 
 
 def sympy_equal(a: Any, b: Any) -> bool:

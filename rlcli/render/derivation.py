@@ -34,6 +34,12 @@ class _Text(StrPrinter):
     def _print_Symbol(self, expr: Any) -> str:
         return pretty_symbol(expr.name)
 
+    def _print_Function(self, expr: Any) -> str:
+        if type(expr).__name__ in ("exp", "log", "sqrt", "Abs", "sin", "cos", "tan", "tanh"):
+            return super()._print_Function(expr)
+        name = pretty_symbol(type(expr).__name__)
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
     def _print_Dummy(self, expr: Any) -> str:
         return pretty_symbol(expr.name)
 
@@ -47,9 +53,10 @@ class _Text(StrPrinter):
 
     def _print_Integral(self, expr: Any) -> str:
         (x, lo, hi) = expr.limits[0]
-        return (
-            f"∫_{self._print(lo)}^{self._print(hi)} {self._print(expr.function)} d{self._print(x)}"
-        )
+        body = self._print(expr.function)
+        if isinstance(expr.function, sp.Add):
+            body = f"({body})"
+        return f"∫_{self._print(lo)}^{self._print(hi)} {body} d{self._print(x)}"
 
     def _print_Sum(self, expr: Any) -> str:
         (x, lo, hi) = expr.limits[0]
@@ -68,8 +75,16 @@ class _Text(StrPrinter):
     def _print_Pi(self, expr: Any) -> str:
         return "π"
 
+    def _print_Equality(self, expr: Any) -> str:
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
     def _print_Piecewise(self, expr: Any) -> str:
-        parts = [f"{self._print(e)} if {self._print(c)}" for e, c in expr.args]
+        parts = [
+            f"{self._print(e)} if {self._print(c)}"
+            if c != sp.true
+            else f"{self._print(e)} otherwise"
+            for e, c in expr.args
+        ]
         return "{" + "; ".join(parts) + "}"
 
 
