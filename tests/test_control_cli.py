@@ -1,0 +1,148 @@
+"""``rlcli control``: S&B Example 6.6 (cliff walking) and the command's contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+from rlcli.learn.control import ControlSetting, greedy_pairs, pair_table, run_control
+from rlcli.learn.episodes import start_distribution
+from rlcli.mdp.load import load_mdp
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["control", *args])
+
+
+def greedy_path_return(mdp, pi: np.ndarray, limit: int = 200) -> float:
+    """Follow a deterministic policy in a deterministic MDP from the start; sum rewards."""
+    s, total = int(np.argmax(mdp.start)), 0.0
+    for _ in range(limit):
+        if mdp.terminal[s]:
+            return total
+        k = next(k for k in mdp.pairs_of(s) if pi[k] > 0)
+        z = mdp.out_ptr[k]
+        total += mdp.out_reward[z]
+        s = int(mdp.out_next[z])
+    return -np.inf
+
+
+def test_example_6_6_cliff_walking_sarsa_safe_q_learning_optimal_but_lower_online_return():
+    # S&B Example 6.6 (ε = 0.1, α = 0.5): Q-learning learns the optimal path along the
+    # cliff (return −13) but its online return is worse than SARSA's, which learns the
+    # longer safe path.
+    mdp = load_mdp(PROBLEMS / "cliff-walking.yaml")
+    runs = 10
+    sarsa, q_learning = run_control(
+        mdp, [ControlSetting("sarsa", 0.5, 0.1), ControlSetting("q-learning", 0.5, 0.1)],
+        start_distribution(mdp, None), runs, 300, 0, 10_000,
+    )  # fmt: skip
+    online_sarsa = sarsa.returns[:, 100:].mean(axis=1)
+    online_q = q_learning.returns[:, 100:].mean(axis=1)
+    # book: ≈ −25 vs ≈ −50; the gap is many standard errors wide with 10 runs
+    assert online_q.mean() < online_sarsa.mean() - 10
+    assert -35 < online_sarsa.mean() < -15 and -65 < online_q.mean() < -40
+    q_paths = [greedy_path_return(mdp, pi) for pi in greedy_pairs(mdp, q_learning.q)]
+    sarsa_paths = [greedy_path_return(mdp, pi) for pi in greedy_pairs(mdp, sarsa.q)]
+    assert sum(r == -13 for r in q_paths) >= 8
+    assert np.median(sarsa_paths) <= -15  # a path away from the edge
+
+
+def test_expected_sarsa_beats_q_learning_online_on_the_cliff():
+    # S&B Fig 6.3: Expected SARSA's online return is above Q-learning's at α = 0.5
+    mdp = load_mdp(PROBLEMS / "cliff-walking.yaml")
+    expected, q_learning = run_control(
+        mdp, [ControlSetting("expected-sarsa", 0.5, 0.1), ControlSetting("q-learning", 0.5, 0.1)],
+        start_distribution(mdp, None), 8, 200, 1, 10_000,
+    )  # fmt: skip
+    assert expected.returns[:, 50:].mean() > q_learning.returns[:, 50:].mean() + 10
+
+
+def test_greedy_q_learning_on_a_two_armed_choice_finds_the_better_arm():
+    # one state, "good" pays 1, "bad" pays 0, both end the episode: Q* = (1, 0)
+    from rlcli.mdp.load import loads_mdp
+
+    mdp = loads_mdp(
+        "gamma: 1\nstates: [s, end]\nterminal: [end]\nstart: s\ntransitions:\n"
+        "  s: {good: {next: end, r: 1}, bad: {next: end, r: 0}}\n",
+        "arms.yaml",
+    )
+    for method in ("sarsa", "q-learning", "expected-sarsa", "double-q"):
+        (result,) = run_control(mdp, [ControlSetting(method, 0.2, 0.3)], mdp.start, 5, 200, 3, 100)
+        good = mdp.pair("s", "good")
+        assert np.allclose(result.q[:, good], 1.0, atol=1e-3), method
+        assert greedy_pairs(mdp, result.q)[:, good].all(), method
+
+
+def test_pair_table_lists_each_states_actions():
+    mdp = load_mdp(PROBLEMS / "student-mdp.yaml")
+    table = pair_table(mdp)
+    for s in range(mdp.n_states):
+        listed = [k for k in table[s] if k < mdp.n_pairs]
+        assert listed == list(mdp.pairs_of(s))
+
+
+def test_json_contract_and_optimal_values():
+    result = run("student-mdp", "--method", "q-learning,sarsa", "--runs", "3", "--episodes",
+                 "50", "--alpha", "0.2", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    # Silver lecture 2: v* = 6, 6, 8, 10 for Facebook, Class1, Class2, Class3
+    assert doc["optimal_values"]["Class3"] == pytest.approx(10)
+    assert doc["optimal_values"]["Facebook"] == pytest.approx(6)
+    assert [r["method"] for r in doc["results"]] == ["q-learning", "sarsa"]
+    for r in doc["results"]:
+        assert len(r["episode_returns"]) == 50
+        assert set(r["policy"]) == {"Facebook", "Class1", "Class2", "Class3"}
+        assert r["alpha"] == 0.2 and r["epsilon"] == 0.1
+
+
+def test_same_seed_same_bytes_different_seed_different_runs():
+    args = ["cliff-walking", "--runs", "2", "--episodes", "20", "--method", "sarsa,double-q"]
+    a, b, c = run(*args, "--seed", "1"), run(*args, "--seed", "1"), run(*args, "--seed", "2")
+    assert a.exit_code == b.exit_code == c.exit_code == 0
+    assert a.stdout == b.stdout and a.stdout != c.stdout
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cliff-walking", "windy-gridworld", "frozenlake-4x4", "student-mdp", "gamblers-problem",
+     "random-walk-5"],
+)  # fmt: skip
+def test_runs_on_suitable_problem_files(name):
+    result = run(name, "--method", "q-learning,expected-sarsa", "--runs", "2", "--episodes",
+                 "15", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert all(np.isfinite(r["episode_returns"]).all() for r in doc["results"])
+
+
+def test_text_output_draws_learned_and_optimal_policies_on_the_grid():
+    result = run("cliff-walking", "--method", "q-learning", "--alpha", "0.5", "--runs", "2",
+                 "--episodes", "100")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "optimal (policy iteration)" in result.stdout
+    assert "Q-learning α=0.5 ε=0.1: max_a Q, greedy" in " ".join(result.stdout.split())
+    assert "→" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "dqn"], "unknown value 'dqn'"),
+        (["--epsilon", "1.5"], "outside [0, 1]"),
+        (["--episodes", "0"], "--episodes must be at least 1"),
+        (["--start", "nowhere"], "no state named"),
+    ],
+)
+def test_bad_options_exit_2(args, message):
+    result = run("cliff-walking", *args)
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,160 @@
+"""``rlcli estimate`` through the CLI: JSON contract, reproducibility, every suitable
+problem file, exports and bad input (exit 2, one clean message)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["estimate", *args])
+
+
+def run_json(*args: str) -> dict:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_has_the_design_keys_and_exact_true_values():
+    doc = run_json("random-walk-5", "-p", "uniform", "--method", "td,mc", "--alpha", "0.1",
+                   "--runs", "4", "--episodes", "6", "--init", "0.5")  # fmt: skip
+    assert doc["true_values"] == pytest.approx(
+        {
+            "left_end": 0,
+            "A": 1 / 6,
+            "B": 2 / 6,
+            "C": 3 / 6,
+            "D": 4 / 6,
+            "E": 5 / 6,
+            "right_end": 0,
+        }
+    )
+    assert [r["method"] for r in doc["results"]] == ["td", "mc"]
+    td, mc = doc["results"]
+    assert td["alpha"] == 0.1 and mc["alpha"] == 0.1 and mc["visit"] == "every"
+    assert len(td["rms"]) == 7  # before learning + 6 episodes
+    assert td["rms"][0] == pytest.approx(math.sqrt(1 / 18))
+    assert set(td["final_values"]) == set(doc["true_values"])
+
+
+def test_sweep_parameters_appear_per_result():
+    doc = run_json("random-walk-19", "-p", "uniform", "--method", "nstep,td-lambda",
+                   "--n", "1,4", "--lambda", "0.5", "--variant", "true-online",
+                   "--alpha", "0.2,0.4", "--runs", "2", "--episodes", "2")  # fmt: skip
+    keys = [(r["method"], r.get("n"), r.get("lambda"), r.get("variant"), r["alpha"])
+            for r in doc["results"]]  # fmt: skip
+    assert keys == [
+        ("nstep", 1, None, None, 0.2), ("nstep", 1, None, None, 0.4),
+        ("nstep", 4, None, None, 0.2), ("nstep", 4, None, None, 0.4),
+        ("td-lambda", None, 0.5, "true-online", 0.2), ("td-lambda", None, 0.5, "true-online", 0.4),
+    ]  # fmt: skip
+
+
+def test_same_seed_same_bytes_different_seed_different_runs():
+    args = ["random-walk-5", "-p", "uniform", "--method", "td,mc,td-lambda", "--runs", "3",
+            "--episodes", "5"]  # fmt: skip
+    first, again = run(*args, "--seed", "4"), run(*args, "--seed", "4")
+    other = run(*args, "--seed", "5")
+    assert first.exit_code == again.exit_code == other.exit_code == 0
+    assert first.stdout == again.stdout
+    assert first.stdout != other.stdout
+    json_a, json_b = run(*args, "--seed", "4", "--json"), run(*args, "--seed", "4", "--json")
+    assert json_a.stdout == json_b.stdout
+
+
+def test_text_output_names_the_variant_and_shows_true_values():
+    result = run(
+        "random-walk-5", "-p", "uniform", "--method", "mc,td-lambda", "--visit", "first",
+        "--variant", "offline", "--alpha", "0.1", "--runs", "2", "--episodes", "3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "first-visit constant-α MC" in text
+    assert "start-of-episode values" in text
+    assert "v_π" in text and "0.1667" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["random-walk-5", "-p", "random"],
+        ["random-walk-19", "-p", "uniform", "--method", "nstep"],
+        ["student-mdp", "-p", "uniform", "--method", "mc,td"],
+        ["gridworld-4x4", "-p", "uniform", "--start", "r1c2", "--method", "td,mc"],
+        ["gridworld-5x5", "-p", "uniform", "--start", "r2c2", "--max-steps", "200"],
+        ["frozenlake-4x4", "-p", "uniform", "--method", "td-lambda,mc"],
+        ["cliff-walking", "-p", "uniform", "--episodes", "2"],
+        ["windy-gridworld", "-p", "uniform", "--episodes", "2"],
+        ["gamblers-problem", "-p", "uniform", "--method", "mc", "--visit", "first"],
+        ["recycling-robot", "-p", "coin", "--max-steps", "40"],
+    ],
+)
+def test_runs_on_every_suitable_problem_file(args):
+    doc = run_json(*args, "--runs", "2", "--episodes", "4")
+    for result in doc["results"]:
+        assert all(math.isfinite(x) for x in result["rms"])
+
+
+def test_batch_and_off_policy_json():
+    doc = run_json("random-walk-5", "-p", "uniform", "--method", "td,mc", "--batch",
+                   "--runs", "3", "--episodes", "5")  # fmt: skip
+    assert [(r["method"], r["batch"]) for r in doc["results"]] == [("td", True), ("mc", True)]
+    doc = run_json("student-mdp", "-p", "Facebook=quit,Class1=study,Class2=study,Class3=study",
+                   "--behavior", "uniform", "--method", "mc", "--runs", "3",
+                   "--episodes", "5")  # fmt: skip
+    assert [r["importance"] for r in doc["results"]] == ["ordinary", "weighted"]
+    assert doc["true_values"]["Class1"] == pytest.approx(6.0)
+
+
+def test_csv_export_long_format(tmp_path):
+    path = tmp_path / "curves.csv"
+    result = run("random-walk-5", "-p", "uniform", "--alpha", "0.1,0.2", "--runs", "2",
+                 "--episodes", "3", "--csv", str(path))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("learner,method,alpha")
+    assert len(lines) == 1 + 2 * 4  # two learners × (episodes 0..3)
+    # episode 0, V0 = 0 against k/6: RMS √(Σk²/36 / 5) = √(55/180)
+    episode, rms = lines[1].split(",")[-2:]
+    assert episode == "0" and float(rms) == pytest.approx(math.sqrt(55 / 180), abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "foo"], "unknown value 'foo'"),
+        (["--alpha", "1.5"], "outside [0, 1]"),
+        (["--alpha", "x"], "is not a number"),
+        (["--method", "td", "--behavior", "uniform"], "--method mc only"),
+        (["--method", "nstep", "--batch"], "--batch works with"),
+        (["--runs", "0"], "--runs must be at least 1"),
+        (["--n", "0", "--method", "nstep"], "whole numbers"),
+        (["--start", "left_end"], "is terminal"),
+        (["--variant", "dutch", "--method", "td-lambda"], "unknown value 'dutch'"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(args, message):
+    result = run("random-walk-5", "-p", "uniform", "--runs", "2", "--episodes", "2", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_start_and_incomplete_episodes_are_explained():
+    result = run("gridworld-4x4", "-p", "uniform")
+    assert result.exit_code == 2 and "no start state" in result.output
+    result = run("recycling-robot", "-p", "coin", "--method", "mc", "--max-steps", "30",
+                 "--runs", "2", "--episodes", "2")  # fmt: skip
+    assert result.exit_code == 2 and "needs complete episodes" in result.output
+    result = run("student-mdp", "-p", "Facebook=facebook,Class1=facebook,Class2=study,Class3=pub")
+    assert result.exit_code == 2 and "does not reach a terminal state" in result.output
