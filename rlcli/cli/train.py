@@ -2,9 +2,409 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from rlcli.cli.common import JsonOpt, SetOpt
+from rlcli.errors import UsageError
 
 app = typer.Typer(
     help="Train REINFORCE, actor-critic (GAE), PPO and GRPO agents in plain NumPy.",
     no_args_is_help=True,
 )
+
+
+class Task(str, Enum):
+    bandit = "bandit"
+    gridworld = "gridworld"
+    cartpole = "cartpole"
+    tokens = "tokens"
+
+
+class Arms(str, Enum):
+    gaussian = "gaussian"
+    bernoulli = "bernoulli"
+
+
+TaskOpt = Annotated[Task, typer.Option("--task", "-t", help="What to train on.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random stream.")]
+StepsOpt = Annotated[int | None, typer.Option("--steps", help="Env steps to train for.")]
+EnvsOpt = Annotated[int | None, typer.Option("--envs", help="Copies of the task run together.")]
+LrOpt = Annotated[float | None, typer.Option("--lr", help="Adam learning rate.")]
+GammaOpt = Annotated[float | None, typer.Option("--gamma", help="Discount factor.")]
+HiddenOpt = Annotated[
+    str | None,
+    typer.Option("--hidden", help="Hidden layer widths, e.g. 64,64; 'none' for a linear policy."),
+]
+EntOpt = Annotated[float | None, typer.Option("--ent-coef", help="Entropy bonus coefficient.")]
+GradOpt = Annotated[
+    float | None, typer.Option("--max-grad-norm", help="Global gradient-norm clip (0: off).")
+]
+TargetOpt = Annotated[
+    float | None,
+    typer.Option("--target", help="Stop once the mean return reaches R; exit 1 if it never does."),
+]
+WindowOpt = Annotated[
+    int | None, typer.Option("--window", help="Episodes in the rolling mean return (default 20).")
+]
+ProblemOpt = Annotated[
+    Path,
+    typer.Option("--problem", help="gridworld: an MDP file or bundled problem name."),
+]
+MaxStepsOpt = Annotated[
+    int, typer.Option("--max-episode-steps", help="gridworld: time limit per episode.")
+]
+ArmsOpt = Annotated[Arms, typer.Option("--arms", help="bandit: arm reward distribution.")]
+KOpt = Annotated[int, typer.Option("--k", help="bandit: number of arms.")]
+OperandOpt = Annotated[
+    int, typer.Option("--max-operand", help="tokens: prompts a+b= with a, b in 0..N.")
+]
+NoAnnealOpt = Annotated[bool, typer.Option("--no-anneal", help="Keep the learning rate constant.")]
+CsvOpt = Annotated[
+    Path | None, typer.Option("--csv", help="Write every iteration's statistics to FILE.csv.")
+]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Draw the learning curve to FILE.png (needs matplotlib)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live table.")]
+NStepsOpt = Annotated[int | None, typer.Option("--n-steps", help="Rollout length per copy.")]
+LamOpt = Annotated[float | None, typer.Option("--lam", help="GAE λ.")]
+VfOpt = Annotated[float | None, typer.Option("--vf-coef", help="Value-loss coefficient.")]
+EpochsOpt = Annotated[int | None, typer.Option("--epochs", help="Passes over each batch.")]
+MbOpt = Annotated[int | None, typer.Option("--minibatches", help="Minibatches per epoch.")]
+ClipOpt = Annotated[float | None, typer.Option("--clip", help="Ratio clip ε.")]
+
+
+def _hidden(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    if text.strip().lower() in ("none", "0", ""):
+        return ()
+    try:
+        sizes = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise UsageError(f"--hidden expects widths like 64,64, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise UsageError(f"--hidden widths must be positive, got {text!r}")
+    return sizes
+
+
+def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]) -> None:
+    """Build the config, train with the live table, render and write the outputs."""
+    from rlcli.cli.console import err, out
+    from rlcli.render.jsonout import emit
+    from rlcli.render.training import LiveTable, curve_text, summary_table, write_csv, write_plot
+    from rlcli.train.config import default_config
+    from rlcli.train.run import train
+
+    cfg = default_config(algo, task.value)
+    task_options = dict(cfg.task_options)
+    mdp = None
+    if task is Task.gridworld:
+        from rlcli.cli.common import load
+
+        mdp = load(common["problem"], common["set_"])
+        task_options["max_episode_steps"] = common["max_episode_steps"]
+        if common["gamma"] is None:
+            common["gamma"] = mdp.gamma
+    elif task is Task.bandit:
+        task_options.update(arms=common["arms"].value, k=common["k"])
+    elif task is Task.tokens:
+        task_options["max_operand"] = common["max_operand"]
+    cfg = cfg.updated(
+        seed=common["seed"],
+        total_steps=common["steps"],
+        n_envs=common["envs"],
+        lr=common["lr"],
+        gamma=common["gamma"],
+        hidden=_hidden(common["hidden"]),
+        ent_coef=common["ent_coef"],
+        max_grad_norm=common["max_grad_norm"],
+        target=common["target"],
+        window=common["window"],
+        anneal_lr=False if common["no_anneal"] else None,
+        task_options=task_options,
+        **specific,
+    )
+    as_json, quiet = common["json"], common["quiet"]
+    per_iteration = _steps_per_iteration(algo, cfg, task)
+    title = f"rlcli train {algo} --task {task.value} --seed {cfg.seed}"
+    if as_json or quiet:
+        result = train(algo, task.value, cfg, mdp)
+    else:
+        with LiveTable(err, title, max(1, cfg.total_steps // per_iteration)) as live:
+            result = train(algo, task.value, cfg, mdp, on_iteration=live.update)
+    if common["csv"] is not None:
+        write_csv(common["csv"], result.history)
+    if common["plot"] is not None:
+        write_plot(common["plot"], {algo: result.curve}, title, cfg.target)
+    if as_json:
+        emit(result_json(result))
+    else:
+        out.print(summary_table(result, common["target"] is not None))
+        out.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {task.value})"))
+    if common["target"] is not None and result.solved_at_steps is None:
+        raise typer.Exit(1)
+
+
+def _steps_per_iteration(algo: str, cfg: Any, task: Task) -> int:
+    if algo in ("a2c", "ppo"):
+        return cfg.n_envs * cfg.n_steps
+    typical = {"bandit": 1, "tokens": 2, "gridworld": 20, "cartpole": 100}[task.value]
+    return cfg.n_envs * typical
+
+
+def result_json(result: Any) -> dict[str, Any]:
+    """The ``--json`` document of one run (DESIGN.md keys first)."""
+    from dataclasses import asdict
+
+    return {
+        "algo": result.algo,
+        "task": result.task,
+        "seed": result.seed,
+        "curve": [[s, r] for s, r in result.curve],
+        "solved_at_steps": result.solved_at_steps,
+        "wall_seconds": round(result.wall_seconds, 4),
+        "target": result.config.target,
+        "env_steps": result.env_steps,
+        "episodes": result.episodes,
+        "final_mean_return": result.curve[-1][1] if result.curve else None,
+        "reference_return": result.reference_return,
+        "config": asdict(result.config),
+    }
+
+
+def _common(**kw: Any) -> dict[str, Any]:
+    return kw
+
+
+@app.command()
+def reinforce(
+    task: TaskOpt = Task.cartpole,
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="Subtract a learned value baseline V(s).")
+    ] = False,
+    seed: SeedOpt = 0,
+    steps: StepsOpt = None,
+    envs: EnvsOpt = None,
+    lr: LrOpt = None,
+    gamma: GammaOpt = None,
+    hidden: HiddenOpt = None,
+    ent_coef: EntOpt = None,
+    max_grad_norm: GradOpt = None,
+    target: TargetOpt = None,
+    window: WindowOpt = None,
+    problem: ProblemOpt = Path("gridworld-4x4"),
+    set_: SetOpt = None,
+    max_episode_steps: MaxStepsOpt = 100,
+    arms: ArmsOpt = Arms.gaussian,
+    k: KOpt = 10,
+    max_operand: OperandOpt = 9,
+    no_anneal: NoAnnealOpt = False,
+    csv: CsvOpt = None,
+    plot: PlotOpt = None,
+    quiet: QuietOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """REINFORCE: whole episodes, reward-to-go G_t, ∇J ≈ mean ∇log π(a_t|s_t)(G_t − b)."""
+    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "baseline")}
+    _run("reinforce", task, common, {"baseline": baseline})
+
+
+@app.command()
+def a2c(
+    task: TaskOpt = Task.cartpole,
+    n_steps: NStepsOpt = None,
+    lam: LamOpt = None,
+    vf_coef: VfOpt = None,
+    seed: SeedOpt = 0,
+    steps: StepsOpt = None,
+    envs: EnvsOpt = None,
+    lr: LrOpt = None,
+    gamma: GammaOpt = None,
+    hidden: HiddenOpt = None,
+    ent_coef: EntOpt = None,
+    max_grad_norm: GradOpt = None,
+    target: TargetOpt = None,
+    window: WindowOpt = None,
+    problem: ProblemOpt = Path("gridworld-4x4"),
+    set_: SetOpt = None,
+    max_episode_steps: MaxStepsOpt = 100,
+    arms: ArmsOpt = Arms.gaussian,
+    k: KOpt = 10,
+    max_operand: OperandOpt = 9,
+    no_anneal: NoAnnealOpt = False,
+    csv: CsvOpt = None,
+    plot: PlotOpt = None,
+    quiet: QuietOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """Advantage actor-critic: n-step rollouts, GAE(λ) advantages, one gradient step each."""
+    specific = {"n_steps": n_steps, "lam": lam, "vf_coef": vf_coef}
+    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "specific", *specific)}
+    _run("a2c", task, common, specific)
+
+
+@app.command()
+def ppo(
+    task: TaskOpt = Task.cartpole,
+    kl_penalty: Annotated[
+        bool, typer.Option("--kl-penalty", help="Adaptive-β KL penalty instead of clipping.")
+    ] = False,
+    kl_target: Annotated[
+        float | None, typer.Option("--kl-target", help="--kl-penalty: target KL d_targ.")
+    ] = None,
+    target_kl: Annotated[
+        float | None, typer.Option("--target-kl", help="Stop an update's epochs above this KL.")
+    ] = None,
+    clip_value: Annotated[
+        float | None, typer.Option("--clip-value", help="Clip value updates to ±this.")
+    ] = None,
+    clip: ClipOpt = None,
+    epochs: EpochsOpt = None,
+    minibatches: MbOpt = None,
+    n_steps: NStepsOpt = None,
+    lam: LamOpt = None,
+    vf_coef: VfOpt = None,
+    seed: SeedOpt = 0,
+    steps: StepsOpt = None,
+    envs: EnvsOpt = None,
+    lr: LrOpt = None,
+    gamma: GammaOpt = None,
+    hidden: HiddenOpt = None,
+    ent_coef: EntOpt = None,
+    max_grad_norm: GradOpt = None,
+    target: TargetOpt = None,
+    window: WindowOpt = None,
+    problem: ProblemOpt = Path("gridworld-4x4"),
+    set_: SetOpt = None,
+    max_episode_steps: MaxStepsOpt = 100,
+    arms: ArmsOpt = Arms.gaussian,
+    k: KOpt = 10,
+    max_operand: OperandOpt = 9,
+    no_anneal: NoAnnealOpt = False,
+    csv: CsvOpt = None,
+    plot: PlotOpt = None,
+    quiet: QuietOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """PPO: clipped surrogate (or --kl-penalty), GAE, epochs of shuffled minibatches."""
+    specific = {
+        "kl_penalty": kl_penalty or None,
+        "kl_target": kl_target,
+        "target_kl": target_kl,
+        "clip_value": clip_value,
+        "clip": clip,
+        "epochs": epochs,
+        "minibatches": minibatches,
+        "n_steps": n_steps,
+        "lam": lam,
+        "vf_coef": vf_coef,
+    }
+    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "specific", *specific)}
+    _run("ppo", task, common, specific)
+
+
+@app.command()
+def grpo(
+    task: TaskOpt = Task.tokens,
+    group_size: Annotated[
+        int | None, typer.Option("--group-size", "-G", help="Completions per prompt.")
+    ] = None,
+    kl_coef: Annotated[
+        float | None, typer.Option("--kl-coef", help="β of the k3 KL to the frozen reference.")
+    ] = None,
+    clip: ClipOpt = None,
+    epochs: EpochsOpt = None,
+    minibatches: MbOpt = None,
+    seed: SeedOpt = 0,
+    steps: StepsOpt = None,
+    envs: EnvsOpt = None,
+    lr: LrOpt = None,
+    gamma: GammaOpt = None,
+    hidden: HiddenOpt = None,
+    ent_coef: EntOpt = None,
+    max_grad_norm: GradOpt = None,
+    target: TargetOpt = None,
+    window: WindowOpt = None,
+    problem: ProblemOpt = Path("gridworld-4x4"),
+    set_: SetOpt = None,
+    max_episode_steps: MaxStepsOpt = 100,
+    arms: ArmsOpt = Arms.gaussian,
+    k: KOpt = 10,
+    max_operand: OperandOpt = 9,
+    no_anneal: NoAnnealOpt = False,
+    csv: CsvOpt = None,
+    plot: PlotOpt = None,
+    quiet: QuietOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """GRPO: G completions per prompt, group-normalised outcome advantages, no critic."""
+    specific = {
+        "group_size": group_size,
+        "kl_coef": kl_coef,
+        "clip": clip,
+        "epochs": epochs,
+        "minibatches": minibatches,
+    }
+    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "specific", *specific)}
+    _run("grpo", task, common, specific)
+
+
+@app.command()
+def compare(
+    task: TaskOpt = Task.tokens,
+    algos: Annotated[
+        str, typer.Option("--algos", help="Comma-separated algorithms to compare.")
+    ] = "reinforce,ppo,grpo",
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..N-1, the same for each.")] = 3,
+    steps: StepsOpt = None,
+    problem: ProblemOpt = Path("gridworld-4x4"),
+    set_: SetOpt = None,
+    plot: PlotOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Several algorithms on the same task and seeds, side by side in one table."""
+    from rlcli.cli.console import err, out
+    from rlcli.render.jsonout import emit
+    from rlcli.render.training import compare_table, write_plot
+    from rlcli.train.config import ALGOS, default_config
+    from rlcli.train.run import train
+
+    names = [a.strip() for a in algos.split(",") if a.strip()]
+    bad = [a for a in names if a not in ALGOS]
+    if bad or not names:
+        raise UsageError(f"--algos: unknown {bad or algos!r} (choose from {', '.join(ALGOS)})")
+    if seeds < 1:
+        raise UsageError("--seeds must be at least 1")
+    mdp = None
+    if task is Task.gridworld:
+        from rlcli.cli.common import load
+
+        mdp = load(problem, set_)
+    runs: dict[str, list[Any]] = {}
+    for algo in names:
+        for seed in range(seeds):
+            cfg = default_config(algo, task.value).updated(seed=seed, total_steps=steps)
+            if mdp is not None:
+                cfg = cfg.updated(gamma=mdp.gamma)
+            if not json:
+                err.print(f"[dim]{algo} seed {seed}…[/dim]")
+            runs.setdefault(algo, []).append(train(algo, task.value, cfg, mdp))
+    if plot is not None:
+        curves = {f"{a} seed {r.seed}": r.curve for a, rs in runs.items() for r in rs}
+        write_plot(plot, curves, f"rlcli train compare --task {task.value}")
+    if json:
+        emit(
+            {
+                "task": task.value,
+                "seeds": list(range(seeds)),
+                "results": [result_json(r) for rs in runs.values() for r in rs],
+            }
+        )
+        return
+    out.print(compare_table(task.value, runs))

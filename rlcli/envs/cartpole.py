@@ -1,0 +1,98 @@
+"""CartPole-v1 with exactly Gymnasium's dynamics, N copies in arrays.
+
+Description: a pole on a cart on a frictionless track (Barto, Sutton & Anderson 1983);
+Gymnasium's equations (Florian 2007 correction), explicit Euler, τ = 0.02 s.
+Actions: 0 push left, 1 push right (force ∓10 N).
+Observations: (x, ẋ, θ, θ̇), float64 (Gymnasium returns them rounded to float32).
+Rewards: +1 every step, including the one that terminates.
+Episode end: terminated when |x| > 2.4 or |θ| > 12° (2π·12/360 rad); truncated after 500
+steps. Start: each coordinate uniform in [−0.05, 0.05].
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rlcli.envs.vector import group_starts
+
+GRAVITY = 9.8
+MASSCART = 1.0
+MASSPOLE = 0.1
+TOTAL_MASS = MASSPOLE + MASSCART
+LENGTH = 0.5  # half the pole's length
+POLEMASS_LENGTH = MASSPOLE * LENGTH
+FORCE_MAG = 10.0
+TAU = 0.02
+THETA_THRESHOLD = 12 * 2 * math.pi / 360
+X_THRESHOLD = 2.4
+
+
+def cartpole_step(state: np.ndarray, action: np.ndarray) -> np.ndarray:
+    """One Euler step of the cart-pole equations, (N, 4) → (N, 4), in Gymnasium's operation order.
+
+    θ̈ = (g sinθ − cosθ·tmp) / (l (4/3 − m_p cos²θ / M)),  tmp = (F + m_p l θ̇² sinθ) / M,
+    ẍ = tmp − m_p l θ̈ cosθ / M.
+    """
+    x, x_dot, theta, theta_dot = state.T
+    force = np.where(action == 1, FORCE_MAG, -FORCE_MAG)
+    costheta = np.cos(theta)
+    sintheta = np.sin(theta)
+    temp = (force + POLEMASS_LENGTH * theta_dot**2 * sintheta) / TOTAL_MASS
+    thetaacc = (GRAVITY * sintheta - costheta * temp) / (
+        LENGTH * (4.0 / 3.0 - MASSPOLE * costheta**2 / TOTAL_MASS)
+    )
+    xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS
+    return np.stack(
+        (x + TAU * x_dot, x_dot + TAU * xacc, theta + TAU * theta_dot, theta_dot + TAU * thetaacc),
+        axis=1,
+    )
+
+
+def cartpole_terminated(state: np.ndarray) -> np.ndarray:
+    x, theta = state[:, 0], state[:, 2]
+    return (
+        (x < -X_THRESHOLD)
+        | (x > X_THRESHOLD)
+        | (theta < -THETA_THRESHOLD)
+        | (theta > THETA_THRESHOLD)
+    )
+
+
+class CartPoleEnv:
+    obs_dim = 4
+    n_actions = 2
+
+    def __init__(self, num_envs: int, max_episode_steps: int = 500):
+        self.num_envs = num_envs
+        self.max_episode_steps = max_episode_steps
+        self.rng = np.random.default_rng()
+        self.state = np.zeros((num_envs, 4))
+        self.steps = np.zeros(num_envs, dtype=np.int64)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        starts = group_starts(self.num_envs, options)
+        draws = self.rng.uniform(-0.05, 0.05, size=(starts[-1] + 1, 4))
+        self.state = draws[starts]
+        self.steps[:] = 0
+        return self.state.copy(), {}
+
+    def step(self, actions: np.ndarray):
+        self.state = cartpole_step(self.state, actions)
+        self.steps += 1
+        terminated = cartpole_terminated(self.state)
+        truncated = self.steps >= self.max_episode_steps  # TimeLimit: may coincide with terminated
+        reward = np.ones(self.num_envs)
+        final_obs = self.state.copy()
+        done = terminated | truncated
+        if done.any():
+            self.state[done] = self.rng.uniform(-0.05, 0.05, size=(int(done.sum()), 4))
+            self.steps[done] = 0
+        return self.state.copy(), reward, terminated, truncated, {"final_obs": final_obs}
+
+    def action_mask(self) -> None:
+        return None

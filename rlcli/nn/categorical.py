@@ -1,0 +1,60 @@
+"""The categorical (softmax) policy: log-probabilities, entropy, sampling and their gradients.
+
+Unavailable actions (``mask`` False) get the logit ``MASKED`` so their probability is
+exactly 0 and every gradient through them is 0 (a finite value avoids 0·∞ = NaN).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MASKED = -1e9
+
+
+def log_softmax(logits: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """log π(a|s) = z_a − log Σ_b exp z_b, row-wise."""
+    if mask is not None:
+        logits = np.where(mask, logits, MASKED)
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def log_prob(logp_all: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """log π(a_i|s_i) for each row i."""
+    return np.take_along_axis(logp_all, actions[:, None], axis=-1)[:, 0]
+
+
+def entropy(logp_all: np.ndarray) -> np.ndarray:
+    """H(π(·|s)) = −Σ_a π(a|s) log π(a|s), row-wise."""
+    return -(np.exp(logp_all) * logp_all).sum(axis=-1)
+
+
+def sample(logp_all: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One action per row by inverting the cumulative distribution."""
+    cdf = np.cumsum(np.exp(logp_all), axis=-1)
+    u = rng.random(len(cdf)) * cdf[:, -1]
+    return np.minimum((cdf <= u[:, None]).sum(axis=-1), logp_all.shape[-1] - 1)
+
+
+def grad_log_prob(logp_all: np.ndarray, actions: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """∂L/∂z given ∂L/∂log π(a_i|s_i) = g_i: ∇_z log π(a|s) = onehot(a) − π(·|s)."""
+    d = -np.exp(logp_all) * g[:, None]
+    d[np.arange(len(actions)), actions] += g
+    return d
+
+
+def grad_entropy(logp_all: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """∂L/∂z given ∂L/∂H_i = g_i: ∂H/∂z_j = −π_j (log π_j + H)."""
+    p = np.exp(logp_all)
+    h = -(p * logp_all).sum(axis=-1, keepdims=True)
+    return -p * (logp_all + h) * g[:, None]
+
+
+def kl(logp_old: np.ndarray, logp_new: np.ndarray) -> np.ndarray:
+    """KL(π_old ‖ π_new) = Σ_a π_old(a) (log π_old(a) − log π_new(a)), row-wise (exact)."""
+    return (np.exp(logp_old) * (logp_old - logp_new)).sum(axis=-1)
+
+
+def grad_kl(logp_old: np.ndarray, logp_new: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """∂L/∂z_new given ∂L/∂KL_i = g_i: ∂KL(π_old‖π_new)/∂z_new = π_new − π_old."""
+    return (np.exp(logp_new) - np.exp(logp_old)) * g[:, None]

@@ -1,0 +1,52 @@
+"""Layers with explicit forward/backward: a linear layer with orthogonal init, and tanh.
+
+Each ``forward`` returns ``(y, cache)``; ``backward(cache, dy)`` returns ``(dx, grads)``
+with ``grads`` aligned with ``params``. float64 by default (float32 for speed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def orthogonal(n_in: int, n_out: int, gain: float, rng: np.random.Generator) -> np.ndarray:
+    """(n_in, n_out) orthogonal matrix times ``gain`` (Saxe et al. 2014), via QR of a Gaussian."""
+    a = rng.standard_normal((max(n_in, n_out), min(n_in, n_out)))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))  # make the decomposition unique (uniform over orthogonal)
+    w = q if n_in >= n_out else q.T
+    return gain * w
+
+
+class Linear:
+    """y = x W + b, W orthogonal with ``gain``, b = 0."""
+
+    def __init__(
+        self, n_in: int, n_out: int, gain: float, rng: np.random.Generator, dtype: type = np.float64
+    ):
+        w = orthogonal(n_in, n_out, gain, rng) if gain > 0 else np.zeros((n_in, n_out))
+        self.W = w.astype(dtype)
+        self.b = np.zeros(n_out, dtype=dtype)
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        return [self.W, self.b]
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x @ self.W + self.b, x
+
+    def backward(
+        self, x: np.ndarray, dy: np.ndarray, need_dx: bool = True
+    ) -> tuple[np.ndarray | None, list[np.ndarray]]:
+        # ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_rows dy, ∂L/∂x = dy Wᵀ
+        return (dy @ self.W.T if need_dx else None), [x.T @ dy, dy.sum(axis=0)]
+
+
+def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.tanh(x)
+    return y, y
+
+
+def tanh_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    # d tanh(x)/dx = 1 - tanh(x)²
+    return dy * (1.0 - y * y)

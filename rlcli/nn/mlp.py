@@ -1,0 +1,82 @@
+"""A multilayer perceptron with tanh hidden layers and manual backprop."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rlcli.nn.layers import Linear, tanh_backward, tanh_forward
+
+
+class MLP:
+    """x → [Linear → tanh] × len(hidden) → Linear.
+
+    Hidden layers get orthogonal init with gain √2, the output layer ``out_gain``
+    (0.01 for policy logits, 1 for values: the CleanRL/SB3 convention). ``out_gain=0``
+    zeroes the output layer; with ``hidden=()`` and one-hot inputs this is exactly the
+    tabular softmax policy θ[s, a] started uniform.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        hidden: tuple[int, ...],
+        n_out: int,
+        rng: np.random.Generator,
+        out_gain: float = 1.0,
+        dtype: type = np.float64,
+    ):
+        sizes = [n_in, *hidden, n_out]
+        gains = [math.sqrt(2.0)] * len(hidden) + [out_gain]
+        self.layers = [
+            Linear(a, b, g, rng, dtype) for a, b, g in zip(sizes, sizes[1:], gains, strict=False)
+        ]
+        self.params = [p for layer in self.layers for p in layer.params]
+
+    def share(self, flat: np.ndarray, offset: int) -> int:
+        """Move the weights into ``flat[offset:]`` (views), so one optimizer step updates all."""
+        for layer in self.layers:
+            for name in ("W", "b"):
+                p = getattr(layer, name)
+                view = flat[offset : offset + p.size].reshape(p.shape)
+                view[...] = p
+                setattr(layer, name, view)
+                offset += p.size
+        self.params = [p for layer in self.layers for p in layer.params]
+        return offset
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        cache = []
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            z, x_in = layer.forward(x)
+            if i < last:
+                x, y = tanh_forward(z)
+            else:
+                x, y = z, z
+            cache.append((x_in, y))
+        return x, cache
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)[0]
+
+    def backward(self, cache: list, dy: np.ndarray) -> list[np.ndarray]:
+        """Gradients of the loss w.r.t. ``params`` given ∂L/∂output = ``dy``."""
+        grads: list[np.ndarray] = []
+        for i in range(len(self.layers) - 1, -1, -1):
+            x_in, y = cache[i]
+            if i < len(self.layers) - 1:
+                dy = tanh_backward(y, dy)
+            dy, g = self.layers[i].backward(x_in, dy, need_dx=i > 0)
+            grads = g + grads
+        return grads
+
+    def input_grad(self, cache: list, dy: np.ndarray) -> np.ndarray:
+        """∂L/∂x (for gradient checks)."""
+        for i in range(len(self.layers) - 1, -1, -1):
+            x_in, y = cache[i]
+            if i < len(self.layers) - 1:
+                dy = tanh_backward(y, dy)
+            dy, _ = self.layers[i].backward(x_in, dy)
+        return dy

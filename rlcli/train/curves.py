@@ -1,0 +1,53 @@
+"""Episode bookkeeping for learning curves: returns of finished episodes, rolling means."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class EpisodeTracker:
+    """Accumulates each copy's return; records it when the copy's episode ends."""
+
+    def __init__(self, num_envs: int):
+        self.running = np.zeros(num_envs)
+        self.returns: list[float] = []
+        self.lengths: list[int] = []
+        self.running_len = np.zeros(num_envs, dtype=np.int64)
+        self.mark = 0  # len(returns) at the start of the current iteration
+
+    def record(self, reward: np.ndarray, done: np.ndarray, alive: np.ndarray | None = None) -> None:
+        if alive is not None:
+            reward = np.where(alive, reward, 0.0)
+            done = done & alive
+        self.running += reward
+        self.running_len += 1 if alive is None else alive
+        if done.any():
+            self.returns.extend(self.running[done].tolist())
+            self.lengths.extend(self.running_len[done].tolist())
+            self.running[done] = 0.0
+            self.running_len[done] = 0
+
+    def reset_running(self) -> None:
+        """Forget unfinished episodes (after a reset of all copies)."""
+        self.running[:] = 0.0
+        self.running_len[:] = 0
+
+    def mean_return(self, window: int) -> float | None:
+        """Mean of the last max(window, episodes finished since ``start_iteration``) returns."""
+        if not self.returns:
+            return None
+        n = max(window, len(self.returns) - self.mark)
+        return float(np.mean(self.returns[-n:]))
+
+    def start_iteration(self) -> None:
+        self.mark = len(self.returns)
+
+
+def rolling_first_reach(returns: list[float], steps: list[int], window: int, target: float):
+    """The env step at which the rolling mean of ``window`` episodes first reaches ``target``."""
+    r = np.asarray(returns, dtype=float)
+    if len(r) < window:
+        return None
+    means = np.convolve(r, np.ones(window) / window, mode="valid")
+    hit = np.flatnonzero(means >= target)
+    return None if not len(hit) else int(steps[hit[0] + window - 1])

@@ -1,0 +1,43 @@
+"""Generalised advantage estimation (Schulman et al. 2016) and discounted reward-to-go."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gae(
+    r_t: np.ndarray,
+    v_t: np.ndarray,
+    v_last: np.ndarray,
+    done_t: np.ndarray,
+    gamma: float,
+    lam: float,
+) -> np.ndarray:
+    """Â_t = δ_t + γλ(1−d_t) Â_{t+1},  δ_t = r_t + γ(1−d_t) V(s_{t+1}) − V(s_t).
+
+    ``r_t, v_t, done_t`` are (T, N) — ``done_t`` marks that the episode ended at step t
+    (so s_{t+1} belongs to a new episode); ``v_last`` (N,) is V(s_T) for the step after
+    the rollout. Time-limit truncation is bootstrapped by the caller, who adds γV(s_final)
+    to r_t and then marks the step done.
+    """
+    T = len(r_t)
+    adv = np.zeros_like(v_t)
+    lastgaelam = np.zeros_like(v_last)
+    next_v = v_last
+    for t in range(T - 1, -1, -1):
+        not_done = 1.0 - done_t[t]
+        delta = r_t[t] + gamma * next_v * not_done - v_t[t]
+        lastgaelam = delta + gamma * lam * not_done * lastgaelam
+        adv[t] = lastgaelam
+        next_v = v_t[t]
+    return adv
+
+
+def reward_to_go(r_t: np.ndarray, done_t: np.ndarray, gamma: float) -> np.ndarray:
+    """G_t = r_t + γ(1−d_t) G_{t+1} over (T, N) arrays, 0 after the last step."""
+    g = np.zeros_like(r_t)
+    running = np.zeros(r_t.shape[1:])
+    for t in range(len(r_t) - 1, -1, -1):
+        running = r_t[t] + gamma * (1.0 - done_t[t]) * running
+        g[t] = running
+    return g

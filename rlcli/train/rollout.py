@@ -1,0 +1,142 @@
+"""Collecting experience from a vectorised task: fixed-length rollouts and whole episodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rlcli.envs.vector import VectorEnv
+from rlcli.nn.categorical import log_prob, sample
+from rlcli.train.agent import ActorCritic
+from rlcli.train.curves import EpisodeTracker
+
+
+@dataclass
+class Batch:
+    """(T, N, ...) arrays of one rollout; ``alive`` marks steps that happened (episodes mode)."""
+
+    obs: np.ndarray
+    actions: np.ndarray
+    logp: np.ndarray
+    logp_all: np.ndarray
+    masks: np.ndarray | None
+    rewards: np.ndarray
+    dones: np.ndarray
+    alive: np.ndarray
+    values: np.ndarray | None = None
+    last_value: np.ndarray | None = None
+
+    @property
+    def steps(self) -> int:
+        return int(self.alive.sum())
+
+
+def _act(env: VectorEnv, agent: ActorCritic, obs: np.ndarray, rng: np.random.Generator):
+    mask = env.action_mask()
+    logp_all, _ = agent.log_probs(obs, mask)
+    actions = sample(logp_all, rng)
+    return mask, logp_all, actions
+
+
+def rollout(
+    env: VectorEnv,
+    agent: ActorCritic,
+    obs: np.ndarray,
+    n_steps: int,
+    rng: np.random.Generator,
+    tracker: EpisodeTracker,
+    gamma: float,
+    bootstrap_truncated: bool = True,
+) -> tuple[Batch, np.ndarray]:
+    """``n_steps`` steps of every copy; returns the batch and the observation to continue from.
+
+    Time-limit truncation is bootstrapped: r_t += γV(s_final) where the episode was
+    truncated and not terminated, then the step counts as done (the SB3 choice; treating
+    truncation as termination would teach V that time runs out where it does not show).
+    """
+    N = env.num_envs
+    obs_buf = np.zeros((n_steps, N, env.obs_dim))
+    act_buf = np.zeros((n_steps, N), dtype=np.int64)
+    logp_all_buf = np.zeros((n_steps, N, env.n_actions))
+    mask_buf = None
+    rew_buf = np.zeros((n_steps, N))
+    done_buf = np.zeros((n_steps, N))
+    trunc_obs: list[tuple[int, np.ndarray, np.ndarray]] = []
+    for t in range(n_steps):
+        mask, logp_all, actions = _act(env, agent, obs, rng)
+        if mask is not None:
+            if mask_buf is None:
+                mask_buf = np.ones((n_steps, N, env.n_actions), dtype=bool)
+            mask_buf[t] = mask
+        obs_buf[t], act_buf[t], logp_all_buf[t] = obs, actions, logp_all
+        obs, reward, terminated, truncated, info = env.step(actions)
+        done = terminated | truncated
+        tracker.record(reward, done)
+        rew_buf[t] = reward
+        done_buf[t] = done
+        cut = truncated & ~terminated
+        if bootstrap_truncated and cut.any():
+            trunc_obs.append((t, np.flatnonzero(cut), info["final_obs"][cut]))
+    logp_buf = np.take_along_axis(logp_all_buf, act_buf[..., None], axis=-1)[..., 0]
+    batch = Batch(
+        obs_buf,
+        act_buf,
+        logp_buf,
+        logp_all_buf,
+        mask_buf,
+        rew_buf,
+        done_buf,
+        np.ones((n_steps, N), dtype=bool),
+    )
+    if agent.critic is not None:
+        batch.values = agent.value(obs_buf.reshape(n_steps * N, -1)).reshape(n_steps, N)
+        batch.last_value = agent.value(obs)
+        if trunc_obs:
+            final = agent.value(np.concatenate([o for _, _, o in trunc_obs]))
+            i = 0
+            for t, idx, _ in trunc_obs:
+                rew_buf[t, idx] += gamma * final[i : i + len(idx)]
+                i += len(idx)
+    return batch, obs
+
+
+def episodes(
+    env: VectorEnv,
+    agent: ActorCritic,
+    rng: np.random.Generator,
+    tracker: EpisodeTracker,
+    options: dict | None = None,
+) -> Batch:
+    """One whole episode per copy (copies that finish wait, masked by ``alive``)."""
+    N = env.num_envs
+    obs, _ = env.reset(options=options)
+    tracker.reset_running()
+    rows: list[tuple] = []
+    alive = np.ones(N, dtype=bool)
+    for _ in range(env.max_episode_steps):
+        mask, logp_all, actions = _act(env, agent, obs, rng)
+        next_obs, reward, terminated, truncated, _ = env.step(actions)
+        done = terminated | truncated
+        tracker.record(reward, done, alive)
+        rows.append((obs, actions, logp_all, mask, np.where(alive, reward, 0.0), done, alive))
+        alive = alive & ~done
+        obs = next_obs
+        if not alive.any():
+            break
+    obs_b, act_b, lpa_b, mask_b, rew_b, done_b, alive_b = (
+        list(c) for c in zip(*rows, strict=False)
+    )
+    masks = None if mask_b[0] is None else np.stack(mask_b)
+    act = np.stack(act_b)
+    lpa = np.stack(lpa_b)
+    return Batch(
+        np.stack(obs_b),
+        act,
+        log_prob(lpa.reshape(-1, lpa.shape[-1]), act.ravel()).reshape(act.shape),
+        lpa,
+        masks,
+        np.stack(rew_b),
+        np.stack(done_b).astype(float),
+        np.stack(alive_b),
+    )

@@ -1,0 +1,207 @@
+"""A training run: build the task and agent, iterate an algorithm, record the learning curve."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rlcli.errors import NumericalError, UsageError
+from rlcli.train.a2c import a2c_iteration
+from rlcli.train.agent import ActorCritic
+from rlcli.train.config import ALGOS, TASKS, TrainConfig
+from rlcli.train.curves import EpisodeTracker
+from rlcli.train.grpo import grpo_iteration
+from rlcli.train.ppo import ppo_iteration
+from rlcli.train.reinforce import reinforce_iteration
+
+ITERATIONS = {
+    "reinforce": reinforce_iteration,
+    "a2c": a2c_iteration,
+    "ppo": ppo_iteration,
+    "grpo": grpo_iteration,
+}
+
+
+@dataclass
+class TrainResult:
+    algo: str
+    task: str
+    seed: int
+    config: TrainConfig
+    curve: list[tuple[int, float]]  # (env steps, mean return) after each iteration
+    history: list[dict[str, Any]]  # every iteration's statistics
+    solved_at_steps: int | None
+    wall_seconds: float
+    env_steps: int
+    episodes: int
+    reference_return: float | None = None  # what an optimal policy gets, when known
+    notes: list[str] = field(default_factory=list)
+
+
+def make_env(task: str, cfg: TrainConfig, mdp: Any = None):
+    """The vectorised task with ``cfg.n_envs`` copies."""
+    opts = cfg.task_options
+    if task == "bandit":
+        from rlcli.envs.bandit import BanditEnv
+
+        return BanditEnv(cfg.n_envs, k=int(opts.get("k", 10)), arms=opts.get("arms", "gaussian"))
+    if task == "cartpole":
+        from rlcli.envs.cartpole import CartPoleEnv
+
+        return CartPoleEnv(cfg.n_envs)
+    if task == "tokens":
+        from rlcli.envs.tokens import TokensEnv
+
+        return TokensEnv(cfg.n_envs, max_operand=int(opts.get("max_operand", 9)))
+    if task == "gridworld":
+        from rlcli.envs.gridworld import GridworldEnv
+
+        if mdp is None:
+            raise UsageError("the gridworld task needs an MDP file (--problem FILE)")
+        return GridworldEnv(mdp, cfg.n_envs, int(opts.get("max_episode_steps", 100)))
+    raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
+
+
+class Runner:
+    """The state an algorithm's iteration works on: task, agent, RNG, episode tracker."""
+
+    def __init__(self, algo: str, task: str, cfg: TrainConfig, mdp: Any = None):
+        seeds = np.random.SeedSequence(cfg.seed).spawn(3)
+        self.cfg = cfg
+        self.env = make_env(task, cfg, mdp)
+        init_rng = np.random.default_rng(seeds[0])
+        self.rng = np.random.default_rng(seeds[1])
+        self.env_seeds = np.random.default_rng(seeds[2])
+        critic = algo != "grpo" and (algo != "reinforce" or cfg.baseline)
+        self.agent = ActorCritic(
+            self.env.obs_dim,
+            self.env.n_actions,
+            cfg.hidden,
+            cfg.lr,
+            init_rng,
+            critic,
+            np.float32 if cfg.float32 else np.float64,
+        )
+        self.reference = copy.deepcopy(self.agent) if algo == "grpo" else None
+        self.tracker = EpisodeTracker(self.env.num_envs)
+        self.obs, _ = self.env.reset(seed=self.next_env_seed())
+        self.beta = cfg.beta
+        self.remaining = 1.0  # fraction of the run left, for annealing
+
+    def next_env_seed(self) -> int:
+        return int(self.env_seeds.integers(2**63))
+
+
+def _check(algo: str, task: str, cfg: TrainConfig) -> None:
+    if algo not in ALGOS:
+        raise UsageError(f"unknown algorithm {algo!r} (algorithms: {', '.join(ALGOS)})")
+    if task not in TASKS:
+        raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
+    positive = dict(
+        total_steps=cfg.total_steps,
+        n_envs=cfg.n_envs,
+        n_steps=cfg.n_steps,
+        epochs=cfg.epochs,
+        minibatches=cfg.minibatches,
+        group_size=cfg.group_size,
+        window=cfg.window,
+    )
+    for name, value in positive.items():
+        if value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if not (cfg.lr > 0 and math.isfinite(cfg.lr)):
+        raise UsageError(f"--lr must be a positive number, got {cfg.lr}")
+    if not 0 <= cfg.gamma <= 1:
+        raise UsageError(f"--gamma must be in [0, 1], got {cfg.gamma}")
+    if not 0 <= cfg.lam <= 1:
+        raise UsageError(f"--lam must be in [0, 1], got {cfg.lam}")
+    if not 0 < cfg.clip < 1:
+        raise UsageError(f"--clip must be in (0, 1), got {cfg.clip}")
+    if algo == "grpo" and cfg.n_envs % cfg.group_size:
+        raise UsageError(
+            f"grpo: --envs ({cfg.n_envs}) must be a multiple of --group-size ({cfg.group_size})"
+        )
+    if algo == "ppo" and cfg.minibatches > cfg.n_envs * cfg.n_steps:
+        raise UsageError("ppo: more minibatches than samples per rollout (envs × n-steps)")
+
+
+def train(
+    algo: str,
+    task: str,
+    cfg: TrainConfig,
+    mdp: Any = None,
+    on_iteration: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Train ``algo`` on ``task`` for ``cfg.total_steps`` env steps (or until ``cfg.target``)."""
+    _check(algo, task, cfg)
+    start = time.perf_counter()
+    runner = Runner(algo, task, cfg, mdp)
+    iterate = ITERATIONS[algo]
+    steps, curve, history = 0, [], []
+    solved = None
+    it = 0
+    while steps < cfg.total_steps:
+        it += 1
+        runner.remaining = 1.0 - steps / cfg.total_steps
+        if cfg.anneal_lr:
+            runner.agent.optimizer.lr = cfg.lr * runner.remaining
+        runner.tracker.start_iteration()
+        t0 = time.perf_counter()
+        stats = iterate(runner)
+        steps += stats.pop("steps")
+        if not all(
+            math.isfinite(v) for k, v in stats.items() if isinstance(v, float) and k != "value_loss"
+        ) or not all(np.isfinite(p).all() for p in runner.agent.params):
+            raise NumericalError(
+                f"training diverged: NaN/inf in the loss or the weights at iteration {it} "
+                f"({steps} env steps); lower --lr or raise --max-grad-norm clipping"
+            )
+        mean_return = runner.tracker.mean_return(cfg.window)
+        elapsed = time.perf_counter() - t0
+        stats.update(
+            iteration=it,
+            env_steps=steps,
+            mean_return=mean_return,
+            episodes=len(runner.tracker.returns),
+            steps_per_sec=stats.get("steps_per_sec", 0.0),
+        )
+        stats["steps_per_sec"] = (steps - (history[-1]["env_steps"] if history else 0)) / max(
+            elapsed, 1e-9
+        )
+        history.append(stats)
+        if mean_return is not None:
+            curve.append((steps, mean_return))
+            if solved is None and cfg.target is not None and mean_return >= cfg.target:
+                solved = steps
+        if on_iteration is not None:
+            on_iteration(stats)
+        if solved is not None:
+            break
+    reference = None
+    if task == "bandit":
+        reference = runner.env.best_mean
+    elif task == "tokens":
+        reference = 1.0
+    elif task == "gridworld":
+        from rlcli.envs.gridworld import optimal_start_value
+
+        reference = optimal_start_value(mdp)
+    return TrainResult(
+        algo,
+        task,
+        cfg.seed,
+        cfg,
+        curve,
+        history,
+        solved,
+        time.perf_counter() - start,
+        steps,
+        len(runner.tracker.returns),
+        reference,
+    )

@@ -1,0 +1,42 @@
+"""One gradient step on the actor (given ∂L/∂log π) with entropy bonus, plus the critic."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rlcli.nn.categorical import entropy, grad_entropy, grad_log_prob
+from rlcli.train.agent import ActorCritic
+from rlcli.train.config import TrainConfig
+from rlcli.train.losses import value_loss
+
+
+def gradient_step(
+    agent: ActorCritic,
+    cfg: TrainConfig,
+    a_cache: list,
+    logp_all: np.ndarray,
+    actions: np.ndarray,
+    dlogp: np.ndarray,
+    obs: np.ndarray | None = None,
+    returns: np.ndarray | None = None,
+    old_values: np.ndarray | None = None,
+    dlogits_extra: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """L = L_π − c_H·mean H(π) + c_V·L_V; one clipped Adam step. Returns (mean entropy, L_V)."""
+    n = len(actions)
+    h = entropy(logp_all)
+    dlogits = grad_log_prob(logp_all, actions, dlogp)
+    if cfg.ent_coef:
+        dlogits += grad_entropy(logp_all, np.full(n, -cfg.ent_coef / n))
+    if dlogits_extra is not None:
+        dlogits += dlogits_extra
+    grads = agent.actor_grads(a_cache, dlogits)
+    v_loss = float("nan")
+    if agent.critic is not None and returns is not None:
+        v, c_cache = agent.values(obs)
+        v_loss, dv = value_loss(v, returns, old_values, cfg.clip_value)
+        grads += agent.critic_grads(c_cache, cfg.vf_coef * dv)
+    elif agent.critic is not None:
+        grads += [np.zeros_like(p) for p in agent.critic.params]
+    agent.apply(grads, cfg.max_grad_norm)
+    return float(h.mean()), v_loss
