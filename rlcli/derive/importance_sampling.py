@@ -15,7 +15,17 @@ import numpy as np
 import sympy as sp
 
 from rlcli.derive.parse import parse_call, parse_expr
-from rlcli.derive.steps import Check, Derivation, Expect, Step, product, ratio, verify
+from rlcli.derive.steps import (
+    Check,
+    Derivation,
+    Expect,
+    Step,
+    is_zero,
+    product,
+    ratio,
+    tidy,
+    verify,
+)
 from rlcli.derive.timelimit import attempt
 from rlcli.errors import UsageError
 
@@ -97,11 +107,11 @@ def integral_exp_poly(g: Any, log_h: Any, lo: Any, hi: Any) -> Any:
             for n in range(sp.Poly(g, X).degree() + 1)
         }
         mean = sum(coef * moments[n] for (n,), coef in sp.Poly(g, X).terms())
-        return sp.simplify(sp.sqrt(sp.pi / -a) * sp.exp(c - b**2 / (4 * a)) * mean)
+        return tidy(sp.sqrt(sp.pi / -a) * sp.exp(c - b**2 / (4 * a)) * mean)
     result = attempt(sp.integrate, 2.0, g * sp.exp(log_h), (X, lo, hi))
     if result is None or result.has(sp.Integral):
         raise UsageError("sympy could not integrate this combination within 2 s")
-    return sp.simplify(result)
+    return tidy(result)
 
 
 def _log(density: Any) -> Any:
@@ -199,7 +209,7 @@ def _concrete(
             )
         )
     else:
-        variance = sp.simplify(second - exact**2)
+        variance = tidy(second - exact**2)
         ess = 1 / w2
         checks.append(
             Check(
@@ -244,7 +254,7 @@ def _closed(a: Any, b: Any) -> bool:
         return e
 
     va, vb = value(a), value(b)
-    return bool(sp.simplify(va - vb) == 0)
+    return is_zero(va - vb)
 
 
 def _monte_carlo(p: Dist, q: Dist, f: Any, exact: Any, variance: Any, n: int, seed: int) -> Check:

@@ -77,7 +77,7 @@ def inequality_checks() -> list[Check]:
     h = u - 1 - sp.log(u)
     h1 = sp.diff(h, u)
     h2 = sp.diff(h, u, 2)
-    roots = sp.solve(sp.Eq(h1, 0), u)
+    roots = sorted(sp.roots(sp.Poly(sp.numer(sp.together(h1)), u)))  # zeros of h' on u > 0
     ok = h.subs(u, 1) == 0 and roots == [1] and bool(h2.is_positive)
     return [
         Check(
