@@ -54,6 +54,8 @@ def control(
     from rlcli.mdp.solve import policy_iteration
     from rlcli.render import learning
 
+    if plot is not None:
+        learning.require_matplotlib()
     mdp = load(file, set_)
     methods = choices(method, "--method", METHODS)
     alphas = numbers(alpha, "--alpha", 0.0, 1.0)

@@ -90,6 +90,8 @@ def estimate(
     from rlcli.mdp.evaluate import evaluate_policy
     from rlcli.render import learning
 
+    if plot is not None:
+        learning.require_matplotlib()
     mdp = load(file, set_)
     settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
     positive(runs, "--runs")

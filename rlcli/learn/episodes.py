@@ -106,11 +106,12 @@ def start_distribution(mdp: MDP, start: str | None) -> np.ndarray:
 
 def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
     """G_t = R_{t+1} + γ G_{t+1} along axis 1, with G_T = 0 appended: (R, T) -> (R, T+1)."""
-    from scipy.signal import lfilter
-
     out = np.zeros((rewards.shape[0], rewards.shape[1] + 1))
-    if rewards.shape[1]:
-        out[:, :-1] = lfilter([1.0], [1.0, -gamma], rewards[:, ::-1], axis=1)[:, ::-1]
+    if gamma == 1.0:
+        out[:, :-1] = np.cumsum(rewards[:, ::-1], axis=1)[:, ::-1]
+        return out
+    for t in range(rewards.shape[1] - 1, -1, -1):
+        out[:, t] = rewards[:, t] + gamma * out[:, t + 1]
     return out
 
 

@@ -145,16 +145,23 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
         raise UsageError(f"--csv: cannot write {path}: {exc.strerror}") from None
 
 
+def require_matplotlib() -> None:
+    """Fail early (before any simulation) when ``--plot`` cannot work."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
+
+
 def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
               title: str) -> None:  # fmt: skip
     """Save the curves with matplotlib (the optional ``plot`` extra)."""
-    try:
-        import matplotlib
+    require_matplotlib()
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for s in series:
         ax.plot(s.x, np.where(np.isfinite(s.y), s.y, np.nan), label=s.label)

@@ -1,0 +1,92 @@
+"""Time the textbook learning figures from the command line, as whole processes.
+
+Each figure is one ``rlcli estimate`` call (``--json`` to a pipe, so rendering is not
+timed against the terminal). CPU seconds are the child process's user + system time,
+comparable with the reference implementations' CPU time quoted in issue 4.
+
+Run:  python benchmarks/learn_figures.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ALPHAS = ",".join(f"{a / 10:g}" for a in range(11))
+LAMBDAS = "0,0.4,0.8,0.9,0.95,0.975,0.99,1"
+FIGURES = [
+    (
+        "S&B Example 6.2 + Fig 6.2 right (TD and every-visit MC, α ∈ {.01,…,.04,.05,.1,.15} "
+        "for both; batch TD and MC; 100 runs × 100 episodes)",
+        78.0,
+        [
+            ["random-walk-5", "-p", "uniform", "--method", "td,mc", "--alpha",
+             "0.01,0.02,0.03,0.04,0.05,0.1,0.15", "--init", "0.5", "--runs", "100",
+             "--episodes", "100"],
+            ["random-walk-5", "-p", "uniform", "--method", "td,mc", "--batch", "--init", "-1",
+             "--runs", "100", "--episodes", "100"],
+        ],
+    ),
+    (
+        "S&B Fig 7.2 (n ∈ 1..512 × α ∈ 0..1, 100 runs × 10 episodes)",
+        268.0,
+        [
+            ["random-walk-19", "-p", "uniform", "--method", "nstep", "--n",
+             "1,2,4,8,16,32,64,128,256,512", "--alpha", ALPHAS, "--runs", "100",
+             "--episodes", "10"],
+        ],
+    ),
+    (
+        "S&B Figs 12.3/12.6/12.8 (offline λ-return, accumulating TD(λ), true online TD(λ); "
+        "8 λ × 11 α, 50 runs × 10 episodes)",
+        440.0,
+        [
+            ["random-walk-19", "-p", "uniform", "--method", "td-lambda", "--variant", variant,
+             "--lambda", LAMBDAS, "--alpha", ALPHAS, "--runs", "50", "--episodes", "10"]
+            for variant in ("offline", "accumulating", "true-online")
+        ],
+    ),
+]  # fmt: skip
+
+
+def measure(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one ``rlcli estimate ... --json`` process."""
+    before = os.times()
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rlcli", "estimate", *args, "--json"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    repeat = parser.parse_args().repeat
+    print("| figure | commands | wall s (median) | CPU s (median) | reference CPU s | speed-up |")
+    print("|---|---|---|---|---|---|")
+    for name, reference, commands in FIGURES:
+        walls, cpus = [], []
+        for _ in range(repeat):
+            runs = [measure(args) for args in commands]
+            walls.append(sum(w for w, _ in runs))
+            cpus.append(sum(c for _, c in runs))
+        wall, cpu = statistics.median(walls), statistics.median(cpus)
+        print(
+            f"| {name} | {len(commands)} | {wall:.2f} | {cpu:.2f} | {reference:.0f} "
+            f"| {reference / cpu:.0f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()
