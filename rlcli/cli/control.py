@@ -81,9 +81,10 @@ def control(
             ],
         )  # fmt: skip
     if plot is not None:
+        series = learning.control_series(results, window)
         learning.write_png(
-            plot, learning.control_series(results, window), "episode",
-            f"sum of rewards (moving average of {window})", mdp.name,
+            plot, series, "episode", f"sum of rewards (moving average of {window})", mdp.name,
+            learning.returns_range(series),
         )  # fmt: skip
     if json:
         from rlcli.render.jsonout import emit

@@ -154,7 +154,7 @@ def require_matplotlib() -> None:
 
 
 def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
-              title: str) -> None:  # fmt: skip
+              title: str, y_range: tuple[float, float] | None = None) -> None:  # fmt: skip
     """Save the curves with matplotlib (the optional ``plot`` extra)."""
     require_matplotlib()
     import matplotlib
@@ -165,6 +165,8 @@ def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for s in series:
         ax.plot(s.x, np.where(np.isfinite(s.y), s.y, np.nan), label=s.label)
+    if y_range is not None:
+        ax.set_ylim(*y_range)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.set_title(title)
@@ -302,6 +304,13 @@ def control_series(results: Sequence, window: int) -> list[Series]:
     ]  # fmt: skip
 
 
+def returns_range(series: Sequence[Series]) -> tuple[float, float]:
+    """y range for return curves: the early, very negative episodes would flatten the rest."""
+    values = np.concatenate([s.y for s in series])
+    lo, hi = float(np.percentile(values, 5)), float(values.max())
+    return (lo, hi) if hi > lo else (lo - 1, hi + 1)
+
+
 def control_view(mdp, results: Sequence, summaries: Sequence, optimal, header: str,
                  window: int, optimal_policy: np.ndarray) -> list:  # fmt: skip
     """Everything ``rlcli control`` prints, as a list of rich renderables."""
@@ -330,8 +339,7 @@ def control_view(mdp, results: Sequence, summaries: Sequence, optimal, header: s
         "exact; optimal runs: greedy policy reaches V*(start))", right=6,
     ))  # fmt: skip
     series = control_series(results, window)
-    values = np.concatenate([s.y for s in series])
-    y_range = (float(np.percentile(values, 5)), float(values.max()))
+    y_range = returns_range(series)
     title = f"mean return per episode over runs (moving average of {window})"
     parts.append(plot(series, "episode", "sum of rewards", title=title, y_range=y_range))
     if mdp.layout is not None:
