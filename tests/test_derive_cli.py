@@ -79,13 +79,23 @@ def test_latex_checker_catches_broken_latex() -> None:
         _latex_is_well_formed(r"\left( x")
 
 
-def test_step_latex_renders_with_mathtext_if_available() -> None:
+@pytest.mark.parametrize("command", COMMANDS)
+def test_step_latex_renders_with_mathtext_if_available(command: str) -> None:
+    """Render every step with matplotlib's mathtext (a TeX subset) when matplotlib is installed.
+
+    mathtext lacks \\begin{cases} and \\text, so expressions using them are left to the
+    structural check above.
+    """
     mathtext = pytest.importorskip("matplotlib.mathtext")
     parser = mathtext.MathTextParser("path")
-    doc = json.loads(run("log-derivative", "--family", "gaussian", "--json").stdout)
+    doc = json.loads(run(command, "--json").stdout)
+    rendered = 0
     for step in doc["steps"]:
-        latex = step["latex"].replace(r"\mathbb{E}", r"\mathrm{E}").replace(r"\limits", "")
-        parser.parse(f"${latex}$")
+        if r"\begin{cases}" in step["latex"] or r"\text" in step["latex"]:
+            continue
+        parser.parse(f"${step['latex']}$")
+        rendered += 1
+    assert rendered >= len(doc["steps"]) // 2
 
 
 def test_markdown_and_text_formats() -> None:

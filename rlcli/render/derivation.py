@@ -20,6 +20,15 @@ MARK = {True: "✓", False: "✗ NOT VERIFIED", None: ""}
 
 
 class _Latex(LatexPrinter):
+    def _print_Integral(self, expr: Any) -> str:
+        if len(expr.limits) != 1 or len(expr.limits[0]) != 3:
+            return super()._print_Integral(expr)
+        (x, lo, hi) = expr.limits[0]
+        body = self._print(expr.function)
+        if isinstance(expr.function, sp.Add):
+            body = rf"\left({body}\right)"
+        return rf"\int_{{{self._print(lo)}}}^{{{self._print(hi)}}} {body} \, d{self._print(x)}"
+
     def _print_Derivative(self, expr: Any) -> str:
         if len(expr.variables) == 1:
             (v,) = expr.variables
