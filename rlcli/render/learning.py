@@ -195,9 +195,9 @@ def _alpha_study(results: Sequence) -> bool:
 
 
 def estimate_series(results: Sequence) -> tuple[list[Series], str, str]:
-    """The curves to draw: RMS per episode, or (≥ 3 α values) mean RMS against α."""
+    """The curves to draw: RMS per episode, or (≥ 5 α values) mean RMS against α."""
     alphas = {r.setting.alpha for r in results if r.setting.alpha is not None}
-    if _alpha_study(results) and len(alphas) >= 3:
+    if _alpha_study(results) and len(alphas) >= 5:
         lines: dict[str, list[tuple[float, float]]] = {}
         for r in results:
             if r.setting.alpha is not None:
