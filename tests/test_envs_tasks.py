@@ -86,30 +86,41 @@ def test_cartpole_matches_gymnasium_when_installed():
 
 
 def test_tokens_reward_only_for_the_right_answer():
-    env = TokensEnv(4)
-    # 3+4=7 → "7" then <eos>; 9+8=17 → least significant digit first: "7", "1"
+    env = TokensEnv(4, max_operand=9)
+    assert env.max_len == 3  # "18" and <eos>
+    # 3+4= → "7" <eos>;  9+8= → "1" "7" <eos>
     env.reset(options={"prompts": ([3, 3, 9, 9], [4, 4, 8, 8])})
-    _, r, term, _, _ = env.step(np.array([7, 7, 7, 1]))
-    assert r.tolist() == [0, 0, 0, 0] and term.tolist() == [False] * 4
-    _, r, term, _, _ = env.step(np.array([EOS, 3, 1, 7]))
-    assert r.tolist() == [1, 0, 1, 0]
-    assert term.all()
+    _, r, term, _, _ = env.step(np.array([7, 7, 1, 7]))
+    assert r.tolist() == [0, 0, 0, 0] and not term.any()
+    _, r, term, _, _ = env.step(np.array([EOS, 3, 7, EOS]))
+    assert r.tolist() == [1, 0, 0, 0]
+    assert term.tolist() == [True, False, False, True]
+    _, r, term, _, _ = env.step(np.array([EOS, EOS, EOS, 0]))
+    assert r[1:3].tolist() == [0, 1] and term[1:3].all()
+
+
+def test_tokens_length_limit_without_eos_is_wrong():
+    env = TokensEnv(1, max_operand=4)  # answers are one digit: max_len 2
+    env.reset(options={"prompts": ([2], [2])})
+    env.step(np.array([4]))
+    _, r, term, _, _ = env.step(np.array([4]))  # "44": limit reached, no <eos>
+    assert term[0] and r[0] == 0
 
 
 def test_tokens_early_eos_ends_without_reward():
     env = TokensEnv(1)
     env.reset(options={"prompts": ([2], [2])})
-    _, r, term, _, _info = env.step(np.array([EOS]))
+    _, r, term, _, info = env.step(np.array([EOS]))
     assert term[0] and r[0] == 0
 
 
 def test_tokens_observation_is_prompt_plus_tokens():
     env = TokensEnv(1, max_operand=9)
     obs, _ = env.reset(options={"prompts": ([3], [5])})
-    assert obs.shape == (1, 10 + 10 + 2 * 12)
-    assert obs[0, 3] == 1 and obs[0, 15] == 1 and obs[0].sum() == 4  # a, b, two "not yet"
+    assert obs.shape == (1, 10 + 10 + 3 * 12)
+    assert obs[0, 3] == 1 and obs[0, 15] == 1 and obs[0].sum() == 5  # a, b, three "not yet"
     obs, *_ = env.step(np.array([8]))
-    assert obs[0, 20 + 8] == 1 and obs[0].sum() == 4
+    assert obs[0, 20 + 8] == 1 and obs[0].sum() == 5
 
 
 def test_bandit_means_follow_the_seed_and_rewards_have_them_as_mean():

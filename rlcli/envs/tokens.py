@@ -7,8 +7,8 @@ Observations: one-hot(a) ‖ one-hot(b) ‖ for each answer position, one-hot of
 emitted there (digit, <eos>) or of "not yet" — the prompt plus the tokens so far.
 Rewards: 1 at the last step if the digits emitted before <eos> spell a + b in decimal,
 else 0; 0 at every other step.
-Episode end: terminated on <eos> or when ``max_len`` tokens are out (the longest answer;
-a longest answer needs no <eos>).
+Episode end: terminated on <eos> or when ``max_len`` tokens are out (the longest answer
+plus its <eos>; reaching the limit without <eos> is a wrong answer).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class TokensEnv:
             raise ValueError("max_operand must be in 1..99")
         self.num_envs = num_envs
         self.max_operand = max_operand
-        self.max_len = len(str(2 * max_operand))
+        self.max_len = len(str(2 * max_operand)) + 1  # the longest answer and its <eos>
         self.max_episode_steps = self.max_len
         n = max_operand + 1
         self.obs_dim = 2 * n + self.max_len * (self.n_actions + 1)
@@ -51,7 +51,7 @@ class TokensEnv:
         self.answer[idx] = [self._spell(int(s)) for s in a + b]
 
     def _spell(self, s: int) -> list[int]:
-        digits = [int(c) for c in reversed(str(s))]
+        digits = [int(c) for c in str(s)]
         return (digits + [EOS] * self.max_len)[: self.max_len]
 
     def _obs(self) -> np.ndarray:

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -212,48 +213,33 @@ def compare_table(task: str, runs: dict[str, list[TrainResult]]) -> Table:
     """One row per algorithm: final / best mean return over seeds, steps to target, time."""
     import statistics
 
+    n_seeds = len(next(iter(runs.values())))
     table = Table(
-        title=f"{task}: same seeds, default settings per algorithm",
+        title=f"{task}: seeds 0..{n_seeds - 1}, each algorithm's default settings",
         title_justify="left",
         header_style="bold",
+        box=box.SIMPLE_HEAD,
     )
-    for col in (
-        "algorithm",
-        "seeds",
-        "env steps",
-        "final mean return",
-        "best mean return",
-        "reached target",
-        "wall s / run",
-    ):
-        table.add_column(col, justify="left" if col == "algorithm" else "right")
+    for col in ("algorithm", "env steps", "final return", "best return", "target", "s/run"):
+        table.add_column(col, justify="left" if col == "algorithm" else "right", no_wrap=True)
     for algo, results in runs.items():
         finals = [r.curve[-1][1] for r in results if r.curve]
         bests = [max(c[1] for c in r.curve) for r in results if r.curve]
         target = results[0].config.target
         solved = [r.solved_at_steps for r in results if r.solved_at_steps is not None]
-        reached = (
-            "–"
-            if target is None
-            else (
-                f"{len(solved)}/{len(results)}"
-                + (f" (median {int(statistics.median(solved)):,d} steps)" if solved else "")
-            )
-        )
+        reached = "–"
+        if target is not None:
+            reached = f"{len(solved)}/{len(results)}"
+            if solved:
+                reached += f" @ {int(statistics.median(solved)):,d}"
 
         def pm(xs: list[float]) -> str:
             if not xs:
                 return "–"
             sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
-            return f"{statistics.mean(xs):.3f} ± {sd:.3f}"
+            return f"{statistics.mean(xs):.3f}±{sd:.3f}"
 
-        table.add_row(
-            algo,
-            str(len(results)),
-            f"{results[0].env_steps:,d}",
-            pm(finals),
-            pm(bests),
-            reached,
-            f"{statistics.mean(r.wall_seconds for r in results):.2f}",
-        )
+        steps = statistics.median(r.env_steps for r in results)
+        wall = statistics.mean(r.wall_seconds for r in results)
+        table.add_row(algo, f"{int(steps):,d}", pm(finals), pm(bests), reached, f"{wall:.1f}")
     return table

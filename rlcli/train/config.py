@@ -115,26 +115,27 @@ _TASK = {
         target=475.0,
     ),
     "tokens": dict(
-        total_steps=200_000,
-        n_envs=64,
-        n_steps=2,
+        total_steps=300_000,
+        n_envs=128,
+        n_steps=4,
         gamma=1.0,
         lam=1.0,
-        hidden=(64,),
+        hidden=(128,),
         lr=3e-3,
         epochs=4,
         minibatches=4,
-        ent_coef=0.0,
+        target=0.95,
+        task_options={"max_operand": 4},
     ),
 }
 _ALGO_TASK = {
     ("reinforce", "cartpole"): dict(lr=3e-3, total_steps=150_000),
     ("a2c", "cartpole"): dict(n_steps=8, lr=3e-3, total_steps=150_000, lam=0.95),
     ("grpo", "cartpole"): dict(group_size=4, n_envs=8, lr=3e-3, total_steps=150_000),
-    ("grpo", "tokens"): dict(group_size=8, n_envs=256, lr=3e-3, epochs=2, minibatches=2),
+    ("grpo", "tokens"): dict(group_size=16, n_envs=512, epochs=2, minibatches=2, kl_coef=0.02),
     ("grpo", "bandit"): dict(group_size=8, n_envs=32),
     ("grpo", "gridworld"): dict(group_size=8, n_envs=32, gamma=1.0),
-    ("reinforce", "tokens"): dict(n_envs=256),
+    ("reinforce", "tokens"): dict(n_envs=512),
 }
 
 

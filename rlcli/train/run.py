@@ -41,6 +41,7 @@ class TrainResult:
     env_steps: int
     episodes: int
     reference_return: float | None = None  # what an optimal policy gets, when known
+    uniform_return: float | None = None  # what the equiprobable start policy gets, when known
     notes: list[str] = field(default_factory=list)
 
 
@@ -183,9 +184,9 @@ def train(
             on_iteration(stats)
         if solved is not None:
             break
-    reference = None
+    reference = uniform = None
     if task == "bandit":
-        reference = runner.env.best_mean
+        reference, uniform = runner.env.best_mean, float(runner.env.means.mean())
     elif task == "tokens":
         reference = 1.0
     elif task == "gridworld":
@@ -204,4 +205,5 @@ def train(
         steps,
         len(runner.tracker.returns),
         reference,
+        uniform,
     )
