@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.pretty.pretty_symbology import pretty_symbol
 
 from rlcli.derive.steps import Expect, canonical, tidy
 from rlcli.derive.timelimit import attempt
@@ -286,7 +287,7 @@ def user_family(density_text: str, var: str, param: str, support: str) -> Family
         hi=hi,
         discrete=False,
         label_latex=rf"p_{{{sp.latex(theta)}}}",
-        label_text=f"p_{param}",
+        label_text=f"p_{pretty_symbol(param)}",
         values={theta: sp.Integer(1)},
         default_f=var,
         sampler=_grid_sampler(density, x, theta, lo, hi),

@@ -209,7 +209,7 @@ def _concrete(
             )
         )
     else:
-        variance = tidy(second - exact**2)
+        variance = sp.expand(second - exact**2)
         ess = 1 / w2
         checks.append(
             Check(

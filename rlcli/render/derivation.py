@@ -55,7 +55,7 @@ class _Text(StrPrinter):
     def _print_Derivative(self, expr: Any) -> str:
         if len(expr.variables) == 1:
             inner = self._print(expr.expr)
-            if not isinstance(expr.expr, (sp.Symbol, sp.Function, Expect, sp.Integral)):
+            if not isinstance(expr.expr, (sp.Symbol, sp.Function, Expect, sp.Integral, sp.Sum)):
                 inner = f"({inner})"
             return f"∇_{self._print(expr.variables[0])} {inner}"
         return super()._print_Derivative(expr)
