@@ -110,7 +110,7 @@ def test_tokens_length_limit_without_eos_is_wrong():
 def test_tokens_early_eos_ends_without_reward():
     env = TokensEnv(1)
     env.reset(options={"prompts": ([2], [2])})
-    _, r, term, _, info = env.step(np.array([EOS]))
+    _, r, term, _, _ = env.step(np.array([EOS]))
     assert term[0] and r[0] == 0
 
 

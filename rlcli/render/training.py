@@ -71,6 +71,8 @@ class LiveTable:
             self.latest = None
         self.live.update(self._table(), refresh=True)
         self.live.__exit__(*exc)
+        if not self.console.is_terminal:
+            self.console.print()  # a redirected Live leaves its last line open
 
     def update(self, stats: dict[str, Any]) -> None:
         if not self.keys:
