@@ -373,7 +373,10 @@ def compare(
         str, typer.Option("--algos", help="Comma-separated algorithms to compare.")
     ] = "reinforce,ppo,grpo",
     seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..N-1, the same for each.")] = 3,
-    steps: StepsOpt = None,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", help="Env steps per run, the same for every algorithm."),
+    ] = None,
     problem: ProblemOpt = Path("gridworld-4x4"),
     set_: SetOpt = None,
     plot: PlotOpt = None,
@@ -401,7 +404,8 @@ def compare(
     runs: dict[str, list[Any]] = {}
     for algo in names:
         for seed in range(seeds):
-            cfg = default_config(algo, task.value).updated(seed=seed, total_steps=steps)
+            budget = steps or default_config("ppo", task.value).total_steps
+            cfg = default_config(algo, task.value).updated(seed=seed, total_steps=budget)
             if mdp is not None:
                 cfg = cfg.updated(gamma=mdp.gamma)
             if not json:
