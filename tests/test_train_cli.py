@@ -109,3 +109,14 @@ def test_compare_table_lists_each_algorithm():
     assert [(r["algo"], r["seed"]) for r in doc["results"]] == [
         (a, s) for a in ("reinforce", "ppo", "grpo") for s in (0, 1)
     ]
+
+
+def test_divergence_is_explained_not_crashed(tmp_path):
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(
+        "gamma: 1\nstates: [a, b]\nterminal: [b]\nstart: a\n"
+        "transitions:\n  a:\n    go: {next: b, r: 1e308}\n    stay: {next: a, r: 1e308}\n"
+    )
+    res = run("a2c", "--task", "gridworld", "--problem", str(huge), "--steps", "500")
+    assert res.exit_code == 2, res.output
+    assert "training diverged" in res.output and "Traceback" not in res.output

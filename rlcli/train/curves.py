@@ -41,13 +41,3 @@ class EpisodeTracker:
 
     def start_iteration(self) -> None:
         self.mark = len(self.returns)
-
-
-def rolling_first_reach(returns: list[float], steps: list[int], window: int, target: float):
-    """The env step at which the rolling mean of ``window`` episodes first reaches ``target``."""
-    r = np.asarray(returns, dtype=float)
-    if len(r) < window:
-        return None
-    means = np.convolve(r, np.ones(window) / window, mode="valid")
-    hit = np.flatnonzero(means >= target)
-    return None if not len(hit) else int(steps[hit[0] + window - 1])

@@ -6,7 +6,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,6 @@ class TrainResult:
     episodes: int
     reference_return: float | None = None  # what an optimal policy gets, when known
     uniform_return: float | None = None  # what the equiprobable start policy gets, when known
-    notes: list[str] = field(default_factory=list)
 
 
 def make_env(task: str, cfg: TrainConfig, mdp: Any = None):
@@ -78,7 +77,6 @@ class Runner:
         self.env = make_env(task, cfg, mdp)
         init_rng = np.random.default_rng(seeds[0])
         self.rng = np.random.default_rng(seeds[1])
-        self.env_seeds = np.random.default_rng(seeds[2])
         critic = algo != "grpo" and (algo != "reinforce" or cfg.baseline)
         self.agent = ActorCritic(
             self.env.obs_dim,
@@ -91,12 +89,9 @@ class Runner:
         )
         self.reference = copy.deepcopy(self.agent) if algo == "grpo" else None
         self.tracker = EpisodeTracker(self.env.num_envs)
-        self.obs, _ = self.env.reset(seed=self.next_env_seed())
+        self.obs, _ = self.env.reset(seed=int(np.random.default_rng(seeds[2]).integers(2**63)))
         self.beta = cfg.beta
         self.remaining = 1.0  # fraction of the run left, for annealing
-
-    def next_env_seed(self) -> int:
-        return int(self.env_seeds.integers(2**63))
 
 
 def _check(algo: str, task: str, cfg: TrainConfig) -> None:
@@ -147,43 +142,42 @@ def train(
     steps, curve, history = 0, [], []
     solved = None
     it = 0
-    while steps < cfg.total_steps:
-        it += 1
-        runner.remaining = 1.0 - steps / cfg.total_steps
-        if cfg.anneal_lr:
-            runner.agent.optimizer.lr = cfg.lr * runner.remaining
-        runner.tracker.start_iteration()
-        t0 = time.perf_counter()
-        stats = iterate(runner)
-        steps += stats.pop("steps")
-        if not all(
-            math.isfinite(v) for k, v in stats.items() if isinstance(v, float) and k != "value_loss"
-        ) or not all(np.isfinite(p).all() for p in runner.agent.params):
-            raise NumericalError(
-                f"training diverged: NaN/inf in the loss or the weights at iteration {it} "
-                f"({steps} env steps); lower --lr or raise --max-grad-norm clipping"
+    # overflow is detected below and explained (NumericalError), not warned about
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while steps < cfg.total_steps:
+            it += 1
+            runner.remaining = 1.0 - steps / cfg.total_steps
+            if cfg.anneal_lr:
+                runner.agent.optimizer.lr = cfg.lr * runner.remaining
+            runner.tracker.start_iteration()
+            t0 = time.perf_counter()
+            stats = iterate(runner)
+            done = stats.pop("steps")
+            steps += done
+            if not all(math.isfinite(v) for v in stats.values() if isinstance(v, float)) or not all(
+                np.isfinite(p).all() for p in runner.agent.params
+            ):
+                raise NumericalError(
+                    f"training diverged: NaN/inf in the loss or the weights at iteration {it} "
+                    f"({steps} env steps); try a smaller --lr or --max-grad-norm"
+                )
+            mean_return = runner.tracker.mean_return(cfg.window)
+            stats.update(
+                iteration=it,
+                env_steps=steps,
+                mean_return=mean_return,
+                episodes=len(runner.tracker.returns),
+                steps_per_sec=done / max(time.perf_counter() - t0, 1e-9),
             )
-        mean_return = runner.tracker.mean_return(cfg.window)
-        elapsed = time.perf_counter() - t0
-        stats.update(
-            iteration=it,
-            env_steps=steps,
-            mean_return=mean_return,
-            episodes=len(runner.tracker.returns),
-            steps_per_sec=stats.get("steps_per_sec", 0.0),
-        )
-        stats["steps_per_sec"] = (steps - (history[-1]["env_steps"] if history else 0)) / max(
-            elapsed, 1e-9
-        )
-        history.append(stats)
-        if mean_return is not None:
-            curve.append((steps, mean_return))
-            if solved is None and cfg.target is not None and mean_return >= cfg.target:
-                solved = steps
-        if on_iteration is not None:
-            on_iteration(stats)
-        if solved is not None:
-            break
+            history.append(stats)
+            if mean_return is not None:
+                curve.append((steps, mean_return))
+                if solved is None and cfg.target is not None and mean_return >= cfg.target:
+                    solved = steps
+            if on_iteration is not None:
+                on_iteration(stats)
+            if solved is not None:
+                break
     reference = uniform = None
     if task == "bandit":
         reference, uniform = runner.env.best_mean, float(runner.env.means.mean())
