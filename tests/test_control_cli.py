@@ -146,3 +146,13 @@ def test_bad_options_exit_2(args, message):
     result = run("cliff-walking", *args)
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_continuing_task_needs_max_steps_and_then_runs():
+    result = run("recycling-robot")
+    assert result.exit_code == 2 and "pass --max-steps" in result.output
+    result = run("recycling-robot", "--max-steps", "50", "--runs", "2", "--episodes", "5",
+                 "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert all(r["cut_episodes"] == 10 for r in doc["results"])  # every episode is cut

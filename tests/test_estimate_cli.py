@@ -153,6 +153,8 @@ def test_bad_options_exit_2_with_a_message(args, message):
 def test_missing_start_and_incomplete_episodes_are_explained():
     result = run("gridworld-4x4", "-p", "uniform")
     assert result.exit_code == 2 and "no start state" in result.output
+    result = run("recycling-robot", "-p", "coin")  # continuing task: episodes never end
+    assert result.exit_code == 2 and "pass --max-steps" in result.output
     result = run("recycling-robot", "-p", "coin", "--method", "mc", "--max-steps", "30",
                  "--runs", "2", "--episodes", "2")  # fmt: skip
     assert result.exit_code == 2 and "needs complete episodes" in result.output

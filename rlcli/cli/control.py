@@ -9,7 +9,7 @@ import typer
 
 from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load
 from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import choices, numbers, positive
+from rlcli.cli.sweep_options import choices, episode_limit, numbers, positive
 
 METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
 
@@ -32,8 +32,12 @@ def control(
         str | None, typer.Option(help="Start state (default: the file's 'start').")
     ] = None,
     max_steps: Annotated[
-        int, typer.Option(help="Cut an episode after this many steps (guard).")
-    ] = 10_000,
+        int | None,
+        typer.Option(
+            help="Cut an episode after this many steps (default 10,000; "
+            "required when the MDP has no terminal state)."
+        ),
+    ] = None,
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Write the per-episode returns as CSV.")
     ] = None,
@@ -57,12 +61,12 @@ def control(
     if plot is not None:
         learning.require_matplotlib()
     mdp = load(file, set_)
+    max_steps = episode_limit(mdp, max_steps, 10_000)
     methods = choices(method, "--method", METHODS)
     alphas = numbers(alpha, "--alpha", 0.0, 1.0)
     epsilons = numbers(epsilon, "--epsilon", 0.0, 1.0)
     positive(runs, "--runs")
     positive(episodes, "--episodes")
-    positive(max_steps, "--max-steps")
     start_dist = start_distribution(mdp, start)
     optimal = policy_iteration(mdp)
     settings = [ControlSetting(m, a, e) for m in methods for e in epsilons for a in alphas]

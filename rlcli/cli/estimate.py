@@ -9,7 +9,7 @@ import typer
 
 from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SetOpt, load, policy
 from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import choices, counts, numbers, positive, step_sizes
+from rlcli.cli.sweep_options import choices, counts, episode_limit, numbers, positive, step_sizes
 from rlcli.errors import UsageError
 
 METHODS = ("mc", "td", "nstep", "td-lambda")
@@ -72,7 +72,13 @@ def estimate(
     start: Annotated[
         str | None, typer.Option(help="Start state (default: the file's 'start').")
     ] = None,
-    max_steps: Annotated[int, typer.Option(help="Cut an episode after this many steps.")] = 100_000,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(
+            help="Cut an episode after this many steps (default 100,000; "
+            "required when the MDP has no terminal state)."
+        ),
+    ] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the RMS curves as CSV.")] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Save the curves as PNG (needs matplotlib).")
@@ -93,10 +99,10 @@ def estimate(
     if plot is not None:
         learning.require_matplotlib()
     mdp = load(file, set_)
+    max_steps = episode_limit(mdp, max_steps, 100_000)
     settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
     positive(runs, "--runs")
     positive(episodes, "--episodes")
-    positive(max_steps, "--max-steps")
     pi = policy(mdp, policy_spec)
     b_pi = policy(mdp, behavior) if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values

@@ -57,3 +57,15 @@ def positive(value: int, option: str) -> int:
     if value < 1:
         raise UsageError(f"{option} must be at least 1, got {value}")
     return value
+
+
+def episode_limit(mdp, max_steps: int | None, default: int) -> int:
+    """``--max-steps``, required when no episode can end (no terminal state)."""
+    if max_steps is None:
+        if not mdp.terminal.any():
+            raise UsageError(
+                f"{mdp.name or 'the MDP'} has no terminal state, so episodes never end: "
+                "pass --max-steps N to cut them (TD methods bootstrap where an episode is cut)"
+            )
+        return default
+    return positive(max_steps, "--max-steps")

@@ -24,6 +24,7 @@ from rlcli.learn.rms import rms_error
 from rlcli.learn.steps import Rows, gather
 from rlcli.learn.td import td0_episode
 from rlcli.learn.td_lambda import (
+    VARIANTS,
     offline_lambda_return_episode,
     traces_episode,
     true_online_episode,
@@ -45,6 +46,12 @@ class Setting:
     visit: str | None = None  # mc: first | every
     batch: bool = False  # td, mc: batch updating
     importance: str | None = None  # off-policy mc: ordinary | weighted
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise UsageError(f"unknown prediction method {self.method!r} ({', '.join(METHODS)})")
+        if self.method == "td-lambda" and self.variant not in VARIANTS:
+            raise UsageError(f"TD(λ) variant must be one of {', '.join(VARIANTS)}")
 
     @property
     def family(self) -> tuple:
