@@ -9,7 +9,7 @@ import typer
 
 from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load
 from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import choices, episode_limit, numbers, positive
+from rlcli.cli.sweep_options import choices, episode_limit, finite, numbers, positive
 
 METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
 
@@ -60,6 +60,7 @@ def control(
 
     if plot is not None:
         learning.require_matplotlib()
+    finite(init, "--init")
     mdp = load(file, set_)
     max_steps = episode_limit(mdp, max_steps, 10_000)
     methods = choices(method, "--method", METHODS)

@@ -9,7 +9,15 @@ import typer
 
 from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SetOpt, load, policy
 from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import choices, counts, episode_limit, numbers, positive, step_sizes
+from rlcli.cli.sweep_options import (
+    choices,
+    counts,
+    episode_limit,
+    finite,
+    numbers,
+    positive,
+    step_sizes,
+)
 from rlcli.errors import UsageError
 
 METHODS = ("mc", "td", "nstep", "td-lambda")
@@ -98,6 +106,7 @@ def estimate(
 
     if plot is not None:
         learning.require_matplotlib()
+    finite(init, "--init")
     mdp = load(file, set_)
     max_steps = episode_limit(mdp, max_steps, 100_000)
     settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)

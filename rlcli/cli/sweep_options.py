@@ -69,3 +69,11 @@ def episode_limit(mdp, max_steps: int | None, default: int) -> int:
             )
         return default
     return positive(max_steps, "--max-steps")
+
+
+def finite(value: float, option: str) -> float:
+    import math
+
+    if not math.isfinite(value):
+        raise UsageError(f"{option} must be a finite number, got {value}")
+    return value
