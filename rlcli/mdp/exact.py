@@ -17,7 +17,7 @@ from rlcli.errors import NumericalError, UsageError
 from rlcli.mdp.evaluate import check_proper
 from rlcli.mdp.model import MDP
 
-SYMBOLIC_STATE_LIMIT = 30  # sympy's symbolic solve grows fast with the number of states
+SYMBOLIC_STATE_LIMIT = 20  # rational functions grow fast with the number of states
 POLICY_DENOMINATOR = 10**6
 
 
@@ -89,8 +89,32 @@ def solve_rational(rows: list[dict[int, Any]], rhs: list[Any]) -> list[Any]:
     return x
 
 
+def solve_symbolic(rows: list[dict[int, Any]], rhs: list[Any]) -> list[Any]:
+    """Solve the same sparse system with sympy expressions, over the field of rational
+    functions in the symbols (``DomainMatrix``), which cancels as it goes instead of
+    letting expressions swell."""
+    import sympy as sp
+    from sympy.polys.matrices import DomainMatrix
+
+    n = len(rows)
+    A = sp.zeros(n, n)
+    for i, row in enumerate(rows):
+        for j, a in row.items():
+            A[i, j] = a
+    dA, db = DomainMatrix.from_Matrix(A), DomainMatrix.from_Matrix(sp.Matrix(rhs))
+    field = dA.domain.unify(db.domain).get_field()
+    x = dA.convert_to(field).lu_solve(db.convert_to(field)).to_Matrix()
+    return list(x)
+
+
 def _evaluate(
-    mdp: MDP, pi: list[Any], gamma: Any, probs: list[Any], rewards: list[Any], zero: Any
+    mdp: MDP,
+    pi: list[Any],
+    gamma: Any,
+    probs: list[Any],
+    rewards: list[Any],
+    zero: Any,
+    solve: Any = solve_rational,
 ) -> ExactEvaluation:
     """V = r_π + γ P_π V on the non-terminal states, then Q(s, a) = Σ p (r + γ V(s'))."""
     live = [s for s in range(mdp.n_states) if not mdp.terminal[s]]
@@ -110,7 +134,7 @@ def _evaluate(
                     row[column[t]] = row.get(column[t], zero) - gamma * pi[k] * probs[z]
         rows.append({j: a for j, a in row.items() if a != 0})
         rhs.append(b)
-    x = solve_rational(rows, rhs)
+    x = solve(rows, rhs) if rows else []
     values: list[Any] = [zero] * mdp.n_states
     for s, v in zip(live, x, strict=True):
         values[s] = v
@@ -219,7 +243,7 @@ def evaluate_symbolic(mdp: MDP, pi: np.ndarray, keep: set[str] | None = None) ->
     if not table or gamma == 1:
         check_proper(mdp, pi)
     policy = [sp.Rational(p.numerator, p.denominator) for p in rational_policy(pi)]
-    ev = _evaluate(mdp, policy, gamma, probs, rewards, sp.Integer(0))
+    ev = _evaluate(mdp, policy, gamma, probs, rewards, sp.Integer(0), solve_symbolic)
     tidy = _simplify if table else sp.nsimplify
     return ExactEvaluation([tidy(v) for v in ev.values], [tidy(v) for v in ev.q])
 
