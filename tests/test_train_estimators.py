@@ -83,3 +83,27 @@ def test_ppo_ratio_is_exactly_one_on_first_minibatch(task):
     train("ppo", task, cfg, mdp, on_iteration=lambda s: seen.append(s["first_ratio_dev"]))
     assert len(seen) >= 3
     assert all(d == 0.0 for d in seen), seen
+
+
+def test_time_limit_truncation_is_bootstrapped(tmp_path):
+    # one state that never ends, reward 1 per step, time limit 3: the third reward of each
+    # episode becomes 1 + γV(s_final) and the step is marked done
+    from rlcli.envs.gridworld import GridworldEnv
+    from rlcli.mdp.load import load_mdp
+    from rlcli.train.agent import ActorCritic
+    from rlcli.train.curves import EpisodeTracker
+    from rlcli.train.rollout import rollout
+
+    f = tmp_path / "loop.yaml"
+    f.write_text("gamma: 0.9\nstates: [a]\ntransitions:\n  a:\n    stay: {next: a, r: 1}\n")
+    env = GridworldEnv(load_mdp(f), 2, max_episode_steps=3)
+    obs, _ = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    agent = ActorCritic(1, 1, (4,), 1e-3, rng)
+    v = agent.value(np.ones((1, 1)))[0]
+    assert v != 0
+    batch, _ = rollout(env, agent, obs, 4, rng, EpisodeTracker(2), 0.9)
+    np.testing.assert_allclose(batch.rewards[:, 0], [1, 1, 1 + 0.9 * v, 1])
+    np.testing.assert_array_equal(batch.dones[:, 0], [0, 0, 1, 0])
+    plain, _ = rollout(env, agent, obs, 3, rng, EpisodeTracker(2), 0.9, False)
+    np.testing.assert_allclose(plain.rewards[:, 1], [1, 1, 1])

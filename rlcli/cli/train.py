@@ -77,6 +77,13 @@ LamOpt = Annotated[float | None, typer.Option("--lam", help="GAE λ.")]
 VfOpt = Annotated[float | None, typer.Option("--vf-coef", help="Value-loss coefficient.")]
 EpochsOpt = Annotated[int | None, typer.Option("--epochs", help="Passes over each batch.")]
 MbOpt = Annotated[int | None, typer.Option("--minibatches", help="Minibatches per epoch.")]
+NoBootOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-bootstrap",
+        help="Treat a time-limit cut as the episode's end (default: bootstrap with γV(s_final)).",
+    ),
+]
 ClipOpt = Annotated[float | None, typer.Option("--clip", help="Ratio clip ε.")]
 
 
@@ -232,6 +239,7 @@ def a2c(
     n_steps: NStepsOpt = None,
     lam: LamOpt = None,
     vf_coef: VfOpt = None,
+    no_bootstrap: NoBootOpt = False,
     seed: SeedOpt = 0,
     steps: StepsOpt = None,
     envs: EnvsOpt = None,
@@ -255,8 +263,17 @@ def a2c(
     json: JsonOpt = False,
 ) -> None:
     """Advantage actor-critic: n-step rollouts, GAE(λ) advantages, one gradient step each."""
-    specific = {"n_steps": n_steps, "lam": lam, "vf_coef": vf_coef}
-    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "specific", *specific)}
+    specific = {
+        "n_steps": n_steps,
+        "lam": lam,
+        "vf_coef": vf_coef,
+        "bootstrap_truncation": False if no_bootstrap else None,
+    }
+    common = {
+        k_: v
+        for k_, v in locals().items()
+        if k_ not in ("task", "specific", "no_bootstrap", *specific)
+    }
     _run("a2c", task, common, specific)
 
 
@@ -281,6 +298,7 @@ def ppo(
     n_steps: NStepsOpt = None,
     lam: LamOpt = None,
     vf_coef: VfOpt = None,
+    no_bootstrap: NoBootOpt = False,
     seed: SeedOpt = 0,
     steps: StepsOpt = None,
     envs: EnvsOpt = None,
@@ -315,8 +333,13 @@ def ppo(
         "n_steps": n_steps,
         "lam": lam,
         "vf_coef": vf_coef,
+        "bootstrap_truncation": False if no_bootstrap else None,
     }
-    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "specific", *specific)}
+    common = {
+        k_: v
+        for k_, v in locals().items()
+        if k_ not in ("task", "specific", "no_bootstrap", *specific)
+    }
     _run("ppo", task, common, specific)
 
 
@@ -362,7 +385,11 @@ def grpo(
         "epochs": epochs,
         "minibatches": minibatches,
     }
-    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "specific", *specific)}
+    common = {
+        k_: v
+        for k_, v in locals().items()
+        if k_ not in ("task", "specific", "no_bootstrap", *specific)
+    }
     _run("grpo", task, common, specific)
 
 

@@ -14,7 +14,16 @@ def a2c_iteration(run) -> dict:
     """One rollout of n_steps × n_envs, Â = GAE(γ, λ), one gradient step on
     L = −mean(Â log π) − c_H H + c_V ½(V − (Â + V_old))²."""
     cfg, agent = run.cfg, run.agent
-    batch, run.obs = rollout(run.env, agent, run.obs, cfg.n_steps, run.rng, run.tracker, cfg.gamma)
+    batch, run.obs = rollout(
+        run.env,
+        agent,
+        run.obs,
+        cfg.n_steps,
+        run.rng,
+        run.tracker,
+        cfg.gamma,
+        cfg.bootstrap_truncation,
+    )
     adv = gae(batch.rewards, batch.values, batch.last_value, batch.dones, cfg.gamma, cfg.lam)
     returns = (adv + batch.values).ravel()
     adv = adv.ravel()

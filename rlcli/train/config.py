@@ -27,6 +27,8 @@ class TrainConfig:
     """Decay the learning rate linearly to 0 over the run."""
     anneal_clip: bool = False
     """PPO: decay the clip ε linearly to 0 over the run (rl-zoo's lin_0.2)."""
+    bootstrap_truncation: bool = True
+    """A2C/PPO: at a time-limit cut add γV(s_final) to the last reward (else treat it as an end)."""
     gamma: float = 0.99
     """Discount factor (gridworld: the file's γ unless given)."""
     lam: float = 0.95

@@ -23,7 +23,16 @@ from rlcli.train.update import gradient_step
 def ppo_iteration(run) -> dict:
     """One rollout, then ``epochs`` × ``minibatches`` gradient steps on the PPO loss."""
     cfg, agent = run.cfg, run.agent
-    batch, run.obs = rollout(run.env, agent, run.obs, cfg.n_steps, run.rng, run.tracker, cfg.gamma)
+    batch, run.obs = rollout(
+        run.env,
+        agent,
+        run.obs,
+        cfg.n_steps,
+        run.rng,
+        run.tracker,
+        cfg.gamma,
+        cfg.bootstrap_truncation,
+    )
     adv_all = gae(batch.rewards, batch.values, batch.last_value, batch.dones, cfg.gamma, cfg.lam)
     returns_all = (adv_all + batch.values).ravel()
     adv_all = adv_all.ravel()
