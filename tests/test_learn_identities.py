@@ -124,3 +124,30 @@ def test_importance_sampling_after_one_episode_ordinary_and_weighted():
         assert pair in {(48.0, 6.0), (0.0, -1.0)}
         seen.add(pair)
     assert seen == {(48.0, 6.0), (0.0, -1.0)}
+
+
+def test_policy_sampling_when_the_first_state_is_terminal():
+    # gridworld-4x4: state 0 is terminal (no pairs); the uniform policy in the next state
+    # must still pick each of its four actions with probability 1/4
+    mdp = load_mdp(PROBLEMS / "gridworld-4x4.yaml")
+    assert mdp.terminal[0]
+    sampler = Sampler.of(mdp)
+    table = sampler.action_table(mdp.uniform_policy())
+    n = 100_000
+    for s in (1, 5, 14):
+        k = sampler.action(table, np.full(n, s), np.random.default_rng(s).random(n))
+        freq = np.bincount(k - mdp.pair_ptr[s], minlength=4) / n
+        assert np.all(np.abs(freq - 0.25) < 4 * np.sqrt(0.25 * 0.75 / n)), (s, freq)
+
+
+def test_fig_4_1_values_recovered_by_sample_average_mc():
+    # S&B Fig 4.1: v_π(r0c1) = −14 for the equiprobable policy; first-visit MC with
+    # sample averages is unbiased, so the mean over runs is within a few standard errors
+    mdp = load_mdp(PROBLEMS / "gridworld-4x4.yaml")
+    pi = mdp.uniform_policy()
+    truth = evaluate_policy(mdp, pi).values
+    exp = Experiment(mdp, pi, truth, start_distribution(mdp, "r0c1"), 20, 150, 2, v0=0.0)
+    (result,) = run_prediction(exp, [Setting("mc", visit="first")])
+    assert truth[mdp.state_index["r0c1"]] == pytest.approx(-14)
+    # returns from r0c1 have s.d. ≈ 14; 3000 episodes → s.e. ≈ 0.26
+    assert result.final_values[mdp.state_index["r0c1"]] == pytest.approx(-14, abs=1.0)

@@ -21,11 +21,10 @@ ROWS_PER_CHUNK = 4096  # episodes generated together (runs × episode indices)
 
 def _grouped_cumsum(group: np.ndarray, weight: np.ndarray, n_groups: int) -> np.ndarray:
     """``group + cumulative weight within the group``, each group's last entry exactly group+1."""
-    cum = np.cumsum(weight)
+    cum = np.concatenate(([0.0], np.cumsum(weight)))
     counts = np.bincount(group, minlength=n_groups)
     ends = np.cumsum(counts)
-    before = np.concatenate(([0.0], cum[ends[:-1] - 1])) if n_groups else np.zeros(0)
-    within = cum - np.repeat(before, counts)
+    within = cum[1:] - np.repeat(cum[ends - counts], counts)  # groups may be empty
     out = group + within
     last = ends[counts > 0] - 1
     out[last] = group[last] + 1.0
