@@ -70,7 +70,10 @@ def test_grpo_and_kl_penalty_run_on_every_small_task():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["ppo", "--task", "bandit", "--steps", "0"], "--total-steps must be at least 1"),
+        (["ppo", "--task", "bandit", "--steps", "0"], "--steps must be at least 1"),
+        (["ppo", "--task", "bandit", "--k", "1"], "at least 2 arms"),
+        (["grpo", "--task", "tokens", "--max-operand", "0"], "--max-operand must be in 1..99"),
+        (["a2c", "--task", "gridworld", "--max-episode-steps", "0"], "--max-episode-steps"),
         (["ppo", "--task", "bandit", "--hidden", "64,x"], "--hidden expects widths"),
         (["ppo", "--task", "bandit", "--lr", "-1"], "--lr must be a positive number"),
         (["ppo", "--task", "bandit", "--gamma", "1.5"], "--gamma must be in [0, 1]"),

@@ -117,6 +117,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     from rlcli.train.config import default_config
     from rlcli.train.run import train
 
+    _check_outputs(common["plot"], common["csv"])
     cfg = default_config(algo, task.value)
     task_options = dict(cfg.task_options)
     mdp = None
@@ -167,6 +168,17 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
         out.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {task.value})"))
     if common["target"] is not None and result.solved_at_steps is None:
         raise typer.Exit(1)
+
+
+def _check_outputs(plot: Path | None, csv: Path | None) -> None:
+    """Fail before training, not after it, when an output cannot be written."""
+    import importlib.util
+
+    if plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
+    for path in (plot, csv):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: no directory {path.parent}")
 
 
 def _steps_per_iteration(algo: str, cfg: Any, task: Task) -> int:

@@ -25,7 +25,7 @@ class BanditEnv:
         if arms not in ("gaussian", "bernoulli"):
             raise ValueError(f"arms must be gaussian or bernoulli, not {arms!r}")
         if k < 2:
-            raise ValueError("a bandit needs at least 2 arms")
+            raise ValueError(f"a bandit needs at least 2 arms (--k), got {k}")
         self.num_envs, self.n_actions, self.arms = num_envs, k, arms
         self.means = np.zeros(k)
         self.rng = np.random.default_rng()

@@ -28,7 +28,7 @@ class TokensEnv:
 
     def __init__(self, num_envs: int, max_operand: int = 9):
         if not 1 <= max_operand <= 99:
-            raise ValueError("max_operand must be in 1..99")
+            raise ValueError(f"--max-operand must be in 1..99, got {max_operand}")
         self.num_envs = num_envs
         self.max_operand = max_operand
         self.max_len = len(str(2 * max_operand)) + 1  # the longest answer and its <eos>

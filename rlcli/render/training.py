@@ -193,9 +193,19 @@ def write_plot(
     except ImportError:
         raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'") from None
     fig, ax = plt.subplots(figsize=(7, 4))
+    colors: dict[str, str] = {}
     for label, curve in curves.items():
+        group = label.split()[0]  # "ppo seed 1": one colour per algorithm
+        first = group not in colors
+        colors.setdefault(group, f"C{len(colors)}")
         if curve:
-            ax.plot([c[0] for c in curve], [c[1] for c in curve], label=label)
+            ax.plot(
+                [c[0] for c in curve],
+                [c[1] for c in curve],
+                color=colors[group],
+                label=group if first else None,
+                linewidth=1,
+            )
     if target is not None:
         ax.axhline(target, color="grey", linestyle="--", linewidth=1, label=f"target {target:g}")
     ax.set_xlabel("env steps")

@@ -45,7 +45,14 @@ class TrainResult:
 
 
 def make_env(task: str, cfg: TrainConfig, mdp: Any = None):
-    """The vectorised task with ``cfg.n_envs`` copies."""
+    """The vectorised task with ``cfg.n_envs`` copies; bad task settings raise UsageError."""
+    try:
+        return _make_env(task, cfg, mdp)
+    except ValueError as exc:
+        raise UsageError(f"{task}: {exc}") from None
+
+
+def _make_env(task: str, cfg: TrainConfig, mdp: Any = None):
     opts = cfg.task_options
     if task == "bandit":
         from rlcli.envs.bandit import BanditEnv
@@ -108,9 +115,13 @@ def _check(algo: str, task: str, cfg: TrainConfig) -> None:
         group_size=cfg.group_size,
         window=cfg.window,
     )
+    option = {"total_steps": "--steps", "n_envs": "--envs", "n_steps": "--n-steps"}
     for name, value in positive.items():
         if value < 1:
-            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+            flag = option.get(name, "--" + name.replace("_", "-"))
+            raise UsageError(f"{flag} must be at least 1, got {value}")
+    if int(cfg.task_options.get("max_episode_steps", 1)) < 1:
+        raise UsageError("--max-episode-steps must be at least 1")
     if not (cfg.lr > 0 and math.isfinite(cfg.lr)):
         raise UsageError(f"--lr must be a positive number, got {cfg.lr}")
     if not 0 <= cfg.gamma <= 1:
