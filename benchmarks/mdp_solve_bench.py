@@ -77,10 +77,10 @@ def main() -> None:
     parser.add_argument("--workdir", default=tempfile.gettempdir())
     args = parser.parse_args()
     print(
-        "| states | pairs | outcomes | rlcli end to end (s) | load (s) | solve (s) | "
-        "PI iterations | pymdptoolbox PI (s) | max abs value difference |"
+        "| states | pairs | outcomes | rlcli end to end (s) | with --json (s) | load (s) | "
+        "solve (s) | PI iterations | pymdptoolbox PI (s) | max abs value difference |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.sizes.split(",")):
         path = Path(args.workdir) / f"rlcli-bench-{n}x{args.actions}x{args.successors}.json"
         if not path.exists():
