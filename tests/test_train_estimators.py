@@ -107,3 +107,22 @@ def test_time_limit_truncation_is_bootstrapped(tmp_path):
     np.testing.assert_array_equal(batch.dones[:, 0], [0, 0, 1, 0])
     plain, _ = rollout(env, agent, obs, 3, rng, EpisodeTracker(2), 0.9, False)
     np.testing.assert_allclose(plain.rewards[:, 1], [1, 1, 1])
+
+
+def test_kl_penalty_beta_follows_the_adaptive_rule():
+    # PPO paper, section 4: d < d_targ/1.5 → β/2; d > 1.5·d_targ → β·2; else unchanged
+    cfg = default_config("ppo", "bandit").updated(
+        total_steps=1500, seed=0, kl_penalty=True, kl_target=0.01
+    )
+    history: list[dict] = []
+    train("ppo", "bandit", cfg, on_iteration=history.append)
+    beta = cfg.beta
+    changes = set()
+    for h in history:
+        if h["kl"] < 0.01 / 1.5:
+            beta /= 2
+        elif h["kl"] > 0.01 * 1.5:
+            beta *= 2
+        assert h["beta"] == beta
+        changes.add(h["beta"])
+    assert len(changes) > 2  # β actually moved both ways over the run

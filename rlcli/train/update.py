@@ -36,7 +36,5 @@ def gradient_step(
         v, c_cache = agent.values(obs)
         v_loss, dv = value_loss(v, returns, old_values, cfg.clip_value)
         grads += agent.critic_grads(c_cache, cfg.vf_coef * dv)
-    elif agent.critic is not None:
-        grads += [np.zeros_like(p) for p in agent.critic.params]
     agent.apply(grads, cfg.max_grad_norm)
     return float(h.mean()), v_loss
