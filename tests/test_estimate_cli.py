@@ -161,3 +161,13 @@ def test_missing_start_and_incomplete_episodes_are_explained():
     assert result.exit_code == 2 and "needs complete episodes" in result.output
     result = run("student-mdp", "-p", "Facebook=facebook,Class1=facebook,Class2=study,Class3=pub")
     assert result.exit_code == 2 and "does not reach a terminal state" in result.output
+
+
+def test_plot_without_matplotlib_names_the_extra(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is not None:
+        pytest.skip("matplotlib is installed")
+    result = run("random-walk-5", "-p", "uniform", "--plot", str(tmp_path / "x.png"))
+    assert result.exit_code == 2
+    assert "pip install 'rlcli[plot]'" in result.output
