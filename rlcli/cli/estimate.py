@@ -55,7 +55,10 @@ def estimate(
     lam: Annotated[str, typer.Option("--lambda", help="TD(λ): λ (comma list).")] = "0.9",
     variant: Annotated[
         str,
-        typer.Option(help="TD(λ): offline, accumulating, replacing, true-online (comma list)."),
+        typer.Option(
+            help="TD(λ): offline (λ-return from start-of-episode values), accumulating, "
+            "replacing, true-online (comma list)."
+        ),
     ] = "offline",
     visit: Annotated[str, typer.Option(help="MC: every or first (comma list).")] = "every",
     batch: Annotated[
