@@ -156,3 +156,29 @@ def test_cli_solve_bad_options():
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
+
+
+def test_cli_value_iteration_trace_json_and_bound():
+    result = runner.invoke(
+        app, ["mdp", "solve", "recycling-robot", "--method", "value-iteration", "--epsilon",
+              "0.01", "--trace", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["bound"] == pytest.approx(0.01 * 0.1 / 1.8)
+    assert len(doc["trace"]) == doc["iterations"]
+    # sweep 1 from V0 = 0: V1(s) = max_a r(s, a); high: search = 2;
+    # low: search = 0.6*2 + 0.4*(-3) = 0, wait = 1, recharge = 0, so 1
+    assert doc["trace"][0]["values"] == {"high": 2.0, "low": 1.0}
+    exact = {"high": 1000 / 59, "low": 900 / 59}  # cautious policy is optimal here
+    assert all(abs(doc["values"][s] - v) < 0.01 for s, v in exact.items())
+
+
+def test_cli_solve_markdown_table():
+    result = runner.invoke(app, ["mdp", "solve", "student-mdp", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "| state | value | action |" in lines
+    assert "| Class3 | 10 | study |" in lines
+    result = runner.invoke(app, ["mdp", "solve", "student-mdp", "--format", "latex", "--exact"])
+    assert r"\begin{tabular}{lrrr}" in result.stdout and "Class3 & 10 & 10 & study" in result.stdout
