@@ -96,3 +96,35 @@ def test_vectorised_true_online_matches_the_boxed_algorithm_per_run():
         for run in range(RUNS):
             expected = true_online_reference(mdp, episodes, run, lam, a, exp.v0, exp.true_values)
             assert np.allclose(result.rms_runs[run], expected, atol=1e-10), (lam, a, run)
+
+
+def traces_reference(mdp, episodes, run, lam, alpha, v0, truth, replacing):
+    """S&B §12.2 boxed semi-gradient TD(λ), tabular: z ← γλz + x (or z(S) = 1); w += αδz."""
+    gamma = mdp.gamma
+    w = np.where(mdp.terminal, 0.0, v0)
+    curve = [rms(w, truth, mdp.terminal)]
+    for ep in episodes:
+        z = np.zeros(mdp.n_states)
+        for t in range(int(ep.length[run])):
+            s, s_next = ep.states[run, t], ep.states[run, t + 1]
+            z *= gamma * lam
+            z[s] = 1.0 if replacing else z[s] + 1.0
+            delta = ep.rewards[run, t] + gamma * w[s_next] - w[s]
+            w = w + alpha * delta * z
+        curve.append(rms(w, truth, mdp.terminal))
+    return np.array(curve)
+
+
+@pytest.mark.parametrize("variant", ["accumulating", "replacing"])
+def test_vectorised_traces_match_the_boxed_algorithm_per_run(variant):
+    mdp, exp, episodes = setup("random-walk-19.yaml")
+    grid = [(lam, a) for lam in (0.4, 0.95) for a in (0.1, 0.5)]
+    results = run_prediction(
+        exp, [Setting("td-lambda", alpha=a, lam=lam, variant=variant) for lam, a in grid]
+    )
+    for (lam, a), result in zip(grid, results, strict=True):
+        for run in range(RUNS):
+            expected = traces_reference(
+                mdp, episodes, run, lam, a, exp.v0, exp.true_values, variant == "replacing"
+            )
+            assert np.allclose(result.rms_runs[run], expected, atol=1e-10), (lam, a, run)

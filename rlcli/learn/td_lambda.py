@@ -59,29 +59,36 @@ def offline_lambda_return_episode(
         flat_v[here] += step_size(rows, live, here) * (targets[live, t] - flat_v[here])
 
 
+def _longest_first(lengths: np.ndarray) -> np.ndarray:
+    """Row order by decreasing episode length: the rows still running at step t are then
+    the first ``running(t)`` rows, so each step works on array views, not copies."""
+    return np.argsort(-lengths, kind="stable")
+
+
 def traces_episode(
     V: np.ndarray, ep: Episode, rows: Rows, lam: np.ndarray, gamma: float, replacing: bool
 ) -> None:
     """Online TD(λ): δ_t = R_{t+1} + γV(S_{t+1}) − V(S_t); e ← γλe, e(S_t) += 1 (or = 1);
     V ← V + αδ_t e (S&B eq. 12.5–12.7, tabular). With α = 1/N(s), each state uses its own."""
-    B, S = V.shape
-    e = np.zeros_like(V)
-    lengths = rows.lengths(ep)
-    live = np.arange(B)
+    S = V.shape[1]
+    order = _longest_first(rows.lengths(ep))
+    lengths, run, decay = rows.lengths(ep)[order], rows.run[order], (gamma * lam[order])[:, None]
+    W = V[order]  # rows in `order`, written back at the end
+    e = np.zeros_like(W)
     for t in range(ep.horizon):
-        live = still_running(live, lengths, t)
-        run, rowpos = rows.run[live], np.arange(len(live))
-        s, s_next = ep.states[run, t], ep.states[run, t + 1]
-        v = V[live]
-        delta = ep.rewards[run, t] + gamma * v[rowpos, s_next] - v[rowpos, s]
-        e_live = e[live] * (gamma * lam[live])[:, None]
-        e_live[rowpos, s] = 1.0 if replacing else e_live[rowpos, s] + 1.0
-        e[live] = e_live
-        alpha = step_size(rows, live, live * S + s)[:, None]
+        L = int(np.searchsorted(-lengths, -t, side="left"))  # rows with length > t
+        b, pos = order[:L], np.arange(L)
+        s, s_next = ep.states[run[:L], t], ep.states[run[:L], t + 1]
+        w, z = W[:L], e[:L]
+        delta = ep.rewards[run[:L], t] + gamma * w[pos, s_next] - w[pos, s]
+        z *= decay[:L]
+        z[pos, s] = 1.0 if replacing else z[pos, s] + 1.0
+        alpha = step_size(rows, b, b * S + s)[:, None]
         if rows.sample_average:  # every traced state uses its own 1/N(s)
-            per_state = 1.0 / np.maximum(rows.visits[live], 1)
-            alpha = np.where(np.isnan(rows.alpha[live])[:, None], per_state, alpha)
-        V[live] = v + alpha * delta[:, None] * e_live
+            per_state = 1.0 / np.maximum(rows.visits[b], 1)
+            alpha = np.where(np.isnan(rows.alpha[b])[:, None], per_state, alpha)
+        w += alpha * delta[:, None] * z
+    V[order] = W
 
 
 def true_online_episode(
@@ -93,26 +100,24 @@ def true_online_episode(
     V ← V + α(δ + V(S) − V_old) z − α(V(S) − V_old) x(S);  V_old ← V(S').
     With α = 1/N(s) the step size of the step is 1/N(S_t).
     """
-    B, S = V.shape
-    z = np.zeros_like(V)
-    v_old = np.zeros(B)
-    lengths = rows.lengths(ep)
-    live = np.arange(B)
+    S = V.shape[1]
+    order = _longest_first(rows.lengths(ep))
+    lengths, run, gl = rows.lengths(ep)[order], rows.run[order], gamma * lam[order]
+    W = V[order]
+    z = np.zeros_like(W)
+    v_old = np.zeros(len(order))
     for t in range(ep.horizon):
-        live = still_running(live, lengths, t)
-        run, rowpos = rows.run[live], np.arange(len(live))
-        s, s_next = ep.states[run, t], ep.states[run, t + 1]
-        alpha = step_size(rows, live, live * S + s)
-        decay = gamma * lam[live]
-        w = V[live]
-        v, v_next = w[rowpos, s], w[rowpos, s_next]
-        delta = ep.rewards[run, t] + gamma * v_next - v
-        z_live = z[live]
-        z_s = z_live[rowpos, s]
-        z_live *= decay[:, None]
-        z_live[rowpos, s] += 1.0 - alpha * decay * z_s
-        z[live] = z_live
-        w += (alpha * (delta + v - v_old[live]))[:, None] * z_live
-        w[rowpos, s] -= alpha * (v - v_old[live])
-        V[live] = w
-        v_old[live] = v_next
+        L = int(np.searchsorted(-lengths, -t, side="left"))
+        b, pos = order[:L], np.arange(L)
+        s, s_next = ep.states[run[:L], t], ep.states[run[:L], t + 1]
+        alpha = step_size(rows, b, b * S + s)
+        w, zl, decay = W[:L], z[:L], gl[:L]
+        v, v_next = w[pos, s], w[pos, s_next]
+        delta = ep.rewards[run[:L], t] + gamma * v_next - v
+        z_s = zl[pos, s]
+        zl *= decay[:, None]
+        zl[pos, s] += 1.0 - alpha * decay * z_s
+        w += (alpha * (delta + v - v_old[:L]))[:, None] * zl
+        w[pos, s] -= alpha * (v - v_old[:L])
+        v_old[:L] = v_next
+    V[order] = W
