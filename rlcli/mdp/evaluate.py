@@ -57,7 +57,8 @@ def check_proper(mdp: MDP, pi: np.ndarray) -> None:
         raise NumericalError(
             f"gamma = 1 and the policy does not reach a terminal state with probability 1 "
             f"from {len(bad)} state(s): {describe(mdp, bad)}. Their return is an endless "
-            "sum, so (I - P_pi) V = r_pi is singular there; change the policy or use gamma < 1."
+            "sum, so (I - P_pi) V = r_pi is singular there; change the policy, use gamma < 1, "
+            "or list an absorbing zero-reward state under terminal."
         )
 
 

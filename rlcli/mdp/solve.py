@@ -61,7 +61,8 @@ def initial_policy(mdp: MDP) -> np.ndarray:
             f"gamma = 1 and no policy reaches a terminal state with probability 1 from "
             f"{len(hopeless)} state(s): {describe(mdp, hopeless)}. Every policy's return "
             "there is an endless sum, so policy iteration has no proper policy to start "
-            "from; use gamma < 1 or add a way out."
+            "from; use gamma < 1, add a way out, or list an absorbing zero-reward state "
+            "under terminal."
         )
     return policy
 
