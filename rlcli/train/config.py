@@ -78,8 +78,9 @@ class TrainConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-# Tuned per task (benchmarks/train_*.py measures them). PPO cartpole follows the rl-zoo
-# CartPole-v1 settings (8 envs × 32 steps, 20 epochs, γ 0.98, λ 0.8, lr 1e-3 annealed).
+# Tuned per task (benchmarks/train_solve.py measures them). PPO cartpole starts from the
+# rl-zoo CartPole-v1 settings (8 envs × 32 steps, γ 0.98, λ 0.8, lr and clip annealed) with
+# 8 epochs at lr 3e-3 instead of 20 at 1e-3: as sample-efficient, 2.5× less gradient work.
 _TASK = {
     "bandit": dict(
         total_steps=4_000,
@@ -108,9 +109,9 @@ _TASK = {
         n_steps=32,
         gamma=0.98,
         lam=0.8,
-        epochs=20,
+        epochs=8,
         minibatches=1,
-        lr=1e-3,
+        lr=3e-3,
         hidden=(64, 64),
         anneal_clip=True,
         float32=True,
