@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from rlcli.mdp.model import MDP
+    from rlcli.mdp.solve import Solution, Step
 
 
 class EvalMethod(str, Enum):
@@ -339,17 +340,17 @@ def solve(
         out.print("(Q table: --q)", style="dim")
 
 
-def _step_json(mdp: MDP, i: int, step: object) -> dict:
+def _step_json(mdp: MDP, i: int, step: Step) -> dict:
     return {
         "iteration": i + 1,
-        "values": dict(zip(mdp.states, step.values.tolist(), strict=True)),  # type: ignore[attr-defined]
-        "policy": mdp.policy_of_pairs(step.policy),  # type: ignore[attr-defined]
-        "changed": [mdp.states[s] for s in step.changed],  # type: ignore[attr-defined]
+        "values": dict(zip(mdp.states, step.values.tolist(), strict=True)),
+        "policy": mdp.policy_of_pairs(step.policy),
+        "changed": [mdp.states[s] for s in step.changed],
     }
 
 
-def _print_solve_trace(mdp: MDP, sol: object, method: SolveMethod) -> None:
-    steps = sol.trace  # type: ignore[attr-defined]
+def _print_solve_trace(mdp: MDP, sol: Solution, method: SolveMethod) -> None:
+    steps = sol.trace
     if not steps:
         return
     if method is SolveMethod.value_iteration:

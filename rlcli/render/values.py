@@ -147,10 +147,14 @@ def sweeps_table(mdp: MDP, trace: list[Any], title: str) -> Table:
 def document(rows: list[list[str]], header: list[str], style: str, title: str = "") -> str:
     """A table as Markdown (pipe table) or LaTeX (tabular), for homework write-ups."""
     if style == "markdown":
-        lines = [f"**{title}**", ""] if title else []
+
+        def md(cell: str) -> str:  # ties print as "up | down"; products as a*b
+            return cell.replace("|", r"\|").replace("*", r"\*")
+
+        lines = [f"**{md(title)}**", ""] if title else []
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join("---" for _ in header) + "|")
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
         return "\n".join(lines)
 
     def tex(cell: str) -> str:
