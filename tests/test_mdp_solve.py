@@ -182,3 +182,12 @@ def test_cli_solve_markdown_table():
     assert "| Class3 | 10 | study |" in lines
     result = runner.invoke(app, ["mdp", "solve", "student-mdp", "--format", "latex", "--exact"])
     assert r"\begin{tabular}{lrrr}" in result.stdout and "Class3 & 10 & 10 & study" in result.stdout
+
+
+def test_registering_the_commands_imports_no_sympy_or_scipy():
+    import subprocess
+    import sys
+
+    code = "import sys, rlcli.cli.mdp_solve; print(sorted({'sympy', 'scipy'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
