@@ -20,7 +20,6 @@ import numpy as np
 from rlcli.envs.vector import group_starts
 
 EOS = 10
-VOCAB = [*"0123456789", "<eos>"]
 
 
 class TokensEnv:
@@ -98,6 +97,3 @@ class TokensEnv:
 
     def action_mask(self) -> None:
         return None
-
-    def prompt_text(self, i: int) -> str:
-        return f"{self.a[i]}+{self.b[i]}="
