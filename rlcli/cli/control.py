@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load
 from rlcli.cli.console import err, out
 from rlcli.cli.sweep_options import choices, episode_limit, finite, numbers, positive
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from rlcli.learn.control import ControlResult, ControlSummary
+    from rlcli.mdp.model import MDP
+    from rlcli.mdp.solve import Solution
 
 METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
 
@@ -109,14 +116,18 @@ def control(
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
-def _per_state_count(mdp, mask):
+def _per_state_count(mdp: MDP, mask: np.ndarray) -> np.ndarray:
+    """(K,) how many pairs of each pair's state are marked (at least 1)."""
     import numpy as np
 
     counts = np.bincount(mdp.pair_state, weights=mask.astype(float), minlength=mdp.n_states)
     return np.maximum(counts[mdp.pair_state], 1)
 
 
-def _document(mdp, optimal, results, summaries, runs, episodes, seed, start) -> dict:
+def _document(
+    mdp: MDP, optimal: Solution, results: list[ControlResult], summaries: list[ControlSummary],
+    runs: int, episodes: int, seed: int, start: np.ndarray,
+) -> dict:  # fmt: skip
     states = mdp.states
     return {
         "file": mdp.source,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,10 @@ from rlcli.cli.sweep_options import (
     step_sizes,
 )
 from rlcli.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rlcli.learn.predict import Experiment, PredictionResult, Setting
+    from rlcli.mdp.model import MDP
 
 METHODS = ("mc", "td", "nstep", "td-lambda")
 VARIANTS = ("offline", "accumulating", "replacing", "true-online")
@@ -147,7 +151,10 @@ def estimate(
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
-def _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance) -> list:
+def _settings(
+    method: str, alpha: str | None, n: str, lam: str, variant: str, visit: str, batch: bool,
+    behavior: str | None, importance: str,
+) -> list[Setting]:  # fmt: skip
     from rlcli.learn.predict import Setting
 
     methods = choices(method, "--method", METHODS)
@@ -190,7 +197,7 @@ def _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance
     return out
 
 
-def _notes(settings: list) -> list[str]:
+def _notes(settings: list[Setting]) -> list[str]:
     keys = []
     for s in settings:
         if s.importance:
@@ -204,7 +211,10 @@ def _notes(settings: list) -> list[str]:
     return [NOTES[k] for k in dict.fromkeys(keys)]
 
 
-def _document(mdp, exp, policy_spec, behavior, results, notes) -> dict:
+def _document(
+    mdp: MDP, exp: Experiment, policy_spec: str, behavior: str | None,
+    results: list[PredictionResult], notes: list[str],
+) -> dict:  # fmt: skip
     states = mdp.states
     return {
         "file": mdp.source,
