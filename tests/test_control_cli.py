@@ -156,3 +156,20 @@ def test_continuing_task_needs_max_steps_and_then_runs():
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert all(r["cut_episodes"] == 10 for r in doc["results"])  # every episode is cut
+
+
+def test_alpha_epsilon_sweep_and_csv(tmp_path):
+    path = tmp_path / "returns.csv"
+    result = run("student-mdp", "--method", "q-learning", "--alpha", "0.1,0.5", "--epsilon",
+                 "0.05,0.2", "--runs", "2", "--episodes", "7", "--csv", str(path),
+                 "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    grid = [(r["alpha"], r["epsilon"]) for r in doc["results"]]
+    assert grid == [(0.1, 0.05), (0.5, 0.05), (0.1, 0.2), (0.5, 0.2)]
+    lines = path.read_text().splitlines()
+    assert lines[0] == "learner,method,alpha,epsilon,episode,mean_return"
+    assert len(lines) == 1 + 4 * 7
+    first = lines[1].split(",")
+    assert first[1:5] == ["q-learning", "0.1", "0.05", "1"]
+    assert float(first[5]) == pytest.approx(doc["results"][0]["episode_returns"][0])
