@@ -123,3 +123,14 @@ def test_divergence_is_explained_not_crashed(tmp_path):
     res = run("a2c", "--task", "gridworld", "--problem", str(huge), "--steps", "500")
     assert res.exit_code == 2, res.output
     assert "training diverged" in res.output and "Traceback" not in res.output
+
+
+def test_tokens_greedy_answers_are_judged_by_the_sum():
+    res = run("grpo", "--task", "tokens", "--steps", "20000", "--seed", "1", "--json")
+    assert res.exit_code in (0, 1), res.output
+    answers = json.loads(res.stdout)["greedy_answers"]
+    assert len(answers) == 25  # a, b in 0..4
+    for item in answers:
+        a, b = (int(x) for x in item["prompt"].rstrip("=").split("+"))
+        assert item["correct"] == (item["completion"] == f"{a + b}<eos>"), item
+    assert any(item["correct"] for item in answers)

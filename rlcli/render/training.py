@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -121,6 +122,12 @@ def summary_table(result: TrainResult, target_given: bool) -> Table:
     if result.reference_return is not None:
         label = "best arm's mean reward" if result.task == "bandit" else "optimal return"
         table.add_row(label, f"{result.reference_return:.3f}")
+    if result.greedy:
+        right = sum(ok for _, _, ok in result.greedy)
+        table.add_row("greedy answers correct", f"{right}/{len(result.greedy)} prompts")
+        wrong = [f"{p}{t}" for p, t, ok in result.greedy if not ok][:3]
+        if wrong:
+            table.add_row("e.g. wrong", escape("  ".join(wrong)))
     if result.config.target is not None:
         solved = (
             f"{result.solved_at_steps:,d} env steps"

@@ -42,6 +42,7 @@ class TrainResult:
     episodes: int
     reference_return: float | None = None  # what an optimal policy gets, when known
     uniform_return: float | None = None  # what the equiprobable start policy gets, when known
+    greedy: list[tuple[str, str, bool]] | None = None  # tokens: argmax answer to every prompt
 
 
 def make_env(task: str, cfg: TrainConfig, mdp: Any = None):
@@ -189,11 +190,14 @@ def train(
                 on_iteration(stats)
             if solved is not None:
                 break
-    reference = uniform = None
+    reference = uniform = greedy = None
     if task == "bandit":
         reference, uniform = runner.env.best_mean, float(runner.env.means.mean())
     elif task == "tokens":
+        from rlcli.train.evaluate import greedy_answers
+
         reference = 1.0
+        greedy = greedy_answers(runner.agent, runner.env.max_operand)
     elif task == "gridworld":
         from rlcli.envs.gridworld import optimal_start_value
 
@@ -211,4 +215,5 @@ def train(
         len(runner.tracker.returns),
         reference,
         uniform,
+        greedy,
     )
