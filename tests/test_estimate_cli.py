@@ -171,3 +171,19 @@ def test_plot_without_matplotlib_names_the_extra(tmp_path):
     result = run("random-walk-5", "-p", "uniform", "--plot", str(tmp_path / "x.png"))
     assert result.exit_code == 2
     assert "pip install 'rlcli[plot]'" in result.output
+
+
+def test_policy_that_never_ends_from_the_start_needs_max_steps(tmp_path):
+    # γ < 1, so v_π exists, but staying forever means no episode ever ends
+    path = tmp_path / "loop.yaml"
+    path.write_text(
+        "gamma: 0.9\nstates: [a, end]\nterminal: [end]\nstart: a\n"
+        "transitions:\n  a: {stay: {next: a, r: 1}, go: {next: end, r: 0}}\n"
+    )
+    result = run(str(path), "-p", "a=stay", "--runs", "2", "--episodes", "2")
+    assert result.exit_code == 2 and "may never reach a terminal state" in result.output
+    doc = run_json(str(path), "-p", "a=stay", "--max-steps", "200", "--runs", "2",
+                   "--episodes", "50", "--alpha", "0.5")  # fmt: skip
+    # TD(0) bootstraps at the cut: V(a) → 1/(1 − 0.9) = 10
+    assert doc["true_values"]["a"] == pytest.approx(10)
+    assert doc["results"][0]["final_values"]["a"] == pytest.approx(10, abs=0.01)

@@ -115,15 +115,17 @@ def estimate(
         learning.require_matplotlib()
     finite(init, "--init")
     mdp = load(file, set_)
-    max_steps = episode_limit(mdp, max_steps, 100_000)
     settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
     positive(runs, "--runs")
     positive(episodes, "--episodes")
     pi = policy(mdp, policy_spec)
     b_pi = policy(mdp, behavior) if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values
+    start_dist = start_distribution(mdp, start)
+    followed = b_pi if b_pi is not None else pi
+    max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
     exp = Experiment(
-        mdp, pi, true_values, start_distribution(mdp, start), runs, episodes, seed,
+        mdp, pi, true_values, start_dist, runs, episodes, seed,
         v0=init, max_steps=max_steps, behavior=b_pi,
     )  # fmt: skip
     results = run_prediction(exp, settings)

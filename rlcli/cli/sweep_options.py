@@ -59,16 +59,29 @@ def positive(value: int, option: str) -> int:
     return value
 
 
-def episode_limit(mdp, max_steps: int | None, default: int) -> int:
-    """``--max-steps``, required when no episode can end (no terminal state)."""
-    if max_steps is None:
-        if not mdp.terminal.any():
+def episode_limit(mdp, max_steps: int | None, default: int, pi=None, start=None) -> int:
+    """``--max-steps``, required when episodes under policy ``pi`` (all actions when None)
+    from the start states may never end (no terminal state, or one out of reach)."""
+    if max_steps is not None:
+        return positive(max_steps, "--max-steps")
+    if not mdp.terminal.any():
+        raise UsageError(
+            f"{mdp.name or 'the MDP'} has no terminal state, so episodes never end: "
+            "pass --max-steps N to cut them (TD methods bootstrap where an episode is cut)"
+        )
+    if start is not None:
+        import numpy as np
+
+        from rlcli.mdp.proper import describe, improper_states
+
+        policy = mdp.uniform_policy() if pi is None else pi
+        stuck = np.intersect1d(improper_states(mdp, policy), np.flatnonzero(start > 0))
+        if len(stuck):
             raise UsageError(
-                f"{mdp.name or 'the MDP'} has no terminal state, so episodes never end: "
-                "pass --max-steps N to cut them (TD methods bootstrap where an episode is cut)"
+                f"episodes from {describe(mdp, stuck)} may never reach a terminal state under "
+                "this policy: pass --max-steps N to cut them"
             )
-        return default
-    return positive(max_steps, "--max-steps")
+    return default
 
 
 def finite(value: float, option: str) -> float:
