@@ -261,6 +261,15 @@ def solve(
     ] = 1e-6,
     trace: TraceOpt = False,
     exact: ExactOpt = False,
+    symbolic: Annotated[
+        bool,
+        typer.Option(
+            "--symbolic",
+            help="V* in closed form (parameters as symbols) for the optimal policy found, "
+            "with the conditions under which that policy stays optimal.",
+        ),
+    ] = False,
+    keep: KeepOpt = None,
     show_q: QOpt = None,
     set_: SetOpt = None,
     format_: FormatOpt = Format.text,
@@ -275,6 +284,8 @@ def solve(
         raise UsageError(f"--epsilon must be positive, got {epsilon:g}")
     if exact and method is not SolveMethod.policy_iteration:
         raise UsageError("--exact works with --method policy-iteration")
+    if exact and symbolic:
+        raise UsageError("choose one of --exact and --symbolic")
     mdp = load(file, set_)
     if method is SolveMethod.value_iteration:
         sol = value_iteration(mdp, epsilon, trace=trace)
@@ -298,6 +309,13 @@ def solve(
         values = np.array([float(v) for v in ex.values])
         q = np.array([float(v) for v in ex.q])
         optimal, chosen, iterations = ex.optimal, ex.policy, ex.iterations
+    conditions = []
+    if symbolic:
+        from rlcli.mdp.exact import evaluate_symbolic, optimality_conditions
+
+        ev = evaluate_symbolic(mdp, chosen, _keep(keep, set_, mdp))
+        exact_v, exact_q = [str(v) for v in ev.values], [str(v) for v in ev.q]
+        conditions = optimality_conditions(mdp, chosen, ev.q)
     ties = tie_policy(mdp, optimal.astype(float), tol=0.5)
     if json:
         emit(
@@ -322,6 +340,21 @@ def solve(
                 },
                 trace=[_step_json(mdp, i, step) for i, step in enumerate(sol.trace)],
             )
+            | (
+                {
+                    "conditions": [
+                        {
+                            "state": c.state,
+                            "chosen": c.chosen,
+                            "action": c.action,
+                            "margin": str(c.margin),
+                        }
+                        for c in conditions
+                    ]
+                }
+                if symbolic
+                else {}
+            )
         )
         return
     if format_ is Format.text:
@@ -334,10 +367,25 @@ def solve(
         )
         _print_solve_trace(mdp, sol, method)
     _print_values(mdp, values, ties, "v* and every optimal action", format_, exact_v)
+    if symbolic:
+        _print_conditions(conditions)
     if format_ is Format.text and _wants_q(mdp, show_q):
         out.print(view.q_table(mdp, q, optimal, title="q*(s, a), ★ optimal"))
     elif format_ is Format.text:
         out.print("(Q table: --q)", style="dim")
+
+
+def _print_conditions(conditions: list) -> None:
+    """The region where the policy found stays optimal (policy improvement theorem)."""
+    if not conditions:
+        out.print("this policy is optimal for every value of the symbols")
+        return
+    out.print("this policy stays optimal while every margin q(s, chosen) - q(s, other) >= 0:")
+    for c in conditions:
+        out.print(
+            escape(f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0"),
+            soft_wrap=True,
+        )
 
 
 def _step_json(mdp: MDP, i: int, step: Step) -> dict:

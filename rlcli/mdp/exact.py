@@ -248,6 +248,46 @@ def evaluate_symbolic(mdp: MDP, pi: np.ndarray, keep: set[str] | None = None) ->
     return ExactEvaluation([tidy(v) for v in ev.values], [tidy(v) for v in ev.q])
 
 
+@dataclass(frozen=True)
+class OptimalityCondition:
+    """π* stays optimal in ``state`` while ``margin`` = q(s, π*(s)) − q(s, action) ≥ 0."""
+
+    state: str
+    chosen: str
+    action: str
+    margin: Any  # sympy expression in the kept symbols
+
+
+def optimality_conditions(mdp: MDP, policy: np.ndarray, q: list[Any]) -> list[OptimalityCondition]:
+    """Where a deterministic policy stays optimal: q(s, π(s)) − q(s, a) ≥ 0 for every other a.
+
+    ``q`` is the policy's closed-form Q (from ``evaluate_symbolic``). By the policy
+    improvement theorem these inequalities are exactly the region of parameter values
+    in which the policy is optimal. Margins that are positive constants are left out.
+    """
+    conditions = []
+    for s in range(mdp.n_states):
+        pairs = list(mdp.pairs_of(s))
+        chosen = [k for k in pairs if policy[k] > 0]
+        if len(chosen) != 1:
+            continue
+        for k in pairs:
+            if k == chosen[0]:
+                continue
+            margin = _simplify(q[chosen[0]] - q[k])
+            if margin.is_number and margin > 0:
+                continue
+            conditions.append(
+                OptimalityCondition(
+                    mdp.states[s],
+                    mdp.actions[mdp.pair_action[chosen[0]]],
+                    mdp.actions[mdp.pair_action[k]],
+                    margin,
+                )
+            )
+    return conditions
+
+
 def _simplify(expr: Any) -> Any:
     import sympy as sp
 
