@@ -3,8 +3,8 @@
     OPENBLAS_NUM_THREADS=1 python benchmarks/train_solve.py [--seeds 5]
 
 CartPole: solved = rolling mean of the last 20 episodes ≥ 475 (checked after each update);
-goal ≥ 4 of 5 seeds within 50k env steps. Tokens: solved = ≥ 95% correct answers among the
-completions of one GRPO iteration. Each run is a fresh process-internal call of
+goal ≥ 4 of 5 seeds within 50k env steps. Tokens: solved = ≥ 95% correct answers among the last
+5,000 completions (about five GRPO iterations). Each run is a fresh process-internal call of
 ``rlcli.train.run.train`` with the CLI defaults; CPU time is ``time.process_time``.
 If stable-baselines3 and gymnasium are importable, SB3 PPO (rl-zoo CartPole settings) runs
 side by side; they are not dependencies and are not installed by this script.
@@ -33,7 +33,12 @@ def run(algo: str, task: str, seeds: int) -> list[tuple[int, int | None, float, 
         solved = "—" if result.solved_at_steps is None else f"{result.solved_at_steps:,d}"
         print(
             f"{algo:5s} {task:9s} seed {seed}: solved at {solved:>8s} steps, "
-            f"{cpu:6.2f} CPU-s, last mean return {result.curve[-1][1]:.3f}",
+            f"{cpu:6.2f} CPU-s, last mean return {result.curve[-1][1]:.3f}"
+            + (
+                f", greedy answers right {sum(ok for *_, ok in result.greedy)}/{len(result.greedy)}"
+                if result.greedy
+                else ""
+            ),
             flush=True,
         )
     return rows

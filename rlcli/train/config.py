@@ -128,6 +128,7 @@ _TASK = {
         epochs=4,
         minibatches=4,
         target=0.95,
+        window=5000,
         task_options={"max_operand": 4},
     ),
 }
