@@ -4,7 +4,7 @@
 
 CartPole: solved = rolling mean of the last 20 episodes ≥ 475 (checked after each update);
 goal ≥ 4 of 5 seeds within 50k env steps. Tokens: solved = ≥ 95% correct answers among the last
-5,000 completions (about five GRPO iterations). Each run is a fresh process-internal call of
+20,000 completions (about twenty GRPO iterations). Each run is a fresh process-internal call of
 ``rlcli.train.run.train`` with the CLI defaults; CPU time is ``time.process_time``.
 If stable-baselines3 and gymnasium are importable, SB3 PPO (rl-zoo CartPole settings) runs
 side by side; they are not dependencies and are not installed by this script.

@@ -164,3 +164,10 @@ def test_gridworld_masks_actions_and_terminates():
     env.step(np.array([mdp.action_index["wait"]] * 2))
     _, _, term, trunc, _ = env.step(np.array([mdp.action_index["wait"]] * 2))
     assert trunc.all() and not term.any()
+
+
+def test_tokens_unary_encoding_orders_the_digits():
+    env = TokensEnv(2, max_operand=4, unary=True)
+    obs, _ = env.reset(options={"prompts": ([3, 0], [1, 4])})
+    np.testing.assert_array_equal(obs[0, :10], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(obs[1, :10], [0, 0, 0, 0, 0, 1, 1, 1, 1, 0])

@@ -57,7 +57,7 @@ def test_text_output_has_summary_and_curve(tmp_path):
 
 def test_grpo_and_kl_penalty_run_on_every_small_task():
     for args in (
-        ["grpo", "--task", "tokens", "--steps", "2000"],
+        ["grpo", "--task", "tokens", "--steps", "2000", "--encoding", "onehot"],
         ["grpo", "--task", "gridworld", "--steps", "600"],
         ["ppo", "--task", "gridworld", "--kl-penalty", "--steps", "600"],
         ["a2c", "--task", "gridworld", "--problem", "recycling-robot", "--steps", "3000"],

@@ -25,6 +25,11 @@ class Task(str, Enum):
     tokens = "tokens"
 
 
+class Encoding(str, Enum):
+    unary = "unary"
+    onehot = "onehot"
+
+
 class Arms(str, Enum):
     gaussian = "gaussian"
     bernoulli = "bernoulli"
@@ -62,6 +67,13 @@ ArmsOpt = Annotated[Arms, typer.Option("--arms", help="bandit: arm reward distri
 KOpt = Annotated[int, typer.Option("--k", help="bandit: number of arms.")]
 OperandOpt = Annotated[
     int, typer.Option("--max-operand", help="tokens: prompts a+b= with a, b in 0..N.")
+]
+EncodingOpt = Annotated[
+    Encoding,
+    typer.Option(
+        "--encoding",
+        help="tokens: how a and b are embedded (unary knows 3 < 4; onehot: unrelated symbols).",
+    ),
 ]
 NoAnnealOpt = Annotated[bool, typer.Option("--no-anneal", help="Keep the learning rate constant.")]
 CsvOpt = Annotated[
@@ -132,6 +144,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
         task_options.update(arms=common["arms"].value, k=common["k"])
     elif task is Task.tokens:
         task_options["max_operand"] = common["max_operand"]
+        task_options["unary"] = common["encoding"] is Encoding.unary
     cfg = cfg.updated(
         seed=common["seed"],
         total_steps=common["steps"],
@@ -237,6 +250,7 @@ def reinforce(
     arms: ArmsOpt = Arms.gaussian,
     k: KOpt = 10,
     max_operand: OperandOpt = 4,
+    encoding: EncodingOpt = Encoding.unary,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -271,6 +285,7 @@ def a2c(
     arms: ArmsOpt = Arms.gaussian,
     k: KOpt = 10,
     max_operand: OperandOpt = 4,
+    encoding: EncodingOpt = Encoding.unary,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -330,6 +345,7 @@ def ppo(
     arms: ArmsOpt = Arms.gaussian,
     k: KOpt = 10,
     max_operand: OperandOpt = 4,
+    encoding: EncodingOpt = Encoding.unary,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -386,6 +402,7 @@ def grpo(
     arms: ArmsOpt = Arms.gaussian,
     k: KOpt = 10,
     max_operand: OperandOpt = 4,
+    encoding: EncodingOpt = Encoding.unary,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,

@@ -3,8 +3,10 @@
 Description: the setting of RL fine-tuning in miniature. A prompt "a+b=" (a, b uniform in
 0..max_operand) is followed by tokens the policy emits; the episode is the completion.
 Actions: the digits 0–9 (actions 0–9) and the end-of-sequence token <eos> (action 10).
-Observations: one-hot(a) ‖ one-hot(b) ‖ for each answer position, one-hot of the token
-emitted there (digit, <eos>) or of "not yet" — the prompt plus the tokens so far.
+Observations: code(a) ‖ code(b) ‖ for each answer position, one-hot of the token emitted
+there (digit, <eos>) or of "not yet" — the prompt plus the tokens so far. code(d) is
+one-hot, or with ``unary=True`` d ones then zeros (an embedding that knows 3 < 4, as a
+pretrained language model's number embeddings do).
 Rewards: 1 at the last step if the digits emitted before <eos> spell a + b in decimal,
 else 0; 0 at every other step.
 Episode end: terminated on <eos> or when ``max_len`` tokens are out (the longest answer
@@ -25,7 +27,8 @@ EOS = 10
 class TokensEnv:
     n_actions = 11
 
-    def __init__(self, num_envs: int, max_operand: int = 9):
+    def __init__(self, num_envs: int, max_operand: int = 9, unary: bool = False):
+        self.unary = unary
         if not 1 <= max_operand <= 99:
             raise ValueError(f"--max-operand must be in 1..99, got {max_operand}")
         self.num_envs = num_envs
@@ -57,8 +60,12 @@ class TokensEnv:
         n = self.max_operand + 1
         obs = np.zeros((self.num_envs, self.obs_dim))
         rows = np.arange(self.num_envs)
-        obs[rows, self.a] = 1.0
-        obs[rows, n + self.b] = 1.0
+        if self.unary:
+            obs[:, :n] = np.arange(n)[None, :] < self.a[:, None]
+            obs[:, n : 2 * n] = np.arange(n)[None, :] < self.b[:, None]
+        else:
+            obs[rows, self.a] = 1.0
+            obs[rows, n + self.b] = 1.0
         slot = 2 * n + np.arange(self.max_len) * (self.n_actions + 1)
         idx = slot[None, :] + np.where(self.tokens < 0, self.n_actions, self.tokens)
         obs[rows[:, None], idx] = 1.0

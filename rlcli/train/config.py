@@ -128,8 +128,8 @@ _TASK = {
         epochs=4,
         minibatches=4,
         target=0.95,
-        window=5000,
-        task_options={"max_operand": 4},
+        window=20_000,
+        task_options={"max_operand": 4, "unary": True},
     ),
 }
 _ALGO_TASK = {

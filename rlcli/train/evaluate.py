@@ -8,11 +8,11 @@ from rlcli.envs.tokens import EOS, TokensEnv
 from rlcli.train.agent import ActorCritic
 
 
-def greedy_answers(agent: ActorCritic, max_operand: int) -> list[tuple[str, str, bool]]:
-    """For every prompt "a+b=", the argmax completion and whether it is right."""
-    n = max_operand + 1
+def greedy_answers(agent: ActorCritic, task: TokensEnv) -> list[tuple[str, str, bool]]:
+    """For every prompt "a+b=" of ``task``, the argmax completion and whether it is right."""
+    n = task.max_operand + 1
     a, b = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
-    env = TokensEnv(len(a), max_operand)
+    env = TokensEnv(len(a), task.max_operand, task.unary)
     obs, _ = env.reset(options={"prompts": (a, b)})
     text = [""] * len(a)
     right = np.zeros(len(a), dtype=bool)

@@ -66,7 +66,9 @@ def _make_env(task: str, cfg: TrainConfig, mdp: Any = None):
     if task == "tokens":
         from rlcli.envs.tokens import TokensEnv
 
-        return TokensEnv(cfg.n_envs, max_operand=int(opts.get("max_operand", 9)))
+        return TokensEnv(
+            cfg.n_envs, int(opts.get("max_operand", 9)), unary=bool(opts.get("unary", False))
+        )
     if task == "gridworld":
         from rlcli.envs.gridworld import GridworldEnv
 
@@ -197,7 +199,7 @@ def train(
         from rlcli.train.evaluate import greedy_answers
 
         reference = 1.0
-        greedy = greedy_answers(runner.agent, runner.env.max_operand)
+        greedy = greedy_answers(runner.agent, runner.env)
     elif task == "gridworld":
         from rlcli.envs.gridworld import optimal_start_value
 
