@@ -54,14 +54,17 @@ CASES = [
 
 
 def wall(args: list[str], repeat: int) -> tuple[float, float, int]:
-    """Median wall-clock and CPU (user + sys) seconds of the whole process, and its exit code."""
+    """Median wall-clock and CPU seconds of ``rlcli derive ARGS --json`` as a whole process."""
+    return wall_of([sys.executable, "-m", "rlcli", "derive", *args, "--json"], repeat)
+
+
+def wall_of(argv: list[str], repeat: int) -> tuple[float, float, int]:
+    """Median wall-clock and CPU (user + sys) seconds of a process, and its exit code."""
     times, cpus, code = [], [], 0
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "rlcli", "derive", *args, "--json"], capture_output=True
-        )
+        done = subprocess.run(argv, capture_output=True)
         times.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -73,9 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     repeat = parser.parse_args().repeat
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import sympy"], check=True)
-    print(f"python -c 'import sympy': {time.perf_counter() - t0:.2f} s (one run)")
+    base_wall, base_cpu, _ = wall_of([sys.executable, "-c", "import sympy, numpy"], repeat)
+    print(f"python -c 'import sympy, numpy': {base_wall:.2f} s wall, {base_cpu:.2f} s cpu")
     print(f"load average: {os.getloadavg()[0]:.2f} (other processes share the CPUs)")
     print(f"{'command':<92} {'wall':>6} {'cpu':>6}  exit  (budget {BUDGET} s)")
     for args in CASES:

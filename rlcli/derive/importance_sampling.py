@@ -181,7 +181,7 @@ def _concrete(
     )
     # where p > 0 and q > 0: outside it the integrands below are zero
     lo, hi = max(p.lo, q.lo, key=_key), min(p.hi, q.hi, key=_key)
-    weight = sp.powsimp(sp.simplify(p.density / q.density))
+    weight = sp.exp(sp.expand(_log(p.density) - _log(q.density)))  # w = p/q
     Ep = Expect(f, X, p.density, p.lo, p.hi, False, p.spec, p.spec)
     Eq = Expect(product(weight, f), X, q.density, lo, hi, False, q.spec, q.spec)
     steps = [

@@ -90,13 +90,13 @@ def regions() -> tuple[Table, list[Check]]:
             a_here = sign * adv
             clip_r = r_here if clipped_value is None else clipped_value
             unclipped, clipped = r_here * a_here, clip_r * a_here
-            gap = sp.simplify(unclipped - clipped)  # sign decides the min
+            gap = sp.expand(unclipped - clipped)  # sign decides the min
             takes_clip = bool(gap.is_positive)
             L_here = clipped if takes_clip else unclipped
             # back to r and A: the branch in closed form
             L_r = (clip_r if takes_clip else r) * A
             dL_dr = sp.diff(L_r, r)
-            below = sp.simplify(L_here - unclipped)
+            below = sp.expand(L_here - unclipped)
             ok = bool(below.is_nonpositive)
             ok_all &= ok
             rows.append(
