@@ -115,9 +115,8 @@ def summary_table(result: TrainResult, target_given: bool) -> Table:
     best = max((c[1] for c in result.curve), default=None)
     table.add_row("env steps", f"{result.env_steps:,d}")
     table.add_row("episodes", f"{result.episodes:,d}")
-    table.add_row(
-        f"final mean return (last ≥{result.config.window} episodes)", _fmt(final, "{:.3f}")
-    )
+    table.add_row("final mean return", _fmt(final, "{:.3f}"))
+    table.add_row("averaged over", f"the last ≥{result.config.window:,d} episodes")
     table.add_row("best mean return", _fmt(best, "{:.3f}"))
     if result.reference_return is not None:
         label = "best arm's mean reward" if result.task == "bandit" else "optimal return"
