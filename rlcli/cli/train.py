@@ -54,7 +54,10 @@ TargetOpt = Annotated[
     typer.Option("--target", help="Stop once the mean return reaches R; exit 1 if it never does."),
 ]
 WindowOpt = Annotated[
-    int | None, typer.Option("--window", help="Episodes in the rolling mean return (default 20).")
+    int | None,
+    typer.Option(
+        "--window", help="Episodes in the rolling mean return (default 20; tokens 20,000)."
+    ),
 ]
 ProblemOpt = Annotated[
     Path,
