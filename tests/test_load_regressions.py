@@ -188,3 +188,13 @@ def test_error_message_sorted_by_line() -> None:
     with pytest.raises(MDPFileError) as info:
         loads_mdp(text, "m.yaml")
     assert str(info.value).splitlines() == [str(p) for p in info.value.problems]
+
+
+# 16. A parameter named with a reserved word (lambda) was accepted where declared and only
+#     rejected where used; it is reported at its declaration.
+def test_reserved_word_parameter_is_reported_where_declared() -> None:
+    text = "gamma: 1\nparameters:\n  lambda: 1/2\nstates: [a]\ntransitions:\n  a: {go: {next: a}}\n"
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(text, "m.yaml")
+    assert [(p.line, p.path) for p in info.value.problems] == [(3, "parameters.lambda")]
+    assert "reserved" in info.value.problems[0].message

@@ -228,7 +228,7 @@ _TOKEN = re.compile(
     r"|(?P<other>\S)"
     r")"
 )
-_KEYWORDS = {"lambda", "for", "if", "else", "import", "in", "not", "and", "or", "is", "def"}
+KEYWORDS = {"lambda", "for", "if", "else", "import", "in", "not", "and", "or", "is", "def"}
 _FORBIDDEN = {
     '"': "strings are not allowed",
     "'": "strings are not allowed",
@@ -260,7 +260,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         tok = m.group(kind)  # type: ignore[arg-type]
         if kind == "other":
             raise ExprError(_FORBIDDEN.get(tok, f"unexpected character {tok!r}"))
-        if kind == "name" and tok in _KEYWORDS:
+        if kind == "name" and tok in KEYWORDS:
             raise ExprError(f"keyword {tok!r} is not allowed")
         if kind == "op" and tok == "^":
             tok = "**"

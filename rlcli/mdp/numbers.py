@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from rlcli.errors import UsageError
-from rlcli.mdp.expr import Expr, ExprError, Num, Value, from_value, parse, to_float
+from rlcli.mdp.expr import KEYWORDS, Expr, ExprError, Num, Value, from_value, parse, to_float
 from rlcli.mdp.report import Report, kind
 
 PROB_TOLERANCE = 1e-9
@@ -59,6 +59,9 @@ def parameters(
         raise UsageError(f"--set {unknown[0]}: no such parameter (parameters: {known})")
     for name, value in raw.items():
         path = f"parameters.{name}"
+        if isinstance(name, str) and name in KEYWORDS:
+            report.add(raw, name, path, f"{name!r} is a reserved word; name the parameter otherwise")
+            continue
         if not isinstance(name, str) or not name.isidentifier():
             report.add(raw, name, path, "a parameter name must be a word (letters, digits, _)")
             continue
