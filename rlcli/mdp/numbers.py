@@ -60,7 +60,7 @@ def parameters(
     for name, value in raw.items():
         path = f"parameters.{name}"
         if isinstance(name, str) and name in KEYWORDS:
-            report.add(raw, name, path, f"{name!r} is a reserved word; name the parameter otherwise")
+            report.add(raw, name, path, f"{name!r} is a reserved word; choose another name")
             continue
         if not isinstance(name, str) or not name.isidentifier():
             report.add(raw, name, path, "a parameter name must be a word (letters, digits, _)")
