@@ -31,8 +31,21 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _default(obj: Any) -> Any:
+    """Types json does not know: numpy scalars/arrays, fractions, anything else as text."""
+    if isinstance(obj, Fraction):
+        return str(obj)
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
+    """JSON text; non-finite floats become null (the fast path fails on them)."""
+    try:
+        return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, default=_default)
+    except (ValueError, TypeError):  # NaN or infinity, or odd dict keys: walk the document
+        return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def emit(obj: Any) -> None:
