@@ -32,7 +32,7 @@ PolicyOpt = Annotated[
         "(stochastic: 'high=search:0.5|wait:0.5').",
     ),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random stream.")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed for every random stream.")]
 FileArg = Annotated[
     Path,
     typer.Argument(help="An MDP file (.yaml, .yml or .json), or the name of a bundled problem."),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load
+from rlcli.cli.common import FileArg, JsonOpt, SeedOpt, SetOpt, load
 from rlcli.cli.console import err, out
 from rlcli.cli.sweep_options import choices, episode_limit, finite, numbers, positive
 
@@ -33,7 +33,7 @@ def control(
     epsilon: Annotated[str, typer.Option(help="Exploration ε of ε-greedy (comma list).")] = "0.1",
     runs: Annotated[int, typer.Option(help="Independent runs, averaged.")] = 10,
     episodes: Annotated[int, typer.Option(help="Episodes per run.")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed for every random stream.")] = 0,
+    seed: SeedOpt = 0,
     init: Annotated[float, typer.Option("--init", help="Initial action value Q0.")] = 0.0,
     start: Annotated[
         str | None, typer.Option(help="Start state (default: the file's 'start').")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SetOpt, load, policy
+from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SeedOpt, SetOpt, load, policy
 from rlcli.cli.console import err, out
 from rlcli.cli.sweep_options import (
     choices,
@@ -55,16 +55,22 @@ def estimate(
             "Default: 1/n for mc, 0.1 otherwise."
         ),
     ] = None,
-    n: Annotated[str, typer.Option("--n", help="n-step TD: n (comma list).")] = "4",
-    lam: Annotated[str, typer.Option("--lambda", help="TD(λ): λ (comma list).")] = "0.9",
+    n: Annotated[
+        str | None, typer.Option("--n", help="n-step TD: n (comma list). Default: 4.")
+    ] = None,
+    lam: Annotated[
+        str | None, typer.Option("--lambda", help="TD(λ): λ (comma list). Default: 0.9.")
+    ] = None,
     variant: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="TD(λ): offline (λ-return from start-of-episode values), accumulating, "
-            "replacing, true-online (comma list)."
+            "replacing, true-online (comma list). Default: offline."
         ),
-    ] = "offline",
-    visit: Annotated[str, typer.Option(help="MC: every or first (comma list).")] = "every",
+    ] = None,
+    visit: Annotated[
+        str | None, typer.Option(help="MC: every or first (comma list). Default: every.")
+    ] = None,
     batch: Annotated[
         bool, typer.Option("--batch", help="Batch updating for td and mc (S&B Fig 6.2 right).")
     ] = False,
@@ -76,11 +82,12 @@ def estimate(
         ),
     ] = None,
     importance: Annotated[
-        str, typer.Option(help="With --behavior: ordinary, weighted (comma list).")
-    ] = "ordinary,weighted",
+        str | None,
+        typer.Option(help="With --behavior: ordinary, weighted (comma list). Default: both."),
+    ] = None,
     runs: Annotated[int, typer.Option(help="Independent runs, averaged.")] = 100,
     episodes: Annotated[int, typer.Option(help="Episodes per run.")] = 100,
-    seed: Annotated[int, typer.Option(help="Seed for every random stream.")] = 0,
+    seed: SeedOpt = 0,
     init: Annotated[
         float, typer.Option("--init", help="Initial value V0 of non-terminal states.")
     ] = 0.0,
@@ -108,6 +115,7 @@ def estimate(
     """
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.predict import Experiment, run_prediction
+    from rlcli.learn.reach import reachable
     from rlcli.mdp.evaluate import evaluate_policy
     from rlcli.render import learning
 
@@ -130,6 +138,9 @@ def estimate(
     )  # fmt: skip
     results = run_prediction(exp, settings)
     notes = _notes(settings)
+    seen = reachable(mdp, followed, start_dist) | mdp.terminal
+    unreachable = [mdp.states[s] for s in range(mdp.n_states) if not seen[s]]
+    cut = results[0].cut
     if csv is not None:
         learning.write_csv(csv, *learning.estimate_csv_rows(results))
     if plot is not None:
@@ -138,7 +149,9 @@ def estimate(
     if json:
         from rlcli.render.jsonout import emit
 
-        emit(_document(mdp, exp, policy_spec, behavior, results, notes))
+        doc = _document(mdp, exp, policy_spec, behavior, results, notes)
+        emit({**doc, "cut_episodes": cut, "max_steps": max_steps,
+              "unreachable_states": unreachable})  # fmt: skip
         return
     header = (
         f"{mdp.name or file} · target policy {policy_spec}"
@@ -146,7 +159,21 @@ def estimate(
         + f" · {runs} runs × {episodes} episodes · seed {seed} · V0 = {init:g}\n"
         f"RMS error over the {int((~mdp.terminal).sum())} non-terminal states against the "
         "exact v_π (linear solve)"
+        + (
+            f"\n{cut} of {runs * episodes} episodes were cut at --max-steps {max_steps} before "
+            "reaching a terminal state"
+            if cut
+            else ""
+        )
     )
+    if unreachable:
+        err.print(
+            f"warning: {len(unreachable)} non-terminal state(s) are never visited from the "
+            f"start under the {'behaviour ' if behavior else ''}policy: "
+            f"{', '.join(unreachable[:8])}{' …' if len(unreachable) > 8 else ''}. They keep "
+            "V0, so their error stays in the RMS as a floor it cannot go below.",
+            markup=False,
+        )
     for part in learning.estimate_view(mdp, results, true_values, header, notes):
         out.print(part)
     if (csv or plot) and not json:
@@ -154,19 +181,27 @@ def estimate(
 
 
 def _settings(
-    method: str, alpha: str | None, n: str, lam: str, variant: str, visit: str, batch: bool,
-    behavior: str | None, importance: str,
+    method: str, alpha: str | None, n: str | None, lam: str | None, variant: str | None,
+    visit: str | None, batch: bool, behavior: str | None, importance: str | None,
 ) -> list[Setting]:  # fmt: skip
     from rlcli.learn.predict import Setting
 
     methods = choices(method, "--method", METHODS)
-    visits = choices(visit, "--visit", ("every", "first"))
+    for given, option, needs in (
+        (n, "--n", "nstep"), (lam, "--lambda", "td-lambda"),
+        (variant, "--variant", "td-lambda"), (visit, "--visit", "mc"),
+    ):  # fmt: skip
+        if given is not None and needs not in methods:
+            raise UsageError(f"{option} applies to --method {needs} only")
+    if importance is not None and behavior is None:
+        raise UsageError("--importance applies to off-policy MC only: add --behavior POLICY")
+    visits = choices(visit or "every", "--visit", ("every", "first"))
     if behavior is not None:
         if methods != ["mc"] or batch:
             raise UsageError("--behavior (off-policy prediction) works with --method mc only")
         if alpha is not None:
             raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
-        kinds = choices(importance, "--importance", ("ordinary", "weighted"))
+        kinds = choices(importance or "ordinary,weighted", "--importance", ("ordinary", "weighted"))
         return [Setting("mc", visit=v, importance=k) for v in visits for k in kinds]
     if batch:
         if set(methods) - {"td", "mc"}:
@@ -179,9 +214,9 @@ def _settings(
             for m in methods
             for v in (visits if m == "mc" else ["every"])
         ]
-    ns = counts(n, "--n")
-    lams = numbers(lam, "--lambda", 0.0, 1.0)
-    variants = choices(variant, "--variant", VARIANTS)
+    ns = counts(n or "4", "--n")
+    lams = numbers(lam or "0.9", "--lambda", 0.0, 1.0)
+    variants = choices(variant or "offline", "--variant", VARIANTS)
     out = []
     for m in methods:
         alphas = step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])

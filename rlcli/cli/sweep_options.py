@@ -32,7 +32,7 @@ def numbers(text: str, option: str, lo: float, hi: float) -> list[float]:
         if not lo <= value <= hi:
             raise UsageError(f"{option}: {item} is outside [{lo:g}, {hi:g}]")
         out.append(value)
-    return out
+    return list(dict.fromkeys(out))  # by value: "0.1,.1" is one setting
 
 
 def step_sizes(text: str, option: str = "--alpha") -> list[float | None]:
@@ -40,7 +40,7 @@ def step_sizes(text: str, option: str = "--alpha") -> list[float | None]:
     out: list[float | None] = []
     for item in _items(text, option):
         out.append(None if item.lower() == "1/n" else numbers(item, option, 0.0, 1.0)[0])
-    return out
+    return list(dict.fromkeys(out))
 
 
 def counts(text: str, option: str, lo: int = 1) -> list[int]:
@@ -50,7 +50,7 @@ def counts(text: str, option: str, lo: int = 1) -> list[int]:
         if not item.isdigit() or int(item) < lo:
             raise UsageError(f"{option}: expected whole numbers ≥ {lo}, got {item!r}")
         out.append(int(item))
-    return out
+    return list(dict.fromkeys(out))
 
 
 def positive(value: int, option: str) -> int:

@@ -133,14 +133,27 @@ def _learn(
         j = np.where(explore, (rng.random(len(b)) * n_actions[s]).astype(np.int64), greedy)
         return table[s, j]
 
-    s = sampler.start(start, rng.random(B))
-    k = np.zeros(B, dtype=np.int64)
-    if method == "sarsa":
-        k = choose(np.arange(B), s)
+    s, k = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
     ret, steps, count = np.zeros(B), np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
     returns, lengths = np.zeros((B, episodes)), np.zeros((B, episodes), dtype=np.int64)
     cut = np.zeros(B, dtype=np.int64)
-    live = np.arange(B) if episodes > 0 else np.zeros(0, dtype=np.int64)
+
+    def begin(rows: np.ndarray) -> None:
+        """Draw the next start state of rows b; an episode that starts in a terminal state
+        is over at once (length 0, return 0) and the next one is drawn."""
+        s[rows] = sampler.start(start, rng.random(len(rows)))
+        empty = rows[terminal[s[rows]] & (count[rows] < episodes)]
+        while len(empty):
+            count[empty] += 1
+            empty = empty[count[empty] < episodes]
+            s[empty] = sampler.start(start, rng.random(len(empty)))
+            empty = empty[terminal[s[empty]]]
+        if method == "sarsa":
+            ready = rows[~terminal[s[rows]]]
+            k[ready] = choose(ready, s[ready])
+
+    begin(np.arange(B))
+    live = np.flatnonzero(count < episodes)
     while len(live):
         if method != "sarsa":
             k[live] = choose(live, s[live])
@@ -188,9 +201,7 @@ def _learn(
             cut[done] += ~ended[stop]
             count[done] += 1
             ret[done], steps[done] = 0.0, 0
-            s[done] = sampler.start(start, rng.random(len(done)))
-            if method == "sarsa":
-                k[done] = choose(done, s[done])
+            begin(done)
             live = live[count[live] < episodes]
     q = Q[:, :, :-1].mean(axis=0) if n_tables == 2 else Q[0, :, :-1]
     results = []
@@ -220,17 +231,9 @@ def off_path(mdp: MDP, pi: np.ndarray, fallback: np.ndarray, start: np.ndarray) 
     """π where it can be reached from the start states, ``fallback`` (a proper policy)
     elsewhere: v_π(start) is unchanged, and states π never visits cannot make the policy
     "never terminating" for γ = 1."""
-    from scipy.sparse.csgraph import breadth_first_order
+    from rlcli.learn.reach import reachable
 
-    from rlcli.mdp.evaluate import policy_model
-
-    P_pi, _ = policy_model(mdp, pi)
-    graph = P_pi.copy()
-    graph.data[:] = 1.0
-    reach = np.zeros(mdp.n_states, dtype=bool)
-    for s in np.flatnonzero(start > 0):
-        reach[breadth_first_order(graph, s, directed=True, return_predecessors=False)] = True
-    return np.where(reach[mdp.pair_state], pi, fallback)
+    return np.where(reachable(mdp, pi, start)[mdp.pair_state], pi, fallback)
 
 
 def summarize(

@@ -100,7 +100,13 @@ def start_distribution(mdp: MDP, start: str | None) -> np.ndarray:
             f"{mdp.source or 'the MDP'} has no start state: add 'start: STATE' to the file "
             "or pass --start STATE"
         )
-    return np.asarray(mdp.start, dtype=float)
+    dist = np.asarray(mdp.start, dtype=float)
+    if not (dist[~mdp.terminal] > 0).any():
+        raise UsageError(
+            f"{mdp.source or 'the MDP'}: every start state is terminal, so every episode is "
+            "empty: give a non-terminal 'start' in the file or pass --start STATE"
+        )
+    return dist
 
 
 def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:

@@ -114,6 +114,7 @@ class PredictionResult:
     setting: Setting
     rms_runs: np.ndarray  # (R, E+1)
     final_values: np.ndarray  # (S,) mean over runs
+    cut: int = 0  # episodes (of runs × episodes) stopped by max_steps before a terminal state
     rms: np.ndarray = field(init=False)  # (E+1,) mean over runs
 
     def __post_init__(self) -> None:
@@ -205,7 +206,9 @@ def _run_family(exp: Experiment, group: list[Setting], episodes: EpisodeCache
         sums = np.zeros((3, B, S))
     curve = np.zeros((B, exp.episodes + 1))
     curve[:, 0] = rms_error(V, exp.true_values, terminal)
+    cut = 0
     for episode in episodes:
+        cut += int(episode.cut.sum())
         ep = gather(episode, rows.run) if first.batch or first.importance else episode
         if first.importance:
             importance_episode(
@@ -229,6 +232,8 @@ def _run_family(exp: Experiment, group: list[Setting], episodes: EpisodeCache
             traces_episode(V, ep, rows, lam, gamma, replacing=first.variant == "replacing")
         curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
     return [
-        PredictionResult(setting, curve[i * R : (i + 1) * R], V[i * R : (i + 1) * R].mean(axis=0))
+        PredictionResult(
+            setting, curve[i * R : (i + 1) * R], V[i * R : (i + 1) * R].mean(axis=0), cut
+        )
         for i, setting in enumerate(group)
     ]

@@ -311,6 +311,14 @@ def returns_range(series: Sequence[Series]) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo - 1, hi + 1)
 
 
+def greedy_start(value: float, never_ends: int, runs: int) -> str:
+    """The mean greedy v(start) over the runs whose greedy policy ends, and how many do not."""
+    if never_ends == runs:
+        return "never ends"
+    text = num(value, 3)
+    return f"{text} (never ends {never_ends}/{runs} runs)" if never_ends else text
+
+
 def control_view(mdp, results: Sequence, summaries: Sequence, optimal, header: str,
                  window: int, optimal_policy: np.ndarray) -> list:  # fmt: skip
     """Everything ``rlcli control`` prints, as a list of rich renderables."""
@@ -326,7 +334,7 @@ def control_view(mdp, results: Sequence, summaries: Sequence, optimal, header: s
         rows.append([
             r.setting.label,
             mean_se(*s.tail_return, digits=2),
-            num(s.greedy_value, 3),
+            greedy_start(s.greedy_value, s.improper, len(r.returns)),
             f"{s.greedy_optimal}/{len(r.returns)}",
             num(s.q_rms, 3),
             num(s.q_max, 3),

@@ -1,0 +1,88 @@
+"""``rlcli estimate``: regressions from the review of issue 4 (terminal-only starts,
+unreachable states, cut episodes, duplicate sweep values, options that do not apply)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+
+STUDENT_POLICY = "Facebook=quit,Class1=study,Class2=sleep,Class3=study"
+LOOP = (
+    "gamma: 0.9\nstates: [a, end]\nterminal: [end]\nstart: a\n"
+    "transitions:\n  a: {stay: {next: a, r: 1}, go: {next: end, r: 0}}\n"
+)
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["estimate", *args])
+
+
+def test_start_only_in_terminal_states_exits_2(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("gamma: 1\nstates: [a, end]\nterminal: [end]\nstart: end\n"
+                    "transitions:\n  a: {go: {next: end, r: 1}}\n")  # fmt: skip
+    result = run(str(path), "-p", "uniform", "--runs", "2", "--episodes", "2")
+    assert result.exit_code == 2
+    assert "every start state is terminal" in result.output
+
+
+def test_states_unreachable_under_the_policy_are_named():
+    # From Class1: study → Class2, sleep → Sleep (terminal). Facebook and Class3 are never
+    # visited, so they keep V0 and bound the RMS from below.
+    args = ["student-mdp", "-p", STUDENT_POLICY, "--runs", "2", "--episodes", "3"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "never visited" in result.output
+    assert "Facebook, Class3" in result.output
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["unreachable_states"] == ["Facebook", "Class3"]
+    assert json.loads(run("random-walk-5", "-p", "uniform", "--runs", "1", "--episodes", "1",
+                          "--json").stdout)["unreachable_states"] == []  # fmt: skip
+
+
+def test_episodes_cut_at_max_steps_are_counted(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP)
+    args = [str(path), "-p", "a=stay", "--runs", "2", "--episodes", "3", "--max-steps", "50"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "6 of 6 episodes were cut at --max-steps 50" in result.output
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["cut_episodes"] == 6 and doc["max_steps"] == 50
+    doc = json.loads(run(str(path), "-p", "a=go", "--runs", "2", "--episodes", "3",
+                         "--json").stdout)  # fmt: skip
+    assert doc["cut_episodes"] == 0
+
+
+def test_duplicate_sweep_values_are_removed_by_value():
+    result = run("random-walk-5", "-p", "uniform", "--method", "td,nstep", "--alpha", "0.1,.1",
+                 "--n", "4,04", "--runs", "1", "--episodes", "1", "--json")  # fmt: skip
+    labels = [r["label"] for r in json.loads(result.stdout)["results"]]
+    assert labels == ["TD(0) α=0.1", "n-step TD n=4 α=0.1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--importance", "weighted"], "--importance applies to off-policy MC only"),
+        (["--method", "td", "--n", "2"], "--n applies to --method nstep only"),
+        (["--method", "mc", "--lambda", "0.5"], "--lambda applies to --method td-lambda only"),
+        (["--method", "td", "--variant", "replacing"], "--variant applies"),
+        (["--method", "td", "--visit", "first"], "--visit applies to --method mc only"),
+    ],
+)
+def test_options_that_do_not_apply_exit_2(args, message):
+    result = run("random-walk-5", "-p", "uniform", "--runs", "1", "--episodes", "1", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_options_apply_when_one_of_the_methods_uses_them():
+    result = run("random-walk-5", "-p", "uniform", "--method", "td,nstep", "--n", "2",
+                 "--runs", "1", "--episodes", "1", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [r.get("n") for r in json.loads(result.stdout)["results"]] == [None, 2]
