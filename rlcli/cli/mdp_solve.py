@@ -192,7 +192,7 @@ def evaluate(
     if format_ is Format.text:
         out.print(_header(mdp, "policy evaluation"))
         out.print(f"{escape(how)}; Bellman residual {ev.residual:.2g}")
-        _print_trace_sweeps(mdp, ev.trace)
+        _print_trace_sweeps(mdp, ev.trace, every=sweeps is not None)
         if exact_trace and trace:
             out.print(view.sweeps_table(mdp, exact_trace, "exact values after k sweeps"))
     _print_values(mdp, ev.values, pi, title, format_, exact_v)
@@ -233,12 +233,12 @@ def _print_trace_sweeps(mdp: MDP, trace: list[np.ndarray], every: bool = True) -
     picks = list(range(len(trace)))
     if not every and len(trace) > SHOWN_SWEEPS + 1:
         picks = [*range(SHOWN_SWEEPS), len(trace) - 1]
+    if len(picks) < len(trace):
+        out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {len(trace)}; --json has all)")
     if mdp.layout is not None:
         for k in picks:
             out.print(view.grid_values(mdp, trace[k], title=f"values after sweep {k + 1}"))
         return
-    if len(picks) < len(trace):
-        out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {len(trace)}; --json has all)")
     table = view.sweeps_table(mdp, [trace[k] for k in picks], "values after k sweeps")
     if len(picks) < len(trace):
         table.columns[-1].header = f"k={len(trace)}"
@@ -255,8 +255,9 @@ def solve(
         float,
         typer.Option(
             "--epsilon",
-            help="Value iteration: values within epsilon of V* (stop at change < "
-            "epsilon(1-gamma)/(2 gamma); gamma = 1: change < epsilon).",
+            help="Value iteration: sweep until the change is < epsilon(1-gamma)/(2 gamma) "
+            "(gamma = 1: < epsilon), then evaluate the greedy policy exactly: the values "
+            "and ties shown are that policy's, exact when it is optimal.",
         ),
     ] = 1e-6,
     trace: TraceOpt = False,

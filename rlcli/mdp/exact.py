@@ -43,9 +43,15 @@ def _exact_data(mdp: MDP) -> Any:
 
 
 def rational_policy(pi: np.ndarray) -> list[Fraction]:
-    """(K,) policy probabilities as fractions (1/3 stays 1/3; the float is rounded to
-    the nearest fraction with denominator ≤ 10⁶)."""
-    return [Fraction(float(p)).limit_denominator(POLICY_DENOMINATOR) for p in pi]
+    """(K,) policy probabilities as fractions: the simplest fraction (denominator ≤ 10⁶)
+    that is the same float, so 1/3 stays 1/3; otherwise the shortest decimal that is the
+    same float, so 0.1234567 stays 1234567/10⁷ (never a nearby fraction)."""
+    return [_rational(float(p)) for p in pi]
+
+
+def _rational(p: float) -> Fraction:
+    simple = Fraction(p).limit_denominator(POLICY_DENOMINATOR)
+    return simple if float(simple) == p else Fraction(repr(p))
 
 
 def solve_rational(rows: list[dict[int, Any]], rhs: list[Any]) -> list[Any]:
@@ -202,6 +208,9 @@ def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
                 new[ks] = 0.0
                 new[next(k for k in ks if optimal[k])] = 1.0
         if np.array_equal(new, policy):
+            from rlcli.mdp.solve import check_loops
+
+            check_loops(mdp, np.array([float(v) for v in ev.values]), optimal, 0.0)
             return ExactSolution(ev.values, ev.q, policy, optimal, it)
         check_proper(mdp, new)
         policy = new

@@ -9,7 +9,10 @@ import numpy as np
 
 from rlcli.mdp.model import MDP
 
-TIE_TOLERANCE = 1e-9  # relative: actions within 1e-9 × max(1, |Q|) of the best one tie
+# Ties: Q(s, a) ties with the best when it is within 1e-12 × max(1, max|Q|) (float
+# round-off of a direct solve) plus the error bound of the values Q came from. A fixed
+# 1e-9 relative tolerance merged actions that differ by 1e-4 at |Q| = 1e6.
+TIE_TOLERANCE = 1e-12
 
 
 def q_from_values(mdp: MDP, values: np.ndarray) -> np.ndarray:
@@ -32,8 +35,16 @@ def state_max(mdp: MDP, q: np.ndarray) -> np.ndarray:
     return best
 
 
-def tie_tolerance(q: np.ndarray) -> float:
-    return TIE_TOLERANCE * max(1.0, float(np.max(np.abs(q))) if len(q) else 1.0)
+def tie_tolerance(q: np.ndarray, error: float = 0.0) -> float:
+    """1e-12 × max(1, max|Q|) + ``error`` (a bound on the error of Q)."""
+    return TIE_TOLERANCE * max(1.0, float(np.max(np.abs(q))) if len(q) else 1.0) + error
+
+
+def value_error(mdp: MDP, residual: float) -> float:
+    """A bound on ‖V − V_π‖∞ from the Bellman residual: residual/(1 − γ) for γ < 1 (10×
+    for safety); at γ = 1 the expected episode length is unknown, S × residual stands in."""
+    scale = 1 / (1 - mdp.gamma) if mdp.gamma < 1 else mdp.n_states
+    return 10 * residual * scale
 
 
 def optimal_pairs(mdp: MDP, q: np.ndarray, tol: float | None = None) -> np.ndarray:

@@ -88,3 +88,19 @@ def describe(mdp: MDP, states: np.ndarray, limit: int = 8) -> str:
     """'s1, s2, … and N more' for messages."""
     names = ", ".join(mdp.states[s] for s in states[:limit])
     return names + (f" and {len(states) - limit} more" if len(states) > limit else "")
+
+
+def trap_states(mdp: MDP, allowed: np.ndarray) -> np.ndarray:
+    """Sorted indices of the states where the ``allowed`` (K,) pairs can keep the agent
+    away from every terminal state forever: the greatest set W of non-terminal states in
+    which each state has an allowed pair whose outcomes all stay in W (an end component)."""
+    pos = mdp.out_prob > 0
+    keep = allowed.astype(bool).copy()
+    inside = ~mdp.terminal & (np.bincount(mdp.pair_state[keep], minlength=mdp.n_states) > 0)
+    while True:
+        leaves = np.bincount(mdp.out_pair[pos & ~inside[mdp.out_next]], minlength=mdp.n_pairs)
+        keep &= (leaves == 0) & inside[mdp.pair_state]
+        now = np.bincount(mdp.pair_state[keep], minlength=mdp.n_states) > 0
+        if np.array_equal(now, inside):
+            return np.flatnonzero(inside)
+        inside = now

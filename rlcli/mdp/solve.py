@@ -13,12 +13,20 @@ import numpy as np
 
 from rlcli.errors import NumericalError
 from rlcli.mdp.evaluate import evaluate_policy
-from rlcli.mdp.greedy import greedy_policy, optimal_pairs, q_from_values, state_max
+from rlcli.mdp.greedy import (
+    greedy_policy,
+    optimal_pairs,
+    q_from_values,
+    state_max,
+    tie_tolerance,
+    value_error,
+)
 from rlcli.mdp.model import MDP
-from rlcli.mdp.proper import describe, improper_states, proper_policy
+from rlcli.mdp.proper import describe, improper_states, proper_policy, trap_states
 
 MAX_POLICY_ITERATIONS = 10_000
 MAX_VALUE_ITERATIONS = 1_000_000
+DIVERGENCE_CHECK = 64  # gamma = 1 value iteration: look for linear growth every 64 sweeps
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,30 @@ def initial_policy(mdp: MDP) -> np.ndarray:
     return policy
 
 
+def check_loops(mdp: MDP, values: np.ndarray, optimal: np.ndarray, tol: float) -> None:
+    """γ = 1: refuse when tied optimal actions can loop forever where V < 0.
+
+    If the actions that tie for the best let the agent avoid every terminal state forever
+    in a set W, then inside W V(s) = r_μ(s) + (P_μ V)(s) for such a looping policy μ, so
+    its n-step return is V(s) − E[V(s_n)] with s_n ∈ W. Where V < 0 the loop (no exit
+    cost) can beat every proper policy (zero-reward self-loop versus a −1 exit: V* = 0,
+    not −1), so the values of the best proper policy need not be V*. Where V ≥ 0 on W the
+    loop earns at most V(s) and the proper policy's values stand.
+    """
+    if mdp.gamma < 1:
+        return
+    trapped = trap_states(mdp, optimal)
+    if len(trapped) and float(np.min(values[trapped])) < -tol:
+        raise NumericalError(
+            f"gamma = 1: from {describe(mdp, trapped)} actions that tie for the best can loop "
+            "forever without reaching a terminal state (a cycle whose rewards sum to 0), "
+            "while the best proper policy's values there are negative; never terminating "
+            "then earns more, so the supremum over policies is not attained by a proper "
+            "policy and policy iteration cannot report V*. Use gamma < 1 or make the loop "
+            "costly (value iteration shows the supremum when it converges)."
+        )
+
+
 def policy_iteration(mdp: MDP, pi0: np.ndarray | None = None, trace: bool = False) -> Solution:
     """Policy iteration: evaluate π exactly, improve greedily, stop when π is stable.
 
@@ -79,13 +111,16 @@ def policy_iteration(mdp: MDP, pi0: np.ndarray | None = None, trace: bool = Fals
     for it in range(1, MAX_POLICY_ITERATIONS + 1):
         ev = evaluate_policy(mdp, policy, v0=values, hint=hint)
         values, hint = ev.values, ev.method
-        new = greedy_policy(mdp, ev.q, current=policy)
+        tol = tie_tolerance(ev.q, value_error(mdp, ev.residual))
+        new = greedy_policy(mdp, ev.q, current=policy, tol=tol)
         changed = _changed(mdp, policy, new)
         if trace:
             steps.append(Step(values, policy, changed))
         if not len(changed):
+            optimal = optimal_pairs(mdp, ev.q, tol)
+            check_loops(mdp, values, optimal, tol)
             return Solution(
-                values, ev.q, policy, optimal_pairs(mdp, ev.q), it, "policy iteration",
+                values, ev.q, policy, optimal, it, "policy iteration",
                 steps, "the greedy policy is stable (no state changes action)",
                 residual=float(np.max(np.abs(state_max(mdp, ev.q) - values), initial=0.0)),
             )  # fmt: skip
@@ -108,27 +143,24 @@ def value_iteration(
 
     γ < 1: stop when ‖V_{k+1} − V_k‖∞ < ε(1−γ)/(2γ); then ‖V_{k+1} − V*‖∞ < ε/2 and the
     greedy policy is ε-optimal (Puterman, Thm 6.3.1). γ = 1 has no contraction factor:
-    stop when ‖V_{k+1} − V_k‖∞ < ε (S&B's θ test), which bounds the last change, not the
-    error; the proper-policy check of policy iteration is the exact alternative.
+    stop when ‖V_{k+1} − V_k‖∞ < ε (S&B's θ test). Then the greedy policy is evaluated
+    exactly (and improved until stable, if it is not): the reported V, Q and every tied
+    action come from that exact evaluation. At γ = 1 a greedy policy that never
+    terminates keeps the swept values (the loop's return is the sweeps' limit).
     """
     gamma = mdp.gamma
     if gamma < 1:
         bound = epsilon * (1 - gamma) / (2 * gamma) if gamma > 0 else np.inf
-        rule = (
-            f"sup-norm change < epsilon(1-gamma)/(2 gamma) = {bound:.3g}, "
-            f"so V is within {epsilon:g} of V*"
-        )
+        rule = f"sup-norm change < epsilon(1-gamma)/(2 gamma) = {bound:.3g}"
     else:
         initial_policy(mdp)  # explains states from which no policy terminates
         bound = epsilon
-        rule = (
-            f"gamma = 1: sup-norm change < epsilon = {epsilon:g} "
-            "(no contraction, so this bounds the last change, not the error)"
-        )
+        rule = f"gamma = 1: sup-norm change < epsilon = {epsilon:g}"
     limit = MAX_VALUE_ITERATIONS if max_sweeps is None else max_sweeps
     v = np.zeros(mdp.n_states)
     steps: list[Step] = []
     policy = greedy_policy(mdp, q_from_values(mdp, v))
+    earlier: np.ndarray | None = None
     for k in range(1, limit + 1):
         q = q_from_values(mdp, v)
         new = state_max(mdp, q)
@@ -138,16 +170,61 @@ def value_iteration(
             greedy = greedy_policy(mdp, q_new, current=policy)
             steps.append(Step(new, greedy, _changed(mdp, policy, greedy)))
             policy = greedy
+        if gamma >= 1 and k % DIVERGENCE_CHECK == 0:
+            _check_growth(mdp, new - v, earlier, new)
+            earlier = new - v
         v = new
         if not np.all(np.isfinite(v)):
             raise NumericalError("value iteration diverged (values are no longer finite)")
         if change < bound:
-            q = q_from_values(mdp, v)
-            return Solution(
-                v, q, greedy_policy(mdp, q, current=policy), optimal_pairs(mdp, q), k,
-                "value iteration", steps, rule, bound,
-                float(np.max(np.abs(state_max(mdp, q) - v), initial=0.0)),
-            )  # fmt: skip
+            return _polish(mdp, v, k, policy, steps, rule, bound)
     raise NumericalError(
         f"value iteration did not meet its stopping rule in {limit} sweeps ({rule})"
     )
+
+
+def _check_growth(mdp: MDP, step: np.ndarray, earlier: np.ndarray | None, v: np.ndarray) -> None:
+    """γ = 1: values that rise by the same positive amount sweep after sweep grow without
+    bound (a positive-reward loop: the total reward is +∞). Checked 64 sweeps apart: the
+    greedy policy loops forever and the per-sweep rise has not shrunk on its looping states."""
+    if earlier is None:
+        return
+    looping = improper_states(mdp, greedy_policy(mdp, q_from_values(mdp, v)))
+    if not len(looping):
+        return
+    rise = float(np.min(step[looping]))
+    if rise > 1e-9 * max(1.0, float(np.max(np.abs(v)))) and rise >= 0.999 * float(
+        np.min(earlier[looping])
+    ):
+        raise NumericalError(
+            f"gamma = 1: value iteration diverges: the greedy policy loops forever from "
+            f"{describe(mdp, looping)} and the values there rise by {rise:.3g} every sweep "
+            "(a positive-reward cycle: its total reward is infinite, so V* is +inf). "
+            "Use gamma < 1, or make the loop's rewards non-positive."
+        )
+
+
+def _polish(
+    mdp: MDP, v: np.ndarray, sweeps: int, policy: np.ndarray, steps: list[Step], rule: str,
+    bound: float,
+) -> Solution:  # fmt: skip
+    """After the sweeps: evaluate the greedy policy exactly; improve it until stable."""
+    q = q_from_values(mdp, v)
+    greedy = greedy_policy(mdp, q, current=policy)
+    if mdp.gamma >= 1 and len(improper_states(mdp, greedy)):
+        tol = tie_tolerance(q, bound)
+        return Solution(
+            v, q, greedy, optimal_pairs(mdp, q, tol), sweeps, "value iteration", steps,
+            rule + "; the greedy policy never terminates, so these are the swept values "
+            "(last change below epsilon, not an error bound)", bound,
+            float(np.max(np.abs(state_max(mdp, q) - v), initial=0.0)),
+        )  # fmt: skip
+    exact = policy_iteration(mdp, pi0=greedy)
+    extra = exact.iterations - 1
+    how = "; then V, Q and ties from evaluating the greedy policy exactly"
+    if extra:
+        how += f" ({extra} policy-improvement step(s) made it stable)"
+    return Solution(
+        exact.values, exact.q, exact.policy, exact.optimal, sweeps, "value iteration",
+        steps, rule + how, bound, exact.residual,
+    )  # fmt: skip

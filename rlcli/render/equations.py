@@ -5,14 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from rlcli.mdp.equations import BellmanSystem
+from rlcli.render.values import tex_text
+
+# Greek parameter names print as letters, except pi: in these equations π is the policy
+GREEK = frozenset(
+    ["alpha", "beta", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+     "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"]
+)  # fmt: skip
+
+
+def symbol_tex(name: str) -> str:
+    """A parameter's LaTeX: one letter as is, a Greek name as its letter (\\alpha), any
+    other name upright and escaped (lam → \\mathrm{lam}, pi → \\mathrm{pi})."""
+    if name == "gamma":
+        return r"\gamma"
+    if len(name) == 1 and name.isalpha():
+        return name
+    if name in GREEK:
+        return "\\" + name
+    return r"\mathrm{" + tex_text(name) + "}"
 
 
 def _latex_names(system: BellmanSystem) -> dict[Any, str]:
-    """v(high) → v_\\pi(\\text{high}), v*(high) → v_*(\\text{high})."""
+    """v(high) → v_\\pi(\\text{high}), v*(high) → v_*(\\text{high}); parameters by
+    ``symbol_tex``."""
     sub = r"v_{*}" if system.kind == "optimality" else r"v_{\pi}"
-    return {
-        sym: sub + r"(\text{" + state.replace("_", r"\_") + "})"
-        for state, sym in system.unknowns.items()
+    names = {sym: symbol_tex(name) for name, sym in system.symbols.items()}
+    return names | {
+        sym: sub + r"(\text{" + tex_text(state) + "})" for state, sym in system.unknowns.items()
     }
 
 
@@ -31,7 +51,7 @@ def equation_lines(system: BellmanSystem, style: str) -> list[str]:
         for eq in system.equations
     ]
     sub = r"v_{*}" if system.kind == "optimality" else r"v_{\pi}"
-    latex += [sub + r"(\text{" + t.replace("_", r"\_") + "}) = 0" for t in system.terminal]
+    latex += [sub + r"(\text{" + tex_text(t) + "}) = 0" for t in system.terminal]
     if style == "latex":
         return (
             [r"\begin{aligned}"]

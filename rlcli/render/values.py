@@ -157,15 +157,23 @@ def document(rows: list[list[str]], header: list[str], style: str, title: str = 
         lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
         return "\n".join(lines)
 
-    def tex(cell: str) -> str:
-        return cell.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&")
-
     lines = [f"% {title}"] if title else []
     lines.append(r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}")
-    lines.append(" & ".join(tex(h) for h in header) + r" \\ \hline")
-    lines += [" & ".join(tex(c) for c in r) + r" \\" for r in rows]
+    lines.append(" & ".join(tex_text(h) for h in header) + r" \\ \hline")
+    lines += [" & ".join(tex_text(c) for c in r) + r" \\" for r in rows]
     lines.append(r"\end{tabular}")
     return "\n".join(lines)
+
+
+TEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "%": r"\%", "&": r"\&", "#": r"\#", "_": r"\_", "{": r"\{",
+    "}": r"\}", "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}  # fmt: skip
+
+
+def tex_text(text: str) -> str:
+    """Text safe inside LaTeX (text mode or \\text{...}): every special character escaped."""
+    return "".join(TEX_SPECIAL.get(c, c) for c in text)
 
 
 def value_rows(
