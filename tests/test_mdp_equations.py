@@ -60,7 +60,7 @@ def test_formats():
     for fmt, needle in (
         ("latex", r"\begin{aligned}"),
         ("markdown", "$$"),
-        ("text", "v*(high) = Max("),
+        ("text", "v*(high) = max(search: "),
     ):
         result = runner.invoke(
             app, ["mdp", "equations", "recycling-robot", "--optimal", "--format", fmt]

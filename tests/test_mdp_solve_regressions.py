@@ -169,3 +169,46 @@ transitions:
     for sol in (policy_iteration(mdp), value_iteration(mdp)):
         assert mdp.policy_of_pairs(sol.policy) == {"a": "y"}
         assert sol.optimal.tolist() == [False, True]
+
+
+def test_start_policy_random_reaches_fig_4_1_in_one_improvement():
+    # S&B Fig 4.1: greedy with respect to v_random is already optimal (v* top row 0,-1,-2,-3)
+    for extra in ([], ["--exact"]):
+        result = runner.invoke(
+            app, ["mdp", "solve", "gridworld-4x4", "--start-policy", "uniform", "--json",
+                  "--trace", *extra],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert [doc["values"][f"r0c{c}"] for c in range(4)] == [0, -1, -2, -3]
+    trace = json.loads(
+        runner.invoke(
+            app, ["mdp", "solve", "gridworld-4x4", "--start-policy", "uniform", "--json",
+                  "--trace"],
+        ).stdout
+    )["trace"]  # fmt: skip
+    assert trace[0]["values"]["r0c3"] == pytest.approx(-22)  # v of the random policy
+    assert len(trace) == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["mdp", "solve", "recycling-robot", "--epsilon", "1e-3"],
+        ["mdp", "solve", "recycling-robot", "--keep", "alpha"],
+        ["mdp", "solve", "recycling-robot", "--method", "value-iteration", "--start-policy",
+         "uniform"],
+        ["mdp", "evaluate", "recycling-robot", "-p", "uniform", "--keep", "alpha"],
+    ],
+)  # fmt: skip
+def test_ignored_options_are_refused(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "option" in result.output or "--symbolic" in result.output
+
+
+def test_optimality_equations_label_max_terms_by_action():
+    result = runner.invoke(app, ["mdp", "equations", "recycling-robot", "--optimal"])
+    assert result.exit_code == 0, result.output
+    # low: search, wait, recharge in file order; recharge moves to high with reward 0
+    assert "wait: gamma*v*(low) + r_wait, recharge: gamma*v*(high))" in result.stdout

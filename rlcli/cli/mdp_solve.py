@@ -137,6 +137,8 @@ def evaluate(
         raise UsageError("--sweeps and --in-place need --method iterative")
     if exact and symbolic:
         raise UsageError("choose one of --exact and --symbolic")
+    if keep is not None and not symbolic:
+        raise UsageError("--keep chooses the symbols of --symbolic; add --symbolic")
     mdp = load(file, set_)
     pi = policy(mdp, policy_spec)
     if method is EvalMethod.iterative:
@@ -251,15 +253,24 @@ def solve(
     method: Annotated[
         SolveMethod, typer.Option("--method", help="policy-iteration (exact) or value-iteration.")
     ] = SolveMethod.policy_iteration,
+    start_policy: Annotated[
+        str | None,
+        typer.Option(
+            "--start-policy",
+            help="Policy iteration: start from this policy (a name, 'uniform' or inline) "
+            "instead of the first actions (gamma = 1: a proper policy).",
+            metavar="POLICY",
+        ),
+    ] = None,
     epsilon: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--epsilon",
             help="Value iteration: sweep until the change is < epsilon(1-gamma)/(2 gamma) "
             "(gamma = 1: < epsilon), then evaluate the greedy policy exactly: the values "
             "and ties shown are that policy's, exact when it is optimal.",
         ),
-    ] = 1e-6,
+    ] = None,
     trace: TraceOpt = False,
     exact: ExactOpt = False,
     symbolic: Annotated[
@@ -281,17 +292,24 @@ def solve(
     from rlcli.mdp.solve import initial_policy, policy_iteration, value_iteration
     from rlcli.render import values as view
 
-    if not epsilon > 0:
+    if epsilon is not None and method is not SolveMethod.value_iteration:
+        raise UsageError("--epsilon is a value-iteration option (add --method value-iteration)")
+    if epsilon is not None and not epsilon > 0:
         raise UsageError(f"--epsilon must be positive, got {epsilon:g}")
+    if start_policy is not None and method is not SolveMethod.policy_iteration:
+        raise UsageError("--start-policy is a policy-iteration option")
     if exact and method is not SolveMethod.policy_iteration:
         raise UsageError("--exact works with --method policy-iteration")
     if exact and symbolic:
         raise UsageError("choose one of --exact and --symbolic")
+    if keep is not None and not symbolic:
+        raise UsageError("--keep chooses the symbols of --symbolic; add --symbolic")
     mdp = load(file, set_)
+    pi0 = None if start_policy is None else policy(mdp, start_policy)
     if method is SolveMethod.value_iteration:
-        sol = value_iteration(mdp, epsilon, trace=trace)
+        sol = value_iteration(mdp, 1e-6 if epsilon is None else epsilon, trace=trace)
     else:
-        sol = policy_iteration(mdp, trace=trace)
+        sol = policy_iteration(mdp, pi0, trace=trace)
     values, q, optimal, chosen, iterations = (
         sol.values,
         sol.q,
@@ -305,7 +323,7 @@ def solve(
 
         from rlcli.mdp.exact import policy_iteration_exact
 
-        ex = policy_iteration_exact(mdp, initial_policy(mdp))
+        ex = policy_iteration_exact(mdp, initial_policy(mdp) if pi0 is None else pi0)
         exact_v, exact_q = [str(v) for v in ex.values], [str(v) for v in ex.q]
         values = np.array([float(v) for v in ex.values])
         q = np.array([float(v) for v in ex.q])
@@ -366,7 +384,7 @@ def solve(
             f"Bellman optimality residual {sol.residual:.2g}",
             soft_wrap=True,
         )
-        _print_solve_trace(mdp, sol, method)
+        _print_solve_trace(mdp, sol, method, start_policy)
     _print_values(mdp, values, ties, "v* and every optimal action", format_, exact_v)
     if symbolic:
         _print_conditions(conditions)
@@ -398,7 +416,9 @@ def _step_json(mdp: MDP, i: int, step: Step) -> dict:
     }
 
 
-def _print_solve_trace(mdp: MDP, sol: Solution, method: SolveMethod) -> None:
+def _print_solve_trace(
+    mdp: MDP, sol: Solution, method: SolveMethod, start: str | None = None
+) -> None:
     steps = sol.trace
     if not steps:
         return
@@ -407,8 +427,13 @@ def _print_solve_trace(mdp: MDP, sol: Solution, method: SolveMethod) -> None:
         return
     from rlcli.render import values as view
 
-    start = "a proper policy from a reachability search" if mdp.gamma >= 1 else "first actions"
-    out.print(f"pi_0: {start}; each iteration evaluates pi_i exactly, then improves greedily")
+    if start is None:
+        start = "a proper policy from a reachability search" if mdp.gamma >= 1 else "first actions"
+    else:
+        start = f"--start-policy {start}"
+    out.print(
+        f"pi_0: {escape(start)}; each iteration evaluates pi_i exactly, then improves greedily"
+    )
     for i, step in enumerate(steps):
         changed = ", ".join(mdp.states[s] for s in step.changed[:20]) or "none (stable)"
         title = f"iteration {i + 1}: v of pi_{i}"

@@ -22,7 +22,8 @@ EQUATION_STATE_LIMIT = 500
 @dataclass(frozen=True)
 class BellmanSystem:
     """``equations[i]`` is the equation of ``states[i]``; ``unknowns`` maps each state
-    to its value symbol; ``symbols`` are the kept parameters (and γ)."""
+    to its value symbol; ``symbols`` are the kept parameters (and γ); ``choices[i]``
+    names the action of each term of state i's max (sympy's Max reorders its terms)."""
 
     kind: str  # "expectation" or "optimality"
     states: list[str]
@@ -30,6 +31,7 @@ class BellmanSystem:
     unknowns: dict[str, Any]
     terminal: list[str]
     symbols: dict[str, Any]
+    choices: list[list[tuple[str, Any]]]  # per state: (action, its q term) of a max
 
 
 def value_symbol(state: str, optimal: bool) -> Any:
@@ -61,13 +63,16 @@ def bellman_equations(
             *(probs[z] * (rewards[z] + gamma * value[mdp.out_next[z]]) for z in mdp.outcomes(k))
         )
 
-    equations = []
+    equations, choices = [], []
     for s in live:
         ks = list(mdp.pairs_of(s))
         if policy is None:
             terms = [q(k) for k in ks]
             rhs = terms[0] if len(terms) == 1 else sp.Max(*terms, evaluate=False)
+            names = [mdp.actions[mdp.pair_action[k]] for k in ks]
+            choices.append(list(zip(names, terms, strict=True)))
         else:
+            choices.append([])
             rhs = sp.Add(
                 *(
                     sp.Rational(policy[k].numerator, policy[k].denominator) * q(k)
@@ -83,4 +88,5 @@ def bellman_equations(
         unknowns,
         [mdp.states[s] for s in range(mdp.n_states) if mdp.terminal[s]],
         table,
+        choices,
     )

@@ -189,7 +189,8 @@ def sweeps_exact(mdp: MDP, pi: np.ndarray, sweeps: int, in_place: bool = False) 
 
 def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
     """Policy iteration in rationals from the proper policy ``pi0`` (ties keep the
-    current action; stops when no action improves strictly)."""
+    current action; a stochastic start becomes the first optimal actions; stops when no
+    action improves strictly)."""
     gamma, probs, rewards = _exact_data(mdp).rational()
     policy = np.asarray(pi0, dtype=float).copy()
     check_proper(mdp, policy)
@@ -203,8 +204,8 @@ def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
                 continue
             best = max(ev.q[k] for k in ks)
             optimal[ks] = [ev.q[k] == best for k in ks]
-            current = next(k for k in ks if policy[k] > 0.5)
-            if not optimal[current]:
+            current = [k for k in ks if policy[k] > 0.5]  # none: a stochastic start
+            if not current or not optimal[current[0]]:
                 new[ks] = 0.0
                 new[next(k for k in ks if optimal[k])] = 1.0
         if np.array_equal(new, policy):

@@ -41,7 +41,10 @@ def equation_lines(system: BellmanSystem, style: str) -> list[str]:
     import sympy as sp
 
     if style == "text":
-        lines = [f"{sp.sstr(eq.lhs)} = {sp.sstr(eq.rhs)}" for eq in system.equations]
+        lines = [
+            f"{sp.sstr(eq.lhs)} = {_text_rhs(eq, choices)}"
+            for eq, choices in zip(system.equations, system.choices, strict=True)
+        ]
         name = "v*" if system.kind == "optimality" else "v"
         lines += [f"{name}({t}) = 0  (terminal)" for t in system.terminal]
         return lines
@@ -59,6 +62,16 @@ def equation_lines(system: BellmanSystem, style: str) -> list[str]:
             + [r"\end{aligned}"]
         )
     return [f"$$ {line} $$" for line in latex]
+
+
+def _text_rhs(eq: Any, choices: list[tuple[str, Any]]) -> str:
+    """The right-hand side as text; a max lists its terms by action, in file order:
+    max(search: ..., wait: ...)."""
+    import sympy as sp
+
+    if len(choices) < 2:
+        return sp.sstr(eq.rhs)
+    return "max(" + ", ".join(f"{a}: {sp.sstr(t)}" for a, t in choices) + ")"
 
 
 def render(system: BellmanSystem, style: str) -> str:
