@@ -85,7 +85,7 @@ def test_value_iteration_at_gamma_1_is_exact_when_the_greedy_policy_is_proper():
     vi = value_iteration(mdp, epsilon=1e-3)
     top = [vi.values[mdp.state_index[f"r0c{c}"]] for c in range(4)]
     assert top == [0.0, -1.0, -2.0, -3.0]
-    assert "exactly" in vi.stopping
+    assert "V = V*" in vi.stopping
 
 
 def test_exact_policy_probabilities_with_seven_digits():
@@ -150,6 +150,9 @@ def test_latex_escapes_names_and_keeps_pi_for_the_policy(tmp_path):
     assert r"\mathrm{pi}" in text and r"\mathrm{lam}" in text and r"\alpha" in text
     assert "50%)" not in text and "a&b" not in text
     assert text.count(r"\pi") == text.count(r"v_{\pi}")  # pi the parameter is not π
+    robot = runner.invoke(app, ["mdp", "equations", "recycling-robot", "--optimal", "--format",
+                                "latex"]).stdout  # fmt: skip
+    assert r"r_{\mathrm{search}}" in robot and r"\beta" in robot
     result = runner.invoke(app, ["mdp", "solve", file, "--format", "latex"])
     assert result.exit_code == 0, result.output
     assert r"a\&b &" in result.stdout and r"50\% &" in result.stdout

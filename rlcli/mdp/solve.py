@@ -221,9 +221,10 @@ def _polish(
         )  # fmt: skip
     exact = policy_iteration(mdp, pi0=greedy)
     extra = exact.iterations - 1
-    how = "; then V, Q and ties from evaluating the greedy policy exactly"
+    how = "; then the greedy policy evaluated exactly"
     if extra:
-        how += f" ({extra} policy-improvement step(s) made it stable)"
+        how += f" and improved {extra} more time(s)"
+    how += ": no action improves on it, so V = V* and the ties are exact"
     return Solution(
         exact.values, exact.q, exact.policy, exact.optimal, sweeps, "value iteration",
         steps, rule + how, bound, exact.residual,

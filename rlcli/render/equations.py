@@ -15,14 +15,18 @@ GREEK = frozenset(
 
 
 def symbol_tex(name: str) -> str:
-    """A parameter's LaTeX: one letter as is, a Greek name as its letter (\\alpha), any
-    other name upright and escaped (lam → \\mathrm{lam}, pi → \\mathrm{pi})."""
+    """A parameter's LaTeX: one letter as is, a Greek name as its letter (\\alpha), a
+    letter with a subscript as such (r_search → r_{\\mathrm{search}}), any other name
+    upright and escaped (lam → \\mathrm{lam}, pi → \\mathrm{pi}, my_p → \\mathrm{my\\_p})."""
     if name == "gamma":
         return r"\gamma"
     if len(name) == 1 and name.isalpha():
         return name
     if name in GREEK:
         return "\\" + name
+    base, sep, sub = name.partition("_")
+    if sep and sub and ((len(base) == 1 and base.isalpha()) or base in GREEK):
+        return symbol_tex(base) + "_{" + symbol_tex(sub) + "}"  # r_search → r_{\mathrm{search}}
     return r"\mathrm{" + tex_text(name) + "}"
 
 
