@@ -60,8 +60,9 @@ def test_start_only_in_terminal_states_exits_2(tmp_path):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("command", [["control", "random-walk-5"],
-                                     ["estimate", "random-walk-5", "-p", "uniform"]])
+@pytest.mark.parametrize(
+    "command", [["control", "random-walk-5"], ["estimate", "random-walk-5", "-p", "uniform"]]
+)
 def test_negative_seed_exits_2(command):
     result = CliRunner().invoke(app, [*command, "--seed", "-1", "--runs", "1", "--episodes", "1"])
     assert result.exit_code == 2

@@ -86,3 +86,53 @@ def test_options_apply_when_one_of_the_methods_uses_them():
                  "--runs", "1", "--episodes", "1", "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert [r.get("n") for r in json.loads(result.stdout)["results"]] == [None, 2]
+
+
+def test_alpha_table_at_80_columns_keeps_every_number_whole():
+    # S&B Fig 7.2 layout: row labels name only what varies (n), the method is in the title
+    args = ["random-walk-19", "-p", "uniform", "--method", "nstep", "--n", "1,2,4,8,16",
+            "--alpha", "0.2,0.4,0.6,0.8,1", "--runs", "2", "--episodes", "3"]  # fmt: skip
+    result = CliRunner().invoke(app, ["estimate", *args], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "n-step TD: RMS error averaged" in text
+    assert "…" not in text
+    doc = json.loads(run(*args, "--json").stdout)
+    for r in doc["results"]:  # the cell, with 3 fixed decimals, on the row of its n
+        row = next(line for line in text.splitlines() if line.startswith(f"│ n={r['n']} "))
+        assert f"{r['rms_mean']:.3f}" in row
+
+
+def test_print_parts_widens_a_table_rather_than_cut_numbers():
+    import io
+
+    from rich.console import Console
+
+    from rlcli.render.learning import pivot_table, print_parts
+
+    cells = {(f"learner {i}", f"{a:g}"): 0.123456 + i for i in range(3) for a in (0.1, 0.2, 0.3)}
+    console = Console(file=io.StringIO(), width=20, color_system=None)
+    print_parts(console, [pivot_table("learner", "α", cells, "t")])
+    text = console.file.getvalue()
+    assert "…" not in text
+    assert text.count("2.123") == 3
+
+
+def test_plot_draws_points_outside_the_range_on_the_edge_and_says_so():
+    import numpy as np
+
+    from rlcli.render.learning import Series, plot
+
+    series = [Series("s", np.arange(3.0), np.array([0.0, 0.5, 100.0]))]
+    text = plot(series, "x", "y", width=10, height=5, y_range=(0.0, 1.0)).plain
+    top = text.splitlines()[0]
+    assert top.endswith("●"), text  # the outlier at x = 2 sits on the top edge
+    assert "1 point(s) above 1 drawn on the top edge" in text
+
+
+def test_json_alpha_is_a_number_or_null_with_the_step_size_rule():
+    doc = json.loads(run("random-walk-5", "-p", "uniform", "--method", "mc,td", "--runs", "1",
+                         "--episodes", "1", "--json").stdout)  # fmt: skip
+    mc, td = doc["results"]
+    assert mc["alpha"] is None and mc["step_size"] == "1/n"
+    assert td["alpha"] == 0.1 and td["step_size"] == "constant"

@@ -109,9 +109,8 @@ def control(
         f"Q0 = {init:g}\noptimal (policy iteration): V*(start) = {learning.num(v_start)}"
     )
     tie_policy = optimal.optimal / _per_state_count(mdp, optimal.optimal)
-    for part in learning.control_view(mdp, results, summaries, optimal, header, window,
-                                      tie_policy):  # fmt: skip
-        out.print(part)
+    learning.print_parts(out, learning.control_view(mdp, results, summaries, optimal, header,
+                                                    window, tie_policy))  # fmt: skip
     if csv or plot:
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 

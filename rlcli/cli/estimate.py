@@ -174,8 +174,7 @@ def estimate(
             "V0, so their error stays in the RMS as a floor it cannot go below.",
             markup=False,
         )
-    for part in learning.estimate_view(mdp, results, true_values, header, notes):
-        out.print(part)
+    learning.print_parts(out, learning.estimate_view(mdp, results, true_values, header, notes))
     if (csv or plot) and not json:
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 

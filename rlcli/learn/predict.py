@@ -92,10 +92,12 @@ class Setting:
         return " ".join(parts)
 
     def parameters(self) -> dict:
-        """The JSON parameters: only those that apply."""
+        """The JSON parameters: only those that apply. ``alpha`` is a number, or null with
+        ``step_size: "1/n"`` for sample averages (``step_size: "constant"`` otherwise)."""
         out: dict = {"method": self.method}
         if not self.batch and not self.importance:
-            out["alpha"] = "1/n" if self.alpha is None else self.alpha
+            out["alpha"] = self.alpha
+            out["step_size"] = "1/n" if self.alpha is None else "constant"
         for key, value in (
             ("n", self.n), ("lambda", self.lam), ("variant", self.variant),
             ("visit", self.visit), ("importance", self.importance),

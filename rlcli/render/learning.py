@@ -52,10 +52,22 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], title: str = "",
     """A rich table; the last ``right`` columns are right-aligned, row ``highlight`` bold."""
     out = Table(title=escape(title) if title else None, title_justify="left")
     for i, name in enumerate(header):
-        out.add_column(escape(name), justify="right" if i >= len(header) - right else "left")
+        numeric = i >= len(header) - right
+        out.add_column(escape(name), justify="right" if numeric else "left", overflow="fold",
+                       min_width=_widest(rows, i) if numeric else None)  # fmt: skip
     for i, row in enumerate(rows):
         out.add_row(*(escape(c) for c in row), style="bold" if i == highlight else None)
     return out
+
+
+def _widest(rows: Sequence[Sequence[str]], column: int) -> int:
+    """Width of the longest cell of a column: its minimum width, so numbers are never cut."""
+    return max((len(row[column]) for row in rows), default=1)
+
+
+def fixed(x: float, digits: int = 3) -> str:
+    """A number with a fixed count of decimals, so a column of them lines up."""
+    return f"{x:.{digits}f}" if np.isfinite(x) else "diverged"
 
 
 def pivot_table(row_name: str, col_name: str, cells: dict[tuple[str, str], float],
@@ -65,15 +77,16 @@ def pivot_table(row_name: str, col_name: str, cells: dict[tuple[str, str], float
     cols = list(dict.fromkeys(c for _, c in cells))
     finite = [v for v in cells.values() if np.isfinite(v)]
     best = min(finite) if finite else None
+    width = max(len(fixed(v)) for v in cells.values())
     out = Table(title=escape(title), title_justify="left")
-    out.add_column(escape(f"{row_name} \\ {col_name}"))
+    out.add_column(escape(f"{row_name} \\ {col_name}"), overflow="fold")
     for c in cols:
-        out.add_column(escape(c), justify="right")
+        out.add_column(escape(c), justify="right", no_wrap=True, min_width=width)
     for r in rows:
         line = []
         for c in cols:
             v = cells.get((r, c))
-            text = "" if v is None else num(v, 3)
+            text = "" if v is None else fixed(v)
             line.append(
                 f"[bold]{escape(text)}[/bold]" if v is not None and v == best else escape(text)
             )
@@ -87,7 +100,7 @@ def plot(series: Sequence[Series], x_label: str, y_label: str, width: int = 64,
     """The curves drawn with characters: one marker per series, legend underneath.
 
     Points outside ``y_range`` (default: the data, outliers far above the median cut)
-    are left out.
+    are drawn on the top or bottom edge, and a line under the plot says how many.
     """
     finite = [s.y[np.isfinite(s.y)] for s in series]
     values = np.concatenate([f for f in finite if len(f)]) if any(len(f) for f in finite) else None
@@ -108,13 +121,15 @@ def plot(series: Sequence[Series], x_label: str, y_label: str, width: int = 64,
     x_span = x_hi - x_lo if x_hi > x_lo else 1.0
     grid = [[" "] * width for _ in range(height)]
     style = [[""] * width for _ in range(height)]
+    above = below = 0
     for i, s in enumerate(series):
         mark, colour = MARKERS[i % len(MARKERS)], COLOURS[i % len(COLOURS)]
         cols = np.round((s.x - x_lo) / x_span * (width - 1)).astype(int)
         for c, y in zip(cols, s.y, strict=True):
-            if not np.isfinite(y) or not lo <= y <= hi:
+            if not np.isfinite(y):
                 continue
-            r = height - 1 - round(float(y - lo) / (hi - lo) * (height - 1))
+            above, below = above + (y > hi), below + (y < lo)
+            r = height - 1 - round(float(min(max(y, lo), hi) - lo) / (hi - lo) * (height - 1))
             grid[r][c], style[r][c] = mark, colour
     label_w = max(len(f"{hi:.3g}"), len(f"{lo:.3g}"))
     for r in range(height):
@@ -128,6 +143,11 @@ def plot(series: Sequence[Series], x_label: str, y_label: str, width: int = 64,
     left, right = f"{x_lo:g}", f"{x_hi:g}"
     text.append(" " * (label_w + 2) + left + right.rjust(width - len(left)) + "\n")
     text.append(" " * (label_w + 2) + f"x: {x_label}   y: {y_label}\n", style="dim")
+    for count, where, edge in ((above, "above", "top"), (below, "below", "bottom")):
+        if count:
+            bound = hi if where == "above" else lo
+            text.append(" " * (label_w + 2) + f"{count} point(s) {where} {bound:.3g} drawn on "
+                        f"the {edge} edge\n", style="dim")  # fmt: skip
     for i, s in enumerate(series):
         text.append(f"  {MARKERS[i % len(MARKERS)]} ", style=COLOURS[i % len(COLOURS)])
         text.append(s.label + "\n")
@@ -194,6 +214,18 @@ def _alpha_study(results: Sequence) -> bool:
     return len(results) > 1 and len(keys) > len(set(keys))
 
 
+def _study_labels(settings: Sequence) -> tuple[list[str], str]:
+    """Row labels of the α table naming only what varies between rows (method, n, λ), and
+    the parts every row shares, for the title."""
+    parts = [(s.name, "" if s.n is None else f"n={s.n}",
+              "" if s.lam is None else f"λ={s.lam:g}") for s in settings]  # fmt: skip
+    varies = [len({p[i] for p in parts}) > 1 for i in range(3)]
+    labels = [" ".join(x for x, v in zip(p, varies, strict=True) if v and x) or p[0]
+              for p in parts]  # fmt: skip
+    common = " ".join(x for x, v in zip(parts[0], varies, strict=True) if not v and x)
+    return labels, common
+
+
 def estimate_series(results: Sequence) -> tuple[list[Series], str, str]:
     """The curves to draw: RMS per episode, or (≥ 5 α values) mean RMS against α."""
     alphas = {r.setting.alpha for r in results if r.setting.alpha is not None}
@@ -220,14 +252,16 @@ def estimate_view(mdp, results: Sequence, true_values: np.ndarray, header: str,
     parts: list = [Text(header)]
     study = _alpha_study(results)
     if study:
+        swept = [r for r in results if r.setting.alpha is not None]
+        labels, common = _study_labels([r.setting for r in swept])
         cells = {
-            (_without_alpha(r.setting.label), f"{r.setting.alpha:g}"): float(r.rms[1:].mean())
-            for r in results
-            if r.setting.alpha is not None
+            (label, f"{r.setting.alpha:g}"): float(r.rms[1:].mean())
+            for label, r in zip(labels, swept, strict=True)
         }
         parts.append(pivot_table(
             "learner", "α", cells,
-            f"RMS error averaged over episodes 1–{episodes} and runs (best in bold)",
+            f"{common + ': ' if common else ''}RMS error averaged over episodes "
+            f"1–{episodes} and runs (best in bold)",
         ))  # fmt: skip
     if not study or len(results) <= 12:
         rows = []
@@ -257,15 +291,15 @@ def final_values_table(mdp, results: Sequence, true_values: np.ndarray,
     title = "final estimates (mean over runs) beside the exact v_π"
     if len(results) > 6:
         title += f"; the 6 lowest-RMS of {len(results)} learners"
-    out = Table(title=escape(title), title_justify="left")
-    out.add_column("state")
-    out.add_column("v_π", justify="right")
-    for r in shown:
-        out.add_column(escape(r.setting.label), justify="right")
     live = [s for s in range(mdp.n_states) if not mdp.terminal[s]]
-    for s in live[:limit]:
-        out.add_row(escape(mdp.states[s]), num(true_values[s]),
-                    *(num(r.final_values[s]) for r in shown))  # fmt: skip
+    rows = [[mdp.states[s], num(true_values[s]), *(num(r.final_values[s]) for r in shown)]
+            for s in live[:limit]]  # fmt: skip
+    out = Table(title=escape(title), title_justify="left")
+    out.add_column("state", overflow="fold")
+    for i, name in enumerate(["v_π", *(r.setting.label for r in shown)], start=1):
+        out.add_column(escape(name), justify="right", overflow="fold", min_width=_widest(rows, i))
+    for row in rows:
+        out.add_row(*(escape(c) for c in row))
     if len(live) > limit:
         out.caption = f"… {len(live) - limit} more states (use --json for all)"
     return out
@@ -278,7 +312,8 @@ def estimate_csv_rows(results: Sequence) -> tuple[list[str], list[list[object]]]
     rows: list[list[object]] = []
     for r in results:
         p = r.setting.parameters()
-        fixed = [r.setting.label, p["method"], p.get("alpha", ""), p.get("n", ""),
+        alpha = "1/n" if p.get("step_size") == "1/n" else p.get("alpha", "")
+        fixed = [r.setting.label, p["method"], alpha, p.get("n", ""),
                  p.get("lambda", ""), p.get("variant", ""), p.get("visit", ""),
                  p.get("batch", ""), p.get("importance", "")]  # fmt: skip
         rows.extend([*fixed, e, f"{v:.6g}"] for e, v in enumerate(r.rms))
@@ -374,3 +409,18 @@ def control_view(mdp, results: Sequence, summaries: Sequence, optimal, header: s
             )
         parts.append(out)
     return parts
+
+
+def print_parts(console, parts: Sequence) -> None:
+    """Print renderables; a table that a narrow terminal would squeeze below the width of
+    its cells is printed wider instead (numbers are never cut to '0.5…'), and text lines
+    (the plot) are left whole for the terminal to wrap."""
+    from rich.measure import Measurement
+
+    for part in parts:
+        if isinstance(part, Table):
+            wide = console.options.update_width(10_000)
+            width = max(console.width, Measurement.get(console, wide, part).minimum)
+            console.print(part, width=width, crop=False)
+        else:
+            console.print(part, soft_wrap=isinstance(part, Text), crop=False)
