@@ -90,8 +90,9 @@ def check_loops(mdp: MDP, values: np.ndarray, optimal: np.ndarray, tol: float) -
     trapped = trap_states(mdp, optimal)
     if len(trapped) and float(np.min(values[trapped])) < -tol:
         raise NumericalError(
-            f"gamma = 1: from {describe(mdp, trapped)} actions that tie for the best can loop "
-            "forever without reaching a terminal state (a cycle whose rewards sum to 0), "
+            f"gamma = 1: in state(s) {describe(mdp, trapped)}, actions that tie for the best "
+            "can loop forever without reaching a terminal state (a cycle whose rewards sum "
+            "to 0), "
             "while the best proper policy's values there are negative; never terminating "
             "then earns more, so the supremum over policies is not attained by a proper "
             "policy and policy iteration cannot report V*. Use gamma < 1 or make the loop "
