@@ -82,5 +82,5 @@ def test_greedy_start_cell_counts_the_runs_that_never_end():
     from rlcli.render.learning import greedy_start
 
     assert greedy_start(float("nan"), 3, 3) == "never ends"
-    assert greedy_start(-13.0, 1, 3) == "-13 (never ends 1/3 runs)"
+    assert greedy_start(-13.0, 1, 3) == "-13\n(never ends 1/3 runs)"
     assert greedy_start(-13.0, 0, 3) == "-13"

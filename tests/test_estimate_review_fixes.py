@@ -136,3 +136,24 @@ def test_json_alpha_is_a_number_or_null_with_the_step_size_rule():
     mc, td = doc["results"]
     assert mc["alpha"] is None and mc["step_size"] == "1/n"
     assert td["alpha"] == 0.1 and td["step_size"] == "constant"
+
+
+def test_start_distribution_with_a_terminal_state_still_estimates_v_pi(tmp_path):
+    # half the episodes start (and end) in right_end: empty, they change nothing; the
+    # sample averages from the other half still approach v(A..E) = 1/6 … 5/6 (S&B Ex. 6.2)
+    path = tmp_path / "walk.yaml"
+    path.write_text(
+        "gamma: 1\nstates: [L, A, B, C, D, E, R]\nterminal: [L, R]\nstart: {C: 0.5, R: 0.5}\n"
+        "transitions:\n"
+        "  A: {walk: {r: 0, next: {L: 1/2, B: 1/2}}}\n"
+        "  B: {walk: {r: 0, next: {A: 1/2, C: 1/2}}}\n"
+        "  C: {walk: {r: 0, next: {B: 1/2, D: 1/2}}}\n"
+        "  D: {walk: {r: 0, next: {C: 1/2, E: 1/2}}}\n"
+        "  E: {walk: [{next: D, p: 1/2, r: 0}, {next: R, p: 1/2, r: 1}]}\n"
+    )
+    result = run(str(path), "-p", "uniform", "--method", "mc", "--runs", "20", "--episodes",
+                 "200", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.stdout)["results"][0]["final_values"]
+    for i, s in enumerate("ABCDE", start=1):
+        assert values[s] == pytest.approx(i / 6, abs=0.05)

@@ -62,7 +62,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], title: str = "",
 
 def _widest(rows: Sequence[Sequence[str]], column: int) -> int:
     """Width of the longest cell of a column: its minimum width, so numbers are never cut."""
-    return max((len(row[column]) for row in rows), default=1)
+    return max((len(line) for row in rows for line in row[column].splitlines()), default=1)
 
 
 def fixed(x: float, digits: int = 3) -> str:
@@ -351,7 +351,7 @@ def greedy_start(value: float, never_ends: int, runs: int) -> str:
     if never_ends == runs:
         return "never ends"
     text = num(value, 3)
-    return f"{text} (never ends {never_ends}/{runs} runs)" if never_ends else text
+    return f"{text}\n(never ends {never_ends}/{runs} runs)" if never_ends else text
 
 
 def control_view(mdp, results: Sequence, summaries: Sequence, optimal, header: str,
