@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,6 +57,9 @@ def test_zero_reward_loop_that_does_not_pay_keeps_the_proper_answer():
     sol = policy_iteration(mdp)
     assert sol.values.tolist() == [1.0, 0.0]
     assert mdp.policy_of_pairs(sol.policy) == {"a": "go"}
+    # stay ties only by looping forever (the policy "stay" earns 0): not reported optimal
+    assert sol.optimal.tolist() == [True, False]
+    assert policy_iteration_exact(mdp, initial_policy(mdp)).optimal.tolist() == [True, False]
 
 
 def test_value_iteration_finds_exact_ties():
@@ -215,3 +219,18 @@ def test_optimality_equations_label_max_terms_by_action():
     assert result.exit_code == 0, result.output
     # low: search, wait, recharge in file order; recharge moves to high with reward 0
     assert "wait: gamma*v*(low) + r_wait, recharge: gamma*v*(high))" in result.stdout
+
+
+def test_frozenlake_undiscounted_value_and_no_looping_ties():
+    # FrozenLake 4x4 with gamma = 1: the optimal success probability from the start is
+    # 14/17 = 0.8235 (the value usually quoted for the undiscounted slippery lake).
+    # 'up' in the corner ties in Q, but with it the top row can only loop (r0c1..r0c3's
+    # only optimal action is up): no proper policy takes it, so it is not optimal.
+    text = Path("problems/frozenlake-4x4.yaml").read_text().replace("gamma: 99/100", "gamma: 1")
+    mdp = loads_mdp(text, "frozenlake-1.yaml")
+    exact = policy_iteration_exact(mdp, initial_policy(mdp))
+    assert exact.values[mdp.state_index["r0c0"]] == Fraction(14, 17)
+    for sol in (policy_iteration(mdp), value_iteration(mdp, epsilon=1e-8)):
+        corner = [mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(0) if sol.optimal[k]]
+        assert corner == ["left", "down", "right"]
+        assert sol.values[0] == pytest.approx(14 / 17, abs=1e-12)

@@ -211,7 +211,7 @@ def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
         if np.array_equal(new, policy):
             from rlcli.mdp.solve import check_loops
 
-            check_loops(mdp, np.array([float(v) for v in ev.values]), optimal, 0.0)
+            optimal = check_loops(mdp, np.array([float(v) for v in ev.values]), optimal, 0.0)
             return ExactSolution(ev.values, ev.q, policy, optimal, it)
         check_proper(mdp, new)
         policy = new

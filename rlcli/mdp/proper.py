@@ -54,16 +54,7 @@ def proper_policy(mdp: MDP) -> tuple[np.ndarray, np.ndarray]:
     """
     S, K = mdp.n_states, mdp.n_pairs
     pos = mdp.out_prob > 0
-    win = np.ones(S, dtype=bool)
-    while True:
-        leaves = np.bincount(mdp.out_pair[pos & ~win[mdp.out_next]], minlength=K) > 0
-        safe = ~leaves & win[mdp.pair_state]
-        z = np.flatnonzero(pos & safe[mdp.out_pair])
-        src, dst = mdp.pair_state[mdp.out_pair[z]], mdp.out_next[z]
-        reach = _reaches(S, src, dst, np.flatnonzero(mdp.terminal)) & win
-        if np.array_equal(reach, win):
-            break
-        win = reach
+    win, safe = _almost_sure(mdp, np.ones(K, dtype=bool))
     # layers outward from the terminal states, over safe pairs only
     preds: list[list[int]] = [[] for _ in range(S)]
     for zi in np.flatnonzero(pos & safe[mdp.out_pair]):
@@ -82,6 +73,35 @@ def proper_policy(mdp: MDP) -> tuple[np.ndarray, np.ndarray]:
     for s in np.flatnonzero(~done & (mdp.n_actions_of > 0)):  # hopeless: any action
         policy[mdp.pair_ptr[s]] = 1.0
     return policy, np.flatnonzero(~win)
+
+
+def _almost_sure(mdp: MDP, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(win (S,), safe (K,)): the states that can reach a terminal state with probability
+    1 using ``allowed`` pairs, and the allowed pairs that never leave that set."""
+    pos = mdp.out_prob > 0
+    win = np.ones(mdp.n_states, dtype=bool)
+    while True:
+        leaves = np.bincount(mdp.out_pair[pos & ~win[mdp.out_next]], minlength=mdp.n_pairs) > 0
+        safe = allowed & ~leaves & win[mdp.pair_state]
+        z = np.flatnonzero(pos & safe[mdp.out_pair])
+        src, dst = mdp.pair_state[mdp.out_pair[z]], mdp.out_next[z]
+        reach = _reaches(mdp.n_states, src, dst, np.flatnonzero(mdp.terminal)) & win
+        if np.array_equal(reach, win):
+            return win, safe
+        win = reach
+
+
+def proper_compatible(mdp: MDP, allowed: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """(len(pairs),) bool: for each pair (s, a), whether some proper policy using only
+    ``allowed`` pairs takes a in s (s keeps only a, then almost-sure reachability)."""
+    ok = np.zeros(len(pairs), dtype=bool)
+    for i, k in enumerate(pairs):
+        s = mdp.pair_state[k]
+        only = allowed.copy()
+        only[mdp.pair_ptr[s] : mdp.pair_ptr[s + 1]] = False
+        only[k] = True
+        ok[i] = _almost_sure(mdp, only)[0][s]
+    return ok
 
 
 def describe(mdp: MDP, states: np.ndarray, limit: int = 8) -> str:

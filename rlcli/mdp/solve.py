@@ -22,7 +22,13 @@ from rlcli.mdp.greedy import (
     value_error,
 )
 from rlcli.mdp.model import MDP
-from rlcli.mdp.proper import describe, improper_states, proper_policy, trap_states
+from rlcli.mdp.proper import (
+    describe,
+    improper_states,
+    proper_compatible,
+    proper_policy,
+    trap_states,
+)
 
 MAX_POLICY_ITERATIONS = 10_000
 MAX_VALUE_ITERATIONS = 1_000_000
@@ -75,29 +81,38 @@ def initial_policy(mdp: MDP) -> np.ndarray:
     return policy
 
 
-def check_loops(mdp: MDP, values: np.ndarray, optimal: np.ndarray, tol: float) -> None:
-    """γ = 1: refuse when tied optimal actions can loop forever where V < 0.
+def check_loops(mdp: MDP, values: np.ndarray, optimal: np.ndarray, tol: float) -> np.ndarray:
+    """γ = 1: refuse when tied optimal actions can loop forever where V < 0; otherwise
+    return ``optimal`` without the tied actions that no proper policy can take.
 
     If the actions that tie for the best let the agent avoid every terminal state forever
     in a set W, then inside W V(s) = r_μ(s) + (P_μ V)(s) for such a looping policy μ, so
     its n-step return is V(s) − E[V(s_n)] with s_n ∈ W. Where V < 0 the loop (no exit
     cost) can beat every proper policy (zero-reward self-loop versus a −1 exit: V* = 0,
     not −1), so the values of the best proper policy need not be V*. Where V ≥ 0 on W the
-    loop earns at most V(s) and the proper policy's values stand.
+    loop earns at most V(s) and the proper policy's values stand; an action that ties
+    only by looping (stay forever, earning 0 < V) is then not reported as optimal.
     """
     if mdp.gamma < 1:
-        return
+        return optimal
     trapped = trap_states(mdp, optimal)
-    if len(trapped) and float(np.min(values[trapped])) < -tol:
+    if not len(trapped):
+        return optimal
+    if float(np.min(values[trapped])) < -tol:
         raise NumericalError(
             f"gamma = 1: in state(s) {describe(mdp, trapped)}, actions that tie for the best "
             "can loop forever without reaching a terminal state (a cycle whose rewards sum "
-            "to 0), "
-            "while the best proper policy's values there are negative; never terminating "
-            "then earns more, so the supremum over policies is not attained by a proper "
-            "policy and policy iteration cannot report V*. Use gamma < 1 or make the loop "
-            "costly (value iteration shows the supremum when it converges)."
+            "to 0), while the best proper policy's values there are negative; never "
+            "terminating then earns more, so the supremum over policies is not attained by "
+            "a proper policy and policy iteration cannot report V*. Use gamma < 1 or make "
+            "the loop costly (value iteration shows the supremum when it converges)."
         )
+    inside = np.zeros(mdp.n_states, dtype=bool)
+    inside[trapped] = True
+    pairs = np.flatnonzero(optimal & inside[mdp.pair_state])
+    refined = optimal.copy()
+    refined[pairs] = proper_compatible(mdp, optimal, pairs)
+    return refined
 
 
 def policy_iteration(mdp: MDP, pi0: np.ndarray | None = None, trace: bool = False) -> Solution:
@@ -118,8 +133,7 @@ def policy_iteration(mdp: MDP, pi0: np.ndarray | None = None, trace: bool = Fals
         if trace:
             steps.append(Step(values, policy, changed))
         if not len(changed):
-            optimal = optimal_pairs(mdp, ev.q, tol)
-            check_loops(mdp, values, optimal, tol)
+            optimal = check_loops(mdp, values, optimal_pairs(mdp, ev.q, tol), tol)
             return Solution(
                 values, ev.q, policy, optimal, it, "policy iteration",
                 steps, "the greedy policy is stable (no state changes action)",
