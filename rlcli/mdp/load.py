@@ -225,17 +225,28 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
     out_ptr = np.zeros(len(firsts) + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum(pair_counts)
     out_idx = np.repeat(firsts - out_ptr[:-1], pair_counts) + np.arange(out_ptr[-1])
+    in_order = bool(np.array_equal(out_idx, np.arange(len(out_idx))))
     term = np.zeros(len(states), dtype=bool)
     term[list(terminal)] = True
+
+    def reordered(items: list[Any]) -> tuple[Any, ...]:
+        return tuple(items) if in_order else tuple(items[i] for i in out_idx.tolist())
+
+    def array(items: list[Any], dtype: type) -> np.ndarray:
+        values = np.asarray(items, dtype=dtype)
+        return values if in_order else values[out_idx]
+
+    def pair_label(k: int) -> str:
+        s = int(np.searchsorted(pair_ptr, k, side="right")) - 1
+        return f"({states[s]}, {pair_names[k]})"
+
     exact = ExactData(
         gamma=gamma_expr,
         parameters=param_exprs,
-        out_prob=_reordered(out.prob_src, out_idx),
-        out_reward=_reordered(out.reward_src, out_idx),
+        out_prob=reordered(out.prob_src),
+        out_reward=reordered(out.reward_src),
         out_ptr=out_ptr,
-        pair_labels=tuple(
-            f"({states[s]}, {a})" for s, pairs in enumerate(per_state) for a, _, _ in pairs
-        ),
+        pair_label=pair_label,
     )
     return MDP(
         states=tuple(states),
@@ -245,9 +256,9 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
         pair_ptr=pair_ptr,
         pair_action=np.array([actions[a] for a in pair_names], dtype=np.int64),
         out_ptr=out_ptr,
-        out_next=np.asarray(out.next, dtype=np.int64)[out_idx],
-        out_prob=np.asarray(out.prob, dtype=np.float64)[out_idx],
-        out_reward=np.asarray(out.reward, dtype=np.float64)[out_idx],
+        out_next=array(out.next, np.int64),
+        out_prob=array(out.prob, np.float64),
+        out_reward=array(out.reward, np.float64),
         start=start,
         policies=policies,
         name=str(data.get("name", Path(file).stem)),
@@ -256,10 +267,3 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
         layout=layout,
         exact=exact,
     )
-
-
-def _reordered(items: list[Any], order: np.ndarray) -> tuple[Any, ...]:
-    """``items`` in ``order`` (cheap when the file already listed states in order)."""
-    if np.array_equal(order, np.arange(len(items))):
-        return tuple(items)
-    return tuple(items[i] for i in order.tolist())

@@ -15,7 +15,7 @@ symbolic solving.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -62,7 +62,7 @@ class ExactData:
     out_prob: tuple[Any, ...]
     out_reward: tuple[Any, ...]
     out_ptr: np.ndarray  # (K+1,) as in the MDP
-    pair_labels: tuple[str, ...]  # "(state, action)" of each pair, for messages
+    pair_label: Callable[[int], str]  # "(state, action)" of pair k, for messages
 
     def parameter_values(self) -> dict[str, Fraction | float]:
         """Each parameter's exact value (parameters may refer to earlier ones)."""
@@ -86,11 +86,12 @@ class ExactData:
             return value
 
         probs = [q(e) for e in self.out_prob]
-        for k, label in enumerate(self.pair_labels):
+        for k in range(len(self.out_ptr) - 1):
             total = sum(probs[self.out_ptr[k] : self.out_ptr[k + 1]], Fraction(0))
             if total != 1:
                 raise UsageError(
-                    f"exact mode: the probabilities of {label} sum to {total}, not exactly 1 "
+                    f"exact mode: the probabilities of {self.pair_label(k)} sum to {total}, "
+                    "not exactly 1 "
                     "(write fractions such as 1/3 instead of rounded decimals)"
                 )
         return q(self.gamma), probs, [q(e) for e in self.out_reward]
