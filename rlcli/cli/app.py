@@ -20,9 +20,16 @@ from rlcli.cli import (
 )
 from rlcli.errors import RlcliError
 
+ORDER = ("mdp", "estimate", "control", "derive", "train", "problems")
+
 
 class RlcliGroup(TyperGroup):
     """Root group: library errors become a clean message and their exit code (no traceback)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Commands in the order of the course: exact solving, learning, derivations, training."""
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
 
     def invoke(self, ctx: Any) -> Any:
         try:
