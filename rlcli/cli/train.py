@@ -36,7 +36,7 @@ class Arms(str, Enum):
 
 
 TaskOpt = Annotated[Task, typer.Option("--task", "-t", help="What to train on.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random stream.")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed for every random stream.")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="Env steps to train for.")]
 EnvsOpt = Annotated[int | None, typer.Option("--envs", help="Copies of the task run together.")]
 LrOpt = Annotated[float | None, typer.Option("--lr", help="Adam learning rate.")]
@@ -130,7 +130,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     from rlcli.render.jsonout import emit
     from rlcli.render.training import LiveTable, curve_text, summary_table, write_csv, write_plot
     from rlcli.train.config import default_config
-    from rlcli.train.run import train
+    from rlcli.train.run import check_config, train
 
     _check_outputs(common["plot"], common["csv"])
     cfg = default_config(algo, task.value)
@@ -164,6 +164,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
         **specific,
     )
     as_json, quiet = common["json"], common["quiet"]
+    check_config(algo, task.value, cfg)
     per_iteration = _steps_per_iteration(algo, cfg, task)
     title = f"rlcli train {algo} --task {task.value} --seed {cfg.seed}"
     if mdp is not None:

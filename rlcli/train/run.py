@@ -104,7 +104,8 @@ class Runner:
         self.remaining = 1.0  # fraction of the run left, for annealing
 
 
-def _check(algo: str, task: str, cfg: TrainConfig) -> None:
+def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
+    """Refuse settings that would crash or silently learn nothing (exit 2 via UsageError)."""
     if algo not in ALGOS:
         raise UsageError(f"unknown algorithm {algo!r} (algorithms: {', '.join(ALGOS)})")
     if task not in TASKS:
@@ -139,6 +140,21 @@ def _check(algo: str, task: str, cfg: TrainConfig) -> None:
         )
     if algo == "ppo" and cfg.minibatches > cfg.n_envs * cfg.n_steps:
         raise UsageError("ppo: more minibatches than samples per rollout (envs × n-steps)")
+    floats = dict(
+        ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef, max_grad_norm=cfg.max_grad_norm,
+        kl_target=cfg.kl_target, beta=cfg.beta, kl_coef=cfg.kl_coef,
+        clip_value=cfg.clip_value, target_kl=cfg.target_kl,
+    )  # fmt: skip
+    for name, value in floats.items():
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} must be a finite number ≥ 0, got {value}")
+    for name in ("kl_target", "target_kl", "clip_value"):
+        value = getattr(cfg, name)
+        if value is not None and value == 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be positive")
+    if algo == "grpo" and cfg.group_size < 2:
+        raise UsageError("grpo: --group-size must be at least 2 (a group of one has no advantage)")
 
 
 def train(
@@ -149,7 +165,7 @@ def train(
     on_iteration: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train ``algo`` on ``task`` for ``cfg.total_steps`` env steps (or until ``cfg.target``)."""
-    _check(algo, task, cfg)
+    check_config(algo, task, cfg)
     start = time.perf_counter()
     runner = Runner(algo, task, cfg, mdp)
     iterate = ITERATIONS[algo]
