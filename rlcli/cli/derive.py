@@ -35,7 +35,13 @@ FormatOpt = Annotated[
     typer.Option("--format", help="Output: rich table (terminal), text, latex or markdown."),
 ]
 SamplesOpt = Annotated[
-    int, typer.Option("--samples", min=0, help="Monte Carlo check with N samples (0: none).")
+    int,
+    typer.Option(
+        "--samples",
+        min=0,
+        callback=lambda n: _check_samples(n),
+        help="Monte Carlo check with N ≥ 2 samples (0: none).",
+    ),
 ]
 AtOpt = Annotated[
     str | None,
@@ -62,6 +68,12 @@ def _render(d: Derivation, fmt: Format, json: bool) -> None:
         typer.echo(writer(d), nl=False)
     if not d.all_verified:
         raise typer.Exit(1)
+
+
+def _check_samples(n: int) -> int:
+    if n == 1:
+        raise typer.BadParameter("a standard error needs at least 2 samples (0: no check)")
+    return n
 
 
 def _parse_at(text: str | None) -> dict[str, float]:

@@ -8,6 +8,7 @@ time limit (``None`` when sympy gives up).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,7 +99,14 @@ class Family:
                 raise UsageError(
                     f"--at: {self.name} has no parameter {name!r} (parameters: {known})"
                 )
-            values[by_name[name]] = value
+            symbol = by_name[name]
+            if not math.isfinite(value):
+                raise UsageError(f"--at {name}={value}: must be a finite number")
+            if symbol.is_positive and value <= 0:
+                raise UsageError(f"--at {name}={value}: {name} must be positive")
+            if self.name == "bernoulli" and name == "p" and not value < 1:
+                raise UsageError(f"--at p={value}: p must be in (0, 1)")
+            values[symbol] = value
         return values
 
 

@@ -21,6 +21,8 @@ from rlcli.errors import UsageError
 MAX_LENGTH = 500
 MAX_DEPTH = 40
 MAX_EXPONENT = 64  # largest integer power accepted (keeps expand() fast)
+MAX_DEGREE = 64  # largest total polynomial degree, e.g. of (x+1)**64*(x-1)**64
+MAX_MAGNITUDE = Fraction(10) ** 300  # numbers beyond float range are refused
 
 FUNCTIONS = {
     "exp": sp.exp,
@@ -46,9 +48,30 @@ def parse_expr(text: str, names: Mapping[str, Any], what: str = "expression") ->
     Raises :class:`UsageError` naming ``what`` (e.g. ``--f``) and the reason.
     """
     try:
-        return _Parser(text, names).parse()
+        expr = _Parser(text, names).parse()
     except _ParseError as exc:
         raise UsageError(f"{what} {text!r}: {exc}") from None
+    degree = _degree(expr)
+    if degree > MAX_DEGREE:
+        raise UsageError(
+            f"{what} {text!r}: degree about {degree}, above {MAX_DEGREE} "
+            "(expanding it would take too long)"
+        )
+    return expr
+
+
+def _degree(expr: Any) -> int:
+    """An upper bound on the polynomial degree of ``expr`` without expanding it."""
+    if expr.is_Symbol:
+        return 1
+    if expr.is_Pow:
+        base, exponent = expr.args
+        return _degree(base) * (abs(int(exponent)) if exponent.is_Integer else 1)
+    if expr.is_Mul:
+        return sum(_degree(a) for a in expr.args)
+    if expr.args:
+        return max(_degree(a) for a in expr.args)
+    return 0
 
 
 def parse_call(text: str, what: str) -> tuple[str, list[Any]]:
@@ -157,7 +180,10 @@ class _Parser:
     def atom(self) -> Any:
         kind, tok = self.take()
         if kind == "num":
-            return sp.Rational(Fraction(tok))
+            value = Fraction(tok) if len(tok) <= 40 else None
+            if value is None or abs(value) > MAX_MAGNITUDE or 0 < abs(value) < 1 / MAX_MAGNITUDE:
+                raise _ParseError(f"the number {tok[:20]} is outside the float range")
+            return sp.Rational(value)
         if kind == "name":
             if self.peek() == "(":
                 if tok not in FUNCTIONS:
