@@ -89,20 +89,18 @@ class GridworldEnv:
         return self.mask[self.state]
 
 
-def optimal_start_value(mdp: MDP, max_states: int = 2000, tol: float = 1e-10) -> float | None:
-    """Σ_s start(s) v*(s) by value iteration v ← max_a Σ p (r + γ v), the return an optimal
-    policy expects (ignoring the time limit); None for big or non-converging models."""
+def optimal_start_value(mdp: MDP, horizon: int, max_states: int = 2000) -> float | None:
+    """The best expected episode return within the time limit: Σ_s start(s) V_H(s), with
+    V_0 = 0 and V_{h+1}(s) = max_a Σ p(s', r | s, a) (r + V_h(s')) (finite-horizon value
+    iteration, undiscounted, like the returns the training loop records); None for big
+    models."""
     if mdp.n_states > max_states:
         return None
     P, R, mask = mdp.dense()
     v = np.zeros(mdp.n_states)
-    for _ in range(100_000):
-        q = np.where(mask, R + mdp.gamma * P @ v, -np.inf)
-        new = np.where(mdp.terminal | ~mask.any(axis=1), 0.0, q.max(axis=1))
-        if np.abs(new - v).max() < tol:
-            start = mdp.start if mdp.start is not None else (~mdp.terminal).astype(float)
-            return float(np.asarray(start) @ new / np.sum(start))
-        if not np.isfinite(new).all() or np.abs(new).max() > 1e12:
-            return None
-        v = new
-    return None
+    absorbing = mdp.terminal | ~mask.any(axis=1)
+    for _ in range(horizon):
+        q = np.where(mask, R + P @ v, -np.inf)
+        v = np.where(absorbing, 0.0, q.max(axis=1))
+    start = mdp.start if mdp.start is not None else (~mdp.terminal).astype(float)
+    return float(np.asarray(start) @ v / np.sum(start))

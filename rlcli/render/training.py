@@ -119,7 +119,10 @@ def summary_table(result: TrainResult, target_given: bool) -> Table:
     table.add_row("averaged over", f"the last ≥{result.config.window:,d} episodes")
     table.add_row("best mean return", _fmt(best, "{:.3f}"))
     if result.reference_return is not None:
-        label = "best arm's mean reward" if result.task == "bandit" else "optimal return"
+        label = {
+            "bandit": "best arm's mean reward",
+            "gridworld": "optimal return within the time limit",
+        }.get(result.task, "optimal return")
         table.add_row(label, f"{result.reference_return:.3f}")
     if result.greedy:
         right = sum(ok for _, _, ok in result.greedy)

@@ -219,7 +219,7 @@ def train(
     elif task == "gridworld":
         from rlcli.envs.gridworld import optimal_start_value
 
-        reference = optimal_start_value(mdp)
+        reference = optimal_start_value(mdp, int(cfg.task_options.get("max_episode_steps", 100)))
     return TrainResult(
         algo,
         task,
