@@ -27,3 +27,24 @@ def test_bad_derive_inputs_exit_2(args: list[str], words: str) -> None:
     assert result.exit_code == 2, result.output
     assert words in result.output
     assert "Traceback" not in result.output
+
+
+def test_closed_form_expectation_step_is_checked_independently() -> None:
+    # Review finding: the "expectation in closed form" ✓ compared the closed form with the
+    # very moment table it came from. Now it is checked by numeric quadrature, so a wrong
+    # moment table (E[x²] = μ² + σ² + 1) must show that step as not verified.
+    import dataclasses
+
+    from rlcli.derive import log_derivative as ld
+    from rlcli.derive.families import family
+
+    good = family("gaussian")
+    x = good.x
+    right = ld.derive(good, x**2)
+    assert right.all_verified
+    wrong_moment = lambda n: good.moment(n) + (1 if n == 2 else 0)  # noqa: E731
+    bad = dataclasses.replace(good, moment=wrong_moment)
+    result = ld.derive(bad, x**2)
+    closed = [s for s in result.steps if s.reason == "the expectation in closed form"]
+    assert len(closed) == 1 and closed[0].verified is False
+    assert not result.all_verified
