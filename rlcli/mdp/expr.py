@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,17 +30,17 @@ class ExprError(ValueError):
     """An expression that is malformed, refers to an unknown name, or cannot be evaluated."""
 
 
-class Expr:
+class Expr(ABC):
     """Base class of expression nodes."""
 
-    def evaluate(self, env: Mapping[str, Value]) -> Value:
-        raise NotImplementedError
+    @abstractmethod
+    def evaluate(self, env: Mapping[str, Value]) -> Value: ...
 
-    def to_sympy(self, symbols: Mapping[str, Any]) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def to_sympy(self, symbols: Mapping[str, Any]) -> Any: ...
 
-    def names(self) -> set[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def names(self) -> set[str]: ...
 
     def precedence(self) -> int:
         return 9

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from rlcli.nn.categorical import log_prob
 from rlcli.train.gae import gae
 from rlcli.train.losses import normalize, pg_loss
 from rlcli.train.rollout import rollout
@@ -33,7 +32,7 @@ def a2c_iteration(run) -> dict:
     actions = batch.actions.ravel()
     masks = None if batch.masks is None else batch.masks.reshape(-1, batch.masks.shape[-1])
     logp_all, cache = agent.log_probs(obs, masks)
-    logp = np.take_along_axis(logp_all, actions[:, None], axis=1)[:, 0]
+    logp = log_prob(logp_all, actions)
     loss, dlogp = pg_loss(logp, adv)
     ent, v_loss = gradient_step(agent, cfg, cache, logp_all, actions, dlogp, obs, returns)
     return dict(steps=batch.steps, policy_loss=loss, value_loss=v_loss, entropy=ent)
