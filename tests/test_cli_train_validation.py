@@ -47,3 +47,68 @@ def test_gridworld_reference_is_the_best_undiscounted_return_within_the_time_lim
     # must be on that scale (A → A' pays 10 every 5 steps), far above the discounted V*.
     five = load_mdp(find("gridworld-5x5").path)
     assert 180 < optimal_start_value(five, horizon=100) <= 200
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "owner"),
+    [
+        (
+            ["ppo", "--task", "cartpole", "--max-episode-steps", "10"],
+            "--max-episode-steps",
+            "gridworld",
+        ),
+        (["ppo", "--task", "cartpole", "--problem", "cliff-walking"], "--problem", "gridworld"),
+        (["a2c", "--task", "bandit", "--set", "gamma=0.5"], "--set", "gridworld"),
+        (["reinforce", "--task", "tokens", "--k", "3"], "--k", "bandit"),
+        (["grpo", "--task", "gridworld", "--arms", "bernoulli"], "--arms", "bandit"),
+        (["ppo", "--task", "bandit", "--max-operand", "9"], "--max-operand", "tokens"),
+        (["ppo", "--task", "cartpole", "--encoding", "onehot"], "--encoding", "tokens"),
+        (["compare", "--task", "tokens", "--problem", "cliff-walking"], "--problem", "gridworld"),
+    ],
+)
+def test_another_tasks_option_is_refused_not_ignored(
+    args: list[str], option: str, owner: str
+) -> None:
+    result = CliRunner().invoke(app, ["train", *args])
+    assert result.exit_code == 2, result.output
+    assert option in result.output and owner in result.output
+    assert "Traceback" not in result.output
+
+
+def _config(args: list[str]) -> dict:
+    import json
+
+    result = CliRunner().invoke(app, ["train", *args, "--steps", "64", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["config"]
+
+
+def test_no_anneal_keeps_both_learning_rate_and_clip_constant() -> None:
+    # PPO on cartpole anneals the clip ε by default (rl-zoo); --no-anneal said "learning rate"
+    # only and left the clip annealing on.
+    default = _config(["ppo", "--task", "cartpole"])
+    assert default["anneal_lr"] and default["anneal_clip"]
+    fixed = _config(["ppo", "--task", "cartpole", "--no-anneal"])
+    assert not fixed["anneal_lr"] and not fixed["anneal_clip"]
+
+
+def test_plain_reinforce_does_not_normalise_returns_unless_asked() -> None:
+    # Standardising the batch's returns subtracts their mean: a baseline in disguise, which
+    # would hide the very difference `train compare` is there to show.
+    assert not _config(["reinforce", "--task", "bandit"])["norm_adv"]
+    assert _config(["reinforce", "--task", "bandit", "--normalize"])["norm_adv"]
+    assert _config(["ppo", "--task", "bandit"])["norm_adv"]
+
+
+def test_summary_states_how_many_episodes_the_final_mean_is_over() -> None:
+    # 64 bandit steps = 64 one-step episodes, fewer than the window of 20,000.
+    result = CliRunner().invoke(
+        app, ["train", "ppo", "--task", "bandit", "--steps", "64", "--window", "20000", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "all 64 episodes" in result.output
+    assert "≥" not in result.output
+    result = CliRunner().invoke(
+        app, ["train", "ppo", "--task", "bandit", "--steps", "640", "--window", "100", "-q"]
+    )
+    assert "the last 100 episodes" in result.output

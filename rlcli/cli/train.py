@@ -60,25 +60,47 @@ WindowOpt = Annotated[
     ),
 ]
 ProblemOpt = Annotated[
-    Path,
-    typer.Option("--problem", help="gridworld: an MDP file or bundled problem name."),
-]
-MaxStepsOpt = Annotated[
-    int, typer.Option("--max-episode-steps", help="gridworld: time limit per episode.")
-]
-ArmsOpt = Annotated[Arms, typer.Option("--arms", help="bandit: arm reward distribution.")]
-KOpt = Annotated[int, typer.Option("--k", help="bandit: number of arms.")]
-OperandOpt = Annotated[
-    int, typer.Option("--max-operand", help="tokens: prompts a+b= with a, b in 0..N.")
-]
-EncodingOpt = Annotated[
-    Encoding,
+    Path | None,
     typer.Option(
-        "--encoding",
-        help="tokens: how a and b are embedded (unary knows 3 < 4; onehot: unrelated symbols).",
+        "--problem", help="gridworld: an MDP file or bundled problem name [default: gridworld-4x4]."
     ),
 ]
-NoAnnealOpt = Annotated[bool, typer.Option("--no-anneal", help="Keep the learning rate constant.")]
+MaxStepsOpt = Annotated[
+    int | None,
+    typer.Option("--max-episode-steps", help="gridworld: time limit per episode [default: 100]."),
+]
+ArmsOpt = Annotated[
+    Arms | None, typer.Option("--arms", help="bandit: arm reward distribution [default: gaussian].")
+]
+KOpt = Annotated[int | None, typer.Option("--k", help="bandit: number of arms [default: 10].")]
+OperandOpt = Annotated[
+    int | None,
+    typer.Option("--max-operand", help="tokens: prompts a+b= with a, b in 0..N [default: 4]."),
+]
+EncodingOpt = Annotated[
+    Encoding | None,
+    typer.Option(
+        "--encoding",
+        help="tokens: how a and b are embedded (unary knows 3 < 4; onehot: unrelated symbols) "
+        "[default: unary].",
+    ),
+]
+NoAnnealOpt = Annotated[
+    bool,
+    typer.Option("--no-anneal", help="Keep the learning rate (and PPO's clip ε) constant."),
+]
+
+# The options that belong to one task, with their defaults: given for another task they
+# would be silently ignored, so they are refused instead.
+TASK_OPTIONS: dict[str, tuple[str, Task, Any]] = {
+    "problem": ("--problem", Task.gridworld, Path("gridworld-4x4")),
+    "set_": ("--set", Task.gridworld, None),
+    "max_episode_steps": ("--max-episode-steps", Task.gridworld, 100),
+    "arms": ("--arms", Task.bandit, Arms.gaussian),
+    "k": ("--k", Task.bandit, 10),
+    "max_operand": ("--max-operand", Task.tokens, 4),
+    "encoding": ("--encoding", Task.tokens, Encoding.unary),
+}
 CsvOpt = Annotated[
     Path | None, typer.Option("--csv", help="Write every iteration's statistics to FILE.csv.")
 ]
@@ -116,6 +138,17 @@ def _hidden(text: str | None) -> tuple[int, ...] | None:
     return sizes
 
 
+def _task_options(task: Task, given: dict[str, Any]) -> None:
+    """Refuse another task's options; fill in this task's defaults (in place)."""
+    for name, (flag, owner, default) in TASK_OPTIONS.items():
+        if name not in given:
+            continue
+        if given[name] is None or (name == "set_" and not given[name]):
+            given[name] = default
+        elif owner is not task:
+            raise UsageError(f"{flag} applies to --task {owner.value} only, not {task.value}")
+
+
 def _single_threaded_blas() -> None:
     """Our matrices are tiny: BLAS threads only spin (measured 3x the CPU time with 2 threads).
     Effective when numpy is not imported yet; an explicit environment setting wins."""
@@ -132,6 +165,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     from rlcli.train.config import default_config
     from rlcli.train.run import check_config, train
 
+    _task_options(task, common)
     _check_outputs(common["plot"], common["csv"])
     cfg = default_config(algo, task.value)
     task_options = dict(cfg.task_options)
@@ -160,6 +194,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
         target=common["target"],
         window=common["window"],
         anneal_lr=False if common["no_anneal"] else None,
+        anneal_clip=False if common["no_anneal"] else None,
         task_options=task_options,
         **specific,
     )
@@ -238,6 +273,14 @@ def reinforce(
     baseline: Annotated[
         bool, typer.Option("--baseline", help="Subtract a learned value baseline V(s).")
     ] = False,
+    normalize: Annotated[
+        bool,
+        typer.Option(
+            "--normalize",
+            help="Standardise each batch's returns (or advantages): subtracting the batch mean "
+            "is itself a baseline, so plain REINFORCE leaves it off.",
+        ),
+    ] = False,
     seed: SeedOpt = 0,
     steps: StepsOpt = None,
     envs: EnvsOpt = None,
@@ -248,13 +291,13 @@ def reinforce(
     max_grad_norm: GradOpt = None,
     target: TargetOpt = None,
     window: WindowOpt = None,
-    problem: ProblemOpt = Path("gridworld-4x4"),
+    problem: ProblemOpt = None,
     set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = 100,
-    arms: ArmsOpt = Arms.gaussian,
-    k: KOpt = 10,
-    max_operand: OperandOpt = 4,
-    encoding: EncodingOpt = Encoding.unary,
+    max_episode_steps: MaxStepsOpt = None,
+    arms: ArmsOpt = None,
+    k: KOpt = None,
+    max_operand: OperandOpt = None,
+    encoding: EncodingOpt = None,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -262,8 +305,13 @@ def reinforce(
     json: JsonOpt = False,
 ) -> None:
     """REINFORCE: whole episodes, reward-to-go G_t, ∇J ≈ mean ∇log π(a_t|s_t)(G_t − b)."""
-    common = {k_: v for k_, v in locals().items() if k_ not in ("task", "baseline")}
-    _run("reinforce", task, common, {"baseline": baseline})
+    specific = {"baseline": baseline, "norm_adv": normalize or None}
+    common = {
+        k_: v
+        for k_, v in locals().items()
+        if k_ not in ("task", "specific", "normalize", *specific)
+    }
+    _run("reinforce", task, common, specific)
 
 
 @app.command()
@@ -283,13 +331,13 @@ def a2c(
     max_grad_norm: GradOpt = None,
     target: TargetOpt = None,
     window: WindowOpt = None,
-    problem: ProblemOpt = Path("gridworld-4x4"),
+    problem: ProblemOpt = None,
     set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = 100,
-    arms: ArmsOpt = Arms.gaussian,
-    k: KOpt = 10,
-    max_operand: OperandOpt = 4,
-    encoding: EncodingOpt = Encoding.unary,
+    max_episode_steps: MaxStepsOpt = None,
+    arms: ArmsOpt = None,
+    k: KOpt = None,
+    max_operand: OperandOpt = None,
+    encoding: EncodingOpt = None,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -343,13 +391,13 @@ def ppo(
     max_grad_norm: GradOpt = None,
     target: TargetOpt = None,
     window: WindowOpt = None,
-    problem: ProblemOpt = Path("gridworld-4x4"),
+    problem: ProblemOpt = None,
     set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = 100,
-    arms: ArmsOpt = Arms.gaussian,
-    k: KOpt = 10,
-    max_operand: OperandOpt = 4,
-    encoding: EncodingOpt = Encoding.unary,
+    max_episode_steps: MaxStepsOpt = None,
+    arms: ArmsOpt = None,
+    k: KOpt = None,
+    max_operand: OperandOpt = None,
+    encoding: EncodingOpt = None,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -400,13 +448,13 @@ def grpo(
     max_grad_norm: GradOpt = None,
     target: TargetOpt = None,
     window: WindowOpt = None,
-    problem: ProblemOpt = Path("gridworld-4x4"),
+    problem: ProblemOpt = None,
     set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = 100,
-    arms: ArmsOpt = Arms.gaussian,
-    k: KOpt = 10,
-    max_operand: OperandOpt = 4,
-    encoding: EncodingOpt = Encoding.unary,
+    max_episode_steps: MaxStepsOpt = None,
+    arms: ArmsOpt = None,
+    k: KOpt = None,
+    max_operand: OperandOpt = None,
+    encoding: EncodingOpt = None,
     no_anneal: NoAnnealOpt = False,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -440,7 +488,7 @@ def compare(
         int | None,
         typer.Option("--steps", help="Env steps per run, the same for every algorithm."),
     ] = None,
-    problem: ProblemOpt = Path("gridworld-4x4"),
+    problem: ProblemOpt = None,
     set_: SetOpt = None,
     plot: PlotOpt = None,
     json: JsonOpt = False,
@@ -459,11 +507,13 @@ def compare(
         raise UsageError(f"--algos: unknown {bad or algos!r} (choose from {', '.join(ALGOS)})")
     if seeds < 1:
         raise UsageError("--seeds must be at least 1")
+    given = {"problem": problem, "set_": set_}
+    _task_options(task, given)
     mdp = None
     if task is Task.gridworld:
         from rlcli.cli.common import load
 
-        mdp = load(problem, set_)
+        mdp = load(given["problem"], given["set_"])
     runs: dict[str, list[Any]] = {}
     for algo in names:
         for seed in range(seeds):

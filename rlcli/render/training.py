@@ -116,7 +116,10 @@ def summary_table(result: TrainResult, target_given: bool) -> Table:
     table.add_row("env steps", f"{result.env_steps:,d}")
     table.add_row("episodes", f"{result.episodes:,d}")
     table.add_row("final mean return", _fmt(final, "{:.3f}"))
-    table.add_row("averaged over", f"the last ≥{result.config.window:,d} episodes")
+    if result.history:
+        over = result.history[-1]["mean_over"]
+        whole = over == result.episodes
+        table.add_row("averaged over", f"{'all ' if whole else 'the last '}{over:,d} episodes")
     table.add_row("best mean return", _fmt(best, "{:.3f}"))
     if result.reference_return is not None:
         label = {

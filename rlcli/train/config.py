@@ -52,7 +52,8 @@ class TrainConfig:
     max_grad_norm: float = 0.5
     """Global gradient-norm clip (0: none)."""
     norm_adv: bool = True
-    """Normalise advantages per minibatch (PPO, A2C) or per batch (REINFORCE)."""
+    """Normalise advantages per minibatch (PPO, A2C) or per batch (REINFORCE: off by default,
+    since subtracting the batch mean return is itself a baseline)."""
     target_kl: float | None = None
     """PPO: stop the epochs of an update early once approx-KL exceeds this."""
     kl_penalty: bool = False
@@ -132,6 +133,7 @@ _TASK = {
         task_options={"max_operand": 4, "unary": True},
     ),
 }
+_ALGO = {"reinforce": dict(norm_adv=False)}
 _ALGO_TASK = {
     ("reinforce", "cartpole"): dict(lr=3e-3, total_steps=150_000),
     ("a2c", "cartpole"): dict(n_steps=8, lr=3e-3, total_steps=150_000, lam=0.95),
@@ -153,5 +155,5 @@ _ALGO_TASK = {
 
 def default_config(algo: str, task: str) -> TrainConfig:
     """The tuned defaults for ``algo`` on ``task``."""
-    settings = {**_TASK[task], **_ALGO_TASK.get((algo, task), {})}
+    settings = {**_TASK[task], **_ALGO.get(algo, {}), **_ALGO_TASK.get((algo, task), {})}
     return TrainConfig(**settings)

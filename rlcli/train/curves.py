@@ -32,12 +32,16 @@ class EpisodeTracker:
         self.running[:] = 0.0
         self.running_len[:] = 0
 
+    def window_size(self, window: int) -> int:
+        """How many returns ``mean_return`` averages: the last max(window, episodes finished
+        since ``start_iteration``), or all of them if fewer have finished."""
+        return min(len(self.returns), max(window, len(self.returns) - self.mark))
+
     def mean_return(self, window: int) -> float | None:
-        """Mean of the last max(window, episodes finished since ``start_iteration``) returns."""
+        """Mean of the last ``window_size(window)`` returns (None before the first ends)."""
         if not self.returns:
             return None
-        n = max(window, len(self.returns) - self.mark)
-        return float(np.mean(self.returns[-n:]))
+        return float(np.mean(self.returns[-self.window_size(window) :]))
 
     def start_iteration(self) -> None:
         self.mark = len(self.returns)
