@@ -256,6 +256,9 @@ def result_json(result: Any) -> dict[str, Any]:
         "episodes": result.episodes,
         "final_mean_return": result.curve[-1][1] if result.curve else None,
         "reference_return": result.reference_return,
+        "greedy_curve": None
+        if result.greedy is None
+        else [[h["env_steps"], h["greedy_accuracy"]] for h in result.history],
         "greedy_answers": None
         if result.greedy is None
         else [{"prompt": p, "completion": c, "correct": ok} for p, c, ok in result.greedy],

@@ -28,6 +28,7 @@ COLUMNS = [
     ("iteration", "iter", "{:d}"),
     ("env_steps", "steps", "{:,d}"),
     ("mean_return", "return", "{:.4g}"),
+    ("greedy_accuracy", "greedy", "{:.0%}"),
     ("policy_loss", "π loss", "{:+.3f}"),
     ("value_loss", "V loss", "{:.3g}"),
     ("entropy", "H", "{:.3f}"),

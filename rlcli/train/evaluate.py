@@ -26,3 +26,9 @@ def greedy_answers(agent: ActorCritic, task: TokensEnv) -> list[tuple[str, str, 
         right |= alive & (reward > 0)
         alive &= ~terminated
     return [(f"{x}+{y}=", t, bool(r)) for x, y, t, r in zip(a, b, text, right, strict=True)]
+
+
+def greedy_accuracy(agent: ActorCritic, task: TokensEnv) -> float:
+    """Fraction of all prompts whose argmax completion is right (LM evaluation's accuracy)."""
+    answers = greedy_answers(agent, task)
+    return sum(ok for *_, ok in answers) / len(answers)

@@ -200,6 +200,10 @@ def train(
                 episodes=len(runner.tracker.returns),
                 steps_per_sec=done / max(time.perf_counter() - t0, 1e-9),
             )
+            if task == "tokens":
+                from rlcli.train.evaluate import greedy_accuracy
+
+                stats["greedy_accuracy"] = greedy_accuracy(runner.agent, runner.env)
             history.append(stats)
             if mean_return is not None:
                 curve.append((steps, mean_return))
