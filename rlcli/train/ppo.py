@@ -14,34 +14,18 @@ from __future__ import annotations
 import numpy as np
 
 from rlcli.nn.categorical import grad_kl, kl, log_prob
-from rlcli.train.gae import gae
 from rlcli.train.losses import approx_kl, clipped_surrogate, importance_weighted, normalize
-from rlcli.train.rollout import rollout
+from rlcli.train.rollout import rollout_advantages
 from rlcli.train.update import gradient_step
 
 
 def ppo_iteration(run) -> dict:
     """One rollout, then ``epochs`` × ``minibatches`` gradient steps on the PPO loss."""
     cfg, agent = run.cfg, run.agent
-    batch, run.obs = rollout(
-        run.env,
-        agent,
-        run.obs,
-        cfg.n_steps,
-        run.rng,
-        run.tracker,
-        cfg.gamma,
-        cfg.bootstrap_truncation,
-    )
-    adv_all = gae(batch.rewards, batch.values, batch.last_value, batch.dones, cfg.gamma, cfg.lam)
-    returns_all = (adv_all + batch.values).ravel()
-    adv_all = adv_all.ravel()
-    obs_all = batch.obs.reshape(-1, batch.obs.shape[-1])
-    act_all = batch.actions.ravel()
-    old_logp_all = batch.logp.ravel()
-    old_dist_all = batch.logp_all.reshape(-1, batch.logp_all.shape[-1])
-    old_v_all = batch.values.ravel()
-    masks_all = None if batch.masks is None else batch.masks.reshape(-1, batch.masks.shape[-1])
+    b = rollout_advantages(run)
+    obs_all, act_all, masks_all = b.obs, b.actions, b.masks
+    adv_all, returns_all, old_logp_all = b.advantages, b.returns, b.logp
+    old_dist_all, old_v_all = b.logp_all, b.values
     clip = cfg.clip * run.remaining if cfg.anneal_clip else cfg.clip
     n = len(act_all)
     mb_size = max(1, n // cfg.minibatches)
@@ -88,7 +72,7 @@ def ppo_iteration(run) -> dict:
             stop = True
             break
     stats = dict(
-        steps=batch.steps,
+        steps=b.steps,
         policy_loss=float(np.mean(p_losses)),
         value_loss=float(np.mean(v_losses)),
         entropy=float(np.mean(ents)),

@@ -140,3 +140,48 @@ def episodes(
         np.stack(done_b).astype(float),
         np.stack(alive_b),
     )
+
+
+@dataclass
+class AdvantageBatch:
+    """A rollout flattened to (T·N, ...) samples with GAE advantages and value targets."""
+
+    obs: np.ndarray
+    actions: np.ndarray
+    masks: np.ndarray | None
+    logp: np.ndarray
+    logp_all: np.ndarray
+    values: np.ndarray
+    advantages: np.ndarray
+    returns: np.ndarray
+    steps: int
+
+
+def rollout_advantages(run) -> AdvantageBatch:
+    """Roll out ``n_steps`` per copy from ``run.obs`` (advancing it); Â = GAE(γ, λ), R = Â + V."""
+    from rlcli.train.gae import gae
+
+    cfg = run.cfg
+    batch, run.obs = rollout(
+        run.env,
+        run.agent,
+        run.obs,
+        cfg.n_steps,
+        run.rng,
+        run.tracker,
+        cfg.gamma,
+        cfg.bootstrap_truncation,
+    )
+    adv = gae(batch.rewards, batch.values, batch.last_value, batch.dones, cfg.gamma, cfg.lam)
+    flat = batch.obs.shape[0] * batch.obs.shape[1]
+    return AdvantageBatch(
+        obs=batch.obs.reshape(flat, -1),
+        actions=batch.actions.ravel(),
+        masks=None if batch.masks is None else batch.masks.reshape(flat, -1),
+        logp=batch.logp.ravel(),
+        logp_all=batch.logp_all.reshape(flat, -1),
+        values=batch.values.ravel(),
+        advantages=adv.ravel(),
+        returns=(adv + batch.values).ravel(),
+        steps=batch.steps,
+    )
