@@ -171,3 +171,22 @@ def test_tokens_unary_encoding_orders_the_digits():
     obs, _ = env.reset(options={"prompts": ([3, 0], [1, 4])})
     np.testing.assert_array_equal(obs[0, :10], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
     np.testing.assert_array_equal(obs[1, :10], [0, 0, 0, 0, 0, 1, 1, 1, 1, 0])
+
+
+def test_tokens_prompts_come_in_shuffled_passes_over_every_pair():
+    # Like epochs over a fine-tuning dataset: 100 copies of a 25-prompt task see each
+    # prompt exactly 4 times; groups (G copies per prompt) draw whole passes too.
+    env = TokensEnv(100, max_operand=4)
+    env.reset(seed=3)
+    counts = np.bincount(env.a * 5 + env.b, minlength=25)
+    assert (counts == 4).all()
+    env = TokensEnv(8 * 50, max_operand=4)
+    env.reset(seed=3, options={"group_size": 8})
+    pairs = (env.a * 5 + env.b).reshape(50, 8)
+    assert (pairs == pairs[:, :1]).all()  # one prompt per group
+    assert (np.bincount(pairs[:, 0], minlength=25) == 2).all()
+    # autoreset continues the same passes: 25 more single-token episodes (<eos> at once)
+    env = TokensEnv(25, max_operand=4)
+    env.reset(seed=1)
+    env.step(np.full(25, EOS))
+    assert sorted(env.a * 5 + env.b) == list(range(25))

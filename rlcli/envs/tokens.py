@@ -7,6 +7,9 @@ Observations: code(a) ‖ code(b) ‖ for each answer position, one-hot of the t
 there (digit, <eos>) or of "not yet" — the prompt plus the tokens so far. code(d) is
 one-hot, or with ``unary=True`` d ones then zeros (an embedding that knows 3 < 4, as a
 pretrained language model's number embeddings do).
+Prompts: drawn like a fine-tuning dataset, in shuffled passes over all (a, b) pairs, so every
+prompt comes up equally often (measured: with i.i.d. draws a prompt missing from a few
+batches lost its answer to its neighbours' updates more often).
 Rewards: 1 at the last step if the digits emitted before <eos> spell a + b in decimal,
 else 0; 0 at every other step.
 Episode end: terminated on <eos> or when ``max_len`` tokens are out (the longest answer
@@ -44,6 +47,7 @@ class TokensEnv:
         self.pos = np.zeros(num_envs, dtype=np.int64)
         self.failed = np.zeros(num_envs, dtype=bool)
         self.answer = np.zeros((num_envs, self.max_len), dtype=np.int64)  # digits, then EOS
+        self.deck = np.empty(0, dtype=np.int64)  # the rest of the current pass over prompts
 
     def _new_prompts(self, idx: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         self.a[idx], self.b[idx] = a, b
@@ -51,6 +55,14 @@ class TokensEnv:
         self.pos[idx] = 0
         self.failed[idx] = False
         self.answer[idx] = [self._spell(int(s)) for s in a + b]
+
+    def _draw(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next k prompts of the shuffled passes over all (max_operand + 1)² pairs."""
+        n = self.max_operand + 1
+        while len(self.deck) < k:
+            self.deck = np.concatenate([self.deck, self.rng.permutation(n * n)])
+        take, self.deck = self.deck[:k], self.deck[k:]
+        return take // n, take % n
 
     def _spell(self, s: int) -> list[int]:
         digits = [int(c) for c in str(s)]
@@ -75,13 +87,14 @@ class TokensEnv:
         """``options={"prompts": (a, b)}`` sets the prompts; ``{"group_size": G}`` repeats each."""
         if seed is not None:
             self.rng = np.random.default_rng(seed)
+            self.deck = np.empty(0, dtype=np.int64)
         options = options or {}
         if "prompts" in options:
             a, b = (np.asarray(v, dtype=np.int64) for v in options["prompts"])
         else:
             starts = group_starts(self.num_envs, options)
-            draws = self.rng.integers(0, self.max_operand + 1, size=(2, starts[-1] + 1))
-            a, b = draws[0][starts], draws[1][starts]
+            a, b = self._draw(starts[-1] + 1)
+            a, b = a[starts], b[starts]
         self._new_prompts(np.arange(self.num_envs), a, b)
         return self._obs(), {}
 
@@ -97,8 +110,7 @@ class TokensEnv:
         final_obs = self._obs()
         if terminated.any():
             idx = np.flatnonzero(terminated)
-            draws = self.rng.integers(0, self.max_operand + 1, size=(2, len(idx)))
-            self._new_prompts(idx, draws[0], draws[1])
+            self._new_prompts(idx, *self._draw(len(idx)))
         truncated = np.zeros(self.num_envs, dtype=bool)
         return self._obs(), reward, terminated, truncated, {"final_obs": final_obs}
 

@@ -139,8 +139,9 @@ _ALGO_TASK = {
     ("a2c", "cartpole"): dict(n_steps=8, lr=3e-3, total_steps=150_000, lam=0.95),
     ("grpo", "cartpole"): dict(group_size=4, n_envs=8, lr=3e-3, total_steps=150_000),
     ("grpo", "tokens"): dict(
-        group_size=32,
-        n_envs=1024,
+        hidden=(64, 64),
+        group_size=128,
+        n_envs=4096,
         epochs=2,
         minibatches=2,
         kl_coef=0.02,
