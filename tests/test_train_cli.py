@@ -140,3 +140,22 @@ def test_tokens_greedy_answers_are_judged_by_the_sum():
     # the per-iteration greedy accuracy (LM evaluation's accuracy) ends at the same fraction
     steps, accuracy = doc["greedy_curve"][-1]
     assert steps == doc["env_steps"] and accuracy == pytest.approx(right / 25)
+
+
+def test_compare_on_tokens_shows_each_seeds_greedy_score():
+    args = ("compare", "--task", "tokens", "--seeds", "2", "--steps", "20000", "--algos", "grpo")
+    table = run(*args)
+    assert table.exit_code == 0, table.output
+    doc = json.loads(run(*args, "--json").stdout)
+    right = [
+        sum(a["completion"] == _sum(a["prompt"]) for a in r["greedy_answers"])
+        for r in doc["results"]
+    ]
+    row = next(line for line in table.stdout.splitlines() if line.strip().startswith("grpo"))
+    assert "greedy" in table.stdout
+    assert f" {right[0]} {right[1]} " in row
+
+
+def _sum(prompt: str) -> str:
+    a, b = (int(x) for x in prompt.rstrip("=").split("+"))
+    return f"{a + b}<eos>"

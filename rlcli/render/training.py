@@ -245,7 +245,12 @@ def compare_table(task: str, runs: dict[str, list[TrainResult]]) -> Table:
         header_style="bold",
         box=box.SIMPLE_HEAD,
     )
-    for col in ("algorithm", "env steps", "final return", "best return", "target", "s/run"):
+    tokens = task == "tokens"
+    columns = ["algorithm", "env steps", "final return", "best return"]
+    if tokens:
+        prompts = len(next(iter(runs.values()))[0].greedy or [])
+        columns.append(f"greedy of {prompts}")
+    for col in (*columns, "target", "s/run"):
         table.add_column(col, justify="left" if col == "algorithm" else "right", no_wrap=True)
     for algo, results in runs.items():
         finals = [r.curve[-1][1] for r in results if r.curve]
@@ -266,5 +271,8 @@ def compare_table(task: str, runs: dict[str, list[TrainResult]]) -> Table:
 
         steps = statistics.median(r.env_steps for r in results)
         wall = statistics.mean(r.wall_seconds for r in results)
-        table.add_row(algo, f"{int(steps):,d}", pm(finals), pm(bests), reached, f"{wall:.1f}")
+        cells = [algo, f"{int(steps):,d}", pm(finals), pm(bests)]
+        if tokens:  # argmax completions right at the end, per seed
+            cells.append(" ".join(str(sum(ok for *_, ok in r.greedy or [])) for r in results))
+        table.add_row(*cells, reached, f"{wall:.1f}")
     return table
