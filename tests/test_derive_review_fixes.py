@@ -1,0 +1,44 @@
+"""Regression tests for the second review of ``rlcli derive`` (issue 5).
+
+Each closed-form ✓ must come from a check that fails when the shown value is wrong: the
+tests below corrupt the code that computes a closed form and expect that step to fail.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from rlcli.derive import importance_sampling as isx
+
+
+def _steps_by_method(d, word: str):
+    return [s for s in d.steps if word in s.method]
+
+
+def test_importance_sampling_closed_form_fails_with_a_wrong_integral(monkeypatch) -> None:
+    good = isx.integral_exp_poly
+
+    def wrong(g, log_h, lo, hi):  # every closed-form integral off by 1/10
+        value = good(g, log_h, lo, hi)
+        return value if value == sp.oo else value + sp.Rational(1, 10)
+
+    monkeypatch.setattr(isx, "integral_exp_poly", wrong)
+    d = isx.derive("normal(0,1)", "normal(1,2)", "x**2")
+    closed = _steps_by_method(d, "closed form")
+    assert closed and all(s.verified is False for s in closed)
+    assert not d.all_verified
+
+
+def test_importance_sampling_variance_fails_with_a_wrong_second_moment(monkeypatch) -> None:
+    good = isx.integral_exp_poly
+    calls = []
+
+    def wrong(g, log_h, lo, hi):  # only E_q[w² f²] is wrong (the 3rd call)
+        calls.append(g)
+        value = good(g, log_h, lo, hi)
+        return value + 1 if len(calls) == 3 else value
+
+    monkeypatch.setattr(isx, "integral_exp_poly", wrong)
+    d = isx.derive("normal(0,1)", "normal(1,2)", "x**2")
+    variance = [c for c in d.checks if c.name == "estimator variance"]
+    assert variance and not variance[0].ok
