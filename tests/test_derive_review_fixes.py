@@ -42,3 +42,28 @@ def test_importance_sampling_variance_fails_with_a_wrong_second_moment(monkeypat
     d = isx.derive("normal(0,1)", "normal(1,2)", "x**2")
     variance = [c for c in d.checks if c.name == "estimator variance"]
     assert variance and not variance[0].ok
+
+
+def test_kl_exact_value_fails_with_a_wrong_integral(monkeypatch) -> None:
+    from rlcli.derive import kl
+
+    good = kl.integral_exp_poly
+    monkeypatch.setattr(kl, "integral_exp_poly", lambda *a: good(*a) + sp.Rational(1, 10))
+    checks = {c.name: c for c in kl.estimator_checks("normal(0,1)", "normal(0.5,1.2)", 0, 0)}
+    assert not checks["exact KL(p‖q)"].ok
+    assert not checks["k2 is biased"].ok
+
+
+def test_kl_gaussian_closed_form_fails_with_a_wrong_moment_table(monkeypatch) -> None:
+    from rlcli.derive import families, kl
+
+    good = families._gaussian_moment
+
+    def wrong(mu, sigma):
+        moment = good(mu, sigma)
+        return lambda n: moment(n) + (1 if n == 2 else 0)
+
+    monkeypatch.setattr(families, "_gaussian_moment", wrong)
+    steps = kl.gaussian_steps()
+    assert not steps[-1].check(steps[-2].expr, steps[-1].expr)
+    assert "numeric" in steps[-1].method
