@@ -67,3 +67,28 @@ def test_kl_gaussian_closed_form_fails_with_a_wrong_moment_table(monkeypatch) ->
     steps = kl.gaussian_steps()
     assert not steps[-1].check(steps[-2].expr, steps[-1].expr)
     assert "numeric" in steps[-1].method
+
+
+def test_log_identities_need_positivity() -> None:
+    """log(x²) = 2 log x and log(xy) = log x + log y hold for x, y > 0 only."""
+    from rlcli.derive.steps import sympy_equal
+
+    x, y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
+    assert not sympy_equal(sp.log(x**2), 2 * sp.log(x))
+    assert not sympy_equal(sp.log(x * y), sp.log(x) + sp.log(y))
+    assert not sympy_equal(sp.sqrt(x**2), x)
+    u, v = sp.Symbol("u", positive=True), sp.Symbol("v", positive=True)
+    assert sympy_equal(sp.log(u**2), 2 * sp.log(u))
+    assert sympy_equal(sp.log(u * v), sp.log(u) + sp.log(v))
+
+
+def test_a_mutated_step_using_log_of_a_square_does_not_verify() -> None:
+    from rlcli.derive.steps import Derivation, Step, verify
+
+    x = sp.Symbol("x", real=True)
+    d = verify(
+        Derivation(
+            "t", "", "", [Step(sp.log(x**2) + x, "", start=True), Step(2 * sp.log(x) + x, "")]
+        )
+    )
+    assert d.steps[1].verified is False

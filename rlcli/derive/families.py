@@ -86,7 +86,7 @@ class Family:
 
     def score(self) -> Any:
         """∇θ log pθ(x), simplified."""
-        raw = sp.diff(sp.expand_log(sp.log(self.density), force=True), self.theta)
+        raw = sp.diff(sp.expand_log(sp.log(self.density)), self.theta)
         return tidy(raw)
 
     def numeric(self, overrides: dict[str, float]) -> dict[Any, float]:

@@ -116,7 +116,7 @@ def integral_exp_poly(g: Any, log_h: Any, lo: Any, hi: Any) -> Any:
 
 
 def _log(density: Any) -> Any:
-    return sp.expand(sp.expand_log(sp.log(density), force=True))
+    return sp.expand(sp.expand_log(sp.log(density)))
 
 
 def generic_steps() -> list[Step]:

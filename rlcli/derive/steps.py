@@ -248,7 +248,7 @@ def is_zero(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> bool:
     expr = sp.expand(expr)
     if expr == 0:
         return True
-    expr = sp.expand_log(expr, force=True)
+    expr = sp.expand_log(expr)
     if sp.expand(expr) == 0:
         return True
     if not expr.has(sp.Piecewise, sp.Integral, sp.Sum) and attempt(sp.cancel, seconds, expr) == 0:
