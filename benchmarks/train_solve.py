@@ -1,13 +1,15 @@
 """Benchmark: PPO on CartPole-v1 and GRPO on tokens over seeds (CPU seconds, env steps to solve).
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/train_solve.py [--seeds 5]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/train_solve.py [--seeds 5] [--only cartpole|tokens]
+        [--torch-threads 1]
 
 CartPole: solved = rolling mean of the last 20 episodes ≥ 475 (checked after each update);
 goal ≥ 4 of 5 seeds within 50k env steps. Tokens: solved = ≥ 95% correct answers among the last
-20,000 completions (about twenty GRPO iterations). Each run is a fresh process-internal call of
+20,000 completions (about five GRPO iterations). Each run is a fresh process-internal call of
 ``rlcli.train.run.train`` with the CLI defaults; CPU time is ``time.process_time``.
 If stable-baselines3 and gymnasium are importable, SB3 PPO (rl-zoo CartPole settings) runs
-side by side; they are not dependencies and are not installed by this script.
+side by side, stopped by the same rule; they are not dependencies and are not installed by this
+script (a separate venv: ``pip install stable-baselines3 -e .``, about 5 GB with torch).
 """
 
 from __future__ import annotations
@@ -44,15 +46,25 @@ def run(algo: str, task: str, seeds: int) -> list[tuple[int, int | None, float, 
     return rows
 
 
-def sb3_cartpole(seeds: int) -> None:
+def sb3_cartpole(seeds: int, threads: int) -> None:
+    """SB3 PPO with the rl-zoo CartPole-v1 settings, stopped by the same rule as ours."""
     try:
-        import gymnasium as gym
+        import torch
         from stable_baselines3 import PPO
+        from stable_baselines3.common.callbacks import BaseCallback
         from stable_baselines3.common.env_util import make_vec_env
     except ImportError:
         print("stable-baselines3/gymnasium not installed: SB3 comparison skipped")
         return
-    del gym
+    torch.set_num_threads(threads)  # 1 as ours: tiny matrices, more threads only add CPU time
+
+    class Solved(BaseCallback):
+        """Stop once the mean of the last 20 finished episodes reaches 475."""
+
+        def _on_step(self) -> bool:
+            returns = [info["r"] for info in list(self.model.ep_info_buffer)[-20:]]
+            return not (len(returns) == 20 and sum(returns) / 20 >= 475)
+
     for seed in range(seeds):
         env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
         model = PPO(
@@ -70,14 +82,19 @@ def sb3_cartpole(seeds: int) -> None:
             verbose=0,
         )
         t0 = time.process_time()
-        model.learn(50_000)
-        print(f"SB3 PPO cartpole seed {seed}: {time.process_time() - t0:.2f} CPU-s for 50k steps")
+        model.learn(100_000, callback=Solved())
+        cpu = time.process_time() - t0
+        returns = [info["r"] for info in list(model.ep_info_buffer)[-20:]]
+        solved = len(returns) == 20 and sum(returns) / 20 >= 475
+        at = f"{model.num_timesteps:>8,d}" if solved else "       —"
+        print(f"SB3 PPO cartpole seed {seed}: solved at {at} steps, {cpu:6.2f} CPU-s", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--only", choices=["cartpole", "tokens"], default=None)
+    parser.add_argument("--torch-threads", type=int, default=1, help="SB3's torch threads")
     args = parser.parse_args()
     if args.only in (None, "cartpole"):
         rows = run("ppo", "cartpole", args.seeds)
@@ -87,7 +104,7 @@ def main() -> None:
             f"PPO cartpole: {ok}/{len(rows)} seeds reach 475 within 50k steps; "
             f"CPU-s per solve {min(cpu, default=0):.2f}–{max(cpu, default=0):.2f}"
         )
-        sb3_cartpole(args.seeds)
+        sb3_cartpole(args.seeds, args.torch_threads)
     if args.only in (None, "tokens"):
         rows = run("grpo", "tokens", args.seeds)
         ok = sum(1 for _, s, _, _ in rows if s is not None)
