@@ -6,6 +6,9 @@ tests below corrupt the code that computes a closed form and expect that step to
 
 from __future__ import annotations
 
+import json
+
+import pytest
 import sympy as sp
 
 from rlcli.derive import importance_sampling as isx
@@ -92,3 +95,50 @@ def test_a_mutated_step_using_log_of_a_square_does_not_verify() -> None:
         )
     )
     assert d.steps[1].verified is False
+
+
+BAD_EXPRESSIONS = ["log(0)", "sqrt(-1)*x", "", "nan", "log(-1)*x", "1/(x-x)", "   "]
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from rlcli.cli.app import app
+
+    return CliRunner().invoke(app, ["derive", *args])
+
+
+@pytest.mark.parametrize("bad", BAD_EXPRESSIONS)
+@pytest.mark.parametrize(
+    "where",
+    [
+        ["log-derivative", "--family", "gaussian", "--f"],
+        ["log-derivative", "--family", "bernoulli", "--f"],
+        ["importance-sampling", "--f"],
+        ["log-derivative", "--support", "0,inf", "--density"],
+        ["importance-sampling", "--p"],
+        ["importance-sampling", "--q"],
+        ["kl", "--p"],
+    ],
+)
+def test_non_real_or_non_finite_expressions_exit_2(where: list[str], bad: str) -> None:
+    if where[-1] in ("--p", "--q"):
+        bad = f"normal({bad or ' '}, 1)"
+    result = _cli(*where, bad)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert where[-1] in result.output
+
+
+def test_importance_sampling_without_options_equals_its_documented_defaults() -> None:
+    bare = _cli("importance-sampling", "--json")
+    explicit = _cli(
+        "importance-sampling", "--p", "normal(0,1)", "--q", "normal(1,2)", "--f", "x", "--json"
+    )
+    assert bare.exit_code == explicit.exit_code == 0, bare.output
+    assert bare.stdout == explicit.stdout
+    doc = json.loads(bare.stdout)
+    names = [c["name"] for c in doc["checks"]]
+    assert "estimator variance" in names
+    assert any("closed form" in s["method"] for s in doc["steps"])
+    assert "ess_per_sample" in doc["checks"][names.index("estimator variance")]["values"]

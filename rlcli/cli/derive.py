@@ -124,18 +124,18 @@ def log_derivative(
     from rlcli.derive import log_derivative as ld
     from rlcli.derive.parse import parse_expr
 
-    if family and density:
+    if family is not None and density is not None:
         raise UsageError("give either --family or --density, not both")
     fam = None
-    if family:
+    if family is not None:
         fam = families.family(family)
-    elif density:
+    elif density is not None:
         fam = families.user_family(density, var, param, support)
-    elif f or samples:
+    elif f is not None or samples:
         raise UsageError("--f and --samples need --family or --density")
     fx = None
     if fam is not None:
-        fx = parse_expr(f or fam.default_f, {str(fam.x): fam.x}, "--f")
+        fx = parse_expr(fam.default_f if f is None else f, {str(fam.x): fam.x}, "--f")
         if fam.name == "user":
             families.check_normalized(fam)
     _render(ld.derive(fam, fx, samples, seed, _parse_at(at)), format_, json)

@@ -37,6 +37,7 @@ IDENTITY_LATEX = (
 IDENTITY_TEXT = "E_{x∼p}[f(x)] = E_{x∼q}[(p(x)/q(x)) f(x)]  (q > 0 wherever p·f ≠ 0)"
 
 X = sp.Symbol("x", real=True)
+DEFAULT_P, DEFAULT_Q, DEFAULT_F = "normal(0,1)", "normal(1,2)", "x"
 
 
 @dataclass
@@ -147,16 +148,16 @@ def derive(
     steps = generic_steps()
     checks: list[Check] = []
     notes: list[str] = []
-    if p_text or q_text or f_text or samples:
-        p = parse_dist(p_text or "normal(0,1)", "--p")
-        q = parse_dist(q_text or "normal(1,2)", "--q")
-        f = parse_expr(f_text or "x", {"x": X}, "--f")
-        if not sp.expand(f).is_polynomial(X):
-            raise UsageError(f"--f {f_text!r}: only polynomials in x have closed forms here")
-        s2, c2, n2 = _concrete(p, q, f, checks, notes)
-        steps += s2
-        if samples:
-            checks.append(_monte_carlo(p, q, f, c2, n2, samples, seed))
+    # no option given means the documented defaults, exactly as if they were typed
+    p = parse_dist(DEFAULT_P if p_text is None else p_text, "--p")
+    q = parse_dist(DEFAULT_Q if q_text is None else q_text, "--q")
+    f = parse_expr(DEFAULT_F if f_text is None else f_text, {"x": X}, "--f")
+    if not sp.expand(f).is_polynomial(X):
+        raise UsageError(f"--f {f_text!r}: only polynomials in x have closed forms here")
+    s2, c2, n2 = _concrete(p, q, f, checks, notes)
+    steps += s2
+    if samples:
+        checks.append(_monte_carlo(p, q, f, c2, n2, samples, seed))
     return verify(
         Derivation("importance-sampling", IDENTITY_LATEX, IDENTITY_TEXT, steps, checks, notes)
     )

@@ -239,6 +239,9 @@ def estimator_checks(p_text: str, q_text: str, samples: int, seed: int) -> list[
 def derive(p_text: str | None, q_text: str | None, samples: int = 0, seed: int = 0) -> Derivation:
     steps = generic_steps() + gaussian_steps() + discrete_steps()
     checks = inequality_checks() + estimator_checks(
-        p_text or "normal(0,1)", q_text or "normal(0.5,1.2)", samples, seed
+        "normal(0,1)" if p_text is None else p_text,
+        "normal(0.5,1.2)" if q_text is None else q_text,
+        samples,
+        seed,
     )
     return verify(Derivation("kl", IDENTITY_LATEX, IDENTITY_TEXT, steps, checks))

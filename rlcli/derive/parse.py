@@ -51,6 +51,7 @@ def parse_expr(text: str, names: Mapping[str, Any], what: str = "expression") ->
         expr = _Parser(text, names).parse()
     except _ParseError as exc:
         raise UsageError(f"{what} {text!r}: {exc}") from None
+    _real_and_finite(expr, text, what)
     degree = _degree(expr)
     if degree > MAX_DEGREE:
         raise UsageError(
@@ -58,6 +59,17 @@ def parse_expr(text: str, names: Mapping[str, Any], what: str = "expression") ->
             "(expanding it would take too long)"
         )
     return expr
+
+
+def _real_and_finite(expr: Any, text: str, what: str) -> None:
+    """Refuse ``log(0)`` (zoo), ``nan``, ``sqrt(-1)*x`` (complex): f must be real and finite."""
+    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        why = "it is infinite or undefined, e.g. log(0)"
+    elif expr.has(sp.I) or expr.is_real is False:
+        why = f"it is complex: {expr}"
+    else:
+        return
+    raise UsageError(f"{what} {text!r}: must be a real, finite expression ({why})")
 
 
 def _degree(expr: Any) -> int:
