@@ -14,6 +14,7 @@ from rlcli.cli.sweep_options import (
     counts,
     episode_limit,
     finite,
+    long_run_note,
     numbers,
     positive,
     step_sizes,
@@ -116,7 +117,7 @@ def estimate(
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.predict import Experiment, run_prediction
     from rlcli.learn.reach import reachable
-    from rlcli.mdp.evaluate import evaluate_policy
+    from rlcli.mdp.evaluate import evaluate_policy, expected_episode_length
     from rlcli.render import learning
 
     if plot is not None:
@@ -132,6 +133,11 @@ def estimate(
     start_dist = start_distribution(mdp, start)
     followed = b_pi if b_pi is not None else pi
     max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
+    note = long_run_note(
+        expected_episode_length(mdp, followed, start_dist), runs, episodes, max_steps
+    )
+    if note is not None:
+        err.print(note, markup=False)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
         v0=init, max_steps=max_steps, behavior=b_pi,

@@ -84,6 +84,27 @@ def episode_limit(mdp, max_steps: int | None, default: int, pi=None, start=None)
     return default
 
 
+LONG_RUN_STEPS = 10_000_000  # simulated steps beyond which a run takes tens of seconds
+
+
+def long_run_note(mean_length: float, runs: int, episodes: int, max_steps: int) -> str | None:
+    """A warning before a simulation of runs × episodes episodes of ``mean_length`` steps
+    (the exact expectation, cut at ``max_steps``) that will take a while; None if it won't."""
+    steps = runs * episodes * min(mean_length, max_steps)
+    if steps <= LONG_RUN_STEPS:
+        return None
+    length = (
+        f"may never end (each is cut at --max-steps {max_steps:,d})"
+        if mean_length == float("inf")
+        else f"lasts {mean_length:,.0f} steps on average (exact, from the start states)"
+    )
+    return (
+        f"note: an episode under this policy {length}, so {runs} runs × {episodes} episodes "
+        f"simulate about {steps:.1e} steps: this takes a while. Fewer --runs or --episodes, "
+        "or --max-steps N, are quicker."
+    )
+
+
 def finite(value: float, option: str) -> float:
     import math
 

@@ -98,6 +98,21 @@ def evaluate_policy(
     return Evaluation(values, q, residual, method)
 
 
+def expected_episode_length(mdp: MDP, pi: np.ndarray, start: np.ndarray) -> float:
+    """E[T] from the start distribution: t = 1 + P_π t on the non-terminal states (the value
+    of reward 1 per step, γ = 1); inf if π may never reach a terminal state."""
+    import scipy.sparse as sparse
+
+    if len(improper_states(mdp, pi)):
+        return float("inf")
+    live = np.flatnonzero(mdp.n_actions_of > 0)
+    P_pi, _ = policy_model(mdp, pi)
+    A = (sparse.identity(len(live), format="csr") - P_pi[live][:, live]).tocsr()
+    t = np.zeros(mdp.n_states)
+    t[live], _ = solve_system(A, np.ones(len(live)))
+    return float(start @ t)
+
+
 def iterative_evaluation(
     mdp: MDP,
     pi: np.ndarray,

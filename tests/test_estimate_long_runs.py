@@ -1,0 +1,42 @@
+"""A long simulation is announced before it starts, from the exact expected episode length."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rlcli.cli.sweep_options import long_run_note
+from rlcli.learn.episodes import start_distribution
+from rlcli.mdp.evaluate import expected_episode_length
+from rlcli.mdp.load import load_mdp, loads_mdp
+from rlcli.problem_library import find
+
+
+@pytest.mark.parametrize(("name", "length"), [("random-walk-5", 9), ("random-walk-19", 100)])
+def test_expected_episode_length_of_the_symmetric_random_walk(name: str, length: int) -> None:
+    # Gambler's-ruin duration from the middle of n states: k (n + 1 − k) with k = (n + 1)/2.
+    mdp = load_mdp(find(name).path)
+    start = start_distribution(mdp, None)
+    assert expected_episode_length(mdp, mdp.uniform_policy(), start) == pytest.approx(length)
+
+
+def test_expected_episode_length_is_geometric_and_infinite_when_improper() -> None:
+    mdp = loads_mdp(
+        "gamma: 1\nstates: [a, end]\nterminal: [end]\nstart: a\n"
+        "transitions:\n  a:\n    go:\n      - {next: end, p: 1/4, r: 0}\n"
+        "      - {next: a, p: 3/4, r: 0}\n    stay: {next: a, r: 0}\n"
+    )
+    start = start_distribution(mdp, None)
+    go = np.array([1.0 if mdp.actions[mdp.pair_action[k]] == "go" else 0.0 for k in range(2)])
+    assert expected_episode_length(mdp, go, start) == pytest.approx(4.0)  # 1 / (1/4)
+    assert math.isinf(expected_episode_length(mdp, 1 - go, start))
+
+
+def test_long_run_note_only_when_the_simulation_is_long() -> None:
+    assert long_run_note(9.0, 100, 100, 100_000) is None
+    note = long_run_note(6453.1, 100, 100, 100_000)
+    assert note is not None and "6,453 steps" in note and "6.5e+07" in note
+    assert long_run_note(6453.1, 100, 100, 50) is None  # cut short by --max-steps
+    assert "may never end" in long_run_note(math.inf, 100, 100, 100_000)
