@@ -112,3 +112,11 @@ def test_summary_states_how_many_episodes_the_final_mean_is_over() -> None:
         app, ["train", "ppo", "--task", "bandit", "--steps", "640", "--window", "100", "-q"]
     )
     assert "the last 100 episodes" in result.output
+
+
+def test_live_table_title_repeats_the_task_options_given() -> None:
+    result = CliRunner().invoke(
+        app, ["train", "grpo", "--task", "tokens", "--max-operand", "3", "--steps", "3000"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert "rlcli train grpo --task tokens --seed 0 --max-operand 3" in result.output

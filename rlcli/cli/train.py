@@ -138,15 +138,22 @@ def _hidden(text: str | None) -> tuple[int, ...] | None:
     return sizes
 
 
-def _task_options(task: Task, given: dict[str, Any]) -> None:
-    """Refuse another task's options; fill in this task's defaults (in place)."""
+def _task_options(task: Task, given: dict[str, Any]) -> list[str]:
+    """Refuse another task's options; fill in this task's defaults (in place).
+    Returns the task options given, as command-line text (for titles)."""
+    shown = []
     for name, (flag, owner, default) in TASK_OPTIONS.items():
         if name not in given:
             continue
-        if given[name] is None or (name == "set_" and not given[name]):
+        value = given[name]
+        if value is None or (name == "set_" and not value):
             given[name] = default
         elif owner is not task:
             raise UsageError(f"{flag} applies to --task {owner.value} only, not {task.value}")
+        else:
+            values = value if isinstance(value, list) else [value]
+            shown += [f"{flag} {getattr(v, 'value', v)}" for v in values]
+    return shown
 
 
 def _single_threaded_blas() -> None:
@@ -165,7 +172,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     from rlcli.train.config import default_config
     from rlcli.train.run import check_config, train
 
-    _task_options(task, common)
+    given_options = _task_options(task, common)
     _check_outputs(common["plot"], common["csv"])
     cfg = default_config(algo, task.value)
     task_options = dict(cfg.task_options)
@@ -201,9 +208,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     as_json, quiet = common["json"], common["quiet"]
     check_config(algo, task.value, cfg)
     per_iteration = _steps_per_iteration(algo, cfg, task)
-    title = f"rlcli train {algo} --task {task.value} --seed {cfg.seed}"
-    if mdp is not None:
-        title += f" --problem {common['problem']}"
+    title = " ".join([f"rlcli train {algo} --task {task.value} --seed {cfg.seed}", *given_options])
     if as_json or quiet:
         result = train(algo, task.value, cfg, mdp)
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.console import Group
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
@@ -86,21 +87,19 @@ class LiveTable:
             self.latest = stats
         self.live.update(self._table(), refresh=True)
 
-    def _table(self) -> Table:
+    def _table(self) -> Group:
         table = Table(
-            title=self.title,
-            title_justify="left",
             header_style="bold underline",
             box=None,
             pad_edge=False,
-            padding=(0, 1),
+            padding=(0, 0, 0, 1),  # one space between columns: ten fit in 80
         )
         for _, title, _ in self.keys:
             table.add_column(title, justify="right", no_wrap=True)
         rows = self.rows + ([self.latest] if self.latest is not None else [])
         for row in rows:
             table.add_row(*(_fmt(row.get(k), f) for k, _, f in self.keys))
-        return table
+        return Group(Text(self.title, style="italic"), table)  # the title as wide as the screen
 
 
 def summary_table(result: TrainResult, target_given: bool) -> Table:
