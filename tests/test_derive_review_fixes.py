@@ -142,3 +142,61 @@ def test_importance_sampling_without_options_equals_its_documented_defaults() ->
     assert "estimator variance" in names
     assert any("closed form" in s["method"] for s in doc["steps"])
     assert "ess_per_sample" in doc["checks"][names.index("estimator variance")]["values"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--family", "gaussian", "--f", "exp(x**2)", "--at", "sigma=1.5"],
+        ["--family", "gaussian", "--f", "1/x"],
+        ["--family", "poisson", "--f", "exp(x**2)"],
+        ["--family", "exponential", "--f", "exp(3*x)"],
+    ],
+)
+def test_infinite_expectation_is_reported_not_verified(args: list[str]) -> None:
+    result = _cli("log-derivative", *args, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    infinite = [s for s in doc["steps"] if s["method"] == "infinite"]
+    assert len(infinite) == 1 and infinite[0]["verified"] is None
+    assert "infinite" in infinite[0]["reason"]
+    assert not any("closed form" in s["method"] for s in doc["steps"])
+    assert any("infinite" in n for n in doc["notes"])
+
+
+def test_finite_non_polynomial_expectation_still_has_a_checked_closed_form() -> None:
+    # E_{N(μ,σ²)}[exp(x²/8)] is finite for σ = 3/2 (σ² < 4): shown and checked numerically
+    result = _cli("log-derivative", "--family", "gaussian", "--f", "exp(x**2/8)", "--json")
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(result.stdout)
+    assert not any(s["method"] == "infinite" for s in doc["steps"])
+    closed = [s for s in doc["steps"] if "quadrature" in s["method"]]
+    gave_up = [s for s in doc["steps"] if s["method"] == "gave up"]
+    assert (closed and closed[0]["verified"] is True) or (gave_up and result.exit_code == 0)
+
+
+def test_no_closed_form_is_a_gave_up_step_not_a_failure(monkeypatch) -> None:
+    from rlcli.derive import families
+    from rlcli.derive import log_derivative as ld
+
+    fam = families.family("gaussian")
+    monkeypatch.setattr(fam, "expect", lambda g, seconds=1.0: None)
+    d = ld.derive(fam, sp.sin(fam.x))
+    gave_up = [s for s in d.steps if s.method == "gave up"]
+    assert len(gave_up) == 1 and gave_up[0].verified is None
+    assert d.all_verified  # a note, not a failed verification
+    assert any("time limit" in n for n in d.notes)
+
+
+def test_f_not_real_on_the_support_exits_2() -> None:
+    result = _cli("log-derivative", "--family", "gaussian", "--f", "sqrt(x)")
+    assert result.exit_code == 2, result.output
+    assert "real" in result.output and "Traceback" not in result.output
+
+
+def test_importance_sampling_infinite_variance_is_infinite_not_a_failure() -> None:
+    result = _cli("importance-sampling", "--q", "normal(0,0.5)", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    variance = next(c for c in doc["checks"] if c["name"] == "estimator variance")
+    assert "INFINITE" in variance["detail"] and variance["values"]["variance"] == "inf"

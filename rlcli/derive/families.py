@@ -84,6 +84,11 @@ class Family:
             return None
         return attempt(sp.simplify, seconds, result) or result
 
+    def by_integrate(self, g: Any) -> bool:
+        """Whether :meth:`expect` falls back on ``integrate``/``summation`` for ``g``."""
+        finite = self.discrete and self.hi.is_finite
+        return not finite and (self.moment is None or _as_polynomial(g, self.x) is None)
+
     def score(self) -> Any:
         """∇θ log pθ(x), simplified."""
         raw = sp.diff(sp.expand_log(sp.log(self.density)), self.theta)

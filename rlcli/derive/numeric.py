@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import sympy as sp
@@ -72,3 +73,67 @@ def describe(points: Sequence[Mapping[Any, Any]]) -> str:
     return "; ".join(
         ", ".join(f"{pretty_symbol(str(k))}={float(v):g}" for k, v in pt.items()) for pt in points
     )
+
+
+def infinite_expectation(density: Any, f: Any, x: Any, lo: Any, hi: Any, discrete: bool) -> str:
+    """Why E|f(x)| = ∞ under ``density`` (numeric parameters), or ``""`` if no sign of it.
+
+    A numeric tail test (mpmath, so e^{x²} does not overflow): the expectation diverges when
+    t·|f(t)|·p(t) does not decay as t → ±∞, or d·|f|·p does not as x → a pole c (d = |x − c|).
+    Real, finite expectations pass; ``""`` is not a proof of finiteness.
+    """
+    import mpmath
+
+    h = sp.lambdify(x, sp.Abs(f) * density, "mpmath")
+
+    def grows(points: list[Any], scale: Any) -> bool:
+        try:
+            vals = [abs(scale(t)) * abs(h(t)) for t in points]
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return True  # f(t)·p(t) is infinite at one of the points
+        if any(mpmath.isnan(v) or mpmath.isinf(v) for v in vals):
+            return True
+        return vals[-1] > 1e-12 and all(b >= a * (1 - 1e-9) for a, b in pairwise(vals))
+
+    for side, bound in ((1, hi), (-1, lo)):
+        if bound.is_infinite:
+            ts = [mpmath.mpf(side * 10**k) for k in (2, 3, 4, 5, 6)]
+            if grows(ts, lambda t: t):
+                where = "+∞" if side > 0 else "−∞"
+                return f"t·|f(t)|·p(t) does not decay as t → {where} (numeric tail test)"
+    if discrete:
+        top = int(hi) if hi.is_finite else int(lo) + 50
+        for k in range(int(lo), top + 1):
+            if f.subs(x, k).has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+                return f"f({k}) is infinite"
+        return ""
+    from rlcli.derive.timelimit import attempt
+
+    poles = attempt(sp.singularities, 0.3, f, x, sp.Interval(lo, hi))
+    for c in poles if isinstance(poles, sp.FiniteSet) else []:
+        ds = [mpmath.mpf(10) ** -k for k in (3, 5, 7, 9)]
+        for sign in (1, -1):
+            if grows([c + sign * d for d in ds], lambda t, c=c: t - c):
+                return f"|f| is not integrable at its pole x = {c} (numeric test near the pole)"
+    return ""
+
+
+def not_real_at(f: Any, x: Any, lo: Any, hi: Any, discrete: bool) -> Any | None:
+    """A point of the support where f is not real (e.g. sqrt(x) at x = −1), else None."""
+    import mpmath
+
+    a = float(lo) if lo.is_finite else -1e3
+    b = float(hi) if hi.is_finite else 1e3
+    if discrete:
+        points = [mpmath.mpf(k) for k in range(int(a), int(min(b, a + 50)) + 1)]
+    else:
+        points = [mpmath.mpf(a + (b - a) * i / 400) for i in range(1, 400)]
+    g = sp.lambdify(x, f, "mpmath")
+    for t in points:
+        try:
+            value = g(t)
+        except (ZeroDivisionError, ValueError):
+            continue  # a pole: the divergence test deals with it
+        if getattr(value, "imag", 0) != 0:
+            return t
+    return None
