@@ -4,8 +4,8 @@ Used to verify trajectory-level steps (REINFORCE, reward-to-go, baselines): ever
 is listed, every expectation is an exact rational sum. The logits are θ[s, a] = log w[s, a]
 with rational w, so π(a|s) = w[s, a] / Σ_b w[s, b] is rational and so is
 ∂π(a|s)/∂θ[s', b] = [s = s'] π(a|s) (1[a = b] − π(b|s)). The true gradient used as
-reference is computed independently: sympy differentiates J(θ) written as a finite-horizon
-Bellman recursion in the logits.
+reference is computed independently of the enumeration: sympy differentiates the softmax,
+and the product rule carries that through the finite-horizon Bellman recursion.
 """
 
 from __future__ import annotations
@@ -174,10 +174,9 @@ class Horizon:
 
     def per_trajectory(self, g: Any, component: tuple[int, int]) -> list[tuple[F, Any]]:
         """(probability, value of g) for every trajectory."""
-        atoms = self.atoms(component)
+        atoms, body = self.atoms(component), canonical(g)  # derivatives done once, symbolically
         return [
-            (prob, canonical(g.xreplace(assign)).xreplace(atoms))
-            for assign, prob in self.trajectories()
+            (prob, body.xreplace(assign).xreplace(atoms)) for assign, prob in self.trajectories()
         ]
 
     def equal(self) -> Any:
@@ -189,25 +188,40 @@ class Horizon:
         return check
 
     def true_gradient(self) -> list[Any]:
-        """∂J/∂θ[s, a] by differentiating J(θ) (Bellman recursion in the logits) with sympy."""
+        """∂J/∂θ[s, a]: sympy differentiates the softmax in the logits, and the product rule
+        carries it through the finite-horizon Bellman recursion (exact rationals):
+        ∂V_t(s) = Σ_a ∂π(a|s) Q_t(s, a) + π(a|s) Σ_s' P(s'|s, a) ∂V_{t+1}(s')."""
         logits = [[sp.Symbol(f"t_{s}{a}", real=True) for a in range(N_A)] for s in range(N_S)]
-        pol = [
-            [sp.exp(logits[s][a]) / sum(sp.exp(x) for x in logits[s]) for a in range(N_A)]
+        at = {
+            logits[s][a]: sp.log(W[s][a].numerator) - sp.log(W[s][a].denominator)
             for s in range(N_S)
-        ]
-        rat = lambda v: sp.Rational(v.numerator, v.denominator)  # noqa: E731
-        V = [sp.Integer(0)] * N_S
-        for _ in range(self.T):
-            V = [
-                sum(
-                    pol[s][a] * (rat(R[s][a]) + sum(rat(P[s][a][s1]) * V[s1] for s1 in range(N_S)))
-                    for a in range(N_A)
-                )
-                for s in range(N_S)
-            ]
-        J = sum(rat(RHO[s]) * V[s] for s in range(N_S))
-        at = {logits[s][a]: sp.log(rat(W[s][a])) for s in range(N_S) for a in range(N_A)}
-        return [sp.diff(J, logits[s][a]).subs(at) for s, a in components()]
+            for a in range(N_A)
+        }
+        grads = []
+        for cs, ca in components():
+            dpol = [[F(0)] * N_A for _ in range(N_S)]
+            for a in range(N_A):
+                softmax = sp.exp(logits[cs][a]) / sum(sp.exp(x) for x in logits[cs])
+                value = sp.nsimplify(sp.diff(softmax, logits[cs][ca]).subs(at))
+                dpol[cs][a] = F(int(value.p), int(value.q))
+            V, dV = [F(0)] * N_S, [F(0)] * N_S
+            for _ in range(self.T):
+                Q = [
+                    [R[s][a] + sum(P[s][a][s1] * V[s1] for s1 in range(N_S)) for a in range(N_A)]
+                    for s in range(N_S)
+                ]
+                dV = [
+                    sum(
+                        dpol[s][a] * Q[s][a]
+                        + pi_value(s, a) * sum(P[s][a][s1] * dV[s1] for s1 in range(N_S))
+                        for a in range(N_A)
+                    )
+                    for s in range(N_S)
+                ]
+                V = [sum(pi_value(s, a) * Q[s][a] for a in range(N_A)) for s in range(N_S)]
+            dJ = sum(RHO[s] * dV[s] for s in range(N_S))
+            grads.append(sp.Rational(dJ.numerator, dJ.denominator))
+        return grads
 
 
 def components() -> list[tuple[int, int]]:
