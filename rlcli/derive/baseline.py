@@ -12,9 +12,16 @@ from typing import Any
 
 import sympy as sp
 
-from rlcli.derive.kl import normalized
 from rlcli.derive.policy_gradient import grad, score_terms
-from rlcli.derive.steps import Check, Derivation, Expect, Step, conditional_function, verify
+from rlcli.derive.steps import (
+    Check,
+    Derivation,
+    Expect,
+    Step,
+    conditional_function,
+    normalized,
+    verify,
+)
 from rlcli.derive.tiny_mdp import THETA, Horizon, TrajExpect, components
 
 IDENTITY_LATEX = (

@@ -18,28 +18,13 @@ from rlcli.derive.families import Family
 from rlcli.derive.importance_sampling import X, integral_exp_poly, parse_dist
 from rlcli.derive.log_derivative import family_equal
 from rlcli.derive.numeric import close, describe, numeric_equal, numeric_value
-from rlcli.derive.steps import Check, Derivation, Expect, Step, sympy_equal, verify
+from rlcli.derive.steps import Check, Derivation, Expect, Step, normalized, verify
 
 IDENTITY_LATEX = (
     r"\mathrm{KL}(p \,\|\, q) = \mathbb{E}_{x \sim p}\left[\log \frac{p(x)}{q(x)}\right]"
     r" = \mathbb{E}_{x \sim p}\left[r - 1 - \log r\right] \geq 0, \quad r = \frac{q(x)}{p(x)}"
 )
 IDENTITY_TEXT = "KL(p‖q) = E_p[log p/q] = E_p[r − 1 − log r] ≥ 0,  r = q(x)/p(x)"
-
-
-def normalized(*densities: Any) -> Any:
-    """A checker that also uses ∫ p dx = 1 for each of ``densities``."""
-
-    def check(a: Any, b: Any) -> bool:
-        def norm(e: Any) -> Any:
-            return e.replace(
-                lambda t: isinstance(t, (sp.Integral, sp.Sum)) and t.function in densities,
-                lambda t: sp.Integer(1),
-            )
-
-        return sympy_equal(norm(a), norm(b))
-
-    return check
 
 
 def generic_steps() -> list[Step]:

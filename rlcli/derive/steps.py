@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from rlcli.derive.timelimit import attempt
 
@@ -205,11 +206,16 @@ def canonical(expr: Any) -> Any:
     Integrals are left in place; :func:`sympy_equal` compares them at the integrand level.
     """
     expr = expr.replace(lambda e: isinstance(e, Expect), lambda e: e.unfold())
+    # ∂f/∂θ of an undefined f is already done: skipping it saves most of the time on big sums
     expr = expr.replace(
-        lambda e: isinstance(e, sp.Derivative), lambda e: sp.diff(e.expr, *e.variable_count)
+        lambda e: isinstance(e, sp.Derivative) and not isinstance(e.expr, _UNDEFINED),
+        lambda e: sp.diff(e.expr, *e.variable_count),
     )
     # a sum over a small finite set is written out: equality is needed on those points only
     return expr.replace(lambda e: isinstance(e, sp.Sum) and _short(e), _write_out)
+
+
+_UNDEFINED = (AppliedUndef, ParamFunction, ConditionalFunction)  # no formula to differentiate
 
 
 def _short(e: Any) -> bool:
@@ -282,3 +288,18 @@ def sympy_equal(a: Any, b: Any) -> bool:
             except sp.PolynomialError:
                 linear = False
     return is_zero(sides[0] - sides[1] if linear else ca - cb)
+
+
+def normalized(*densities: Any) -> Any:
+    """A checker that also uses ∫ p dx = 1 for each of ``densities``."""
+
+    def check(a: Any, b: Any) -> bool:
+        def norm(e: Any) -> Any:
+            return e.replace(
+                lambda t: isinstance(t, (sp.Integral, sp.Sum)) and t.function in densities,
+                lambda t: sp.Integer(1),
+            )
+
+        return sympy_equal(norm(a), norm(b))
+
+    return check
