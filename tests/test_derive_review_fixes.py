@@ -200,3 +200,39 @@ def test_importance_sampling_infinite_variance_is_infinite_not_a_failure() -> No
     doc = json.loads(result.stdout)
     variance = next(c for c in doc["checks"] if c["name"] == "estimator variance")
     assert "INFINITE" in variance["detail"] and variance["values"]["variance"] == "inf"
+
+
+def test_a_check_that_runs_out_of_time_is_gave_up_not_failed(monkeypatch) -> None:
+    from rlcli.derive import steps
+
+    monkeypatch.setattr(steps, "attempt", lambda *a, **k: None)  # every simplify times out
+    x = sp.Symbol("x", positive=True)
+    d = steps.verify(
+        steps.Derivation(
+            "t",
+            "",
+            "",
+            [steps.Step(sp.sin(x) ** 2, "", start=True), steps.Step(1 - sp.cos(x) ** 2, "why")],
+        )
+    )
+    assert d.steps[1].verified is None and d.steps[1].method == "gave up"
+    assert "gave up" in d.steps[1].reason and d.all_verified
+
+
+def test_one_budget_for_the_whole_derivation() -> None:
+    import time
+
+    from rlcli.derive.timelimit import budget, search
+
+    def slow() -> int:
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            pass
+        return 1
+
+    start = time.monotonic()
+    with budget(0.3):
+        assert search(slow, 2.0) is None  # limited by the budget, not by its own 2 s
+        assert search(lambda: 1, 2.0) is None  # the budget is spent: nothing more is tried
+    assert time.monotonic() - start < 1.0
+    assert search(lambda: 1, 2.0) == 1  # outside a budget only its own limit applies

@@ -6,6 +6,7 @@ stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,6 +50,18 @@ AtOpt = Annotated[
         "--at", help="Parameter values for numeric checks, e.g. 'mu=0.5,sigma=2'.", metavar="N=V,.."
     ),
 ]
+
+
+SYMPY_BUDGET = 0.6  # seconds for all time-limited sympy calls of one derivation (≤ 1.5 s total)
+
+
+def _run(build: Callable[[], Derivation], fmt: Format, json: bool) -> None:
+    """Build the derivation under one overall time budget, then render it."""
+    from rlcli.derive.timelimit import budget
+
+    with budget(SYMPY_BUDGET):
+        d = build()
+    _render(d, fmt, json)
 
 
 def _render(d: Derivation, fmt: Format, json: bool) -> None:
@@ -136,9 +149,14 @@ def log_derivative(
     fx = None
     if fam is not None:
         fx = parse_expr(fam.default_f if f is None else f, {str(fam.x): fam.x}, "--f")
-        if fam.name == "user":
+    values = _parse_at(at)
+
+    def build() -> Derivation:
+        if fam is not None and fam.name == "user":
             families.check_normalized(fam)
-    _render(ld.derive(fam, fx, samples, seed, _parse_at(at)), format_, json)
+        return ld.derive(fam, fx, samples, seed, values)
+
+    _run(build, format_, json)
 
 
 @app.command("importance-sampling")
@@ -162,7 +180,7 @@ def importance_sampling(
     """
     from rlcli.derive import importance_sampling as isx
 
-    _render(isx.derive(p, q, f, samples, seed), format_, json)
+    _run(lambda: isx.derive(p, q, f, samples, seed), format_, json)
 
 
 @app.command("kl")
@@ -182,7 +200,7 @@ def kl(
     """KL(p‖q) ≥ 0, closed forms (Gaussian, Bernoulli, categorical), k1/k2/k3 estimators."""
     from rlcli.derive import kl as kl_
 
-    _render(kl_.derive(p, q, samples, seed), format_, json)
+    _run(lambda: kl_.derive(p, q, samples, seed), format_, json)
 
 
 HorizonOpt = Annotated[
@@ -206,7 +224,7 @@ def policy_gradient(
     """
     from rlcli.derive import policy_gradient as pg
 
-    _render(pg.derive(horizon), format_, json)
+    _run(lambda: pg.derive(horizon), format_, json)
 
 
 @app.command("baseline")
@@ -218,7 +236,7 @@ def baseline(
     """E[∇ log π(a|s) b(s)] = 0: baselines keep the gradient unbiased; A = Q − V; variance drop."""
     from rlcli.derive import baseline as bl
 
-    _render(bl.derive(horizon), format_, json)
+    _run(lambda: bl.derive(horizon), format_, json)
 
 
 @app.command("ppo-clip")
@@ -226,4 +244,4 @@ def ppo_clip(format_: FormatOpt = Format.rich, json: JsonOpt = False) -> None:
     """From r = πθ/πθ_old to min(rA, clip(r, 1−ε, 1+ε)A): six regions symbolic in ε."""
     from rlcli.derive import ppo_clip as ppo
 
-    _render(ppo.derive(), format_, json)
+    _run(ppo.derive, format_, json)

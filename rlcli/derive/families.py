@@ -18,7 +18,7 @@ import sympy as sp
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
 
 from rlcli.derive.steps import Expect, canonical, tidy
-from rlcli.derive.timelimit import attempt
+from rlcli.derive.timelimit import search
 from rlcli.errors import UsageError
 
 INTEGRATE_SECONDS = 1.0  # limit on one integrate()/summation() call
@@ -44,6 +44,7 @@ class Family:
     moment: Callable[[int], Any] | None = None  # n -> E[x^n]
     sampler: Sampler | None = None
     notes: list[str] = field(default_factory=list)
+    cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def params(self) -> list[Any]:
@@ -65,6 +66,11 @@ class Family:
     def expect(self, g: Any, seconds: float = INTEGRATE_SECONDS) -> Any | None:
         """E[g(x)] in closed form, or ``None`` if sympy cannot do it within ``seconds``."""
         g = canonical(sp.sympify(g))
+        if g not in self.cache:  # the same E[g] is asked for by several steps
+            self.cache[g] = self._expect(g, seconds)
+        return self.cache[g]
+
+    def _expect(self, g: Any, seconds: float) -> Any | None:
         if self.discrete and self.hi.is_finite:
             return tidy(
                 sum(
@@ -77,12 +83,12 @@ class Family:
             return tidy(sum(c * self.moment(n) for (n,), c in poly.terms()))
         body = self.density * g
         if self.discrete:
-            result = attempt(sp.summation, seconds, body, (self.x, self.lo, self.hi))
+            result = search(sp.summation, seconds, body, (self.x, self.lo, self.hi))
         else:
-            result = attempt(sp.integrate, seconds, body, (self.x, self.lo, self.hi), conds="none")
+            result = search(sp.integrate, seconds, body, (self.x, self.lo, self.hi), conds="none")
         if result is None or result.has(sp.Integral, sp.Sum) or result.has(sp.nan):
             return None
-        return attempt(sp.simplify, seconds, result) or result
+        return search(sp.simplify, seconds, result) or result
 
     def by_integrate(self, g: Any) -> bool:
         """Whether :meth:`expect` falls back on ``integrate``/``summation`` for ``g``."""
@@ -118,7 +124,7 @@ class Family:
 def _as_polynomial(g: Any, x: Any) -> Any | None:
     expanded = sp.expand(g)
     if not expanded.is_polynomial(x):
-        simpler = attempt(sp.simplify, 1.0, expanded)
+        simpler = search(sp.simplify, 1.0, expanded)
         if simpler is None or not sp.expand(simpler).is_polynomial(x):
             return None
         expanded = sp.expand(simpler)
@@ -324,15 +330,19 @@ def _support(text: str) -> tuple[Any, Any]:
 
 def check_normalized(fam: Family) -> None:
     """Raise if a user density does not integrate to 1; note it if sympy cannot tell."""
-    from rlcli.derive.steps import is_zero
+    from rlcli.derive.steps import GaveUp, is_zero
 
     total = fam.expect(sp.Integer(1))
+    try:
+        normalised = total is None or is_zero(total - 1)
+    except GaveUp:
+        total = None
     if total is None:
         fam.notes.append(
             "sympy could not integrate the density within the time limit: "
             "normalisation not checked, closed forms skipped"
         )
-    elif not is_zero(total - 1):
+    elif not normalised:
         raise UsageError(f"--density integrates to {total} over the support, not 1")
 
 

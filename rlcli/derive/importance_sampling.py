@@ -27,7 +27,7 @@ from rlcli.derive.steps import (
     tidy,
     verify,
 )
-from rlcli.derive.timelimit import attempt
+from rlcli.derive.timelimit import search
 from rlcli.errors import UsageError
 
 IDENTITY_LATEX = (
@@ -110,9 +110,9 @@ def integral_exp_poly(g: Any, log_h: Any, lo: Any, hi: Any) -> Any:
         }
         mean = sum(coef * moments[n] for (n,), coef in sp.Poly(g, X).terms())
         return tidy(sp.sqrt(sp.pi / -a) * sp.exp(c - b**2 / (4 * a)) * mean)
-    result = attempt(sp.integrate, 2.0, g * sp.exp(log_h), (X, lo, hi))
+    result = search(sp.integrate, 2.0, g * sp.exp(log_h), (X, lo, hi))
     if result is None or result.has(sp.Integral):
-        raise UsageError("sympy could not integrate this combination within 2 s")
+        raise UsageError("sympy could not integrate this combination within the time limit")
     return tidy(result)
 
 

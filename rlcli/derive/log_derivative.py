@@ -19,6 +19,7 @@ from rlcli.derive.steps import (
     Check,
     Derivation,
     Expect,
+    GaveUp,
     Step,
     is_zero,
     param_function,
@@ -85,8 +86,8 @@ def family_equal(fam: Family) -> Any:
     def check(a: Any, b: Any) -> bool:
         try:
             return is_zero(evaluate(a) - evaluate(b))
-        except _NoClosedForm:
-            return False
+        except _NoClosedForm:  # not computed in time: neither proved nor refuted
+            raise GaveUp from None
 
     return check
 
@@ -108,6 +109,13 @@ def quadrature_equal(fam: Family, f: Any, mean: Any) -> Any:
 def matches_quadrature(fam: Family, f: Any, mean: Any) -> bool:
     """``mean`` equals E[f] by quadrature (scipy; mpmath where floats overflow) or by
     summation at θ, 0.7θ and 1.3θ (other parameters at their defaults)."""
+    key = ("quadrature", f, mean)
+    if key not in fam.cache:
+        fam.cache[key] = _matches_quadrature(fam, f, mean)
+    return fam.cache[key]
+
+
+def _matches_quadrature(fam: Family, f: Any, mean: Any) -> bool:
     base = {s: float(v) for s, v in fam.values.items()}
     for scale in (1.0, 0.7, 1.3):
         point = {**base, fam.theta: base[fam.theta] * scale}
@@ -121,13 +129,13 @@ def matches_quadrature(fam: Family, f: Any, mean: Any) -> bool:
 
 
 def _quadrature(fam: Family, f: Any, point: dict[Any, float]) -> float:
-    from scipy import integrate
-
     body_expr = (f * fam.density).subs(point)
     lo, hi = float(fam.lo.subs(point)), float(fam.hi.subs(point))
     if fam.discrete:  # terms beyond 150 are negligible for the bundled families
         body = sp.lambdify(fam.x, body_expr, "math")
         return math.fsum(body(k) for k in range(int(lo), int(min(hi, lo + 150)) + 1))
+    from scipy import integrate
+
     try:
         body = sp.lambdify(fam.x, body_expr, "math")
         return integrate.quad(body, lo, hi, limit=200)[0]
