@@ -236,3 +236,17 @@ def test_one_budget_for_the_whole_derivation() -> None:
         assert search(lambda: 1, 2.0) is None  # the budget is spent: nothing more is tried
     assert time.monotonic() - start < 1.0
     assert search(lambda: 1, 2.0) == 1  # outside a budget only its own limit applies
+
+
+def test_ppo_table_latex_puts_comparisons_in_math_mode() -> None:
+    """In \\text{...} a bare < or > prints as ¡ ¿ (OT1 font): they must be math."""
+    import re
+
+    result = _cli("ppo-clip", "--format", "latex")
+    assert result.exit_code == 0, result.output
+    texts = re.findall(r"\\text\{((?:[^{}]|\{[^{}]*\})*)\}", result.stdout)
+    assert texts
+    for body in texts:
+        outside_math = re.sub(r"\$[^$]*\$", "", body)
+        assert "<" not in outside_math and ">" not in outside_math, body
+    assert "\nA > 0 & r < 1-\\epsilon &" in result.stdout  # the labels are math

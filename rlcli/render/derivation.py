@@ -148,7 +148,7 @@ def as_json(d: Derivation) -> dict[str, Any]:
                 "title": t.title,
                 "columns": t.columns,
                 "rows": [[text(c) for c in row] for row in t.rows],
-                "rows_latex": [[latex(c) for c in row] for row in t.rows],
+                "rows_latex": [[_latex_cell(c) for c in row] for row in t.rows],
             }
             for t in d.tables
         ],
@@ -203,6 +203,8 @@ _TEXT_ESCAPES = {
     "π": r"$\pi$",
     "≥": r"$\geq$",
     "≤": r"$\leq$",
+    "<": "$<$",
+    ">": "$>$",
     "ε": r"$\epsilon$",
     "·": r"$\cdot$",
     "−": "-",
@@ -242,6 +244,21 @@ def _latex_reason(reason: str) -> str:
     return re.sub(r"(?<!\\)\$\$", "", escaped)  # merge adjacent inline math: $a$$b$ -> $ab$
 
 
+_MATH_LABEL = re.compile(r"[A-Za-z0-9 <>=+.≤≥−εθπσμ-]+")
+_MATH_SYMBOLS = {"≤": r"\leq ", "≥": r"\geq ", "−": "-", "ε": r"\epsilon ", "θ": r"\theta "}
+_MATH_SYMBOLS |= {"π": r"\pi ", "σ": r"\sigma ", "μ": r"\mu "}
+
+
+def _latex_cell(cell: Any) -> str:
+    """A table cell: a label such as ``A > 0`` or ``1−ε ≤ r ≤ 1+ε`` in math mode, other
+    text in ``\\text{...}``, sympy expressions as LaTeX."""
+    if isinstance(cell, str):
+        is_math = _MATH_LABEL.fullmatch(cell) and not re.search(r"[A-Za-z]{2}", cell)
+        if is_math:
+            return "".join(_MATH_SYMBOLS.get(ch, ch) for ch in cell).strip()
+    return latex(cell)
+
+
 def to_latex(d: Derivation) -> str:
     """An ``align*`` block per chain: ``&= step && \\text{reason} ✓``."""
     out = [f"% rlcli derive: {d.name}", f"% identity: {d.identity_latex}"]
@@ -263,7 +280,7 @@ def to_latex(d: Derivation) -> str:
         out.append(f"% {t.title}")
         out.append(r"\begin{array}{" + "l" * len(t.columns) + "}")
         out.append(" & ".join(rf"\text{{{_latex_reason(c)}}}" for c in t.columns) + r" \\ \hline")
-        out.append(" \\\\\n".join(" & ".join(latex(c) for c in row) for row in t.rows))
+        out.append(" \\\\\n".join(" & ".join(_latex_cell(c) for c in row) for row in t.rows))
         out.append(r"\end{array}")
     return "\n".join(out) + "\n"
 
