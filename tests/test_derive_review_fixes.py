@@ -250,3 +250,17 @@ def test_ppo_table_latex_puts_comparisons_in_math_mode() -> None:
         outside_math = re.sub(r"\$[^$]*\$", "", body)
         assert "<" not in outside_math and ">" not in outside_math, body
     assert "\nA > 0 & r < 1-\\epsilon &" in result.stdout  # the labels are math
+
+
+def test_log_derivative_trick_step_fails_with_a_wrong_third_moment() -> None:
+    """E[x²·score] uses E[x³]: a wrong x³ moment leaves E[x²] right but must fail step 12."""
+    import dataclasses
+
+    from rlcli.derive import log_derivative as ld
+    from rlcli.derive.families import family
+
+    good = family("gaussian")
+    bad = dataclasses.replace(good, moment=lambda n: good.moment(n) + (1 if n == 3 else 0))
+    d = ld.derive(bad, bad.x**2)
+    trick = next(s for s in d.steps if s.reason == "log-derivative trick")
+    assert trick.verified is False and "quadrature" in trick.method
