@@ -264,3 +264,23 @@ def test_log_derivative_trick_step_fails_with_a_wrong_third_moment() -> None:
     d = ld.derive(bad, bad.x**2)
     trick = next(s for s in d.steps if s.reason == "log-derivative trick")
     assert trick.verified is False and "quadrature" in trick.method
+
+
+def test_importance_sampling_infinite_variance_is_confirmed_numerically(monkeypatch) -> None:
+    """The 'infinite' verdict comes from the exponent of p²/q; a tail test must agree, so a
+    wrong verdict (claiming ∞ where it is finite) fails the check."""
+    good = isx.integral_exp_poly
+    calls = []
+
+    def wrong(g, log_h, lo, hi):  # E_q[w² f²] wrongly reported infinite
+        calls.append(g)
+        return sp.oo if len(calls) == 3 else good(g, log_h, lo, hi)
+
+    monkeypatch.setattr(isx, "integral_exp_poly", wrong)
+    d = isx.derive("normal(0,1)", "normal(1,2)", "x")
+    variance = next(c for c in d.checks if c.name == "estimator variance")
+    assert not variance.ok
+    monkeypatch.setattr(isx, "integral_exp_poly", good)
+    d = isx.derive("normal(0,1)", "normal(0,0.5)", "x")
+    variance = next(c for c in d.checks if c.name == "estimator variance")
+    assert variance.ok and "tail test" in variance.detail
