@@ -88,7 +88,7 @@ class Family:
             result = search(sp.integrate, seconds, body, (self.x, self.lo, self.hi), conds="none")
         if result is None or result.has(sp.Integral, sp.Sum) or result.has(sp.nan):
             return None
-        return search(sp.simplify, seconds, result) or result
+        return tidy(result)
 
     def by_integrate(self, g: Any) -> bool:
         """Whether :meth:`expect` falls back on ``integrate``/``summation`` for ``g``."""

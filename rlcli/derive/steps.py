@@ -213,7 +213,7 @@ def canonical(expr: Any) -> Any:
     expr = expr.replace(lambda e: isinstance(e, Expect), lambda e: e.unfold())
     # ∂f/∂θ of an undefined f is already done: skipping it saves most of the time on big sums
     expr = expr.replace(
-        lambda e: isinstance(e, sp.Derivative) and not isinstance(e.expr, _UNDEFINED),
+        lambda e: isinstance(e, sp.Derivative) and not _already_done(e),
         lambda e: sp.diff(e.expr, *e.variable_count),
     )
     # a sum over a small finite set is written out: equality is needed on those points only
@@ -221,6 +221,11 @@ def canonical(expr: Any) -> Any:
 
 
 _UNDEFINED = (AppliedUndef, ParamFunction, ConditionalFunction)  # no formula to differentiate
+
+
+def _already_done(e: Any) -> bool:
+    """∂f(…θ…)/∂θ of an undefined f: diff() would return it unchanged."""
+    return isinstance(e.expr, _UNDEFINED) and e.expr.free_symbols.issuperset(e.variables)
 
 
 def _short(e: Any) -> bool:
