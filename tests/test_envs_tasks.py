@@ -190,3 +190,24 @@ def test_tokens_prompts_come_in_shuffled_passes_over_every_pair():
     env.reset(seed=1)
     env.step(np.full(25, EOS))
     assert sorted(env.a * 5 + env.b) == list(range(25))
+
+
+def test_whole_episode_batches_deal_every_prompt_equally_often():
+    # Review: GRPO's batches took 32 prompts from the deck, then every copy that ended drew
+    # one more (unused) at its autoreset, so the groups saw a random window of the passes.
+    from rlcli.train.agent import ActorCritic
+    from rlcli.train.curves import EpisodeTracker
+    from rlcli.train.rollout import episodes
+
+    env = TokensEnv(5 * 4, max_operand=4)  # 5 prompts × G = 4 per batch
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    agent = ActorCritic(env.obs_dim, env.n_actions, (8,), 1e-3, rng, False, np.float64)
+    env.deck = np.empty(0, dtype=np.int64)  # start a fresh pass
+    seen = []
+    for _ in range(25):  # 125 group prompts = exactly 5 passes over the 25
+        batch = episodes(env, agent, rng, EpisodeTracker(env.num_envs), {"group_size": 4})
+        first = batch.obs[0][::4]  # each group's first observation encodes its prompt
+        seen += [(int(o[:5].argmax()), int(o[5:10].argmax())) for o in first]  # one-hot a, b
+    counts = {p: seen.count(p) for p in set(seen)}
+    assert len(counts) == 25 and set(counts.values()) == {5}

@@ -48,6 +48,7 @@ class TokensEnv:
         self.failed = np.zeros(num_envs, dtype=bool)
         self.answer = np.zeros((num_envs, self.max_len), dtype=np.int64)  # digits, then EOS
         self.deck = np.empty(0, dtype=np.int64)  # the rest of the current pass over prompts
+        self.autoreset = True  # False: an ended copy restarts its own prompt (see vector.py)
 
     def _new_prompts(self, idx: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         self.a[idx], self.b[idx] = a, b
@@ -89,6 +90,7 @@ class TokensEnv:
             self.rng = np.random.default_rng(seed)
             self.deck = np.empty(0, dtype=np.int64)
         options = options or {}
+        self.autoreset = bool(options.get("autoreset", True))
         if "prompts" in options:
             a, b = (np.asarray(v, dtype=np.int64) for v in options["prompts"])
         else:
@@ -110,7 +112,10 @@ class TokensEnv:
         final_obs = self._obs()
         if terminated.any():
             idx = np.flatnonzero(terminated)
-            self._new_prompts(idx, *self._draw(len(idx)))
+            if self.autoreset:
+                self._new_prompts(idx, *self._draw(len(idx)))
+            else:
+                self._new_prompts(idx, self.a[idx], self.b[idx])
         truncated = np.zeros(self.num_envs, dtype=bool)
         return self._obs(), reward, terminated, truncated, {"final_obs": final_obs}
 

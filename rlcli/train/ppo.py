@@ -79,6 +79,7 @@ def ppo_iteration(run) -> dict:
         approx_kl=float(np.mean(kls)),
         clip_frac=float(np.mean(clipfracs)),
         first_ratio_dev=first_ratio_dev,
+        clip=clip,
         early_stop=stop,
     )
     if cfg.kl_penalty:

@@ -110,7 +110,7 @@ def episodes(
 ) -> Batch:
     """One whole episode per copy (copies that finish wait, masked by ``alive``)."""
     N = env.num_envs
-    obs, _ = env.reset(options=options)
+    obs, _ = env.reset(options={"autoreset": False, **(options or {})})
     tracker.reset_running()
     rows: list[tuple] = []
     alive = np.ones(N, dtype=bool)

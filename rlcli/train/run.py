@@ -197,6 +197,7 @@ def train(
                 env_steps=steps,
                 mean_return=mean_return,
                 mean_over=runner.tracker.window_size(cfg.window),
+                lr=runner.agent.optimizer.lr,
                 episodes=len(runner.tracker.returns),
                 steps_per_sec=done / max(time.perf_counter() - t0, 1e-9),
             )
