@@ -284,3 +284,27 @@ def test_importance_sampling_infinite_variance_is_confirmed_numerically(monkeypa
     d = isx.derive("normal(0,1)", "normal(0,0.5)", "x")
     variance = next(c for c in d.checks if c.name == "estimator variance")
     assert variance.ok and "tail test" in variance.detail
+
+
+@pytest.mark.parametrize("g", ["sin(x)", "cos(2*x)", "x*sin(x)", "exp(x/4)", "sin(x)**2"])
+def test_gaussian_exponential_tilting_matches_quadrature(g: str) -> None:
+    """E[g] for sin/cos/exp of linear arguments by completing the square, vs scipy quad."""
+    import math
+
+    from scipy import integrate
+
+    from rlcli.derive.families import family
+    from rlcli.derive.parse import parse_expr
+
+    fam = family("gaussian")
+    mu, sigma = fam.params
+    expr = parse_expr(g, {"x": fam.x})
+    h = sp.lambdify(fam.x, expr, "math")
+
+    def weighted(t: float, m: float, s: float) -> float:
+        return h(t) * math.exp(-((t - m) ** 2) / (2 * s**2)) / (math.sqrt(2 * math.pi) * s)
+
+    for m, s in ((0.5, 1.5), (-1.0, 0.7)):
+        value = float(fam.expect(expr).subs({mu: m, sigma: s}))
+        num = integrate.quad(weighted, m - 30 * s, m + 30 * s, args=(m, s), limit=200)[0]
+        assert value == pytest.approx(num, rel=1e-9, abs=1e-12)

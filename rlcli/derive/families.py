@@ -43,6 +43,8 @@ class Family:
     default_f: str
     moment: Callable[[int], Any] | None = None  # n -> E[x^n]
     sampler: Sampler | None = None
+    # (A, n) -> E[x^n e^{A x}] for any complex A (a closed form for f = poly · e^{linear})
+    tilted: Callable[[Any, int], Any] | None = None
     notes: list[str] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -81,6 +83,10 @@ class Family:
         poly = _as_polynomial(g, self.x)
         if poly is not None and self.moment is not None:
             return tidy(sum(c * self.moment(n) for (n,), c in poly.terms()))
+        if self.tilted is not None:  # sin, cos, exp of linear arguments: no integrate()
+            value = _exp_linear_terms(g, self.x, self.tilted)
+            if value is not None:
+                return value
         body = self.density * g
         if self.discrete:
             result = search(sp.summation, seconds, body, (self.x, self.lo, self.hi))
@@ -121,10 +127,33 @@ class Family:
         return values
 
 
+def _exp_linear_terms(g: Any, x: Any, tilted: Callable[[Any, int], Any]) -> Any | None:
+    """E[g] for g a sum of c·xⁿ·e^{A x} once sin, cos, … are written as exponentials."""
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(g.rewrite(sp.exp))):
+        factors = sp.Mul.make_args(sp.powsimp(term))
+        exps = [t for t in factors if isinstance(t, sp.exp) and t.has(x)]
+        rest = sp.Mul(*[t for t in factors if t not in exps])
+        rate = sp.expand(sum(t.args[0] for t in exps)) if exps else sp.Integer(0)
+        if not rest.is_polynomial(x) or not rate.is_polynomial(x) or sp.degree(rate, x) > 1:
+            return None
+        a = rate.coeff(x, 1)
+        total += sum(c * tilted(a, n) for (n,), c in sp.Poly(rest, x).terms())
+    return tidy(sp.expand_complex(sp.expand(total)))
+
+
+def _gaussian_tilted(mu: Any, sigma: Any) -> Callable[[Any, int], Any]:
+    # E[xⁿ e^{A x}] = e^{Aμ + A²σ²/2} E_{N(μ + Aσ², σ²)}[xⁿ] (completing the square)
+    def tilted(a: Any, n: int) -> Any:
+        return sp.exp(a * mu + a**2 * sigma**2 / 2) * _gaussian_moment(mu + a * sigma**2, sigma)(n)
+
+    return tilted
+
+
 def _as_polynomial(g: Any, x: Any) -> Any | None:
     expanded = sp.expand(g)
     if not expanded.is_polynomial(x):
-        simpler = search(sp.simplify, 1.0, expanded)
+        simpler = search(sp.cancel, 1.0, expanded)
         if simpler is None or not sp.expand(simpler).is_polynomial(x):
             return None
         expanded = sp.expand(simpler)
@@ -165,6 +194,7 @@ def gaussian(scale: bool = False) -> Family:
         values={mu: sp.Rational(1, 2), sigma: sp.Rational(3, 2)},
         default_f="x**2",
         moment=_gaussian_moment(mu, sigma),
+        tilted=_gaussian_tilted(mu, sigma),
         sampler=lambda rng, v, n: rng.normal(v["mu"], v["sigma"], n),
     )
 
