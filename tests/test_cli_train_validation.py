@@ -120,3 +120,81 @@ def test_live_table_title_repeats_the_task_options_given() -> None:
     )
     assert result.exit_code in (0, 1), result.output
     assert "rlcli train grpo --task tokens --seed 0 --max-operand 3" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [  # review: these crashed with MemoryError tracebacks, hung, or trained the wrong budget
+        (["ppo", "--task", "cartpole", "--n-steps", "1000000000"], "--n-steps is at most"),
+        (["ppo", "--task", "cartpole", "--envs", "10000000"], "--envs is at most"),
+        (
+            ["ppo", "--task", "cartpole", "--envs", "500000", "--n-steps", "1000"],
+            "GB of experience",
+        ),
+        (["ppo", "--task", "cartpole", "--hidden", "5000,5000"], "weights"),
+        (["reinforce", "--task", "bandit", "--k", "1000000000"], "--k is at most"),
+        (["reinforce", "--task", "bandit", "--steps", "1000000000000"], "--steps is at most"),
+        (["reinforce", "--task", "bandit", "--steps", "900000000"], "iterations"),
+        (["ppo", "--task", "cartpole", "--epochs", "1000000000"], "--epochs is at most"),
+        (
+            ["reinforce", "--task", "gridworld", "--max-episode-steps", "10**9"],
+            "--max-episode-steps",
+        ),
+        (["ppo", "--task", "cartpole", "--target", "nan"], "--target must be a finite"),
+        (["ppo", "--task", "cartpole", "--target", "-inf"], "--target must be a finite"),
+        (["ppo", "--kl-target", "0.05"], "add --kl-penalty"),
+        (["ppo", "--kl-penalty", "--clip", "0.1"], "--clip has no effect"),
+        (["grpo", "--task", "cartpole", "--gamma", "0.3"], "No such option"),
+        (["ppo", "--task", "bandit", "--plot", "curve.txt"], "must end in .png"),
+        (["compare", "--task", "bandit", "--steps", "0"], "--steps must be at least 1"),
+        (["compare", "--task", "bandit", "--plot", "/nonexistent/x.png"], "no directory"),
+    ],
+)
+def test_sizes_and_option_combinations_that_cannot_work_exit_2(
+    args: list[str], message: str
+) -> None:
+    args = [a.replace("10**9", "1000000000") for a in args]
+    result = CliRunner().invoke(app, ["train", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_plot_and_csv_given_a_directory_exit_2_before_training(tmp_path) -> None:
+    for option in ("--plot", "--csv"):
+        result = CliRunner().invoke(
+            app, ["train", "ppo", "--task", "bandit", option, str(tmp_path), "--steps", "64"]
+        )
+        assert result.exit_code == 2, result.output
+        assert "is a directory" in result.output or "must end in" in result.output
+        assert "iter" not in result.output  # no live table: refused before training
+
+
+def test_compare_with_a_repeated_algorithm_runs_it_once() -> None:
+    import json
+
+    result = CliRunner().invoke(
+        app,
+        ["train", "compare", "--task", "bandit", "--algos", "ppo,ppo", "--seeds", "1",
+         "--steps", "64", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [r["algo"] for r in json.loads(result.stdout)["results"]] == ["ppo"]
+
+
+def test_episode_tracker_mean_is_over_the_window_or_the_whole_iteration() -> None:
+    import numpy as np
+
+    from rlcli.train.curves import EpisodeTracker
+
+    tracker = EpisodeTracker(4, window=3)
+    tracker.start_iteration()
+    tracker.record(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4, dtype=bool))
+    assert tracker.window_size() == 4 and tracker.mean_return() == 2.5  # iteration > window
+    tracker.start_iteration()
+    tracker.record(np.array([10.0, 0.0, 0.0, 0.0]), np.array([True, False, False, False]))
+    assert tracker.window_size() == 3 and tracker.mean_return() == pytest.approx(17 / 3)
+    for _ in range(100):  # memory stays bounded; the count does not
+        tracker.start_iteration()
+        tracker.record(np.ones(4), np.ones(4, dtype=bool))
+    assert tracker.total == 405 and len(tracker.returns) <= 2 * 3 + 4
+    assert tracker.mean_return() == 1.0

@@ -170,7 +170,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     from rlcli.render.jsonout import emit
     from rlcli.render.training import LiveTable, curve_text, summary_table, write_csv, write_plot
     from rlcli.train.config import default_config
-    from rlcli.train.run import check_config, train
+    from rlcli.train.run import check_config, check_size, train
 
     given_options = _task_options(task, common)
     _check_outputs(common["plot"], common["csv"])
@@ -182,7 +182,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
 
         mdp = load(common["problem"], common["set_"])
         task_options["max_episode_steps"] = common["max_episode_steps"]
-        if common["gamma"] is None:
+        if common.get("gamma", 0) is None:  # grpo has no --gamma: its outcome is the sum
             common["gamma"] = mdp.gamma
     elif task is Task.bandit:
         task_options.update(arms=common["arms"].value, k=common["k"])
@@ -194,7 +194,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
         total_steps=common["steps"],
         n_envs=common["envs"],
         lr=common["lr"],
-        gamma=common["gamma"],
+        gamma=common.get("gamma"),
         hidden=_hidden(common["hidden"]),
         ent_coef=common["ent_coef"],
         max_grad_norm=common["max_grad_norm"],
@@ -207,6 +207,7 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     )
     as_json, quiet = common["json"], common["quiet"]
     check_config(algo, task.value, cfg)
+    check_size(algo, task.value, cfg, mdp)
     per_iteration = _steps_per_iteration(algo, cfg, task)
     title = " ".join([f"rlcli train {algo} --task {task.value} --seed {cfg.seed}", *given_options])
     if as_json or quiet:
@@ -227,15 +228,27 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
         raise typer.Exit(1)
 
 
+PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
 def _check_outputs(plot: Path | None, csv: Path | None) -> None:
     """Fail before training, not after it, when an output cannot be written."""
     import importlib.util
 
-    if plot is not None and importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
-    for path in (plot, csv):
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(f"cannot write {path}: no directory {path.parent}")
+    if plot is not None:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
+        if plot.suffix.lower() not in PLOT_FORMATS:
+            raise UsageError(f"--plot {plot}: the file name must end in {', '.join(PLOT_FORMATS)}")
+    for flag, path in (("--plot", plot), ("--csv", csv)):
+        if path is None:
+            continue
+        if path.is_dir():
+            raise UsageError(f"{flag} {path}: is a directory, give a file name")
+        if not path.parent.is_dir():
+            raise UsageError(f"{flag} {path}: no directory {path.parent}")
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise UsageError(f"{flag} {path}: not writable")
 
 
 def _steps_per_iteration(algo: str, cfg: Any, task: Task) -> int:
@@ -413,6 +426,10 @@ def ppo(
     json: JsonOpt = False,
 ) -> None:
     """PPO: clipped surrogate (or --kl-penalty), GAE, epochs of shuffled minibatches."""
+    if kl_target is not None and not kl_penalty:
+        raise UsageError("--kl-target sets the target of --kl-penalty; add --kl-penalty")
+    if clip is not None and kl_penalty:
+        raise UsageError("--clip has no effect with --kl-penalty (it replaces the clipping)")
     specific = {
         "kl_penalty": kl_penalty or None,
         "kl_target": kl_target,
@@ -450,7 +467,6 @@ def grpo(
     steps: StepsOpt = None,
     envs: EnvsOpt = None,
     lr: LrOpt = None,
-    gamma: GammaOpt = None,
     hidden: HiddenOpt = None,
     ent_coef: EntOpt = None,
     max_grad_norm: GradOpt = None,
@@ -507,30 +523,37 @@ def compare(
     from rlcli.render.jsonout import emit
     from rlcli.render.training import compare_table, write_plot
     from rlcli.train.config import ALGOS, default_config
-    from rlcli.train.run import train
+    from rlcli.train.run import check_config, check_size, train
 
-    names = [a.strip() for a in algos.split(",") if a.strip()]
+    names = list(dict.fromkeys(a.strip() for a in algos.split(",") if a.strip()))
     bad = [a for a in names if a not in ALGOS]
     if bad or not names:
         raise UsageError(f"--algos: unknown {bad or algos!r} (choose from {', '.join(ALGOS)})")
     if seeds < 1:
         raise UsageError("--seeds must be at least 1")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {steps}")
     given = {"problem": problem, "set_": set_}
     _task_options(task, given)
+    _check_outputs(plot, None)
     mdp = None
     if task is Task.gridworld:
         from rlcli.cli.common import load
 
         mdp = load(given["problem"], given["set_"])
+    budget = steps or default_config("ppo", task.value).total_steps
+    configs = {}
+    for algo in names:  # every setting checked before the first run starts
+        cfg = default_config(algo, task.value).updated(total_steps=budget)
+        configs[algo] = cfg if mdp is None else cfg.updated(gamma=mdp.gamma)
+        check_config(algo, task.value, configs[algo])
+        check_size(algo, task.value, configs[algo], mdp)
     runs: dict[str, list[Any]] = {}
     for algo in names:
         for seed in range(seeds):
-            budget = steps or default_config("ppo", task.value).total_steps
-            cfg = default_config(algo, task.value).updated(seed=seed, total_steps=budget)
-            if mdp is not None:
-                cfg = cfg.updated(gamma=mdp.gamma)
             if not json:
                 err.print(f"[dim]{algo} seed {seed}…[/dim]")
+            cfg = configs[algo].updated(seed=seed)
             runs.setdefault(algo, []).append(train(algo, task.value, cfg, mdp))
     if plot is not None:
         curves = {f"{a} seed {r.seed}": r.curve for a, rs in runs.items() for r in rs}

@@ -89,18 +89,27 @@ class GridworldEnv:
         return self.mask[self.state]
 
 
-def optimal_start_value(mdp: MDP, horizon: int, max_states: int = 2000) -> float | None:
+def optimal_start_value(
+    mdp: MDP, horizon: int, max_states: int = 2000, max_sweeps: int = 10_000
+) -> float | None:
     """The best expected episode return within the time limit: Σ_s start(s) V_H(s), with
     V_0 = 0 and V_{h+1}(s) = max_a Σ p(s', r | s, a) (r + V_h(s')) (finite-horizon value
-    iteration, undiscounted, like the returns the training loop records); None for big
-    models."""
+    iteration, undiscounted, like the returns the training loop records). V_h stops early
+    once it no longer changes; None for big models, or if it still changes after
+    ``max_sweeps`` sweeps of a longer horizon."""
     if mdp.n_states > max_states:
         return None
     P, R, mask = mdp.dense()
     v = np.zeros(mdp.n_states)
     absorbing = mdp.terminal | ~mask.any(axis=1)
-    for _ in range(horizon):
+    for h in range(horizon):
         q = np.where(mask, R + P @ v, -np.inf)
-        v = np.where(absorbing, 0.0, q.max(axis=1))
+        v_next = np.where(absorbing, 0.0, q.max(axis=1))
+        settled = np.max(np.abs(v_next - v), initial=0.0) <= 1e-12 * max(1.0, np.abs(v).max())
+        v = v_next
+        if settled:
+            break
+        if h + 1 >= max_sweeps:
+            return None
     start = mdp.start if mdp.start is not None else (~mdp.terminal).astype(float)
     return float(np.asarray(start) @ v / np.sum(start))

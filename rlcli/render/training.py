@@ -239,7 +239,8 @@ def compare_table(task: str, runs: dict[str, list[TrainResult]]) -> Table:
 
     n_seeds = len(next(iter(runs.values())))
     table = Table(
-        title=f"{task}: seeds 0..{n_seeds - 1}, each algorithm's default settings",
+        title=f"{task}: {'seed 0' if n_seeds == 1 else f'seeds 0..{n_seeds - 1}'}, "
+        "each algorithm's default settings",
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,

@@ -6,7 +6,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -98,7 +98,7 @@ class Runner:
             np.float32 if cfg.float32 else np.float64,
         )
         self.reference = copy.deepcopy(self.agent) if algo == "grpo" else None
-        self.tracker = EpisodeTracker(self.env.num_envs)
+        self.tracker = EpisodeTracker(self.env.num_envs, cfg.window)
         self.obs, _ = self.env.reset(seed=int(np.random.default_rng(seeds[2]).integers(2**63)))
         self.beta = cfg.beta
         self.remaining = 1.0  # fraction of the run left, for annealing
@@ -155,6 +155,65 @@ def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be positive")
     if algo == "grpo" and cfg.group_size < 2:
         raise UsageError("grpo: --group-size must be at least 2 (a group of one has no advantage)")
+    if cfg.target is not None and not math.isfinite(cfg.target):
+        raise UsageError(f"--target must be a finite number, got {cfg.target}")
+    limits = dict(
+        total_steps=MAX_STEPS,
+        epochs=MAX_EPOCHS,
+        n_envs=MAX_ENVS,
+        n_steps=MAX_ROLLOUT,
+    )
+    for name, limit in limits.items():
+        if getattr(cfg, name) > limit:
+            flag = option.get(name, "--" + name.replace("_", "-"))
+            raise UsageError(f"{flag} is at most {limit:,d}, got {getattr(cfg, name):,d}")
+    for name, limit in (("k", MAX_ARMS), ("max_episode_steps", MAX_ROLLOUT)):
+        value = int(cfg.task_options.get(name, 1))
+        if value > limit:
+            raise UsageError(f"--{name.replace('_', '-')} is at most {limit:,d}, got {value:,d}")
+    if any(width > MAX_WIDTH for width in cfg.hidden):
+        raise UsageError(f"--hidden widths are at most {MAX_WIDTH:,d}, got {cfg.hidden}")
+
+
+# Bounds that keep a run on a laptop's scale: past them memory or time explode (review).
+MAX_STEPS = 1_000_000_000
+MAX_EPOCHS = 1_000
+MAX_ENVS = 1_000_000
+MAX_ROLLOUT = 1_000_000  # --n-steps, --max-episode-steps
+MAX_ARMS = 100_000
+MAX_WIDTH = 10_000
+MAX_ROLLOUT_BYTES = 2 * 1024**3
+MAX_PARAMETERS = 20_000_000
+MAX_ITERATIONS = 1_000_000
+
+
+def check_size(algo: str, task: str, cfg: TrainConfig, mdp: Any = None) -> None:
+    """Refuse a run whose rollouts or network would not fit in memory, or whose iteration log
+    would have more than ``MAX_ITERATIONS`` rows (exit 2 via UsageError)."""
+    probe = make_env(task, replace(cfg, n_envs=1), mdp)  # one copy: the sizes, cheaply
+    length = cfg.n_steps if algo in ("a2c", "ppo") else probe.max_episode_steps
+    width = probe.obs_dim + 2 * probe.n_actions + 8  # numbers kept per sample
+    gigabytes = cfg.n_envs * length * width * 8 / 1024**3
+    if gigabytes * 1024**3 > MAX_ROLLOUT_BYTES:
+        knob = "--envs or --n-steps" if algo in ("a2c", "ppo") else "--envs"
+        raise UsageError(
+            f"one iteration would hold about {gigabytes:,.1f} GB of experience ({cfg.n_envs:,d} "
+            f"copies × {length:,d} steps × {width} numbers); lower {knob}"
+        )
+    sizes = [probe.obs_dim, *cfg.hidden]
+    weights = sum((a + 1) * b for a, b in zip(sizes, [*cfg.hidden, probe.n_actions], strict=True))
+    weights += sum((a + 1) * b for a, b in zip(sizes, [*cfg.hidden, 1], strict=True))  # critic
+    if weights > MAX_PARAMETERS:
+        raise UsageError(
+            f"the networks would have {weights:,d} weights (at most {MAX_PARAMETERS:,d}); "
+            "use smaller --hidden layers"
+        )
+    iterations = cfg.total_steps / (cfg.n_envs * (cfg.n_steps if algo in ("a2c", "ppo") else 1))
+    if iterations > MAX_ITERATIONS:
+        raise UsageError(
+            f"--steps {cfg.total_steps:,d} would take about {iterations:,.0f} iterations of "
+            f"{cfg.n_envs:,d} copies (at most {MAX_ITERATIONS:,d}); raise --envs or lower --steps"
+        )
 
 
 def train(
@@ -166,6 +225,7 @@ def train(
 ) -> TrainResult:
     """Train ``algo`` on ``task`` for ``cfg.total_steps`` env steps (or until ``cfg.target``)."""
     check_config(algo, task, cfg)
+    check_size(algo, task, cfg, mdp)
     start = time.perf_counter()
     runner = Runner(algo, task, cfg, mdp)
     iterate = ITERATIONS[algo]
@@ -191,14 +251,14 @@ def train(
                     f"training diverged: NaN/inf in the loss or the weights at iteration {it} "
                     f"({steps} env steps); try a smaller --lr or --max-grad-norm"
                 )
-            mean_return = runner.tracker.mean_return(cfg.window)
+            mean_return = runner.tracker.mean_return()
             stats.update(
                 iteration=it,
                 env_steps=steps,
                 mean_return=mean_return,
-                mean_over=runner.tracker.window_size(cfg.window),
+                mean_over=runner.tracker.window_size(),
                 lr=runner.agent.optimizer.lr,
-                episodes=len(runner.tracker.returns),
+                episodes=runner.tracker.total,
                 steps_per_sec=done / max(time.perf_counter() - t0, 1e-9),
             )
             if task == "tokens":
@@ -214,6 +274,7 @@ def train(
                 on_iteration(stats)
             if solved is not None:
                 break
+    wall = time.perf_counter() - start  # training only, not the reference computed below
     reference = uniform = greedy = None
     if task == "bandit":
         reference, uniform = runner.env.best_mean, float(runner.env.means.mean())
@@ -234,9 +295,9 @@ def train(
         curve,
         history,
         solved,
-        time.perf_counter() - start,
+        wall,
         steps,
-        len(runner.tracker.returns),
+        runner.tracker.total,
         reference,
         uniform,
         greedy,
