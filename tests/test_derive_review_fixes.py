@@ -308,3 +308,21 @@ def test_gaussian_exponential_tilting_matches_quadrature(g: str) -> None:
         value = float(fam.expect(expr).subs({mu: m, sigma: s}))
         num = integrate.quad(weighted, m - 30 * s, m + 30 * s, args=(m, s), limit=200)[0]
         assert value == pytest.approx(num, rel=1e-9, abs=1e-12)
+
+
+def test_numeric_side_alone_still_rejects_a_wrong_value_when_sympy_gives_up(monkeypatch) -> None:
+    from rlcli.derive import log_derivative as ld
+    from rlcli.derive.families import family
+    from rlcli.derive.steps import GaveUp
+
+    fam = family("exponential")
+    lam = fam.theta
+    right, wrong = ld.QuadratureCheck(fam, fam.x, 1 / lam), ld.QuadratureCheck(fam, fam.x, 2 / lam)
+
+    def give_up(a, b):
+        raise GaveUp
+
+    for check in (right, wrong):
+        monkeypatch.setattr(check, "symbolic", give_up)
+    assert right(0, 0) and right.symbolic_gave_up
+    assert not wrong(0, 0)

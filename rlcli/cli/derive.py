@@ -52,7 +52,7 @@ AtOpt = Annotated[
 ]
 
 
-SYMPY_BUDGET = 0.6  # seconds for all time-limited sympy calls of one derivation (≤ 1.5 s total)
+SYMPY_BUDGET = 0.35  # seconds for all time-limited sympy calls of one derivation (≤ 1.5 s total)
 
 
 def _run(build: Callable[[], Derivation], fmt: Format, json: bool) -> None:
