@@ -29,6 +29,10 @@ CASES = [
         )
     ),
     ["log-derivative", "--family", "gaussian", "--samples", "100000", "--seed", "0"],
+    *(["log-derivative", "--family", "gaussian", "--f", f] for f in ("sin(x)", "abs(x)")),
+    ["log-derivative", "--family", "gaussian", "--f", "exp(x**2/8)"],
+    ["log-derivative", "--family", "poisson", "--f", "exp(x**2)"],
+    ["log-derivative", "--family", "gaussian", "--f", "exp(x**2)", "--at", "sigma=1.5"],
     ["log-derivative", "--density", "theta*exp(-theta*x)", "--support", "0,inf"],
     ["log-derivative", "--density", "exp(-(x-theta)**2/2)/sqrt(2*pi)"],
     ["policy-gradient"],

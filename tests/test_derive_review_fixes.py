@@ -326,3 +326,30 @@ def test_numeric_side_alone_still_rejects_a_wrong_value_when_sympy_gives_up(monk
         monkeypatch.setattr(check, "symbolic", give_up)
     assert right(0, 0) and right.symbolic_gave_up
     assert not wrong(0, 0)
+
+
+def test_quadrature_agrees_with_scipy_on_hard_integrands() -> None:
+    """mpmath's tanh-sinh (with scipy as fallback) on a far narrow peak, a half line, a kink."""
+    import math
+
+    from scipy import integrate
+
+    from rlcli.derive.numeric import quadrature
+
+    x = sp.Symbol("x", real=True)
+    cases = [
+        (sp.exp(-((x - 40) ** 2) / (2 * sp.Rational(1, 100))) * x**2, -math.inf, math.inf),
+        (3 * sp.exp(-3 * x) * sp.sqrt(x), 0.0, math.inf),
+        (sp.Abs(x - sp.Rational(1, 3)) * sp.exp(-(x**2)), -math.inf, math.inf),
+    ]
+    for body, a, b in cases:
+        f = sp.lambdify(x, body, "math")
+        want = integrate.quad(f, a, b, points=None, limit=400, epsabs=0, epsrel=1e-12)[0]
+        if body.has(sp.Abs):
+            want = sum(
+                integrate.quad(f, lo, hi, epsabs=0, epsrel=1e-12)[0]
+                for lo, hi in ((-math.inf, 1 / 3), (1 / 3, math.inf))
+            )
+        if "40" in str(body):
+            want = math.sqrt(2 * math.pi) * 0.1 * (40**2 + 0.01)
+        assert quadrature(body, x, a, b) == pytest.approx(want, rel=1e-8)

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from rlcli.derive.families import Family
-from rlcli.derive.numeric import close, infinite_expectation, not_real_at
+from rlcli.derive.numeric import close, infinite_expectation, not_real_at, quadrature
 from rlcli.derive.steps import (
     Check,
     Derivation,
@@ -146,15 +146,7 @@ def _quadrature(fam: Family, f: Any, point: dict[Any, float]) -> float:
     if fam.discrete:  # terms beyond 150 are negligible for the bundled families
         body = sp.lambdify(fam.x, body_expr, "math")
         return math.fsum(body(k) for k in range(int(lo), int(min(hi, lo + 150)) + 1))
-    from scipy import integrate
-
-    try:
-        body = sp.lambdify(fam.x, body_expr, "math")
-        return integrate.quad(body, lo, hi, limit=200)[0]
-    except OverflowError:  # e.g. e^{x²/8}·e^{−x²/4.5}: each factor overflows, the product not
-        import mpmath
-
-        return float(mpmath.quad(sp.lambdify(fam.x, body_expr, "mpmath"), [lo, 0, hi]))
+    return quadrature(body_expr, fam.x, lo, hi)
 
 
 class _NoClosedForm(Exception):
