@@ -175,9 +175,8 @@ def family_steps(fam: Family, f: Any, values: dict[Any, float]) -> tuple[list[St
             f"sympy's integrate gave a form of E[{f}] that does not match numeric quadrature "
             "at these parameter values: not shown (not a failure)"
         )
-        return [Step(lhs, f"{title}: no valid closed form (gave up)", True, None, "gave up")], [
-            note
-        ]
+        reason = f"{title}: no valid closed form (gave up)"
+        return [Step(lhs, reason, start=True, method="gave up")], [note]
     if mean is None:
         reason = f"{title}: no closed form for E[f] within the time limit (gave up)"
         note = f"sympy found no closed form for E[{f}] within the time limit (not a failure)"

@@ -1,9 +1,10 @@
-"""Numeric cross-checks of closed forms: expectations by quadrature (scipy) or direct sums.
+"""Numeric cross-checks of closed forms: expectations by quadrature or direct sums, and a
+numeric test for infinite expectations.
 
 A closed-form step is only trusted when a computation that does not share its code agrees:
 :func:`numeric_value` evaluates an expression holding ``E[·]``, ``∫`` or ``Σ`` at numeric
-parameter values by ``scipy.integrate.quad`` (or by summing terms), independently of the
-moment tables and of ``integrate``.
+parameter values by :func:`quadrature` (mpmath's tanh-sinh rule, scipy's ``quad`` as a
+fallback) or by summing terms, independently of the moment tables and of ``integrate``.
 """
 
 from __future__ import annotations
