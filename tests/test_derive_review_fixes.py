@@ -353,3 +353,28 @@ def test_quadrature_agrees_with_scipy_on_hard_integrands() -> None:
         if "40" in str(body):
             want = math.sqrt(2 * math.pi) * 0.1 * (40**2 + 0.01)
         assert quadrature(body, x, a, b) == pytest.approx(want, rel=1e-8)
+
+
+def test_monte_carlo_without_a_closed_form_uses_a_numeric_gradient(monkeypatch) -> None:
+    from rlcli.derive import log_derivative as ld
+    from rlcli.derive.families import family
+
+    fam = family("gaussian")
+    monkeypatch.setattr(fam, "expect", lambda g, seconds=1.0: None)  # sympy "gives up"
+    d = ld.derive(fam, sp.Abs(fam.x), samples=20000, seed=0)
+    check = next(c for c in d.checks if c.name.startswith("Monte Carlo"))
+    assert check.ok and "numeric" in check.detail
+    # ∇μ E|x| = 1 − erfc(μ/(σ√2)) = erf(μ/(σ√2)) at μ = 0.5, σ = 1.5
+    import math
+
+    assert check.values["exact"] == pytest.approx(math.erf(0.5 / (1.5 * math.sqrt(2))), rel=1e-6)
+    assert d.all_verified
+
+
+def test_monte_carlo_is_skipped_for_an_infinite_expectation() -> None:
+    result = _cli(
+        "log-derivative", "--family", "gaussian", "--f", "exp(x**2)", "--samples", "100", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert not doc["checks"] and any("skipped" in n for n in doc["notes"])

@@ -87,7 +87,8 @@ def integral_exp_poly(g: Any, log_h: Any, lo: Any, hi: Any) -> Any:
     """∫_lo^hi g(x) e^{log_h(x)} dx for polynomial g and log_h of degree ≤ 2; ``oo`` if it diverges.
 
     On ℝ with log_h = a x² + b x + c, a < 0: √(π/−a) e^{c − b²/4a} E_{N(m,s²)}[g],
-    m = −b/2a, s² = −1/2a. Otherwise ``integrate`` (exponential tails) under a time limit.
+    m = −b/2a, s² = −1/2a. On [lo, ∞) with a = 0, b < 0: factorial moments. Otherwise
+    ``integrate`` under a time limit.
     """
     g = sp.expand(g)
     if g == 0:
@@ -110,6 +111,11 @@ def integral_exp_poly(g: Any, log_h: Any, lo: Any, hi: Any) -> Any:
         }
         mean = sum(coef * moments[n] for (n,), coef in sp.Poly(g, X).terms())
         return tidy(sp.sqrt(sp.pi / -a) * sp.exp(c - b**2 / (4 * a)) * mean)
+    if a == 0 and lo.is_finite and hi == sp.oo:
+        # x = lo + u: ∫_0^∞ uⁿ e^{b u} du = n!/(−b)^{n+1} for b < 0
+        shifted = sp.Poly(sp.expand(g.subs(X, X + lo)), X)
+        total = sum(c * sp.factorial(n) / (-b) ** (n + 1) for (n,), c in shifted.terms())
+        return tidy(sp.exp(b * lo + c) * total)
     result = search(sp.integrate, 2.0, g * sp.exp(log_h), (X, lo, hi))
     if result is None or result.has(sp.Integral):
         raise UsageError("sympy could not integrate this combination within the time limit")

@@ -159,7 +159,7 @@ def not_real_at(f: Any, x: Any, lo: Any, hi: Any, discrete: bool) -> Any | None:
     else:
         points = [mpmath.mpf(a + (b - a) * i / 400) for i in range(1, 400)]
     g = sp.lambdify(x, f, "mpmath")
-    for t in points:
+    for t in sorted(points, key=abs):  # report the point nearest 0
         try:
             value = g(t)
         except (ZeroDivisionError, ValueError):
