@@ -43,7 +43,7 @@ class Check:
     """A side check: a number or statement computed two independent ways."""
 
     name: str
-    ok: bool
+    ok: bool | None  # None: shown for information, no pass/fail (e.g. an infinite variance)
     detail: str
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -62,7 +62,9 @@ class Derivation:
 
     @property
     def all_verified(self) -> bool:
-        return all(s.verified is not False for s in self.steps) and all(c.ok for c in self.checks)
+        return all(s.verified is not False for s in self.steps) and all(
+            c.ok is not False for c in self.checks
+        )
 
 
 @dataclass

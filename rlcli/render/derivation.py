@@ -173,18 +173,26 @@ def to_text(d: Derivation) -> str:
         lines += ["  " + " | ".join(text(c) for c in row) for row in t.rows]
     if d.checks:
         lines += ["", "checks:"]
-        lines += [f"  {'✓' if c.ok else '✗'} {c.name}: {c.detail}" for c in d.checks]
+        lines += [f"  {_MARK[c.ok]} {c.name}: {c.detail}" for c in d.checks]
     if d.notes:
         lines += ["", *(f"note: {n}" for n in d.notes)]
     lines += ["", _verdict(d)]
     return "\n".join(lines) + "\n"
 
 
+_MARK = {True: "✓", False: "✗", None: "–"}  # a check: passed, failed, shown without pass/fail
+
+
 def _verdict(d: Derivation) -> str:
+    """ "7/7 steps verified (1 gave up), 2/2 checks passed": each step's method is on its line."""
     n = sum(s.verified is not None for s in d.steps)
     ok = sum(s.verified is True for s in d.steps)
-    checks = f", {sum(c.ok for c in d.checks)}/{len(d.checks)} checks passed" if d.checks else ""
-    return f"{ok}/{n} steps verified by sympy{checks}."
+    gave_up = sum(s.method == "gave up" for s in d.steps)
+    judged = [c for c in d.checks if c.ok is not None]
+    verdict = f"{ok}/{n} steps verified" + (f" ({gave_up} gave up)" if gave_up else "")
+    if judged:
+        verdict += f", {sum(c.ok for c in judged)}/{len(judged)} checks passed"
+    return verdict + "."
 
 
 _TEXT_ESCAPES = {
@@ -302,7 +310,7 @@ def to_markdown(d: Derivation) -> str:
             out.append("| " + " | ".join(cell.replace("|", r"\|") for cell in cells) + " |")
     if d.checks:
         out += ["", "**Checks**", ""]
-        out += [f"- {'✓' if c.ok else '✗'} {c.name}: {c.detail}" for c in d.checks]
+        out += [f"- {_MARK[c.ok]} {c.name}: {c.detail}" for c in d.checks]
     if d.notes:
         out += ["", *(f"> {n}" for n in d.notes)]
     out += ["", _verdict(d)]
@@ -344,9 +352,8 @@ def to_rich(d: Derivation) -> Any:
         checks.add_column("check")
         checks.add_column("detail")
         for c in d.checks:
-            checks.add_row(
-                "[green]✓[/]" if c.ok else "[bold red]✗[/]", escape(c.name), escape(c.detail)
-            )
+            mark = {True: "[green]✓[/]", False: "[bold red]✗[/]", None: "[dim]–[/]"}[c.ok]
+            checks.add_row(mark, escape(c.name), escape(c.detail))
         parts.append(checks)
     parts += [Text(f"note: {n}", style="dim") for n in d.notes]
     parts.append(Text(_verdict(d), style="bold green" if d.all_verified else "bold red"))
