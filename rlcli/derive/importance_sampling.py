@@ -208,7 +208,9 @@ def _concrete(
     if second == sp.oo:
         variance = sp.oo
         # independent of the exponent rule: a numeric tail test on p² f² / q
-        tail = infinite_expectation(sp.exp(2 * log_p - log_q), f**2, X, lo, hi, False)
+        tail = infinite_expectation(
+            sp.exp(2 * log_p - log_q), f**2, X, lo, hi, False, "p(t)²f(t)²/q(t)"
+        )
         checks.append(
             Check(
                 "estimator variance",

@@ -105,12 +105,15 @@ def describe(points: Sequence[Mapping[Any, Any]]) -> str:
     )
 
 
-def infinite_expectation(density: Any, f: Any, x: Any, lo: Any, hi: Any, discrete: bool) -> str:
+def infinite_expectation(
+    density: Any, f: Any, x: Any, lo: Any, hi: Any, discrete: bool, label: str = "|f(t)|·p(t)"
+) -> str:
     """Why E|f(x)| = ∞ under ``density`` (numeric parameters), or ``""`` if no sign of it.
 
     A numeric tail test (mpmath, so e^{x²} does not overflow): the expectation diverges when
     t·|f(t)|·p(t) does not decay as t → ±∞, or d·|f|·p does not as x → a pole c (d = |x − c|).
-    Real, finite expectations pass; ``""`` is not a proof of finiteness.
+    Real, finite expectations pass; ``""`` is not a proof of finiteness. ``label`` names
+    |f|·density in the message.
     """
     import mpmath
 
@@ -130,7 +133,7 @@ def infinite_expectation(density: Any, f: Any, x: Any, lo: Any, hi: Any, discret
             ts = [mpmath.mpf(side * 10**k) for k in (2, 3, 4, 5, 6)]
             if grows(ts, lambda t: t):
                 where = "+∞" if side > 0 else "−∞"
-                return f"t·|f(t)|·p(t) does not decay as t → {where} (numeric tail test)"
+                return f"t·{label} does not decay as t → {where} (numeric tail test)"
     if discrete:
         top = int(hi) if hi.is_finite else int(lo) + 50
         for k in range(int(lo), top + 1):
