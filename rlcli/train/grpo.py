@@ -41,12 +41,10 @@ def grpo_iteration(run) -> dict:
         lp, _ = run.reference.log_probs(obs_all, masks_all)
         ref_logp_all = log_prob(lp, act_all)
     n = len(act_all)
-    mb_size = max(1, n // cfg.minibatches)
     p_losses, ents, kls, clipfracs, ref_kls = [], [], [], [], []
     for _epoch in range(cfg.epochs):
         order = run.rng.permutation(n)
-        for start in range(0, n - mb_size + 1, mb_size):
-            mb = order[start : start + mb_size]
+        for mb in np.array_split(order, min(cfg.minibatches, n)):  # every token, every epoch
             logp_all, cache = agent.log_probs(
                 obs_all[mb], None if masks_all is None else masks_all[mb]
             )

@@ -28,19 +28,17 @@ def ppo_iteration(run) -> dict:
     old_dist_all, old_v_all = b.logp_all, b.values
     clip = cfg.clip * run.remaining if cfg.anneal_clip else cfg.clip
     n = len(act_all)
-    mb_size = max(1, n // cfg.minibatches)
     p_losses, v_losses, ents, kls, clipfracs = [], [], [], [], []
     first_ratio_dev = None
     stop = False
     for _epoch in range(cfg.epochs):
         order = run.rng.permutation(n)
-        for start in range(0, n - mb_size + 1, mb_size):
-            mb = order[start : start + mb_size]
+        for mb in np.array_split(order, cfg.minibatches):  # every sample, every epoch
             obs, actions = obs_all[mb], act_all[mb]
             masks = None if masks_all is None else masks_all[mb]
             logp_all, cache = agent.log_probs(obs, masks)
             logp = log_prob(logp_all, actions)
-            adv = normalize(adv_all[mb]) if cfg.norm_adv and mb_size > 1 else adv_all[mb]
+            adv = normalize(adv_all[mb]) if cfg.norm_adv and len(mb) > 1 else adv_all[mb]
             extra = None
             if cfg.kl_penalty:
                 # L = −mean(ρÂ) + β·mean KL(π_old ‖ π) (PPO paper, eq. 8), exact over actions
@@ -91,4 +89,5 @@ def ppo_iteration(run) -> dict:
         elif d > cfg.kl_target * 1.5:
             run.beta *= 2
         stats.update(kl=d, beta=run.beta)
+        del stats["clip_frac"], stats["clip"]  # no clipping in this variant
     return stats
