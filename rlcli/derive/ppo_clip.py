@@ -69,8 +69,15 @@ def surrogate_steps() -> list[Step]:
     ]
 
 
+EPS_GRID = (0.05, 0.1, 0.2, 0.3)  # ε values at which the table is compared with the definition
+ADV_GRID = (0.7, 2.5)  # |A| values for that comparison
+
+
 def regions() -> tuple[Table, list[Check]]:
-    """The six regions: branch of the min, L, ∂L/∂r, and L ≤ rA, all symbolic in ε."""
+    """The six regions: branch of the min, L, ∂L/∂r, and L ≤ rA, all symbolic in ε.
+
+    The checks read the L and ∂L/∂r cells of the table itself, so a wrong entry fails one.
+    """
     eps = sp.Symbol("epsilon", positive=True)
     delta = sp.Symbol("delta", positive=True)  # distance outside the clip range
     u = sp.Symbol("u", positive=True)  # position inside: r = 1 − ε + u, 0 < u < 2ε
@@ -78,62 +85,117 @@ def regions() -> tuple[Table, list[Check]]:
     adv = sp.Symbol("A_abs", positive=True)
     A = sp.Symbol("A", real=True)
     rows: list[list[Any]] = []
-    checks: list[Check] = []
+    where: list[tuple[int, str, Any]] = []  # per row: sign of A, region, r there
     places = {
         "r < 1−ε": (1 - eps - delta, 1 - eps),
         "1−ε ≤ r ≤ 1+ε": (1 - eps + u, None),
         "r > 1+ε": (1 + eps + delta, 1 + eps),
     }
-    ok_all = True
     for sign_name, sign in (("A > 0", 1), ("A < 0", -1)):
         for place, (r_here, clipped_value) in places.items():
             a_here = sign * adv
             clip_r = r_here if clipped_value is None else clipped_value
-            unclipped, clipped = r_here * a_here, clip_r * a_here
-            gap = sp.expand(unclipped - clipped)  # sign decides the min
+            gap = sp.expand(r_here * a_here - clip_r * a_here)  # sign decides the min
             takes_clip = bool(gap.is_positive)
-            L_here = clipped if takes_clip else unclipped
             # back to r and A: the branch in closed form
             L_r = (clip_r if takes_clip else r) * A
-            dL_dr = sp.diff(L_r, r)
-            below = sp.expand(L_here - unclipped)
-            ok = bool(below.is_nonpositive)
-            ok_all &= ok
             rows.append(
                 [
                     sign_name,
                     place,
                     L_r,
-                    dL_dr,
+                    sp.diff(L_r, r),
                     "clipped: no gradient" if takes_clip else "unclipped: gradient A·∇r",
                 ]
             )
-    # r = 1 lies inside the range: L = rA and ∂L/∂r = A there, as for the surrogate r·A
-    L_inside, dL_inside = A * r, A
-    checks.append(
-        Check(
-            "L^CLIP ≤ r·A in all six regions",
-            ok_all,
-            "sympy: min(rA, clip(r)A) − rA is ≤ 0 in each region (ε, δ > 0): the clipped objective "
-            "is a pessimistic (lower) bound on the unclipped surrogate",
-        )
-    )
-    value_ok = L_inside.subs(r, 1) == A and sp.diff(L_inside, r).subs(r, 1) == dL_inside
-    checks.append(
-        Check(
-            "at r = 1: value and gradient of the vanilla policy gradient",
-            bool(value_ok),
-            "r = 1 is inside [1−ε, 1+ε] for every ε > 0, where L = rA: L(1) = A and "
-            "∂L/∂r(1) = A, so ∇θL = A ∇θ r = A ∇θ log πθ(a|s) at θ = θ_old "
-            "(REINFORCE with advantage)",
-        )
-    )
+            where.append((sign, place, r_here))
     table = Table(
         "the six regions of L^CLIP (symbolic in ε)",
         ["advantage", "ratio r", "L^CLIP", "∂L/∂r", "gradient"],
         rows,
     )
+    symbols = (r, A, eps)
+    checks = [
+        _matches_definition(rows, where, symbols),
+        _pessimistic(rows, where, symbols, adv),
+        _vanilla_at_one(rows, where, symbols),
+    ]
     return table, checks
+
+
+def _matches_definition(rows: list[list[Any]], where: list[Any], symbols: tuple) -> Check:
+    """Each row's L and ∂L/∂r vs min(rA, clip(r, 1−ε, 1+ε)A) and its central difference (numpy)."""
+    import numpy as np
+
+    h = 1e-7
+    worst = 0.0
+    for row, (sign, place, _) in zip(rows, where, strict=True):
+        if not (sp.sympify(row[2]).free_symbols | sp.sympify(row[3]).free_symbols) <= set(symbols):
+            worst = float("inf")  # an entry in symbols other than r, A, ε is not a function of r
+            continue
+        L = sp.lambdify(symbols, row[2], "numpy")
+        dL = sp.lambdify(symbols, row[3], "numpy")
+        for e in EPS_GRID:
+            lo, hi = {"r < 1−ε": (0.02, 1 - e), "r > 1+ε": (1 + e, 3.0)}.get(place, (1 - e, 1 + e))
+            rs = np.linspace(lo + 1e-3, hi - 1e-3, 41)
+            for a in (sign * m for m in ADV_GRID):
+
+                def definition(t: np.ndarray, a: float = a, e: float = e) -> np.ndarray:
+                    return np.minimum(t * a, np.clip(t, 1 - e, 1 + e) * a)
+
+                slope = (definition(rs + h) - definition(rs - h)) / (2 * h)
+                shown = np.broadcast_to(L(rs, a, e), rs.shape)
+                shown_slope = np.broadcast_to(dL(rs, a, e), rs.shape)
+                worst = max(
+                    worst,
+                    float(np.max(np.abs(shown - definition(rs)))),
+                    float(np.max(np.abs(shown_slope - slope))),
+                )
+    return Check(
+        "table = min(rA, clip(r, 1−ε, 1+ε)A) and its slope",
+        worst <= 1e-6,
+        f"every row's L^CLIP and ∂L/∂r evaluated on 41 ratios inside its region at ε ∈ "
+        f"{list(EPS_GRID)}, |A| ∈ {list(ADV_GRID)}, against numpy's min/clip of the definition "
+        f"and its central difference: largest difference {worst:.2g} (pass if ≤ 1e-6)",
+        {"max_abs_difference": worst},
+    )
+
+
+def _pessimistic(rows: list[list[Any]], where: list[Any], symbols: tuple, adv: Any) -> Check:
+    """L ≤ rA in each region, for the L shown in the table (sympy, r and A put in the region)."""
+    r, A, _ = symbols
+    failing = []
+    for row, (sign, place, r_here) in zip(rows, where, strict=True):
+        excess = sp.expand(
+            sp.sympify(row[2]).subs({r: r_here, A: sign * adv}) - r_here * sign * adv
+        )
+        if not excess.is_nonpositive:
+            failing.append(f"{row[0]}, {place}")
+    return Check(
+        "L^CLIP ≤ r·A in all six regions",
+        not failing,
+        "sympy: the table's L^CLIP − rA is ≤ 0 in each region, with r = 1−ε−δ, 1−ε+u or 1+ε+δ "
+        "and A = ±|A| (ε, δ, u > 0): the clipped objective is a pessimistic (lower) bound on the "
+        "unclipped surrogate" + (f"; FAILS in {'; '.join(failing)}" if failing else ""),
+    )
+
+
+def _vanilla_at_one(rows: list[list[Any]], where: list[Any], symbols: tuple) -> Check:
+    """At r = 1 (inside the clip range) the table's L and ∂L/∂r equal rA = A and A."""
+    r, A, _ = symbols
+    inside = [row for row, (_, place, _) in zip(rows, where, strict=True) if "≤ r ≤" in place]
+    ok = bool(inside) and all(
+        sp.expand(sp.sympify(row[2]).subs(r, 1) - A) == 0
+        and sp.expand(sp.sympify(row[3]).subs(r, 1) - A) == 0
+        for row in inside
+    )
+    return Check(
+        "at r = 1: value and gradient of the vanilla policy gradient",
+        ok,
+        "r = 1 is inside [1−ε, 1+ε] for every ε > 0; the table's rows there give L(1) = A = rA "
+        "and ∂L/∂r(1) = A (sympy, both signs of A), so ∇θL = A ∇θ r = A ∇θ log πθ(a|s) at "
+        "θ = θ_old (REINFORCE with advantage)",
+    )
 
 
 def derive() -> Derivation:
