@@ -83,9 +83,14 @@ def _render(d: Derivation, fmt: Format, json: bool) -> None:
         raise typer.Exit(1)
 
 
+MAX_SAMPLES = 10_000_000  # ~1 GB of draws and weights at most
+
+
 def _check_samples(n: int) -> int:
     if n == 1:
         raise typer.BadParameter("a standard error needs at least 2 samples (0: no check)")
+    if n > MAX_SAMPLES:
+        raise typer.BadParameter(f"at most {MAX_SAMPLES:,d} samples")
     return n
 
 
@@ -153,6 +158,7 @@ def log_derivative(
 
     def build() -> Derivation:
         if fam is not None and fam.name == "user":
+            families.check_nonnegative(fam, values)
             families.check_normalized(fam)
         return ld.derive(fam, fx, samples, seed, values)
 

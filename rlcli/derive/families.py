@@ -376,6 +376,29 @@ def check_normalized(fam: Family) -> None:
         raise UsageError(f"--density integrates to {total} over the support, not 1")
 
 
+def check_nonnegative(fam: Family, at: dict[str, float]) -> None:
+    """Raise if a user density is negative somewhere on the support, at the parameter values
+    the derivation uses (``--at`` or the defaults, and the checks' 0.7× and 1.3× of θ)."""
+    point = {**fam.values, **{s: at[str(s)] for s in fam.values if str(s) in at}}
+    a, b = float(fam.lo), float(fam.hi)
+    grid = np.sinh(np.linspace(-12.0, 12.0, 4001))
+    grid = np.concatenate([grid[(grid > a) & (grid < b)], [a, b], np.linspace(
+        max(a, -50.0), min(b, 50.0), 2001)])  # fmt: skip
+    grid = grid[np.isfinite(grid)]
+    for scale in (1.0, 0.7, 1.3):
+        values = {**point, fam.theta: point[fam.theta] * scale}
+        pdf = sp.lambdify(fam.x, fam.density.subs(values), "numpy")
+        with np.errstate(all="ignore"):
+            d = np.broadcast_to(np.asarray(pdf(grid), dtype=float), grid.shape)
+        bad = np.flatnonzero(d < -1e-12)
+        if len(bad):
+            x0 = grid[bad[np.argmin(np.abs(grid[bad]))]]
+            raise UsageError(
+                f"--density is negative at {fam.x} = {x0:.4g} with {fam.theta} = "
+                f"{values[fam.theta]:.4g}: not a probability density"
+            )
+
+
 def _grid_sampler(density: Any, x: Any, theta: Any, lo: Any, hi: Any) -> Sampler:
     """Inverse-CDF sampling on a fine grid (user densities; tails beyond 1e-12 cut)."""
 

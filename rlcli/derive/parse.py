@@ -21,7 +21,7 @@ from rlcli.errors import UsageError
 MAX_LENGTH = 500
 MAX_DEPTH = 40
 MAX_EXPONENT = 64  # largest integer power accepted (keeps expand() fast)
-MAX_DEGREE = 64  # largest total polynomial degree, e.g. of (x+1)**64*(x-1)**64
+MAX_DEGREE = 12  # largest total polynomial degree, e.g. of (x+1)**6*(x-1)**6
 MAX_MAGNITUDE = Fraction(10) ** 300  # numbers beyond float range are refused
 
 FUNCTIONS = {
