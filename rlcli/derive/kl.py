@@ -1,13 +1,17 @@
 """KL divergence: KL(p‖q) ≥ 0 via u − 1 − log u ≥ 0, closed forms, and the k1/k2/k3 estimators.
 
 With r = q(x)/p(x) and x ∼ p: k1 = −log r, k2 = (log r)²/2, k3 = (r − 1) − log r.
-k1 and k3 are unbiased for KL(p‖q); k3 is also ≥ 0 sample by sample (it is h(r) with
+Every expectation under p runs over S = supp p only, so E_p[r] = ∫_S q = Q(S), which is 1
+only when q puts no mass outside S. k1 is unbiased for KL(p‖q); E_p[k3] = KL + Q(S) − 1,
+so k3 is unbiased when q's support lies inside p's (always for same-support families) and
+biased low by 1 − Q(S) otherwise; k3 is ≥ 0 sample by sample (it is h(r) with
 h(u) = u − 1 − log u ≥ 0). PPO implementations log k3 as approx-KL; GRPO uses it as its
 KL penalty (with p the current policy and q the reference policy).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,45 +19,59 @@ import sympy as sp
 
 from rlcli.derive import families
 from rlcli.derive.families import Family
-from rlcli.derive.importance_sampling import X, integral_exp_poly, parse_dist
+from rlcli.derive.importance_sampling import Dist, X, integral_exp_poly, parse_dist
 from rlcli.derive.log_derivative import family_equal
 from rlcli.derive.numeric import close, describe, numeric_equal, numeric_value
 from rlcli.derive.steps import Check, Derivation, Expect, Step, normalized, verify
 
 IDENTITY_LATEX = (
     r"\mathrm{KL}(p \,\|\, q) = \mathbb{E}_{x \sim p}\left[\log \frac{p(x)}{q(x)}\right]"
-    r" = \mathbb{E}_{x \sim p}\left[r - 1 - \log r\right] \geq 0, \quad r = \frac{q(x)}{p(x)}"
+    r" = \mathbb{E}_{x \sim p}\left[r - 1 - \log r\right] + 1 - Q(S) \geq 0,"
+    r" \quad r = \frac{q(x)}{p(x)},\ Q(S) = \int_{S} q\,dx \leq 1,\ S = \operatorname{supp} p"
 )
-IDENTITY_TEXT = "KL(p‖q) = E_p[log p/q] = E_p[r − 1 − log r] ≥ 0,  r = q(x)/p(x)"
+IDENTITY_TEXT = (
+    "KL(p‖q) = E_p[log p/q] = E_p[r − 1 − log r] + 1 − Q(S) ≥ 0,  r = q(x)/p(x),  "
+    "Q(S) = ∫_S q ≤ 1 over S = supp p (Q(S) = 1 when q's support is inside p's)"
+)
 
 
 def generic_steps() -> list[Step]:
     x = sp.Symbol("x", real=True)
     # densities where p > 0 (log p/q is only defined there): log(p/q) = log p − log q needs it
     p, q = sp.Function("p", positive=True)(x), sp.Function("q", positive=True)(x)
-    E = lambda g: Expect(g, x, p, -sp.oo, sp.oo, False, "p", "p")  # noqa: E731
-    over = lambda g: sp.Integral(g, (x, -sp.oo, sp.oo))  # noqa: E731
+    a, b = sp.Symbol("a"), sp.Symbol("b")  # S = supp p = [a, b]: x ∼ p never leaves it
+    E = lambda g: Expect(g, x, p, a, b, False, "p", "p")  # noqa: E731
+    over = lambda g: sp.Integral(g, (x, a, b))  # noqa: E731
     u = q / p
     h = u - 1 - sp.log(u)
     return [
-        Step(E(sp.log(p / q)), "definition of KL(p‖q)", start=True),
-        Step(E(-sp.log(q / p)), "log(p/q) = −log(q/p)"),
-        Step(E(h) - E(u - 1), "add and subtract u − 1 with u = q/p"),
-        Step(E(h) - (over(q) - over(p)), "E_p[q/p − 1] = ∫ q dx − ∫ p dx"),
-        Step(
-            E(h),
-            "∫ q dx = ∫ p dx = 1; the integrand h(u) = u − 1 − log u ≥ 0, so KL ≥ 0",
-            check=normalized(p, q),
-            method="sympy + normalisation",
-        ),
-        Step(E(h), "E_p[k3] with k3 = r − 1 − log r, r = q/p: the same expression", start=True),
-        Step(E(u - 1) + E(-sp.log(u)), "linearity"),
-        Step((over(q) - over(p)) + E(sp.log(p / q)), "E_p[r − 1] = ∫ q − ∫ p"),
         Step(
             E(sp.log(p / q)),
-            "∫ q = ∫ p = 1: k3 is unbiased for KL(p‖q)",
-            check=normalized(p, q),
-            method="sympy + normalisation",
+            "definition of KL(p‖q); x ∼ p ranges over S = supp p = [a, b], where p > 0",
+            start=True,
+        ),
+        Step(E(-sp.log(q / p)), "log(p/q) = −log(q/p)"),
+        Step(E(h) - E(u - 1), "add and subtract u − 1 with u = q/p"),
+        Step(
+            E(h) - (over(q) - over(p)),
+            "E_p[q/p − 1] = ∫_S q dx − ∫_S p dx: the integrals run over S = supp p only",
+        ),
+        Step(
+            E(h) + 1 - over(q),
+            "∫_S p = 1. Q(S) = ∫_S q ≤ 1 and h(u) = u − 1 − log u ≥ 0: both E_p[h] and "
+            "1 − Q(S) are ≥ 0, so KL ≥ 0",
+            check=normalized(p),
+            method="sympy + normalisation of p",
+        ),
+        Step(E(h), "E_p[k3] with k3 = r − 1 − log r, r = q/p", start=True),
+        Step(E(u - 1) + E(-sp.log(u)), "linearity"),
+        Step((over(q) - over(p)) + E(sp.log(p / q)), "E_p[r − 1] = ∫_S q − ∫_S p (S = supp p)"),
+        Step(
+            E(sp.log(p / q)) + over(q) - 1,
+            "∫_S p = 1: E_p[k3] = KL(p‖q) + Q(S) − 1. E_p[r] = Q(S) is 1 only when q puts no "
+            "mass outside p's support: then k3 is unbiased, otherwise biased by Q(S) − 1 < 0",
+            check=normalized(p),
+            method="sympy + normalisation of p",
         ),
     ]
 
@@ -72,7 +90,8 @@ def inequality_checks() -> list[Check]:
             ok,
             f"h(1) = {h.subs(u, 1)}; h'(u) = {h1} vanishes only at u = {roots}; h''(u) = {h2} > 0 "
             "(sympy, u positive): h is convex with minimum 0 at u = 1. So k3 ≥ 0 per sample and "
-            "KL(p‖q) = E_p[h(q/p)] ≥ 0, with equality iff q = p almost everywhere",
+            "KL(p‖q) = E_p[h(q/p)] + 1 − Q(supp p) ≥ 0 (Q(supp p) ≤ 1), with equality iff "
+            "q = p almost everywhere",
         )
     ]
 
@@ -160,21 +179,67 @@ def discrete_steps() -> list[Step]:
     return steps
 
 
+def mass(d: Dist, lo: Any, hi: Any) -> float:
+    """D([lo, hi]) = CDF(hi) − CDF(lo) for d = normal(μ, σ) or exponential(λ) (erfc: no
+    cancellation in the upper tail)."""
+    a, b = float(lo), float(hi)
+    if d.kind == "normal":
+        mu, sigma = d.params
+        s = sigma * math.sqrt(2)
+        return (math.erfc((a - mu) / s) - math.erfc((b - mu) / s)) / 2
+    (lam,) = d.params
+    a = max(a, 0.0)
+    return math.exp(-lam * a) - math.exp(-lam * b) if b > a else 0.0
+
+
+def outside(p: Dist, q: Dist) -> tuple[Any, Any] | None:
+    """An interval of p's support where q = 0 (then KL(p‖q) = ∞), or None."""
+    if bool(q.lo > p.lo):
+        return p.lo, q.lo
+    if bool(q.hi < p.hi):
+        return q.hi, p.hi
+    return None
+
+
+def _interval(lo: Any, hi: Any, closed: bool = True) -> str:
+    """(−∞, ∞), [0, ∞), (−∞, 0): a printed support (closed) or gap (open)."""
+    left = "(−∞" if lo == -sp.oo else f"{'[' if closed else '('}{lo}"
+    right = "∞)" if hi == sp.oo else f"{hi}{']' if closed else ')'}"
+    return f"{left}, {right}"
+
+
+def _finite_exp_poly(log_h: Any, lo: Any, hi: Any) -> bool:
+    """∫_lo^hi e^{log_h(x)} dx < ∞ for log_h = a x² + b x + c (the tails decide)."""
+    coeffs = sp.Poly(sp.expand(log_h), X).all_coeffs()
+    a, b = ([sp.Integer(0)] * (3 - len(coeffs)) + coeffs)[-3:-1]
+    up = hi != sp.oo or a < 0 or (a == 0 and b < 0)
+    down = lo != -sp.oo or a < 0 or (a == 0 and b > 0)
+    return bool(up and down)
+
+
 def estimator_checks(p_text: str, q_text: str, samples: int, seed: int) -> list[Check]:
-    """Exact KL and E_p[k2] for the given p, q; with ``samples`` a Monte Carlo comparison."""
+    """Exact KL, E_p[k2] and E_p[k3] for the given p, q; with ``samples`` a Monte Carlo
+    comparison."""
     p, q = parse_dist(p_text, "--p"), parse_dist(q_text, "--q")
     log_p = sp.expand(sp.expand_log(sp.log(p.density)))
     log_q = sp.expand(sp.expand_log(sp.log(q.density)))
-    if not (bool(q.lo <= p.lo) and bool(q.hi >= p.hi)):
-        return [Check("KL(p‖q)", True, "infinite: q = 0 on part of p's support")]
+    gap = outside(p, q)
+    if gap is not None:
+        return [_infinite_check(p, q, gap)]
     log_ratio = sp.expand(log_p - log_q)  # log p/q: a polynomial in x for these families
     kl = integral_exp_poly(log_ratio, log_p, p.lo, p.hi)
     k2 = integral_exp_poly(sp.expand(log_ratio**2 / 2), log_p, p.lo, p.hi)
+    q_mass = mass(q, p.lo, p.hi)  # Q(S), S = supp p: E_p[r] (last step of the k3 chain)
+    k3_bias = -(mass(q, -sp.oo, p.lo) + mass(q, p.hi, sp.oo))  # Q(S) − 1, no cancellation
+    q_inside = bool(q.lo >= p.lo) and bool(q.hi <= p.hi)
     # independent of the closed forms: the same expectations by numeric quadrature
-    num_kl, num_k2 = (
-        numeric_value(sp.Integral(g * p.density, (X, p.lo, p.hi)), {})
-        for g in (log_ratio, log_ratio**2 / 2)
+    num_kl, num_k2, num_q = (
+        numeric_value(sp.Integral(g, (X, p.lo, p.hi)), {})
+        for g in (log_ratio * p.density, log_ratio**2 / 2 * p.density, q.density)
     )
+    k2_bias, num_k2_bias = float(k2 - kl), num_k2 - num_kl
+    biased = not close(float(k2), float(kl))
+    k3_mean = float(kl) + k3_bias
     checks = [
         Check(
             "exact KL(p‖q)",
@@ -184,49 +249,114 @@ def estimator_checks(p_text: str, q_text: str, samples: int, seed: int) -> list[
             {"kl": float(kl)},
         ),
         Check(
-            "k2 is biased",
-            close(float(k2), num_k2),
-            f"E_p[k2] = E_p[(log r)²/2] = {float(k2):.6g} vs KL {float(kl):.6g} "
-            f"(bias {float(k2 - kl):+.3g}; small when p ≈ q; numeric quadrature: {num_k2:.10g})",
-            {"k2_mean": float(k2)},
+            "k2 is biased" if biased else "k2 is unbiased here",
+            close(float(k2), num_k2) and biased != close(num_k2, num_kl),
+            f"k2's bias E_p[k2] − KL = E_p[(log r)²/2] − KL = {float(k2):.6g} − "
+            f"{float(kl):.6g} = {k2_bias:+.3g}"
+            + ("" if biased else ": unbiased here")
+            + f" (small when p ≈ q; numeric quadrature: {num_k2:.10g} − {num_kl:.10g} = "
+            f"{num_k2_bias:+.3g})",
+            {"k2_mean": float(k2), "bias": k2_bias},
+        ),
+        Check(
+            "k3 is unbiased here" if q_inside else "k3 is biased",
+            close(q_mass, num_q) and (not q_inside or close(num_q, 1.0)),
+            f"k3's bias E_p[k3] − KL = Q(S) − 1, Q(S) = ∫_S q over S = supp p = "
+            f"{_interval(p.lo, p.hi)}: Q(S) = {q_mass:.10g} (q's CDF; numeric quadrature: "
+            f"{num_q:.10g})"
+            + (
+                ": unbiased here, q's support lies inside p's"
+                if q_inside
+                else f", bias {k3_bias:+.3g}: E_p[k3] = {k3_mean:.6g} vs KL {float(kl):.6g}"
+            ),
+            {"k3_mean": k3_mean, "q_mass": q_mass, "bias": k3_bias},
         ),
     ]
     if samples:
-        rng = np.random.default_rng(seed)
-        xs = p.sample(rng, samples)
-        log_r = np.log(q.pdf(xs)) - np.log(p.pdf(xs))
-        ks = {"k1": -log_r, "k2": log_r**2 / 2, "k3": np.expm1(log_r) - log_r}
-        truth = {"k1": float(kl), "k2": float(k2), "k3": float(kl)}
-        for name, k in ks.items():
-            mean, se = float(k.mean()), float(k.std(ddof=1) / np.sqrt(samples))
-            z = abs(mean - truth[name]) / se if se > 0 else 0.0
-            what = "E_p[k2]" if name == "k2" else "KL"
-            checks.append(
-                Check(
-                    f"Monte Carlo {name}",
-                    z <= 4,
-                    f"{samples} samples (seed {seed}): mean {mean:.6g} ± {se:.2g}, "
-                    f"std {k.std():.3g}, min {k.min():.3g}; {what} = {truth[name]:.6g}; "
-                    f"|error| = {z:.2f} SE (pass if ≤ 4)",
-                    {"mean": mean, "se": se, "std": float(k.std()), "min": float(k.min()), "z": z},
-                )
-            )
-        checks.append(
-            Check(
-                "k3 ≥ 0 on every sample",
-                bool(ks["k3"].min() >= 0),
-                f"min k3 = {ks['k3'].min():.3g} (k1 min = {ks['k1'].min():.3g})",
-            )
-        )
+        k3_finite = _finite_exp_poly(2 * log_q - log_p, p.lo, p.hi)  # E_p[r²] = ∫_S q²/p
+        truth = {"k1": float(kl), "k2": float(k2), "k3": k3_mean}
+        checks += _monte_carlo(p, q, truth, k3_finite, samples, seed)
     return checks
+
+
+def _monte_carlo(
+    p: Dist, q: Dist, truth: dict[str, float], k3_finite: bool, samples: int, seed: int
+) -> list[Check]:
+    """k1, k2, k3 on ``samples`` draws of p against their exact means; log r from the
+    log-densities (q/p itself underflows far from q's mass)."""
+    rng = np.random.default_rng(seed)
+    xs = p.sample(rng, samples)
+    log_density = (sp.lambdify(X, sp.expand_log(sp.log(d.density)), "numpy") for d in (p, q))
+    log_p, log_q = (np.broadcast_to(f(xs), xs.shape) for f in log_density)
+    checks = []
+    with np.errstate(all="ignore"):
+        log_r = log_q - log_p
+        ks = {"k1": -log_r, "k2": log_r**2 / 2, "k3": np.expm1(log_r) - log_r}
+        for name, k in ks.items():
+            mean, se, std = float(k.mean()), float(k.std(ddof=1) / np.sqrt(samples)), float(k.std())
+            what = {"k1": "KL", "k2": "E_p[k2]", "k3": "E_p[k3]"}[name]
+            detail = (
+                f"{samples} samples (seed {seed}): mean {mean:.6g} ± {se:.2g}, std {std:.3g}, "
+                f"min {k.min():.3g}; {what} = {truth[name]:.6g}"
+            )
+            values = {"mean": mean, "se": se, "std": std, "min": float(k.min())}
+            if not (np.isfinite(mean) and np.isfinite(se)):
+                ok, detail = None, detail + "; not checkable: the sample mean or SE is not finite"
+            elif name == "k3" and not k3_finite:
+                ok = None
+                detail += (
+                    "; not checkable: Var_p[k3] = ∞ (E_p[r²] = ∫_S q²/p diverges), so the SE is "
+                    "not a reliable error bar (shown, no pass/fail)"
+                )
+            else:
+                z = abs(mean - truth[name]) / se if se > 0 else 0.0
+                # agreement to rounding is a pass even where the SE is rounding noise
+                ok = z <= 4 or close(mean, truth[name])
+                detail += f"; |error| = {z:.2f} SE (pass if ≤ 4)"
+                values["z"] = z
+            checks.append(Check(f"Monte Carlo {name}", ok, detail, values))
+        k3_min, k1_min = float(ks["k3"].min()), float(ks["k1"].min())
+    checks.append(
+        Check(
+            "k3 ≥ 0 on every sample",
+            bool(k3_min >= 0) if np.isfinite(k3_min) else None,
+            f"min k3 = {k3_min:.3g} (k1 min = {k1_min:.3g})",
+        )
+    )
+    return checks
+
+
+def _infinite_check(p: Dist, q: Dist, gap: tuple[Any, Any]) -> Check:
+    """KL(p‖q) = ∞: q = 0 on an interval where p has positive mass."""
+    p_mass = mass(p, *gap)
+    num = numeric_value(sp.Integral(p.density, (X, *gap)), {})
+    return Check(
+        "KL(p‖q) = ∞",
+        p_mass > 0 and close(p_mass, num),
+        f"q = 0 on {_interval(*gap, closed=False)} (outside q's support "
+        f"{_interval(q.lo, q.hi)}) where p has mass "
+        f"{p_mass:.6g} > 0 (p's CDF; numeric quadrature: {num:.6g}): log p/q = +∞ there, so "
+        "KL(p‖q) = E_p[log p/q] = ∞",
+        {"kl": math.inf, "p_mass_outside": p_mass},
+    )
+
+
+def notes(p_text: str, q_text: str, samples: int) -> list[str]:
+    p, q = parse_dist(p_text, "--p"), parse_dist(q_text, "--q")
+    if outside(p, q) is None:
+        return []
+    skipped = f" (--samples {samples} ignored)" if samples else ""
+    return [
+        f"KL({p.spec} ‖ {q.spec}) = ∞: E_p[k2] and the k1/k2/k3 Monte Carlo checks are "
+        f"skipped{skipped}: log r = −∞ on the samples where q = 0, so k1, k2, k3 are +∞ there"
+    ]
 
 
 def derive(p_text: str | None, q_text: str | None, samples: int = 0, seed: int = 0) -> Derivation:
     steps = generic_steps() + gaussian_steps() + discrete_steps()
-    checks = inequality_checks() + estimator_checks(
-        "normal(0,1)" if p_text is None else p_text,
-        "normal(0.5,1.2)" if q_text is None else q_text,
-        samples,
-        seed,
-    )
-    return verify(Derivation("kl", IDENTITY_LATEX, IDENTITY_TEXT, steps, checks))
+    p_text = "normal(0,1)" if p_text is None else p_text
+    q_text = "normal(0.5,1.2)" if q_text is None else q_text
+    checks = inequality_checks() + estimator_checks(p_text, q_text, samples, seed)
+    derivation = Derivation("kl", IDENTITY_LATEX, IDENTITY_TEXT, steps, checks)
+    derivation.notes = notes(p_text, q_text, samples)
+    return verify(derivation)
