@@ -70,3 +70,18 @@ def test_a_density_negative_somewhere_is_refused() -> None:
 def test_samples_have_an_upper_bound() -> None:
     result = run("--family", "gaussian", "--samples", "100000000")
     assert result.exit_code == 2 and "at most" in result.output
+
+
+def test_latex_keeps_checks_notes_and_verdict_as_comments() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["derive", "importance-sampling", "--q", "normal(0,0.6)", "--samples", "500",
+         "--format", "latex"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("% check ✓ estimator variance: INFINITE") for line in lines)
+    assert any(line.startswith("% check – Monte Carlo") for line in lines)
+    assert lines[-1].startswith("% ") and "steps verified" in lines[-1]
+    body = [line for line in lines if not line.startswith("%")]
+    assert all(ord(ch) < 128 for line in body for ch in line)  # non-ASCII only in comments

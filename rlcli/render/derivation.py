@@ -290,6 +290,10 @@ def to_latex(d: Derivation) -> str:
         out.append(" & ".join(rf"\text{{{_latex_reason(c)}}}" for c in t.columns) + r" \\ \hline")
         out.append(" \\\\\n".join(" & ".join(_latex_cell(c) for c in row) for row in t.rows))
         out.append(r"\end{array}")
+    # checks, notes and the verdict as comments: kept beside the math, never breaking it
+    comments = [f"check {_MARK[c.ok]} {c.name}: {c.detail}" for c in d.checks]
+    comments += [f"note: {n}" for n in d.notes] + [_verdict(d)]
+    out += ["% " + line.replace("\n", " ") for line in comments]
     return "\n".join(out) + "\n"
 
 
