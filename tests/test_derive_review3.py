@@ -85,3 +85,8 @@ def test_latex_keeps_checks_notes_and_verdict_as_comments() -> None:
     assert lines[-1].startswith("% ") and "steps verified" in lines[-1]
     body = [line for line in lines if not line.startswith("%")]
     assert all(ord(ch) < 128 for line in body for ch in line)  # non-ASCII only in comments
+
+
+def test_at_values_beyond_a_million_are_refused() -> None:
+    result = run("--family", "gaussian", "--at", "mu=1e308", "--samples", "100")
+    assert result.exit_code == 2 and "at most" in result.output

@@ -84,6 +84,7 @@ def _render(d: Derivation, fmt: Format, json: bool) -> None:
 
 
 MAX_SAMPLES = 10_000_000  # ~1 GB of draws and weights at most
+MAX_AT = 1e6  # largest parameter value accepted by --at
 
 
 def _check_samples(n: int) -> int:
@@ -106,6 +107,11 @@ def _parse_at(text: str | None) -> dict[str, float]:
             sep = ""
         if not sep:
             raise UsageError(f"--at expects NAME=NUMBER[,NAME=NUMBER], got {item!r}")
+        if abs(values[name.strip()]) > MAX_AT:
+            raise UsageError(
+                f"--at {item.strip()}: at most {MAX_AT:g} in size (numeric checks and sampling "
+                "lose all precision beyond)"
+            )
     return values
 
 
