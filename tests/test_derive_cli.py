@@ -139,12 +139,15 @@ def test_importance_sampling_reports_infinite_variance() -> None:
 
 
 def test_importance_sampling_support_violation_exits_1() -> None:
-    result = run("importance-sampling", "--p", "normal(0,1)", "--q", "exponential(1)", "--json")
-    assert result.exit_code == 1
-    doc = json.loads(result.stdout)
-    support = next(c for c in doc["checks"] if c["name"].startswith("support"))
-    assert support["ok"] is False and "fails" in support["detail"]
-    assert doc["steps"][-1]["verified"] is False
+    """Deterministic: E_q[w f] = ∫_0^∞ x φ(x) dx = 1/√(2π) in closed form, no integrate()."""
+    for _ in range(3):
+        result = run("importance-sampling", "--p", "normal(0,1)", "--q", "exponential(1)", "--json")
+        assert result.exit_code == 1, result.output
+        doc = json.loads(result.stdout)
+        support = next(c for c in doc["checks"] if c["name"].startswith("support"))
+        assert support["ok"] is False and "fails" in support["detail"]
+        assert "E_q[w f] = sqrt(2)/(2*sqrt(pi))" in support["detail"]
+        assert doc["steps"][-1]["verified"] is False
 
 
 def test_importance_sampling_monte_carlo() -> None:
