@@ -356,6 +356,7 @@ def _infinite_check(p: Dist, q: Dist, gap: tuple[Any, Any]) -> Check:
 
 
 def notes(p_text: str, q_text: str, samples: int) -> list[str]:
+    """What is not computed and why (KL = ∞: no E_p[k2], no Monte Carlo)."""
     p, q = parse_dist(p_text, "--p"), parse_dist(q_text, "--q")
     if outside(p, q) is None:
         return []
