@@ -90,3 +90,9 @@ def test_latex_keeps_checks_notes_and_verdict_as_comments() -> None:
 def test_at_values_beyond_a_million_are_refused() -> None:
     result = run("--family", "gaussian", "--at", "mu=1e308", "--samples", "100")
     assert result.exit_code == 2 and "at most" in result.output
+
+
+def test_kl_refuses_scales_quadrature_cannot_check() -> None:
+    # Review: exact KL 5e11 was right but shown ✗ (quadrature returned 0).
+    result = CliRunner().invoke(app, ["derive", "kl", "--p", "normal(1e6,1)", "--q", "normal(0,1)"])
+    assert result.exit_code == 2 and "too extreme" in result.output

@@ -162,6 +162,15 @@ def generic_steps() -> list[Step]:
     ]
 
 
+def check_reach(dist: Dist, what: str) -> None:
+    """Refuse a distribution whose scale numeric quadrature cannot resolve (exit 2)."""
+    if why := _beyond_reach(_log(dist.density)):
+        raise UsageError(
+            f"{what} {dist.spec!r}: too extreme for the numeric cross-check of the closed "
+            f"forms ({why}); rescale x"
+        )
+
+
 def derive(
     p_text: str | None, q_text: str | None, f_text: str | None, samples: int = 0, seed: int = 0
 ) -> Derivation:
@@ -174,12 +183,8 @@ def derive(
     f = parse_expr(DEFAULT_F if f_text is None else f_text, {"x": X}, "--f")
     if not sp.expand(f).is_polynomial(X):
         raise UsageError(f"--f {f_text!r}: only polynomials in x have closed forms here")
-    for dist, what in ((p, "--p"), (q, "--q")):
-        if why := _beyond_reach(_log(dist.density)):
-            raise UsageError(
-                f"{what} {dist.spec!r}: too extreme for the numeric cross-check of the closed "
-                f"forms ({why}); rescale x"
-            )
+    check_reach(p, "--p")
+    check_reach(q, "--q")
     s2, c2, n2 = _concrete(p, q, f, checks, notes)
     steps += s2
     if samples:

@@ -19,7 +19,13 @@ import sympy as sp
 
 from rlcli.derive import families
 from rlcli.derive.families import Family
-from rlcli.derive.importance_sampling import Dist, X, integral_exp_poly, parse_dist
+from rlcli.derive.importance_sampling import (
+    Dist,
+    X,
+    check_reach,
+    integral_exp_poly,
+    parse_dist,
+)
 from rlcli.derive.log_derivative import family_equal
 from rlcli.derive.numeric import close, describe, numeric_equal, numeric_value
 from rlcli.derive.steps import Check, Derivation, Expect, Step, normalized, verify
@@ -371,6 +377,8 @@ def derive(p_text: str | None, q_text: str | None, samples: int = 0, seed: int =
     steps = generic_steps() + gaussian_steps() + discrete_steps()
     p_text = "normal(0,1)" if p_text is None else p_text
     q_text = "normal(0.5,1.2)" if q_text is None else q_text
+    check_reach(parse_dist(p_text, "--p"), "--p")
+    check_reach(parse_dist(q_text, "--q"), "--q")
     checks = inequality_checks() + estimator_checks(p_text, q_text, samples, seed)
     derivation = Derivation("kl", IDENTITY_LATEX, IDENTITY_TEXT, steps, checks)
     derivation.notes = notes(p_text, q_text, samples)
