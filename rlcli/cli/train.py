@@ -252,7 +252,9 @@ def _check_outputs(plot: Path | None, csv: Path | None) -> None:
 
 
 def _steps_per_iteration(algo: str, cfg: Any, task: Task) -> int:
-    if algo in ("a2c", "ppo"):
+    from rlcli.train.config import ROLLOUT_ALGOS
+
+    if algo in ROLLOUT_ALGOS:
         return cfg.n_envs * cfg.n_steps
     typical = {"bandit": 1, "tokens": 2, "gridworld": 20, "cartpole": 100}[task.value]
     return cfg.n_envs * typical

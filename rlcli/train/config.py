@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 ALGOS = ("reinforce", "a2c", "ppo", "grpo")
+ROLLOUT_ALGOS = ("a2c", "ppo")  # fixed-length rollouts of n_steps; the others whole episodes
 TASKS = ("bandit", "gridworld", "cartpole", "tokens")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from rlcli.errors import NumericalError, UsageError
 from rlcli.train.a2c import a2c_iteration
 from rlcli.train.agent import ActorCritic
-from rlcli.train.config import ALGOS, TASKS, TrainConfig
+from rlcli.train.config import ALGOS, ROLLOUT_ALGOS, TASKS, TrainConfig
 from rlcli.train.curves import EpisodeTracker
 from rlcli.train.grpo import grpo_iteration
 from rlcli.train.ppo import ppo_iteration
@@ -191,11 +191,12 @@ def check_size(algo: str, task: str, cfg: TrainConfig, mdp: Any = None) -> None:
     """Refuse a run whose rollouts or network would not fit in memory, or whose iteration log
     would have more than ``MAX_ITERATIONS`` rows (exit 2 via UsageError)."""
     probe = make_env(task, replace(cfg, n_envs=1), mdp)  # one copy: the sizes, cheaply
-    length = cfg.n_steps if algo in ("a2c", "ppo") else probe.max_episode_steps
+    rollout = algo in ROLLOUT_ALGOS
+    length = cfg.n_steps if rollout else probe.max_episode_steps
     width = probe.obs_dim + 2 * probe.n_actions + 8  # numbers kept per sample
     gigabytes = cfg.n_envs * length * width * 8 / 1024**3
     if gigabytes * 1024**3 > MAX_ROLLOUT_BYTES:
-        knob = "--envs or --n-steps" if algo in ("a2c", "ppo") else "--envs"
+        knob = "--envs or --n-steps" if rollout else "--envs"
         raise UsageError(
             f"one iteration would hold about {gigabytes:,.1f} GB of experience ({cfg.n_envs:,d} "
             f"copies × {length:,d} steps × {width} numbers); lower {knob}"
@@ -208,7 +209,7 @@ def check_size(algo: str, task: str, cfg: TrainConfig, mdp: Any = None) -> None:
             f"the networks would have {weights:,d} weights (at most {MAX_PARAMETERS:,d}); "
             "use smaller --hidden layers"
         )
-    iterations = cfg.total_steps / (cfg.n_envs * (cfg.n_steps if algo in ("a2c", "ppo") else 1))
+    iterations = cfg.total_steps / (cfg.n_envs * (cfg.n_steps if rollout else 1))
     if iterations > MAX_ITERATIONS:
         raise UsageError(
             f"--steps {cfg.total_steps:,d} would take about {iterations:,.0f} iterations of "
@@ -286,7 +287,7 @@ def train(
     elif task == "gridworld":
         from rlcli.envs.gridworld import optimal_start_value
 
-        reference = optimal_start_value(mdp, int(cfg.task_options.get("max_episode_steps", 100)))
+        reference = optimal_start_value(mdp, runner.env.max_episode_steps)
     return TrainResult(
         algo,
         task,
