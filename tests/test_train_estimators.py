@@ -82,7 +82,11 @@ def test_ppo_ratio_is_exactly_one_on_first_minibatch(task):
     seen: list[float] = []
     train("ppo", task, cfg, mdp, on_iteration=lambda s: seen.append(s["first_ratio_dev"]))
     assert len(seen) >= 3
-    assert all(d == 0.0 for d in seen), seen
+    # The policy has not moved yet, so r = π_θ/π_θold = 1 up to float32 rounding: the rollout
+    # batch and the minibatch are different BLAS shapes, whose summation order (and so the last
+    # bits of log π) depends on the CPU's kernels. A stale or wrong old log-probability would
+    # give deviations of order 1e-2 or more.
+    assert all(d < 1e-5 for d in seen), seen
 
 
 def test_time_limit_truncation_is_bootstrapped(tmp_path):
