@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rlcli.learn.episodes import start_distribution
 from rlcli.learn.predict import Experiment, Setting, run_prediction
-from rlcli.mdp.evaluate import evaluate_policy
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
+from rlcli.mdp.solve.evaluate import evaluate_policy
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 ALPHAS_6_2 = [0.01, 0.02, 0.03, 0.04, 0.05, 0.1, 0.15]

@@ -30,8 +30,8 @@ SPLIT = """
 import json, sys, time
 import scipy.sparse, scipy.sparse.linalg, scipy.sparse.csgraph  # imports are not solve time
 t0 = time.perf_counter()
-from rlcli.mdp.load import load_mdp
-from rlcli.mdp.solve import policy_iteration
+from rlcli.mdp.read.load import load_mdp
+from rlcli.mdp.solve.optimal import policy_iteration
 mdp = load_mdp(sys.argv[1])
 t1 = time.perf_counter()
 sol = policy_iteration(mdp)

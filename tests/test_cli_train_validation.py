@@ -36,8 +36,8 @@ def test_gridworld_reference_is_the_best_undiscounted_return_within_the_time_lim
     import numpy as np
 
     from rlcli.envs.gridworld import optimal_start_value
-    from rlcli.mdp.load import load_mdp
-    from rlcli.mdp.solve import policy_iteration
+    from rlcli.mdp.read.load import load_mdp
+    from rlcli.mdp.solve.optimal import policy_iteration
     from rlcli.problem_library import find
 
     grid = load_mdp(find("gridworld-4x4").path)

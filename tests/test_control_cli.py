@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from rlcli.cli.app import app
 from rlcli.learn.control import ControlSetting, greedy_pairs, pair_table, run_control
 from rlcli.learn.episodes import start_distribution
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 
@@ -67,7 +67,7 @@ def test_expected_sarsa_beats_q_learning_online_on_the_cliff():
 
 def test_greedy_q_learning_on_a_two_armed_choice_finds_the_better_arm():
     # one state, "good" pays 1, "bad" pays 0, both end the episode: Q* = (1, 0)
-    from rlcli.mdp.load import loads_mdp
+    from rlcli.mdp.read.load import loads_mdp
 
     mdp = loads_mdp(
         "gamma: 1\nstates: [s, end]\nterminal: [end]\nstart: s\ntransitions:\n"

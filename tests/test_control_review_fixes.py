@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from rlcli.cli.app import app
 from rlcli.learn.control import ControlSetting, run_control
 from rlcli.learn.episodes import start_distribution
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
 
 WALK = """gamma: 1
 states: [left_end, A, B, C, D, E, right_end]

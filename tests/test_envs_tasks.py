@@ -12,7 +12,7 @@ from rlcli.envs.bandit import BanditEnv
 from rlcli.envs.cartpole import CartPoleEnv, cartpole_step
 from rlcli.envs.gridworld import GridworldEnv
 from rlcli.envs.tokens import EOS, TokensEnv
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 

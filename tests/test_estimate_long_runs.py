@@ -9,8 +9,8 @@ import pytest
 
 from rlcli.cli.sweep_options import long_run_note
 from rlcli.learn.episodes import start_distribution
-from rlcli.mdp.evaluate import expected_episode_length
-from rlcli.mdp.load import load_mdp, loads_mdp
+from rlcli.mdp.read.load import load_mdp, loads_mdp
+from rlcli.mdp.solve.evaluate import expected_episode_length
 from rlcli.problem_library import find
 
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from rlcli.mdp.expr import ExprError, from_value, parse
+from rlcli.mdp.read.expr import ExprError, from_value, parse
 
 
 def ev(text: str, **env):

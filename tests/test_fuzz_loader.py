@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlcli.errors import MDPFileError, UsageError
-from rlcli.mdp.load import loads_mdp
 from rlcli.mdp.model import MDP
+from rlcli.mdp.read.load import loads_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 # the gambler's problem is left out only for speed (2,500 pairs per load)

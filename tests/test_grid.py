@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rlcli.errors import MDPFileError
-from rlcli.mdp.load import load_mdp, loads_mdp
+from rlcli.mdp.read.load import load_mdp, loads_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 MOVE = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rlcli.learn.predict import Experiment, Setting, run_prediction
-from rlcli.mdp.evaluate import evaluate_policy
 from rlcli.mdp.model import MDP
+from rlcli.mdp.solve.evaluate import evaluate_policy
 
 
 def random_mdp(seed: int, live: int = 4, gamma: float = 0.8) -> MDP:

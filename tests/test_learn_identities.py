@@ -12,8 +12,8 @@ from rlcli.learn.episodes import Episode, Sampler, discounted_returns, start_dis
 from rlcli.learn.predict import Experiment, Setting, run_prediction
 from rlcli.learn.steps import Rows
 from rlcli.learn.td_lambda import lambda_returns
-from rlcli.mdp.evaluate import evaluate_policy
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
+from rlcli.mdp.solve.evaluate import evaluate_policy
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 

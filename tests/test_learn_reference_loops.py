@@ -11,8 +11,8 @@ import pytest
 
 from rlcli.learn.episodes import iter_episodes, start_distribution
 from rlcli.learn.predict import Experiment, Setting, run_prediction
-from rlcli.mdp.evaluate import evaluate_policy
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
+from rlcli.mdp.solve.evaluate import evaluate_policy
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 RUNS, EPISODES, SEED = 4, 6, 21

@@ -16,7 +16,7 @@ from rlcli.learn.batch import BatchData, batch_mc_episode, batch_td_episode
 from rlcli.learn.episodes import Episode, discounted_returns, start_distribution
 from rlcli.learn.predict import Experiment, Setting, run_prediction
 from rlcli.learn.rms import mean_and_stderr
-from rlcli.mdp.load import load_mdp, loads_mdp
+from rlcli.mdp.read.load import load_mdp, loads_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from rlcli.errors import MDPFileError, RlcliError, UsageError
-from rlcli.mdp.load import load_mdp, loads_mdp
 from rlcli.mdp.policy import resolve_policy
+from rlcli.mdp.read.load import load_mdp, loads_mdp
 
 ROBOT = Path(__file__).parent.parent / "problems" / "recycling-robot.yaml"
 ONE = "gamma: 1\nstates: [a]\ntransitions:\n  a: {go: {next: a, r: %s}}\n"

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from rlcli.cli.app import app
 from rlcli.errors import MDPFileError, UsageError
-from rlcli.mdp.load import load_mdp, loads_mdp
+from rlcli.mdp.read.load import load_mdp, loads_mdp
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?:(?P<path>[^ :]+): )?(?P<msg>.*)$")
 NOLINE = re.compile(r"^(?P<file>[^:]+): (?:(?P<path>[^ :]+): )?(?P<msg>.*)$")

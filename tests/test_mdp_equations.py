@@ -9,9 +9,9 @@ import sympy as sp
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
-from rlcli.mdp.equations import bellman_equations
-from rlcli.mdp.load import load_mdp
-from rlcli.mdp.solve import policy_iteration
+from rlcli.mdp.read.load import load_mdp
+from rlcli.mdp.solve.equations import bellman_equations
+from rlcli.mdp.solve.optimal import policy_iteration
 
 runner = CliRunner()
 alpha, beta, r_s, r_w = sp.symbols("alpha beta r_search r_wait", real=True)
@@ -84,6 +84,6 @@ def test_equations_numeric_solution_matches_v_pi():
     system = bellman_equations(mdp, mdp.policies["coin"], keep=set())
     solution = sp.solve(system.equations, list(system.unknowns.values()))
     got = [float(solution[system.unknowns[s]]) for s in ("high", "low")]
-    from rlcli.mdp.evaluate import evaluate_policy
+    from rlcli.mdp.solve.evaluate import evaluate_policy
 
     np.testing.assert_allclose(got, evaluate_policy(mdp, mdp.policies["coin"]).values)

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from rlcli.cli.app import app
 from rlcli.errors import NumericalError
-from rlcli.mdp.evaluate import evaluate_policy, iterative_evaluation
-from rlcli.mdp.linsolve import solve_system
-from rlcli.mdp.load import load_mdp, loads_mdp
 from rlcli.mdp.policy import resolve_policy
+from rlcli.mdp.read.load import load_mdp, loads_mdp
+from rlcli.mdp.solve.evaluate import evaluate_policy, iterative_evaluation
+from rlcli.mdp.solve.linsolve import solve_system
 
 runner = CliRunner()
 

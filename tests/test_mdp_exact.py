@@ -11,13 +11,13 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlcli.mdp.evaluate import evaluate_policy
-from rlcli.mdp.exact import evaluate_exact, evaluate_symbolic, policy_iteration_exact
-from rlcli.mdp.greedy import q_from_values, state_max
-from rlcli.mdp.load import load_mdp, loads_mdp
 from rlcli.mdp.policy import resolve_policy
-from rlcli.mdp.proper import improper_states
-from rlcli.mdp.solve import initial_policy, policy_iteration, value_iteration
+from rlcli.mdp.read.load import load_mdp, loads_mdp
+from rlcli.mdp.solve.evaluate import evaluate_policy
+from rlcli.mdp.solve.exact import evaluate_exact, evaluate_symbolic, policy_iteration_exact
+from rlcli.mdp.solve.greedy import q_from_values, state_max
+from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
+from rlcli.mdp.solve.proper import improper_states
 
 
 def test_recycling_robot_exact_fractions():

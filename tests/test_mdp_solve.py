@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from rlcli.cli.app import app
 from rlcli.errors import NumericalError
-from rlcli.mdp.exact import policy_iteration_exact
-from rlcli.mdp.load import load_mdp, loads_mdp
-from rlcli.mdp.solve import initial_policy, policy_iteration, value_iteration
+from rlcli.mdp.read.load import load_mdp, loads_mdp
+from rlcli.mdp.solve.exact import policy_iteration_exact
+from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
 
 runner = CliRunner()
 
@@ -57,8 +57,8 @@ def test_recycling_robot_pi_matches_vi_and_brute_force():
     mdp = load_mdp("problems/recycling-robot.yaml")
     sol = policy_iteration(mdp)
     # brute force over the 2 x 3 deterministic policies
-    from rlcli.mdp.evaluate import evaluate_policy
     from rlcli.mdp.policy import resolve_policy
+    from rlcli.mdp.solve.evaluate import evaluate_policy
 
     best = max(
         (evaluate_policy(mdp, resolve_policy(mdp, f"high={a},low={b}")).values

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from rlcli.cli.app import app
 from rlcli.errors import NumericalError
-from rlcli.mdp.exact import policy_iteration_exact, rational_policy
-from rlcli.mdp.load import load_mdp, loads_mdp
-from rlcli.mdp.solve import initial_policy, policy_iteration, value_iteration
+from rlcli.mdp.read.load import load_mdp, loads_mdp
+from rlcli.mdp.solve.exact import policy_iteration_exact, rational_policy
+from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
 
 runner = CliRunner()
 

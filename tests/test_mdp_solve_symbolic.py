@@ -11,8 +11,8 @@ import sympy as sp
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
-from rlcli.mdp.load import load_mdp
-from rlcli.mdp.solve import policy_iteration
+from rlcli.mdp.read.load import load_mdp
+from rlcli.mdp.solve.optimal import policy_iteration
 
 ROBOT = str(Path(__file__).parent.parent / "problems" / "recycling-robot.yaml")
 

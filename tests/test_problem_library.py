@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 FILES = sorted(PROBLEMS.glob("*.yaml"))

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from rlcli.mdp.load import loads_mdp
+from rlcli.mdp.read.load import loads_mdp
 from rlcli.train.config import default_config
 from rlcli.train.run import ITERATIONS, Runner, train
 

@@ -73,7 +73,7 @@ def test_approx_kl_k3_hand_worked():
 def test_ppo_ratio_is_exactly_one_on_first_minibatch(task):
     from pathlib import Path
 
-    from rlcli.mdp.load import load_mdp
+    from rlcli.mdp.read.load import load_mdp
 
     mdp = None
     if task == "gridworld":
@@ -93,7 +93,7 @@ def test_time_limit_truncation_is_bootstrapped(tmp_path):
     # one state that never ends, reward 1 per step, time limit 3: the third reward of each
     # episode becomes 1 + γV(s_final) and the step is marked done
     from rlcli.envs.gridworld import GridworldEnv
-    from rlcli.mdp.load import load_mdp
+    from rlcli.mdp.read.load import load_mdp
     from rlcli.train.agent import ActorCritic
     from rlcli.train.curves import EpisodeTracker
     from rlcli.train.rollout import rollout

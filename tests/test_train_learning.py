@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlcli.mdp.load import load_mdp
+from rlcli.mdp.read.load import load_mdp
 from rlcli.train.config import default_config
 from rlcli.train.run import train
 

@@ -64,7 +64,7 @@ def resolve_file(file: Path) -> Path:
 
 def load(file: Path, set_: list[str] | None = None) -> MDP:
     """Load and validate an MDP file (or bundled problem) with ``--set`` overrides."""
-    from rlcli.mdp.load import load_mdp
+    from rlcli.mdp.read.load import load_mdp
 
     return load_mdp(resolve_file(file), overrides=parse_overrides(set_))
 

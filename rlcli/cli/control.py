@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from rlcli.learn.control import ControlResult, ControlSummary
     from rlcli.mdp.model import MDP
-    from rlcli.mdp.solve import Solution
+    from rlcli.mdp.solve.optimal import Solution
 
 METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
 
@@ -62,7 +62,7 @@ def control(
     """
     from rlcli.learn.control import ControlSetting, run_control, summarize
     from rlcli.learn.episodes import start_distribution
-    from rlcli.mdp.solve import policy_iteration
+    from rlcli.mdp.solve.optimal import policy_iteration
     from rlcli.render import learning
 
     if plot is not None:

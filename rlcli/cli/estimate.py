@@ -117,7 +117,7 @@ def estimate(
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.predict import Experiment, run_prediction
     from rlcli.learn.reach import reachable
-    from rlcli.mdp.evaluate import evaluate_policy, expected_episode_length
+    from rlcli.mdp.solve.evaluate import evaluate_policy, expected_episode_length
     from rlcli.render import learning
 
     if plot is not None:

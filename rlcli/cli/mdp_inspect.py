@@ -23,7 +23,7 @@ def check(
     json: JsonOpt = False,
 ) -> None:
     """Validate MDP files: exit 0 if all are valid, 2 if any is not (every problem listed)."""
-    from rlcli.mdp.load import load_mdp
+    from rlcli.mdp.read.load import load_mdp
 
     overrides = parse_overrides(set_)
     reports = []

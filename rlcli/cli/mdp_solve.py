@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from rlcli.mdp.model import MDP
-    from rlcli.mdp.solve import Solution, Step
+    from rlcli.mdp.solve.optimal import Solution, Step
 
 
 class EvalMethod(str, Enum):
@@ -130,7 +130,7 @@ def evaluate(
     json: JsonOpt = False,
 ) -> None:
     """V_pi and Q_pi of a policy: linear solve, sweeps (--trace), exact fractions or closed form."""
-    from rlcli.mdp.evaluate import evaluate_policy, iterative_evaluation
+    from rlcli.mdp.solve.evaluate import evaluate_policy, iterative_evaluation
     from rlcli.render import values as view
 
     if (sweeps or in_place) and method is not EvalMethod.iterative:
@@ -152,7 +152,7 @@ def evaluate(
     if (exact or symbolic) and method is EvalMethod.iterative:
         if symbolic or not ev.sweeps or sweeps is None:
             raise UsageError("with --method iterative, use --exact together with --sweeps K")
-        from rlcli.mdp.exact import sweeps_exact
+        from rlcli.mdp.solve.exact import sweeps_exact
 
         exact_trace = [[str(x) for x in v] for v in sweeps_exact(mdp, pi, sweeps, in_place)]
         exact_v = exact_trace[-1]
@@ -218,7 +218,7 @@ def _exact_evaluation(
 ) -> tuple[list[str], list[str]]:
     import sympy as sp
 
-    from rlcli.mdp.exact import evaluate_exact, evaluate_symbolic
+    from rlcli.mdp.solve.exact import evaluate_exact, evaluate_symbolic
 
     if symbolic:
         ev = evaluate_symbolic(mdp, pi, keep)
@@ -288,8 +288,8 @@ def solve(
     json: JsonOpt = False,
 ) -> None:
     """V*, Q* and every optimal action: policy iteration (default) or value iteration."""
-    from rlcli.mdp.greedy import tie_policy
-    from rlcli.mdp.solve import initial_policy, policy_iteration, value_iteration
+    from rlcli.mdp.solve.greedy import tie_policy
+    from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
     from rlcli.render import values as view
 
     if epsilon is not None and method is not SolveMethod.value_iteration:
@@ -321,7 +321,7 @@ def solve(
     if exact:
         import numpy as np
 
-        from rlcli.mdp.exact import policy_iteration_exact
+        from rlcli.mdp.solve.exact import policy_iteration_exact
 
         ex = policy_iteration_exact(mdp, initial_policy(mdp) if pi0 is None else pi0)
         exact_v, exact_q = [str(v) for v in ex.values], [str(v) for v in ex.q]
@@ -330,7 +330,7 @@ def solve(
         optimal, chosen, iterations = ex.optimal, ex.policy, ex.iterations
     conditions = []
     if symbolic:
-        from rlcli.mdp.exact import evaluate_symbolic, optimality_conditions
+        from rlcli.mdp.solve.exact import evaluate_symbolic, optimality_conditions
 
         ev = evaluate_symbolic(mdp, chosen, _keep(keep, set_, mdp))
         exact_v, exact_q = [str(v) for v in ev.values], [str(v) for v in ev.q]
@@ -460,7 +460,7 @@ def equations(
     json: JsonOpt = False,
 ) -> None:
     """The Bellman expectation (-p POLICY) or optimality (--optimal) equations, one per state."""
-    from rlcli.mdp.equations import bellman_equations
+    from rlcli.mdp.solve.equations import bellman_equations
     from rlcli.render.equations import equation_lines, render
 
     if (policy_spec is None) == (not optimal):

@@ -72,7 +72,7 @@ def episode_limit(mdp, max_steps: int | None, default: int, pi=None, start=None)
     if start is not None:
         import numpy as np
 
-        from rlcli.mdp.proper import describe, improper_states
+        from rlcli.mdp.solve.proper import describe, improper_states
 
         policy = mdp.uniform_policy() if pi is None else pi
         stuck = np.intersect1d(improper_states(mdp, policy), np.flatnonzero(start > 0))

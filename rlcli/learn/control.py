@@ -18,7 +18,7 @@ from rlcli.learn.episodes import Sampler
 from rlcli.mdp.model import MDP
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rlcli.mdp.solve import Solution
+    from rlcli.mdp.solve.optimal import Solution
 
 METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
 NAMES = {
@@ -248,7 +248,7 @@ def summarize(
 
     from rlcli.errors import RlcliError
     from rlcli.learn.rms import mean_and_stderr
-    from rlcli.mdp.evaluate import evaluate_policy
+    from rlcli.mdp.solve.evaluate import evaluate_policy
 
     E = result.returns.shape[1]
     tail = result.returns[:, E - max(1, E // 10) :].mean(axis=1)

@@ -12,7 +12,7 @@ def reachable(mdp: MDP, pi: np.ndarray, start: np.ndarray) -> np.ndarray:
     (``start > 0``) when following the (K,) policy ``pi``."""
     from scipy.sparse.csgraph import breadth_first_order
 
-    from rlcli.mdp.evaluate import policy_model
+    from rlcli.mdp.solve.evaluate import policy_model
 
     P_pi, _ = policy_model(mdp, pi)
     graph = P_pi.copy()

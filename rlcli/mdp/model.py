@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rlcli.errors import UsageError
-from rlcli.mdp.expr import Expr, from_value
+from rlcli.mdp.read.expr import Expr, from_value
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse

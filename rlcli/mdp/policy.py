@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from rlcli.errors import UsageError
-from rlcli.mdp.expr import ExprError, parse, to_float
 from rlcli.mdp.model import MDP
+from rlcli.mdp.read.expr import ExprError, parse, to_float
 
 
 def resolve_policy(mdp: MDP, spec: str) -> np.ndarray:

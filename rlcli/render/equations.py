@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rlcli.mdp.equations import BellmanSystem
+from rlcli.mdp.solve.equations import BellmanSystem
 from rlcli.render.values import tex_text
 
 # Greek parameter names print as letters, except pi: in these equations π is the policy

@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rlcli.mdp.expr import Expr, Num, from_value
 from rlcli.mdp.model import MDP
+from rlcli.mdp.read.expr import Expr, Num, from_value
 
 
 def number(x: float) -> str:

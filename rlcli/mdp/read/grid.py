@@ -34,11 +34,11 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from rlcli.mdp.expr import BinOp, Expr, ExprError, Num, to_float
 from rlcli.mdp.model import GridLayout
-from rlcli.mdp.numbers import Numbers
-from rlcli.mdp.report import Report
-from rlcli.mdp.source import show
+from rlcli.mdp.read.expr import BinOp, Expr, ExprError, Num, to_float
+from rlcli.mdp.read.numbers import Numbers
+from rlcli.mdp.read.report import Report
+from rlcli.mdp.read.source import show
 
 MOVES = {
     "up": (-1, 0),

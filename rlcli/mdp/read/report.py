@@ -6,7 +6,7 @@ import difflib
 from typing import Any
 
 from rlcli.errors import Problem
-from rlcli.mdp.source import kind, line_of, show
+from rlcli.mdp.read.source import kind, line_of, show
 
 
 class Report:

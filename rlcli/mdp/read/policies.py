@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from rlcli.mdp.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
-from rlcli.mdp.report import Report, kind, name_of, unknown
-from rlcli.mdp.transitions import show_sum
+from rlcli.mdp.read.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
+from rlcli.mdp.read.report import Report, kind, name_of, unknown
+from rlcli.mdp.read.transitions import show_sum
 
 
 def distribution(

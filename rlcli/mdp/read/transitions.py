@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from rlcli.mdp.expr import ExprError, from_value
-from rlcli.mdp.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
-from rlcli.mdp.report import Report, bad_name, did_you_mean, kind, name_of, unknown
-from rlcli.mdp.source import show
+from rlcli.mdp.read.expr import ExprError, from_value
+from rlcli.mdp.read.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
+from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of, unknown
+from rlcli.mdp.read.source import show
 
 OUTCOME_FIELDS = ("next", "p", "r")
 MAX_PAIRS = 20_000_000

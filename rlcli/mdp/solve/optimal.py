@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rlcli.errors import NumericalError
-from rlcli.mdp.evaluate import evaluate_policy
-from rlcli.mdp.greedy import (
+from rlcli.mdp.model import MDP
+from rlcli.mdp.solve.evaluate import evaluate_policy
+from rlcli.mdp.solve.greedy import (
     greedy_policy,
     optimal_pairs,
     q_from_values,
@@ -21,8 +22,7 @@ from rlcli.mdp.greedy import (
     tie_tolerance,
     value_error,
 )
-from rlcli.mdp.model import MDP
-from rlcli.mdp.proper import (
+from rlcli.mdp.solve.proper import (
     describe,
     improper_states,
     proper_compatible,

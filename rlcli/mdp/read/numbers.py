@@ -7,8 +7,8 @@ from fractions import Fraction
 from typing import Any
 
 from rlcli.errors import UsageError
-from rlcli.mdp.expr import KEYWORDS, Expr, ExprError, Num, Value, from_value, parse, to_float
-from rlcli.mdp.report import Report, kind
+from rlcli.mdp.read.expr import KEYWORDS, Expr, ExprError, Num, Value, from_value, parse, to_float
+from rlcli.mdp.read.report import Report, kind
 
 PROB_TOLERANCE = 1e-9
 

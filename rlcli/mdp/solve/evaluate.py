@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from rlcli.errors import NumericalError
-from rlcli.mdp.greedy import q_from_values
-from rlcli.mdp.linsolve import solve_system
 from rlcli.mdp.model import MDP
-from rlcli.mdp.proper import describe, improper_states
+from rlcli.mdp.solve.greedy import q_from_values
+from rlcli.mdp.solve.linsolve import solve_system
+from rlcli.mdp.solve.proper import describe, improper_states
 
 MAX_SWEEPS = 1_000_000
 

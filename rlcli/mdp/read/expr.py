@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from rlcli.mdp.source import kind
+from rlcli.mdp.read.source import kind
 
 Value = Fraction | float
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from rlcli.errors import NumericalError, UsageError
-from rlcli.mdp.evaluate import check_proper
 from rlcli.mdp.model import MDP
+from rlcli.mdp.solve.evaluate import check_proper
 
 SYMBOLIC_STATE_LIMIT = 20  # rational functions grow fast with the number of states
 POLICY_DENOMINATOR = 10**6
@@ -209,7 +209,7 @@ def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
                 new[ks] = 0.0
                 new[next(k for k in ks if optimal[k])] = 1.0
         if np.array_equal(new, policy):
-            from rlcli.mdp.solve import check_loops
+            from rlcli.mdp.solve.optimal import check_loops
 
             optimal = check_loops(mdp, np.array([float(v) for v in ev.values]), optimal, 0.0)
             return ExactSolution(ev.values, ev.q, policy, optimal, it)

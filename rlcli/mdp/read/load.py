@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from rlcli.errors import MDPFileError, Problem
-from rlcli.mdp.file_policies import named_policies, start_distribution
 from rlcli.mdp.model import MDP, ExactData, GridLayout
-from rlcli.mdp.numbers import Numbers, gamma_field, parameters
-from rlcli.mdp.report import Report, bad_name, did_you_mean, kind, name_of, unknown
-from rlcli.mdp.source import (
+from rlcli.mdp.read.numbers import Numbers, gamma_field, parameters
+from rlcli.mdp.read.policies import named_policies, start_distribution
+from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of, unknown
+from rlcli.mdp.read.source import (
     DuplicateKeyError,
     is_json,
     line_of,
@@ -30,7 +30,7 @@ from rlcli.mdp.source import (
     read_text,
     show,
 )
-from rlcli.mdp.transitions import transitions
+from rlcli.mdp.read.transitions import transitions
 
 FIELDS = (
     "name", "description", "gamma", "parameters", "states", "terminal", "start",
@@ -185,7 +185,7 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
 
     layout: GridLayout | None = None
     if "grid" in data:
-        from rlcli.mdp.grid import expand_grid
+        from rlcli.mdp.read.grid import expand_grid
 
         clash = [f for f in ("states", "terminal", "transitions") if f in data]
         if clash:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from rlcli.errors import UsageError
-from rlcli.mdp.exact import rational_policy, symbolic_model
 from rlcli.mdp.model import MDP
+from rlcli.mdp.solve.exact import rational_policy, symbolic_model
 
 EQUATION_STATE_LIMIT = 500
 
