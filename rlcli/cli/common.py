@@ -33,10 +33,26 @@ PolicyOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed for every random stream.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Overwrite files that --csv/--plot/-o name if they exist.")
+]
 FileArg = Annotated[
     Path,
     typer.Argument(help="An MDP file (.yaml, .yml or .json), or the name of a bundled problem."),
 ]
+
+
+def check_new_file(path: Path | None, flag: str, force: bool) -> None:
+    """Refuse to write ``path`` over an existing file (or a directory) unless ``--force``.
+
+    Called before any work starts, so a refused run loses nothing and costs nothing.
+    """
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory, not a file name")
+    if path.exists() and not force:
+        raise UsageError(f"{flag} {path}: the file exists; use --force to overwrite it")
 
 
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
