@@ -41,7 +41,7 @@ def test_fig_4_1_v_pi_linear():
 def test_fig_4_1_sweeps_1_to_3():
     mdp = load_mdp("problems/gridworld-4x4.yaml")
     ev = iterative_evaluation(mdp, mdp.uniform_policy(), sweeps=3, trace=True)
-    k1, k2, k3 = (grid(mdp, v) for v in ev.trace)
+    k1, k2, k3 = (grid(mdp, t.values) for t in ev.trace)
     live = np.ones((4, 4), dtype=bool)
     live[0, 0] = live[3, 3] = False
     assert np.all(k1[live] == -1)

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from rlcli.mdp.policy import resolve_policy
 from rlcli.mdp.read.load import load_mdp, loads_mdp
+from rlcli.mdp.solve.arithmetic import Fractions
 from rlcli.mdp.solve.evaluate import evaluate_policy
-from rlcli.mdp.solve.exact import evaluate_exact, evaluate_symbolic, policy_iteration_exact
+from rlcli.mdp.solve.exact import evaluate_exact, evaluate_symbolic
 from rlcli.mdp.solve.greedy import q_from_values, state_max
-from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
+from rlcli.mdp.solve.optimal import policy_iteration, value_iteration
 from rlcli.mdp.solve.proper import improper_states
 
 
@@ -97,7 +98,7 @@ def test_pi_vi_and_exact_agree(mdp):
     q = q_from_values(mdp, pi.values)
     np.testing.assert_allclose(state_max(mdp, q), pi.values, atol=1e-9)
     # exact policy iteration finds the same optimal values and the same tie sets
-    ex = policy_iteration_exact(mdp, initial_policy(mdp))
+    ex = policy_iteration(mdp, field=Fractions(mdp))
     np.testing.assert_allclose([float(v) for v in ex.values], pi.values, atol=1e-9)
     assert np.array_equal(ex.optimal, pi.optimal)
 

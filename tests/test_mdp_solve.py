@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from rlcli.cli.app import app
 from rlcli.errors import NumericalError
 from rlcli.mdp.read.load import load_mdp, loads_mdp
-from rlcli.mdp.solve.exact import policy_iteration_exact
-from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
+from rlcli.mdp.solve.arithmetic import Fractions
+from rlcli.mdp.solve.optimal import policy_iteration, value_iteration
 
 runner = CliRunner()
 
@@ -44,8 +44,8 @@ def test_gamblers_problem_v50_and_ties():
     mdp = load_mdp("problems/gamblers-problem.yaml")
     sol = policy_iteration(mdp)
     assert sol.values[mdp.state_index["s50"]] == pytest.approx(0.4, abs=1e-12)
-    exact = policy_iteration_exact(mdp, initial_policy(mdp))
-    assert str(exact.values[mdp.state_index["s50"]]) == "2/5"
+    exact = policy_iteration(mdp, field=Fractions(mdp))
+    assert str(exact.exact_values[mdp.state_index["s50"]]) == "2/5"
     # many optimal policies: s51 may stake 1 or 49 (S&B Fig 4.3's two branches)
     tied = [mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(51) if exact.optimal[k]]
     assert tied == ["stake1", "stake49"]

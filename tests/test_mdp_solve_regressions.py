@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from rlcli.cli.app import app
 from rlcli.errors import NumericalError
 from rlcli.mdp.read.load import load_mdp, loads_mdp
-from rlcli.mdp.solve.exact import policy_iteration_exact, rational_policy
-from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
+from rlcli.mdp.solve.arithmetic import Fractions
+from rlcli.mdp.solve.exact import rational_policy
+from rlcli.mdp.solve.optimal import policy_iteration, value_iteration
 
 runner = CliRunner()
 
@@ -42,7 +43,7 @@ def test_zero_reward_loop_beating_a_costly_exit_is_refused_not_misreported(tmp_p
     with pytest.raises(NumericalError, match="loop forever"):
         policy_iteration(mdp)
     with pytest.raises(NumericalError, match="loop forever"):
-        policy_iteration_exact(mdp, initial_policy(mdp))
+        policy_iteration(mdp, field=Fractions(mdp))
     result = runner.invoke(app, ["mdp", "solve", _yaml(ZERO_LOOP, tmp_path), "--json"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "not attained by a proper policy" in result.output
@@ -59,7 +60,7 @@ def test_zero_reward_loop_that_does_not_pay_keeps_the_proper_answer():
     assert mdp.policy_of_pairs(sol.policy) == {"a": "go"}
     # stay ties only by looping forever (the policy "stay" earns 0): not reported optimal
     assert sol.optimal.tolist() == [True, False]
-    assert policy_iteration_exact(mdp, initial_policy(mdp)).optimal.tolist() == [True, False]
+    assert policy_iteration(mdp, field=Fractions(mdp)).optimal.tolist() == [True, False]
 
 
 def test_value_iteration_finds_exact_ties():
@@ -228,8 +229,8 @@ def test_frozenlake_undiscounted_value_and_no_looping_ties():
     # only optimal action is up): no proper policy takes it, so it is not optimal.
     text = Path("problems/frozenlake-4x4.yaml").read_text().replace("gamma: 99/100", "gamma: 1")
     mdp = loads_mdp(text, "frozenlake-1.yaml")
-    exact = policy_iteration_exact(mdp, initial_policy(mdp))
-    assert exact.values[mdp.state_index["r0c0"]] == Fraction(14, 17)
+    exact = policy_iteration(mdp, field=Fractions(mdp))
+    assert exact.exact_values[mdp.state_index["r0c0"]] == Fraction(14, 17)
     for sol in (policy_iteration(mdp), value_iteration(mdp, epsilon=1e-8)):
         corner = [mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(0) if sol.optimal[k]]
         assert corner == ["left", "down", "right"]

@@ -3,11 +3,13 @@ the Bellman equations of a file."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
 from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SetOpt, load, parse_overrides, policy
 from rlcli.cli.console import out
@@ -16,10 +18,11 @@ from rlcli.errors import UsageError
 from rlcli.render.jsonout import emit
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterator
+
     import numpy as np
 
     from rlcli.mdp.model import MDP
-    from rlcli.mdp.solve.optimal import Solution, Step
 
 
 class EvalMethod(str, Enum):
@@ -60,7 +63,32 @@ QOpt = Annotated[
     bool | None,
     typer.Option("--q/--no-q", help="Show the Q table (default: yes, except for grid worlds)."),
 ]
-SHOWN_SWEEPS = 10  # value-iteration traces show the first 10 sweeps and the last one
+ShowWorkOpt = Annotated[
+    bool,
+    typer.Option("--show-work", help="Write out every backup with its numbers substituted."),
+]
+StateOpt = Annotated[
+    list[str] | None,
+    typer.Option("--state", help="--show-work: only these states (repeatable).", metavar="S"),
+]
+SHOWN_SWEEPS = 10  # converging traces show the first 10 sweeps and the last one
+# the library names its settings by field; the CLI reports them under their flags
+FLAGS = {
+    "sweeps": "--sweeps", "in_place": "--in-place", "exact": "--exact",
+    "symbolic": "--symbolic", "keep": "--keep", "epsilon": "--epsilon",
+    "start": "--start-policy", "trace": "--trace --sweeps", "method": "--method",
+}  # fmt: skip
+
+
+@contextmanager
+def flags() -> Iterator[None]:
+    """Report the library's field errors under the CLI's flags (keep → --keep)."""
+    from rlcli.mdp.solve.limits import FieldError
+
+    try:
+        yield
+    except FieldError as exc:
+        raise UsageError(f"{FLAGS.get(exc.field, exc.field)}: {exc.detail}") from None
 
 
 def _keep(keep: str | None, set_: list[str] | None, mdp: MDP) -> set[str]:
@@ -81,24 +109,60 @@ def _header(mdp: MDP, what: str) -> str:
     return f"[bold]{escape(what)}[/bold] — {escape(mdp.name or mdp.source)} (gamma = {mdp.gamma:g})"
 
 
+def _states(mdp: MDP, names: list[str] | None) -> list[int] | None:
+    if not names:
+        return None
+    unknown = [n for n in names if n not in mdp.state_index]
+    if unknown:
+        raise UsageError(f"--state: no state named {unknown[0]!r}")
+    return [mdp.state_index[n] for n in names]
+
+
 def _print_values(
     mdp: MDP,
     values: np.ndarray,
     shown_policy: np.ndarray,
     title: str,
-    style: Format,
     exact: list[str] | None = None,
+    ties: bool | None = None,
 ) -> None:
     from rlcli.render import values as view
 
-    if style is not Format.text:
-        header, rows = view.value_rows(mdp, values, shown_policy, exact)
-        out.print(view.document(rows, header, style.value, title), markup=False, soft_wrap=True)
-        return
     if mdp.layout is not None and exact is None:
         out.print(view.grid_values(mdp, values, shown_policy, title=title))
         return
-    out.print(view.values_table(mdp, values, title, shown_policy, exact))
+    out.print(view.values_table(mdp, values, title, shown_policy, exact, ties=ties))
+
+
+def _emit_document(sections: list, style: Format) -> None:
+    from rlcli.render.solution import document
+
+    out.print(document(sections, style.value), markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_sections(sections: list) -> None:
+    from rlcli.render.solution import rich_section
+
+    for sec in sections:
+        out.print(rich_section(sec))
+
+
+def _picks(n: int, every: bool) -> list[int]:
+    """Which trace entries a terminal shows: all, or the first 10 and the last."""
+    if every or n <= SHOWN_SWEEPS + 1:
+        return list(range(n))
+    return [*range(SHOWN_SWEEPS), n - 1]
+
+
+WORK_LINE_LIMIT = 20_000  # --show-work: sweeps × states written out
+
+
+def _check_work_size(sweeps: int, n_states: int) -> None:
+    if sweeps * n_states > WORK_LINE_LIMIT:
+        raise UsageError(
+            f"--show-work: {sweeps} sweeps × {n_states} states would write "
+            f"{sweeps * n_states:,} lines (limit {WORK_LINE_LIMIT:,}); use fewer sweeps or --state"
+        )
 
 
 @app.command()
@@ -125,126 +189,125 @@ def evaluate(
     ] = False,
     keep: KeepOpt = None,
     show_q: QOpt = None,
+    show_work: ShowWorkOpt = False,
+    state: StateOpt = None,
     set_: SetOpt = None,
     format_: FormatOpt = Format.text,
     json: JsonOpt = False,
 ) -> None:
     """V_pi and Q_pi of a policy: linear solve, sweeps (--trace), exact fractions or closed form."""
-    from rlcli.mdp.solve.evaluate import evaluate_policy, iterative_evaluation
-    from rlcli.render import values as view
+    from rlcli.mdp.solve.runs import run_evaluation
+    from rlcli.render import solution as doc
+    from rlcli.render.work import expectation_backups
 
-    if (sweeps or in_place) and method is not EvalMethod.iterative:
-        raise UsageError("--sweeps and --in-place need --method iterative")
-    if exact and symbolic:
-        raise UsageError("choose one of --exact and --symbolic")
-    if keep is not None and not symbolic:
-        raise UsageError("--keep chooses the symbols of --symbolic; add --symbolic")
+    if show_work and (method is not EvalMethod.iterative or sweeps is None):
+        raise UsageError("--show-work writes out sweeps: add --method iterative --sweeps K")
     mdp = load(file, set_)
     pi = policy(mdp, policy_spec)
-    if method is EvalMethod.iterative:
-        ev = iterative_evaluation(mdp, pi, sweeps=sweeps, in_place=in_place, trace=trace)
-        how = f"{ev.method}: {ev.sweeps} sweep(s) from V0 = 0"
-    else:
-        ev = evaluate_policy(mdp, pi)
-        how = f"linear solve ({ev.method})"
-    exact_v = exact_q = None
-    exact_trace: list[list[str]] = []
-    if (exact or symbolic) and method is EvalMethod.iterative:
-        if symbolic or not ev.sweeps or sweeps is None:
-            raise UsageError("with --method iterative, use --exact together with --sweeps K")
-        from rlcli.mdp.solve.exact import sweeps_exact
-
-        exact_trace = [[str(x) for x in v] for v in sweeps_exact(mdp, pi, sweeps, in_place)]
-        exact_v = exact_trace[-1]
-        how += "; exact: rational arithmetic"
-    elif exact or symbolic:
-        exact_v, exact_q = _exact_evaluation(mdp, pi, symbolic, _keep(keep, set_, mdp))
-        how += "; exact: " + ("sympy closed form" if symbolic else "rational arithmetic")
+    only = _states(mdp, state)
+    if show_work:
+        assert sweeps is not None
+        _check_work_size(sweeps, len(only) if only else mdp.n_states)
+    with flags():
+        run = run_evaluation(
+            mdp, pi, iterative=method is EvalMethod.iterative, sweeps=sweeps, in_place=in_place,
+            exact=exact, symbolic=symbolic, keep=_keep(keep, set_, mdp) if symbolic else keep,
+            trace=trace or show_work,
+        )  # fmt: skip
+    ev = run.evaluation
+    exact_trace = run.exact_trace or None
+    work: list[dict] = []
+    if show_work:
+        rows = exact_trace or [t.values.tolist() for t in ev.trace]
+        pis = _rational_pi(pi) if exact_trace else pi.tolist()
+        before = [0 if exact_trace else 0.0] * mdp.n_states
+        for k, after in enumerate(rows, start=1):
+            lines = expectation_backups(
+                mdp, k, before, after, pis, bool(exact_trace), in_place, only
+            )
+            work.append({"sweep": k, "lines": lines})
+            before = after
+    shown_trace = ev.trace if trace else []
+    how = ev.method if run.how == ev.method else run.how
     if json:
         emit(
-            view.as_json(
-                mdp,
-                ev.values,
-                ev.q,
-                pi,
-                exact_v,
-                exact_q,
-                method=how,
-                residual=ev.residual,
-                sweeps=ev.sweeps or None,
-                trace=[
-                    {
-                        "sweep": k + 1,
-                        "values": dict(zip(mdp.states, v.tolist(), strict=True)),
-                        "policy": mdp.policy_of_pairs(pi),
-                        **(
-                            {"exact": dict(zip(mdp.states, exact_trace[k], strict=True))}
-                            if exact_trace
-                            else {}
-                        ),
-                    }
-                    for k, v in enumerate(ev.trace)
-                ],
-            )
-        )
+            view_json(mdp, ev.values, ev.q, pi, run.exact_values, run.exact_q)
+            | {"method": how, "residual": ev.residual, "sweeps": ev.sweeps or None}
+            | {"trace": [
+                doc.sweep_json(mdp, t, pi, exact_trace[t.k - 1] if exact_trace else None)
+                for t in shown_trace
+            ]}
+            | ({"work": work} if show_work else {})
+        )  # fmt: skip
         return
     title = f"v_pi for policy {policy_spec}"
     if method is EvalMethod.iterative and sweeps is not None:
         title = f"values after {sweeps} sweep(s), policy {policy_spec}"
-    if format_ is Format.text:
-        out.print(_header(mdp, "policy evaluation"))
-        out.print(f"{escape(how)}; Bellman residual {ev.residual:.2g}")
-        _print_trace_sweeps(mdp, ev.trace, every=sweeps is not None)
-        if exact_trace and trace:
-            out.print(view.sweeps_table(mdp, exact_trace, "exact values after k sweeps"))
-    _print_values(mdp, ev.values, pi, title, format_, exact_v)
-    if format_ is Format.text and _wants_q(mdp, show_q):
-        out.print(view.q_table(mdp, ev.q, title="q(s, a)"))
-        if exact_q is not None:
-            out.print("exact q_pi:", markup=False)
-            for s in range(mdp.n_states):
-                for k in mdp.pairs_of(s):
-                    out.print(
-                        f"  q({mdp.states[s]}, {mdp.actions[mdp.pair_action[k]]}) = {exact_q[k]}",
-                        markup=False,
-                        soft_wrap=True,
-                    )
-    elif format_ is Format.text:
+    picks = _picks(len(shown_trace), every=sweeps is not None)
+    chosen = [shown_trace[i] for i in picks]
+    sections = []
+    if chosen:
+        values = [exact_trace[t.k - 1] for t in chosen] if exact_trace else None
+        name = "exact values after k sweeps" if exact_trace else "values after k sweeps"
+        sections.append(doc.sweep_section(mdp, chosen, name, values))
+        sections.append(doc.greedy_section(
+            mdp, chosen, "greedy actions with respect to v_k (every tie)",
+            [t.greedy for t in chosen],
+        ))  # fmt: skip
+    for w in work:
+        sections.append(doc.Section(f"sweep {w['sweep']}", w["lines"]))
+    exact_text = None if run.exact_values is None else [doc.exact_text(x) for x in run.exact_values]
+    if format_ is not Format.text:
+        latex = [doc.exact_text(x, format_.value) for x in run.exact_values or []] or None
+        table = doc.values_section(mdp, ev.values, pi, title, run.exact_values, format_.value,
+                                   ties=False)  # fmt: skip
+        if latex is not None:
+            table = doc.Section(table.title, table.rows, table.header)
+        q_sec = doc.q_section(mdp, ev.q, "q_pi(s, a)", exact_q=run.exact_q, style=format_.value)
+        _emit_document([*sections, table, q_sec], format_)
+        return
+    out.print(_header(mdp, "policy evaluation"))
+    out.print(f"{escape(how)}; Bellman residual {ev.residual:.2g}")
+    if len(picks) < len(shown_trace):
+        out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {ev.sweeps}; --json has all)")
+    if mdp.layout is not None and chosen and not exact_trace:
+        from rlcli.render import values as view
+
+        for t in chosen:
+            title_k = f"values after sweep {t.k}, greedy actions"
+            out.print(view.grid_values(mdp, t.values, _equi(mdp, t.greedy), title=title_k))
+        _print_sections(sections[2:])
+    else:
+        _print_sections(sections)
+    _print_values(mdp, ev.values, pi, title, exact_text, ties=False)
+    if _wants_q(mdp, show_q):
+        _print_sections([doc.q_section(mdp, ev.q, "q(s, a)", exact_q=run.exact_q)])
+    else:
         out.print("(Q table: --q)", style="dim")
 
 
-def _exact_evaluation(
-    mdp: MDP, pi: np.ndarray, symbolic: bool, keep: set[str]
-) -> tuple[list[str], list[str]]:
-    import sympy as sp
-
-    from rlcli.mdp.solve.exact import evaluate_exact, evaluate_symbolic
-
-    if symbolic:
-        ev = evaluate_symbolic(mdp, pi, keep)
-        return [sp.sstr(v) for v in ev.values], [sp.sstr(v) for v in ev.q]
-    ev = evaluate_exact(mdp, pi)
-    return [str(v) for v in ev.values], [str(v) for v in ev.q]
-
-
-def _print_trace_sweeps(mdp: MDP, trace: list[np.ndarray], every: bool = True) -> None:
+def view_json(mdp: MDP, values: np.ndarray, q: np.ndarray, pi: np.ndarray,
+              exact: list | None, exact_q: list | None) -> dict:  # fmt: skip
     from rlcli.render import values as view
+    from rlcli.render.solution import exact_text
 
-    if not trace:
-        return
-    picks = list(range(len(trace)))
-    if not every and len(trace) > SHOWN_SWEEPS + 1:
-        picks = [*range(SHOWN_SWEEPS), len(trace) - 1]
-    if len(picks) < len(trace):
-        out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {len(trace)}; --json has all)")
-    if mdp.layout is not None:
-        for k in picks:
-            out.print(view.grid_values(mdp, trace[k], title=f"values after sweep {k + 1}"))
-        return
-    table = view.sweeps_table(mdp, [trace[k] for k in picks], "values after k sweeps")
-    if len(picks) < len(trace):
-        table.columns[-1].header = f"k={len(trace)}"
-    out.print(table)
+    return view.as_json(
+        mdp, values, q, pi,
+        None if exact is None else [exact_text(x) for x in exact],
+        None if exact_q is None else [exact_text(x) for x in exact_q],
+    )  # fmt: skip
+
+
+def _rational_pi(pi: np.ndarray) -> list:
+    from rlcli.mdp.solve.exact import rational_policy
+
+    return rational_policy(pi)
+
+
+def _equi(mdp: MDP, ties: np.ndarray) -> np.ndarray:
+    from rlcli.mdp.solve.greedy import equiprobable
+
+    return equiprobable(mdp, ties)
 
 
 @app.command()
@@ -271,6 +334,15 @@ def solve(
             "and ties shown are that policy's, exact when it is optimal.",
         ),
     ] = None,
+    sweeps: Annotated[
+        int | None,
+        typer.Option(
+            "--sweeps",
+            min=1,
+            help="Value iteration: exactly K sweeps from V0 = 0 (any gamma <= 1), the greedy "
+            "actions after each; with --exact in fractions.",
+        ),
+    ] = None,
     trace: TraceOpt = False,
     exact: ExactOpt = False,
     symbolic: Annotated[
@@ -283,148 +355,157 @@ def solve(
     ] = False,
     keep: KeepOpt = None,
     show_q: QOpt = None,
+    show_work: ShowWorkOpt = False,
+    state: StateOpt = None,
     set_: SetOpt = None,
     format_: FormatOpt = Format.text,
     json: JsonOpt = False,
 ) -> None:
     """V*, Q* and every optimal action: policy iteration (default) or value iteration."""
-    from rlcli.mdp.solve.greedy import tie_policy
-    from rlcli.mdp.solve.optimal import initial_policy, policy_iteration, value_iteration
-    from rlcli.render import values as view
+    from rlcli.mdp.solve.greedy import equiprobable
+    from rlcli.mdp.solve.runs import run_solve
+    from rlcli.render import solution as doc
 
-    if epsilon is not None and method is not SolveMethod.value_iteration:
-        raise UsageError("--epsilon is a value-iteration option (add --method value-iteration)")
-    if epsilon is not None and not epsilon > 0:
-        raise UsageError(f"--epsilon must be positive, got {epsilon:g}")
-    if start_policy is not None and method is not SolveMethod.policy_iteration:
-        raise UsageError("--start-policy is a policy-iteration option")
-    if exact and method is not SolveMethod.policy_iteration:
-        raise UsageError("--exact works with --method policy-iteration")
-    if exact and symbolic:
-        raise UsageError("choose one of --exact and --symbolic")
-    if keep is not None and not symbolic:
-        raise UsageError("--keep chooses the symbols of --symbolic; add --symbolic")
+    vi = method is SolveMethod.value_iteration
+    if show_work and vi and sweeps is None:
+        raise UsageError("--show-work with value iteration writes out sweeps: add --sweeps K")
     mdp = load(file, set_)
     pi0 = None if start_policy is None else policy(mdp, start_policy)
-    if method is SolveMethod.value_iteration:
-        sol = value_iteration(mdp, 1e-6 if epsilon is None else epsilon, trace=trace)
-    else:
-        sol = policy_iteration(mdp, pi0, trace=trace)
-    values, q, optimal, chosen, iterations = (
-        sol.values,
-        sol.q,
-        sol.optimal,
-        sol.policy,
-        sol.iterations,
-    )
-    exact_v = exact_q = None
-    if exact:
-        import numpy as np
-
-        from rlcli.mdp.solve.exact import policy_iteration_exact
-
-        ex = policy_iteration_exact(mdp, initial_policy(mdp) if pi0 is None else pi0)
-        exact_v, exact_q = [str(v) for v in ex.values], [str(v) for v in ex.q]
-        values = np.array([float(v) for v in ex.values])
-        q = np.array([float(v) for v in ex.q])
-        optimal, chosen, iterations = ex.optimal, ex.policy, ex.iterations
-    conditions = []
-    if symbolic:
-        from rlcli.mdp.solve.exact import evaluate_symbolic, optimality_conditions
-
-        ev = evaluate_symbolic(mdp, chosen, _keep(keep, set_, mdp))
-        exact_v, exact_q = [str(v) for v in ev.values], [str(v) for v in ev.q]
-        conditions = optimality_conditions(mdp, chosen, ev.q)
-    ties = tie_policy(mdp, optimal.astype(float), tol=0.5)
+    only = _states(mdp, state)
+    if show_work and sweeps is not None:
+        _check_work_size(sweeps, len(only) if only else mdp.n_states)
+    with flags():
+        run = run_solve(
+            mdp, value_iteration_method=vi, start=pi0, epsilon=epsilon, sweeps=sweeps,
+            exact=exact, symbolic=symbolic, keep=_keep(keep, set_, mdp) if symbolic else keep,
+            trace=trace or show_work,
+        )  # fmt: skip
+    sol = run.solution
+    exact_v = sol.exact_values if run.closed_values is None else run.closed_values
+    exact_q = sol.exact_q if run.closed_q is None else run.closed_q
+    work = _solve_work(mdp, sol, vi, exact, only) if show_work else []
+    ties = equiprobable(mdp, sol.optimal)
+    swept = vi and sweeps is not None
+    steps = sol.trace if (trace or swept) else []
     if json:
         emit(
-            view.as_json(
-                mdp,
-                values,
-                q,
-                chosen,
-                exact_v,
-                exact_q,
-                iterations=iterations,
-                method=sol.method + (" (exact)" if exact else ""),
-                stopping=sol.stopping,
-                bound=sol.bound,
-                residual=sol.residual,
-                optimal_actions={
-                    mdp.states[s]: [
-                        mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(s) if optimal[k]
-                    ]
-                    for s in range(mdp.n_states)
-                    if mdp.n_actions_of[s]
-                },
-                trace=[_step_json(mdp, i, step) for i, step in enumerate(sol.trace)],
-            )
-            | (
-                {
-                    "conditions": [
-                        {
-                            "state": c.state,
-                            "chosen": c.chosen,
-                            "action": c.action,
-                            "margin": str(c.margin),
-                        }
-                        for c in conditions
-                    ]
-                }
-                if symbolic
-                else {}
-            )
-        )
+            view_json(mdp, sol.values, sol.q, sol.policy, exact_v, exact_q)
+            | {
+                "iterations": sol.iterations,
+                "method": sol.method + (" (exact)" if exact else ""),
+                "stopping": sol.stopping, "bound": sol.bound, "residual": sol.residual,
+                "optimal_actions": doc.ties_json(mdp, sol.optimal),
+                "trace": [doc.step_json(mdp, step) for step in steps],
+            }
+            | ({"stable_since": sol.stable_since} if swept else {})
+            | ({"conditions": [doc.condition_json(c) for c in run.conditions]} if symbolic else {})
+            | ({"region": doc.region_text(run.region)} if run.region is not None else {})
+            | ({"work": work} if show_work else {})
+        )  # fmt: skip
         return
-    if format_ is Format.text:
-        name = sol.method + (" in exact rationals" if exact else "")
-        out.print(_header(mdp, name))
-        out.print(
-            f"{iterations} iteration(s); stopped: {escape(sol.stopping)}; "
-            f"Bellman optimality residual {sol.residual:.2g}",
-            soft_wrap=True,
-        )
-        _print_solve_trace(mdp, sol, method, start_policy)
-    _print_values(mdp, values, ties, "v* and every optimal action", format_, exact_v)
-    if symbolic:
-        _print_conditions(conditions)
-    if format_ is Format.text and _wants_q(mdp, show_q):
-        out.print(view.q_table(mdp, q, optimal, title="q*(s, a), ★ optimal"))
-    elif format_ is Format.text:
+    sections = _solve_sections(mdp, sol, steps, vi, swept, exact)
+    sections += [doc.Section(w["title"], w["lines"]) for w in work]
+    if format_ is not Format.text:
+        table = doc.values_section(mdp, sol.values, ties, "v* and every optimal action", exact_v,
+                                   format_.value, ties=True)  # fmt: skip
+        q_sec = doc.q_section(mdp, sol.q, "q*(s, a), ★ optimal", sol.optimal, exact_q,
+                              format_.value)  # fmt: skip
+        extra = _condition_lines(run)
+        _emit_document([*sections, table, q_sec, *extra], format_)
+        return
+    name = sol.method + (" in exact rationals" if exact else "")
+    out.print(_header(mdp, name))
+    out.print(
+        f"{sol.iterations} iteration(s); stopped: {escape(sol.stopping)}; "
+        f"Bellman optimality residual {sol.residual:.2g}",
+        soft_wrap=True,
+    )
+    if steps and not vi:
+        _print_pi_trace(mdp, steps, start_policy)
+    if len(steps) > SHOWN_SWEEPS + 1 and vi and not swept:
+        out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {steps[-1].index}; --json has all)")
+    _print_sections(sections)
+    if swept:
+        out.print(f"the greedy policy has not changed since sweep {sol.stable_since}")
+    exact_text = None if exact_v is None else [doc.exact_text(x) for x in exact_v]
+    _print_values(mdp, sol.values, ties, "v* and every optimal action", exact_text, ties=True)
+    for sec in _condition_lines(run):
+        out.print(Text("\n".join(sec.rows)))  # type: ignore[arg-type]
+    if _wants_q(mdp, show_q):
+        _print_sections([doc.q_section(mdp, sol.q, "q*(s, a), ★ optimal", sol.optimal)])
+    else:
         out.print("(Q table: --q)", style="dim")
 
 
-def _print_conditions(conditions: list) -> None:
+def _solve_sections(mdp: MDP, sol: Any, steps: list, vi: bool, swept: bool, exact: bool
+                    ) -> list:  # fmt: skip
+    """Value iteration: the sweeps table and, swept, the greedy actions after each sweep."""
+    from rlcli.render import solution as doc
+
+    if not steps or not vi:
+        return []
+    chosen = [steps[i] for i in _picks(len(steps), every=swept)]
+    values = [s.exact_values for s in chosen] if exact and swept else None
+    sections = [doc.sweep_section(mdp, chosen, "values after k sweeps", values)]
+    if swept:
+        sections.append(doc.greedy_section(
+            mdp, chosen, "greedy actions with respect to V_k (every tie)",
+            [s.ties for s in chosen],
+        ))  # fmt: skip
+    return sections
+
+
+def _solve_work(mdp: MDP, sol: Any, vi: bool, exact: bool, only: list[int] | None) -> list[dict]:
+    """Worked steps: each value-iteration backup, or each improvement step's q table."""
+    from rlcli.render.work import improvement_lines, optimality_backups
+
+    work = []
+    if vi:
+        before: list = [0] * mdp.n_states
+        for step in sol.trace:
+            after = step.exact_values if exact else step.values.tolist()
+            q = _q_list(mdp, before, exact)
+            lines = optimality_backups(mdp, step.index, before, q, after, exact, only)
+            work.append({"title": f"sweep {step.index}", "iteration": step.index, "lines": lines})
+            before = after
+        return work
+    for i, step in enumerate(sol.trace):
+        new = sol.trace[i + 1].policy if i + 1 < len(sol.trace) else step.policy
+        q = step.exact_q if exact else step.q.tolist()
+        lines = improvement_lines(mdp, i, q, step.ties, step.policy, new, only)
+        work.append({"title": f"improvement {i + 1}", "iteration": step.index, "lines": lines})
+    return work
+
+
+def _q_list(mdp: MDP, values: list, exact: bool) -> list:
+    """Q from V in the solver's arithmetic, for the worked steps."""
+    import numpy as np
+
+    from rlcli.mdp.solve.arithmetic import field_of
+
+    field = field_of(mdp, exact)
+    return list(field.q_from_values(values if exact else np.asarray(values, dtype=float)))
+
+
+def _condition_lines(run: Any) -> list:
     """The region where the policy found stays optimal (policy improvement theorem)."""
-    if not conditions:
-        out.print("this policy is optimal for every value of the symbols")
-        return
-    out.print("this policy stays optimal while every margin q(s, chosen) - q(s, other) >= 0:")
-    for c in conditions:
-        out.print(
-            escape(f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0"),
-            soft_wrap=True,
-        )
+    from rlcli.render.solution import Section, region_text
+
+    if run.closed_values is None:
+        return []
+    if not run.conditions:
+        lines = ["this policy is optimal for every value of the symbols"]
+    else:
+        lines = ["this policy stays optimal while every margin q(s, chosen) - q(s, other) >= 0:"]
+        lines += [
+            f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0" for c in run.conditions
+        ]
+    if run.region is not None:
+        lines.append(region_text(run.region))
+    return [Section("optimality conditions", lines)]
 
 
-def _step_json(mdp: MDP, i: int, step: Step) -> dict:
-    return {
-        "iteration": i + 1,
-        "values": dict(zip(mdp.states, step.values.tolist(), strict=True)),
-        "policy": mdp.policy_of_pairs(step.policy),
-        "changed": [mdp.states[s] for s in step.changed],
-    }
-
-
-def _print_solve_trace(
-    mdp: MDP, sol: Solution, method: SolveMethod, start: str | None = None
-) -> None:
-    steps = sol.trace
-    if not steps:
-        return
-    if method is SolveMethod.value_iteration:
-        _print_trace_sweeps(mdp, [step.values for step in steps], every=False)
-        return
+def _print_pi_trace(mdp: MDP, steps: list, start: str | None) -> None:
     from rlcli.render import values as view
 
     if start is None:

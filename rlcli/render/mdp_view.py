@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -14,8 +15,10 @@ from rlcli.mdp.read.expr import Expr, Num, from_value
 
 
 def number(x: float) -> str:
-    """A short, exact-looking rendering of a float: 0.8, -3, 0.3333."""
-    if x == int(x) and abs(x) < 1e15:
+    """A short, exact-looking rendering of a float: 0.8, -3, 0.3333 (1e+308, inf)."""
+    if not math.isfinite(x) or abs(x) >= 1e15:
+        return f"{x:.4g}"
+    if x == int(x):
         return str(int(x))
     return f"{x:.4f}".rstrip("0").rstrip(".")
 

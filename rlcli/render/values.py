@@ -35,11 +35,13 @@ def chosen_actions(mdp: MDP, policy: np.ndarray, s: int) -> list[str]:
     return [mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(s) if policy[k] > 0]
 
 
-def policy_text(mdp: MDP, policy: np.ndarray, s: int) -> str:
-    """'search', 'search | wait' (ties or a uniform mixture) or 'search: 0.3, wait: 0.7'."""
+def policy_text(mdp: MDP, policy: np.ndarray, s: int, ties: bool | None = None) -> str:
+    """'search', 'search | wait' (``ties``: every optimal action) or, for a policy that
+    mixes (``ties`` False), its probabilities 'search: 0.5, wait: 0.5'. ``ties`` None:
+    names when the mixture is uniform, probabilities otherwise."""
     ks = [k for k in mdp.pairs_of(s) if policy[k] > 0]
-    probs = {float(policy[k]) for k in ks}
-    if len(probs) <= 1:
+    uniform = len({float(policy[k]) for k in ks}) <= 1
+    if ties or len(ks) == 1 or (ties is None and uniform):
         return " | ".join(mdp.actions[mdp.pair_action[k]] for k in ks)
     return ", ".join(f"{mdp.actions[mdp.pair_action[k]]}: {number(policy[k])}" for k in ks)
 
@@ -56,15 +58,18 @@ def values_table(
     policy: np.ndarray | None = None,
     exact: list[str] | None = None,
     limit: int | None = ROW_LIMIT,
+    ties: bool | None = None,
 ) -> Table:
-    """One row per state: value, the exact value (if given) and the policy's action(s)."""
+    """One row per state: value, the exact value (if given) and the policy's action(s)
+    (``ties``: the policy marks optimal actions; else its probabilities are printed).
+    Long cells fold onto more lines instead of being cut."""
     table = Table(title=escape(title), title_justify="left")
-    table.add_column("state")
-    table.add_column("value", justify="right")
+    table.add_column("state", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     if exact is not None:
-        table.add_column("exact", justify="right")
+        table.add_column("exact", justify="right", overflow="fold")
     if policy is not None:
-        table.add_column("action")
+        table.add_column("action", overflow="fold")
     for s, state in enumerate(mdp.states):
         if limit is not None and s >= limit:
             table.caption = f"… {mdp.n_states - limit} more states (use --json for all)"
@@ -73,7 +78,8 @@ def values_table(
         if exact is not None:
             row.append(escape(exact[s]))
         if policy is not None:
-            row.append("(terminal)" if mdp.terminal[s] else escape(policy_text(mdp, policy, s)))
+            text = "(terminal)" if mdp.terminal[s] else policy_text(mdp, policy, s, ties)
+            row.append(escape(text))
         table.add_row(*row)
     return table
 
@@ -177,8 +183,9 @@ def tex_text(text: str) -> str:
 
 
 def value_rows(
-    mdp: MDP, values: np.ndarray, policy: np.ndarray | None, exact: list[str] | None
-) -> tuple[list[str], list[list[str]]]:
+    mdp: MDP, values: np.ndarray, policy: np.ndarray | None, exact: list[str] | None,
+    ties: bool | None = None,
+) -> tuple[list[str], list[list[str]]]:  # fmt: skip
     header = (
         ["state", "value"]
         + (["exact"] if exact else [])
@@ -190,7 +197,7 @@ def value_rows(
         if exact:
             row.append(exact[s])
         if policy is not None:
-            row.append("(terminal)" if mdp.terminal[s] else policy_text(mdp, policy, s))
+            row.append("(terminal)" if mdp.terminal[s] else policy_text(mdp, policy, s, ties))
         rows.append(row)
     return header, rows
 

@@ -13,18 +13,27 @@ import numpy as np
 
 from rlcli.errors import NumericalError
 from rlcli.mdp.model import MDP
-from rlcli.mdp.solve.greedy import q_from_values
+from rlcli.mdp.solve.greedy import optimal_pairs, q_from_values
+from rlcli.mdp.solve.limits import MAX_SWEEPS, check_sweeps
 from rlcli.mdp.solve.linsolve import solve_system
 from rlcli.mdp.solve.proper import describe, improper_states
 
-MAX_SWEEPS = 1_000_000
+
+@dataclass(frozen=True)
+class Sweep:
+    """The values after sweep ``k`` and the greedy actions with respect to them: (K,) bool,
+    every action whose Q ties for its state's best (S&B Figure 4.1's right column)."""
+
+    k: int
+    values: np.ndarray
+    greedy: np.ndarray
 
 
 @dataclass(frozen=True)
 class Evaluation:
     """V_π (S,), Q_π (K,), the Bellman residual ‖r_π + γP_πV − V‖∞ and how it was solved.
 
-    ``trace`` holds the values after each sweep (iterative method with tracing).
+    ``trace`` holds one ``Sweep`` per sweep (iterative method with tracing).
     """
 
     values: np.ndarray
@@ -32,7 +41,7 @@ class Evaluation:
     residual: float
     method: str
     sweeps: int = 0
-    trace: list[np.ndarray] = field(default_factory=list)
+    trace: list[Sweep] = field(default_factory=list)
 
 
 def policy_model(mdp: MDP, pi: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -46,6 +55,19 @@ def bellman_residual(mdp: MDP, P_pi: Any, r_pi: np.ndarray, v: np.ndarray) -> fl
     gap = r_pi + mdp.gamma * (P_pi @ v) - v
     gap[mdp.terminal] = 0.0
     return float(np.max(np.abs(gap))) if len(gap) else 0.0
+
+
+def check_finite(mdp: MDP, values: np.ndarray, when: str) -> None:
+    """Values beyond the float range (rewards near 1e308, or γ near 1 on large rewards):
+    say so, instead of reporting the NaN/inf that follow as a failed solve."""
+    if np.all(np.isfinite(values)):
+        return
+    largest = float(np.max(np.abs(mdp.out_reward), initial=0.0))
+    raise NumericalError(
+        f"the values overflow the float range {when} (largest |reward| {largest:.3g}, "
+        f"gamma = {mdp.gamma:g}; floats end at 1.8e308); exact rational arithmetic has "
+        "no such limit, or rescale the rewards"
+    )
 
 
 def check_proper(mdp: MDP, pi: np.ndarray) -> None:
@@ -89,11 +111,14 @@ def evaluate_policy(
     q = q_from_values(mdp, values)
     # Bellman residual ‖Σ_a π(a|s) Q(s, a) − V(s)‖∞
     backup = np.bincount(mdp.pair_state, weights=pi * q, minlength=mdp.n_states)
+    check_finite(mdp, np.concatenate([values, q]), "in the linear solve")
     residual = float(np.max(np.abs(backup - values)[live], initial=0.0))
-    if not np.all(np.isfinite(values)) or residual > 1e-6 * max(1.0, np.max(np.abs(values))):
+    if not np.isfinite(residual):
+        check_finite(mdp, backup, "in the Bellman residual")
+    if residual > 1e-6 * max(1.0, np.max(np.abs(values))):
         raise NumericalError(
             f"the linear solve did not converge (Bellman residual {residual:.3g}); "
-            "try --method iterative"
+            "iterative evaluation (sweeps) may still work"
         )
     return Evaluation(values, q, residual, method)
 
@@ -120,26 +145,32 @@ def iterative_evaluation(
     in_place: bool = False,
     tol: float = 1e-10,
     trace: bool = False,
+    trace_cap: int = 1000,
 ) -> Evaluation:
     """Iterative policy evaluation from V₀ = 0 (S&B §4.1).
 
     Synchronous sweeps V_{k+1} = r_π + γ P_π V_k, or Gauss–Seidel (``in_place``: each
     state's new value is used at once, states in file order). Runs ``sweeps`` sweeps, or
-    until the largest change is below ``tol`` when ``sweeps`` is None.
+    until the largest change is below ``tol`` when ``sweeps`` is None; stops at the first
+    sweep whose values leave the float range. ``trace`` keeps every asked-for sweep; run to
+    convergence it keeps the first ``trace_cap`` sweeps and the last.
     """
+    if sweeps is not None:
+        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace)
     check_proper(mdp, pi)
     P_pi, r_pi = policy_model(mdp, pi)
     v = np.zeros(mdp.n_states)
-    history: list[np.ndarray] = []
+    history: list[Sweep] = []
     limit = MAX_SWEEPS if sweeps is None else sweeps
     k = 0
     while k < limit:
         new = _gauss_seidel(mdp, P_pi, r_pi, v) if in_place else r_pi + mdp.gamma * (P_pi @ v)
+        check_finite(mdp, new, f"at sweep {k + 1}")
         change = float(np.max(np.abs(new - v))) if len(v) else 0.0
         v = new
         k += 1
-        if trace:
-            history.append(v.copy())
+        if trace and (sweeps is not None or k <= trace_cap):
+            history.append(Sweep(k, v.copy(), optimal_pairs(mdp, q_from_values(mdp, v))))
         if sweeps is None and change < tol:
             break
     else:
@@ -147,6 +178,8 @@ def iterative_evaluation(
             raise NumericalError(f"iterative evaluation did not converge in {limit} sweeps")
     residual = bellman_residual(mdp, P_pi, r_pi, v)
     method = "in-place sweeps" if in_place else "synchronous sweeps"
+    if trace and sweeps is None and k > trace_cap:  # the first sweeps and the last
+        history.append(Sweep(k, v.copy(), optimal_pairs(mdp, q_from_values(mdp, v))))
     return Evaluation(v, q_from_values(mdp, v), residual, method, k, history)
 
 

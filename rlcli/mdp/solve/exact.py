@@ -16,8 +16,14 @@ import numpy as np
 from rlcli.errors import NumericalError, UsageError
 from rlcli.mdp.model import MDP
 from rlcli.mdp.solve.evaluate import check_proper
+from rlcli.mdp.solve.limits import (
+    SYMBOLIC_STATE_LIMIT,
+    FieldError,
+    check_digits,
+    check_exact_size,
+    check_exact_sweeps,
+)
 
-SYMBOLIC_STATE_LIMIT = 20  # rational functions grow fast with the number of states
 POLICY_DENOMINATOR = 10**6
 
 
@@ -27,16 +33,8 @@ class ExactEvaluation:
     q: list[Any]  # (K,)
 
 
-@dataclass(frozen=True)
-class ExactSolution:
-    values: list[Fraction]
-    q: list[Fraction]
-    policy: np.ndarray  # (K,) deterministic
-    optimal: np.ndarray  # (K,) bool: every action whose Q equals the state's max exactly
-    iterations: int
-
-
-def _exact_data(mdp: MDP) -> Any:
+def exact_data(mdp: MDP) -> Any:
+    """The file's expressions behind the numbers (exact and symbolic modes need them)."""
     if mdp.exact is None:
         raise UsageError("exact mode needs the file's expressions (load the MDP from a file)")
     return mdp.exact
@@ -113,7 +111,7 @@ def solve_symbolic(rows: list[dict[int, Any]], rhs: list[Any]) -> list[Any]:
     return list(x)
 
 
-def _evaluate(
+def evaluate_in_field(
     mdp: MDP,
     pi: list[Any],
     gamma: Any,
@@ -156,19 +154,21 @@ def _evaluate(
 
 def evaluate_exact(mdp: MDP, pi: np.ndarray) -> ExactEvaluation:
     """V_π and Q_π as Fractions from the file's exact numbers."""
-    gamma, probs, rewards = _exact_data(mdp).rational()
+    gamma, probs, rewards = exact_data(mdp).rational()
+    check_exact_size(int(np.count_nonzero(~mdp.terminal)))
     check_proper(mdp, pi)
-    return _evaluate(mdp, rational_policy(pi), gamma, probs, rewards, Fraction(0))
+    return evaluate_in_field(mdp, rational_policy(pi), gamma, probs, rewards, Fraction(0))
 
 
 def sweeps_exact(mdp: MDP, pi: np.ndarray, sweeps: int, in_place: bool = False) -> list[list]:
     """Iterative policy evaluation in fractions from V₀ = 0: the values after each sweep,
     V_{k+1}(s) = Σ_a π(a|s) Σ p (r + γ V_k(s')) (Gauss–Seidel when ``in_place``)."""
-    gamma, probs, rewards = _exact_data(mdp).rational()
+    check_exact_sweeps(sweeps, mdp.n_outcomes)
+    gamma, probs, rewards = exact_data(mdp).rational()
     policy = rational_policy(pi)
     v = [Fraction(0)] * mdp.n_states
     history = []
-    for _ in range(sweeps):
+    for k in range(1, sweeps + 1):
         new = v if in_place else list(v)
         for s in range(mdp.n_states):
             if mdp.terminal[s]:
@@ -182,40 +182,10 @@ def sweeps_exact(mdp: MDP, pi: np.ndarray, sweeps: int, in_place: bool = False) 
                 ),
                 Fraction(0),
             )
+            check_digits(new[s], k)
         v = new
         history.append(list(v))
     return history
-
-
-def policy_iteration_exact(mdp: MDP, pi0: np.ndarray) -> ExactSolution:
-    """Policy iteration in rationals from the proper policy ``pi0`` (ties keep the
-    current action; a stochastic start becomes the first optimal actions; stops when no
-    action improves strictly)."""
-    gamma, probs, rewards = _exact_data(mdp).rational()
-    policy = np.asarray(pi0, dtype=float).copy()
-    check_proper(mdp, policy)
-    for it in range(1, 10_001):
-        ev = _evaluate(mdp, rational_policy(policy), gamma, probs, rewards, Fraction(0))
-        new = policy.copy()
-        optimal = np.zeros(mdp.n_pairs, dtype=bool)
-        for s in range(mdp.n_states):
-            ks = list(mdp.pairs_of(s))
-            if not ks:
-                continue
-            best = max(ev.q[k] for k in ks)
-            optimal[ks] = [ev.q[k] == best for k in ks]
-            current = [k for k in ks if policy[k] > 0.5]  # none: a stochastic start
-            if not current or not optimal[current[0]]:
-                new[ks] = 0.0
-                new[next(k for k in ks if optimal[k])] = 1.0
-        if np.array_equal(new, policy):
-            from rlcli.mdp.solve.optimal import check_loops
-
-            optimal = check_loops(mdp, np.array([float(v) for v in ev.values]), optimal, 0.0)
-            return ExactSolution(ev.values, ev.q, policy, optimal, it)
-        check_proper(mdp, new)
-        policy = new
-    raise NumericalError("exact policy iteration did not stabilise in 10000 steps")
 
 
 def symbolic_model(mdp: MDP, keep: set[str] | None = None) -> tuple[Any, list, list, dict]:
@@ -224,12 +194,12 @@ def symbolic_model(mdp: MDP, keep: set[str] | None = None) -> tuple[Any, list, l
     discount the symbol γ, printed ``gamma``. Returns also {name: Symbol}."""
     import sympy as sp
 
-    data = _exact_data(mdp)
+    data = exact_data(mdp)
     names = set(data.parameters) | {"gamma"} if keep is None else set(keep)
     unknown = names - set(data.parameters) - {"gamma"}
     if unknown:
         known = ", ".join([*data.parameters, "gamma"])
-        raise UsageError(f"--keep: no parameter named {sorted(unknown)[0]!r} (symbols: {known})")
+        raise FieldError("keep", f"no parameter named {sorted(unknown)[0]!r} (symbols: {known})")
     want_gamma = "gamma" in names and "gamma" not in data.parameters
     params = names - {"gamma"} if want_gamma else names
     gamma, probs, rewards, table = data.symbolic(params)
@@ -245,15 +215,17 @@ def evaluate_symbolic(mdp: MDP, pi: np.ndarray, keep: set[str] | None = None) ->
 
     gamma, probs, rewards, table = symbolic_model(mdp, keep)
     live = int(np.count_nonzero(~mdp.terminal))
-    if table and live > SYMBOLIC_STATE_LIMIT:
-        raise UsageError(
-            f"--symbolic with symbols is limited to {SYMBOLIC_STATE_LIMIT} non-terminal states "
-            f"(this MDP has {live}); fix parameters with --set or --keep, or use --exact"
+    if live > SYMBOLIC_STATE_LIMIT:
+        raise FieldError(
+            "symbolic",
+            f"closed forms are limited to {SYMBOLIC_STATE_LIMIT} non-terminal states (this MDP "
+            f"has {live}): sympy's rational functions grow fast with the number of states; "
+            "use rational or floating-point arithmetic instead",
         )
     if not table or gamma == 1:
         check_proper(mdp, pi)
     policy = [sp.Rational(p.numerator, p.denominator) for p in rational_policy(pi)]
-    ev = _evaluate(mdp, policy, gamma, probs, rewards, sp.Integer(0), solve_symbolic)
+    ev = evaluate_in_field(mdp, policy, gamma, probs, rewards, sp.Integer(0), solve_symbolic)
     tidy = _simplify if table else sp.nsimplify
     return ExactEvaluation([tidy(v) for v in ev.values], [tidy(v) for v in ev.q])
 
@@ -302,3 +274,36 @@ def _simplify(expr: Any) -> Any:
     import sympy as sp
 
     return sp.factor(sp.cancel(sp.together(expr)))
+
+
+@dataclass(frozen=True)
+class Region:
+    """The values of the one free ``symbol`` for which the policy is optimal: ``where``
+    (a sympy Interval or Union) inside the symbol's ``domain``."""
+
+    symbol: str
+    where: Any
+    domain: Any
+
+
+def optimality_region(mdp: MDP, conditions: list[OptimalityCondition], keep: set[str] | None
+                      ) -> Region | None:  # fmt: skip
+    """With one free symbol x, reduce every margin(x) ≥ 0 to a set of x: an interval
+    such as "γ ∈ [0, 1)" (γ ranges over [0, 1), other parameters over the reals).
+    None when there are several symbols, or sympy cannot solve the inequalities."""
+    import sympy as sp
+
+    *_, table = symbolic_model(mdp, keep)
+    if len(table) != 1:
+        return None
+    name, x = next(iter(table.items()))
+    domain = sp.Interval.Ropen(0, 1) if name == "gamma" else sp.S.Reals
+    where = domain
+    try:
+        for c in conditions:
+            where = where & sp.solve_univariate_inequality(
+                sp.Ge(c.margin, 0), x, relational=False, domain=domain
+            )
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    return Region(name, where, domain)

@@ -56,12 +56,16 @@ def optimal_pairs(mdp: MDP, q: np.ndarray, tol: float | None = None) -> np.ndarr
 def greedy_policy(
     mdp: MDP, q: np.ndarray, current: np.ndarray | None = None, tol: float | None = None
 ) -> np.ndarray:
-    """(K,) deterministic π(s) ∈ argmax_a Q(s, a).
+    """(K,) deterministic π(s) ∈ argmax_a Q(s, a), ties within ``tol`` (see ``improve``)."""
+    return improve(mdp, optimal_pairs(mdp, q, tol), current)
+
+
+def improve(mdp: MDP, best: np.ndarray, current: np.ndarray | None = None) -> np.ndarray:
+    """(K,) deterministic policy choosing among the ``best`` (K,) bool actions of each state.
 
     Ties keep the current action (so policy iteration cannot cycle); otherwise the
     first best action in file order.
     """
-    best = optimal_pairs(mdp, q, tol)
     priority = best.astype(np.int8)
     if current is not None:
         priority[best & (current > 0.5)] = 2
@@ -75,8 +79,15 @@ def greedy_policy(
     return policy
 
 
+def equiprobable(mdp: MDP, chosen: np.ndarray) -> np.ndarray:
+    """(K,) the policy that picks uniformly among the ``chosen`` (K,) bool actions of each
+    state (every optimal action, say)."""
+    chosen = chosen.astype(float)
+    counts = np.bincount(mdp.pair_state, weights=chosen, minlength=mdp.n_states)
+    return chosen / np.maximum(counts[mdp.pair_state], 1)
+
+
 def tie_policy(mdp: MDP, q: np.ndarray, tol: float | None = None) -> np.ndarray:
-    """(K,) the equiprobable policy over every optimal action of each state."""
-    best = optimal_pairs(mdp, q, tol).astype(float)
-    counts = np.bincount(mdp.pair_state, weights=best, minlength=mdp.n_states)
-    return best / np.maximum(counts[mdp.pair_state], 1)
+    """(K,) the equiprobable policy over every action of each state whose Q is within
+    ``tol`` of the best."""
+    return equiprobable(mdp, optimal_pairs(mdp, q, tol))

@@ -1,27 +1,33 @@
 """Optimal values and policies: policy iteration and value iteration (S&B §4.3–4.4).
 
-Both return a ``Solution``: V* (S,), Q* (K,), a deterministic optimal policy (K,),
+Each returns a ``Solution``: V* (S,), Q* (K,), a deterministic optimal policy (K,),
 ``optimal`` (K,) bool marking every action that ties for the best, the iteration
-count and, with ``trace``, one ``Step`` per iteration.
+count and, with ``trace``, one ``Step`` per iteration. Policy iteration and value
+iteration for a given number of sweeps run in floats or in exact fractions (one
+algorithm over ``arithmetic.Field``); value iteration to convergence runs in floats.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from rlcli.errors import NumericalError
 from rlcli.mdp.model import MDP
-from rlcli.mdp.solve.evaluate import evaluate_policy
+from rlcli.mdp.solve.arithmetic import Field, Floats
+from rlcli.mdp.solve.evaluate import check_finite
 from rlcli.mdp.solve.greedy import (
+    equiprobable,
     greedy_policy,
+    improve,
     optimal_pairs,
     q_from_values,
     state_max,
     tie_tolerance,
-    value_error,
 )
+from rlcli.mdp.solve.limits import MAX_SWEEPS, check_sweeps
 from rlcli.mdp.solve.proper import (
     describe,
     improper_states,
@@ -31,17 +37,26 @@ from rlcli.mdp.solve.proper import (
 )
 
 MAX_POLICY_ITERATIONS = 10_000
-MAX_VALUE_ITERATIONS = 1_000_000
+MAX_VALUE_ITERATIONS = MAX_SWEEPS
+TRACE_CAP = 1000  # value iteration to convergence traces the first 1000 sweeps and the last
 DIVERGENCE_CHECK = 64  # gamma = 1 value iteration: look for linear growth every 64 sweeps
 
 
 @dataclass(frozen=True)
 class Step:
-    """One iteration: its values, its (greedy) policy and the states whose action changed."""
+    """One iteration: its values, its policy (policy iteration: π_i, evaluated; value
+    iteration: greedy with respect to V_k, every tie equiprobable), the states whose
+    action changed, and, when the solver keeps them, Q (K,) from these values with its
+    ties (K,) bool and the values in the solver's field (fractions when exact)."""
 
+    index: int  # iteration or sweep number, from 1
     values: np.ndarray
     policy: np.ndarray
     changed: np.ndarray  # state indices
+    q: np.ndarray | None = None
+    ties: np.ndarray | None = None
+    exact_values: list[Any] | None = None
+    exact_q: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,11 +71,16 @@ class Solution:
     stopping: str = ""  # the stopping rule, in words
     bound: float | None = None  # value iteration: threshold on ‖V_{k+1} − V_k‖∞
     residual: float = 0.0  # ‖max_a Q(s, a) − V(s)‖∞, the Bellman optimality residual
+    exact_values: list[Any] | None = None  # (S,) fractions, when solved exactly
+    exact_q: list[Any] | None = None  # (K,)
+    stable_since: int | None = None  # sweeps: the greedy ties have not changed since then
 
 
-def _changed(mdp: MDP, old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    diff = np.bincount(mdp.pair_state, weights=np.abs(old - new), minlength=mdp.n_states)
-    return np.flatnonzero(diff > 0.5)
+def changed_states(mdp: MDP, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Indices of the states whose chosen actions differ between two (K,) policies or
+    action sets (deterministic policies, or bool masks)."""
+    differ = old.astype(bool) != new.astype(bool)
+    return np.flatnonzero(np.bincount(mdp.pair_state, weights=differ, minlength=mdp.n_states))
 
 
 def initial_policy(mdp: MDP) -> np.ndarray:
@@ -115,29 +135,38 @@ def check_loops(mdp: MDP, values: np.ndarray, optimal: np.ndarray, tol: float) -
     return refined
 
 
-def policy_iteration(mdp: MDP, pi0: np.ndarray | None = None, trace: bool = False) -> Solution:
+def policy_iteration(
+    mdp: MDP, pi0: np.ndarray | None = None, trace: bool = False, field: Field | None = None
+) -> Solution:
     """Policy iteration: evaluate π exactly, improve greedily, stop when π is stable.
 
     π_{k+1}(s) ∈ argmax_a Σ p (r + γ V_{π_k}(s')); ties keep the current action, so the
-    policy changes only on a strict improvement and the loop cannot cycle.
+    policy changes only on a strict improvement and the loop cannot cycle. ``field`` is
+    the arithmetic (floats by default, ``Fractions`` for exact ties and values).
     """
-    policy = initial_policy(mdp) if pi0 is None else pi0
+    field = Floats(mdp) if field is None else field
+    policy = initial_policy(mdp) if pi0 is None else np.asarray(pi0, dtype=float)
     steps: list[Step] = []
-    values, hint = None, None
     for it in range(1, MAX_POLICY_ITERATIONS + 1):
-        ev = evaluate_policy(mdp, policy, v0=values, hint=hint)
-        values, hint = ev.values, ev.method
-        tol = tie_tolerance(ev.q, value_error(mdp, ev.residual))
-        new = greedy_policy(mdp, ev.q, current=policy, tol=tol)
-        changed = _changed(mdp, policy, new)
+        ev = field.evaluate(policy)
+        values, q = field.floats(ev.values), field.floats(ev.q)
+        tol = field.tolerance(ev.q, ev.error)
+        ties = field.ties(ev.q, tol)
+        new = improve(mdp, ties, current=policy)
+        changed = changed_states(mdp, policy, new)
         if trace:
-            steps.append(Step(values, policy, changed))
+            exact = field.exact
+            steps.append(Step(
+                it, values, policy, changed, q, ties,
+                list(ev.values) if exact else None, list(ev.q) if exact else None,
+            ))  # fmt: skip
         if not len(changed):
-            optimal = check_loops(mdp, values, optimal_pairs(mdp, ev.q, tol), tol)
             return Solution(
-                values, ev.q, policy, optimal, it, "policy iteration",
+                values, q, policy, check_loops(mdp, values, ties, tol), it, "policy iteration",
                 steps, "the greedy policy is stable (no state changes action)",
-                residual=float(np.max(np.abs(state_max(mdp, ev.q) - values), initial=0.0)),
+                residual=float(np.max(np.abs(state_max(mdp, q) - values), initial=0.0)),
+                exact_values=list(ev.values) if field.exact else None,
+                exact_q=list(ev.q) if field.exact else None,
             )  # fmt: skip
         if mdp.gamma >= 1:
             bad = improper_states(mdp, new)
@@ -149,6 +178,43 @@ def policy_iteration(mdp: MDP, pi0: np.ndarray | None = None, trace: bool = Fals
                 )
         policy = new
     raise NumericalError(f"policy iteration did not stabilise in {MAX_POLICY_ITERATIONS} steps")
+
+
+def value_iteration_sweeps(mdp: MDP, sweeps: int, field: Field | None = None) -> Solution:
+    """Exactly ``sweeps`` sweeps of value iteration from V₀ = 0, as exams ask for them:
+    V_{k+1}(s) = max_a Σ p (r + γ V_k(s')) (S&B eq. 4.10), any γ ≤ 1 (a finite number of
+    sweeps needs no contraction). After each sweep, the greedy actions with respect to
+    V_k, every tie kept; ``stable_since`` is the first sweep from which they no longer
+    change. The result's Q and policy are those greedy with respect to V_K.
+    """
+    field = Floats(mdp) if field is None else field
+    check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace=True)
+    v = field.zeros()
+    steps: list[Step] = []
+    previous = optimal_pairs(mdp, q_from_values(mdp, np.zeros(mdp.n_states)))
+    stable_since = 0
+    for k in range(1, sweeps + 1):
+        v = field.best(field.q_from_values(v))
+        field.check(v, k)
+        q = field.q_from_values(v)
+        ties = field.ties(q, field.tolerance(q, 0.0))
+        if not np.array_equal(ties, previous):
+            stable_since = k
+        exact = field.exact
+        steps.append(Step(
+            k, field.floats(v), equiprobable(mdp, ties), changed_states(mdp, previous, ties),
+            field.floats(q), ties, list(v) if exact else None, list(q) if exact else None,
+        ))  # fmt: skip
+        previous = ties
+    last = steps[-1]
+    values, q = last.values, last.q
+    assert q is not None and last.ties is not None
+    return Solution(
+        values, q, improve(mdp, last.ties), last.ties, sweeps, "value iteration", steps,
+        f"{sweeps} sweep(s), as asked",
+        residual=float(np.max(np.abs(state_max(mdp, q) - values), initial=0.0)),
+        exact_values=last.exact_values, exact_q=last.exact_q, stable_since=stable_since,
+    )  # fmt: skip
 
 
 def value_iteration(
@@ -183,14 +249,17 @@ def value_iteration(
         if trace:
             q_new = q_from_values(mdp, new)
             greedy = greedy_policy(mdp, q_new, current=policy)
-            steps.append(Step(new, greedy, _changed(mdp, policy, greedy)))
+            step = Step(k, new, greedy, changed_states(mdp, policy, greedy))
+            if len(steps) > TRACE_CAP:  # keep the first sweeps and the latest
+                steps[-1] = step
+            else:
+                steps.append(step)
             policy = greedy
         if gamma >= 1 and k % DIVERGENCE_CHECK == 0:
             _check_growth(mdp, new - v, earlier, new)
             earlier = new - v
         v = new
-        if not np.all(np.isfinite(v)):
-            raise NumericalError("value iteration diverged (values are no longer finite)")
+        check_finite(mdp, v, f"at sweep {k}")
         if change < bound:
             return _polish(mdp, v, k, policy, steps, rule, bound)
     raise NumericalError(

@@ -1,0 +1,238 @@
+"""The output of ``mdp evaluate`` and ``mdp solve``: the ``--json`` documents (DESIGN.md
+keys ``values``, ``q``, ``policy``, ``iterations``, ``trace``, ``exact``, plus ``work``
+for the worked steps) and the sections of a write-up (value tables, sweep tables, Q
+tables, worked steps) as rich renderables or Markdown/LaTeX text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from rlcli.mdp.model import MDP
+from rlcli.render import values as view
+from rlcli.render.equations import symbol_tex
+
+
+@dataclass(frozen=True)
+class Section:
+    """A table (``header`` and ``rows``) or, without a header, lines of worked steps."""
+
+    title: str
+    rows: list[list[str]] | list[str]
+    header: list[str] | None = None
+
+
+def exact_text(x: Any, style: str = "text") -> str:
+    """An exact value: a fraction as p/q, a sympy expression as text or LaTeX (``latex``)."""
+    if style == "latex" and hasattr(x, "free_symbols"):
+        return "$" + exact_latex(x) + "$"
+    if hasattr(x, "free_symbols"):
+        import sympy as sp
+
+        return sp.sstr(x)
+    return str(x)
+
+
+def exact_latex(expr: Any) -> str:
+    """A closed form as LaTeX with discount factors written 1 − γ, not γ − 1:
+    (4 + 5γ)/(2(1 − γ)(4 + γ)) → \\frac{5 \\gamma + 4}{2 \\left(1 - \\gamma\\right) ...}."""
+    import sympy as sp
+
+    names = {s: symbol_tex(s.name) for s in expr.free_symbols}
+    num, den = sp.fraction(sp.factor(expr))
+    sign = 1
+
+    def tidy(part: Any) -> str:
+        nonlocal sign
+        coeff, factors = part.as_coeff_mul()
+        pieces = []
+        for f in factors:
+            base, power = f.as_base_exp()
+            poly = sp.Poly(base, *base.free_symbols) if base.free_symbols else None
+            if poly is not None and poly.is_linear and len(poly.terms()) == 2:
+                const = base.subs({x: 0 for x in base.free_symbols})
+                if const < 0 and power.is_integer:
+                    base = -base  # γ − 1 → −(1 − γ)
+                    sign *= (-1) ** int(power)
+            text = sp.latex(sp.UnevaluatedExpr(base), symbol_names=names, order="rev-lex")
+            if base.is_Add:
+                text = r"\left(" + text + r"\right)"
+            pieces.append(text if power == 1 else f"{text}^{{{sp.latex(power)}}}")
+        if coeff < 0:
+            sign *= -1
+            coeff = -coeff
+        lead = "" if coeff == 1 and pieces else sp.latex(coeff)
+        return " ".join(([lead] if lead else []) + pieces)
+
+    top, bottom = tidy(num), tidy(den)
+    body = top if bottom in ("", "1") else r"\frac{" + top + "}{" + bottom + "}"
+    return ("-" if sign < 0 else "") + body
+
+
+# ---- write-up sections -------------------------------------------------------------
+
+
+def sweep_section(mdp: MDP, trace: list[Any], title: str, exact: list[list[Any]] | None = None
+                  ) -> Section:  # fmt: skip
+    """Values after each sweep, one column per sweep (k = 0 is V₀ = 0)."""
+    header = ["state", "k=0", *(f"k={getattr(t, 'index', getattr(t, 'k', i + 1))}"
+                                for i, t in enumerate(trace))]  # fmt: skip
+    rows = []
+    for s, state in enumerate(mdp.states):
+        cells = [str(v[s]) for v in exact] if exact else [view.fmt(t.values[s]) for t in trace]
+        rows.append([state, "0", *cells])
+    return Section(title, rows, header)
+
+
+def greedy_section(mdp: MDP, trace: list[Any], title: str, ties: list[np.ndarray]) -> Section:
+    """The greedy actions (every tie) with respect to the values after each sweep."""
+    header = ["state", *(f"k={getattr(t, 'index', getattr(t, 'k', 0))}" for t in trace)]
+    rows = []
+    for s, state in enumerate(mdp.states):
+        if mdp.terminal[s]:
+            continue
+        rows.append([state, *(" | ".join(view.chosen_actions(mdp, m, s)) for m in ties)])
+    return Section(title, rows, header)
+
+
+def q_section(mdp: MDP, q: np.ndarray, title: str, optimal: np.ndarray | None = None,
+              exact_q: list[Any] | None = None, style: str = "text") -> Section:  # fmt: skip
+    header = ["state", "action", "q"] + (["exact"] if exact_q is not None else [])
+    rows = []
+    for s in range(mdp.n_states):
+        for k in mdp.pairs_of(s):
+            mark = " ★" if optimal is not None and optimal[k] else ""
+            row = [mdp.states[s], mdp.actions[mdp.pair_action[k]], view.fmt(q[k]) + mark]
+            if exact_q is not None:
+                row.append(exact_text(exact_q[k], style))
+            rows.append(row)
+    return Section(title, rows, header)
+
+
+def values_section(mdp: MDP, values: np.ndarray, policy: np.ndarray | None, title: str,
+                   exact: list[Any] | None, style: str, ties: bool | None) -> Section:  # fmt: skip
+    texts = None if exact is None else [exact_text(x, style) for x in exact]
+    header, rows = view.value_rows(mdp, values, policy, texts, ties)
+    return Section(title, rows, header)
+
+
+def document(sections: list[Section], style: str) -> str:
+    """Markdown or LaTeX: tables as pipe tables / tabulars, worked steps as lines."""
+    parts = []
+    for sec in sections:
+        if sec.header is not None:
+            rows = [list(r) for r in sec.rows]  # type: ignore[arg-type]
+            if style == "latex":
+                parts.append(_latex_table(rows, sec.header, sec.title))
+            else:
+                parts.append(view.document(rows, sec.header, style, sec.title))
+        elif style == "latex":
+            lines = [r"\noindent " + view.tex_text(sec.title) + r"\\"]
+            lines += [view.tex_text(str(line)) + r"\\" for line in sec.rows]
+            parts.append("\n".join(lines))
+        else:
+            parts.append("\n".join([f"**{sec.title}**", "", "```", *map(str, sec.rows), "```"]))
+    return "\n\n".join(parts)
+
+
+def _latex_table(rows: list[list[str]], header: list[str], title: str) -> str:
+    """A tabular; cells already in math mode ($...$) are kept, others escaped."""
+
+    def cell(c: str) -> str:
+        return c if c.startswith("$") and c.endswith("$") else view.tex_text(c)
+
+    lines = [f"% {title}"] if title else []
+    lines.append(r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}")
+    lines.append(" & ".join(view.tex_text(h) for h in header) + r" \\ \hline")
+    lines += [" & ".join(cell(c) for c in r) + r" \\" for r in rows]
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines)
+
+
+def rich_section(sec: Section) -> Table | Text:
+    """A section for the terminal: a table whose cells fold rather than being cut."""
+    if sec.header is None:
+        return Text("\n".join([sec.title, *map(str, sec.rows)]))
+    table = Table(title=escape(sec.title), title_justify="left")
+    for i, h in enumerate(sec.header):
+        table.add_column(escape(h), justify="left" if i == 0 else "right", overflow="fold")
+    for row in sec.rows[: view.ROW_LIMIT]:
+        table.add_row(*(escape(str(c)) for c in row))  # type: ignore[union-attr]
+    if len(sec.rows) > view.ROW_LIMIT:
+        table.caption = f"… {len(sec.rows) - view.ROW_LIMIT} more rows (use --json for all)"
+    return table
+
+
+# ---- JSON --------------------------------------------------------------------------
+
+
+def step_json(mdp: MDP, step: Any) -> dict[str, Any]:
+    """One policy- or value-iteration step: values, policy, changed states (and, kept by
+    exact or swept runs, the exact values and every greedy tie)."""
+    doc: dict[str, Any] = {
+        "iteration": step.index,
+        "values": dict(zip(mdp.states, step.values.tolist(), strict=True)),
+        "policy": mdp.policy_of_pairs(step.policy),
+        "changed": [mdp.states[s] for s in step.changed],
+    }
+    if step.ties is not None:
+        doc["greedy"] = ties_json(mdp, step.ties)
+    if step.exact_values is not None:
+        doc["exact"] = dict(zip(mdp.states, map(str, step.exact_values), strict=True))
+    return doc
+
+
+def sweep_json(mdp: MDP, sweep: Any, pi: np.ndarray, exact: list[Any] | None) -> dict[str, Any]:
+    """One evaluation sweep: its values, the evaluated policy, the greedy actions."""
+    doc: dict[str, Any] = {
+        "sweep": sweep.k,
+        "values": dict(zip(mdp.states, sweep.values.tolist(), strict=True)),
+        "policy": mdp.policy_of_pairs(pi),
+        "greedy": ties_json(mdp, sweep.greedy),
+    }
+    if exact is not None:
+        doc["exact"] = dict(zip(mdp.states, map(str, exact), strict=True))
+    return doc
+
+
+def ties_json(mdp: MDP, ties: np.ndarray) -> dict[str, list[str]]:
+    """{state: [every marked action]} for the non-terminal states."""
+    return {
+        mdp.states[s]: view.chosen_actions(mdp, ties, s)
+        for s in range(mdp.n_states)
+        if mdp.n_actions_of[s]
+    }
+
+
+def condition_json(c: Any) -> dict[str, str]:
+    return {"state": c.state, "chosen": c.chosen, "action": c.action, "margin": str(c.margin)}
+
+
+def region_text(region: Any) -> str:
+    """'optimal for all gamma ∈ [0, 1)' (or 'for no value of gamma')."""
+    import sympy as sp
+
+    if region.where == sp.S.EmptySet:
+        return f"optimal for no value of {region.symbol} in {_set_text(region.domain)}"
+    return f"optimal for all {region.symbol} ∈ {_set_text(region.where)}"
+
+
+def _set_text(where: Any) -> str:
+    """Intervals as [a, b), unions with ∪."""
+    import sympy as sp
+
+    if isinstance(where, sp.Union):
+        return " ∪ ".join(_set_text(a) for a in where.args)
+    if isinstance(where, sp.Interval):
+        lo = "(" if where.left_open else "["
+        hi = ")" if where.right_open else "]"
+        return f"{lo}{sp.sstr(where.start)}, {sp.sstr(where.end)}{hi}"
+    if where == sp.S.Reals:
+        return "ℝ"
+    return sp.sstr(where)

@@ -1,0 +1,139 @@
+"""Worked steps for exam answers: each Bellman backup with its numbers substituted.
+
+- value iteration: ``V₂(cool) = max{slow: 1 + 0.9·2 = 2.8, fast: 2 + 0.9·(1/2·2 + 1/2·1)
+  = 3.35} = 3.35`` (S&B eq. 4.10);
+- iterative policy evaluation: ``V₂(s) = 0.25·[up: -1 + 1·-1 = -2] + … = -1.75`` (eq. 4.5);
+- policy iteration: the q_π table of each improvement step and the states whose action
+  changes (eq. 4.6 and the policy improvement theorem).
+
+Numbers are exact fractions when the solver ran exactly, otherwise floats as in tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rlcli.mdp.model import MDP
+from rlcli.render.values import fmt
+
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def sub(k: int) -> str:
+    """2 → ₂ (an iteration index written as a subscript)."""
+    return str(k).translate(SUBSCRIPT)
+
+
+def num(x: Any) -> str:
+    """A number as written in a worked step: fractions as p/q, floats as in the tables."""
+    if isinstance(x, (float, np.floating)):
+        return fmt(x)
+    return str(x)
+
+
+def _factor(x: Any) -> str:
+    """A number used as a factor: negative ones in parentheses, 0.9·(-1)."""
+    text = num(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def q_expression(mdp: MDP, k: int, v: list[Any], gamma: Any, probs: Any, rewards: Any) -> str:
+    """r + γ·V(s') for one outcome; r + γ·(p·V(s') + …) when every outcome pays the same r;
+    p·(r + γ·V(s')) + … otherwise. V of a terminal state is 0."""
+    zs = list(mdp.outcomes(k))
+    nexts = [v[int(mdp.out_next[z])] for z in zs]
+    if len(zs) == 1:
+        return f"{num(rewards[zs[0]])} + {num(gamma)}·{_factor(nexts[0])}"
+    if len({rewards[z] for z in zs}) == 1:
+        mix = " + ".join(f"{num(probs[z])}·{_factor(n)}" for z, n in zip(zs, nexts, strict=True))
+        return f"{num(rewards[zs[0]])} + {num(gamma)}·({mix})"
+    return " + ".join(
+        f"{num(probs[z])}·({num(rewards[z])} + {num(gamma)}·{_factor(n)})"
+        for z, n in zip(zs, nexts, strict=True)
+    )
+
+
+def model_numbers(mdp: MDP, exact: bool) -> tuple[Any, Any, Any]:
+    """γ, probabilities and rewards: the file's fractions when ``exact``, else floats."""
+    if exact and mdp.exact is not None:
+        return mdp.exact.rational()
+    return mdp.gamma, mdp.out_prob.tolist(), mdp.out_reward.tolist()
+
+
+def optimality_backups(
+    mdp: MDP, k: int, before: list[Any], q: list[Any], after: list[Any], exact: bool,
+    states: list[int] | None = None,
+) -> list[str]:  # fmt: skip
+    """Sweep k of value iteration: V_k(s) = max{a: q expression = Q} = V_k(s), from V_{k-1}
+    = ``before``; ``q`` are the Q values from ``before``."""
+    gamma, probs, rewards = model_numbers(mdp, exact)
+    lines = []
+    for s in _states(mdp, states):
+        terms = [
+            f"{mdp.actions[mdp.pair_action[j]]}: "
+            f"{q_expression(mdp, j, before, gamma, probs, rewards)} = {num(q[j])}"
+            for j in mdp.pairs_of(s)
+        ]
+        lines.append(f"V{sub(k)}({mdp.states[s]}) = max{{{', '.join(terms)}}} = {num(after[s])}")
+    return lines
+
+
+def expectation_backups(
+    mdp: MDP, k: int, before: list[Any], after: list[Any], pi: list[Any], exact: bool,
+    in_place: bool = False, states: list[int] | None = None,
+) -> list[str]:  # fmt: skip
+    """Sweep k of iterative policy evaluation: V_k(s) = Σ_a π(a|s)·[a: q expression = q]
+    = V_k(s). In-place sweeps use the values already updated in this sweep (file order)."""
+    gamma, probs, rewards = model_numbers(mdp, exact)
+    lines = []
+    for s in _states(mdp, states):
+        used = [after[t] if in_place and t < s else before[t] for t in range(mdp.n_states)]
+        terms = []
+        for j in mdp.pairs_of(s):
+            if not pi[j]:
+                continue
+            expr = q_expression(mdp, j, used, gamma, probs, rewards)
+            value = _q_value(mdp, j, used, gamma, probs, rewards)
+            body = f"{mdp.actions[mdp.pair_action[j]]}: {expr} = {num(value)}"
+            terms.append(body if pi[j] == 1 else f"{num(pi[j])}·[{body}]")
+        lines.append(f"V{sub(k)}({mdp.states[s]}) = {' + '.join(terms)} = {num(after[s])}")
+    return lines
+
+
+def _q_value(mdp: MDP, k: int, v: list[Any], gamma: Any, probs: Any, rewards: Any) -> Any:
+    """Σ p (r + γ V(s')) in whichever arithmetic the numbers are in."""
+    total: Any = 0
+    for z in mdp.outcomes(k):
+        total = total + probs[z] * (rewards[z] + gamma * v[int(mdp.out_next[z])])
+    return total
+
+
+def improvement_lines(
+    mdp: MDP, i: int, q: list[Any], ties: np.ndarray, policy: np.ndarray, new: np.ndarray,
+    states: list[int] | None = None,
+) -> list[str]:  # fmt: skip
+    """Improvement step i of policy iteration: q_{π_i}(s, a) for every action (★ the best),
+    and which states switch action: "changes: s: a → b" (or "none: π_i is stable")."""
+    lines = []
+    changes = []
+    for s in _states(mdp, states):
+        cells = [
+            f"{mdp.actions[mdp.pair_action[j]]} = {num(q[j])}{' ★' if ties[j] else ''}"
+            for j in mdp.pairs_of(s)
+        ]
+        lines.append(f"q_π{sub(i)}({mdp.states[s]}, ·): " + ", ".join(cells))
+        old = [mdp.actions[mdp.pair_action[j]] for j in mdp.pairs_of(s) if policy[j] > 0.5]
+        now = [mdp.actions[mdp.pair_action[j]] for j in mdp.pairs_of(s) if new[j] > 0.5]
+        if old != now:
+            changes.append(f"{mdp.states[s]}: {' | '.join(old) or 'mixed'} → {now[0]}")
+    lines.append(
+        "changes: " + "; ".join(changes) if changes else f"changes: none, π{sub(i)} is stable"
+    )
+    return lines
+
+
+def _states(mdp: MDP, states: list[int] | None) -> list[int]:
+    chosen = range(mdp.n_states) if states is None else states
+    return [s for s in chosen if not mdp.terminal[s]]
