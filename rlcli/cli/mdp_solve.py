@@ -88,7 +88,9 @@ def flags() -> Iterator[None]:
     try:
         yield
     except FieldError as exc:
-        raise UsageError(f"{FLAGS.get(exc.field, exc.field)}: {exc.detail}") from None
+        flag = FLAGS.get(exc.field, exc.field)
+        hint = f" (drop {flag})" if exc.droppable else ""
+        raise UsageError(f"{flag}: {exc.detail}{hint}") from None
 
 
 def _keep(keep: str | None, set_: list[str] | None, mdp: MDP) -> set[str]:

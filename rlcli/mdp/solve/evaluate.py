@@ -84,6 +84,7 @@ def check_proper(mdp: MDP, pi: np.ndarray) -> None:
         )
 
 
+@np.errstate(over="ignore", invalid="ignore")  # overflow is diagnosed by check_finite
 def evaluate_policy(
     mdp: MDP, pi: np.ndarray, v0: np.ndarray | None = None, hint: str | None = None
 ) -> Evaluation:
@@ -138,6 +139,7 @@ def expected_episode_length(mdp: MDP, pi: np.ndarray, start: np.ndarray) -> floa
     return float(start @ t)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # overflow is diagnosed by check_finite
 def iterative_evaluation(
     mdp: MDP,
     pi: np.ndarray,

@@ -221,6 +221,7 @@ def evaluate_symbolic(mdp: MDP, pi: np.ndarray, keep: set[str] | None = None) ->
             f"closed forms are limited to {SYMBOLIC_STATE_LIMIT} non-terminal states (this MDP "
             f"has {live}): sympy's rational functions grow fast with the number of states; "
             "use rational or floating-point arithmetic instead",
+            droppable=True,
         )
     if not table or gamma == 1:
         check_proper(mdp, pi)

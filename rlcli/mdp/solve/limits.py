@@ -13,18 +13,20 @@ from rlcli.errors import UsageError
 MAX_SWEEPS = 1_000_000  # float sweeps of evaluation or value iteration
 SWEEP_WORK_LIMIT = 5 * 10**9  # sweeps × outcomes: about a minute of NumPy work
 TRACE_VALUE_LIMIT = 5_000_000  # sweeps × states kept in a trace (≈ 40 MB as floats)
-EXACT_STATE_LIMIT = 150  # non-terminal states for rational elimination (fill-in grows fast)
+EXACT_STATE_LIMIT = 250  # non-terminal states for rational elimination (a 15×15 slippery grid: 1 s)
 EXACT_SWEEP_WORK_LIMIT = 2_000_000  # sweeps × outcomes in rational sweeps
 EXACT_DIGIT_LIMIT = 4_000  # digits of a numerator or denominator (Python prints ≤ 4,300)
 SYMBOLIC_STATE_LIMIT = 20  # rational functions grow fast with the number of states
 
 
 class FieldError(UsageError):
-    """A request that cannot be served, attributed to the input ``field`` that asked for it."""
+    """A request that cannot be served, attributed to the input ``field`` that asked for it;
+    ``droppable``: leaving that setting out avoids the problem (a hint to give)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, droppable: bool = False):
         self.field = field
         self.detail = message
+        self.droppable = droppable
         super().__init__(f"{field}: {message}")
 
 
@@ -57,6 +59,7 @@ def check_exact_size(n_live: int, what: str = "exact") -> None:
             f"rational arithmetic is limited to {EXACT_STATE_LIMIT} non-terminal states (this "
             f"MDP has {n_live}): the fractions of an elimination grow with the fill-in and "
             "can take minutes; use floating point instead",
+            droppable=True,
         )
 
 
@@ -69,6 +72,7 @@ def check_exact_sweeps(sweeps: int, n_outcomes: int) -> None:
             f"{sweeps:,} sweeps in rational arithmetic over {n_outcomes:,} outcomes need "
             f"{work:,} fraction operations (limit {EXACT_SWEEP_WORK_LIMIT:,}); use floating "
             "point, or fewer sweeps",
+            droppable=True,
         )
 
 
@@ -81,4 +85,5 @@ def check_digits(x: object, sweep: int) -> None:
             "exact",
             f"after {sweep} sweep(s) the exact values have more than {EXACT_DIGIT_LIMIT:,} "
             "digits; use floating point, or fewer sweeps",
+            droppable=True,
         )
