@@ -406,12 +406,16 @@ def solve(
         )  # fmt: skip
         return
     sections = _solve_sections(mdp, sol, steps, vi, swept, exact)
+    v_title, q_title = "v* and every optimal action", "q*(s, a), ★ optimal"
+    if swept:
+        v_title = f"V_{sweeps} and the greedy actions (every tie)"
+        q_title = f"Q from V_{sweeps}, ★ greedy"
     sections += [doc.Section(w["title"], w["lines"]) for w in work]
     if format_ is not Format.text:
-        table = doc.values_section(mdp, sol.values, ties, "v* and every optimal action", exact_v,
-                                   format_.value, ties=True)  # fmt: skip
-        q_sec = doc.q_section(mdp, sol.q, "q*(s, a), ★ optimal", sol.optimal, exact_q,
-                              format_.value)  # fmt: skip
+        table = doc.values_section(
+            mdp, sol.values, ties, v_title, exact_v, format_.value, ties=True
+        )
+        q_sec = doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q, format_.value)
         extra = _condition_lines(run)
         _emit_document([*sections, table, q_sec, *extra], format_)
         return
@@ -430,11 +434,11 @@ def solve(
     if swept:
         out.print(f"the greedy policy has not changed since sweep {sol.stable_since}")
     exact_text = None if exact_v is None else [doc.exact_text(x) for x in exact_v]
-    _print_values(mdp, sol.values, ties, "v* and every optimal action", exact_text, ties=True)
+    _print_values(mdp, sol.values, ties, v_title, exact_text, ties=True)
     for sec in _condition_lines(run):
         out.print(Text("\n".join(sec.rows)))  # type: ignore[arg-type]
     if _wants_q(mdp, show_q):
-        _print_sections([doc.q_section(mdp, sol.q, "q*(s, a), ★ optimal", sol.optimal)])
+        _print_sections([doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q)])
     else:
         out.print("(Q table: --q)", style="dim")
 

@@ -29,9 +29,13 @@ class Section:
 
 
 def exact_text(x: Any, style: str = "text") -> str:
-    """An exact value: a fraction as p/q, a sympy expression as text or LaTeX (``latex``)."""
+    """An exact value: a fraction as p/q, a sympy expression as text; with ``latex``, math
+    mode: $\frac{1000}{59}$, $-\frac{3}{4}$, closed forms by ``exact_latex``."""
     if style == "latex" and hasattr(x, "free_symbols"):
         return "$" + exact_latex(x) + "$"
+    if style == "latex" and getattr(x, "denominator", 1) != 1:
+        sign = "-" if x < 0 else ""
+        return f"${sign}\\frac{{{abs(x.numerator)}}}{{{x.denominator}}}$"
     if hasattr(x, "free_symbols"):
         import sympy as sp
 
@@ -54,14 +58,11 @@ def exact_latex(expr: Any) -> str:
         pieces = []
         for f in factors:
             base, power = f.as_base_exp()
-            poly = sp.Poly(base, *base.free_symbols) if base.free_symbols else None
-            if poly is not None and poly.is_linear and len(poly.terms()) == 2:
-                const = base.subs({x: 0 for x in base.free_symbols})
-                if const < 0 and power.is_integer:
-                    base = -base  # γ − 1 → −(1 − γ)
-                    sign *= (-1) ** int(power)
-            text = sp.latex(sp.UnevaluatedExpr(base), symbol_names=names, order="rev-lex")
-            if base.is_Add:
+            if base.is_Add and power.is_integer and _mostly_negative(base):
+                base = -base  # γ − 1 → −(1 − γ)
+                sign *= (-1) ** int(power)
+            text = sp.latex(base, symbol_names=names, order="rev-lex")
+            if base.is_Add and (len(factors) > 1 or coeff != 1 or power != 1):
                 text = r"\left(" + text + r"\right)"
             pieces.append(text if power == 1 else f"{text}^{{{sp.latex(power)}}}")
         if coeff < 0:
@@ -73,6 +74,16 @@ def exact_latex(expr: Any) -> str:
     top, bottom = tidy(num), tidy(den)
     body = top if bottom in ("", "1") else r"\frac{" + top + "}{" + bottom + "}"
     return ("-" if sign < 0 else "") + body
+
+
+def _mostly_negative(poly: Any) -> bool:
+    """More negative than positive terms (γ − 1 has one each; its constant is negative)."""
+    terms = poly.as_ordered_terms()
+    negative = sum(1 for t in terms if t.could_extract_minus_sign())
+    if 2 * negative != len(terms):
+        return 2 * negative > len(terms)
+    constant = poly.as_coeff_Add()[0]
+    return bool(constant < 0)
 
 
 # ---- write-up sections -------------------------------------------------------------

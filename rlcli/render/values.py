@@ -177,9 +177,20 @@ TEX_SPECIAL = {
 }  # fmt: skip
 
 
+TEX_UNICODE = {
+    "★": r"\star", "·": r"\cdot", "∈": r"\in", "∪": r"\cup", "→": r"\to", "ℝ": r"\mathbb{R}",
+    "≥": r"\geq", "≤": r"\leq", "−": "-", "π": r"\pi", "γ": r"\gamma",
+    **{chr(0x2080 + d): f"_{{{d}}}" for d in range(10)},  # subscript digits ₀…₉
+}  # fmt: skip
+
+
 def tex_text(text: str) -> str:
-    """Text safe inside LaTeX (text mode or \\text{...}): every special character escaped."""
-    return "".join(TEX_SPECIAL.get(c, c) for c in text)
+    """Text safe inside LaTeX (text mode or \\text{...}): every special character escaped,
+    the math symbols of worked steps (★ · ∈ → π₀ …) as \\ensuremath{...}."""
+    return "".join(
+        TEX_SPECIAL.get(c) or (r"\ensuremath{" + TEX_UNICODE[c] + "}" if c in TEX_UNICODE else c)
+        for c in text
+    )
 
 
 def value_rows(

@@ -1,0 +1,315 @@
+"""Issue 12: value and policy iteration as exams define them — K sweeps, greedy actions
+after every sweep, worked backups, exports. Expected numbers are worked by hand in the
+comments (fractions), never taken from the code's output."""
+
+from __future__ import annotations
+
+import json
+import re
+from fractions import Fraction
+
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+from rlcli.mdp.read.load import loads_mdp
+from rlcli.mdp.solve.arithmetic import Floats, Fractions
+from rlcli.mdp.solve.optimal import value_iteration_sweeps
+
+runner = CliRunner()
+
+# Two states, gamma = 1, no terminal state (fine for a fixed number of sweeps).
+TWO = """
+gamma: 1
+states: [A, B]
+transitions:
+  A:
+    stay: {next: A, r: 1}
+    move: {next: B, r: 0}
+  B:
+    back: {next: A, r: 2}
+    gamble: [{next: B, p: 1/2, r: 4}, {next: A, p: 1/2, r: 0}]
+"""
+# V0 = (0, 0)
+# sweep 1: A: stay 1 + 0 = 1, move 0 + 0 = 0             -> V1(A) = 1
+#          B: back 2 + 0 = 2, gamble 1/2·4 + 1/2·0 = 2   -> V1(B) = 2
+# sweep 2: A: stay 1 + 1 = 2, move 0 + 2 = 2             -> V2(A) = 2
+#          B: back 2 + 1 = 3, gamble 1/2·(4+2) + 1/2·(0+1) = 7/2 -> V2(B) = 7/2
+# sweep 3: A: stay 1 + 2 = 3, move 0 + 7/2 = 7/2         -> V3(A) = 7/2
+#          B: back 2 + 2 = 4, gamble 1/2·(4+7/2) + 1/2·(0+2) = 19/4 -> V3(B) = 19/4
+# greedy w.r.t. V1 = (1, 2): A: stay 2 = move 2 (tie); B: back 3 < gamble 7/2
+# greedy w.r.t. V2 = (2, 7/2): A: stay 3 < move 7/2; B: back 4 < gamble 19/4
+# greedy w.r.t. V3 = (7/2, 19/4): A: stay 9/2 < move 19/4; B: back 11/2 < gamble 49/8
+HAND = [
+    (Fraction(1), Fraction(2)),
+    (Fraction(2), Fraction(7, 2)),
+    (Fraction(7, 2), Fraction(19, 4)),
+]
+GREEDY = [
+    {"A": ["stay", "move"], "B": ["gamble"]},
+    {"A": ["move"], "B": ["gamble"]},
+    {"A": ["move"], "B": ["gamble"]},
+]
+
+
+def _file(tmp_path, text: str = TWO) -> str:
+    path = tmp_path / "two.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def _greedy(mdp, ties) -> dict[str, list[str]]:
+    return {
+        mdp.states[s]: [mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(s) if ties[k]]
+        for s in range(mdp.n_states)
+    }
+
+
+def test_value_iteration_k_sweeps_at_gamma_1_matches_the_hand_computation():
+    mdp = loads_mdp(TWO, "two.yaml")
+    exact = value_iteration_sweeps(mdp, 3, Fractions(mdp))
+    assert [tuple(step.exact_values) for step in exact.trace] == HAND
+    assert [_greedy(mdp, step.ties) for step in exact.trace] == GREEDY
+    assert exact.stable_since == 2 and exact.iterations == 3
+    floats = value_iteration_sweeps(mdp, 3, Floats(mdp))
+    assert [tuple(step.values) for step in floats.trace] == [tuple(map(float, v)) for v in HAND]
+    assert [_greedy(mdp, step.ties) for step in floats.trace] == GREEDY
+
+
+def test_cli_k_sweeps_prints_greedy_ties_and_since_when_stable(tmp_path):
+    file = _file(tmp_path)
+    result = runner.invoke(
+        app, ["mdp", "solve", file, "--method", "value-iteration", "--sweeps", "3", "--exact"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the greedy policy has not changed since sweep 2" in result.stdout
+    assert "stay | move" in result.stdout  # the tie after sweep 1
+    doc = json.loads(
+        runner.invoke(
+            app,
+            [
+                "mdp",
+                "solve",
+                file,
+                "--method",
+                "value-iteration",
+                "--sweeps",
+                "3",
+                "--exact",
+                "--json",
+            ],
+        ).stdout
+    )
+    assert [t["exact"] for t in doc["trace"]] == [
+        {"A": "1", "B": "2"},
+        {"A": "2", "B": "7/2"},
+        {"A": "7/2", "B": "19/4"},
+    ]
+    assert [t["greedy"] for t in doc["trace"]] == GREEDY
+    assert doc["exact"] == {"A": "7/2", "B": "19/4"} and doc["stable_since"] == 2
+    assert doc["iterations"] == 3 and doc["values"] == {"A": 3.5, "B": 4.75}
+
+
+def test_gamma_1_refusal_is_only_for_running_to_convergence(tmp_path):
+    # no terminal state at gamma = 1: converging makes no sense, K sweeps do
+    file = _file(tmp_path)
+    result = runner.invoke(app, ["mdp", "solve", file, "--method", "value-iteration"])
+    assert result.exit_code == 2 and "gamma = 1" in result.output
+    result = runner.invoke(
+        app, ["mdp", "solve", file, "--method", "value-iteration", "--sweeps", "3"]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_show_work_value_iteration_lines(tmp_path):
+    file = _file(tmp_path)
+    args = ["mdp", "solve", file, "--method", "value-iteration", "--sweeps", "2", "--show-work"]
+    exact = runner.invoke(app, [*args, "--exact", "--json"])
+    assert exact.exit_code == 0, exact.output
+    work = json.loads(exact.stdout)["work"]
+    # sweep 2 from V1 = (1, 2), numbers as in the comment at the top
+    assert work[1]["lines"] == [
+        "V₂(A) = max{stay: 1 + 1·1 = 2, move: 0 + 1·2 = 2} = 2",
+        "V₂(B) = max{back: 2 + 1·1 = 3, gamble: 1/2·(4 + 1·2) + 1/2·(0 + 1·1) = 7/2} = 7/2",
+    ]
+    floats = json.loads(runner.invoke(app, [*args, "--json", "--state", "B"]).stdout)["work"]
+    assert floats[1]["lines"] == [
+        "V₂(B) = max{back: 2 + 1·1 = 3, gamble: 0.5·(4 + 1·2) + 0.5·(0 + 1·1) = 3.5} = 3.5"
+    ]
+
+
+def test_show_work_evaluation_backup_fig_4_1():
+    # S&B Fig 4.1, random policy, sweep 2 at r0c1 from V1 (all -1, terminals 0):
+    # 1/4·(-1 - 1) + 1/4·(-1 - 1) + 1/4·(-1 + 0) + 1/4·(-1 - 1) = -7/4
+    result = runner.invoke(
+        app,
+        [
+            "mdp",
+            "evaluate",
+            "gridworld-4x4",
+            "-p",
+            "random",
+            "--method",
+            "iterative",
+            "--sweeps",
+            "2",
+            "--exact",
+            "--show-work",
+            "--state",
+            "r0c1",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    work = json.loads(result.stdout)["work"]
+    assert work[1]["lines"] == [
+        "V₂(r0c1) = 1/4·[up: -1 + 1·(-1) = -2] + 1/4·[down: -1 + 1·(-1) = -2] + "
+        "1/4·[left: -1 + 1·0 = -1] + 1/4·[right: -1 + 1·(-1) = -2] = -7/4"
+    ]
+
+
+def test_show_work_policy_iteration_q_tables():
+    # recycling robot (alpha 4/5, beta 3/5, gamma 9/10), pi_0 = search everywhere:
+    # V(low) = 0.54 V(low) + 0.36 V(high) -> V(low) = 18/23 V(high);
+    # V(high) = 2 + 0.72 V(high) + 0.18·18/23 V(high) -> V(high) = 115/8, V(low) = 45/4
+    # q(high, wait) = 1 + 9/10·115/8 = 223/16; q(low, recharge) = 9/10·115/8 = 207/16 > 45/4
+    # q(low, wait) = 1 + 9/10·45/4 = 89/8
+    result = runner.invoke(
+        app, ["mdp", "solve", "recycling-robot", "--exact", "--show-work", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    work = json.loads(result.stdout)["work"]
+    assert work[0]["lines"] == [
+        "q_π₀(high, ·): search = 115/8 ★, wait = 223/16",
+        "q_π₀(low, ·): search = 45/4, wait = 89/8, recharge = 207/16 ★",
+        "changes: low: search → recharge",
+    ]
+    assert work[1]["lines"][-1] == "changes: none, π₁ is stable"
+
+
+def test_evaluate_trace_shows_the_greedy_policy_of_each_sweep():
+    # S&B Fig 4.1 right column, k = 1: r0c1 next to the corner goes left only
+    result = runner.invoke(
+        app,
+        [
+            "mdp",
+            "evaluate",
+            "gridworld-4x4",
+            "-p",
+            "random",
+            "--method",
+            "iterative",
+            "--sweeps",
+            "2",
+            "--trace",
+            "--json",
+        ],
+    )
+    trace = json.loads(result.stdout)["trace"]
+    assert trace[0]["greedy"]["r0c1"] == ["left"]
+    assert trace[0]["greedy"]["r1c1"] == ["up", "down", "left", "right"]
+    # k = 2: V2(r0c2) neighbours: left r0c1 = -1.75 beats -2 elsewhere
+    assert trace[1]["greedy"]["r0c2"] == ["left"]
+    assert {"values", "policy"} <= set(trace[0])
+
+
+def test_symbolic_region_is_an_interval_of_gamma():
+    # low: recharge beats wait iff gamma·(1 - gamma)·V(high) - 1 >= 0 with
+    # V(high) = 10 / ((1 - gamma)(5 + gamma)): (9 gamma - 5)/(gamma + 5) >= 0, gamma >= 5/9;
+    # high: search over wait (5 - gamma)/(5 + gamma) > 0 always
+    result = runner.invoke(
+        app, ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", "gamma", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["region"] == "optimal for all gamma ∈ [5/9, 1)"
+
+
+def _well_formed_latex(text: str) -> None:
+    body = re.sub(r"\\[{}%&#_$]", "", text)  # escaped specials
+    depth = 0
+    for c in body:
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        assert depth >= 0, text
+    assert depth == 0
+    assert re.findall(r"\\begin\{(\w+)\}", text) == re.findall(r"\\end\{(\w+)\}", text)
+    assert all(line.count("$") % 2 == 0 for line in text.splitlines() if not line.startswith("%"))
+    comment_free = "\n".join(line for line in text.splitlines() if not line.startswith("%"))
+    assert not re.search(r"(?<!\\)[&%#_](?![^$]*\$)", comment_free.replace(" & ", " "))
+    assert all(ord(c) < 128 for c in comment_free), [c for c in comment_free if ord(c) >= 128]
+
+
+def test_latex_exact_column_is_latex_with_one_minus_gamma():
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", "gamma", "--format", "latex"],
+    )
+    assert result.exit_code == 0, result.output
+    # V(high) = 10 / ((1 - gamma)(5 + gamma)), derived in the test above
+    assert r"$\frac{10}{\left(1 - \gamma\right) \left(5 + \gamma\right)}$" in result.stdout
+    assert "gamma - 1" not in result.stdout and "**" not in result.stdout
+    _well_formed_latex(result.stdout)
+    work = runner.invoke(
+        app, ["mdp", "solve", "recycling-robot", "--exact", "--show-work", "--format", "latex"]
+    )
+    assert r"$\frac{1000}{59}$" in work.stdout and "improvement 1" in work.stdout
+    _well_formed_latex(work.stdout)
+
+
+def test_markdown_keeps_trace_q_and_worked_steps(tmp_path):
+    file = _file(tmp_path)
+    result = runner.invoke(
+        app,
+        [
+            "mdp",
+            "solve",
+            file,
+            "--method",
+            "value-iteration",
+            "--sweeps",
+            "2",
+            "--show-work",
+            "--format",
+            "markdown",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "**values after k sweeps**" in text and "| A | 0 | 1 | 2 |" in text
+    assert "Q from V_2" in text and "V₂(A) = max{stay: 1 + 1·1 = 2" in text
+    evaluation = runner.invoke(
+        app,
+        [
+            "mdp",
+            "evaluate",
+            "gridworld-4x4",
+            "-p",
+            "random",
+            "--method",
+            "iterative",
+            "--sweeps",
+            "1",
+            "--trace",
+            "--format",
+            "markdown",
+        ],
+    ).stdout
+    assert "values after k sweeps" in evaluation and "q_pi(s, a)" in evaluation
+
+
+def test_stochastic_policies_print_their_probabilities():
+    result = runner.invoke(app, ["mdp", "evaluate", "recycling-robot", "-p", "coin"])
+    assert result.exit_code == 0, result.output
+    assert "search: 0.5, wait: 0.5" in result.stdout
+
+
+def test_nothing_is_cut_on_an_80_column_terminal():
+    # closed forms are long: they fold onto more lines, never end in an ellipsis
+    result = runner.invoke(
+        app, ["mdp", "evaluate", "recycling-robot", "-p", "coin", "--symbolic"], terminal_width=80
+    )
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+
+
+def test_policy_iteration_refuses_a_sweep_count():
+    result = runner.invoke(app, ["mdp", "solve", "recycling-robot", "--sweeps", "2"])
+    assert result.exit_code == 2 and "--sweeps" in result.output
