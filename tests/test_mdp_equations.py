@@ -87,3 +87,47 @@ def test_equations_numeric_solution_matches_v_pi():
     from rlcli.mdp.solve.evaluate import evaluate_policy
 
     np.testing.assert_allclose(got, evaluate_policy(mdp, mdp.policies["coin"]).values)
+
+
+# ---- regressions from the review of mdp evaluate | solve | equations (issue 3) ----
+
+
+def _yaml(text: str, tmp_path, name: str = "m.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+TRAPS = """
+gamma: 1/2
+parameters: {E: 1, I: 2, pi: 1/2, lam: 3, alpha: 1}
+states: [s_1, "50%", "a&b"]
+terminal: ["a&b"]
+transitions:
+  s_1: {x: [{next: "50%", p: pi, r: E}, {next: "a&b", p: 1 - pi, r: I * alpha}]}
+  "50%": {y: {next: s_1, r: lam}}
+"""
+
+
+def test_latex_escapes_names_and_keeps_pi_for_the_policy(tmp_path):
+    file = _yaml(TRAPS, tmp_path)
+    result = runner.invoke(app, ["mdp", "equations", file, "-p", "uniform", "--format", "latex"])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert r"v_{\pi}(\text{50\%})" in text and r"v_{\pi}(\text{a\&b}) &= 0" in text
+    assert r"\mathrm{pi}" in text and r"\mathrm{lam}" in text and r"\alpha" in text
+    assert "50%)" not in text and "a&b" not in text
+    assert text.count(r"\pi") == text.count(r"v_{\pi}")  # pi the parameter is not π
+    robot = runner.invoke(app, ["mdp", "equations", "recycling-robot", "--optimal", "--format",
+                                "latex"]).stdout  # fmt: skip
+    assert r"r_{\mathrm{search}}" in robot and r"\beta" in robot
+    result = runner.invoke(app, ["mdp", "solve", file, "--format", "latex"])
+    assert result.exit_code == 0, result.output
+    assert r"a\&b &" in result.stdout and r"50\% &" in result.stdout
+
+
+def test_optimality_equations_label_max_terms_by_action():
+    result = runner.invoke(app, ["mdp", "equations", "recycling-robot", "--optimal"])
+    assert result.exit_code == 0, result.output
+    # low: search, wait, recharge in file order; recharge moves to high with reward 0
+    assert "wait: gamma*v*(low) + r_wait, recharge: gamma*v*(high))" in result.stdout

@@ -180,3 +180,17 @@ def test_cli_exact_sweeps_fig_4_1():
     # sweep 2: -1 - 3/4; sweep 3 at r0c1: -1 + (1/4)(-7/4 - 2 - 2 + 0) ... = -39/16
     assert [t["exact"]["r0c1"] for t in doc["trace"]] == ["-1", "-7/4", "-39/16"]
     assert doc["exact"]["r1c1"] == "-23/8"  # -2.875, printed -2.9 in the book
+
+
+# ---- regressions from the review of mdp evaluate | solve | equations (issue 3) ----
+
+
+def test_iterative_trace_without_sweeps_is_capped():
+    # random walk 19 converges in ~400 sweeps: show 1-10 and the last, not 400 columns
+    result = runner.invoke(
+        app, ["mdp", "evaluate", "random-walk-19", "-p", "uniform", "--method", "iterative",
+              "--trace"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "showing sweeps 1-10 and" in result.stdout
+    assert "k=10" in result.stdout and "k=11" not in result.stdout

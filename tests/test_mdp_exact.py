@@ -10,15 +10,19 @@ import numpy as np
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from rlcli.cli.app import app
 from rlcli.mdp.policy import resolve_policy
 from rlcli.mdp.read.load import load_mdp, loads_mdp
 from rlcli.mdp.solve.arithmetic import Fractions
 from rlcli.mdp.solve.evaluate import evaluate_policy
-from rlcli.mdp.solve.exact import evaluate_exact, evaluate_symbolic
+from rlcli.mdp.solve.exact import evaluate_exact, evaluate_symbolic, rational_policy
 from rlcli.mdp.solve.greedy import q_from_values, state_max
 from rlcli.mdp.solve.optimal import policy_iteration, value_iteration
 from rlcli.mdp.solve.proper import improper_states
+
+runner = CliRunner()
 
 
 def test_recycling_robot_exact_fractions():
@@ -134,3 +138,20 @@ def test_singular_gamma_1_policies_are_reported_with_the_right_states(mdp, data)
     if not bad:
         ev = evaluate_policy(mdp, pi)
         assert ev.residual < 1e-9
+
+
+# ---- regressions from the review of mdp evaluate | solve | equations (issue 3) ----
+
+
+def test_exact_policy_probabilities_with_seven_digits():
+    # high: search 0.1234567 | wait 0.8765433, low: recharge; the reviewer's value
+    # (linear system in fractions) is V(high) = 5617283500/511111103
+    result = runner.invoke(
+        app,
+        ["mdp", "evaluate", "recycling-robot", "-p",
+         "high=search:0.1234567|wait:0.8765433,low=recharge", "--exact", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["exact"]["high"] == "5617283500/511111103"
+    third = rational_policy(np.array([1 / 3, 0.1234567]))
+    assert third == [Fraction(1, 3), Fraction(1234567, 10**7)]

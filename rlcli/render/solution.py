@@ -139,10 +139,7 @@ def document(sections: list[Section], style: str) -> str:
     for sec in sections:
         if sec.header is not None:
             rows = [list(r) for r in sec.rows]  # type: ignore[arg-type]
-            if style == "latex":
-                parts.append(_latex_table(rows, sec.header, sec.title))
-            else:
-                parts.append(view.document(rows, sec.header, style, sec.title))
+            parts.append(view.document(rows, sec.header, style, sec.title))
         elif style == "latex":
             lines = [r"\noindent " + view.tex_text(sec.title) + r"\\"]
             lines += [view.tex_text(str(line)) + r"\\" for line in sec.rows]
@@ -150,20 +147,6 @@ def document(sections: list[Section], style: str) -> str:
         else:
             parts.append("\n".join([f"**{sec.title}**", "", "```", *map(str, sec.rows), "```"]))
     return "\n\n".join(parts)
-
-
-def _latex_table(rows: list[list[str]], header: list[str], title: str) -> str:
-    """A tabular; cells already in math mode ($...$) are kept, others escaped."""
-
-    def cell(c: str) -> str:
-        return c if c.startswith("$") and c.endswith("$") else view.tex_text(c)
-
-    lines = [f"% {title}"] if title else []
-    lines.append(r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}")
-    lines.append(" & ".join(view.tex_text(h) for h in header) + r" \\ \hline")
-    lines += [" & ".join(cell(c) for c in r) + r" \\" for r in rows]
-    lines.append(r"\end{tabular}")
-    return "\n".join(lines)
 
 
 def rich_section(sec: Section) -> Table | Text:

@@ -2,8 +2,7 @@
 Markdown and LaTeX for write-ups, and the ``--json`` document of evaluate/solve.
 
 Reusable by any command that has values over an MDP's states:
-``values_table(mdp, values, title)``, ``grid_values(mdp, values, policy)``,
-``q_table(mdp, q, optimal)``.
+``values_table(mdp, values, title)``, ``grid_values(mdp, values, policy)``.
 """
 
 from __future__ import annotations
@@ -93,7 +92,7 @@ def grid_values(
     table = Table(title=escape(title), title_justify="left", show_lines=policy is not None)
     table.add_column("", style="dim", justify="right")
     for c in range(cols):
-        table.add_column(str(c), justify="right")
+        table.add_column(str(c), justify="right", overflow="fold")
     for r in range(rows):
         cells = []
         for c in range(cols):
@@ -110,46 +109,6 @@ def grid_values(
     return table
 
 
-def q_table(mdp: MDP, q: np.ndarray, optimal: np.ndarray | None = None, title: str = "") -> Table:
-    """Q(s, a) per pair; ``optimal`` marks the best actions of each state with ★."""
-    table = Table(title=escape(title), title_justify="left")
-    table.add_column("state")
-    table.add_column("action")
-    table.add_column("q", justify="right")
-    shown = 0
-    for s in range(mdp.n_states):
-        first = True
-        for k in mdp.pairs_of(s):
-            if shown >= ROW_LIMIT:
-                table.caption = f"… {mdp.n_pairs - shown} more pairs (use --json for all)"
-                return table
-            mark = " ★" if optimal is not None and optimal[k] else ""
-            table.add_row(
-                escape(mdp.states[s]) if first else "",
-                escape(mdp.actions[mdp.pair_action[k]]),
-                fmt(q[k]) + mark,
-            )
-            first = False
-            shown += 1
-    return table
-
-
-def sweeps_table(mdp: MDP, trace: list[Any], title: str) -> Table:
-    """Values after each sweep, one column per sweep (k = 0 is V₀ = 0); entries are
-    floats or already-formatted text (exact fractions)."""
-    table = Table(title=escape(title), title_justify="left")
-    table.add_column("state")
-    for k in range(len(trace) + 1):
-        table.add_column(f"k={k}", justify="right")
-    for s, state in enumerate(mdp.states[:ROW_LIMIT]):
-        table.add_row(
-            escape(state),
-            "0",
-            *(escape(v[s]) if isinstance(v[s], str) else fmt(v[s]) for v in trace),
-        )
-    return table
-
-
 def document(rows: list[list[str]], header: list[str], style: str, title: str = "") -> str:
     """A table as Markdown (pipe table) or LaTeX (tabular), for homework write-ups."""
     if style == "markdown":
@@ -163,10 +122,13 @@ def document(rows: list[list[str]], header: list[str], style: str, title: str = 
         lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
         return "\n".join(lines)
 
+    def tex_cell(cell: str) -> str:  # cells already in math mode ($\frac{1}{2}$) stay
+        return cell if len(cell) > 1 and cell[0] == cell[-1] == "$" else tex_text(cell)
+
     lines = [f"% {title}"] if title else []
     lines.append(r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}")
     lines.append(" & ".join(tex_text(h) for h in header) + r" \\ \hline")
-    lines += [" & ".join(tex_text(c) for c in r) + r" \\" for r in rows]
+    lines += [" & ".join(tex_cell(c) for c in r) + r" \\" for r in rows]
     lines.append(r"\end{tabular}")
     return "\n".join(lines)
 
