@@ -253,7 +253,7 @@ def evaluate(
         name = "exact values after k sweeps" if exact_trace else "values after k sweeps"
         sections.append(doc.sweep_section(mdp, chosen, name, values))
         sections.append(doc.greedy_section(
-            mdp, chosen, "greedy actions with respect to v_k (every tie)",
+            mdp, chosen, "greedy w.r.t. v_k",
             [t.greedy for t in chosen],
         ))  # fmt: skip
     for w in work:
@@ -275,8 +275,9 @@ def evaluate(
     if mdp.layout is not None and chosen and not exact_trace:
         from rlcli.render import values as view
 
+        out.print("arrows: the actions greedy with respect to each sweep's values (every tie)")
         for t in chosen:
-            title_k = f"values after sweep {t.k}, greedy actions"
+            title_k = f"values after sweep {t.k}"
             out.print(view.grid_values(mdp, t.values, _equi(mdp, t.greedy), title=title_k))
         _print_sections(sections[2:])
     else:
@@ -408,7 +409,7 @@ def solve(
     sections = _solve_sections(mdp, sol, steps, vi, swept, exact)
     v_title, q_title = "v* and every optimal action", "q*(s, a), ★ optimal"
     if swept:
-        v_title = f"V_{sweeps} and the greedy actions (every tie)"
+        v_title = f"V_{sweeps}, greedy actions"
         q_title = f"Q from V_{sweeps}, ★ greedy"
     sections += [doc.Section(w["title"], w["lines"]) for w in work]
     if format_ is not Format.text:
@@ -455,7 +456,7 @@ def _solve_sections(mdp: MDP, sol: Any, steps: list, vi: bool, swept: bool, exac
     sections = [doc.sweep_section(mdp, chosen, "values after k sweeps", values)]
     if swept:
         sections.append(doc.greedy_section(
-            mdp, chosen, "greedy actions with respect to V_k (every tie)",
+            mdp, chosen, "greedy w.r.t. V_k",
             [s.ties for s in chosen],
         ))  # fmt: skip
     return sections

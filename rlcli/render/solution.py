@@ -119,7 +119,8 @@ def q_section(mdp: MDP, q: np.ndarray, title: str, optimal: np.ndarray | None = 
     for s in range(mdp.n_states):
         for k in mdp.pairs_of(s):
             mark = " ★" if optimal is not None and optimal[k] else ""
-            row = [mdp.states[s], mdp.actions[mdp.pair_action[k]], view.fmt(q[k]) + mark]
+            name = mdp.states[s] if k == mdp.pair_ptr[s] else ""  # the state on its first row
+            row = [name, mdp.actions[mdp.pair_action[k]], view.fmt(q[k]) + mark]
             if exact_q is not None:
                 row.append(exact_text(exact_q[k], style))
             rows.append(row)
@@ -154,8 +155,9 @@ def rich_section(sec: Section) -> Table | Text:
     if sec.header is None:
         return Text("\n".join([sec.title, *map(str, sec.rows)]))
     table = Table(title=escape(sec.title), title_justify="left")
-    for i, h in enumerate(sec.header):
-        table.add_column(escape(h), justify="left" if i == 0 else "right", overflow="fold")
+    for h in sec.header:
+        left = h in ("state", "action")
+        table.add_column(escape(h), justify="left" if left else "right", overflow="fold")
     for row in sec.rows[: view.ROW_LIMIT]:
         table.add_row(*(escape(str(c)) for c in row))  # type: ignore[union-attr]
     if len(sec.rows) > view.ROW_LIMIT:
