@@ -108,7 +108,10 @@ def greedy_section(mdp: MDP, trace: list[Any], title: str, ties: list[np.ndarray
     for s, state in enumerate(mdp.states):
         if mdp.terminal[s]:
             continue
-        rows.append([state, *(" | ".join(view.chosen_actions(mdp, m, s)) for m in ties)])
+        if mdp.layout is not None:  # grid worlds: arrows, as in S&B Figure 4.1
+            rows.append([state, *(view.arrows(mdp, m, s) for m in ties)])
+        else:
+            rows.append([state, *(" | ".join(view.chosen_actions(mdp, m, s)) for m in ties)])
     return Section(title, rows, header)
 
 
