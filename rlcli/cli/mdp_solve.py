@@ -200,7 +200,7 @@ def evaluate(
     """V_pi and Q_pi of a policy: linear solve, sweeps (--trace), exact fractions or closed form."""
     from rlcli.mdp.solve.runs import run_evaluation
     from rlcli.render import solution as doc
-    from rlcli.render.work import expectation_backups
+    from rlcli.render.work import evaluation_work
 
     if show_work and (method is not EvalMethod.iterative or sweeps is None):
         raise UsageError("--show-work writes out sweeps: add --method iterative --sweeps K")
@@ -222,13 +222,7 @@ def evaluate(
     if show_work:
         rows = exact_trace or [t.values.tolist() for t in ev.trace]
         pis = _rational_pi(pi) if exact_trace else pi.tolist()
-        before = [0 if exact_trace else 0.0] * mdp.n_states
-        for k, after in enumerate(rows, start=1):
-            lines = expectation_backups(
-                mdp, k, before, after, pis, bool(exact_trace), in_place, only
-            )
-            work.append({"sweep": k, "lines": lines})
-            before = after
+        work = evaluation_work(mdp, rows, pis, bool(exact_trace), in_place, only)
     shown_trace = ev.trace if trace else []
     how = ev.method if run.how == ev.method else run.how
     if json:
@@ -256,8 +250,7 @@ def evaluate(
             mdp, chosen, "greedy w.r.t. v_k",
             [t.greedy for t in chosen],
         ))  # fmt: skip
-    for w in work:
-        sections.append(doc.Section(f"sweep {w['sweep']}", w["lines"]))
+    sections += [doc.Section(w["title"], w["lines"]) for w in work]
     exact_text = None if run.exact_values is None else [doc.exact_text(x) for x in run.exact_values]
     if format_ is not Format.text:
         latex = [doc.exact_text(x, format_.value) for x in run.exact_values or []] or None
@@ -464,34 +457,10 @@ def _solve_sections(mdp: MDP, sol: Any, steps: list, vi: bool, swept: bool, exac
 
 def _solve_work(mdp: MDP, sol: Any, vi: bool, exact: bool, only: list[int] | None) -> list[dict]:
     """Worked steps: each value-iteration backup, or each improvement step's q table."""
-    from rlcli.render.work import improvement_lines, optimality_backups
+    from rlcli.render.work import policy_iteration_work, value_iteration_work
 
-    work = []
-    if vi:
-        before: list = [0] * mdp.n_states
-        for step in sol.trace:
-            after = step.exact_values if exact else step.values.tolist()
-            q = _q_list(mdp, before, exact)
-            lines = optimality_backups(mdp, step.index, before, q, after, exact, only)
-            work.append({"title": f"sweep {step.index}", "iteration": step.index, "lines": lines})
-            before = after
-        return work
-    for i, step in enumerate(sol.trace):
-        new = sol.trace[i + 1].policy if i + 1 < len(sol.trace) else step.policy
-        q = step.exact_q if exact else step.q.tolist()
-        lines = improvement_lines(mdp, i, q, step.ties, step.policy, new, only)
-        work.append({"title": f"improvement {i + 1}", "iteration": step.index, "lines": lines})
-    return work
-
-
-def _q_list(mdp: MDP, values: list, exact: bool) -> list:
-    """Q from V in the solver's arithmetic, for the worked steps."""
-    import numpy as np
-
-    from rlcli.mdp.solve.arithmetic import field_of
-
-    field = field_of(mdp, exact)
-    return list(field.q_from_values(values if exact else np.asarray(values, dtype=float)))
+    worker = value_iteration_work if vi else policy_iteration_work
+    return worker(mdp, sol.trace, exact, only)
 
 
 def _condition_lines(run: Any) -> list:

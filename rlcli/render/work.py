@@ -63,17 +63,18 @@ def model_numbers(mdp: MDP, exact: bool) -> tuple[Any, Any, Any]:
 
 
 def optimality_backups(
-    mdp: MDP, k: int, before: list[Any], q: list[Any], after: list[Any], exact: bool,
+    mdp: MDP, k: int, before: list[Any], after: list[Any], exact: bool,
     states: list[int] | None = None,
 ) -> list[str]:  # fmt: skip
     """Sweep k of value iteration: V_k(s) = max{a: q expression = Q} = V_k(s), from V_{k-1}
-    = ``before``; ``q`` are the Q values from ``before``."""
+    = ``before``."""
     gamma, probs, rewards = model_numbers(mdp, exact)
     lines = []
     for s in _states(mdp, states):
         terms = [
             f"{mdp.actions[mdp.pair_action[j]]}: "
-            f"{q_expression(mdp, j, before, gamma, probs, rewards)} = {num(q[j])}"
+            f"{q_expression(mdp, j, before, gamma, probs, rewards)} = "
+            f"{num(_q_value(mdp, j, before, gamma, probs, rewards))}"
             for j in mdp.pairs_of(s)
         ]
         lines.append(f"V{sub(k)}({mdp.states[s]}) = max{{{', '.join(terms)}}} = {num(after[s])}")
@@ -137,3 +138,44 @@ def improvement_lines(
 def _states(mdp: MDP, states: list[int] | None) -> list[int]:
     chosen = range(mdp.n_states) if states is None else states
     return [s for s in chosen if not mdp.terminal[s]]
+
+
+def value_iteration_work(
+    mdp: MDP, steps: list[Any], exact: bool, states: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Every sweep's backups, from V₀ = 0: [{"iteration": k, "title", "lines"}]."""
+    work = []
+    before: list[Any] = [0] * mdp.n_states
+    for step in steps:
+        after = step.exact_values if exact else step.values.tolist()
+        lines = optimality_backups(mdp, step.index, before, after, exact, states)
+        work.append({"iteration": step.index, "title": f"sweep {step.index}", "lines": lines})
+        before = after
+    return work
+
+
+def policy_iteration_work(
+    mdp: MDP, steps: list[Any], exact: bool, states: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Every improvement step: q_π of the evaluated policy and the states that change."""
+    work = []
+    for i, step in enumerate(steps):
+        new = steps[i + 1].policy if i + 1 < len(steps) else step.policy
+        q = step.exact_q if exact else step.q.tolist()
+        lines = improvement_lines(mdp, i, q, step.ties, step.policy, new, states)
+        work.append({"iteration": step.index, "title": f"improvement {i + 1}", "lines": lines})
+    return work
+
+
+def evaluation_work(
+    mdp: MDP, sweeps: list[list[Any]], pi: list[Any], exact: bool, in_place: bool,
+    states: list[int] | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Every evaluation sweep's expectation backups, from V₀ = 0."""
+    work = []
+    before: list[Any] = [0] * mdp.n_states
+    for k, after in enumerate(sweeps, start=1):
+        lines = expectation_backups(mdp, k, before, after, pi, exact, in_place, states)
+        work.append({"sweep": k, "title": f"sweep {k}", "lines": lines})
+        before = after
+    return work
