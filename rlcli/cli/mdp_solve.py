@@ -76,7 +76,7 @@ SHOWN_SWEEPS = 10  # converging traces show the first 10 sweeps and the last one
 FLAGS = {
     "sweeps": "--sweeps", "in_place": "--in-place", "exact": "--exact",
     "symbolic": "--symbolic", "keep": "--keep", "epsilon": "--epsilon",
-    "start": "--start-policy", "trace": "--trace --sweeps", "method": "--method",
+    "start": "--start-policy", "trace": "--trace", "method": "--method",
 }  # fmt: skip
 
 
