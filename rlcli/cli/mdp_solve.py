@@ -224,11 +224,10 @@ def evaluate(
         pis = _rational_pi(pi) if exact_trace else pi.tolist()
         work = evaluation_work(mdp, rows, pis, bool(exact_trace), in_place, only)
     shown_trace = ev.trace if trace else []
-    how = ev.method if run.how == ev.method else run.how
     if json:
         emit(
             view_json(mdp, ev.values, ev.q, pi, run.exact_values, run.exact_q)
-            | {"method": how, "residual": ev.residual, "sweeps": ev.sweeps or None}
+            | {"method": run.how, "residual": ev.residual, "sweeps": ev.sweeps or None}
             | {"trace": [
                 doc.sweep_json(mdp, t, pi, exact_trace[t.k - 1] if exact_trace else None)
                 for t in shown_trace
@@ -253,16 +252,14 @@ def evaluate(
     sections += [doc.Section(w["title"], w["lines"]) for w in work]
     exact_text = None if run.exact_values is None else [doc.exact_text(x) for x in run.exact_values]
     if format_ is not Format.text:
-        latex = [doc.exact_text(x, format_.value) for x in run.exact_values or []] or None
-        table = doc.values_section(mdp, ev.values, pi, title, run.exact_values, format_.value,
-                                   ties=False)  # fmt: skip
-        if latex is not None:
-            table = doc.Section(table.title, table.rows, table.header)
+        table = doc.values_section(
+            mdp, ev.values, pi, title, run.exact_values, format_.value, ties=False
+        )
         q_sec = doc.q_section(mdp, ev.q, "q_pi(s, a)", exact_q=run.exact_q, style=format_.value)
         _emit_document([*sections, table, q_sec], format_)
         return
     out.print(_header(mdp, "policy evaluation"))
-    out.print(f"{escape(how)}; Bellman residual {ev.residual:.2g}")
+    out.print(f"{escape(run.how)}; Bellman residual {ev.residual:.2g}")
     if len(picks) < len(shown_trace):
         out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {ev.sweeps}; --json has all)")
     if mdp.layout is not None and chosen and not exact_trace:

@@ -74,11 +74,13 @@ def run_evaluation(
     if symbolic:
         closed = exact_solve.evaluate_symbolic(mdp, pi, keep)
         ev = _float_evaluation(mdp, pi, closed.values, closed.q)
-        return EvaluationRun(ev, "sympy closed form", closed.values, closed.q, symbolic=True)
+        return EvaluationRun(
+            ev, "linear solve; exact: sympy closed form", closed.values, closed.q, symbolic=True
+        )
     if exact:
         ex = exact_solve.evaluate_exact(mdp, pi)
         ev = _float_evaluation(mdp, pi, ex.values, ex.q)
-        return EvaluationRun(ev, "rational arithmetic", ex.values, ex.q)
+        return EvaluationRun(ev, "linear solve; exact: rational arithmetic", ex.values, ex.q)
     ev = evaluate_policy(mdp, pi)
     return EvaluationRun(ev, f"linear solve ({ev.method})")
 
