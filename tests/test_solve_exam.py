@@ -313,3 +313,14 @@ def test_nothing_is_cut_on_an_80_column_terminal():
 def test_policy_iteration_refuses_a_sweep_count():
     result = runner.invoke(app, ["mdp", "solve", "recycling-robot", "--sweeps", "2"])
     assert result.exit_code == 2 and "--sweeps" in result.output
+
+
+def test_markdown_keeps_the_policy_iteration_trace():
+    # Silver's student MDP: pi_0 sleeps in Class2 (v = 0); one improvement gives study
+    # there and v*(Class2) = 8 (Silver's lecture 2 value)
+    result = runner.invoke(app, ["mdp", "solve", "student-mdp", "--trace", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "**iteration 1: v of pi_0**" in text and "| Class2 | 0 | sleep |" in text
+    assert "changes: Class2" in text
+    assert "**iteration 2: v of pi_1**" in text and "| Class2 | 8 | study |" in text

@@ -397,6 +397,8 @@ def solve(
         )  # fmt: skip
         return
     sections = _solve_sections(mdp, sol, steps, vi, swept, exact)
+    if format_ is Format.text and not vi:
+        sections = []  # the text trace of policy iteration is drawn by _print_pi_trace
     v_title, q_title = "v* and every optimal action", "q*(s, a), ★ optimal"
     if swept:
         v_title = f"V_{sweeps}, greedy actions"
@@ -436,10 +438,21 @@ def solve(
 
 def _solve_sections(mdp: MDP, sol: Any, steps: list, vi: bool, swept: bool, exact: bool
                     ) -> list:  # fmt: skip
-    """Value iteration: the sweeps table and, swept, the greedy actions after each sweep."""
+    """Value iteration: the sweeps table and, swept, the greedy actions after each sweep;
+    policy iteration: each evaluated policy and the states whose action changed."""
     from rlcli.render import solution as doc
+    from rlcli.render import values as view
 
-    if not steps or not vi:
+    if steps and not vi:  # policy iteration: each evaluated policy and what changed
+        sections = []
+        for i, step in enumerate(steps):
+            _, rows = view.value_rows(mdp, step.values, step.policy, None, ties=False)
+            changed = ", ".join(mdp.states[s] for s in step.changed) or "none (stable)"
+            sections.append(doc.Section(f"iteration {i + 1}: v of pi_{i}", rows,
+                                        ["state", "value", "action"]))  # fmt: skip
+            sections.append(doc.Section("greedy improvement", [f"changes: {changed}"]))
+        return sections
+    if not steps:
         return []
     chosen = [steps[i] for i in _picks(len(steps), every=swept)]
     values = [s.exact_values for s in chosen] if exact and swept else None
