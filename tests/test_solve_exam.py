@@ -324,3 +324,21 @@ def test_markdown_keeps_the_policy_iteration_trace():
     assert "**iteration 1: v of pi_0**" in text and "| Class2 | 0 | sleep |" in text
     assert "changes: Class2" in text
     assert "**iteration 2: v of pi_1**" in text and "| Class2 | 8 | study |" in text
+
+
+def test_show_work_in_place_sweep_uses_values_already_updated():
+    # Gauss-Seidel, file order: r0c1 is updated first, V1(r0c1) = 1/4·(-1·4) = -1 (all
+    # neighbours still 0); then r0c2 sees the new V(r0c1) = -1 on its left:
+    # 1/4·(-1 + 0) + 1/4·(-1 + 0) + 1/4·(-1 - 1) + 1/4·(-1 + 0) = -5/4
+    result = runner.invoke(
+        app,
+        ["mdp", "evaluate", "gridworld-4x4", "-p", "random", "--method", "iterative",
+         "--sweeps", "1", "--in-place", "--exact", "--show-work", "--state", "r0c2", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["work"][0]["lines"] == [
+        "V₁(r0c2) = 1/4·[up: -1 + 1·0 = -1] + 1/4·[down: -1 + 1·0 = -1] + "
+        "1/4·[left: -1 + 1·(-1) = -2] + 1/4·[right: -1 + 1·0 = -1] = -5/4"
+    ]
+    assert doc["exact"]["r0c2"] == "-5/4"
