@@ -263,12 +263,7 @@ def evaluate(
     if len(picks) < len(shown_trace):
         out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {ev.sweeps}; --json has all)")
     if mdp.layout is not None and chosen and not exact_trace:
-        from rlcli.render import values as view
-
-        out.print("arrows: the actions greedy with respect to each sweep's values (every tie)")
-        for t in chosen:
-            title_k = f"values after sweep {t.k}"
-            out.print(view.grid_values(mdp, t.values, _equi(mdp, t.greedy), title=title_k))
+        _print_grid_sweeps(mdp, [(t.k, t.values, _equi(mdp, t.greedy)) for t in chosen])
         _print_sections(sections[2:])
     else:
         _print_sections(sections)
@@ -295,6 +290,15 @@ def _rational_pi(pi: np.ndarray) -> list:
     from rlcli.mdp.solve.exact import rational_policy
 
     return rational_policy(pi)
+
+
+def _print_grid_sweeps(mdp: MDP, sweeps: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
+    """Grid worlds: the values after each sweep as a grid, the greedy arrows under them."""
+    from rlcli.render import values as view
+
+    out.print("arrows: the actions greedy with respect to each sweep's values (every tie)")
+    for k, values, greedy in sweeps:
+        out.print(view.grid_values(mdp, values, greedy, title=f"values after sweep {k}"))
 
 
 def _equi(mdp: MDP, ties: np.ndarray) -> np.ndarray:
@@ -423,6 +427,10 @@ def solve(
         _print_pi_trace(mdp, steps, start_policy)
     if len(steps) > SHOWN_SWEEPS + 1 and vi and not swept:
         out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {steps[-1].index}; --json has all)")
+    if swept and mdp.layout is not None and not exact:
+        shown = [steps[i] for i in _picks(len(steps), every=True)]
+        _print_grid_sweeps(mdp, [(st.index, st.values, st.policy) for st in shown])
+        sections = sections[2:]  # the grids replace the sweep and greedy tables
     _print_sections(sections)
     if swept:
         out.print(f"the greedy policy has not changed since sweep {sol.stable_since}")
