@@ -226,7 +226,7 @@ def evaluate(
     shown_trace = ev.trace if trace else []
     if json:
         emit(
-            view_json(mdp, ev.values, ev.q, pi, run.exact_values, run.exact_q)
+            doc.values_json(mdp, ev.values, ev.q, pi, run.exact_values, run.exact_q)
             | {"method": run.how, "residual": ev.residual, "sweeps": ev.sweeps or None}
             | {"trace": [
                 doc.sweep_json(mdp, t, pi, exact_trace[t.k - 1] if exact_trace else None)
@@ -272,18 +272,6 @@ def evaluate(
         _print_sections([doc.q_section(mdp, ev.q, "q(s, a)", exact_q=run.exact_q)])
     else:
         out.print("(Q table: --q)", style="dim")
-
-
-def view_json(mdp: MDP, values: np.ndarray, q: np.ndarray, pi: np.ndarray,
-              exact: list | None, exact_q: list | None) -> dict:  # fmt: skip
-    from rlcli.render import values as view
-    from rlcli.render.solution import exact_text
-
-    return view.as_json(
-        mdp, values, q, pi,
-        None if exact is None else [exact_text(x) for x in exact],
-        None if exact_q is None else [exact_text(x) for x in exact_q],
-    )  # fmt: skip
 
 
 def _rational_pi(pi: np.ndarray) -> list:
@@ -386,7 +374,7 @@ def solve(
     steps = sol.trace if (trace or swept) else []
     if json:
         emit(
-            view_json(mdp, sol.values, sol.q, sol.policy, exact_v, exact_q)
+            doc.values_json(mdp, sol.values, sol.q, sol.policy, exact_v, exact_q)
             | {
                 "iterations": sol.iterations,
                 "method": sol.method + (" (exact)" if exact else ""),
@@ -400,7 +388,8 @@ def solve(
             | ({"work": work} if show_work else {})
         )  # fmt: skip
         return
-    sections = _solve_sections(mdp, sol, steps, vi, swept, exact)
+    shown = [steps[i] for i in _picks(len(steps), every=swept)] if vi else steps
+    sections = doc.solve_sections(mdp, shown, vi, swept, exact)
     if format_ is Format.text and not vi:
         sections = []  # the text trace of policy iteration is drawn by _print_pi_trace
     v_title, q_title = "v* and every optimal action", "q*(s, a), ★ optimal"
@@ -413,7 +402,7 @@ def solve(
             mdp, sol.values, ties, v_title, exact_v, format_.value, ties=True
         )
         q_sec = doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q, format_.value)
-        extra = _condition_lines(run)
+        extra = doc.condition_sections(run)
         _emit_document([*sections, table, q_sec, *extra], format_)
         return
     name = sol.method + (" in exact rationals" if exact else "")
@@ -436,41 +425,12 @@ def solve(
         out.print(f"the greedy policy has not changed since sweep {sol.stable_since}")
     exact_text = None if exact_v is None else [doc.exact_text(x) for x in exact_v]
     _print_values(mdp, sol.values, ties, v_title, exact_text, ties=True)
-    for sec in _condition_lines(run):
+    for sec in doc.condition_sections(run):
         out.print(Text("\n".join(sec.rows)))  # type: ignore[arg-type]
     if _wants_q(mdp, show_q):
         _print_sections([doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q)])
     else:
         out.print("(Q table: --q)", style="dim")
-
-
-def _solve_sections(mdp: MDP, sol: Any, steps: list, vi: bool, swept: bool, exact: bool
-                    ) -> list:  # fmt: skip
-    """Value iteration: the sweeps table and, swept, the greedy actions after each sweep;
-    policy iteration: each evaluated policy and the states whose action changed."""
-    from rlcli.render import solution as doc
-    from rlcli.render import values as view
-
-    if steps and not vi:  # policy iteration: each evaluated policy and what changed
-        sections = []
-        for i, step in enumerate(steps):
-            _, rows = view.value_rows(mdp, step.values, step.policy, None, ties=False)
-            changed = ", ".join(mdp.states[s] for s in step.changed) or "none (stable)"
-            sections.append(doc.Section(f"iteration {i + 1}: v of pi_{i}", rows,
-                                        ["state", "value", "action"]))  # fmt: skip
-            sections.append(doc.Section("greedy improvement", [f"changes: {changed}"]))
-        return sections
-    if not steps:
-        return []
-    chosen = [steps[i] for i in _picks(len(steps), every=swept)]
-    values = [s.exact_values for s in chosen] if exact and swept else None
-    sections = [doc.sweep_section(mdp, chosen, "values after k sweeps", values)]
-    if swept:
-        sections.append(doc.greedy_section(
-            mdp, chosen, "greedy w.r.t. V_k",
-            [s.ties for s in chosen],
-        ))  # fmt: skip
-    return sections
 
 
 def _solve_work(mdp: MDP, sol: Any, vi: bool, exact: bool, only: list[int] | None) -> list[dict]:
@@ -479,24 +439,6 @@ def _solve_work(mdp: MDP, sol: Any, vi: bool, exact: bool, only: list[int] | Non
 
     worker = value_iteration_work if vi else policy_iteration_work
     return worker(mdp, sol.trace, exact, only)
-
-
-def _condition_lines(run: Any) -> list:
-    """The region where the policy found stays optimal (policy improvement theorem)."""
-    from rlcli.render.solution import Section, region_text
-
-    if run.closed_values is None:
-        return []
-    if not run.conditions:
-        lines = ["this policy is optimal for every value of the symbols"]
-    else:
-        lines = ["this policy stays optimal while every margin q(s, chosen) - q(s, other) >= 0:"]
-        lines += [
-            f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0" for c in run.conditions
-        ]
-    if run.region is not None:
-        lines.append(region_text(run.region))
-    return [Section("optimality conditions", lines)]
 
 
 def _print_pi_trace(mdp: MDP, steps: list, start: str | None) -> None:

@@ -168,6 +168,57 @@ def rich_section(sec: Section) -> Table | Text:
     return table
 
 
+def solve_sections(mdp: MDP, steps: list[Any], vi: bool, swept: bool, exact: bool) -> list[Section]:
+    """The trace as sections: value iteration's sweeps table (``steps``: the sweeps to
+    show) and, swept, the greedy actions after each sweep; policy iteration's evaluated
+    policies and the states whose action changed."""
+    if steps and not vi:  # policy iteration: each evaluated policy and what changed
+        sections = []
+        for i, step in enumerate(steps):
+            _, rows = view.value_rows(mdp, step.values, step.policy, None, ties=False)
+            changed = ", ".join(mdp.states[s] for s in step.changed) or "none (stable)"
+            title = f"iteration {i + 1}: v of pi_{i}"
+            sections.append(Section(title, rows, ["state", "value", "action"]))
+            sections.append(Section("greedy improvement", [f"changes: {changed}"]))
+        return sections
+    if not steps:
+        return []
+    chosen = steps
+    values = [s.exact_values for s in chosen] if exact and swept else None
+    sections = [sweep_section(mdp, chosen, "values after k sweeps", values)]
+    if swept:
+        sections.append(greedy_section(
+            mdp, chosen, "greedy w.r.t. V_k",
+            [s.ties for s in chosen],
+        ))  # fmt: skip
+    return sections
+
+
+def condition_sections(run: Any) -> list[Section]:
+    """The region where the policy found stays optimal (policy improvement theorem)."""
+    if run.closed_values is None:
+        return []
+    if not run.conditions:
+        lines = ["this policy is optimal for every value of the symbols"]
+    else:
+        lines = ["this policy stays optimal while every margin q(s, chosen) - q(s, other) >= 0:"]
+        lines += [
+            f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0" for c in run.conditions
+        ]
+    if run.region is not None:
+        lines.append(region_text(run.region))
+    return [Section("optimality conditions", lines)]
+
+
+def values_json(mdp: MDP, values: np.ndarray, q: np.ndarray, pi: np.ndarray,
+              exact: list | None, exact_q: list | None) -> dict:  # fmt: skip
+    return view.as_json(
+        mdp, values, q, pi,
+        None if exact is None else [exact_text(x) for x in exact],
+        None if exact_q is None else [exact_text(x) for x in exact_q],
+    )  # fmt: skip
+
+
 # ---- JSON --------------------------------------------------------------------------
 
 
