@@ -342,3 +342,13 @@ def test_show_work_in_place_sweep_uses_values_already_updated():
         "1/4·[left: -1 + 1·(-1) = -2] + 1/4·[right: -1 + 1·0 = -1] = -5/4"
     ]
     assert doc["exact"]["r0c2"] == "-5/4"
+
+
+def test_greedy_policy_stable_from_the_first_sweep_says_sweep_1():
+    # gamma = 0: V_k(s) = max_a r(s, a) for every k >= 1, so the greedy actions never change
+    mdp = loads_mdp(TWO.replace("gamma: 1", "gamma: 0"), "two0.yaml")
+    sol = value_iteration_sweeps(mdp, 3, Fractions(mdp))
+    # V1 = (max(1, 0), max(2, 1/2·4)) = (1, 2); greedy: A stay; B back and gamble tie at 2
+    assert [tuple(step.exact_values) for step in sol.trace] == [(1, 2)] * 3
+    assert _greedy(mdp, sol.optimal) == {"A": ["stay"], "B": ["back", "gamble"]}
+    assert sol.stable_since == 1

@@ -191,21 +191,22 @@ def value_iteration_sweeps(mdp: MDP, sweeps: int, field: Field | None = None) ->
     """Exactly ``sweeps`` sweeps of value iteration from V₀ = 0, as exams ask for them:
     V_{k+1}(s) = max_a Σ p (r + γ V_k(s')) (S&B eq. 4.10), any γ ≤ 1 (a finite number of
     sweeps needs no contraction). After each sweep, the greedy actions with respect to
-    V_k, every tie kept; ``stable_since`` is the first sweep from which they no longer
-    change. The result's Q and policy are those greedy with respect to V_K.
+    V_k, every tie kept; ``stable_since`` is the first sweep (from 1) whose greedy actions
+    every later sweep repeats; ``changed`` of sweep 1 compares with the greedy actions of
+    V₀ = 0. The result's Q and policy are those greedy with respect to V_K.
     """
     field = Floats(mdp) if field is None else field
     check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace=True)
     v = field.zeros()
     steps: list[Step] = []
     previous = optimal_pairs(mdp, q_from_values(mdp, np.zeros(mdp.n_states)))
-    stable_since = 0
+    stable_since = 1
     for k in range(1, sweeps + 1):
         v = field.best(field.q_from_values(v))
         field.check(v, k)
         q = field.q_from_values(v)
         ties = field.ties(q, field.tolerance(q, 0.0))
-        if not np.array_equal(ties, previous):
+        if k > 1 and not np.array_equal(ties, previous):
             stable_since = k
         exact = field.exact
         steps.append(Step(
