@@ -166,3 +166,19 @@ def test_exact_arithmetic_does_not_overflow(tmp_path):
     assert doc["exact"] == {"a": str(10**309), "b": str(9 * 10**308)}
     assert doc["policy"] == {"a": "stay", "b": "back"}
     assert doc["values"]["a"] is None  # beyond the float range: JSON null, not a crash
+
+
+def test_exact_sweeps_do_not_overflow(tmp_path):
+    # V3(a) = 1e308·(1 + 9/10 + 81/100) = 2.71e308, beyond the floats' 1.8e308
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE)
+    result = runner.invoke(
+        app,
+        ["mdp", "evaluate", str(path), "-p", "still", "--method", "iterative", "--sweeps", "3",
+         "--exact", "--trace", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["exact"]["a"] == str(271 * 10**306)
+    assert [t["exact"]["a"] for t in doc["trace"]] == [str(10**308), str(19 * 10**307),
+                                                       str(271 * 10**306)]  # fmt: skip

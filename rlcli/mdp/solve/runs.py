@@ -8,14 +8,15 @@ raises ``FieldError`` on the field, which the CLI reports under its flag.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from rlcli.mdp.model import MDP
 from rlcli.mdp.solve.arithmetic import Floats, Fractions
-from rlcli.mdp.solve.evaluate import Evaluation, evaluate_policy, iterative_evaluation
-from rlcli.mdp.solve.limits import FieldError
+from rlcli.mdp.solve.evaluate import Evaluation, Sweep, evaluate_policy, iterative_evaluation
+from rlcli.mdp.solve.limits import FieldError, check_sweeps
 from rlcli.mdp.solve.optimal import (
     Solution,
     policy_iteration,
@@ -64,8 +65,9 @@ def run_evaluation(
         raise FieldError("exact", "exact sweeps need a number of sweeps")
     if iterative and exact:
         assert sweeps is not None
+        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace)
         history = exact_solve.sweeps_exact(mdp, pi, sweeps, in_place)
-        ev = iterative_evaluation(mdp, pi, sweeps=sweeps, in_place=in_place, trace=trace)
+        ev = _exact_sweeps_evaluation(mdp, pi, history, in_place, trace)
         how = f"{ev.method}: {ev.sweeps} sweep(s) from V0 = 0; exact: rational arithmetic"
         return EvaluationRun(ev, how, history[-1], None, history)
     if iterative:
@@ -83,6 +85,32 @@ def run_evaluation(
         return EvaluationRun(ev, "linear solve; exact: rational arithmetic", ex.values, ex.q)
     ev = evaluate_policy(mdp, pi)
     return EvaluationRun(ev, f"linear solve ({ev.method})")
+
+
+def _exact_sweeps_evaluation(
+    mdp: MDP, pi: np.ndarray, history: list[list[Any]], in_place: bool, trace: bool
+) -> Evaluation:
+    """The float view of exact sweeps (no float arithmetic, so nothing overflows): V_K,
+    Q from V_K, the residual ‖Σ_a π(a|s) Q(s, a) − V_K(s)‖∞, and per sweep the greedy
+    actions decided exactly."""
+    from rlcli.mdp.solve.exact import rational_policy
+
+    field = Fractions(mdp)
+    last = history[-1]
+    q = field.q_from_values(last)
+    policy = rational_policy(pi)
+    gaps = [
+        abs(sum((policy[k] * q[k] for k in mdp.pairs_of(s)), Fraction(0)) - last[s])
+        for s in range(mdp.n_states)
+        if not mdp.terminal[s]
+    ]
+    sweeps = [
+        Sweep(k, field.floats(v), field.ties(field.q_from_values(v), 0.0))
+        for k, v in enumerate(history, start=1)
+    ] if trace else []  # fmt: skip
+    method = "in-place sweeps" if in_place else "synchronous sweeps"
+    residual = float(field.floats([max(gaps, default=Fraction(0))])[0])
+    return Evaluation(field.floats(last), field.floats(q), residual, method, len(history), sweeps)
 
 
 def _float_evaluation(mdp: MDP, pi: np.ndarray, values: list[Any], q: list[Any]) -> Evaluation:
