@@ -42,6 +42,8 @@ def main() -> None:
     repeat = parser.parse_args().repeat
     print(f"{'':<28} {'rlcli mdp import':>20} {'gymnasium.make':>20} {'ratio':>6}")
     print(f"{'env':<28} {'wall':>9} {'CPU':>10} {'wall':>9} {'CPU':>10} {'(CPU)':>6}")
+    w_cli, c_cli = timed([sys.executable, "-m", "rlcli", "--version"], repeat)
+    print(f"{'(rlcli --version: start-up)':<28} {w_cli:>7.2f} s {c_cli:>8.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
         for env_id, kwargs in CASES:
             out = Path(tmp) / f"{env_id}.yaml"
