@@ -8,6 +8,7 @@ test), and V* from our solver against value iteration written here on P.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections import defaultdict
 from fractions import Fraction
@@ -308,6 +309,26 @@ def test_bad_input_exits_2_with_a_message(args, message) -> None:
 def test_blackjack_refusal_points_to_the_bundled_problem() -> None:
     result = run("Blackjack-v1")
     assert "problems show blackjack" in result.output
+
+
+def test_kwargs_text_is_read_as_yaml_values_with_bracketed_lists() -> None:
+    from rlcli.gym.kwargs import parse_kwargs
+
+    got = parse_kwargs("desc=[SFF, FHF, FFG], is_slippery=false,success_rate=0.8,map_name=8x8")
+    assert got == {
+        "desc": ["SFF", "FHF", "FFG"], "is_slippery": False, "success_rate": 0.8,
+        "map_name": "8x8",
+    }  # fmt: skip
+
+
+def test_help_does_not_import_gymnasium() -> None:
+    code = (
+        "import sys\nfrom rlcli.cli.app import app\n"
+        "sys.argv = ['rlcli', 'mdp', 'import', '--help']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\nprint('GYM', 'gymnasium' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split()[-2:] == ["GYM", "False"]
 
 
 def test_missing_gymnasium_gives_an_install_hint(monkeypatch) -> None:

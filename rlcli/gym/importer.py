@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rlcli.errors import UsageError
 from rlcli.gym.kwargs import check_kwargs, constructor_defaults
 from rlcli.gym.lazy import env_spec, gymnasium, make
 from rlcli.gym.mdp_text import explicit_text, grid_form, grid_text
@@ -47,7 +48,7 @@ def import_env(env_id: str, kwargs: dict[str, Any], gamma: Fraction) -> Imported
         arguments.update(env.spec.kwargs)
         for key, why in REFUSED_KWARGS.get(type(unwrapped).__name__, {}).items():
             if arguments.get(key):
-                raise_usage(f"kwargs.{key}: not importable: {why}, which P does not describe")
+                raise UsageError(f"kwargs.{key}: not importable: {why}, which P does not describe")
         table = transition_model(env_id, env)
         comments = _comments(env_id, kwargs, arguments, gym.__version__, env.spec, gamma)
         if table.unreachable_dropped:
@@ -56,7 +57,7 @@ def import_env(env_id: str, kwargs: dict[str, Any], gamma: Fraction) -> Imported
                 "them, and their P enters a terminal state without terminating."
             )
         name = f"{env_id} (imported from Gymnasium)"
-        description = _description(env_id, arguments)
+        description = _description(env_id)
         grid = grid_form(unwrapped, arguments)
         if grid is not None:
             text = grid_text(comments, name, description, gamma, grid)
@@ -69,12 +70,6 @@ def import_env(env_id: str, kwargs: dict[str, Any], gamma: Fraction) -> Imported
         )
     finally:
         env.close()
-
-
-def raise_usage(message: str) -> None:
-    from rlcli.errors import UsageError
-
-    raise UsageError(message)
 
 
 def _load(text: str) -> Any:
@@ -158,7 +153,7 @@ def _comments(
     ]
 
 
-def _description(env_id: str, arguments: dict[str, Any]) -> str:
+def _description(env_id: str) -> str:
     return (
         f"Gymnasium's {env_id} transition model env.unwrapped.P, read exactly: duplicate "
         "outcomes summed, probabilities as fractions, the states entered by terminating "

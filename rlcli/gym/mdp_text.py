@@ -49,9 +49,9 @@ def grid_form(unwrapped: Any, kwargs: Mapping[str, Any]) -> dict[str, Any] | Non
                 "G": {"terminal": True, "reward": goal},
             },
         }
-    if kind == "CliffWalkingEnv":
+    cliff = getattr(unwrapped, "_cliff", None)  # private in Gymnasium: absent -> explicit form
+    if kind == "CliffWalkingEnv" and cliff is not None:
         n_rows, n_cols = (int(v) for v in unwrapped.shape)
-        cliff = unwrapped._cliff
         rows = []
         for r in range(n_rows):
             row = ["C" if cliff[r, c] else "." for c in range(n_cols)]

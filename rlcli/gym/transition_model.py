@@ -110,8 +110,11 @@ def transition_model(env_id: str, env: Any) -> TransitionTable:
         )
     n_states = len(P)
     n_actions = len(P[next(iter(P))])
-    if sorted(P) != list(range(n_states)):
-        raise UsageError(f"{env_id}: P is not indexed by the states 0..{n_states - 1}")
+    if sorted(P) != list(range(n_states)) or any(sorted(P[s]) != list(range(n_actions)) for s in P):
+        raise UsageError(
+            f"{env_id}: P is not indexed by states 0..{n_states - 1} and, in every state, "
+            f"actions 0..{n_actions - 1}"
+        )
     bound = sum(len(outs) for acts in P.values() for outs in acts.values())
     if bound > MAX_OUTCOMES:
         raise UsageError(
