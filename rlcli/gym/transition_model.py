@@ -17,6 +17,7 @@ official API). Reading it right takes care:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -57,6 +58,8 @@ def exact(x: float | int) -> Fraction:
     """
     if isinstance(x, int):
         return Fraction(x)
+    if not math.isfinite(x):
+        raise UsageError(f"P holds the number {x}; probabilities and rewards must be finite")
     f = Fraction(x).limit_denominator(10**6)
     if abs(float(f) - x) <= 1e-12 * max(1.0, abs(x)):
         return f
