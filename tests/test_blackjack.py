@@ -254,3 +254,33 @@ def test_dealer_final_scores_match_gymnasium() -> None:
             cells += 1
     dof = cells - 10
     assert chi2 < dof + 5 * np.sqrt(2 * dof)
+
+
+@pytest.mark.parametrize(
+    ("hand", "state"),
+    [
+        ((10, 2), "p12_d7"),
+        ((1, 5), "p16_d7_ace"),
+        ((1, 5, 5), "p21_d7_ace"),
+        ((1, 10), "natural_d7"),
+    ],
+)
+def test_one_hit_matches_gymnasium_frequencies(mdp, hand, state) -> None:
+    """From a hand set in Gymnasium's env, one hit: next-state frequencies against the file."""
+    gym = pytest.importorskip("gymnasium")
+    env = gym.make("Blackjack-v1").unwrapped
+    env.reset(seed=sum(hand))
+    n = 4000
+    counts: dict[str, int] = {}
+    for _ in range(n):
+        env.reset()
+        env.player, env.dealer = list(hand), [7, 10]
+        (total, card, ace), _, done, _, _ = env.step(1)
+        name = "lose" if done else f"p{total}_d{card}" + ("_ace" if ace else "")
+        counts[name] = counts.get(name, 0) + 1
+    k = mdp.pair(state, "hit")
+    exact = {mdp.states[mdp.out_next[z]]: mdp.out_prob[z] for z in mdp.outcomes(k)}
+    assert set(counts) <= set(exact)
+    chi2 = sum((counts.get(s, 0) - n * p) ** 2 / (n * p) for s, p in exact.items())
+    dof = len(exact) - 1
+    assert chi2 < dof + 5 * np.sqrt(2 * dof)
