@@ -297,6 +297,7 @@ def test_cli_solve_draws_the_imported_map(tmp_path: Path) -> None:
         (["Taxi-v4", "--kwargs", "fickle_passenger=true"], "kwargs.fickle_passenger"),
         (["FrozenLake-v1", "--gamma", "2"], "--gamma"),
         (["FrozenLake-v1", "--json"], "-o"),
+        (["FrozenLake-v1", "-o", "no/such/dir/lake.yaml"], "does not exist"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args, message) -> None:

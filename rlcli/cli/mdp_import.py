@@ -47,6 +47,8 @@ def import_(
     from rlcli.gym.kwargs import parse_kwargs
 
     check_new_file(output, "-o", force)
+    if output is not None and not output.parent.is_dir():
+        raise UsageError(f"-o {output}: the directory {output.parent} does not exist")
     if json and output is None:
         raise UsageError("--json reports on the file written with -o FILE; give -o")
     try:
@@ -61,7 +63,10 @@ def import_(
     if output is None:
         sys.stdout.write(result.text)
         return
-    output.write_text(result.text, encoding="utf-8")
+    try:
+        output.write_text(result.text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"-o {output}: cannot write the file: {exc.strerror}") from None
     if json:
         emit(
             {
