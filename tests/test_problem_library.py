@@ -30,6 +30,7 @@ CITATIONS = {
     "windy-gridworld": ("Sutton & Barto", "Example 6.5"),
     "frozenlake-4x4": ("Gymnasium", "FrozenLake"),
     "gamblers-problem": ("Sutton & Barto", "Example 4.3"),
+    "blackjack": ("Sutton & Barto", "Example 5.1"),
 }
 
 

@@ -8,3 +8,5 @@ app = typer.Typer(
     help="Check, show, evaluate and solve MDP files exactly.",
     no_args_is_help=True,
 )
+
+from rlcli.cli import mdp_import  # noqa: E402, F401  (registers mdp import)
