@@ -1,0 +1,50 @@
+"""Returns of one given episode: G_t, the n-step returns G_{t:t+n} and the λ-return.
+
+G_t = R_{t+1} + γG_{t+1} (S&B eq. 3.9); G_{t:t+n} = Σ_{i<n} γ^i R_{t+i+1} + γ^n V(S_{t+n})
+(eq. 7.1), the plain return once t+n ≥ T; G^λ_t = R_{t+1} + γ[(1−λ)V(S_{t+1}) + λG^λ_{t+1}]
+(eq. 12.2–12.3 recursively), with G^λ_{T−1} = R_T + γV(S_T) and V(terminal) = 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rlcli.replay.numbers import Value
+
+
+def discounted_returns(rewards: Sequence[Value], gamma: Value, tail: Value = 0) -> list[Value]:
+    """[G_0, …, G_{T−1}] with G_t = R_{t+1} + γG_{t+1}, G_T = ``tail`` (0 when terminal)."""
+    out: list[Value] = []
+    g = tail
+    for r in reversed(rewards):
+        g = r + gamma * g
+        out.append(g)
+    return out[::-1]
+
+
+def nstep_return(
+    rewards: Sequence[Value], v_at: Callable[[int], Value], gamma: Value, t: int, n: int
+) -> Value:
+    """G_{t:t+n} = R_{t+1} + γR_{t+2} + … + γ^{h−t−1}R_h + γ^{h−t}V(S_h), h = min(t+n, T)
+    (eq. 7.1); ``v_at(h)`` is V(S_h), 0 for a terminal state."""
+    T = len(rewards)
+    h = min(t + n, T)
+    g = v_at(h)
+    for i in range(h - 1, t - 1, -1):
+        g = rewards[i] + gamma * g
+    return g
+
+
+def lambda_returns(
+    rewards: Sequence[Value], v_at: Callable[[int], Value], gamma: Value, lam: Value
+) -> list[Value]:
+    """[G^λ_0, …, G^λ_{T−1}] by G^λ_t = R_{t+1} + γ[(1−λ)V(S_{t+1}) + λG^λ_{t+1}]."""
+    T = len(rewards)
+    out: list[Value] = [0] * T
+    ahead: Value = 0
+    for t in range(T - 1, -1, -1):
+        v_next = v_at(t + 1)
+        mix = v_next if t == T - 1 else (1 - lam) * v_next + lam * ahead
+        out[t] = rewards[t] + gamma * mix
+        ahead = out[t]
+    return out
