@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 
 from rlcli import __version__
 from rlcli.cli import (
+    calc,
     control,
     derive,
     estimate,
@@ -73,6 +74,7 @@ app.add_typer(mdp.app, name="mdp")
 app.add_typer(derive.app, name="derive")
 app.add_typer(train.app, name="train")
 app.add_typer(problems.app, name="problems")
+app.add_typer(calc.app, name="calc")
 app.command("estimate")(estimate.estimate)
 app.command("control")(control.control)
 app.command("replay")(replay.replay)
