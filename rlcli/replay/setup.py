@@ -158,7 +158,8 @@ def initial_v(
         if "." in key or isinstance(raw, Mapping):
             raise UsageError(f"init: {key}: a Q value, but this method learns V")
         if key not in v0:
-            raise UsageError(f"init: no state {key!r} in the experience ({', '.join(states)})")
+            known = ", ".join(s for s in states if not setup.is_terminal(s))
+            raise UsageError(f"init: no state {key!r} in the experience ({known})")
         if setup.is_terminal(key):
             raise UsageError(f"init: {key} is terminal; its value is 0")
         v0[key] = _parse_init_value(raw, f"init.{key}")

@@ -20,7 +20,7 @@ def show(v: Value | int) -> str:
         return str(v)
     if isinstance(v, (Fraction, int)):
         return str(v)
-    return f"{v:.6g}"
+    return f"{v + 0.0:.6g}"  # + 0.0: no "-0"
 
 
 def show_dec(v: Value) -> str:
