@@ -156,6 +156,11 @@ def parse_tokens(
                     raise ValueError(f"{where(i + 2)}: a transition is one step, s a r s' [a']")
             complete = state in terminal
             break
+    if not raw and control and len(tokens) == 2:
+        raise ValueError(
+            f"{where(2)}: expected a reward after {tokens[0]} {tokens[1]} (control "
+            "form S A R S ...; prediction form is S R S ...)"
+        )
     if not raw:
         raise ValueError(
             f"{where(len(tokens) - 1 if tokens else 0)}: no step (a state, "
@@ -170,19 +175,29 @@ def parse_tokens(
 
 
 def _mixed_forms(episodes: list[Episode]) -> str | None:
-    forms = {e.steps[0].action is not None for e in episodes}
-    return (
-        "mixes prediction (S R S ...) and control (S A R S ...) forms" if len(forms) > 1 else None
-    )
+    """The first episode written in the other form than the first one, if any."""
+    control = episodes[0].steps[0].action is not None
+    for ep in episodes[1:]:
+        if (ep.steps[0].action is not None) != control:
+            first, other = ("control (S A R S ...)", "prediction (S R S ...)")[
+                :: 1 if control else -1
+            ]
+            return (
+                f"{ep.label}, token 2: written in {other} form, but {episodes[0].label} is in "
+                f"{first} form; use one form throughout"
+            )
+    return None
 
 
 def build(
     items: list[tuple[str, str, int | None, str]],
     terminal: set[str],
     source: str,
+    earlier: list[Problem] | None = None,
 ) -> tuple[list[Episode], list[Episode]]:
-    """Parse (kind, text, line, path) items: kind ``episode`` or ``transition``."""
-    problems: list[Problem] = []
+    """Parse (kind, text, line, path) items: kind ``episode`` or ``transition``; raise every
+    problem found (with ``earlier`` ones) at once."""
+    problems: list[Problem] = list(earlier or [])
     episodes: list[Episode] = []
     transitions: list[Episode] = []
     total = 0
@@ -200,12 +215,12 @@ def build(
             problems.append(Problem(source, line, path, f"{label}, {exc}"))
             continue
         (episodes if kind == "episode" else transitions).append(ep)
-    if not problems:
+    if not problems and episodes + transitions:
         mixed = _mixed_forms(episodes + transitions)
         if mixed:
-            problems.append(Problem(source, None, "", f"the experience {mixed}"))
+            problems.append(Problem(source, None, "", mixed))
     if problems:
-        raise ExperienceError(problems)
+        raise ExperienceError(sorted(problems, key=lambda p: p.line or 0))
     return episodes, transitions
 
 
@@ -334,9 +349,7 @@ def from_file(path: Path, extra_terminal: set[str]) -> Experience:
                 settings[key] = number(str(data[key]), key)
             except RlcliError as exc:
                 problems.append(Problem(file, line_of(data, key), key, str(exc).split(": ", 1)[-1]))
-    if problems:
-        raise ExperienceError(problems)
-    eps, trs = build(items, terminal, file)
+    eps, trs = build(items, terminal, file, problems)
     states, actions = _names(eps + trs)
     extra = {k: data[k] for k in ("policy", "target", "behaviour", "behavior") if k in data}
     return Experience(

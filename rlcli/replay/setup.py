@@ -98,7 +98,8 @@ def check_against_mdp(exp: Experience, mdp: MDP) -> None:
                         exp.source,
                         None,
                         "",
-                        f"{ep.label}: unknown state {nxt!r} (not in {mdp.source})",
+                        f"{ep.label}, token {st.token + (3 if st.action else 2)}: unknown "
+                        f"state {nxt!r} (not in {mdp.source})",
                     )
                 )
                 break
