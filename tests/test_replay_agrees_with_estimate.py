@@ -36,8 +36,15 @@ def as_episode(states: list[int], rewards: list[int], gamma: float) -> Episode:
     s = np.array([states])
     r = np.array([rewards], dtype=float)
     T = len(rewards)
-    return Episode(0, s, r, np.zeros((1, T), dtype=np.int64), np.array([T]), np.array([False]),
-                   discounted_returns(r, gamma))  # fmt: skip
+    return Episode(
+        0,
+        s,
+        r,
+        np.zeros((1, T), dtype=np.int64),
+        np.array([T]),
+        np.array([False]),
+        discounted_returns(r, gamma),
+    )
 
 
 def as_text(episodes) -> str:
@@ -76,20 +83,25 @@ def test_td0_mc_nstep_offline_lambda_agree(seed):
     )
     np.testing.assert_allclose(
         replay_values("mc", text, *common),
-        learn_values(mc_episode, eps, g, a, first_visit=False), atol=1e-12,
-    )  # fmt: skip
+        learn_values(mc_episode, eps, g, a, first_visit=False),
+        atol=1e-12,
+    )
     np.testing.assert_allclose(
         replay_values("mc", text, *common, "--visit", "first"),
-        learn_values(mc_episode, eps, g, a, first_visit=True), atol=1e-12,
-    )  # fmt: skip
+        learn_values(mc_episode, eps, g, a, first_visit=True),
+        atol=1e-12,
+    )
     for n in (1, 2, 3):
         np.testing.assert_allclose(
             replay_values("nstep", text, *common, "--n", str(n)),
-            learn_values(nstep_episode, eps, g, a, n=np.array([n]), gamma=g), atol=1e-12,
-        )  # fmt: skip
+            learn_values(nstep_episode, eps, g, a, n=np.array([n]), gamma=g),
+            atol=1e-12,
+        )
     for lam in ("0", "0.5", "1"):
         np.testing.assert_allclose(
             replay_values("td-lambda", text, *common, "--lambda", lam),
-            learn_values(offline_lambda_return_episode, eps, g, a, lam=np.array([float(lam)]),
-                         gamma=g), atol=1e-12,
-        )  # fmt: skip
+            learn_values(
+                offline_lambda_return_episode, eps, g, a, lam=np.array([float(lam)]), gamma=g
+            ),
+            atol=1e-12,
+        )

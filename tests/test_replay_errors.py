@@ -73,7 +73,9 @@ def test_sizes_are_bounded(tmp_path):
     big.write_text("episodes:\n  - " + "A 1 " * 300_000 + "\n")
     assert "limited to" in fails("td", str(big), "--alpha", "1")
     assert "tokens" in fails("td", "--episodes", "; ".join(["A 1 B"] * 140_000), "--alpha", "1")
-    assert "at most 100000" in fails("importance-sampling", "--returns", "1," * 200_001, "--ratios", "1")
+    assert "at most 100000" in fails(
+        "importance-sampling", "--returns", "1," * 200_001, "--ratios", "1"
+    )
 
 
 def test_double_q_needs_a_coin_per_step():
@@ -82,8 +84,10 @@ def test_double_q_needs_a_coin_per_step():
 
 
 def test_same_seed_same_coins():
-    a = CliRunner().invoke(app, ["replay", "double-q", "A l 1 B l 1 A r 2", "--alpha", "1/2",
-                                 "--seed", "3", "--json"])  # fmt: skip
-    b = CliRunner().invoke(app, ["replay", "double-q", "A l 1 B l 1 A r 2", "--alpha", "1/2",
-                                 "--seed", "3", "--json"])  # fmt: skip
+    a = CliRunner().invoke(
+        app, ["replay", "double-q", "A l 1 B l 1 A r 2", "--alpha", "1/2", "--seed", "3", "--json"]
+    )
+    b = CliRunner().invoke(
+        app, ["replay", "double-q", "A l 1 B l 1 A r 2", "--alpha", "1/2", "--seed", "3", "--json"]
+    )
     assert a.exit_code == 0 and a.stdout == b.stdout

@@ -104,8 +104,10 @@ def test_expected_sarsa_epsilon_greedy_on_the_same_episode():
     # t2 Q(A,left)  = 1/2[1 + 3/4·Q(B,left)=3/8 + 1/4·0] = 1/2·41/32 = 41/64
     # t3 Q(B,right) = 2
     doc = replay("expected-sarsa", FOUR, "--alpha", "1/2", "--epsilon", "1/2")
-    assert doc["q_exact"] == {"A": {"right": "1", "left": "41/64"},
-                              "B": {"left": "3/8", "right": "2"}}  # fmt: skip
+    assert doc["q_exact"] == {
+        "A": {"right": "1", "left": "41/64"},
+        "B": {"left": "3/8", "right": "2"},
+    }
     # ε = 0 is Q-learning
     greedy = replay("expected-sarsa", FOUR, "--alpha", "1/2", "--epsilon", "0")
     assert greedy["q_exact"] == replay("q-learning", FOUR, "--alpha", "1/2")["q_exact"]
@@ -127,8 +129,9 @@ def test_returns_nstep_and_lambda_return():
     # G_0:1 = 1 + 1/2·V(B) = 2; G_0:2 = 1 + 1/2·2 + 1/4·V(C) = 3; G_0:3 = G_0 = 11/4
     # G^λ_2 = 3; G^λ_1 = 2 + 1/2[1/2·4 + 1/2·3] = 15/4; G^λ_0 = 1 + 1/2[1/2·2 + 1/2·15/4] = 39/16
     # (= (1−λ)(G_0:1 + λG_0:2) + λ²G_0 = 1/2(2 + 3/2) + 11/16 = 39/16)
-    doc = replay("returns", "A 1 B 2 C 3", "--gamma", "1/2", "--init", "B=2, C=4",
-                 "--lambda", "1/2")  # fmt: skip
+    doc = replay(
+        "returns", "A 1 B 2 C 3", "--gamma", "1/2", "--init", "B=2, C=4", "--lambda", "1/2"
+    )
     ex = doc["exact"]
     assert ex["returns"] == ["11/4", "7/2", "3"]
     assert ex["nstep"] == {"1": "2", "2": "3", "3": "11/4"}
@@ -151,8 +154,9 @@ def test_td_lambda_offline_and_accumulating():
     assert exact(doc) == {"A": F(1), "B": F(1)}
     # accumulating: t0 δ = 1, e(A) = 1 → V(A) = 1/2
     # t1 δ = 2 − 0 = 2, e(A) = 1/2, e(B) = 1 → V(A) = 1/2 + 1/2·2·1/2 = 1, V(B) = 1
-    doc = replay("td-lambda", "A 1 B 2", "--lambda", "1/2", "--alpha", "1/2",
-                 "--variant", "accumulating")  # fmt: skip
+    doc = replay(
+        "td-lambda", "A 1 B 2", "--lambda", "1/2", "--alpha", "1/2", "--variant", "accumulating"
+    )
     assert exact(doc) == {"A": F(1), "B": F(1)}
     # replacing differs only on revisits: A 1 A 0 (λ = 1, α = 1/2)
     # t0 δ = 1 → V(A) = 1/2; t1 δ = 0 − 1/2 = −1/2; accumulating e(A) = 2 → V(A) = 1/2 − 1/2 = 0
@@ -206,8 +210,20 @@ def test_unvisited_state_is_flagged(tmp_path):
 
 def test_mdp_file_supplies_names_and_gamma():
     # student-mdp has γ = 1; the experience is checked against it
-    result = CliRunner().invoke(app, ["replay", "td", "--mdp", "problems/student-mdp.yaml",
-                                      "--episodes", "Class1 -2 Class2", "--alpha", "1/2", "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "replay",
+            "td",
+            "--mdp",
+            "problems/student-mdp.yaml",
+            "--episodes",
+            "Class1 -2 Class2",
+            "--alpha",
+            "1/2",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["exact"]["Class1"] == "-1"  # 0 + 1/2[−2 + V(Class2)=0 − 0]
@@ -216,7 +232,8 @@ def test_mdp_file_supplies_names_and_gamma():
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
 def test_formats_show_the_working(fmt):
-    result = CliRunner().invoke(app, ["replay", "q-learning", FOUR, "--alpha", "1/2",
-                                      "--format", fmt])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["replay", "q-learning", FOUR, "--alpha", "1/2", "--format", fmt]
+    )
     assert result.exit_code == 0, result.output
     assert ("\\tfrac{3}{4}" if fmt == "latex" else "3/4") in result.stdout
