@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from rlcli.errors import UsageError
 from rlcli.replay import batch as batch_mod
 from rlcli.replay import episodic, importance, tabular
@@ -284,6 +282,8 @@ def _coins(opt: Options, exp: Experience) -> list[int]:
         return [int(c) for c in items]
     if opt.seed is None:
         raise UsageError("double-q: give the coin flips (--coins 1,2,...) or --seed")
+    import numpy as np  # only the seeded coins need it
+
     rng = np.random.default_rng(opt.seed)
     return [int(c) for c in rng.integers(1, 3, size=steps)]
 
