@@ -19,19 +19,47 @@ COMMANDS = [
     ["replay", "td", EX_6_4, "--alpha", "1/10"],
     ["replay", "td", EX_6_4, "--batch"],
     ["replay", "mc", EX_6_4, "--visit", "first"],
-    ["replay", "td-lambda", EX_6_4, "--lambda", "1/2", "--alpha", "1/10", "--variant", "true-online"],
+    [
+        "replay",
+        "td-lambda",
+        EX_6_4,
+        "--lambda",
+        "1/2",
+        "--alpha",
+        "1/10",
+        "--variant",
+        "true-online",
+    ],
     ["replay", "q-learning", FOUR, "--alpha", "1/2", "--format", "latex"],
     ["replay", "double-q", FOUR, "--alpha", "1/2", "--seed", "0"],
     ["replay", "returns", "A 1 B 2 C 3", "--gamma", "1/2", "--init", "B=2,C=4", "--lambda", "1/2"],
-    ["replay", "importance-sampling", "A right 3; A left 1", "--target", "A=right",
-     "--behaviour", "A=left:1/2|right:1/2", "--json"],
-    ["calc", "reinforce", "--logits", "s1: L=0, R=ln(3); s2: L=0, R=0",
-     "--trajectory", "s1 R 1 s2 L 2", "--baseline", "s1=2, s2=1", "--lr", "1/2"],
+    [
+        "replay",
+        "importance-sampling",
+        "A right 3; A left 1",
+        "--target",
+        "A=right",
+        "--behaviour",
+        "A=left:1/2|right:1/2",
+        "--json",
+    ],
+    [
+        "calc",
+        "reinforce",
+        "--logits",
+        "s1: L=0, R=ln(3); s2: L=0, R=0",
+        "--trajectory",
+        "s1 R 1 s2 L 2",
+        "--baseline",
+        "s1=2, s2=1",
+        "--lr",
+        "1/2",
+    ],
     ["calc", "gae", "--rewards", "1,0,2", "--values", "1/2,1,0,1", "--gamma", "9/10"],
     ["calc", "ppo-clip", "--ratio", "0.7,1,1.5", "--advantage", "1,-1,1"],
     ["calc", "kl", "--p", "1/2,1/4,1/4", "--q", "1/4,1/4,1/2", "--samples", "0,0,1,2"],
     ["calc", "grpo", "--rewards", "1,0,0,1", "--std", "sample"],
-]  # fmt: skip
+]
 HEAVY = ("sympy", "scipy", "matplotlib", "numpy")
 LIMIT = 0.5  # seconds, the budget per command
 
@@ -66,8 +94,10 @@ def main() -> None:
             base.append(once(["--help"]))
         m, b = statistics.median(ours), statistics.median(base)
         label = " ".join(a if " " not in a else f"'{a[:18]}…'" for a in args[:4])
-        print(f"| `rlcli {label}` | {m * 1000:.0f} ms | {b * 1000:.0f} ms | {m / b:.2f} | "
-              f"{'yes' if m <= LIMIT else 'no'} | {', '.join(heavy_imports(args)) or 'none'} |")  # fmt: skip
+        print(
+            f"| `rlcli {label}` | {m * 1000:.0f} ms | {b * 1000:.0f} ms | {m / b:.2f} | "
+            f"{'yes' if m <= LIMIT else 'no'} | {', '.join(heavy_imports(args)) or 'none'} |"
+        )
 
 
 if __name__ == "__main__":
