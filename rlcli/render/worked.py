@@ -133,14 +133,21 @@ def to_latex(s: str) -> str:
 
 
 def _tex_text(s: str) -> str:
-    return (
-        s.replace("\\", "")
-        .replace("&", r"\&")
-        .replace("%", r"\%")
-        .replace("_", r"\_")
-        .replace("#", r"\#")
-        .replace("$", r"\$")
-    )
+    """Text mode: specials escaped, math symbols as inline math."""
+    for a, b in (
+        ("\\", ""),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("_", r"\_"),
+        ("#", r"\#"),
+        ("$", r"\$"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+    ):
+        s = s.replace(a, b)
+    for k, v in _SYMBOLS.items():
+        s = s.replace(k, f"${v.strip()}$")
+    return s
 
 
 def latex(worked: Worked) -> str:

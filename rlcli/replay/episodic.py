@@ -17,7 +17,13 @@ from fractions import Fraction
 from rlcli.errors import UsageError
 from rlcli.replay.experience import Episode
 from rlcli.replay.numbers import Value
-from rlcli.replay.returns import discounted_returns, lambda_returns, nstep_return
+from rlcli.replay.returns import (
+    discounted_returns,
+    lambda_returns,
+    nstep_return,
+    nstep_text,
+    return_text,
+)
 from rlcli.replay.setup import Setup
 from rlcli.replay.tabular import step_size
 from rlcli.replay.worked import Line, paren, show, show_dec
@@ -63,7 +69,7 @@ def mc(
             v[s] = new
             updated.add(s)
             text = (
-                f"G_{t} = {_return_text(ep.rewards[t:], setup.gamma)} = {show(G[t])};  "
+                f"G_{t} = {return_text(ep.rewards[t:], setup.gamma)} = {show(G[t])};  "
                 f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(G[t])} − {paren(old)}] "
                 f"= {show_dec(new)}"
             )
@@ -89,20 +95,9 @@ def mc(
     return lines, updated
 
 
-def _return_text(rewards: Sequence[Value], gamma: Value) -> str:
-    """``R1 + γR2 + γ²R3`` with numbers: ``0 + 9/10·1``."""
-    parts = []
-    for i, r in enumerate(rewards):
-        if i == 0:
-            parts.append(show(r))
-        else:
-            coeff = "" if gamma == 1 else f"{paren(gamma)}{_sup(i)}·"
-            parts.append(f"{coeff}{paren(r)}")
-    return " + ".join(parts)
-
-
-def _sup(i: int) -> str:
-    return "" if i == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(i))
+def _sum_is(text: str, value: Value) -> str:
+    """``text = value``, without ``3 = 3``."""
+    return text if text == show(value) else f"{text} = {show(value)}"
 
 
 def nstep(
@@ -124,13 +119,11 @@ def nstep(
             new = old + alpha * (target - old)
             v[s] = new
             updated.add(s)
-            boot = ""
-            if h < T or not ep.complete:
-                coeff = "" if setup.gamma == 1 else f"{paren(setup.gamma)}{_sup(h - tau)}·"
-                boot = f" + {coeff}V({ep.states[h]})={paren(tail)}"
+            boot = None if setup.is_terminal(ep.states[h]) else (ep.states[h], tail)
+            working = nstep_text(ep.rewards[tau:h], setup.gamma, boot)
             text = (
-                f"G_{tau}:{tau + n} = {_return_text(ep.rewards[tau:h], setup.gamma)}{boot} "
-                f"= {show(target)};  V({s}) ← {show(old)} + {paren(alpha)}·[{show(target)} − "
+                f"G_{tau}:{tau + n} = {_sum_is(working, target)};  "
+                f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(target)} − "
                 f"{paren(old)}] = {show_dec(new)}"
             )
             if setup.alpha is None:

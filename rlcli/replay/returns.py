@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from rlcli.replay.numbers import Value
+from rlcli.replay.worked import paren, show
 
 
 def discounted_returns(rewards: Sequence[Value], gamma: Value, tail: Value = 0) -> list[Value]:
@@ -48,3 +49,31 @@ def lambda_returns(
         out[t] = rewards[t] + gamma * mix
         ahead = out[t]
     return out
+
+
+def return_text(rewards: Sequence[Value], gamma: Value) -> str:
+    """R_{t+1} + γR_{t+2} + γ²R_{t+3} with the numbers: ``1 + (1/2)·2 + (1/2)²·3``."""
+    parts = [show(rewards[0])] if rewards else []
+    for i, r in enumerate(rewards[1:], start=1):
+        parts.append(f"{power(gamma, i)}{paren(r)}")
+    return " + ".join(parts)
+
+
+def nstep_text(rewards: Sequence[Value], gamma: Value, boot: tuple[str, Value] | None) -> str:
+    """``1 + (1/2)·2 + (1/2)²·V(C) = 1 + (1/2)·2 + (1/2)²·4`` (no ``boot``: the plain sum)."""
+    terms = return_text(rewards, gamma)
+    if boot is None:
+        return terms
+    k = len(rewards)
+    sep = " + " if terms else ""
+    return (
+        f"{terms}{sep}{power(gamma, k)}V({boot[0]}) = {terms}{sep}{power(gamma, k)}{paren(boot[1])}"
+    )
+
+
+def power(gamma: Value, i: int) -> str:
+    """``γ^i·`` with the number: ``(1/2)²·``; nothing when γ = 1."""
+    if gamma == 1:
+        return ""
+    sup = "" if i == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(i))
+    return f"{paren(gamma)}{sup}·"

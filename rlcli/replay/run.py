@@ -12,7 +12,7 @@ from rlcli.replay import episodic, importance, tabular
 from rlcli.replay.experience import TERMINAL, Experience
 from rlcli.replay.numbers import Value, number, number_list
 from rlcli.replay.policy import parse_policy
-from rlcli.replay.returns import discounted_returns, lambda_returns, nstep_return
+from rlcli.replay.returns import discounted_returns, lambda_returns, nstep_return, nstep_text
 from rlcli.replay.setup import (
     Setup,
     actions_table,
@@ -316,13 +316,11 @@ def _returns(exp: Experience, setup: Setup, opt: Options, v0: dict[str, Value]) 
     for n in range(1, T + 1):
         nstep[n] = nstep_return(ep.rewards, v_at, setup.gamma, 0, n)
         h = min(n, T)
-        boot = (
-            f" + γ^{h}V({states[h]}) = {show(v_at(h))}" if not setup.is_terminal(states[h]) else ""
-        )
+        boot = None if setup.is_terminal(states[h]) else (states[h], v_at(h))
         lines.append(
             Line(
                 f"G_0:{n}",
-                f"G_0:{n} = Σ_(i<{h}) γ^i R_(i+1){boot} → {show_dec(nstep[n])}",
+                f"G_0:{n} = {nstep_text(ep.rewards[:h], setup.gamma, boot)} = {show_dec(nstep[n])}",
                 {"n": n, "nstep_return": nstep[n]},
             )
         )
@@ -333,8 +331,8 @@ def _returns(exp: Experience, setup: Setup, opt: Options, v0: dict[str, Value]) 
     if lam is not None:
         lr = lambda_returns(ep.rewards, v_at, setup.gamma, lam)
         weights = " + ".join(
-            [f"(1−λ)λ^{n - 1}·{paren(nstep[n])}" for n in range(1, T)]
-            + [f"λ^{T - 1}·{paren(G[0])}"]
+            [f"{paren((1 - lam) * lam ** (n - 1))}·{paren(nstep[n])}" for n in range(1, T)]
+            + [f"{paren(lam ** (T - 1))}·{paren(G[0])}"]
         )
         lines.append(
             Line(

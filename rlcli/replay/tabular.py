@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 from rlcli.errors import UsageError
-from rlcli.replay.experience import Episode, Step
+from rlcli.replay.experience import TERMINAL, Episode, Step
 from rlcli.replay.numbers import Value
 from rlcli.replay.setup import Setup
 from rlcli.replay.worked import Line, paren, show, show_dec
@@ -187,7 +187,8 @@ def _bootstrap(
             "expected-sarsa": f"Σ_a π(a|{s2})Q({s2},a)",
             "double-q": f"Q{'2' if which == '1' else '1'}({s2},argmax)",
         }[method]
-        return Fraction(0), f"0 ({s2} terminal)", sym
+        note = "terminal" if s2 == TERMINAL else f"{s2} terminal"
+        return Fraction(0), f"0 ({note})", sym
     acts = actions.get(s2, [])
     if method == "sarsa":
         if st.next_action is None:
