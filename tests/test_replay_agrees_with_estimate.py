@@ -1,6 +1,7 @@
-"""``replay`` and ``estimate`` implement TD(0), constant-α MC, n-step TD and the offline
-λ-return once each: the same episodes through the ``rlcli.learn`` functions (on an
-``Episode``) and through ``rlcli replay`` give the same values."""
+"""``replay`` and ``estimate`` implement TD(0), constant-α MC, n-step TD, the offline
+λ-return and the trace variants of TD(λ) once each: the same episodes through the
+``rlcli.learn`` functions (on an ``Episode``) and through ``rlcli replay`` give the same
+values."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from rlcli.learn.mc import mc_episode
 from rlcli.learn.nstep import nstep_episode
 from rlcli.learn.steps import Rows
 from rlcli.learn.td import td0_episode
-from rlcli.learn.td_lambda import offline_lambda_return_episode
+from rlcli.learn.td_lambda import (
+    offline_lambda_return_episode,
+    traces_episode,
+    true_online_episode,
+)
 
 STATES = ["A", "B", "C", "T"]  # T terminal
 
@@ -104,4 +109,23 @@ def test_td0_mc_nstep_offline_lambda_agree(seed):
                 offline_lambda_return_episode, eps, g, a, lam=np.array([float(lam)]), gamma=g
             ),
             atol=1e-12,
+        )
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_trace_variants_agree(seed):
+    eps = random_episodes(seed, 5)
+    text = as_text(eps)
+    g, a, lam = 0.9, 0.25, 0.8
+    common = ["--gamma", "0.9", "--alpha", "1/4", "--lambda", "0.8"]
+    for variant, update, kw in [
+        ("accumulating", traces_episode, {"replacing": False}),
+        ("replacing", traces_episode, {"replacing": True}),
+        ("true-online", true_online_episode, {}),
+    ]:
+        np.testing.assert_allclose(
+            replay_values("td-lambda", text, *common, "--variant", variant),
+            learn_values(update, eps, g, a, lam=np.array([lam]), gamma=g, **kw),
+            atol=1e-12,
+            err_msg=variant,
         )
