@@ -237,3 +237,18 @@ def test_formats_show_the_working(fmt):
     )
     assert result.exit_code == 0, result.output
     assert ("\\tfrac{3}{4}" if fmt == "latex" else "3/4") in result.stdout
+
+
+def test_expected_sarsa_with_a_policy_table_on_yaml_transitions(tmp_path):
+    # Q0(A,left) = 1 declares an action the transitions never take; π(·|A) = 1/2 each
+    # transition 1 (B right 2 A): Q(B,right) = 0 + 1/2[2 + 9/10·(1/2·1 + 1/2·0) − 0] = 1/2·49/20
+    #   = 49/40
+    # transition 2 (A right 1, then terminal): Q(A,right) = 1/2[1 + 0] = 1/2
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "gamma: 9/10\nalpha: 1/2\ninit: {A: {left: 1}}\n"
+        "transitions:\n  - B right 2 A\n  - A right 1\n"
+        "policy: {A: {left: 1/2, right: 1/2}, B: right}\n"
+    )
+    doc = replay("expected-sarsa", str(path))
+    assert doc["q_exact"] == {"B": {"right": "49/40"}, "A": {"right": "1/2", "left": "1"}}

@@ -230,7 +230,7 @@ def _control(method: str, exp: Experience, setup: Setup, opt: Options, mdp: MDP 
     if setup.alpha is None:
         raise UsageError(f"{method}: give a step size (--alpha, or 'alpha:' in the file)")
     actions = actions_table(exp, setup, mdp)
-    q0 = initial_q(exp, setup, opt.init, actions)
+    q0 = initial_q(exp, setup, opt.init, actions, fixed=mdp is not None)
     q = dict(q0)
     notes = list(setup.notes)
     epsilon = number(opt.epsilon, "epsilon") if opt.epsilon is not None else None

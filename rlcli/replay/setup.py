@@ -168,28 +168,32 @@ def initial_v(
 
 
 def initial_q(
-    exp: Experience, setup: Setup, text: str | None, actions: Mapping[str, list[str]]
+    exp: Experience, setup: Setup, text: str | None, actions: dict[str, list[str]], fixed: bool
 ) -> dict[tuple[str, str], Value]:
-    """Q0 per (state, action): ``--init 0``, ``A.left=1, A.right=0`` or the file's ``init``."""
+    """Q0 per (state, action): ``--init 0``, ``A.left=1, A.right=0`` or the file's ``init``.
+
+    Without an MDP (``fixed`` False) an initial value may name an action the experience never
+    took; it joins ``actions``, so max and expectations over actions include it.
+    """
     q0 = {(s, a): Fraction(0) for s, acts in actions.items() for a in acts}
+    items: list[tuple[str, Any]] = []
     for key, raw in _init_items(exp, text):
         if key is None:
             q0 = {k: _parse_init_value(raw, "init") for k in q0}
-            continue
-        if isinstance(raw, Mapping):
-            for a, v in raw.items():
-                _set_q(q0, f"{key}.{a}", v)
-            continue
-        _set_q(q0, key, raw)
-    return q0
-
-
-def _set_q(q0: dict[tuple[str, str], Value], key: str, raw: Any) -> None:
-    s, _, a = key.partition(".")
-    if (s, a) not in q0:
-        known = ", ".join(f"{x}.{y}" for x, y in q0)
-        raise UsageError(f"init: no state-action pair {key!r} in the experience ({known})")
-    q0[(s, a)] = _parse_init_value(raw, f"init.{key}")
+        elif isinstance(raw, Mapping):
+            items += [(f"{key}.{a}", v) for a, v in raw.items()]
+        else:
+            items.append((key, raw))
+    for key, raw in items:
+        s, _, a = key.partition(".")
+        if (s, a) not in q0:
+            known_state = s in exp.states and not setup.is_terminal(s)
+            if fixed or not known_state or not a:
+                known = ", ".join(f"{x}.{y}" for x, y in q0)
+                raise UsageError(f"init: no state-action pair {key!r} ({known})")
+            actions.setdefault(s, []).append(a)
+        q0[(s, a)] = _parse_init_value(raw, f"init.{key}")
+    return {(s, a): q0[(s, a)] for s, acts in actions.items() for a in acts}
 
 
 def _init_items(exp: Experience, text: str | None) -> list[tuple[str | None, Any]]:

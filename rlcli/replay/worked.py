@@ -77,7 +77,7 @@ class Line:
     data: dict[str, Any] = field(default_factory=dict)  # operands and results, for --json
 
     def to_json(self) -> dict[str, Any]:
-        numbers = {k: v for k, v in self.data.items() if not isinstance(v, str)}
+        numbers = {k: v for k, v in self.data.items() if isinstance(v, (Fraction, Mapping, list))}
         out: dict[str, Any] = {"label": self.label, "formula": self.text}
         out.update({k: (v if isinstance(v, str) else num(v)) for k, v in self.data.items()})
         ex = {k: exact(v) for k, v in numbers.items() if all_exact(v) and exact(v) is not None}
