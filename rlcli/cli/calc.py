@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rlcli.cli.common import JsonOpt
+from rlcli.cli.worked import AnswerOpt, FormatOpt, TolOpt, show_answer
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,20 +19,19 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FormatOpt = Annotated[str, typer.Option("--format", help="text, markdown or latex.")]
 GammaOpt = Annotated[str, typer.Option("--gamma", help="Discount γ.")]
 
 
-def _show(worked: Worked, name: str, fmt: str, json: bool) -> None:
-    from rlcli.render.jsonout import emit
-    from rlcli.render.worked import FORMATS, render
-
-    if fmt not in FORMATS:
-        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    if json:
-        emit({"calc": name, **worked.document()})
-    else:
-        typer.echo(render(worked, fmt))
+def _show(
+    worked: Worked,
+    name: str,
+    fmt: str,
+    json: bool,
+    answer: str | None = None,
+    tol: float | None = None,
+    mistakes: dict | None = None,
+) -> None:
+    show_answer({"calc": name, **worked.document()}, worked, fmt, json, answer, tol, mistakes)
 
 
 def _policy_gradient(
@@ -105,6 +105,8 @@ def reinforce(
     gamma_t: GammaTOpt = True,
     baseline: Annotated[str | None, typer.Option(help="Per-state baseline 's1=2, s2=1'.")] = None,
     lr: LrOpt = None,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
@@ -112,7 +114,7 @@ def reinforce(
     worked = _policy_gradient(
         "reinforce", logits, probs, trajectory, gamma, gamma_t, baseline, None, lr
     )
-    _show(worked, "reinforce", format, json)
+    _show(worked, "reinforce", format, json, answer, tol)
 
 
 @app.command("actor-critic")
@@ -124,6 +126,8 @@ def actor_critic(
     gamma: GammaOpt = "1",
     gamma_t: GammaTOpt = True,
     lr: LrOpt = None,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
@@ -132,7 +136,7 @@ def actor_critic(
     worked = _policy_gradient(
         "actor-critic", logits, probs, trajectory, gamma, gamma_t, None, values, lr
     )
-    _show(worked, "actor-critic", format, json)
+    _show(worked, "actor-critic", format, json, answer, tol)
 
 
 @app.command("gae")
@@ -146,6 +150,8 @@ def gae(
     ] = None,
     gamma: GammaOpt = "1",
     lam: Annotated[str, typer.Option("--lambda", help="λ.")] = "1",
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
@@ -155,10 +161,14 @@ def gae(
 
     r = number_list(rewards, "rewards")
     d = number_list(dones, "dones") if dones is not None else [0] * len(r)
-    worked = gae_table(
-        r, number_list(values, "values"), d, number(gamma, "gamma"), number(lam, "lambda")
-    )
-    _show(worked, "gae", format, json)
+    v, g, lm = number_list(values, "values"), number(gamma, "gamma"), number(lam, "lambda")
+    worked = gae_table(r, v, d, g, lm)
+    mistakes = {
+        "λ left out (λ = 1: return − V)": lambda: gae_table(r, v, d, g, 1).document(),
+        "γ left out (γ = 1)": lambda: gae_table(r, v, d, 1, lm).document(),
+        "the done flags ignored": lambda: gae_table(r, v, [0] * len(r), g, lm).document(),
+    }
+    _show(worked, "gae", format, json, answer, tol, mistakes)
 
 
 @app.command("ppo-clip")
@@ -175,6 +185,8 @@ def ppo_clip(
     kl_penalty: Annotated[
         str | None, typer.Option("--kl-penalty", help="β: the KL-penalty form instead.")
     ] = None,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
@@ -195,7 +207,7 @@ def ppo_clip(
         raise UsageError("give --ratio, or --pi-new and --pi-old")
     beta = number(kl_penalty, "kl-penalty") if kl_penalty is not None else None
     worked = run(r, number_list(advantage, "advantage"), number(eps, "eps"), beta)
-    _show(worked, "ppo-clip", format, json)
+    _show(worked, "ppo-clip", format, json, answer, tol)
 
 
 @app.command("kl")
@@ -205,6 +217,8 @@ def kl(
     samples: Annotated[
         str | None, typer.Option(help="0-based outcome indices drawn from p.")
     ] = None,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
@@ -218,7 +232,8 @@ def kl(
         if not all(s.isdigit() for s in items):
             raise UsageError("samples: each is an outcome index 0, 1, 2, ...")
         idx = [int(s) for s in items]
-    _show(kl_calc(number_list(p, "p"), number_list(q, "q"), idx), "kl", format, json)
+    worked = kl_calc(number_list(p, "p"), number_list(q, "q"), idx)
+    _show(worked, "kl", format, json, answer, tol)
 
 
 @app.command("grpo")
@@ -230,6 +245,8 @@ def grpo(
     eps: Annotated[str, typer.Option("--eps", help="ε added to the std.")] = "1e-4",
     dr_grpo: Annotated[bool, typer.Option("--dr-grpo", help="Dr. GRPO: no std division.")] = False,
     rloo: Annotated[bool, typer.Option("--rloo", help="RLOO: leave-one-out baseline.")] = False,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
@@ -237,23 +254,29 @@ def grpo(
     from rlcli.calc.grpo import grpo_calc
     from rlcli.replay.numbers import number, number_list
 
-    worked = grpo_calc(number_list(rewards, "rewards"), std, number(eps, "eps"), dr_grpo, rloo)
-    _show(worked, "grpo", format, json)
+    r, e = number_list(rewards, "rewards"), number(eps, "eps")
+    worked = grpo_calc(r, std, e, dr_grpo, rloo)
+    other = "sample" if std == "population" else "population"
+    mistakes = {
+        f"the {other} std instead of the {std} std": lambda: grpo_calc(
+            r, other, e, dr_grpo, rloo
+        ).document(),
+        "ε left out of the denominator": lambda: grpo_calc(r, std, 0, dr_grpo, rloo).document(),
+    }
+    _show(worked, "grpo", format, json, answer, tol, mistakes)
 
 
 @app.command("importance-sampling")
 def importance_sampling(
     returns: Annotated[str, typer.Option(help="Returns G_i, comma list.")],
     ratios: Annotated[str, typer.Option(help="Ratios ρ_i, comma list.")],
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
     """Ordinary and weighted importance-sampling estimates from returns and ratios."""
     from rlcli.replay.run import Options, given_importance
 
-    _show(
-        given_importance(Options(returns=returns, ratios=ratios)),
-        "importance-sampling",
-        format,
-        json,
-    )
+    worked = given_importance(Options(returns=returns, ratios=ratios))
+    _show(worked, "importance-sampling", format, json, answer, tol)

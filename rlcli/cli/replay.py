@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from rlcli.cli.common import JsonOpt
+from rlcli.cli.worked import AnswerOpt, FormatOpt, TolOpt, show_answer
 from rlcli.errors import UsageError
-
-FormatOpt = Annotated[str, typer.Option("--format", help="text, markdown or latex.")]
 
 
 def replay(
@@ -87,12 +86,13 @@ def replay(
             help="MDP file: names, terminal states, γ; the experience is checked against it.",
         ),
     ] = None,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
     format: FormatOpt = "text",
     json: JsonOpt = False,
 ) -> None:
     """Apply a tabular learning update to given experience, one update per row, exactly."""
-    from rlcli.render.jsonout import emit
-    from rlcli.render.worked import FORMATS, render
+    from rlcli.render.worked import FORMATS
     from rlcli.replay import experience as xp
     from rlcli.replay.run import Options
     from rlcli.replay.run import replay as run
@@ -140,7 +140,11 @@ def replay(
         ratios,
     )
     worked = run(method, exp, opt, model)
-    if json:
-        emit({"method": method, **worked.document()})
-    else:
-        typer.echo(render(worked, format))
+    mistakes = None
+    if answer is not None:
+        from rlcli.replay.mistakes import replay_mistakes
+
+        mistakes = replay_mistakes(method, exp, opt, model)
+    show_answer(
+        {"method": method, **worked.document()}, worked, format, json, answer, tol, mistakes
+    )
