@@ -138,3 +138,23 @@ def test_grpo_sample_std_mistake():
 def test_malformed_answers_exit_2(answer, word):
     result = run("replay", "td", "A 0 B 0", "--answer", answer)
     assert result.exit_code == 2 and word in result.output, result.output
+
+
+def test_reinforce_gamma_t_mistake():
+    # γ = 1/2, trajectory s1 R 1 s2 L 2: with γ^t the s2 term is (1/2)·2·(1/2, −1/2) = (1/2, −1/2);
+    # without γ^t it is 2·(1/2, −1/2) = (1, −1)
+    result = run(
+        "calc",
+        "reinforce",
+        "--logits",
+        "s1: L=0, R=ln(3); s2: L=0, R=0",
+        "--trajectory",
+        "s1 R 1 s2 L 2",
+        "--gamma",
+        "1/2",
+        "--json",
+        "--answer",
+        "gradient: {s2: {L: 1, R: -1}}",
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["answer"]["diagnoses"] == ["γ^t left out in each term"]

@@ -111,10 +111,19 @@ def reinforce(
     json: JsonOpt = False,
 ) -> None:
     """REINFORCE gradient of a tabular softmax policy from given trajectories."""
-    worked = _policy_gradient(
-        "reinforce", logits, probs, trajectory, gamma, gamma_t, baseline, None, lr
-    )
-    _show(worked, "reinforce", format, json, answer, tol)
+    args = (logits, probs, trajectory, gamma)
+    worked = _policy_gradient("reinforce", *args, gamma_t, baseline, None, lr)
+    flip = "γ^t included" if not gamma_t else "γ^t left out"
+    mistakes = {
+        f"{flip} in each term": lambda: _policy_gradient(
+            "reinforce", *args, not gamma_t, baseline, None, lr
+        ).document(),
+    }
+    if baseline is not None:
+        mistakes["the baseline not subtracted"] = lambda: _policy_gradient(
+            "reinforce", *args, gamma_t, None, None, lr
+        ).document()
+    _show(worked, "reinforce", format, json, answer, tol, mistakes)
 
 
 @app.command("actor-critic")
