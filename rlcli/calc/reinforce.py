@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rlcli.calc.policy import Logit, Table, softmax
+from rlcli.calc.policy import Table, softmax
 from rlcli.errors import UsageError
 from rlcli.replay.numbers import NAME, Value, number, split_items
 from rlcli.replay.returns import discounted_returns
@@ -240,6 +240,3 @@ def _grad_text(g: dict[str, dict[str, Value]]) -> str:
 def _grad_table(title: str, g: dict[str, dict[str, Value]]) -> OutTable:
     rows = [[s, a, show(x), f"{float(x):.6g}"] for s, row in g.items() for a, x in row.items()]
     return OutTable(title, ["state", "action", "∂/∂θ(s,a)", "decimal"], rows)
-
-
-__all__ = ["Logit", "parse_trajectory", "policy_gradient"]

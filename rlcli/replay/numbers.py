@@ -7,9 +7,7 @@ else a ``float`` (``ln(3)``-style logits, logarithms in KL).
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable
 from fractions import Fraction
 
 from rlcli.errors import UsageError
@@ -52,19 +50,6 @@ def split_items(text: str, where: str, limit: int = MAX_ITEMS) -> list[str]:
     return items
 
 
-def ln_number(text: str, where: str) -> tuple[Value, Fraction | None]:
-    """A logit: a number, or ``ln(q)``/``log(q)`` with q > 0 exact. Returns (float or exact
-    value, q when the value is exactly ln q so that e^value = q is rational, else None)."""
-    m = re.fullmatch(r"\s*(?:ln|log)\s*\((.*)\)\s*", text)
-    if m is None:
-        value = number(text, where)
-        return value, (Fraction(1) if value == 0 else None)
-    q = number(m.group(1), where)
-    if q <= 0:
-        raise UsageError(f"{where}: ln({m.group(1)}) needs a positive argument")
-    return math.log(q), (q if isinstance(q, Fraction) else None)
-
-
 def assignments(text: str, where: str) -> list[tuple[str, str]]:
     """``"A=1/2, B=1"`` (or ``A: 1/2``) -> [("A", "1/2"), ("B", "1")], names checked."""
     out: list[tuple[str, str]] = []
@@ -79,17 +64,3 @@ def assignments(text: str, where: str) -> list[tuple[str, str]]:
             raise UsageError(f"{where}: item {i + 1}: {name!r} is not a name")
         out.append((name, value))
     return out
-
-
-def is_exact(values: Iterable[object]) -> bool:
-    """All values are Fractions (or ints)."""
-    return all(isinstance(v, (Fraction, int)) and not isinstance(v, bool) for v in values)
-
-
-def exact_or_float(value: Value) -> Value:
-    """Fractions stay, ints become Fractions, other numbers floats."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, int):
-        return Fraction(value)
-    return float(value)

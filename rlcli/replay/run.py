@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rlcli.errors import UsageError
 from rlcli.replay import batch as batch_mod
 from rlcli.replay import episodic, importance, tabular
-from rlcli.replay.experience import TERMINAL, Experience
+from rlcli.replay.experience import Experience
 from rlcli.replay.numbers import Value, number, number_list
 from rlcli.replay.policy import parse_policy
 from rlcli.replay.returns import discounted_returns, lambda_returns, nstep_return, nstep_text
@@ -482,6 +482,3 @@ def episode_importance(exp: Experience, setup: Setup, opt: Options) -> Worked:
     ]
     title = "off-policy MC prediction by importance sampling (S&B §5.5)"
     return Worked(title, notes, lines, [Table("estimates per state", header, tables_rows)], doc)
-
-
-__all__ = ["METHODS", "TERMINAL", "Options", "replay"]
