@@ -252,3 +252,16 @@ def test_expected_sarsa_with_a_policy_table_on_yaml_transitions(tmp_path):
     )
     doc = replay("expected-sarsa", str(path))
     assert doc["q_exact"] == {"B": {"right": "49/40"}, "A": {"right": "1/2", "left": "1"}}
+
+
+def test_batch_td_float_path_beyond_the_exact_size_agrees(monkeypatch):
+    from rlcli.replay import batch
+    from rlcli.replay.experience import from_text
+    from rlcli.replay.run import Options
+    from rlcli.replay.run import replay as run
+
+    exp = from_text("A 0 B 0; B 1; B 1; B 1; B 1; B 1; B 1; B 0", None, set())
+    monkeypatch.setattr(batch, "EXACT_STATES", 1)
+    worked = run("td", exp, Options(batch=True))
+    assert worked.json["values"] == pytest.approx({"A": 0.75, "B": 0.75})
+    assert any("floating point" in n for n in worked.notes)

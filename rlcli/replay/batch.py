@@ -6,7 +6,8 @@ Repeating the given episodes with a small α until nothing changes converges to:
   p̂(s'|s) = N(s→s')/N(s) and r̂(s) is the mean reward on leaving s;
 - batch MC: V(s) = the mean of the returns observed from s (first or every visit).
 
-Both are computed directly (Gaussian elimination on Fractions), not iterated.
+Both are computed directly, not iterated: batch TD by Gaussian elimination on Fractions up
+to ``EXACT_STATES`` visited states (exam sizes), beyond that in floating point.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from rlcli.replay.numbers import Value
 from rlcli.replay.returns import discounted_returns
 from rlcli.replay.setup import Setup
 
-MAX_STATES = 200  # the exact solve is O(S³) Fraction operations
+EXACT_STATES = 40  # exact elimination costs O(S³) Fraction operations: 60 states take seconds
+MAX_STATES = 500  # the model is kept as a dense S×S table
 
 
 @dataclass
@@ -55,7 +57,7 @@ def batch_td(model: Model, setup: Setup, v0: dict[str, Value]) -> dict[str, Valu
     unknown = list(model.visits)
     if len(unknown) > MAX_STATES:
         raise UsageError(
-            f"batch TD: {len(unknown)} states; the exact solve is limited to {MAX_STATES}"
+            f"batch TD: {len(unknown)} states; the dense solve is limited to {MAX_STATES}"
         )
     col = {s: i for i, s in enumerate(unknown)}
     n = len(unknown)
@@ -69,10 +71,23 @@ def batch_td(model: Model, setup: Setup, v0: dict[str, Value]) -> dict[str, Valu
                 A[i][col[s2]] -= setup.gamma * p
             else:  # a state never left: its value stays V0
                 b[i] += setup.gamma * p * v0[s2]
-    x = _solve(A, b)
+    x = _solve(A, b) if n <= EXACT_STATES else _solve_float(A, b)
     out = dict(v0)
     out.update({s: x[i] for i, s in enumerate(unknown)})
     return out
+
+
+def _solve_float(A: list[list[Value]], b: list[Value]) -> list[Value]:
+    import numpy as np
+
+    try:
+        x = np.linalg.solve(np.array(A, dtype=float), np.array(b, dtype=float))
+    except np.linalg.LinAlgError:
+        raise NumericalError(
+            "batch TD: the estimated model never leaves a loop (I − γP̂ is singular); "
+            "use gamma < 1 or complete episodes"
+        ) from None
+    return [float(v) for v in x]
 
 
 def _solve(A: list[list[Value]], b: list[Value]) -> list[Value]:

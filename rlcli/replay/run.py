@@ -197,6 +197,10 @@ def _batch(
         title = (
             "batch TD(0): the fixed point V = r̂ + γP̂V of the maximum-likelihood model (S&B §6.3)"
         )
+        if not all_exact(list(v.values())):
+            notes.append(
+                f"more than {batch_mod.EXACT_STATES} states visited: solved in floating point"
+            )
         extra["model"] = {
             s: {
                 "visits": model.visits[s],
