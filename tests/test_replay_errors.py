@@ -3,6 +3,8 @@ what was expected (never a traceback); sizes are bounded before anything is allo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -91,3 +93,32 @@ def test_same_seed_same_coins():
         app, ["replay", "double-q", "A l 1 B l 1 A r 2", "--alpha", "1/2", "--seed", "3", "--json"]
     )
     assert a.exit_code == 0 and a.stdout == b.stdout
+
+
+def test_long_experience_runs_in_floats_not_forever():
+    # exact fractions grow with every update: past the exact limit the replay says it switched
+    text = " ".join(f"A {i % 3} B {i % 2}" for i in range(200)) + " A 1"  # 401 steps
+    result = CliRunner().invoke(
+        app, ["replay", "td", text, "--alpha", "1/10", "--gamma", "9/10", "--json"]
+    )
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert any("floating point" in n for n in doc["notes"])
+    assert "exact" not in doc
+    traces = CliRunner().invoke(
+        app,
+        [
+            "replay",
+            "td-lambda",
+            "A 1 B 0 " * 40 + "A 1",
+            "--alpha",
+            "1/10",
+            "--lambda",
+            "1/2",
+            "--variant",
+            "true-online",
+            "--json",
+        ],
+    )
+    assert traces.exit_code == 0
+    assert any("floating point" in n for n in json.loads(traces.stdout)["notes"])

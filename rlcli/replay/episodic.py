@@ -69,7 +69,7 @@ def mc(
             v[s] = new
             updated.add(s)
             text = (
-                f"G_{t} = {return_text(ep.rewards[t:], setup.gamma)} = {show(G[t])};  "
+                f"G_{t} = {return_text(ep.rewards, setup.gamma, t)} = {show(G[t])};  "
                 f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(G[t])} − {paren(old)}] "
                 f"= {show_dec(new)}"
             )
@@ -120,7 +120,7 @@ def nstep(
             v[s] = new
             updated.add(s)
             boot = None if setup.is_terminal(ep.states[h]) else (ep.states[h], tail)
-            working = nstep_text(ep.rewards[tau:h], setup.gamma, boot)
+            working = nstep_text(ep.rewards, setup.gamma, boot, tau, h)
             text = (
                 f"G_{tau}:{tau + n} = {_sum_is(working, target)};  "
                 f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(target)} − "

@@ -10,7 +10,8 @@ action (the next action a SARSA update needs). A transition is one step: ``s a r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from rlcli.errors import Problem, RlcliError
 from rlcli.replay.numbers import NAME, Value, number
 
 MAX_FILE_BYTES = 1_000_000
-MAX_TOKENS = 200_000  # over all episodes and transitions
+MAX_TOKENS = 50_000  # over all episodes and transitions (exam data is far smaller)
 TERMINAL = "terminal"  # the implicit terminal state after a trailing reward
 
 
@@ -51,11 +52,11 @@ class Episode:
     steps: tuple[Step, ...]
     complete: bool  # ends in a terminal state
 
-    @property
+    @cached_property
     def states(self) -> list[str]:
         return [s.state for s in self.steps] + [self.steps[-1].next_state]
 
-    @property
+    @cached_property
     def rewards(self) -> list[Value]:
         return [s.reward for s in self.steps]
 
@@ -82,6 +83,21 @@ class Experience:
     @property
     def all(self) -> list[Episode]:
         return self.episodes + self.transitions
+
+    @property
+    def n_steps(self) -> int:
+        return sum(len(e.steps) for e in self.all)
+
+    def in_floats(self) -> Experience:
+        """The same experience with float rewards (for long inputs, see ``run.EXACT_STEPS``)."""
+
+        def conv(eps: list[Episode]) -> list[Episode]:
+            return [
+                replace(e, steps=tuple(replace(st, reward=float(st.reward)) for st in e.steps))
+                for e in eps
+            ]
+
+        return replace(self, episodes=conv(self.episodes), transitions=conv(self.transitions))
 
 
 def _is_name(tok: str) -> bool:
@@ -205,10 +221,12 @@ def build(
     for kind, text, line, path in items:
         counts[kind] += 1
         label = f"{kind} {counts[kind]}"
-        total += text.count(" ") + text.count(",") + 1
-        if total > 2 * MAX_TOKENS:
-            raise ExperienceError([Problem(source, line, path, f"more than {MAX_TOKENS} tokens")])
-        tokens = [t for t in text.replace(",", " ").split() if t]
+        tokens = [t for t in text.replace(",", " ").split() if t]  # text ≤ MAX_FILE_BYTES
+        total += len(tokens)
+        if total > MAX_TOKENS:
+            raise ExperienceError(
+                [Problem(source, line, path, f"more than {MAX_TOKENS} tokens in all")]
+            )
         try:
             ep = parse_tokens(tokens, label, terminal, single=kind == "transition")
         except ValueError as exc:

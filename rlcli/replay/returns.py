@@ -36,6 +36,21 @@ def nstep_return(
     return g
 
 
+def nstep_returns_from(
+    rewards: Sequence[Value], v_at: Callable[[int], Value], gamma: Value, t: int = 0
+) -> list[Value]:
+    """[G_{t:t+1}, …, G_{t:T}] in one pass (eq. 7.1): a running discounted reward sum plus
+    γ^n V(S_{t+n})."""
+    out: list[Value] = []
+    partial: Value = 0
+    discount: Value = 1
+    for i in range(t, len(rewards)):
+        partial = partial + discount * rewards[i]
+        discount = discount * gamma
+        out.append(partial + discount * v_at(i + 1))
+    return out
+
+
 def lambda_returns(
     rewards: Sequence[Value], v_at: Callable[[int], Value], gamma: Value, lam: Value
 ) -> list[Value]:
@@ -51,20 +66,40 @@ def lambda_returns(
     return out
 
 
-def return_text(rewards: Sequence[Value], gamma: Value) -> str:
-    """R_{t+1} + γR_{t+2} + γ²R_{t+3} with the numbers: ``1 + (1/2)·2 + (1/2)²·3``."""
-    parts = [show(rewards[0])] if rewards else []
-    for i, r in enumerate(rewards[1:], start=1):
-        parts.append(f"{power(gamma, i)}{paren(r)}")
+MAX_TERMS = 8  # longer sums are written with "…" before the last term
+
+
+def return_text(
+    rewards: Sequence[Value], gamma: Value, start: int = 0, stop: int | None = None
+) -> str:
+    """R_{t+1} + γR_{t+2} + γ²R_{t+3} over ``rewards[start:stop]`` with the numbers:
+    ``1 + (1/2)·2 + (1/2)²·3``; long sums keep their first and last terms around "…"."""
+    stop = len(rewards) if stop is None else stop
+    count = stop - start
+    shown = range(count) if count <= MAX_TERMS else [*range(MAX_TERMS - 2), count - 1]
+    parts = []
+    for i in shown:
+        if count > MAX_TERMS and i == count - 1:
+            parts.append("…")
+        r = rewards[start + i]
+        parts.append(show(r) if i == 0 else f"{power(gamma, i)}{paren(r)}")
     return " + ".join(parts)
 
 
-def nstep_text(rewards: Sequence[Value], gamma: Value, boot: tuple[str, Value] | None) -> str:
-    """``1 + (1/2)·2 + (1/2)²·V(C) = 1 + (1/2)·2 + (1/2)²·4`` (no ``boot``: the plain sum)."""
-    terms = return_text(rewards, gamma)
+def nstep_text(
+    rewards: Sequence[Value],
+    gamma: Value,
+    boot: tuple[str, Value] | None,
+    start: int = 0,
+    stop: int | None = None,
+) -> str:
+    """``1 + (1/2)·2 + (1/2)²·V(C) = 1 + (1/2)·2 + (1/2)²·4`` over ``rewards[start:stop]``
+    (no ``boot``: the plain sum)."""
+    stop = len(rewards) if stop is None else stop
+    terms = return_text(rewards, gamma, start, stop)
     if boot is None:
         return terms
-    k = len(rewards)
+    k = stop - start
     sep = " + " if terms else ""
     return (
         f"{terms}{sep}{power(gamma, k)}V({boot[0]}) = {terms}{sep}{power(gamma, k)}{paren(boot[1])}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -12,7 +12,7 @@ from rlcli.replay import episodic, importance, tabular
 from rlcli.replay.experience import Experience
 from rlcli.replay.numbers import Value, number, number_list
 from rlcli.replay.policy import parse_policy
-from rlcli.replay.returns import discounted_returns, lambda_returns, nstep_return, nstep_text
+from rlcli.replay.returns import discounted_returns, lambda_returns, nstep_returns_from, nstep_text
 from rlcli.replay.setup import (
     Setup,
     actions_table,
@@ -54,6 +54,11 @@ METHODS = (
     "importance-sampling",
 )
 MAX_COINS = 100_000
+# Exact fractions grow with every update: beyond these many steps the replay runs in floats.
+# (Measured: 300 TD/MC/n-step steps take 0.1-0.2 s exactly; traces grow much faster, 100
+# true-online steps take 1 s, 150 take 7 s, 300 take minutes.)
+EXACT_STEPS = 300
+EXACT_TRACE_STEPS = 60
 
 
 @dataclass
@@ -89,6 +94,15 @@ def replay(method: str, exp: Experience | None, opt: Options, mdp: MDP | None = 
     if mdp is not None:
         check_against_mdp(exp, mdp)
     setup = resolve(exp, opt.gamma, opt.alpha, mdp)
+    traces = method == "td-lambda" and opt.variant != "offline"
+    limit = EXACT_TRACE_STEPS if traces else EXACT_STEPS
+    if exp.n_steps > limit:  # exact sizes grow with every update
+        exp = exp.in_floats()
+        alpha = None if setup.alpha is None else float(setup.alpha)
+        setup = replace(setup, gamma=float(setup.gamma), alpha=alpha)
+        setup.notes.append(
+            f"{exp.n_steps} steps: computed in floating point (exact up to {limit} steps)"
+        )
     if opt.visit not in ("first", "every"):
         raise UsageError(f"visit: {opt.visit!r} is not first or every")
     if opt.batch and method not in ("td", "mc"):
@@ -197,7 +211,7 @@ def _batch(
         title = (
             "batch TD(0): the fixed point V = r̂ + γP̂V of the maximum-likelihood model (S&B §6.3)"
         )
-        if not all_exact(list(v.values())):
+        if len(model.visits) > batch_mod.EXACT_STATES:
             notes.append(
                 f"more than {batch_mod.EXACT_STATES} states visited: solved in floating point"
             )
@@ -317,14 +331,16 @@ def _returns(exp: Experience, setup: Setup, opt: Options, v0: dict[str, Value]) 
             )
         )
     nstep = {}
+    all_n = nstep_returns_from(ep.rewards, v_at, setup.gamma)
     for n in range(1, T + 1):
-        nstep[n] = nstep_return(ep.rewards, v_at, setup.gamma, 0, n)
+        nstep[n] = all_n[n - 1]
         h = min(n, T)
         boot = None if setup.is_terminal(states[h]) else (states[h], v_at(h))
         lines.append(
             Line(
                 f"G_0:{n}",
-                f"G_0:{n} = {nstep_text(ep.rewards[:h], setup.gamma, boot)} = {show_dec(nstep[n])}",
+                f"G_0:{n} = {nstep_text(ep.rewards, setup.gamma, boot, 0, h)} = "
+                f"{show_dec(nstep[n])}",
                 {"n": n, "nstep_return": nstep[n]},
             )
         )

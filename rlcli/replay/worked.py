@@ -13,11 +13,22 @@ from typing import Any
 
 from rlcli.replay.numbers import Value
 
+MAX_SHOWN_BITS = 3000  # a fraction longer than this (~900 digits) is shown as a decimal
+
+
+def too_long(v: object) -> bool:
+    """A fraction too long to print usefully (or at all: Python caps int → str at 4300 digits)."""
+    return isinstance(v, Fraction) and (
+        v.numerator.bit_length() > MAX_SHOWN_BITS or v.denominator.bit_length() > MAX_SHOWN_BITS
+    )
+
 
 def show(v: Value | int) -> str:
     """A number as a student writes it: ``39/20``, ``-3``, ``0.4142``."""
     if isinstance(v, bool):
         return str(v)
+    if too_long(v):
+        return f"≈{float(v):.6g}"
     if isinstance(v, (Fraction, int)):
         return str(v)
     return f"{v + 0.0:.6g}"  # + 0.0: no "-0"
@@ -25,7 +36,7 @@ def show(v: Value | int) -> str:
 
 def show_dec(v: Value) -> str:
     """``39/20 (1.95)`` for a non-integer fraction, else ``show(v)``."""
-    if isinstance(v, Fraction) and v.denominator != 1:
+    if isinstance(v, Fraction) and v.denominator != 1 and not too_long(v):
         return f"{v} ({float(v):.6g})"
     return show(v)
 
@@ -55,7 +66,7 @@ def exact(v: Any) -> Any:
         return {str(k): exact(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [exact(x) for x in v]
-    if isinstance(v, (Fraction, int)) and not isinstance(v, bool):
+    if isinstance(v, (Fraction, int)) and not isinstance(v, bool) and not too_long(v):
         return str(v)
     return None
 
@@ -65,6 +76,8 @@ def all_exact(v: Any) -> bool:
         return all(all_exact(x) for x in v.values())
     if isinstance(v, (list, tuple)):
         return all(all_exact(x) for x in v)
+    if too_long(v):
+        return False
     return isinstance(v, (Fraction, int)) or v is None or isinstance(v, (str, bool))
 
 
