@@ -114,7 +114,8 @@ def replay(
         )
     if experience is not None:
         path = Path(experience)
-        if path.exists() or (not any(c.isspace() for c in experience) and path.suffix):
+        inline = any(c.isspace() or c in ";," for c in experience)
+        if _exists(path) or (not inline and path.suffix):
             exp = xp.from_file(path, extra_terminal)
         else:
             exp = xp.from_text(experience, None, extra_terminal)
@@ -148,3 +149,10 @@ def replay(
     show_answer(
         {"method": method, **worked.document()}, worked, format, json, answer, tol, mistakes
     )
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name too long to be a file
+        return False

@@ -111,7 +111,10 @@ def parse_tokens(
     the token position and what was expected."""
 
     def where(i: int) -> str:
-        return f"token {i + 1} ({tokens[i]!r})" if i < len(tokens) else f"after token {i}"
+        if i >= len(tokens):
+            return f"after token {i}"
+        tok = tokens[i] if len(tokens[i]) <= 30 else tokens[i][:27] + "..."
+        return f"token {i + 1} ({tok!r})"
 
     def name_at(i: int, what: str) -> str:
         if i >= len(tokens):
