@@ -137,6 +137,12 @@ def test_returns_nstep_and_lambda_return():
     assert ex["nstep"] == {"1": "2", "2": "3", "3": "11/4"}
     assert ex["lambda_return"] == "39/16"
     assert doc["lambda_return"] == pytest.approx(39 / 16)
+    # G_t:t+2 with --n 2: G_0:2 = 3 (above); G_1:3 = 2 + 1/2·3 = 7/2 (terminal after C); G_2:4 = 3
+    doc = replay("returns", "A 1 B 2 C 3", "--gamma", "1/2", "--init", "B=2, C=4", "--n", "2")
+    assert doc["exact"]["nstep_t"] == ["3", "7/2", "3"]
+    # a cut episode bootstraps: A 1 B 2 C with V(C) = 4: G_1 = 2 + 1/2·4 = 4, G_0 = 1 + 1/2·4 = 3
+    doc = replay("returns", "A 1 B 2 C", "--gamma", "1/2", "--init", "B=2, C=4")
+    assert doc["exact"]["returns"] == ["3", "4"]
 
 
 def test_nstep_td_uses_current_values():

@@ -12,7 +12,13 @@ from rlcli.replay import episodic, importance, tabular
 from rlcli.replay.experience import Experience
 from rlcli.replay.numbers import Value, number, number_list
 from rlcli.replay.policy import parse_policy
-from rlcli.replay.returns import discounted_returns, lambda_returns, nstep_returns_from, nstep_text
+from rlcli.replay.returns import (
+    MAX_TERMS,
+    discounted_returns,
+    lambda_returns,
+    nstep_returns_from,
+    nstep_text,
+)
 from rlcli.replay.setup import (
     Setup,
     actions_table,
@@ -350,10 +356,11 @@ def _returns(exp: Experience, setup: Setup, opt: Options, v0: dict[str, Value]) 
         ex = {"returns": exact(G), "nstep": exact(nstep)}
     if lam is not None:
         lr = lambda_returns(ep.rewards, v_at, setup.gamma, lam)
-        weights = " + ".join(
-            [f"{paren((1 - lam) * lam ** (n - 1))}·{paren(nstep[n])}" for n in range(1, T)]
-            + [f"{paren(lam ** (T - 1))}·{paren(G[0])}"]
-        )
+        shown = range(1, T) if T <= MAX_TERMS else [*range(1, MAX_TERMS - 1), T - 1]
+        terms = [f"{paren((1 - lam) * lam ** (n - 1))}·{paren(nstep[n])}" for n in shown]
+        if T > MAX_TERMS:
+            terms.insert(-1, "…")
+        weights = " + ".join([*terms, f"{paren(lam ** (T - 1))}·{paren(G[0])}"])
         lines.append(
             Line(
                 "G^λ_0",
@@ -373,14 +380,37 @@ def _returns(exp: Experience, setup: Setup, opt: Options, v0: dict[str, Value]) 
             f"{ep.label} ends in the non-terminal {states[-1]}: returns bootstrap "
             f"from V({states[-1]}) = {show(tail)}"
         )
-    table = Table(
-        "returns",
-        ["t", "S_t", "R_(t+1)", "G_t", "decimal"],
+    # G_t:t+n = G_t − γ^(h−t)·G_h + γ^(h−t)·V(S_h), h = min(t+n, T), with G_T = the tail
+    n = opt.n
+    if n < 1:
+        raise UsageError("n: must be at least 1")
+    G_ext = [*G, tail]
+    n_step_t = [
+        G[t] - setup.gamma ** (h - t) * G_ext[h] + setup.gamma ** (h - t) * v_at(h)
+        for t in range(T)
+        for h in [min(t + n, T)]
+    ]
+    doc["nstep_t"] = num(n_step_t)
+    doc["nstep_n"] = n
+    if all_exact(n_step_t) and "exact" in doc:
+        doc["exact"]["nstep_t"] = exact(n_step_t)
+    header = ["t", "S_t", "R_(t+1)", "G_t", "decimal", f"G_t:t+{n}"]
+    rows = [
         [
-            [str(t), states[t], show(ep.rewards[t]), show(G[t]), f"{float(G[t]):.6g}"]
-            for t in range(T)
-        ],
-    )
+            str(t),
+            states[t],
+            show(ep.rewards[t]),
+            show(G[t]),
+            f"{float(G[t]):.6g}",
+            show(n_step_t[t]),
+        ]
+        for t in range(T)
+    ]
+    if lam is not None:
+        header.append("G^λ_t")
+        for t, row in enumerate(rows):
+            row.append(show(lr[t]))
+    table = Table("returns", header, rows)
     return Worked(f"returns of {ep.label} (γ = {show(setup.gamma)})", notes, lines, [table], doc)
 
 
