@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rlcli.cli.common import JsonOpt
-from rlcli.cli.worked import AnswerOpt, FormatOpt, TolOpt, show_answer
+from rlcli.cli.replay import AnswerOpt, FormatOpt, TolOpt, show_answer
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
