@@ -242,7 +242,12 @@ def _traces(
                     before = v[k]
                     v[k] = before + step
                     updated.add(k)
-                    changes.append(f"V({k}) = {show(before)} + {paren(step)} = {show_dec(v[k])}")
+                    how = (
+                        f"{paren(alpha)}·{paren(delta)}·{paren(z)}"  # αδe(k)
+                        if variant != "true-online"
+                        else paren(step)
+                    )
+                    changes.append(f"V({k}) = {show(before)} + {how} = {show_dec(v[k])}")
             if variant == "true-online":
                 v_old = v_next
             traces = ", ".join(f"e({k})={show(z)}" for k, z in e.items())

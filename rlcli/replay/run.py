@@ -484,10 +484,11 @@ def episode_importance(exp: Experience, setup: Setup, opt: Options) -> Worked:
     lines = []
     for x in vis:
         prod = "·".join(paren(r) for r in x.step_ratios)
+        prod = "" if len(x.step_ratios) == 1 else f"{prod} = "
         lines.append(
             Line(
                 f"{x.episode} t={x.t}",
-                f"{x.state}: ρ_{x.t}:T−1 = {prod} = "
+                f"{x.state}: ρ_{x.t}:T−1 = {prod}"
                 f"{show(x.ratio)}, G_{x.t} = {show(x.ret)}"
                 + (f", per-decision G̃_{x.t} = {show(x.per_decision)}" if opt.per_decision else ""),
                 {
