@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 
 from rlcli import __version__
 from rlcli.cli import (
+    calc,
     control,
     derive,
     estimate,
@@ -16,6 +17,7 @@ from rlcli.cli import (
     mdp_inspect,  # noqa: F401  (registers mdp check/show)
     mdp_solve,  # noqa: F401  (registers mdp evaluate/solve/equations)
     problems,
+    replay,
     train,
 )
 from rlcli.errors import RlcliError
@@ -72,8 +74,10 @@ app.add_typer(mdp.app, name="mdp")
 app.add_typer(derive.app, name="derive")
 app.add_typer(train.app, name="train")
 app.add_typer(problems.app, name="problems")
+app.add_typer(calc.app, name="calc")
 app.command("estimate")(estimate.estimate)
 app.command("control")(control.control)
+app.command("replay")(replay.replay)
 
 
 def main() -> None:

@@ -18,14 +18,15 @@ def gae(
     ``r_t, v_t, done_t`` are (T, N) — ``done_t`` marks that the episode ended at step t
     (so s_{t+1} belongs to a new episode); ``v_last`` (N,) is V(s_T) for the step after
     the rollout. Time-limit truncation is bootstrapped by the caller, who adds γV(s_final)
-    to r_t and then marks the step done.
+    to r_t and then marks the step done. Object arrays of ``Fraction``s (with exact γ, λ)
+    give exact advantages, as ``rlcli calc gae`` shows them.
     """
     T = len(r_t)
     adv = np.zeros_like(v_t)
     lastgaelam = np.zeros_like(v_last)
     next_v = v_last
     for t in range(T - 1, -1, -1):
-        not_done = 1.0 - done_t[t]
+        not_done = 1 - done_t[t]
         delta = r_t[t] + gamma * next_v * not_done - v_t[t]
         lastgaelam = delta + gamma * lam * not_done * lastgaelam
         adv[t] = lastgaelam

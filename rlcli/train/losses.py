@@ -6,6 +6,10 @@ Policy losses take per-sample log π(a|s) and return ∂L/∂log π (per sample)
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+from typing import Any
+
 import numpy as np
 
 
@@ -13,6 +17,22 @@ def pg_loss(logp: np.ndarray, adv: np.ndarray) -> tuple[float, np.ndarray]:
     """Vanilla policy gradient (REINFORCE, A2C): L = −mean(Â · log π(a|s))."""
     n = len(logp)
     return float(-(adv * logp).mean()), -adv / n
+
+
+def clipped_objective(
+    ratio: np.ndarray, adv: np.ndarray, clip: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sample L^CLIP = min(ρÂ, clip(ρ, 1−ε, 1+ε)Â) (Schulman et al. 2017, eq. 7), its
+    derivative ∂L/∂ρ (Â on the unclipped branch or inside the range, else 0) and whether the
+    unclipped branch is the one taken. Exact on object arrays of ``Fraction``s.
+    """
+    unclipped = adv * ratio
+    clipped = adv * np.clip(ratio, 1 - clip, 1 + clip)
+    # the min picks the unclipped term, or the clipped one (gradient 0 when ρ is outside)
+    use_unclipped = unclipped <= clipped
+    inside = (ratio >= 1 - clip) & (ratio <= 1 + clip)
+    d_ratio = np.where(use_unclipped | inside, adv, 0 * adv)
+    return np.minimum(unclipped, clipped), d_ratio, use_unclipped
 
 
 def clipped_surrogate(
@@ -28,13 +48,9 @@ def clipped_surrogate(
     """
     w = np.full(len(logp), 1.0 / len(logp)) if weights is None else weights
     ratio = np.exp(logp - old_logp)
-    pg_loss1 = -adv * ratio
-    pg_loss2 = -adv * np.clip(ratio, 1 - clip, 1 + clip)
-    # the max picks the unclipped term, or the clipped one (gradient 0 when ρ is outside)
-    use1 = pg_loss1 >= pg_loss2
-    inside = (ratio >= 1 - clip) & (ratio <= 1 + clip)
-    dlogp = np.where(use1 | inside, -adv * ratio, 0.0) * w
-    return float((np.maximum(pg_loss1, pg_loss2) * w).sum()), dlogp, ratio
+    objective, d_ratio, _ = clipped_objective(ratio, adv, clip)
+    dlogp = -d_ratio * ratio * w  # ∂ρ/∂log π = ρ
+    return float(-(objective * w).sum()), dlogp, ratio
 
 
 def importance_weighted(
@@ -76,14 +92,39 @@ def approx_kl(logp: np.ndarray, old_logp: np.ndarray) -> float:
     return float((np.expm1(log_ratio) - log_ratio).mean())
 
 
-def group_advantages(rewards: np.ndarray, eps: float = 1e-4) -> np.ndarray:
+def group_advantages(
+    rewards: np.ndarray, eps: float = 1e-4, ddof: int = 0, scale: bool = True
+) -> np.ndarray:
     """GRPO (Shao et al. 2024): Â_i = (r_i − mean_group r) / (std_group r + ε) over (P, G) groups.
 
-    std is the population standard deviation (ddof 0) of the G rewards of a prompt.
+    std is the population standard deviation (``ddof`` 0) of the G rewards of a prompt;
+    ``ddof=1`` gives the sample std (torch's ``.std()``, TRL). ``scale=False`` is Dr. GRPO
+    (Liu et al. 2025): Â_i = r_i − mean, no division. Object arrays of ``Fraction``s stay
+    exact wherever the std is rational.
     """
     mean = rewards.mean(axis=1, keepdims=True)
-    std = rewards.std(axis=1, keepdims=True)
-    return (rewards - mean) / (std + eps)
+    if not scale:
+        return rewards - mean
+    return (rewards - mean) / (group_std(rewards, ddof) + eps)
+
+
+def group_std(rewards: np.ndarray, ddof: int = 0) -> np.ndarray:
+    """(P, 1) std of each group's rewards; exact (a Fraction) for object arrays when the
+    variance is the square of a rational, else a float."""
+    if rewards.dtype != object:
+        return rewards.std(axis=1, ddof=ddof, keepdims=True)
+    centred = rewards - rewards.mean(axis=1, keepdims=True)
+    var = (centred * centred).sum(axis=1, keepdims=True) / (rewards.shape[1] - ddof)
+    return np.vectorize(_sqrt, otypes=[object])(var)
+
+
+def _sqrt(x: Any) -> Any:
+    """√x exactly for a Fraction that is a rational square, else as a float."""
+    if isinstance(x, Fraction):
+        n, d = math.isqrt(x.numerator), math.isqrt(x.denominator)
+        if n * n == x.numerator and d * d == x.denominator:
+            return Fraction(n, d)
+    return math.sqrt(x)
 
 
 def normalize(adv: np.ndarray) -> np.ndarray:

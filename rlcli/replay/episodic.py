@@ -1,0 +1,272 @@
+"""Updates that look ahead along an episode: MC, n-step TD and TD(λ) on given episodes.
+
+- ``mc``: V(S_t) ← V(S_t) + α[G_t − V(S_t)] at the episode's end, forward in time (S&B
+  eq. 6.1); α = 1/N(s) is the sample average of returns (§5.1); first- or every-visit.
+- ``nstep``: V(S_τ) ← V(S_τ) + α[G_{τ:τ+n} − V(S_τ)] for τ = 0..T−1 in order (eq. 7.2),
+  each G_{τ:τ+n} from the current values (the book's algorithm exactly).
+- ``td-lambda``: ``offline`` λ-return (eq. 12.4, λ-returns from the values at the start of
+  the episode, as ``rlcli estimate`` does), ``accumulating``/``replacing`` traces (eq.
+  12.5–12.7) and ``true-online`` dutch traces (§12.5), tabular.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from rlcli.errors import UsageError
+from rlcli.replay.experience import Episode
+from rlcli.replay.numbers import Value
+from rlcli.replay.returns import (
+    discounted_returns,
+    lambda_returns,
+    nstep_return,
+    nstep_text,
+    return_text,
+)
+from rlcli.replay.setup import Setup
+from rlcli.replay.tabular import step_size
+from rlcli.replay.worked import Line, paren, show, show_dec
+
+VARIANTS = ("offline", "accumulating", "replacing", "true-online")
+
+
+def _value_at(ep: Episode, setup: Setup, v: dict[str, Value]):
+    states = ep.states
+
+    def v_at(i: int) -> Value:
+        return Fraction(0) if setup.is_terminal(states[i]) else v[states[i]]
+
+    return v_at
+
+
+def _require_complete(ep: Episode, what: str) -> None:
+    if not ep.complete:
+        raise UsageError(
+            f"{what}: {ep.label} ends in {ep.steps[-1].next_state}, which is not "
+            "terminal: end it with a reward or declare the state terminal"
+        )
+
+
+def mc(
+    episodes: Sequence[Episode], setup: Setup, v: dict[str, Value], first_visit: bool
+) -> tuple[list[Line], set[str]]:
+    lines: list[Line] = []
+    updated: set[str] = set()
+    counts: dict = {}
+    for ep in episodes:
+        _require_complete(ep, "mc")
+        G = discounted_returns(ep.rewards, setup.gamma)
+        seen: set[str] = set()
+        for t, st in enumerate(ep.steps):
+            s = st.state
+            if first_visit and s in seen:
+                continue
+            seen.add(s)
+            old = v[s]
+            alpha, a_txt = step_size(setup, counts, s, f"({s})")
+            new = old + alpha * (G[t] - old)
+            v[s] = new
+            updated.add(s)
+            text = (
+                f"G_{t} = {return_text(ep.rewards, setup.gamma, t)} = {show(G[t])};  "
+                f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(G[t])} − {paren(old)}] "
+                f"= {show_dec(new)}"
+            )
+            if setup.alpha is None:
+                text += f"   (α = {a_txt})"
+            lines.append(
+                Line(
+                    f"{ep.label} t={t}",
+                    text,
+                    {
+                        "episode": ep.label,
+                        "t": t,
+                        "update": f"V({s})",
+                        "state": s,
+                        "return": G[t],
+                        "alpha": alpha,
+                        "target": G[t],
+                        "old": old,
+                        "new": new,
+                    },
+                )
+            )
+    return lines, updated
+
+
+def _sum_is(text: str, value: Value) -> str:
+    """``text = value``, without ``3 = 3``."""
+    return text if text == show(value) else f"{text} = {show(value)}"
+
+
+def nstep(
+    episodes: Sequence[Episode], setup: Setup, v: dict[str, Value], n: int
+) -> tuple[list[Line], set[str]]:
+    lines: list[Line] = []
+    updated: set[str] = set()
+    counts: dict = {}
+    for ep in episodes:
+        v_at = _value_at(ep, setup, v)
+        T = len(ep.steps)
+        for tau in range(T):
+            s = ep.steps[tau].state
+            h = min(tau + n, T)
+            target = nstep_return(ep.rewards, v_at, setup.gamma, tau, n)
+            tail = v_at(h)
+            old = v[s]
+            alpha, a_txt = step_size(setup, counts, s, f"({s})")
+            new = old + alpha * (target - old)
+            v[s] = new
+            updated.add(s)
+            boot = None if setup.is_terminal(ep.states[h]) else (ep.states[h], tail)
+            working = nstep_text(ep.rewards, setup.gamma, boot, tau, h)
+            text = (
+                f"G_{tau}:{tau + n} = {_sum_is(working, target)};  "
+                f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(target)} − "
+                f"{paren(old)}] = {show_dec(new)}"
+            )
+            if setup.alpha is None:
+                text += f"   (α = {a_txt})"
+            lines.append(
+                Line(
+                    f"{ep.label} τ={tau}",
+                    text,
+                    {
+                        "episode": ep.label,
+                        "t": tau,
+                        "update": f"V({s})",
+                        "state": s,
+                        "n": n,
+                        "alpha": alpha,
+                        "target": target,
+                        "old": old,
+                        "new": new,
+                    },
+                )
+            )
+    return lines, updated
+
+
+def td_lambda(
+    episodes: Sequence[Episode], setup: Setup, v: dict[str, Value], lam: Value, variant: str
+) -> tuple[list[Line], set[str]]:
+    if variant not in VARIANTS:
+        raise UsageError(f"variant: {variant!r} is not one of {', '.join(VARIANTS)}")
+    if setup.alpha is None:
+        raise UsageError("td-lambda needs a step size alpha")
+    if variant == "offline":
+        return _offline(episodes, setup, v, lam)
+    return _traces(episodes, setup, v, lam, variant)
+
+
+def _offline(
+    episodes: Sequence[Episode], setup: Setup, v: dict[str, Value], lam: Value
+) -> tuple[list[Line], set[str]]:
+    lines: list[Line] = []
+    updated: set[str] = set()
+    alpha = setup.alpha
+    assert alpha is not None
+    for ep in episodes:
+        start = dict(v)  # λ-returns from the values the episode was played with
+        G = lambda_returns(ep.rewards, _value_at(ep, setup, start), setup.gamma, lam)
+        for t, st in enumerate(ep.steps):
+            s = st.state
+            old = v[s]
+            new = old + alpha * (G[t] - old)
+            v[s] = new
+            updated.add(s)
+            nxt = ep.states[t + 1]
+            rest = f"V({nxt})" if t == len(ep.steps) - 1 else f"(1−λ)V({nxt}) + λG^λ_{t + 1}"
+            text = (
+                f"G^λ_{t} = R + γ[{rest}] = {show(G[t])};  V({s}) ← {show(old)} + "
+                f"{paren(alpha)}·[{show(G[t])} − {paren(old)}] = {show_dec(new)}"
+            )
+            lines.append(
+                Line(
+                    f"{ep.label} t={t}",
+                    text,
+                    {
+                        "episode": ep.label,
+                        "t": t,
+                        "update": f"V({s})",
+                        "state": s,
+                        "lambda_return": G[t],
+                        "alpha": alpha,
+                        "target": G[t],
+                        "old": old,
+                        "new": new,
+                    },
+                )
+            )
+    return lines, updated
+
+
+def _traces(
+    episodes: Sequence[Episode], setup: Setup, v: dict[str, Value], lam: Value, variant: str
+) -> tuple[list[Line], set[str]]:
+    """δ_t = R + γV(S') − V(S); e ← γλe, e(S) += 1 (accumulating) or = 1 (replacing),
+    V ← V + αδe. True online: z ← γλz + (1 − αγλz(S))x(S),
+    V ← V + α(δ + V(S) − V_old)z − α(V(S) − V_old)x(S), V_old ← V(S')."""
+    lines: list[Line] = []
+    updated: set[str] = set()
+    alpha, g = setup.alpha, setup.gamma
+    assert alpha is not None
+    for ep in episodes:
+        e: dict[str, Value] = {}
+        v_old: Value = Fraction(0)
+        for t, st in enumerate(ep.steps):
+            s, s2 = st.state, st.next_state
+            v_s = v[s]
+            v_next = Fraction(0) if setup.is_terminal(s2) else v[s2]
+            delta = st.reward + g * v_next - v_s
+            decay = g * lam
+            z_s = e.get(s, Fraction(0))
+            e = {k: decay * x for k, x in e.items()}
+            if variant == "accumulating":
+                e[s] = e.get(s, Fraction(0)) + 1
+            elif variant == "replacing":
+                e[s] = Fraction(1)
+            else:
+                e[s] = e.get(s, Fraction(0)) + 1 - alpha * decay * z_s
+            changes = []
+            for k, z in e.items():
+                step = (
+                    alpha * delta * z
+                    if variant != "true-online"
+                    else alpha * (delta + v_s - v_old) * z
+                )
+                if variant == "true-online" and k == s:
+                    step -= alpha * (v_s - v_old)
+                if step != 0 or k == s:
+                    before = v[k]
+                    v[k] = before + step
+                    updated.add(k)
+                    how = (
+                        f"{paren(alpha)}·{paren(delta)}·{paren(z)}"  # αδe(k)
+                        if variant != "true-online"
+                        else paren(step)
+                    )
+                    changes.append(f"V({k}) = {show(before)} + {how} = {show_dec(v[k])}")
+            if variant == "true-online":
+                v_old = v_next
+            traces = ", ".join(f"e({k})={show(z)}" for k, z in e.items())
+            text = (
+                f"δ = {show(st.reward)} + {paren(g)}·{paren(v_next)} − {paren(v_s)} = "
+                f"{show(delta)};  {traces};  " + "; ".join(changes)
+            )
+            lines.append(
+                Line(
+                    f"{ep.label} t={t}",
+                    text,
+                    {
+                        "episode": ep.label,
+                        "t": t,
+                        "state": s,
+                        "td_error": delta,
+                        "traces": dict(e),
+                        "values": dict(v),
+                    },
+                )
+            )
+    return lines, updated
