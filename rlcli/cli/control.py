@@ -9,7 +9,20 @@ import typer
 
 from rlcli.cli.common import FileArg, JsonOpt, SeedOpt, SetOpt, load
 from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import choices, episode_limit, finite, numbers, positive
+from rlcli.cli.sweep_options import (
+    EpisodesOpt,
+    RunsOpt,
+    StartOpt,
+    choices,
+    csv_option,
+    finite,
+    flag_names,
+    max_steps_option,
+    numbers,
+    plot_option,
+    positive,
+)
+from rlcli.learn.methods import CONTROL_METHODS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -18,39 +31,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.model import MDP
     from rlcli.mdp.solve.optimal import Solution
 
-METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
+MaxStepsOpt = max_steps_option(10_000)
+CsvOpt = csv_option("Write the per-episode returns as CSV.")
+PlotOpt = plot_option("Save the return curves as PNG (matplotlib).")
 
 
 def control(
     file: FileArg,
     method: Annotated[
         str,
-        typer.Option(
-            "--method", "-m", help="sarsa, q-learning, expected-sarsa, double-q, or a comma list."
-        ),
+        typer.Option("--method", "-m", help=f"{', '.join(CONTROL_METHODS)}, or a comma list."),
     ] = "sarsa,q-learning",
     alpha: Annotated[str, typer.Option(help="Step size(s), comma list.")] = "0.1",
     epsilon: Annotated[str, typer.Option(help="Exploration ε of ε-greedy (comma list).")] = "0.1",
-    runs: Annotated[int, typer.Option(help="Independent runs, averaged.")] = 10,
-    episodes: Annotated[int, typer.Option(help="Episodes per run.")] = 500,
+    runs: RunsOpt = 10,
+    episodes: EpisodesOpt = 500,
     seed: SeedOpt = 0,
     init: Annotated[float, typer.Option("--init", help="Initial action value Q0.")] = 0.0,
-    start: Annotated[
-        str | None, typer.Option(help="Start state (default: the file's 'start').")
-    ] = None,
-    max_steps: Annotated[
-        int | None,
-        typer.Option(
-            help="Cut an episode after this many steps (default 10,000; "
-            "required when the MDP has no terminal state)."
-        ),
-    ] = None,
-    csv: Annotated[
-        Path | None, typer.Option("--csv", help="Write the per-episode returns as CSV.")
-    ] = None,
-    plot: Annotated[
-        Path | None, typer.Option("--plot", help="Save the return curves as PNG (matplotlib).")
-    ] = None,
+    start: StartOpt = None,
+    max_steps: MaxStepsOpt = None,
+    csv: CsvOpt = None,
+    plot: PlotOpt = None,
     set_: SetOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -60,8 +61,20 @@ def control(
     of the learned Q beside the optimal one from policy iteration, and the distance
     of Q from Q*.
     """
+    with flag_names():
+        _control(file, method, alpha, epsilon, runs, episodes, seed, init, start, max_steps,
+                 csv, plot, set_, json)  # fmt: skip
+
+
+def _control(
+    file: Path, method: str, alpha: str, epsilon: str, runs: int, episodes: int, seed: int,
+    init: float, start: str | None, max_steps: int | None, csv: Path | None,
+    plot: Path | None, set_: list[str] | None, json: bool,
+) -> None:  # fmt: skip
     from rlcli.learn.control import ControlSetting, run_control, summarize
     from rlcli.learn.episodes import start_distribution
+    from rlcli.learn.reach import episode_limit
+    from rlcli.mdp.solve.greedy import tie_policy
     from rlcli.mdp.solve.optimal import policy_iteration
     from rlcli.render import learning
 
@@ -69,7 +82,7 @@ def control(
         learning.require_matplotlib()
     finite(init, "--init")
     mdp = load(file, set_)
-    methods = choices(method, "--method", METHODS)
+    methods = choices(method, "--method", CONTROL_METHODS)
     alphas = numbers(alpha, "--alpha", 0.0, 1.0)
     epsilons = numbers(epsilon, "--epsilon", 0.0, 1.0)
     positive(runs, "--runs")
@@ -108,19 +121,11 @@ def control(
         f"{mdp.name or file} · ε-greedy · {runs} runs × {episodes} episodes · seed {seed} · "
         f"Q0 = {init:g}\noptimal (policy iteration): V*(start) = {learning.num(v_start)}"
     )
-    tie_policy = optimal.optimal / _per_state_count(mdp, optimal.optimal)
+    every_optimal = tie_policy(mdp, optimal.optimal.astype(float), tol=0.5)  # the mask's ties
     learning.print_parts(out, learning.control_view(mdp, results, summaries, optimal, header,
-                                                    window, tie_policy))  # fmt: skip
+                                                    window, every_optimal))  # fmt: skip
     if csv or plot:
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
-
-
-def _per_state_count(mdp: MDP, mask: np.ndarray) -> np.ndarray:
-    """(K,) how many pairs of each pair's state are marked (at least 1)."""
-    import numpy as np
-
-    counts = np.bincount(mdp.pair_state, weights=mask.astype(float), minlength=mdp.n_states)
-    return np.maximum(counts[mdp.pair_state], 1)
 
 
 def _document(

@@ -1,8 +1,65 @@
-"""Comma-separated option values that sweep a grid: ``--alpha 0.1,0.2`` ``--n 1,2,4``."""
+"""What ``rlcli estimate`` and ``rlcli control`` share: their common options, comma-separated
+values that sweep a grid (``--alpha 0.1,0.2``, ``--n 1,2,4``), and the flag of each library
+field in error messages."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from rlcli.errors import UsageError
+
+# ---- options declared once ------------------------------------------------------------
+
+RunsOpt = Annotated[int, typer.Option(help="Independent runs, averaged.")]
+EpisodesOpt = Annotated[int, typer.Option(help="Episodes per run.")]
+StartOpt = Annotated[str | None, typer.Option(help="Start state (default: the file's 'start').")]
+
+
+def max_steps_option(default: int) -> object:
+    """``--max-steps``, with the command's default in its help."""
+    return Annotated[
+        int | None,
+        typer.Option(
+            help=f"Cut an episode after this many steps (default {default:,d}; "
+            "required when the MDP has no terminal state)."
+        ),
+    ]
+
+
+def csv_option(help: str) -> object:
+    return Annotated[Path | None, typer.Option("--csv", help=help)]
+
+
+def plot_option(help: str) -> object:
+    return Annotated[Path | None, typer.Option("--plot", help=help)]
+
+
+# ---- library fields named by their flags ----------------------------------------------
+
+FLAGS = {
+    "start": "--start", "max_steps": "--max-steps", "behavior": "--behavior",
+    "runs": "--runs", "episodes": "--episodes", "alpha": "--alpha", "epsilon": "--epsilon",
+    "init": "--init", "n": "--n", "lam": "--lambda",
+}  # fmt: skip
+
+
+@contextmanager
+def flag_names() -> Iterator[None]:
+    """Library errors that name a setting's field name its flag instead."""
+    from rlcli.learn.errors import FieldError
+
+    try:
+        yield
+    except FieldError as exc:
+        raise exc.named(FLAGS) from None
+
+
+# ---- comma lists ----------------------------------------------------------------------
 
 
 def _items(text: str, option: str) -> list[str]:
@@ -59,30 +116,15 @@ def positive(value: int, option: str) -> int:
     return value
 
 
-def episode_limit(mdp, max_steps: int | None, default: int, pi=None, start=None) -> int:
-    """``--max-steps``, required when episodes under policy ``pi`` (all actions when None)
-    from the start states may never end (no terminal state, or one out of reach)."""
-    if max_steps is not None:
-        return positive(max_steps, "--max-steps")
-    if not mdp.terminal.any():
-        raise UsageError(
-            f"{mdp.name or 'the MDP'} has no terminal state, so episodes never end: "
-            "pass --max-steps N to cut them (TD methods bootstrap where an episode is cut)"
-        )
-    if start is not None:
-        import numpy as np
+def finite(value: float, option: str) -> float:
+    import math
 
-        from rlcli.mdp.solve.proper import describe, improper_states
+    if not math.isfinite(value):
+        raise UsageError(f"{option} must be a finite number, got {value}")
+    return value
 
-        policy = mdp.uniform_policy() if pi is None else pi
-        stuck = np.intersect1d(improper_states(mdp, policy), np.flatnonzero(start > 0))
-        if len(stuck):
-            raise UsageError(
-                f"episodes from {describe(mdp, stuck)} may never reach a terminal state under "
-                "this policy: pass --max-steps N to cut them"
-            )
-    return default
 
+# ---- announcements --------------------------------------------------------------------
 
 LONG_RUN_STEPS = 10_000_000  # simulated steps beyond which a run takes tens of seconds
 
@@ -103,11 +145,3 @@ def long_run_note(mean_length: float, runs: int, episodes: int, max_steps: int) 
         f"simulate about {steps:.1e} steps: this takes a while. Fewer --runs or --episodes, "
         "or --max-steps N, are quicker."
     )
-
-
-def finite(value: float, option: str) -> float:
-    import math
-
-    if not math.isfinite(value):
-        raise UsageError(f"{option} must be a finite number, got {value}")
-    return value

@@ -18,20 +18,18 @@ from rlcli.errors import UsageError
 from rlcli.learn.batch import BatchData, batch_mc_episode, batch_td_episode
 from rlcli.learn.episodes import Episode, iter_episodes
 from rlcli.learn.mc import mc_episode
+from rlcli.learn.methods import PREDICTION_METHODS, TD_LAMBDA_VARIANTS
 from rlcli.learn.nstep import nstep_episode
 from rlcli.learn.offpolicy import importance_episode, ratios
 from rlcli.learn.rms import rms_error
 from rlcli.learn.steps import Rows, gather
 from rlcli.learn.td import td0_episode
 from rlcli.learn.td_lambda import (
-    VARIANTS,
     offline_lambda_return_episode,
     traces_episode,
     true_online_episode,
 )
 from rlcli.mdp.model import MDP
-
-METHODS = ("mc", "td", "nstep", "td-lambda")
 
 
 @dataclass(frozen=True)
@@ -48,10 +46,12 @@ class Setting:
     importance: str | None = None  # off-policy mc: ordinary | weighted
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise UsageError(f"unknown prediction method {self.method!r} ({', '.join(METHODS)})")
-        if self.method == "td-lambda" and self.variant not in VARIANTS:
-            raise UsageError(f"TD(λ) variant must be one of {', '.join(VARIANTS)}")
+        if self.method not in PREDICTION_METHODS:
+            raise UsageError(
+                f"unknown prediction method {self.method!r} ({', '.join(PREDICTION_METHODS)})"
+            )
+        if self.method == "td-lambda" and self.variant not in TD_LAMBDA_VARIANTS:
+            raise UsageError(f"TD(λ) variant must be one of {', '.join(TD_LAMBDA_VARIANTS)}")
 
     @property
     def family(self) -> tuple:

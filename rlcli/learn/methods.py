@@ -1,0 +1,19 @@
+"""The names of the learning methods and their variants, declared once.
+
+Plain tuples without NumPy, so the command line can list them in ``--help`` cheaply.
+"""
+
+from __future__ import annotations
+
+PREDICTION_METHODS = ("mc", "td", "nstep", "td-lambda")
+TD_LAMBDA_VARIANTS = ("offline", "accumulating", "replacing", "true-online")
+VISITS = ("every", "first")
+IMPORTANCE = ("ordinary", "weighted")
+
+CONTROL_NAMES = {
+    "sarsa": "SARSA",
+    "q-learning": "Q-learning",
+    "expected-sarsa": "Expected SARSA",
+    "double-q": "Double Q-learning",
+}
+CONTROL_METHODS = tuple(CONTROL_NAMES)
