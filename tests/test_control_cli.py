@@ -246,3 +246,36 @@ def test_greedy_start_cell_counts_the_runs_that_never_end():
     assert greedy_start(float("nan"), 3, 3) == "never ends"
     assert greedy_start(-13.0, 1, 3) == "-13\n(never ends 1/3 runs)"
     assert greedy_start(-13.0, 0, 3) == "-13"
+
+
+# ---- issue 10: hostile and extreme inputs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--runs", "100000000", "--episodes", "1"], "lower --runs or --episodes"),
+        (["--episodes", "1000000000000"], "× 1,000,000,000,000 episodes"),
+        (["--alpha", "0_1"], "--alpha: '0_1' is not a number"),
+        (["--epsilon", "١"], "--epsilon: '١' is not a number"),
+        (["--init", "1e308"], "--init must be between"),
+        (["--init", "1e308", "--json"], "--init must be between"),
+    ],
+)
+def test_hostile_sizes_and_numbers_exit_2(args, message):
+    # before the fix: numpy's _ArrayMemoryError; --init 1e308 an OverflowError while
+    # rendering, or warnings and nulls with --json
+    result = run("cliff-walking", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_csv_never_overwrites_without_force(tmp_path):
+    path = tmp_path / "returns.csv"
+    path.write_text("mine")
+    result = run("student-mdp", "--runs", "1", "--episodes", "2", "--csv", str(path))
+    assert result.exit_code == 2 and "--csv" in result.output and "--force" in result.output
+    assert path.read_text() == "mine"
+    result = run("student-mdp", "--runs", "1", "--episodes", "2", "--csv", str(path), "--force")
+    assert result.exit_code == 0 and path.read_text().startswith("learner,")

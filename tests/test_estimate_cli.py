@@ -335,3 +335,68 @@ def test_start_distribution_with_a_terminal_state_still_estimates_v_pi(tmp_path)
     values = json.loads(result.stdout)["results"][0]["final_values"]
     for i, s in enumerate("ABCDE", start=1):
         assert values[s] == pytest.approx(i / 6, abs=0.05)
+
+
+# ---- issue 10: hostile and extreme inputs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--runs", "100000000", "--episodes", "1"], "lower --runs or --episodes"),
+        (["--runs", "1000000000000"], "GB (1,000,000,000,000 runs"),
+        (["--episodes", "1000000000000"], "× 1,000,000,000,000 episodes"),
+        (["--method", "nstep", "--n", "1180591620717411303424"], "--n: 1180591620717411303424 is"),
+        (["--method", "nstep", "--n", "²"], "--n: expected whole numbers"),
+        (["--method", "nstep", "--n", "٣"], "--n: expected whole numbers"),
+        (["--alpha", "0_1"], "--alpha: '0_1' is not a number"),
+        (["--alpha", "٠.١"], "is not a number"),
+        (["--method", "td-lambda", "--lambda", "inf"], "--lambda: 'inf' is not a number"),
+        (["--init", "1e308"], "--init must be between"),
+    ],
+)
+def test_hostile_sizes_and_numbers_exit_2_before_allocating(args, message):
+    # before the fix: 20 GB then killed, numpy's _ArrayMemoryError, IndexError, ValueError
+    # tracebacks, or 0_1 read as α = 1
+    result = run("random-walk-5", "-p", "uniform", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_memory_refusal_names_the_need_in_gigabytes():
+    result = run("random-walk-5", "-p", "uniform", "--runs", "100000000", "--episodes", "1")
+    # 10⁸ runs × 2 numbers of curve × 8 bytes alone are 1.5 GB; values and episodes add more
+    gigabytes = float(result.output.split("about ")[1].split(" GB")[0].replace(",", ""))
+    assert gigabytes > 4
+
+
+def test_library_refuses_the_size_on_the_field():
+    from rlcli.learn.errors import SettingError
+    from rlcli.learn.predict import Experiment, Setting, run_prediction
+    from rlcli.mdp.read.load import load_mdp
+
+    mdp = load_mdp(PROBLEMS / "random-walk-5.yaml")
+    exp = Experiment(mdp, mdp.uniform_policy(), mdp.uniform_policy()[:0], mdp.start,
+                     10**12, 1, 0)  # fmt: skip
+    with pytest.raises(SettingError, match="lower runs or episodes"):
+        run_prediction(exp, [Setting("td", alpha=0.1)])
+
+
+def test_csv_and_plot_never_overwrite_without_force(tmp_path):
+    exercise = tmp_path / "rw.yaml"
+    exercise.write_text((PROBLEMS / "random-walk-5.yaml").read_text())
+    before = exercise.read_text()
+    args = [str(exercise), "-p", "uniform", "--runs", "2", "--episodes", "2"]
+    for flag in ("--csv", "--plot"):
+        result = run(*args, flag, str(exercise))
+        assert result.exit_code == 2 and "the file exists; use --force" in result.output
+        assert exercise.read_text() == before
+    # refused before any simulation: even one that would not fit in memory
+    result = run(*args[:3], "--runs", "1000000000000", "--csv", str(exercise))
+    assert "the file exists" in result.output
+    out = tmp_path / "curves.csv"
+    out.write_text("old")
+    assert run(*args, "--csv", str(out), "--force").exit_code == 0
+    assert out.read_text().startswith("learner,method")

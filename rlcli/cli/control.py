@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, SeedOpt, SetOpt, load
+from rlcli.cli.common import FileArg, ForceOpt, JsonOpt, SeedOpt, SetOpt, check_new_file, load
 from rlcli.cli.console import err, out
 from rlcli.cli.sweep_options import (
     EpisodesOpt,
@@ -15,8 +15,8 @@ from rlcli.cli.sweep_options import (
     StartOpt,
     choices,
     csv_option,
-    finite,
     flag_names,
+    initial_value,
     max_steps_option,
     numbers,
     plot_option,
@@ -54,6 +54,7 @@ def control(
     plot: PlotOpt = None,
     set_: SetOpt = None,
     json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Learn to act with ε-greedy TD control and compare with the optimal policy.
 
@@ -63,15 +64,15 @@ def control(
     """
     with flag_names():
         _control(file, method, alpha, epsilon, runs, episodes, seed, init, start, max_steps,
-                 csv, plot, set_, json)  # fmt: skip
+                 csv, plot, set_, json, force)  # fmt: skip
 
 
 def _control(
     file: Path, method: str, alpha: str, epsilon: str, runs: int, episodes: int, seed: int,
     init: float, start: str | None, max_steps: int | None, csv: Path | None,
-    plot: Path | None, set_: list[str] | None, json: bool,
+    plot: Path | None, set_: list[str] | None, json: bool, force: bool,
 ) -> None:  # fmt: skip
-    from rlcli.learn.control import ControlSetting, run_control, summarize
+    from rlcli.learn.control import ControlSetting, check_control_size, run_control, summarize
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.reach import episode_limit
     from rlcli.mdp.solve.greedy import tie_policy
@@ -80,7 +81,9 @@ def _control(
 
     if plot is not None:
         learning.require_matplotlib()
-    finite(init, "--init")
+    check_new_file(csv, "--csv", force)
+    check_new_file(plot, "--plot", force)
+    initial_value(init, "--init")
     mdp = load(file, set_)
     methods = choices(method, "--method", CONTROL_METHODS)
     alphas = numbers(alpha, "--alpha", 0.0, 1.0)
@@ -89,8 +92,9 @@ def _control(
     positive(episodes, "--episodes")
     start_dist = start_distribution(mdp, start)
     max_steps = episode_limit(mdp, max_steps, 10_000, None, start_dist)
-    optimal = policy_iteration(mdp)
     settings = [ControlSetting(m, a, e) for m in methods for e in epsilons for a in alphas]
+    check_control_size(mdp, settings, runs, episodes)
+    optimal = policy_iteration(mdp)
     results = run_control(mdp, settings, start_dist, runs, episodes, seed, max_steps, init)
     summaries = [summarize(mdp, r, optimal, start_dist) for r in results]
     window = max(1, episodes // 50)

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SeedOpt, SetOpt, load, policy
+from rlcli.cli.common import (
+    FileArg,
+    ForceOpt,
+    JsonOpt,
+    PolicyOpt,
+    SeedOpt,
+    SetOpt,
+    check_new_file,
+    load,
+    policy,
+)
 from rlcli.cli.console import err, out
 from rlcli.cli.sweep_options import (
     EpisodesOpt,
@@ -16,8 +26,8 @@ from rlcli.cli.sweep_options import (
     choices,
     counts,
     csv_option,
-    finite,
     flag_names,
+    initial_value,
     long_run_note,
     max_steps_option,
     numbers,
@@ -107,6 +117,7 @@ def estimate(
     plot: PlotOpt = None,
     set_: SetOpt = None,
     json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Estimate v_π by MC / TD(0) / n-step TD / TD(λ) and compare with the exact values.
 
@@ -116,7 +127,7 @@ def estimate(
     with flag_names():
         _estimate(file, policy_spec, method, alpha, n, lam, variant, visit, batch, behavior,
                   importance, runs, episodes, seed, init, start, max_steps, csv, plot, set_,
-                  json)  # fmt: skip
+                  json, force)  # fmt: skip
 
 
 def _estimate(
@@ -124,17 +135,19 @@ def _estimate(
     lam: str | None, variant: str | None, visit: str | None, batch: bool, behavior: str | None,
     importance: str | None, runs: int, episodes: int, seed: int, init: float,
     start: str | None, max_steps: int | None, csv: Path | None, plot: Path | None,
-    set_: list[str] | None, json: bool,
+    set_: list[str] | None, json: bool, force: bool,
 ) -> None:  # fmt: skip
     from rlcli.learn.episodes import start_distribution
-    from rlcli.learn.predict import Experiment, run_prediction
+    from rlcli.learn.predict import Experiment, check_size, run_prediction
     from rlcli.learn.reach import episode_limit, reachable
     from rlcli.mdp.solve.evaluate import evaluate_policy, expected_episode_length
     from rlcli.render import learning
 
     if plot is not None:
         learning.require_matplotlib()
-    finite(init, "--init")
+    check_new_file(csv, "--csv", force)
+    check_new_file(plot, "--plot", force)
+    initial_value(init, "--init")
     mdp = load(file, set_)
     settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
     positive(runs, "--runs")
@@ -145,15 +158,15 @@ def _estimate(
     start_dist = start_distribution(mdp, start)
     followed = b_pi if b_pi is not None else pi
     max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
-    note = long_run_note(
-        expected_episode_length(mdp, followed, start_dist), runs, episodes, max_steps
-    )
-    if note is not None:
-        err.print(note, markup=False)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
         v0=init, max_steps=max_steps, behavior=b_pi,
     )  # fmt: skip
+    mean_length = expected_episode_length(mdp, followed, start_dist)
+    check_size(exp, settings, mean_length)
+    note = long_run_note(mean_length, runs, episodes, max_steps)
+    if note is not None:
+        err.print(note, markup=False)
     results = run_prediction(exp, settings)
     notes = _notes(settings)
     seen = reachable(mdp, followed, start_dist) | mdp.terminal

@@ -4,6 +4,7 @@ field in error messages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,14 +79,20 @@ def choices(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
     return items
 
 
+# A decimal number in ASCII digits: Python's float() also takes "0_1" (= 1.0), "١" and
+# "inf", which a sweep value must not be.
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+WHOLE = re.compile(r"[0-9]+")
+MAX_COUNT = 1_000_000_000  # --n: beyond any episode's length n-step TD is Monte Carlo
+
+
 def numbers(text: str, option: str, lo: float, hi: float) -> list[float]:
-    """Floats in [lo, hi]."""
+    """Floats in [lo, hi], written as plain decimals."""
     out = []
     for item in _items(text, option):
-        try:
-            value = float(item)
-        except ValueError:
-            raise UsageError(f"{option}: {item!r} is not a number") from None
+        if not DECIMAL.fullmatch(item):
+            raise UsageError(f"{option}: {item!r} is not a number")
+        value = float(item)
         if not lo <= value <= hi:
             raise UsageError(f"{option}: {item} is outside [{lo:g}, {hi:g}]")
         out.append(value)
@@ -100,12 +107,14 @@ def step_sizes(text: str, option: str = "--alpha") -> list[float | None]:
     return list(dict.fromkeys(out))
 
 
-def counts(text: str, option: str, lo: int = 1) -> list[int]:
-    """Whole numbers ≥ lo."""
+def counts(text: str, option: str, lo: int = 1, hi: int = MAX_COUNT) -> list[int]:
+    """Whole numbers in [lo, hi], written in ASCII digits."""
     out = []
     for item in _items(text, option):
-        if not item.isdigit() or int(item) < lo:
+        if not WHOLE.fullmatch(item) or int(item) < lo:
             raise UsageError(f"{option}: expected whole numbers ≥ {lo}, got {item!r}")
+        if int(item) > hi:
+            raise UsageError(f"{option}: {item} is more than {hi:,d}")
         out.append(int(item))
     return list(dict.fromkeys(out))
 
@@ -116,11 +125,20 @@ def positive(value: int, option: str) -> int:
     return value
 
 
-def finite(value: float, option: str) -> float:
+MAX_INIT = 1e12  # |V0|, |Q0|: squared errors of larger values overflow float64 sums
+
+
+def initial_value(value: float, option: str) -> float:
+    """A finite initial value small enough that errors against the exact values stay finite."""
     import math
 
     if not math.isfinite(value):
         raise UsageError(f"{option} must be a finite number, got {value}")
+    if abs(value) > MAX_INIT:
+        raise UsageError(
+            f"{option} must be between -{MAX_INIT:g} and {MAX_INIT:g}, got {value:g} (the "
+            "errors against the exact values would overflow)"
+        )
     return value
 
 

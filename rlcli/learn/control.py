@@ -14,6 +14,7 @@ import numpy as np
 
 from rlcli.learn.actions import greedy_pairs, pair_table
 from rlcli.learn.methods import CONTROL_METHODS, CONTROL_NAMES
+from rlcli.learn.sizes import check_memory, control_bytes
 from rlcli.mdp.model import MDP
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,6 +50,14 @@ class ControlResult:
         return self.returns.mean(axis=0)
 
 
+def check_control_size(mdp: MDP, settings: list[ControlSetting], runs: int, episodes: int
+                       ) -> None:  # fmt: skip
+    """Refuse (before allocating) a sweep whose arrays would not fit in memory."""
+    tables = 2 if any(s.method == "double-q" for s in settings) else 1
+    needed = control_bytes(len(settings), runs, episodes, mdp.n_pairs, tables)
+    check_memory(needed, runs, episodes, len(settings))
+
+
 def run_control(
     mdp: MDP, settings: list[ControlSetting], start: np.ndarray, runs: int, episodes: int,
     seed: int, max_steps: int, q0: float = 0.0,
@@ -56,6 +65,7 @@ def run_control(
     """Every setting's learning, in the order given; one random stream per method."""
     from rlcli.learn.td_control import LEARNERS, play
 
+    check_control_size(mdp, settings, runs, episodes)
     by_method: dict[str, list[ControlSetting]] = {}
     for setting in settings:
         by_method.setdefault(setting.method, []).append(setting)
