@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, ForceOpt, JsonOpt, SeedOpt, SetOpt, check_new_file, load
+from rlcli.cli.common import (
+    FileArg,
+    ForceOpt,
+    JsonOpt,
+    SeedOpt,
+    SetOpt,
+    check_new_file,
+    load,
+    policy,
+)
 from rlcli.cli.console import err, out
 from rlcli.cli.sweep_options import (
     EpisodesOpt,
@@ -22,7 +31,8 @@ from rlcli.cli.sweep_options import (
     plot_option,
     positive,
 )
-from rlcli.learn.methods import CONTROL_METHODS
+from rlcli.errors import UsageError
+from rlcli.learn.methods import CONTROL_METHODS, MC_CONTROL_METHODS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -44,6 +54,13 @@ def control(
     ] = "sarsa,q-learning",
     alpha: Annotated[str, typer.Option(help="Step size(s), comma list.")] = "0.1",
     epsilon: Annotated[str, typer.Option(help="Exploration ε of ε-greedy (comma list).")] = "0.1",
+    behavior: Annotated[
+        str | None,
+        typer.Option(
+            "--behavior",
+            help="mc-off-policy: episodes follow this (soft) policy instead of ε-greedy in Q.",
+        ),
+    ] = None,
     runs: RunsOpt = 10,
     episodes: EpisodesOpt = 500,
     seed: SeedOpt = 0,
@@ -56,23 +73,25 @@ def control(
     json: JsonOpt = False,
     force: ForceOpt = False,
 ) -> None:
-    """Learn to act with ε-greedy TD control and compare with the optimal policy.
+    """Learn to act with ε-greedy TD control or Monte Carlo control and compare with the
+    optimal policy.
 
     Prints the mean return (sum of rewards) per episode over runs, the greedy policy
     of the learned Q beside the optimal one from policy iteration, and the distance
     of Q from Q*.
     """
     with flag_names():
-        _control(file, method, alpha, epsilon, runs, episodes, seed, init, start, max_steps,
-                 csv, plot, set_, json, force)  # fmt: skip
+        _control(file, method, alpha, epsilon, behavior, runs, episodes, seed, init, start,
+                 max_steps, csv, plot, set_, json, force)  # fmt: skip
 
 
 def _control(
-    file: Path, method: str, alpha: str, epsilon: str, runs: int, episodes: int, seed: int,
+    file: Path, method: str, alpha: str, epsilon: str, behavior: str | None, runs: int,
+    episodes: int, seed: int,
     init: float, start: str | None, max_steps: int | None, csv: Path | None,
     plot: Path | None, set_: list[str] | None, json: bool, force: bool,
 ) -> None:  # fmt: skip
-    from rlcli.learn.control import ControlSetting, check_control_size, run_control, summarize
+    from rlcli.learn.control import check_control_size, run_control, summarize
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.reach import episode_limit
     from rlcli.mdp.solve.greedy import tie_policy
@@ -92,10 +111,14 @@ def _control(
     positive(episodes, "--episodes")
     start_dist = start_distribution(mdp, start)
     max_steps = episode_limit(mdp, max_steps, 10_000, None, start_dist)
-    settings = [ControlSetting(m, a, e) for m in methods for e in epsilons for a in alphas]
+    if behavior is not None and "mc-off-policy" not in methods:
+        raise UsageError("--behavior applies to --method mc-off-policy only")
+    b_pi = policy(mdp, behavior) if behavior is not None else None
+    settings = _settings(methods, alphas, epsilons, behavior)
     check_control_size(mdp, settings, runs, episodes)
     optimal = policy_iteration(mdp)
-    results = run_control(mdp, settings, start_dist, runs, episodes, seed, max_steps, init)
+    results = run_control(mdp, settings, start_dist, runs, episodes, seed, max_steps, init,
+                          b_pi)  # fmt: skip
     summaries = [summarize(mdp, r, optimal, start_dist) for r in results]
     window = max(1, episodes // 50)
     if csv is not None:
@@ -121,15 +144,49 @@ def _control(
         emit(_document(mdp, optimal, results, summaries, runs, episodes, seed, start_dist))
         return
     v_start = float(start_dist @ optimal.values)
+    td_only = not set(methods) & set(MC_CONTROL_METHODS)
     header = (
-        f"{mdp.name or file} · ε-greedy · {runs} runs × {episodes} episodes · seed {seed} · "
-        f"Q0 = {init:g}\noptimal (policy iteration): V*(start) = {learning.num(v_start)}"
+        f"{mdp.name or file} · {'ε-greedy · ' if td_only else ''}{runs} runs × {episodes} "
+        f"episodes · seed {seed} · Q0 = {init:g}\noptimal (policy iteration): V*(start) = "
+        f"{learning.num(v_start)}"
     )
     every_optimal = tie_policy(mdp, optimal.optimal.astype(float), tol=0.5)  # the mask's ties
     learning.print_parts(out, learning.control_view(mdp, results, summaries, optimal, header,
                                                     window, every_optimal))  # fmt: skip
+    for note in dict.fromkeys(NOTES[m] for m in methods if m in NOTES):
+        out.print(note, style="dim", markup=False)
+    if any(r.cut and r.setting.method in MC_CONTROL_METHODS for r in results):
+        out.print(MC_CUT, style="dim", markup=False)
     if csv or plot:
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+
+
+NOTES = {
+    "mc-es": "MC ES: each episode starts from a uniformly drawn (state, action) pair, so its "
+    "return is not a return from the start state; Q(s, a) is the mean first-visit return.",
+    "mc-on-policy": "on-policy MC: ε-greedy (ε-soft) episodes from the start; Q(s, a) is the "
+    "mean first-visit return, so it estimates q of the ε-soft policy, not q*.",
+    "mc-off-policy": "off-policy MC: weighted importance sampling towards the greedy policy "
+    "(S&B §5.7); an episode teaches only its tail after the last non-greedy action.",
+}
+MC_CUT = ("Monte Carlo learns from an episode cut at --max-steps with the rewards it "
+          "collected (a return without its tail).")  # fmt: skip
+
+
+def _settings(methods: list[str], alphas: list[float], epsilons: list[float],
+              behavior: str | None) -> list:  # fmt: skip
+    """The grid: method × ε × α, where each applies (not α for MC; not ε for MC ES, nor
+    for off-policy MC with a given behaviour policy)."""
+    from rlcli.learn.control import ControlSetting
+
+    out = []
+    for m in methods:
+        fixed_b = m == "mc-off-policy" and behavior is not None
+        eps: list[float | None] = [None] if m == "mc-es" or fixed_b else list(epsilons)
+        steps: list[float | None] = [None] if m in MC_CONTROL_METHODS else list(alphas)
+        out += [ControlSetting(m, a, e, behavior if fixed_b else None)
+                for e in eps for a in steps]  # fmt: skip
+    return out
 
 
 def _document(

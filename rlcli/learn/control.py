@@ -23,16 +23,33 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class ControlSetting:
+    """One learner: a method and its parameters (None where they do not apply: α for
+    Monte Carlo, ε for MC ES and for off-policy MC with a given behaviour policy)."""
+
     method: str
-    alpha: float
-    epsilon: float
+    alpha: float | None
+    epsilon: float | None
+    behavior: str | None = None  # off-policy MC: the given behaviour policy, as written
 
     @property
     def label(self) -> str:
-        return f"{CONTROL_NAMES[self.method]} α={self.alpha:g} ε={self.epsilon:g}"
+        parts = [CONTROL_NAMES[self.method]]
+        if self.alpha is not None:
+            parts.append(f"α={self.alpha:g}")
+        if self.epsilon is not None:
+            parts.append(f"ε={self.epsilon:g}")
+        if self.behavior is not None:
+            parts.append(f"b={self.behavior}")
+        return " ".join(parts)
 
     def parameters(self) -> dict:
-        return {"method": self.method, "alpha": self.alpha, "epsilon": self.epsilon}
+        """The JSON parameters: only those that apply."""
+        out: dict = {"method": self.method}
+        for key, value in (("alpha", self.alpha), ("epsilon", self.epsilon),
+                           ("behavior", self.behavior)):  # fmt: skip
+            if value is not None:
+                out[key] = value
+        return out
 
 
 @dataclass(frozen=True)
@@ -60,9 +77,13 @@ def check_control_size(mdp: MDP, settings: list[ControlSetting], runs: int, epis
 
 def run_control(
     mdp: MDP, settings: list[ControlSetting], start: np.ndarray, runs: int, episodes: int,
-    seed: int, max_steps: int, q0: float = 0.0,
+    seed: int, max_steps: int, q0: float = 0.0, behavior: np.ndarray | None = None,
 ) -> list[ControlResult]:  # fmt: skip
-    """Every setting's learning, in the order given; one random stream per method."""
+    """Every setting's learning, in the order given; one random stream per method.
+
+    ``behavior`` (K,) is the fixed behaviour policy of off-policy MC settings that name one.
+    """
+    from rlcli.learn.mc_control import MCControl, play_mc
     from rlcli.learn.td_control import LEARNERS, play
 
     check_control_size(mdp, settings, runs, episodes)
@@ -73,10 +94,15 @@ def run_control(
     results: dict[ControlSetting, ControlResult] = {}
     for method, group in by_method.items():
         rng = np.random.default_rng(streams[CONTROL_METHODS.index(method)])
-        alpha = np.repeat([g.alpha for g in group], runs)
-        epsilon = np.repeat([g.epsilon for g in group], runs)
-        learner = LEARNERS[method](mdp, alpha, epsilon, q0, rng)
-        played = play(learner, start, episodes, max_steps)
+        epsilon = np.repeat([g.epsilon or 0.0 for g in group], runs)
+        if method in LEARNERS:
+            alpha = np.repeat([g.alpha for g in group], runs)
+            learner = LEARNERS[method](mdp, alpha, epsilon, q0, rng)
+            played = play(learner, start, episodes, max_steps)
+        else:
+            fixed = behavior if group[0].behavior is not None else None
+            learner = MCControl(mdp, method, epsilon, q0, rng, behavior=fixed)
+            played = play_mc(learner, start, episodes, max_steps)
         q = learner.final_q()
         for i, setting in enumerate(group):
             rows = slice(i * runs, (i + 1) * runs)

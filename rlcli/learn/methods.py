@@ -15,5 +15,9 @@ CONTROL_NAMES = {
     "q-learning": "Q-learning",
     "expected-sarsa": "Expected SARSA",
     "double-q": "Double Q-learning",
+    "mc-es": "MC ES",
+    "mc-on-policy": "on-policy first-visit MC",
+    "mc-off-policy": "off-policy MC (weighted IS)",
 }
 CONTROL_METHODS = tuple(CONTROL_NAMES)
+MC_CONTROL_METHODS = ("mc-es", "mc-on-policy", "mc-off-policy")  # no step size α
