@@ -212,3 +212,17 @@ def test_behaviour_policy_errors_exit_2(tmp_path, args, message):
     path.write_text(BLACKJACK_LIKE)
     result = run(str(path), *args, "--runs", "1", "--episodes", "1")
     assert result.exit_code == 2 and message in result.output
+
+
+def test_monte_carlo_episode_buffers_count_in_the_size_check():
+    # 10⁵ runs × one episode of up to 10,000 steps × 64 bytes ≈ 60 GB: refused at once,
+    # while the same runs of Q-learning (no episode kept) fit
+    result = run("student-mdp", "-m", "mc-es", "--runs", "100000", "--episodes", "1")
+    assert result.exit_code == 2
+    assert "--max-steps: Monte Carlo keeps whole episodes" in result.output
+    from rlcli.learn.control import check_control_size
+    from rlcli.mdp.read.load import load_mdp
+    from rlcli.problem_library import find
+
+    mdp = load_mdp(find("student-mdp").path)
+    check_control_size(mdp, [ControlSetting("q-learning", 0.1, 0.1)], 100_000, 1, 10_000)

@@ -115,7 +115,7 @@ def _control(
         raise UsageError("--behavior applies to --method mc-off-policy only")
     b_pi = policy(mdp, behavior) if behavior is not None else None
     settings = _settings(methods, alphas, epsilons, behavior)
-    check_control_size(mdp, settings, runs, episodes)
+    check_control_size(mdp, settings, runs, episodes, max_steps)
     optimal = policy_iteration(mdp)
     results = run_control(mdp, settings, start_dist, runs, episodes, seed, max_steps, init,
                           b_pi)  # fmt: skip

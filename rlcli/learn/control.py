@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rlcli.learn.actions import greedy_pairs, pair_table
-from rlcli.learn.methods import CONTROL_METHODS, CONTROL_NAMES
+from rlcli.learn.methods import CONTROL_METHODS, CONTROL_NAMES, MC_CONTROL_METHODS
 from rlcli.learn.sizes import check_memory, control_bytes
 from rlcli.mdp.model import MDP
 
@@ -67,12 +67,13 @@ class ControlResult:
         return self.returns.mean(axis=0)
 
 
-def check_control_size(mdp: MDP, settings: list[ControlSetting], runs: int, episodes: int
-                       ) -> None:  # fmt: skip
+def check_control_size(mdp: MDP, settings: list[ControlSetting], runs: int, episodes: int,
+                       max_steps: int = 0) -> None:  # fmt: skip
     """Refuse (before allocating) a sweep whose arrays would not fit in memory."""
     tables = 2 if any(s.method == "double-q" for s in settings) else 1
-    needed = control_bytes(len(settings), runs, episodes, mdp.n_pairs, tables)
-    check_memory(needed, runs, episodes, len(settings))
+    mc = sum(s.method in MC_CONTROL_METHODS for s in settings)
+    needed = control_bytes(len(settings), runs, episodes, mdp.n_pairs, tables, mc, max_steps)
+    check_memory(needed, runs, episodes, len(settings), episode_steps=mc > 0)
 
 
 def run_control(
@@ -86,7 +87,7 @@ def run_control(
     from rlcli.learn.mc_control import MCControl, play_mc
     from rlcli.learn.td_control import LEARNERS, play
 
-    check_control_size(mdp, settings, runs, episodes)
+    check_control_size(mdp, settings, runs, episodes, max_steps)
     by_method: dict[str, list[ControlSetting]] = {}
     for setting in settings:
         by_method.setdefault(setting.method, []).append(setting)

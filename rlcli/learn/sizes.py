@@ -30,20 +30,26 @@ def prediction_bytes(
     return curves + tables + EPISODE_BYTES_PER_STEP * episode_rows * length
 
 
-def control_bytes(learners: int, runs: int, episodes: int, n_pairs: int, tables: int = 1
-                  ) -> float:  # fmt: skip
+def control_bytes(learners: int, runs: int, episodes: int, n_pairs: int, tables: int = 1,
+                  mc_learners: int = 0, max_steps: int = 0) -> float:  # fmt: skip
     """Bytes of ``rlcli control``: every learner's returns and lengths (runs × episodes)
-    and action values (tables × runs × pairs)."""
-    return 16.0 * learners * runs * episodes + 8.0 * learners * runs * tables * (n_pairs + 1)
+    and action values (tables × runs × pairs); Monte Carlo learners also keep one episode
+    per run, at worst ``max_steps`` long, and their return sums and counts."""
+    per_run = 16.0 * episodes + 8.0 * tables * (n_pairs + 1)
+    mc = mc_learners * runs * (EPISODE_BYTES_PER_STEP * max_steps + 16.0 * n_pairs)
+    return learners * runs * per_run + mc
 
 
-def check_memory(needed: float, runs: int, episodes: int, learners: int) -> None:
-    """Refuse a simulation that would hold more than ``MAX_BYTES``, saying what it needs."""
+def check_memory(needed: float, runs: int, episodes: int, learners: int,
+                 episode_steps: bool = False) -> None:  # fmt: skip
+    """Refuse a simulation that would hold more than ``MAX_BYTES``, saying what it needs
+    (``episode_steps``: whole episodes are kept, so ``max_steps`` counts too)."""
     if needed > MAX_BYTES:
         raise SettingError(
             "the simulation would hold about {gb:,.1f} GB ({n_runs:,d} runs × {n_episodes:,d} "
             "episodes × {learners:,d} learners); at most {limit:g} GB: lower {runs} or "
-            "{episodes}",
+            "{episodes}"
+            + (" (or {max_steps}: Monte Carlo keeps whole episodes)" if episode_steps else ""),
             gb=needed / 1024**3,
             n_runs=runs,
             n_episodes=episodes,
