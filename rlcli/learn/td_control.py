@@ -71,7 +71,9 @@ class TDControl:
         self.update(0, rows, pairs, target)
 
     def bootstrap(self, rows: np.ndarray, r: np.ndarray, s_next: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The target of rows whose S_{t+1} is not terminal: each method's own (``targets``).
+        Q-learning and Expected SARSA define it; SARSA and Double Q override ``learn``."""
+        raise NotImplementedError(f"{type(self).__name__} overrides learn, not bootstrap")
 
     def update(self, table: np.ndarray | int, rows: np.ndarray, pairs: np.ndarray,
                target: np.ndarray) -> None:  # fmt: skip
