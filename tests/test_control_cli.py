@@ -1,4 +1,6 @@
-"""``rlcli control``: S&B Example 6.6 (cliff walking) and the command's contract."""
+"""``rlcli control``: S&B Example 6.6 (cliff walking), the command's contract, and the
+regressions from the review of issue 4 (terminal start states, negative seeds, greedy
+policies that never end)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
-from rlcli.learn.control import ControlSetting, greedy_pairs, pair_table, run_control
+from rlcli.learn.actions import greedy_pairs, pair_table
+from rlcli.learn.control import ControlSetting, run_control
 from rlcli.learn.episodes import start_distribution
 from rlcli.mdp.read.load import load_mdp
 
@@ -173,3 +176,106 @@ def test_alpha_epsilon_sweep_and_csv(tmp_path):
     first = lines[1].split(",")
     assert first[1:5] == ["q-learning", "0.1", "0.05", "1"]
     assert float(first[5]) == pytest.approx(doc["results"][0]["episode_returns"][0])
+
+
+# ---- review of issue 4: terminal start states, negative seeds, never-ending greedy policies
+
+WALK = """gamma: 1
+states: [left_end, A, B, C, D, E, right_end]
+terminal: [left_end, right_end]
+start: {START}
+transitions:
+  A: {{walk: {{r: 0, next: {{left_end: 1/2, B: 1/2}}}}}}
+  B: {{walk: {{r: 0, next: {{A: 1/2, C: 1/2}}}}}}
+  C: {{walk: {{r: 0, next: {{B: 1/2, D: 1/2}}}}}}
+  D: {{walk: {{r: 0, next: {{C: 1/2, E: 1/2}}}}}}
+  E: {{walk: [{{next: D, p: 1/2, r: 0}}, {{next: right_end, p: 1/2, r: 1}}]}}
+"""
+
+
+def walk(tmp_path, start: str):
+    path = tmp_path / "walk.yaml"
+    path.write_text(WALK.format(START=start))
+    return path
+
+
+def test_start_distribution_with_a_terminal_state_gives_empty_episodes(tmp_path):
+    # half the episodes start in right_end: length 0, return 0; the others are the
+    # random walk from C, which exits right with probability 1/2 (return 1)
+    mdp = load_mdp(walk(tmp_path, "{C: 0.5, right_end: 0.5}"))
+    start = start_distribution(mdp, None)
+    (result,) = run_control(mdp, [ControlSetting("sarsa", 0.1, 0.1)], start, 50, 40, 3, 1000)
+    empty = result.lengths == 0
+    assert empty.mean() == pytest.approx(0.5, abs=0.05)
+    assert np.all(result.returns[empty] == 0)
+    assert result.returns.mean() == pytest.approx(0.25, abs=0.04)
+    out = run(str(walk(tmp_path, "{C: 0.5, right_end: 0.5}")), "--runs", "3", "--episodes", "4",
+              "--json")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert len(json.loads(out.stdout)["results"][0]["episode_returns"]) == 4
+
+
+def test_start_only_in_terminal_states_exits_2(tmp_path):
+    result = run(str(walk(tmp_path, "right_end")), "--runs", "2", "--episodes", "2")
+    assert result.exit_code == 2
+    assert "every start state is terminal" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["control", "random-walk-5"], ["estimate", "random-walk-5", "-p", "uniform"]]
+)
+def test_negative_seed_exits_2(command):
+    result = CliRunner().invoke(app, [*command, "--seed", "-1", "--runs", "1", "--episodes", "1"])
+    assert result.exit_code == 2
+    assert "--seed" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_greedy_policy_that_never_ends_is_named_not_diverged():
+    # 3 episodes of cliff walking leave greedy policies that walk into walls forever (γ = 1)
+    result = run("cliff-walking", "--method", "sarsa", "--runs", "2", "--episodes", "3")
+    assert result.exit_code == 0, result.output
+    assert "never ends" in result.output
+    assert "diverged" not in result.output
+
+
+def test_greedy_start_cell_counts_the_runs_that_never_end():
+    from rlcli.render.learning import greedy_start
+
+    assert greedy_start(float("nan"), 3, 3) == "never ends"
+    assert greedy_start(-13.0, 1, 3) == "-13\n(never ends 1/3 runs)"
+    assert greedy_start(-13.0, 0, 3) == "-13"
+
+
+# ---- issue 10: hostile and extreme inputs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--runs", "100000000", "--episodes", "1"], "lower --runs or --episodes"),
+        (["--episodes", "1000000000000"], "× 1,000,000,000,000 episodes"),
+        (["--alpha", "0_1"], "--alpha: '0_1' is not a number"),
+        (["--epsilon", "١"], "--epsilon: '١' is not a number"),
+        (["--init", "1e308"], "--init must be between"),
+        (["--init", "1e308", "--json"], "--init must be between"),
+    ],
+)
+def test_hostile_sizes_and_numbers_exit_2(args, message):
+    # before the fix: numpy's _ArrayMemoryError; --init 1e308 an OverflowError while
+    # rendering, or warnings and nulls with --json
+    result = run("cliff-walking", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_csv_never_overwrites_without_force(tmp_path):
+    path = tmp_path / "returns.csv"
+    path.write_text("mine")
+    result = run("student-mdp", "--runs", "1", "--episodes", "2", "--csv", str(path))
+    assert result.exit_code == 2 and "--csv" in result.output and "--force" in result.output
+    assert path.read_text() == "mine"
+    result = run("student-mdp", "--runs", "1", "--episodes", "2", "--csv", str(path), "--force")
+    assert result.exit_code == 0 and path.read_text().startswith("learner,")

@@ -187,3 +187,216 @@ def test_policy_that_never_ends_from_the_start_needs_max_steps(tmp_path):
     # TD(0) bootstraps at the cut: V(a) → 1/(1 − 0.9) = 10
     assert doc["true_values"]["a"] == pytest.approx(10)
     assert doc["results"][0]["final_values"]["a"] == pytest.approx(10, abs=0.01)
+
+
+# ---- review of issue 4: terminal-only starts, unreachable states, cut episodes, duplicate
+# sweep values, options that do not apply
+
+STUDENT_POLICY = "Facebook=quit,Class1=study,Class2=sleep,Class3=study"
+LOOP = (
+    "gamma: 0.9\nstates: [a, end]\nterminal: [end]\nstart: a\n"
+    "transitions:\n  a: {stay: {next: a, r: 1}, go: {next: end, r: 0}}\n"
+)
+
+
+def test_start_only_in_terminal_states_exits_2(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("gamma: 1\nstates: [a, end]\nterminal: [end]\nstart: end\n"
+                    "transitions:\n  a: {go: {next: end, r: 1}}\n")  # fmt: skip
+    result = run(str(path), "-p", "uniform", "--runs", "2", "--episodes", "2")
+    assert result.exit_code == 2
+    assert "every start state is terminal" in result.output
+
+
+def test_states_unreachable_under_the_policy_are_named():
+    # From Class1: study → Class2, sleep → Sleep (terminal). Facebook and Class3 are never
+    # visited, so they keep V0 and bound the RMS from below.
+    args = ["student-mdp", "-p", STUDENT_POLICY, "--runs", "2", "--episodes", "3"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "never visited" in result.output
+    assert "Facebook, Class3" in result.output
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["unreachable_states"] == ["Facebook", "Class3"]
+    assert json.loads(run("random-walk-5", "-p", "uniform", "--runs", "1", "--episodes", "1",
+                          "--json").stdout)["unreachable_states"] == []  # fmt: skip
+
+
+def test_episodes_cut_at_max_steps_are_counted(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP)
+    args = [str(path), "-p", "a=stay", "--runs", "2", "--episodes", "3", "--max-steps", "50"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "6 of 6 episodes were cut at --max-steps 50" in result.output
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["cut_episodes"] == 6 and doc["max_steps"] == 50
+    doc = json.loads(run(str(path), "-p", "a=go", "--runs", "2", "--episodes", "3",
+                         "--json").stdout)  # fmt: skip
+    assert doc["cut_episodes"] == 0
+
+
+def test_duplicate_sweep_values_are_removed_by_value():
+    result = run("random-walk-5", "-p", "uniform", "--method", "td,nstep", "--alpha", "0.1,.1",
+                 "--n", "4,04", "--runs", "1", "--episodes", "1", "--json")  # fmt: skip
+    labels = [r["label"] for r in json.loads(result.stdout)["results"]]
+    assert labels == ["TD(0) α=0.1", "n-step TD n=4 α=0.1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--importance", "weighted"], "--importance applies to off-policy MC only"),
+        (["--method", "td", "--n", "2"], "--n applies to --method nstep only"),
+        (["--method", "mc", "--lambda", "0.5"], "--lambda applies to --method td-lambda only"),
+        (["--method", "td", "--variant", "replacing"], "--variant applies"),
+        (["--method", "td", "--visit", "first"], "--visit applies to --method mc only"),
+    ],
+)
+def test_options_that_do_not_apply_exit_2(args, message):
+    result = run("random-walk-5", "-p", "uniform", "--runs", "1", "--episodes", "1", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_options_apply_when_one_of_the_methods_uses_them():
+    result = run("random-walk-5", "-p", "uniform", "--method", "td,nstep", "--n", "2",
+                 "--runs", "1", "--episodes", "1", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [r.get("n") for r in json.loads(result.stdout)["results"]] == [None, 2]
+
+
+def test_alpha_table_at_80_columns_keeps_every_number_whole():
+    # S&B Fig 7.2 layout: row labels name only what varies (n), the method is in the title
+    args = ["random-walk-19", "-p", "uniform", "--method", "nstep", "--n", "1,2,4,8,16",
+            "--alpha", "0.2,0.4,0.6,0.8,1", "--runs", "2", "--episodes", "3"]  # fmt: skip
+    result = CliRunner().invoke(app, ["estimate", *args], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "n-step TD: RMS error averaged" in text
+    assert "…" not in text
+    doc = json.loads(run(*args, "--json").stdout)
+    for r in doc["results"]:  # the cell, with 3 fixed decimals, on the row of its n
+        row = next(line for line in text.splitlines() if line.startswith(f"│ n={r['n']} "))
+        assert f"{r['rms_mean']:.3f}" in row
+
+
+def test_print_parts_widens_a_table_rather_than_cut_numbers():
+    import io
+
+    from rich.console import Console
+
+    from rlcli.render.learning import pivot_table, print_parts
+
+    cells = {(f"learner {i}", f"{a:g}"): 0.123456 + i for i in range(3) for a in (0.1, 0.2, 0.3)}
+    console = Console(file=io.StringIO(), width=20, color_system=None)
+    print_parts(console, [pivot_table("learner", "α", cells, "t")])
+    text = console.file.getvalue()
+    assert "…" not in text
+    assert text.count("2.123") == 3
+
+
+def test_plot_draws_points_outside_the_range_on_the_edge_and_says_so():
+    import numpy as np
+
+    from rlcli.render.learning import Series, plot
+
+    series = [Series("s", np.arange(3.0), np.array([0.0, 0.5, 100.0]))]
+    text = plot(series, "x", "y", width=10, height=5, y_range=(0.0, 1.0)).plain
+    top = text.splitlines()[0]
+    assert top.endswith("●"), text  # the outlier at x = 2 sits on the top edge
+    assert "1 point(s) above 1 drawn on the top edge" in text
+
+
+def test_json_alpha_is_a_number_or_null_with_the_step_size_rule():
+    doc = json.loads(run("random-walk-5", "-p", "uniform", "--method", "mc,td", "--runs", "1",
+                         "--episodes", "1", "--json").stdout)  # fmt: skip
+    mc, td = doc["results"]
+    assert mc["alpha"] is None and mc["step_size"] == "1/n"
+    assert td["alpha"] == 0.1 and td["step_size"] == "constant"
+
+
+def test_start_distribution_with_a_terminal_state_still_estimates_v_pi(tmp_path):
+    # half the episodes start (and end) in right_end: empty, they change nothing; the
+    # sample averages from the other half still approach v(A..E) = 1/6 … 5/6 (S&B Ex. 6.2)
+    path = tmp_path / "walk.yaml"
+    path.write_text(
+        "gamma: 1\nstates: [L, A, B, C, D, E, R]\nterminal: [L, R]\nstart: {C: 0.5, R: 0.5}\n"
+        "transitions:\n"
+        "  A: {walk: {r: 0, next: {L: 1/2, B: 1/2}}}\n"
+        "  B: {walk: {r: 0, next: {A: 1/2, C: 1/2}}}\n"
+        "  C: {walk: {r: 0, next: {B: 1/2, D: 1/2}}}\n"
+        "  D: {walk: {r: 0, next: {C: 1/2, E: 1/2}}}\n"
+        "  E: {walk: [{next: D, p: 1/2, r: 0}, {next: R, p: 1/2, r: 1}]}\n"
+    )
+    result = run(str(path), "-p", "uniform", "--method", "mc", "--runs", "20", "--episodes",
+                 "200", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.stdout)["results"][0]["final_values"]
+    for i, s in enumerate("ABCDE", start=1):
+        assert values[s] == pytest.approx(i / 6, abs=0.05)
+
+
+# ---- issue 10: hostile and extreme inputs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--runs", "100000000", "--episodes", "1"], "lower --runs or --episodes"),
+        (["--runs", "1000000000000"], "GB (1,000,000,000,000 runs"),
+        (["--episodes", "1000000000000"], "× 1,000,000,000,000 episodes"),
+        (["--method", "nstep", "--n", "1180591620717411303424"], "--n: 1180591620717411303424 is"),
+        (["--method", "nstep", "--n", "²"], "--n: expected whole numbers"),
+        (["--method", "nstep", "--n", "٣"], "--n: expected whole numbers"),
+        (["--alpha", "0_1"], "--alpha: '0_1' is not a number"),
+        (["--alpha", "٠.١"], "is not a number"),
+        (["--method", "td-lambda", "--lambda", "inf"], "--lambda: 'inf' is not a number"),
+        (["--init", "1e308"], "--init must be between"),
+    ],
+)
+def test_hostile_sizes_and_numbers_exit_2_before_allocating(args, message):
+    # before the fix: 20 GB then killed, numpy's _ArrayMemoryError, IndexError, ValueError
+    # tracebacks, or 0_1 read as α = 1
+    result = run("random-walk-5", "-p", "uniform", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_memory_refusal_names_the_need_in_gigabytes():
+    result = run("random-walk-5", "-p", "uniform", "--runs", "100000000", "--episodes", "1")
+    # 10⁸ runs × 2 numbers of curve × 8 bytes alone are 1.5 GB; values and episodes add more
+    gigabytes = float(result.output.split("about ")[1].split(" GB")[0].replace(",", ""))
+    assert gigabytes > 4
+
+
+def test_library_refuses_the_size_on_the_field():
+    from rlcli.learn.errors import SettingError
+    from rlcli.learn.predict import Experiment, Setting, run_prediction
+    from rlcli.mdp.read.load import load_mdp
+
+    mdp = load_mdp(PROBLEMS / "random-walk-5.yaml")
+    exp = Experiment(mdp, mdp.uniform_policy(), mdp.uniform_policy()[:0], mdp.start,
+                     10**12, 1, 0)  # fmt: skip
+    with pytest.raises(SettingError, match="lower runs or episodes"):
+        run_prediction(exp, [Setting("td", alpha=0.1)])
+
+
+def test_csv_and_plot_never_overwrite_without_force(tmp_path):
+    exercise = tmp_path / "rw.yaml"
+    exercise.write_text((PROBLEMS / "random-walk-5.yaml").read_text())
+    before = exercise.read_text()
+    args = [str(exercise), "-p", "uniform", "--runs", "2", "--episodes", "2"]
+    for flag in ("--csv", "--plot"):
+        result = run(*args, flag, str(exercise))
+        assert result.exit_code == 2 and "the file exists; use --force" in result.output
+        assert exercise.read_text() == before
+    # refused before any simulation: even one that would not fit in memory
+    result = run(*args[:3], "--runs", "1000000000000", "--csv", str(exercise))
+    assert "the file exists" in result.output
+    out = tmp_path / "curves.csv"
+    out.write_text("old")
+    assert run(*args, "--csv", str(out), "--force").exit_code == 0
+    assert out.read_text().startswith("learner,method")

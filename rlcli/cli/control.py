@@ -7,9 +7,32 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, SeedOpt, SetOpt, load
+from rlcli.cli.common import (
+    FileArg,
+    ForceOpt,
+    JsonOpt,
+    SeedOpt,
+    SetOpt,
+    check_new_file,
+    load,
+    policy,
+)
 from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import choices, episode_limit, finite, numbers, positive
+from rlcli.cli.sweep_options import (
+    EpisodesOpt,
+    RunsOpt,
+    StartOpt,
+    choices,
+    csv_option,
+    flag_names,
+    initial_value,
+    max_steps_option,
+    numbers,
+    plot_option,
+    positive,
+)
+from rlcli.errors import UsageError
+from rlcli.learn.methods import CONTROL_METHODS, MC_CONTROL_METHODS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -18,67 +41,84 @@ if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.model import MDP
     from rlcli.mdp.solve.optimal import Solution
 
-METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
+MaxStepsOpt = max_steps_option(10_000)
+CsvOpt = csv_option("Write the per-episode returns as CSV.")
+PlotOpt = plot_option("Save the return curves as PNG (matplotlib).")
 
 
 def control(
     file: FileArg,
     method: Annotated[
         str,
-        typer.Option(
-            "--method", "-m", help="sarsa, q-learning, expected-sarsa, double-q, or a comma list."
-        ),
+        typer.Option("--method", "-m", help=f"{', '.join(CONTROL_METHODS)}, or a comma list."),
     ] = "sarsa,q-learning",
     alpha: Annotated[str, typer.Option(help="Step size(s), comma list.")] = "0.1",
     epsilon: Annotated[str, typer.Option(help="Exploration ε of ε-greedy (comma list).")] = "0.1",
-    runs: Annotated[int, typer.Option(help="Independent runs, averaged.")] = 10,
-    episodes: Annotated[int, typer.Option(help="Episodes per run.")] = 500,
-    seed: SeedOpt = 0,
-    init: Annotated[float, typer.Option("--init", help="Initial action value Q0.")] = 0.0,
-    start: Annotated[
-        str | None, typer.Option(help="Start state (default: the file's 'start').")
-    ] = None,
-    max_steps: Annotated[
-        int | None,
+    behavior: Annotated[
+        str | None,
         typer.Option(
-            help="Cut an episode after this many steps (default 10,000; "
-            "required when the MDP has no terminal state)."
+            "--behavior",
+            help="mc-off-policy: episodes follow this (soft) policy instead of ε-greedy in Q.",
         ),
     ] = None,
-    csv: Annotated[
-        Path | None, typer.Option("--csv", help="Write the per-episode returns as CSV.")
-    ] = None,
-    plot: Annotated[
-        Path | None, typer.Option("--plot", help="Save the return curves as PNG (matplotlib).")
-    ] = None,
+    runs: RunsOpt = 10,
+    episodes: EpisodesOpt = 500,
+    seed: SeedOpt = 0,
+    init: Annotated[float, typer.Option("--init", help="Initial action value Q0.")] = 0.0,
+    start: StartOpt = None,
+    max_steps: MaxStepsOpt = None,
+    csv: CsvOpt = None,
+    plot: PlotOpt = None,
     set_: SetOpt = None,
     json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Learn to act with ε-greedy TD control and compare with the optimal policy.
+    """Learn to act with ε-greedy TD control or Monte Carlo control and compare with the
+    optimal policy.
 
     Prints the mean return (sum of rewards) per episode over runs, the greedy policy
     of the learned Q beside the optimal one from policy iteration, and the distance
     of Q from Q*.
     """
-    from rlcli.learn.control import ControlSetting, run_control, summarize
+    with flag_names():
+        _control(file, method, alpha, epsilon, behavior, runs, episodes, seed, init, start,
+                 max_steps, csv, plot, set_, json, force)  # fmt: skip
+
+
+def _control(
+    file: Path, method: str, alpha: str, epsilon: str, behavior: str | None, runs: int,
+    episodes: int, seed: int,
+    init: float, start: str | None, max_steps: int | None, csv: Path | None,
+    plot: Path | None, set_: list[str] | None, json: bool, force: bool,
+) -> None:  # fmt: skip
+    from rlcli.learn.control import check_control_size, run_control, summarize
     from rlcli.learn.episodes import start_distribution
+    from rlcli.learn.reach import episode_limit
+    from rlcli.mdp.solve.greedy import tie_policy
     from rlcli.mdp.solve.optimal import policy_iteration
     from rlcli.render import learning
 
     if plot is not None:
         learning.require_matplotlib()
-    finite(init, "--init")
+    check_new_file(csv, "--csv", force)
+    check_new_file(plot, "--plot", force)
+    initial_value(init, "--init")
     mdp = load(file, set_)
-    methods = choices(method, "--method", METHODS)
+    methods = choices(method, "--method", CONTROL_METHODS)
     alphas = numbers(alpha, "--alpha", 0.0, 1.0)
     epsilons = numbers(epsilon, "--epsilon", 0.0, 1.0)
     positive(runs, "--runs")
     positive(episodes, "--episodes")
     start_dist = start_distribution(mdp, start)
     max_steps = episode_limit(mdp, max_steps, 10_000, None, start_dist)
+    if behavior is not None and "mc-off-policy" not in methods:
+        raise UsageError("--behavior applies to --method mc-off-policy only")
+    b_pi = policy(mdp, behavior) if behavior is not None else None
+    settings = _settings(methods, alphas, epsilons, behavior)
+    check_control_size(mdp, settings, runs, episodes, max_steps)
     optimal = policy_iteration(mdp)
-    settings = [ControlSetting(m, a, e) for m in methods for e in epsilons for a in alphas]
-    results = run_control(mdp, settings, start_dist, runs, episodes, seed, max_steps, init)
+    results = run_control(mdp, settings, start_dist, runs, episodes, seed, max_steps, init,
+                          b_pi)  # fmt: skip
     summaries = [summarize(mdp, r, optimal, start_dist) for r in results]
     window = max(1, episodes // 50)
     if csv is not None:
@@ -104,23 +144,49 @@ def control(
         emit(_document(mdp, optimal, results, summaries, runs, episodes, seed, start_dist))
         return
     v_start = float(start_dist @ optimal.values)
+    td_only = not set(methods) & set(MC_CONTROL_METHODS)
     header = (
-        f"{mdp.name or file} · ε-greedy · {runs} runs × {episodes} episodes · seed {seed} · "
-        f"Q0 = {init:g}\noptimal (policy iteration): V*(start) = {learning.num(v_start)}"
+        f"{mdp.name or file} · {'ε-greedy · ' if td_only else ''}{runs} runs × {episodes} "
+        f"episodes · seed {seed} · Q0 = {init:g}\noptimal (policy iteration): V*(start) = "
+        f"{learning.num(v_start)}"
     )
-    tie_policy = optimal.optimal / _per_state_count(mdp, optimal.optimal)
+    every_optimal = tie_policy(mdp, optimal.optimal.astype(float), tol=0.5)  # the mask's ties
     learning.print_parts(out, learning.control_view(mdp, results, summaries, optimal, header,
-                                                    window, tie_policy))  # fmt: skip
+                                                    window, every_optimal))  # fmt: skip
+    for note in dict.fromkeys(NOTES[m] for m in methods if m in NOTES):
+        out.print(note, style="dim", markup=False)
+    if any(r.cut and r.setting.method in MC_CONTROL_METHODS for r in results):
+        out.print(MC_CUT, style="dim", markup=False)
     if csv or plot:
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
-def _per_state_count(mdp: MDP, mask: np.ndarray) -> np.ndarray:
-    """(K,) how many pairs of each pair's state are marked (at least 1)."""
-    import numpy as np
+NOTES = {
+    "mc-es": "MC ES: each episode starts from a uniformly drawn (state, action) pair, so its "
+    "return is not a return from the start state; Q(s, a) is the mean first-visit return.",
+    "mc-on-policy": "on-policy MC: ε-greedy (ε-soft) episodes from the start; Q(s, a) is the "
+    "mean first-visit return, so it estimates q of the ε-soft policy, not q*.",
+    "mc-off-policy": "off-policy MC: weighted importance sampling towards the greedy policy "
+    "(S&B §5.7); an episode teaches only its tail after the last non-greedy action.",
+}
+MC_CUT = ("Monte Carlo learns from an episode cut at --max-steps with the rewards it "
+          "collected (a return without its tail).")  # fmt: skip
 
-    counts = np.bincount(mdp.pair_state, weights=mask.astype(float), minlength=mdp.n_states)
-    return np.maximum(counts[mdp.pair_state], 1)
+
+def _settings(methods: list[str], alphas: list[float], epsilons: list[float],
+              behavior: str | None) -> list:  # fmt: skip
+    """The grid: method × ε × α, where each applies (not α for MC; not ε for MC ES, nor
+    for off-policy MC with a given behaviour policy)."""
+    from rlcli.learn.control import ControlSetting
+
+    out = []
+    for m in methods:
+        fixed_b = m == "mc-off-policy" and behavior is not None
+        eps: list[float | None] = [None] if m == "mc-es" or fixed_b else list(epsilons)
+        steps: list[float | None] = [None] if m in MC_CONTROL_METHODS else list(alphas)
+        out += [ControlSetting(m, a, e, behavior if fixed_b else None)
+                for e in eps for a in steps]  # fmt: skip
+    return out
 
 
 def _document(

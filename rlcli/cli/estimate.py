@@ -7,26 +7,44 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SeedOpt, SetOpt, load, policy
+from rlcli.cli.common import (
+    FileArg,
+    ForceOpt,
+    JsonOpt,
+    PolicyOpt,
+    SeedOpt,
+    SetOpt,
+    check_new_file,
+    load,
+    policy,
+)
 from rlcli.cli.console import err, out
 from rlcli.cli.sweep_options import (
+    EpisodesOpt,
+    RunsOpt,
+    StartOpt,
     choices,
     counts,
-    episode_limit,
-    finite,
+    csv_option,
+    flag_names,
+    initial_value,
     long_run_note,
+    max_steps_option,
     numbers,
+    plot_option,
     positive,
     step_sizes,
 )
 from rlcli.errors import UsageError
+from rlcli.learn.methods import IMPORTANCE, PREDICTION_METHODS, TD_LAMBDA_VARIANTS, VISITS
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.learn.predict import Experiment, PredictionResult, Setting
     from rlcli.mdp.model import MDP
 
-METHODS = ("mc", "td", "nstep", "td-lambda")
-VARIANTS = ("offline", "accumulating", "replacing", "true-online")
+MaxStepsOpt = max_steps_option(100_000)
+CsvOpt = csv_option("Write the RMS curves as CSV.")
+PlotOpt = plot_option("Save the curves as PNG (needs matplotlib).")
 DEFAULT_ALPHA = {"mc": "1/n", "td": "0.1", "nstep": "0.1", "td-lambda": "0.1"}
 
 NOTES = {
@@ -47,7 +65,8 @@ def estimate(
     file: FileArg,
     policy_spec: PolicyOpt,
     method: Annotated[
-        str, typer.Option("--method", "-m", help="mc, td, nstep, td-lambda, or a comma list.")
+        str,
+        typer.Option("--method", "-m", help=f"{', '.join(PREDICTION_METHODS)}, or a comma list."),
     ] = "td",
     alpha: Annotated[
         str | None,
@@ -86,43 +105,49 @@ def estimate(
         str | None,
         typer.Option(help="With --behavior: ordinary, weighted (comma list). Default: both."),
     ] = None,
-    runs: Annotated[int, typer.Option(help="Independent runs, averaged.")] = 100,
-    episodes: Annotated[int, typer.Option(help="Episodes per run.")] = 100,
+    runs: RunsOpt = 100,
+    episodes: EpisodesOpt = 100,
     seed: SeedOpt = 0,
     init: Annotated[
         float, typer.Option("--init", help="Initial value V0 of non-terminal states.")
     ] = 0.0,
-    start: Annotated[
-        str | None, typer.Option(help="Start state (default: the file's 'start').")
-    ] = None,
-    max_steps: Annotated[
-        int | None,
-        typer.Option(
-            help="Cut an episode after this many steps (default 100,000; "
-            "required when the MDP has no terminal state)."
-        ),
-    ] = None,
-    csv: Annotated[Path | None, typer.Option("--csv", help="Write the RMS curves as CSV.")] = None,
-    plot: Annotated[
-        Path | None, typer.Option("--plot", help="Save the curves as PNG (needs matplotlib).")
-    ] = None,
+    start: StartOpt = None,
+    max_steps: MaxStepsOpt = None,
+    csv: CsvOpt = None,
+    plot: PlotOpt = None,
     set_: SetOpt = None,
     json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Estimate v_π by MC / TD(0) / n-step TD / TD(λ) and compare with the exact values.
 
     The error is the RMS over the non-terminal states against v_π from the linear solve,
     per episode, averaged over runs. All learners in one call see the same episodes.
     """
+    with flag_names():
+        _estimate(file, policy_spec, method, alpha, n, lam, variant, visit, batch, behavior,
+                  importance, runs, episodes, seed, init, start, max_steps, csv, plot, set_,
+                  json, force)  # fmt: skip
+
+
+def _estimate(
+    file: Path, policy_spec: str, method: str, alpha: str | None, n: str | None,
+    lam: str | None, variant: str | None, visit: str | None, batch: bool, behavior: str | None,
+    importance: str | None, runs: int, episodes: int, seed: int, init: float,
+    start: str | None, max_steps: int | None, csv: Path | None, plot: Path | None,
+    set_: list[str] | None, json: bool, force: bool,
+) -> None:  # fmt: skip
     from rlcli.learn.episodes import start_distribution
-    from rlcli.learn.predict import Experiment, run_prediction
-    from rlcli.learn.reach import reachable
+    from rlcli.learn.predict import Experiment, check_size, run_prediction
+    from rlcli.learn.reach import episode_limit, reachable
     from rlcli.mdp.solve.evaluate import evaluate_policy, expected_episode_length
     from rlcli.render import learning
 
     if plot is not None:
         learning.require_matplotlib()
-    finite(init, "--init")
+    check_new_file(csv, "--csv", force)
+    check_new_file(plot, "--plot", force)
+    initial_value(init, "--init")
     mdp = load(file, set_)
     settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
     positive(runs, "--runs")
@@ -133,15 +158,15 @@ def estimate(
     start_dist = start_distribution(mdp, start)
     followed = b_pi if b_pi is not None else pi
     max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
-    note = long_run_note(
-        expected_episode_length(mdp, followed, start_dist), runs, episodes, max_steps
-    )
-    if note is not None:
-        err.print(note, markup=False)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
         v0=init, max_steps=max_steps, behavior=b_pi,
     )  # fmt: skip
+    mean_length = expected_episode_length(mdp, followed, start_dist)
+    check_size(exp, settings, mean_length)
+    note = long_run_note(mean_length, runs, episodes, max_steps)
+    if note is not None:
+        err.print(note, markup=False)
     results = run_prediction(exp, settings)
     notes = _notes(settings)
     seen = reachable(mdp, followed, start_dist) | mdp.terminal
@@ -191,7 +216,7 @@ def _settings(
 ) -> list[Setting]:  # fmt: skip
     from rlcli.learn.predict import Setting
 
-    methods = choices(method, "--method", METHODS)
+    methods = choices(method, "--method", PREDICTION_METHODS)
     for given, option, needs in (
         (n, "--n", "nstep"), (lam, "--lambda", "td-lambda"),
         (variant, "--variant", "td-lambda"), (visit, "--visit", "mc"),
@@ -200,13 +225,13 @@ def _settings(
             raise UsageError(f"{option} applies to --method {needs} only")
     if importance is not None and behavior is None:
         raise UsageError("--importance applies to off-policy MC only: add --behavior POLICY")
-    visits = choices(visit or "every", "--visit", ("every", "first"))
+    visits = choices(visit or "every", "--visit", VISITS)
     if behavior is not None:
         if methods != ["mc"] or batch:
             raise UsageError("--behavior (off-policy prediction) works with --method mc only")
         if alpha is not None:
             raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
-        kinds = choices(importance or "ordinary,weighted", "--importance", ("ordinary", "weighted"))
+        kinds = choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)
         return [Setting("mc", visit=v, importance=k) for v in visits for k in kinds]
     if batch:
         if set(methods) - {"td", "mc"}:
@@ -221,7 +246,7 @@ def _settings(
         ]
     ns = counts(n or "4", "--n")
     lams = numbers(lam or "0.9", "--lambda", 0.0, 1.0)
-    variants = choices(variant or "offline", "--variant", VARIANTS)
+    variants = choices(variant or "offline", "--variant", TD_LAMBDA_VARIANTS)
     out = []
     for m in methods:
         alphas = step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])

@@ -1,8 +1,66 @@
-"""Comma-separated option values that sweep a grid: ``--alpha 0.1,0.2`` ``--n 1,2,4``."""
+"""What ``rlcli estimate`` and ``rlcli control`` share: their common options, comma-separated
+values that sweep a grid (``--alpha 0.1,0.2``, ``--n 1,2,4``), and the flag of each library
+field in error messages."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from rlcli.errors import UsageError
+
+# ---- options declared once ------------------------------------------------------------
+
+RunsOpt = Annotated[int, typer.Option(help="Independent runs, averaged.")]
+EpisodesOpt = Annotated[int, typer.Option(help="Episodes per run.")]
+StartOpt = Annotated[str | None, typer.Option(help="Start state (default: the file's 'start').")]
+
+
+def max_steps_option(default: int) -> object:
+    """``--max-steps``, with the command's default in its help."""
+    return Annotated[
+        int | None,
+        typer.Option(
+            help=f"Cut an episode after this many steps (default {default:,d}; "
+            "required when the MDP has no terminal state)."
+        ),
+    ]
+
+
+def csv_option(help: str) -> object:
+    return Annotated[Path | None, typer.Option("--csv", help=help)]
+
+
+def plot_option(help: str) -> object:
+    return Annotated[Path | None, typer.Option("--plot", help=help)]
+
+
+# ---- library fields named by their flags ----------------------------------------------
+
+FLAGS = {
+    "start": "--start", "max_steps": "--max-steps", "behavior": "--behavior",
+    "runs": "--runs", "episodes": "--episodes", "alpha": "--alpha", "epsilon": "--epsilon",
+    "init": "--init", "n": "--n", "lam": "--lambda",
+}  # fmt: skip
+
+
+@contextmanager
+def flag_names() -> Iterator[None]:
+    """Library errors that name a setting's field name its flag instead."""
+    from rlcli.learn.errors import FieldError
+
+    try:
+        yield
+    except FieldError as exc:
+        raise exc.named(FLAGS) from None
+
+
+# ---- comma lists ----------------------------------------------------------------------
 
 
 def _items(text: str, option: str) -> list[str]:
@@ -21,14 +79,20 @@ def choices(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
     return items
 
 
+# A decimal number in ASCII digits: Python's float() also takes "0_1" (= 1.0), "١" and
+# "inf", which a sweep value must not be.
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+WHOLE = re.compile(r"[0-9]+")
+MAX_COUNT = 1_000_000_000  # --n: beyond any episode's length n-step TD is Monte Carlo
+
+
 def numbers(text: str, option: str, lo: float, hi: float) -> list[float]:
-    """Floats in [lo, hi]."""
+    """Floats in [lo, hi], written as plain decimals."""
     out = []
     for item in _items(text, option):
-        try:
-            value = float(item)
-        except ValueError:
-            raise UsageError(f"{option}: {item!r} is not a number") from None
+        if not DECIMAL.fullmatch(item):
+            raise UsageError(f"{option}: {item!r} is not a number")
+        value = float(item)
         if not lo <= value <= hi:
             raise UsageError(f"{option}: {item} is outside [{lo:g}, {hi:g}]")
         out.append(value)
@@ -43,12 +107,14 @@ def step_sizes(text: str, option: str = "--alpha") -> list[float | None]:
     return list(dict.fromkeys(out))
 
 
-def counts(text: str, option: str, lo: int = 1) -> list[int]:
-    """Whole numbers ≥ lo."""
+def counts(text: str, option: str, lo: int = 1, hi: int = MAX_COUNT) -> list[int]:
+    """Whole numbers in [lo, hi], written in ASCII digits."""
     out = []
     for item in _items(text, option):
-        if not item.isdigit() or int(item) < lo:
+        if not WHOLE.fullmatch(item) or int(item) < lo:
             raise UsageError(f"{option}: expected whole numbers ≥ {lo}, got {item!r}")
+        if int(item) > hi:
+            raise UsageError(f"{option}: {item} is more than {hi:,d}")
         out.append(int(item))
     return list(dict.fromkeys(out))
 
@@ -59,30 +125,24 @@ def positive(value: int, option: str) -> int:
     return value
 
 
-def episode_limit(mdp, max_steps: int | None, default: int, pi=None, start=None) -> int:
-    """``--max-steps``, required when episodes under policy ``pi`` (all actions when None)
-    from the start states may never end (no terminal state, or one out of reach)."""
-    if max_steps is not None:
-        return positive(max_steps, "--max-steps")
-    if not mdp.terminal.any():
+MAX_INIT = 1e12  # |V0|, |Q0|: squared errors of larger values overflow float64 sums
+
+
+def initial_value(value: float, option: str) -> float:
+    """A finite initial value small enough that errors against the exact values stay finite."""
+    import math
+
+    if not math.isfinite(value):
+        raise UsageError(f"{option} must be a finite number, got {value}")
+    if abs(value) > MAX_INIT:
         raise UsageError(
-            f"{mdp.name or 'the MDP'} has no terminal state, so episodes never end: "
-            "pass --max-steps N to cut them (TD methods bootstrap where an episode is cut)"
+            f"{option} must be between -{MAX_INIT:g} and {MAX_INIT:g}, got {value:g} (the "
+            "errors against the exact values would overflow)"
         )
-    if start is not None:
-        import numpy as np
+    return value
 
-        from rlcli.mdp.solve.proper import describe, improper_states
 
-        policy = mdp.uniform_policy() if pi is None else pi
-        stuck = np.intersect1d(improper_states(mdp, policy), np.flatnonzero(start > 0))
-        if len(stuck):
-            raise UsageError(
-                f"episodes from {describe(mdp, stuck)} may never reach a terminal state under "
-                "this policy: pass --max-steps N to cut them"
-            )
-    return default
-
+# ---- announcements --------------------------------------------------------------------
 
 LONG_RUN_STEPS = 10_000_000  # simulated steps beyond which a run takes tens of seconds
 
@@ -103,11 +163,3 @@ def long_run_note(mean_length: float, runs: int, episodes: int, max_steps: int) 
         f"simulate about {steps:.1e} steps: this takes a while. Fewer --runs or --episodes, "
         "or --max-steps N, are quicker."
     )
-
-
-def finite(value: float, option: str) -> float:
-    import math
-
-    if not math.isfinite(value):
-        raise UsageError(f"{option} must be a finite number, got {value}")
-    return value

@@ -1,10 +1,8 @@
-"""TD control with ε-greedy behaviour: SARSA, Q-learning, Expected SARSA, Double Q-learning.
+"""Learning to act: a sweep of control settings, and how good what they learn is.
 
-S&B §6.4–6.7. Runs (and settings of one method) advance together: row b is one
-(setting, run); each row plays its episodes back to back, and a row whose episode ends
-starts the next one at once, so the loop is over time steps only. Q is a flat
-(rows × (K+1)) array indexed b·(K+1) + k, column K holding −∞ as the padding of the
-(S, max actions) pair table, so "the actions of s" is one gather.
+``run_control`` runs each method's settings × runs as the rows of one vectorised learner
+(``td_control``), one random stream per method, and ``summarize`` measures the result
+against the exact solution (Q*, V* from policy iteration).
 """
 
 from __future__ import annotations
@@ -14,33 +12,44 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rlcli.learn.episodes import Sampler
+from rlcli.learn.actions import greedy_pairs, pair_table
+from rlcli.learn.methods import CONTROL_METHODS, CONTROL_NAMES, MC_CONTROL_METHODS
+from rlcli.learn.sizes import check_memory, control_bytes
 from rlcli.mdp.model import MDP
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.solve.optimal import Solution
 
-METHODS = ("sarsa", "q-learning", "expected-sarsa", "double-q")
-NAMES = {
-    "sarsa": "SARSA",
-    "q-learning": "Q-learning",
-    "expected-sarsa": "Expected SARSA",
-    "double-q": "Double Q-learning",
-}
-
 
 @dataclass(frozen=True)
 class ControlSetting:
+    """One learner: a method and its parameters (None where they do not apply: α for
+    Monte Carlo, ε for MC ES and for off-policy MC with a given behaviour policy)."""
+
     method: str
-    alpha: float
-    epsilon: float
+    alpha: float | None
+    epsilon: float | None
+    behavior: str | None = None  # off-policy MC: the given behaviour policy, as written
 
     @property
     def label(self) -> str:
-        return f"{NAMES[self.method]} α={self.alpha:g} ε={self.epsilon:g}"
+        parts = [CONTROL_NAMES[self.method]]
+        if self.alpha is not None:
+            parts.append(f"α={self.alpha:g}")
+        if self.epsilon is not None:
+            parts.append(f"ε={self.epsilon:g}")
+        if self.behavior is not None:
+            parts.append(f"b={self.behavior}")
+        return " ".join(parts)
 
     def parameters(self) -> dict:
-        return {"method": self.method, "alpha": self.alpha, "epsilon": self.epsilon}
+        """The JSON parameters: only those that apply."""
+        out: dict = {"method": self.method}
+        for key, value in (("alpha", self.alpha), ("epsilon", self.epsilon),
+                           ("behavior", self.behavior)):  # fmt: skip
+            if value is not None:
+                out[key] = value
+        return out
 
 
 @dataclass(frozen=True)
@@ -58,159 +67,51 @@ class ControlResult:
         return self.returns.mean(axis=0)
 
 
-def pair_table(mdp: MDP) -> np.ndarray:
-    """(S, max actions) pair indices of each state's actions, padded with K."""
-    counts = mdp.n_actions_of
-    width = max(int(counts.max(initial=0)), 1)
-    table = np.full((mdp.n_states, width), mdp.n_pairs, dtype=np.int64)
-    slot = np.arange(mdp.n_pairs) - mdp.pair_ptr[mdp.pair_state]
-    table[mdp.pair_state, slot] = np.arange(mdp.n_pairs)
-    return table
-
-
-def _argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Column of the maximum in each row, ties broken uniformly at random."""
-    ties = values == values.max(axis=1, keepdims=True)
-    return np.argmax(np.where(ties, rng.random(values.shape), -1.0), axis=1)
-
-
-def greedy_pairs(mdp: MDP, q: np.ndarray) -> np.ndarray:
-    """(R, K) deterministic greedy policies of Q (R, K); ties go to the first action."""
-    table = pair_table(mdp)
-    live = mdp.n_actions_of > 0
-    padded = np.concatenate([q, np.full((len(q), 1), -np.inf)], axis=1)
-    best = np.argmax(padded[:, table[live]], axis=2)  # (R, live states)
-    pi = np.zeros_like(q)
-    rows = np.arange(len(q))[:, None]
-    pi[rows, table[live][np.arange(live.sum())[None, :], best]] = 1.0
-    return pi
+def check_control_size(mdp: MDP, settings: list[ControlSetting], runs: int, episodes: int,
+                       max_steps: int = 0) -> None:  # fmt: skip
+    """Refuse (before allocating) a sweep whose arrays would not fit in memory."""
+    tables = 2 if any(s.method == "double-q" for s in settings) else 1
+    mc = sum(s.method in MC_CONTROL_METHODS for s in settings)
+    needed = control_bytes(len(settings), runs, episodes, mdp.n_pairs, tables, mc, max_steps)
+    check_memory(needed, runs, episodes, len(settings), episode_steps=mc > 0)
 
 
 def run_control(
     mdp: MDP, settings: list[ControlSetting], start: np.ndarray, runs: int, episodes: int,
-    seed: int, max_steps: int, q0: float = 0.0,
+    seed: int, max_steps: int, q0: float = 0.0, behavior: np.ndarray | None = None,
 ) -> list[ControlResult]:  # fmt: skip
-    """Every setting's learning, in the order given; one random stream per method."""
+    """Every setting's learning, in the order given; one random stream per method.
+
+    ``behavior`` (K,) is the fixed behaviour policy of off-policy MC settings that name one.
+    """
+    from rlcli.learn.mc_control import MCControl, play_mc
+    from rlcli.learn.td_control import LEARNERS, play
+
+    check_control_size(mdp, settings, runs, episodes, max_steps)
     by_method: dict[str, list[ControlSetting]] = {}
     for setting in settings:
         by_method.setdefault(setting.method, []).append(setting)
-    streams = np.random.SeedSequence(seed).spawn(len(METHODS))
+    streams = np.random.SeedSequence(seed).spawn(len(CONTROL_METHODS))
     results: dict[ControlSetting, ControlResult] = {}
     for method, group in by_method.items():
-        rng = np.random.default_rng(streams[METHODS.index(method)])
-        for result in _learn(mdp, method, group, start, runs, episodes, rng, max_steps, q0):
-            results[result.setting] = result
+        rng = np.random.default_rng(streams[CONTROL_METHODS.index(method)])
+        epsilon = np.repeat([g.epsilon or 0.0 for g in group], runs)
+        if method in LEARNERS:
+            alpha = np.repeat([g.alpha for g in group], runs)
+            learner = LEARNERS[method](mdp, alpha, epsilon, q0, rng)
+            played = play(learner, start, episodes, max_steps)
+        else:
+            fixed = behavior if group[0].behavior is not None else None
+            learner = MCControl(mdp, method, epsilon, q0, rng, behavior=fixed)
+            played = play_mc(learner, start, episodes, max_steps)
+        q = learner.final_q()
+        for i, setting in enumerate(group):
+            rows = slice(i * runs, (i + 1) * runs)
+            results[setting] = ControlResult(
+                setting, played.returns[rows], played.lengths[rows],
+                int(played.cut[rows].sum()), q[rows],
+            )  # fmt: skip
     return [results[s] for s in settings]
-
-
-def _learn(
-    mdp: MDP, method: str, group: list[ControlSetting], start: np.ndarray, runs: int,
-    episodes: int, rng: np.random.Generator, max_steps: int, q0: float,
-) -> list[ControlResult]:  # fmt: skip
-    sampler = Sampler.of(mdp)
-    table = pair_table(mdp)
-    K1 = mdp.n_pairs + 1
-    B = len(group) * runs
-    alpha = np.repeat([g.alpha for g in group], runs)
-    epsilon = np.repeat([g.epsilon for g in group], runs)
-    n_tables = 2 if method == "double-q" else 1
-    Q = np.full((n_tables, B, K1), q0)
-    Q[:, :, -1] = -np.inf  # padding column
-    flat_q = Q.reshape(-1)
-    n_actions, gamma, terminal = mdp.n_actions_of, mdp.gamma, mdp.terminal
-
-    def values_of(b: np.ndarray, s: np.ndarray, which: int | None = None) -> np.ndarray:
-        """(L, width) Q of the actions of s in rows b (summed tables when which is None)."""
-        cols = b[:, None] * K1 + table[s]
-        if which is not None:
-            return flat_q[which * B * K1 + cols]
-        return sum(flat_q[i * B * K1 + cols] for i in range(n_tables))
-
-    def choose(b: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """ε-greedy pair in state s for rows b (S&B §2.2), greedy ties broken at random."""
-        greedy = _argmax_random_ties(values_of(b, s), rng)
-        explore = rng.random(len(b)) < epsilon[b]
-        j = np.where(explore, (rng.random(len(b)) * n_actions[s]).astype(np.int64), greedy)
-        return table[s, j]
-
-    s, k = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
-    ret, steps, count = np.zeros(B), np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
-    returns, lengths = np.zeros((B, episodes)), np.zeros((B, episodes), dtype=np.int64)
-    cut = np.zeros(B, dtype=np.int64)
-
-    def begin(rows: np.ndarray) -> None:
-        """Draw the next start state of rows b; an episode that starts in a terminal state
-        is over at once (length 0, return 0) and the next one is drawn."""
-        s[rows] = sampler.start(start, rng.random(len(rows)))
-        empty = rows[terminal[s[rows]] & (count[rows] < episodes)]
-        while len(empty):
-            count[empty] += 1
-            empty = empty[count[empty] < episodes]
-            s[empty] = sampler.start(start, rng.random(len(empty)))
-            empty = empty[terminal[s[empty]]]
-        if method == "sarsa":
-            ready = rows[~terminal[s[rows]]]
-            k[ready] = choose(ready, s[ready])
-
-    begin(np.arange(B))
-    live = np.flatnonzero(count < episodes)
-    while len(live):
-        if method != "sarsa":
-            k[live] = choose(live, s[live])
-        kl = k[live]
-        z = sampler.outcome(kl, rng.random(len(live)))
-        s_next, r = mdp.out_next[z], mdp.out_reward[z]
-        ended = terminal[s_next]
-        going = ~ended
-        target = r.copy()
-        a = alpha[live]
-        if method == "sarsa":  # S&B eq. 6.7: R + γQ(S', A')
-            k_next = kl.copy()
-            k_next[going] = choose(live[going], s_next[going])
-            target[going] += gamma * flat_q[live[going] * K1 + k_next[going]]
-        elif method == "q-learning":  # S&B eq. 6.8: R + γ max_a Q(S', a)
-            target[going] += gamma * values_of(live[going], s_next[going]).max(axis=1)
-        elif method == "expected-sarsa":  # S&B eq. 6.9: R + γ Σ_a π(a|S') Q(S', a)
-            q_next = values_of(live[going], s_next[going])
-            eps, n_a = epsilon[live[going]], n_actions[s_next[going]]
-            ties = q_next == q_next.max(axis=1, keepdims=True)
-            probs = np.where(np.isfinite(q_next), (eps / n_a)[:, None], 0.0)
-            probs += ties * ((1 - eps) / ties.sum(axis=1))[:, None]
-            finite = np.where(np.isfinite(q_next), q_next, 0.0)
-            target[going] += gamma * np.sum(probs * finite, axis=1)
-        which = np.zeros(len(live), dtype=np.int64)
-        if method == "double-q":  # S&B §6.7: Q1(S,A) += α[R + γQ2(S', argmax_a Q1(S', a)) − Q1]
-            which = (rng.random(len(live)) < 0.5).astype(np.int64)
-            g, w = live[going], which[going]
-            own = np.where(w[:, None] == 0, values_of(g, s_next[going], 0),
-                           values_of(g, s_next[going], 1))  # fmt: skip
-            best = table[s_next[going], _argmax_random_ties(own, rng)]
-            target[going] += gamma * flat_q[(1 - w) * B * K1 + g * K1 + best]
-        here = which * B * K1 + live * K1 + kl
-        flat_q[here] += a * (target - flat_q[here])
-        if method == "sarsa":
-            k[live] = k_next
-        ret[live] += r
-        steps[live] += 1
-        s[live] = s_next
-        stop = ended | (steps[live] >= max_steps)
-        if stop.any():
-            done = live[stop]
-            returns[done, count[done]] = ret[done]
-            lengths[done, count[done]] = steps[done]
-            cut[done] += ~ended[stop]
-            count[done] += 1
-            ret[done], steps[done] = 0.0, 0
-            begin(done)
-            live = live[count[live] < episodes]
-    q = Q[:, :, :-1].mean(axis=0) if n_tables == 2 else Q[0, :, :-1]
-    results = []
-    for i, setting in enumerate(group):
-        rows = slice(i * runs, (i + 1) * runs)
-        results.append(
-            ControlResult(setting, returns[rows], lengths[rows], int(cut[rows].sum()), q[rows])
-        )
-    return results
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlcli.errors import UsageError
+from rlcli.learn.errors import SettingError
 from rlcli.mdp.model import MDP
 
 ROWS_PER_CHUNK = 4096  # episodes generated together (runs × episode indices)
@@ -85,26 +85,29 @@ class Episode:
 
 
 def start_distribution(mdp: MDP, start: str | None) -> np.ndarray:
-    """The (S,) start distribution: ``--start STATE`` or the file's ``start``."""
+    """The (S,) start distribution: the state named ``start``, or the file's ``start``."""
     if start is not None:
         if start not in mdp.state_index:
-            raise UsageError(f"--start: no state named {start!r}")
+            raise SettingError("{start}: no state named {name!r}", name=start)
         s = mdp.state_index[start]
         if mdp.terminal[s]:
-            raise UsageError(f"--start: {start!r} is terminal; episodes must start elsewhere")
+            raise SettingError(
+                "{start}: {name!r} is terminal; episodes must start elsewhere", name=start
+            )
         dist = np.zeros(mdp.n_states)
         dist[s] = 1.0
         return dist
     if mdp.start is None:
-        raise UsageError(
-            f"{mdp.source or 'the MDP'} has no start state: add 'start: STATE' to the file "
-            "or pass --start STATE"
+        raise SettingError(
+            "{mdp} has no start state: add 'start: STATE' to the file or pass {start} STATE",
+            mdp=mdp.source or "the MDP",
         )
     dist = np.asarray(mdp.start, dtype=float)
     if not (dist[~mdp.terminal] > 0).any():
-        raise UsageError(
-            f"{mdp.source or 'the MDP'}: every start state is terminal, so every episode is "
-            "empty: give a non-terminal 'start' in the file or pass --start STATE"
+        raise SettingError(
+            "{mdp}: every start state is terminal, so every episode is empty: give a "
+            "non-terminal 'start' in the file or pass {start} STATE",
+            mdp=mdp.source or "the MDP",
         )
     return dist
 

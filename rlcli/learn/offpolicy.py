@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlcli.errors import UsageError
 from rlcli.learn.episodes import Episode
+from rlcli.learn.errors import SettingError
 from rlcli.learn.steps import first_visits, require_complete
 from rlcli.mdp.model import MDP
 
@@ -25,10 +25,11 @@ def ratios(mdp: MDP, target: np.ndarray, behavior: np.ndarray) -> np.ndarray:
     uncovered = np.flatnonzero((behavior <= 0) & (target > 0))
     if len(uncovered):
         k = uncovered[0]
-        raise UsageError(
-            "--behavior must give every action the target policy takes a positive "
-            f"probability (coverage, S&B §5.5): b({mdp.actions[mdp.pair_action[k]]}|"
-            f"{mdp.states[mdp.pair_state[k]]}) = 0 but π > 0 there"
+        raise SettingError(
+            "{behavior} must give every action the target policy takes a positive "
+            "probability (coverage, S&B §5.5): b({action}|{state}) = 0 but π > 0 there",
+            action=mdp.actions[mdp.pair_action[k]],
+            state=mdp.states[mdp.pair_state[k]],
         )
     return np.divide(target, behavior, out=np.zeros_like(target), where=behavior > 0)
 

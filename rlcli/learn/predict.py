@@ -18,20 +18,19 @@ from rlcli.errors import UsageError
 from rlcli.learn.batch import BatchData, batch_mc_episode, batch_td_episode
 from rlcli.learn.episodes import Episode, iter_episodes
 from rlcli.learn.mc import mc_episode
+from rlcli.learn.methods import PREDICTION_METHODS, TD_LAMBDA_VARIANTS
 from rlcli.learn.nstep import nstep_episode
 from rlcli.learn.offpolicy import importance_episode, ratios
 from rlcli.learn.rms import rms_error
+from rlcli.learn.sizes import check_memory, prediction_bytes
 from rlcli.learn.steps import Rows, gather
 from rlcli.learn.td import td0_episode
 from rlcli.learn.td_lambda import (
-    VARIANTS,
     offline_lambda_return_episode,
     traces_episode,
     true_online_episode,
 )
 from rlcli.mdp.model import MDP
-
-METHODS = ("mc", "td", "nstep", "td-lambda")
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,12 @@ class Setting:
     importance: str | None = None  # off-policy mc: ordinary | weighted
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise UsageError(f"unknown prediction method {self.method!r} ({', '.join(METHODS)})")
-        if self.method == "td-lambda" and self.variant not in VARIANTS:
-            raise UsageError(f"TD(λ) variant must be one of {', '.join(VARIANTS)}")
+        if self.method not in PREDICTION_METHODS:
+            raise UsageError(
+                f"unknown prediction method {self.method!r} ({', '.join(PREDICTION_METHODS)})"
+            )
+        if self.method == "td-lambda" and self.variant not in TD_LAMBDA_VARIANTS:
+            raise UsageError(f"TD(λ) variant must be one of {', '.join(TD_LAMBDA_VARIANTS)}")
 
     @property
     def family(self) -> tuple:
@@ -139,13 +140,34 @@ class Experiment:
     behavior: np.ndarray | None = None  # (K,) episodes follow this policy (off-policy MC)
 
 
-def run_prediction(exp: Experiment, settings: list[Setting]) -> list[PredictionResult]:
-    """Every setting's RMS curve and final values, in the order given."""
-    if any((s.importance is not None) != (exp.behavior is not None) for s in settings):
-        raise UsageError("importance sampling needs a behaviour policy, and only it uses one")
+def families_of(settings: list[Setting]) -> dict[tuple, list[Setting]]:
+    """Settings grouped by method family (they learn together), in order of first appearance."""
     families: dict[tuple, list[Setting]] = {}
     for setting in settings:
         families.setdefault(setting.family, []).append(setting)
+    return families
+
+
+def check_size(exp: Experiment, settings: list[Setting], mean_length: float = 1.0) -> None:
+    """Refuse (before allocating) a sweep whose arrays would not fit in memory.
+
+    ``mean_length`` is the expected episode length (1, a lower bound, when not known).
+    """
+    families = families_of(settings).values()
+    largest = max(families, key=len)
+    needed = prediction_bytes(
+        len(settings), len(largest), exp.runs, exp.episodes, exp.mdp.n_states, mean_length,
+        exp.max_steps, batch_td=any(g[0].batch and g[0].method == "td" for g in families),
+    )  # fmt: skip
+    check_memory(needed, exp.runs, exp.episodes, len(settings))
+
+
+def run_prediction(exp: Experiment, settings: list[Setting]) -> list[PredictionResult]:
+    """Every setting's RMS curve and final values, in the order given."""
+    check_size(exp, settings)
+    if any((s.importance is not None) != (exp.behavior is not None) for s in settings):
+        raise UsageError("importance sampling needs a behaviour policy, and only it uses one")
+    families = families_of(settings)
     results: dict[Setting, PredictionResult] = {}
     cache = EpisodeCache(exp)
     with np.errstate(over="ignore", invalid="ignore"):  # diverging settings report inf/NaN

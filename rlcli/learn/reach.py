@@ -1,9 +1,11 @@
-"""Which states episodes can visit: graph search over the transitions a policy allows."""
+"""Which states episodes can visit, and whether they end: graph search over the transitions
+a policy allows."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from rlcli.learn.errors import SettingError
 from rlcli.mdp.model import MDP
 
 
@@ -22,3 +24,43 @@ def reachable(mdp: MDP, pi: np.ndarray, start: np.ndarray) -> np.ndarray:
     for s in np.flatnonzero(start > 0):
         reach[breadth_first_order(graph, s, directed=True, return_predecessors=False)] = True
     return reach
+
+
+def never_ending_starts(mdp: MDP, pi: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The start states (``start > 0``) from which episodes under the (K,) policy ``pi`` may
+    never reach a terminal state (reach one with probability < 1)."""
+    from rlcli.mdp.solve.proper import improper_states
+
+    return np.intersect1d(improper_states(mdp, pi), np.flatnonzero(start > 0))
+
+
+def episode_limit(
+    mdp: MDP, max_steps: int | None, default: int, pi: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+) -> int:  # fmt: skip
+    """The step limit ``max_steps`` of an episode, or ``default`` when episodes surely end.
+
+    Required (no default) when episodes under ``pi`` (every action when None) from the
+    start states may never end: no terminal state, or one out of reach.
+    """
+    if max_steps is not None:
+        if max_steps < 1:
+            raise SettingError("{max_steps} must be at least 1, got {value}", value=max_steps)
+        return max_steps
+    if not mdp.terminal.any():
+        raise SettingError(
+            "{name} has no terminal state, so episodes never end: pass {max_steps} N to cut "
+            "them (TD methods bootstrap where an episode is cut)",
+            name=mdp.name or "the MDP",
+        )
+    if start is not None:
+        from rlcli.mdp.solve.proper import describe
+
+        stuck = never_ending_starts(mdp, mdp.uniform_policy() if pi is None else pi, start)
+        if len(stuck):
+            raise SettingError(
+                "episodes from {states} may never reach a terminal state under this policy: "
+                "pass {max_steps} N to cut them",
+                states=describe(mdp, stuck),
+            )
+    return default

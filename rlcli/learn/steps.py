@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rlcli.errors import NumericalError
 from rlcli.learn.episodes import Episode
+from rlcli.learn.errors import IncompleteEpisodes
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,10 @@ def gather(ep: Episode, run: np.ndarray) -> Episode:
 def require_complete(ep: Episode, method: str) -> None:
     """Monte Carlo needs episodes that end; cut episodes have no true return."""
     if ep.cut.any():
-        raise NumericalError(
-            f"{method} needs complete episodes, but {int(ep.cut.sum())} episode(s) hit "
-            "--max-steps without reaching a terminal state; raise --max-steps, or use a "
-            "TD method (they bootstrap where an episode is cut)"
+        raise IncompleteEpisodes(
+            "{method} needs complete episodes, but {cut} episode(s) hit {max_steps} without "
+            "reaching a terminal state; raise {max_steps}, or use a TD method (they bootstrap "
+            "where an episode is cut)",
+            method=method,
+            cut=int(ep.cut.sum()),
         )

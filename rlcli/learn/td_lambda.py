@@ -1,6 +1,6 @@
 """TD(λ) prediction: the offline λ-return (forward view) and eligibility traces (S&B ch. 12).
 
-Variants:
+Variants (``methods.TD_LAMBDA_VARIANTS``):
 
 - ``offline``: the offline λ-return algorithm (§12.1, eq. 12.4). After the episode,
   V(S_t) ← V(S_t) + α[G^λ_t − V(S_t)] for t = 0..T−1 in time order. The λ-returns
@@ -19,8 +19,6 @@ import numpy as np
 
 from rlcli.learn.episodes import Episode
 from rlcli.learn.steps import Rows, step_size, still_running
-
-VARIANTS = ("offline", "accumulating", "replacing", "true-online")
 
 
 def lambda_returns(
