@@ -39,12 +39,12 @@ def layernorm_backward(dy: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarr
 
 def gelu_forward(x: np.ndarray) -> np.ndarray:
     """GELU, tanh form (GPT-2): ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
-    return 0.5 * x * (1.0 + np.tanh(GELU_C * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1.0 + np.tanh(GELU_C * (x + 0.044715 * (x * x * x))))
 
 
 def gelu_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
     """d GELU/dx = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(·)."""
-    t = np.tanh(GELU_C * (x + 0.044715 * x**3))
+    t = np.tanh(GELU_C * (x + 0.044715 * (x * x * x)))
     return dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * x * x))
 
 
