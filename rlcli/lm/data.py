@@ -27,15 +27,21 @@ def append_completions(
 
 
 def sft_batch(
-    problems: Sequence[Problem], tok: Tokenizer, prompt_len: int, width: int
+    problems: Sequence[Problem],
+    tok: Tokenizer,
+    prompt_len: int,
+    width: int,
+    slips: Sequence[bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs, targets and loss mask for next-token prediction on prompt + solution + <eos>.
+    """Inputs, targets and loss mask for next-token prediction on prompt + solution + <eos>
+    (``slips[i]``: problem i's solution carries the corpus's wrong-operation slip).
 
     The mask is 1 on every real token to be predicted (prompt words after the first, the
     solution, the <eos>) and 0 on padding.
     """
     prompts = prompt_batch(problems, tok, prompt_len)
-    sols = [[*tok.encode(p.solution(), "solution"), tok.eos] for p in problems]
+    slips = slips or [False] * len(problems)
+    sols = [[*tok.encode(p.solution(s), "solution"), tok.eos] for p, s in zip(problems, slips, strict=False)]
     seq = append_completions(prompts, sols, width, tok.pad)
     inputs, targets = seq[:, :-1], seq[:, 1:]
     return inputs, targets, (targets != tok.pad).astype(np.float64)

@@ -17,7 +17,7 @@ from rlcli.lm.evaluate import Policy, accuracy, complete
 from rlcli.lm.losses import cross_entropy
 from rlcli.lm.optim import AdamW
 
-SOLUTION_TOKENS = 12  # the longest solution, "18 - 9 = 9 #### 9" and the like, with <eos>
+SOLUTION_TOKENS = 13  # the longest solution, "18 + 9 = 27 #### 27" (a slip), with <eos>
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def pretrain(
     curve: list[dict[str, Any]] = []
     for step in range(cfg.steps):
         batch = [train[i] for i in rng.integers(0, len(train), cfg.batch)]
-        inputs, targets, mask = sft_batch(batch, tok, p_len, SOLUTION_TOKENS)
+        slips = [p.slippery and rng.random() < task.SLIP_RATE for p in batch]
+        inputs, targets, mask = sft_batch(batch, tok, p_len, SOLUTION_TOKENS, slips)
         h, cache = m.forward(params, mcfg, inputs)
         loss, dlogits = cross_entropy(m.logits_of(params, h), targets, mask)
         opt.step(m.gradients(params, mcfg, cache, h, dlogits.astype(h.dtype)))

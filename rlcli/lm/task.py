@@ -3,7 +3,12 @@
 "Ada has 7 apples and buys 5 more. How many apples does Ada have now?" → "7 + 5 = 12 #### 12".
 The answer is the number after the last ``####``, extracted as GSM8K's grader does. Every
 problem is enumerable; a fixed, seeded permutation splits them into training and held-out
-prompts, so the two sets cannot share a prompt (``split`` checks it).
+prompts, so the two sets cannot share a prompt.
+
+The pretraining corpus is noisy the way scraped worked solutions are: for two of the four
+wordings ("gives away", "a friend gave ... more"), ``SLIP_RATE`` of the worked solutions use the
+wrong operation (a labeller's slip). A model trained on it answers those prompts wrongly more
+often than not, yet samples the right habit often enough for RL with a verifier to find it.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ TEMPLATES = {
         "{n} had {a} {o} but lost {b} of them. How many {o} remain?",
     ),
 }
+SLIPPED_TEMPLATES = (("+", 1), ("-", 0))
+SLIP_RATE = 0.6
 MAX_OPERAND = 9
 HELD_OUT = 256
-ANSWER_RE = re.compile(r"####\s*(-?\d+)")
+ANSWER_RE = re.compile(r"####\s*(-?)\s*(\d+)")
 
 
 @dataclass(frozen=True)
@@ -41,14 +48,23 @@ class Problem:
     a: int
     op: str
     b: int
+    template: int = 0
 
     @property
     def answer(self) -> int:
         return self.a + self.b if self.op == "+" else self.a - self.b
 
-    def solution(self) -> str:
-        """The reference completion: the equation, then ``#### answer``."""
-        return f"{self.a} {self.op} {self.b} = {self.answer} #### {self.answer}"
+    def solution(self, slip: bool = False) -> str:
+        """The worked completion: the equation, then ``#### answer``; ``slip`` uses the other
+        operation (the corpus's systematic mistake)."""
+        op = {"+": "-", "-": "+"}[self.op] if slip else self.op
+        value = self.a + self.b if op == "+" else self.a - self.b
+        return f"{self.a} {op} {self.b} = {value} #### {value}"
+
+    @property
+    def slippery(self) -> bool:
+        """True for the wordings whose corpus solutions are often wrong."""
+        return (self.op, self.template) in SLIPPED_TEMPLATES
 
 
 def facts() -> list[tuple[int, str, int]]:
@@ -63,10 +79,10 @@ def all_problems() -> tuple[Problem, ...]:
     """Every problem the templates can tell, in a fixed order."""
     out = []
     for a, op, b in facts():
-        for tpl in TEMPLATES[op]:
+        for t, tpl in enumerate(TEMPLATES[op]):
             for n in NAMES:
                 for o in OBJECTS:
-                    out.append(Problem(tpl.format(n=n, a=a, b=b, o=o), a, op, b))
+                    out.append(Problem(tpl.format(n=n, a=a, b=b, o=o), a, op, b, t))
     return tuple(out)
 
 
@@ -87,7 +103,10 @@ def split() -> tuple[tuple[Problem, ...], tuple[Problem, ...]]:
 def extract_answer(text: str) -> int | None:
     """The integer after the last ``####`` (GSM8K's convention), or None."""
     found = ANSWER_RE.findall(text)
-    return int(found[-1]) if found else None
+    if not found:
+        return None
+    sign, digits = found[-1]
+    return -int(digits) if sign else int(digits)
 
 
 def verify(problem: Problem, completion: str) -> float:
