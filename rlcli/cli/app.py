@@ -12,6 +12,7 @@ from rlcli.cli import (
     control,
     derive,
     estimate,
+    lm,
     mdp,
     mdp_inspect,  # noqa: F401  (registers mdp check/show)
     mdp_solve,  # noqa: F401  (registers mdp evaluate/solve/equations)
@@ -72,6 +73,7 @@ app.add_typer(mdp.app, name="mdp")
 app.add_typer(derive.app, name="derive")
 app.add_typer(train.app, name="train")
 app.add_typer(problems.app, name="problems")
+app.add_typer(lm.app, name="lm")
 app.command("estimate")(estimate.estimate)
 app.command("control")(control.control)
 

@@ -41,7 +41,10 @@ def sft_batch(
     """
     prompts = prompt_batch(problems, tok, prompt_len)
     slips = slips or [False] * len(problems)
-    sols = [[*tok.encode(p.solution(s), "solution"), tok.eos] for p, s in zip(problems, slips, strict=False)]
+    sols = [
+        [*tok.encode(p.solution(s), "solution"), tok.eos]
+        for p, s in zip(problems, slips, strict=False)
+    ]
     seq = append_completions(prompts, sols, width, tok.pad)
     inputs, targets = seq[:, :-1], seq[:, 1:]
     return inputs, targets, (targets != tok.pad).astype(np.float64)

@@ -115,3 +115,19 @@ def evaluate(
             majs[k] += majority_correct(mine[:k], p.answer) / len(problems)
     lengths = [len(policy.tok.encode(t, "completion")) + 1 for t in greedy]
     return EvalResult(accuracy(problems, greedy), passes, majs, float(np.mean(lengths)))
+
+
+def best_of_n(
+    policy: Policy, rm, problems: Sequence[Problem], n: int, rng: np.random.Generator
+) -> dict[str, float]:
+    """Best-of-n: of n samples per prompt keep the one the reward model ``rm`` (a checkpoint)
+    scores highest; report the verifier's accuracy of the kept answers."""
+    from rlcli.lm.reward_model import encode_answers, rewards
+
+    repeated = [p for p in problems for _ in range(n)]
+    texts = complete(policy, repeated, rng)
+    seq, last = encode_answers(repeated, texts, rm.tokenizer, int(rm.info["prompt_len"]))
+    scores = rewards(rm.params, rm.config, seq, last)[0].reshape(len(problems), n)
+    best = scores.argmax(1)
+    kept = [texts[i * n + j] for i, j in enumerate(best)]
+    return {"n": n, "accuracy": accuracy(problems, kept)}

@@ -25,7 +25,7 @@ class PretrainConfig:
     """Pretraining hyperparameters."""
 
     seed: int = 0
-    steps: int = 300
+    steps: int = 600
     """Optimiser steps."""
     batch: int = 32
     """Sequences per step."""

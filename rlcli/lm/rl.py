@@ -1,12 +1,12 @@
-"""RL fine-tuning: PPO with a critic, GRPO, Dr. GRPO, RLOO and REINFORCE (``/work/shared/LM_RL.md``).
+"""RL fine-tuning: PPO, GRPO, Dr. GRPO, RLOO, REINFORCE (``/work/shared/LM_RL.md``).
 
-| algo      | advantage of token t of o_i                  | token weights          | KL to π_ref       |
-|-----------|----------------------------------------------|------------------------|-------------------|
-| ppo       | GAE(γ, λ) over tokens, whitened per batch    | 1/Σ mask (token mean)  | k1 in the reward  |
-| grpo      | (r_i − mean r)/(std r + ε) per group         | 1/(N·|o_i|)            | k3 in the loss    |
-| dr-grpo   | r_i − mean r per group                       | 1/(N·L_max)            | k3 in the loss    |
-| rloo      | r'_i − mean_{j≠i} r'_j, r' = r − βΣ_t k1_t   | 1/N (sequence sum)     | k1 in the reward  |
-| reinforce | r'_i − mean over the batch                   | 1/N (sequence sum)     | k1 in the reward  |
+| algo      | advantage of every token of o_i            | token weights     | KL to π_ref  |
+|-----------|--------------------------------------------|-------------------|--------------|
+| ppo       | GAE(γ, λ) over tokens, whitened per batch  | 1/Σ mask          | k1 in reward |
+| grpo      | (r_i − mean r)/(std r + ε) per group       | 1/(N·|o_i|)       | k3 in loss   |
+| dr-grpo   | r_i − mean r per group                     | 1/(N·L_max)       | k3 in loss   |
+| rloo      | r'_i − mean_{j≠i} r'_j, r' = r − βΣ_t k1_t | 1/N (seq. sum)    | k1 in reward |
+| reinforce | r'_i − mean over the batch                 | 1/N (seq. sum)    | k1 in reward |
 
 Every algorithm then minimises the clipped surrogate −Σ w·min(ρÂ, clip(ρ, 1−ε, 1+ε)Â),
 ρ = π_θ/π_old (``rlcli.train.losses.clipped_surrogate``); PPO adds ½c(V − return)² for its critic,

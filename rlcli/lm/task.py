@@ -117,7 +117,7 @@ def verify(problem: Problem, completion: str) -> float:
 @lru_cache(maxsize=1)
 def tokenizer() -> Tokenizer:
     """The task's vocabulary: every token of every prompt and solution."""
-    texts = [p.prompt for p in all_problems()] + ["0 1 2 3 4 5 6 7 8 9 + - = ####"]
+    texts = [p.prompt for p in all_problems()] + ["0 1 2 3 4 5 6 7 8 9 + - = , ####"]
     return Tokenizer.from_texts(texts)
 
 
