@@ -56,7 +56,11 @@ def test_kl_estimators_k1_k3_unbiased_k2_not(setup):
         assert abs(bias) < 4 * np.sqrt(var / n), k  # within 4 standard errors
     bias2, var2 = stats["k2"]
     assert abs(bias2) > 4 * np.sqrt(var2 / n)
-    assert stats["k3"][1] < stats["k1"][1]  # lower variance here
+    # near the reference k3 has the lower variance (Schulman 2020); far from it, not always
+    noise = np.random.default_rng(3)
+    near = {k: np.asarray(v + noise.normal(0, 0.05, v.shape)) for k, v in p.items()}
+    close = micro.kl_estimator_stats(p, near, cfg, n)
+    assert close["k3"][1] < close["k1"][1]
 
 
 def test_rloo_estimate_averages_to_the_exact_gradient(setup):

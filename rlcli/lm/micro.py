@@ -2,7 +2,8 @@
 
 Vocabulary {c, <eos>, a, b} (token 0 is an ordinary word here), the prompt is the one token
 ``a``, answers have at most two tokens: <eos>, or a first word then any token (13 completions;
-two tokens without <eos> are cut at the limit, so the 13 probabilities sum to 1). With R(y) given, J(θ) = Σ_y π(y|x) R(y), ∇J = Σ_y π(y) R(y) ∇log π(y) and
+two tokens without <eos> are cut at the limit, so the 13 probabilities sum to 1).
+With R(y) given, J(θ) = Σ_y π(y|x) R(y), ∇J = Σ_y π(y) R(y) ∇log π(y) and
 KL(π‖π_ref) = Σ_y π(y) log(π(y)/π_ref(y)) are exact sums; each algorithm's sampled gradient
 estimate is compared with ∇J (bias, variance, cosine), and k1, k2, k3 with the exact KL.
 """
@@ -24,7 +25,7 @@ COMPLETIONS = np.array([[1, 0]] + [[y1, y2] for y1 in (0, 2, 3) for y2 in range(
 PROMPT = 2
 
 
-def micro_model(seed: int, scale: float = 1.0) -> tuple[m.ModelConfig, m.Params]:
+def micro_model(seed: int, scale: float = 0.3) -> tuple[m.ModelConfig, m.Params]:
     """A float64 transformer over the micro vocabulary with random (not GPT-2-small) weights."""
     cfg = m.ModelConfig(len(VOCAB), context=3, d_model=8, n_layers=1, n_heads=2)
     rng = np.random.default_rng(seed)
@@ -141,3 +142,51 @@ def kl_estimator_stats(
     kl = exact_kl(params, ref, cfg)
     ests = {"k1": -log_r, "k2": 0.5 * log_r**2, "k3": np.expm1(log_r) - log_r}
     return {k: (float(v.mean() - kl), float(v.var())) for k, v in ests.items()}
+
+
+@dataclass(frozen=True)
+class MicroReport:
+    """Everything ``rlcli lm micro`` shows."""
+
+    objective: float
+    kl: float
+    estimators: list[EstimatorStats]
+    kl_estimators: dict[str, tuple[float, float]]
+    grpo_first_loss: float
+    grpo_first_grad_norm: float
+    equal_group_grad_norm: float
+
+
+def micro_report(seed: int, group_size: int = 4, repeats: int = 400) -> MicroReport:
+    """The micro problem with R(y) = 1[first word is a] + ½·1[second token is <eos>] and a
+    reference π_ref = π with its weights perturbed by N(0, 0.3²)."""
+    cfg, params = micro_model(seed)
+    noise = np.random.default_rng(seed + 1)
+    ref = {k: np.asarray(v + noise.normal(0, 0.3, v.shape)) for k, v in params.items()}
+    rewards = (COMPLETIONS[:, 0] == 2) * 1.0 + (COMPLETIONS[:, 1] == 1) * 0.5
+    j, _ = exact_objective(params, cfg, rewards)
+    algos = ("grpo", "dr-grpo", "rloo", "reinforce")
+    stats = [estimator_stats(a, params, cfg, rewards, group_size, repeats, seed) for a in algos]
+    # GRPO at its first step on one group with mixed rewards, and on a group of equal rewards
+    names = [k for k in params if k not in ("w_v", "b_v")]
+    rl = RLConfig(algo="grpo", kl_coef=0.0, group_size=4)
+    out = []
+    for pick in ([2, 4, 0, 7], [5, 6, 7, 8]):  # mixed rewards, then all rewards set to 1
+        comps = COMPLETIONS[pick]
+        seq = np.concatenate([np.full((4, 1), PROMPT), comps], axis=1)
+        mask = completion_mask(comps)
+        logp = completion_forward(params, cfg, seq, 1, 1.0)[0]
+        r = rewards[pick] if not out else np.full(4, 1.0)
+        ro = Rollout([], seq, 1, mask, r, [], logp * mask, logp * mask, None, mask, 4)
+        adv, w, ret = advantages_for(rl, ro, 2)
+        loss, grads, _ = loss_and_grads(params, cfg, rl, ro, adv, w, ret)
+        out.append((loss, float(np.linalg.norm(flat(grads, names)))))
+    return MicroReport(
+        j,
+        exact_kl(params, ref, cfg),
+        stats,
+        kl_estimator_stats(params, ref, cfg, 20000, seed),
+        out[0][0],
+        out[0][1],
+        out[1][1],
+    )
