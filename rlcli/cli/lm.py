@@ -445,3 +445,73 @@ def pipeline_cmd(
         r["pass_at"] = {int(a): b for a, b in r["pass_at"].items()}
         r["maj_at"] = {int(a): b for a, b in r["maj_at"].items()}
     stdout.print(eval_table(f"held-out prompts, seed {seed}", rows))
+
+
+@app.command("micro")
+def micro_cmd(
+    seed: SeedOpt = 0,
+    group_size: Annotated[int, typer.Option("--group-size", min=2, help="G per estimate.")] = 4,
+    repeats: Annotated[int, typer.Option("--repeats", min=2, help="Estimates drawn.")] = 400,
+    json: JsonOpt = False,
+) -> None:
+    """Exact diagnostics on an enumerable micro problem (13 completions): J, ∇J and KL exactly;
+    each algorithm's gradient estimate (bias, variance, cosine); k1, k2, k3 KL estimates."""
+    _quiet_blas()
+    from rlcli.cli.console import out as stdout
+    from rlcli.lm.micro import micro_report
+    from rlcli.render.jsonout import emit
+    from rlcli.render.lm_tables import key_value_table, micro_tables
+
+    rep = micro_report(seed, group_size, repeats)
+    if json:
+        from dataclasses import asdict
+
+        emit(asdict(rep))
+        return
+    stdout.print(
+        key_value_table(
+            "micro problem, exact",
+            [
+                ("J(θ) = Σ_y π(y|x) R(y)", f"{rep.objective:.6f}"),
+                ("KL(π‖π_ref), exact", f"{rep.kl:.6f}"),
+                ("GRPO loss at its first step (ρ = 1)", f"{rep.grpo_first_loss:.2e}"),
+                ("… and the norm of its gradient", f"{rep.grpo_first_grad_norm:.4f}"),
+                ("gradient norm of a group with equal rewards", f"{rep.equal_group_grad_norm:.1f}"),
+            ],
+        )
+    )
+    for table in micro_tables(rep, group_size, repeats):
+        stdout.print(table)
+
+
+@app.command("over-optimisation")
+def overopt_cmd(
+    base: ModelArg,
+    reward_model: Annotated[Path, typer.Argument(help="A reward-model checkpoint (.npz).")],
+    kl_coef: Annotated[
+        float, typer.Option("--kl-coef", min=0.0, help="β of the leashed run.")
+    ] = 0.3,
+    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 30,
+    seed: SeedOpt = 0,
+    json: JsonOpt = False,
+) -> None:
+    """GRPO against the learned reward model twice, with β = 0 and with a KL leash: the reward
+    model's score against the verifier's accuracy, in one table."""
+    _quiet_blas()
+    from rlcli.cli.console import out as stdout
+    from rlcli.lm import checkpoint as ckpt
+    from rlcli.lm.pipeline import policy_of, reward_fn
+    from rlcli.lm.rl import RLConfig, rl_train
+    from rlcli.render.jsonout import emit
+    from rlcli.render.lm_tables import overopt_table
+
+    pol = policy_of(ckpt.load(base, "policy"))
+    rm = ckpt.load(reward_model, "reward-model")
+    runs = {}
+    for beta in (0.0, kl_coef):
+        cfg = RLConfig("grpo", seed, iterations, kl_coef=beta, epochs=2, minibatches=4, lr=3e-4)
+        runs[beta] = rl_train(pol, cfg, reward_fn("model", rm, pol)).history
+    if json:
+        emit({"seed": seed, "runs": [{"kl_coef": b, "curve": h} for b, h in runs.items()]})
+        return
+    stdout.print(overopt_table(runs))

@@ -116,3 +116,51 @@ def write_history_plot(
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     finally:
         plt.close(fig)
+
+
+def micro_tables(rep: Any, group_size: int, repeats: int) -> list[Table]:
+    """The estimator table and the KL-estimator table of ``rlcli lm micro``."""
+    est = Table(
+        title=f"gradient estimates vs the exact ∇J (G = {group_size}, {repeats} draws)",
+        box=box.SIMPLE_HEAD,
+    )
+    for head in ("algorithm", "‖E ĝ − ∇J‖", "E‖ĝ − E ĝ‖²", "cos(E ĝ, ∇J)"):
+        est.add_column(head, justify="right")
+    for s in rep.estimators:
+        est.add_row(s.algo, f"{s.bias_norm:.4f}", f"{s.variance:.4f}", f"{s.cosine:.4f}")
+    kl = Table(title=f"KL estimators, y ~ π, exact KL(π‖π_ref) = {rep.kl:.4f}", box=box.SIMPLE_HEAD)
+    for head in ("estimator", "bias", "variance"):
+        kl.add_column(head, justify="right")
+    for name, (bias, var) in rep.kl_estimators.items():
+        kl.add_row(name, f"{bias:+.4f}", f"{var:.4f}")
+    return [est, kl]
+
+
+def overopt_table(runs: dict[float, list[dict[str, Any]]]) -> Table:
+    """Reward-model score against verifier accuracy, every 5th iteration, for each β."""
+    table = Table(title="GRPO against the learned reward model", box=box.SIMPLE_HEAD)
+    for head in (
+        "β",
+        "iter",
+        "RM score (samples)",
+        "verifier acc (samples)",
+        "held-out greedy acc",
+        "greedy length",
+        "KL k3",
+    ):
+        table.add_column(head, justify="right")
+    for beta, hist in runs.items():
+        for h in hist:
+            if h["iteration"] % 5 and h is not hist[-1] and h["iteration"] != 1:
+                continue
+            table.add_row(
+                f"{beta:g}",
+                str(h["iteration"]),
+                _fmt(h.get("reward_mean"), "{:+.3f}"),
+                _fmt(h.get("sample_accuracy"), "{:.1%}"),
+                _fmt(h.get("greedy_accuracy"), "{:.1%}"),
+                _fmt(h.get("greedy_length"), "{:.1f}"),
+                _fmt(h.get("kl_k3"), "{:.2f}"),
+            )
+        table.add_section()
+    return table
