@@ -105,7 +105,7 @@ def pretrain_cmd(
     from rlcli.lm.pretrain import PretrainConfig, pretrain
     from rlcli.render.jsonout import emit
     from rlcli.render.lm_tables import key_value_table, write_history_csv
-    from rlcli.render.training import curve_text
+    from rlcli.render.training import curve_lines
 
     p_len = task.prompt_length(task.tokenizer())
     if context < p_len + 12:
@@ -130,7 +130,13 @@ def pretrain_cmd(
             }
         )
         return
-    stdout.print(curve_text([(r["step"], r["loss"]) for r in res.curve], "training loss vs step"))
+    lines = curve_lines([(r["step"], r["loss"]) for r in res.curve])
+    lines[-1] = lines[-1].replace("env steps", "steps")
+    stdout.print(
+        "\n".join(["training loss (next-token cross-entropy) vs step", *lines]),
+        markup=False,
+        highlight=False,
+    )
     stdout.print(
         key_value_table(
             f"pretrained → {out}",
