@@ -230,7 +230,12 @@ def rl_cmd(
     from rlcli.lm.pipeline import policy_of, reward_fn
     from rlcli.lm.rl import RLConfig, rl_train
     from rlcli.render.jsonout import emit
-    from rlcli.render.lm_tables import history_table, write_history_csv, write_history_plot
+    from rlcli.render.lm_tables import (
+        WIDE,
+        history_table,
+        write_history_csv,
+        write_history_plot,
+    )
 
     base_ck = ckpt.load(policy, "policy")
     base = policy_of(base_ck)
@@ -288,7 +293,7 @@ def rl_cmd(
             }
         )
         return
-    stdout.print(history_table(title, res.history))
+    stdout.print(history_table(title, res.history), width=None if stdout.is_terminal else WIDE)
 
 
 @app.command("eval")

@@ -17,16 +17,17 @@ RL_COLUMNS = [
     ("iteration", "iter", "{:d}"),
     ("reward_mean", "reward", "{:.3f}"),
     ("reward_std", "± std", "{:.3f}"),
-    ("greedy_accuracy", "held-out greedy", "{:.1%}"),
-    ("sample_accuracy", "sample acc", "{:.1%}"),
+    ("greedy_accuracy", "greedy", "{:.1%}"),
+    ("sample_accuracy", "samples", "{:.1%}"),
     ("kl_k1", "KL k1", "{:.3f}"),
     ("kl_k3", "KL k3", "{:.3f}"),
     ("entropy", "H", "{:.3f}"),
     ("clip_frac", "clip", "{:.3f}"),
-    ("zero_std_frac", "0-std groups", "{:.2f}"),
-    ("mean_length", "length", "{:.1f}"),
+    ("zero_std_frac", "0-std", "{:.2f}"),
+    ("mean_length", "len", "{:.1f}"),
     ("tokens_per_sec", "tok/s", "{:,.0f}"),
 ]
+WIDE = 120  # columns when the output is not a terminal (a file or a pipe)
 
 
 def _fmt(value: Any, fmt: str) -> str:
@@ -40,7 +41,7 @@ def history_table(title: str, history: list[dict[str, Any]], columns=RL_COLUMNS)
     cols = [c for c in columns if any(c[0] in h for h in history)]
     table = Table(title=escape(title), box=box.SIMPLE_HEAD)
     for _, head, _ in cols:
-        table.add_column(head, justify="right")
+        table.add_column(head, justify="right", no_wrap=True)
     for h in history:
         table.add_row(*[_fmt(h.get(k), f) for k, _, f in cols])
     return table
