@@ -317,7 +317,7 @@ def eval_cmd(
     from rlcli.lm import task
     from rlcli.lm.evaluate import best_of_n, evaluate
     from rlcli.render.jsonout import emit
-    from rlcli.render.lm_tables import eval_table
+    from rlcli.render.lm_tables import WIDE, eval_table
 
     try:
         ks = [int(x) for x in k.split(",")]
@@ -337,19 +337,18 @@ def eval_cmd(
     if json:
         emit(rows[str(models[0])] | {"models": rows} if len(models) > 1 else rows[str(models[0])])
         return
-    stdout.print(
-        eval_table(
-            f"held-out prompts: {len(held)}, n = {samples} samples (τ = 1)",
-            {
-                name: r
-                | {
-                    "pass_at": {int(a): b for a, b in r["pass_at"].items()},
-                    "maj_at": {int(a): b for a, b in r["maj_at"].items()},
-                }
-                for name, r in rows.items()
-            },
-        )
-    )
+    title = f"held-out prompts: {len(held)}, n = {samples} samples (τ = 1)"
+    if rm is not None:
+        title += f"; best-of-{samples}: the sample {reward_model} prefers, checked by the verifier"
+    shown = {
+        name: r
+        | {
+            "pass_at": {int(a): b for a, b in r["pass_at"].items()},
+            "maj_at": {int(a): b for a, b in r["maj_at"].items()},
+        }
+        for name, r in rows.items()
+    }
+    stdout.print(eval_table(title, shown), width=None if stdout.is_terminal else WIDE)
 
 
 @app.command("sample")
@@ -423,7 +422,7 @@ def pipeline_cmd(
     from rlcli.lm.pipeline import run_pipeline
     from rlcli.lm.rl import RLConfig
     from rlcli.render.jsonout import emit
-    from rlcli.render.lm_tables import eval_table
+    from rlcli.render.lm_tables import WIDE, eval_table
 
     cfg = RLConfig(algo.value, seed, iterations, kl_coef=kl_coef, epochs=2, minibatches=4, lr=3e-4)
     cfg.check()
@@ -455,7 +454,10 @@ def pipeline_cmd(
     for r in rows.values():
         r["pass_at"] = {int(a): b for a, b in r["pass_at"].items()}
         r["maj_at"] = {int(a): b for a, b in r["maj_at"].items()}
-    stdout.print(eval_table(f"held-out prompts, seed {seed}", rows))
+    stdout.print(
+        eval_table(f"held-out prompts, seed {seed}", rows),
+        width=None if stdout.is_terminal else WIDE,
+    )
 
 
 @app.command("micro")

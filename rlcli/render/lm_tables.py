@@ -50,14 +50,14 @@ def history_table(title: str, history: list[dict[str, Any]], columns=RL_COLUMNS)
 def eval_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
     """Models side by side: greedy accuracy, pass@k, maj@k, mean length (and best-of-N)."""
     table = Table(title=escape(title), box=box.SIMPLE_HEAD)
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     first = next(iter(rows.values()))
     ks = list(first["pass_at"])
     heads = ["greedy", *[f"pass@{k}" for k in ks], *[f"maj@{k}" for k in ks], "length"]
     if "best_of_n" in first:
-        heads.append(f"best-of-{first['best_of_n']['n']} (RM)")
+        heads.append(f"best-of-{first['best_of_n']['n']}")
     for h in heads:
-        table.add_column(h, justify="right")
+        table.add_column(h, justify="right", no_wrap=True)
     for name, r in rows.items():
         cells = [f"{r['greedy_accuracy']:.1%}"]
         cells += [f"{r['pass_at'][k]:.1%}" for k in ks] + [f"{r['maj_at'][k]:.1%}" for k in ks]
