@@ -3,6 +3,8 @@ and after RL, for GRPO and PPO over seeds 0-4. Each run is its own process (ru_m
 process); PPO reuses the base model and reward model of the GRPO run of its seed.
 
     python benchmarks/lm_pipeline.py [--seeds 0,1,2,3,4] [--out /tmp/lm-bench]
+    python benchmarks/lm_pipeline.py --bases /tmp/lm-bench --out /tmp/lm-bench-rl
+        (reuse the base and reward models of an earlier run: RL and eval only)
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--out", default="/tmp/lm-bench")
+    ap.add_argument("--bases", default=None, help="copy base and reward models from here")
+    ap.add_argument("--iterations", default=None, help="RL iterations (default: the CLI's)")
     a = ap.parse_args()
     root = Path(a.out)
     print(
@@ -43,14 +47,15 @@ def main() -> None:
             if d.exists():
                 shutil.rmtree(d)
             d.mkdir(parents=True)
-            if algo == "ppo":
+            src = Path(a.bases) if a.bases else root if algo == "ppo" else None
+            if src is not None:
                 for f in ("base.npz", "reward-model.npz"):
-                    shutil.copy(root / f"grpo-{seed}" / f, d / f)
-            res, cpu, mb = run(
-                ["lm", "pipeline", "--dir", str(d), "--seed", str(seed), "--algo", algo, "--json"]
-            )
+                    shutil.copy(src / f"grpo-{seed}" / f, d / f)
+            extra = ["--iterations", a.iterations] if a.iterations else []
+            args = ["lm", "pipeline", "--dir", str(d), "--seed", str(seed), "--algo", algo]
+            res, cpu, mb = run([*args, "--json", *extra])
             b, f = res["base"], res["final"]
-            note = " (RL stage only)" if algo == "ppo" else ""
+            note = " (RL + eval only)" if src is not None else ""
             print(
                 f"| {algo} | {seed} | {b['greedy_accuracy']:.1%} | {f['greedy_accuracy']:.1%} "
                 f"| {100 * (f['greedy_accuracy'] - b['greedy_accuracy']):+.1f} pts "

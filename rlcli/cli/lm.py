@@ -73,6 +73,18 @@ def _live(title: str, quiet: bool, as_json: bool):
     return live, update
 
 
+def _wide(console: Any) -> Any:
+    """The console itself on a terminal; else a 120-column one (tables in files keep every
+    column; rich would cut them to 80)."""
+    if console.is_terminal:
+        return console
+    from rich.console import Console
+
+    from rlcli.render.lm_tables import WIDE
+
+    return Console(width=WIDE, highlight=False)
+
+
 def _load_policy(path: Path):
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.pipeline import policy_of
@@ -203,7 +215,7 @@ def rl_cmd(
     policy: ModelArg,
     reward: RewardOpt = "verifier",
     out: OutOpt = Path("policy.npz"),
-    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 30,
+    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 60,
     prompts: Annotated[int, typer.Option("--prompts", min=1, help="Prompts per iteration.")] = 16,
     group_size: Annotated[int, typer.Option("--group-size", min=1, help="Samples/prompt G.")] = 8,
     kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0, help="β of the KL.")] = 0.04,
@@ -230,12 +242,7 @@ def rl_cmd(
     from rlcli.lm.pipeline import policy_of, reward_fn
     from rlcli.lm.rl import RLConfig, rl_train
     from rlcli.render.jsonout import emit
-    from rlcli.render.lm_tables import (
-        WIDE,
-        history_table,
-        write_history_csv,
-        write_history_plot,
-    )
+    from rlcli.render.lm_tables import history_table, write_history_csv, write_history_plot
 
     base_ck = ckpt.load(policy, "policy")
     base = policy_of(base_ck)
@@ -293,7 +300,7 @@ def rl_cmd(
             }
         )
         return
-    stdout.print(history_table(title, res.history), width=None if stdout.is_terminal else WIDE)
+    _wide(stdout).print(history_table(title, res.history))
 
 
 @app.command("eval")
@@ -317,7 +324,7 @@ def eval_cmd(
     from rlcli.lm import task
     from rlcli.lm.evaluate import best_of_n, evaluate
     from rlcli.render.jsonout import emit
-    from rlcli.render.lm_tables import WIDE, eval_table
+    from rlcli.render.lm_tables import eval_table
 
     try:
         ks = [int(x) for x in k.split(",")]
@@ -348,7 +355,7 @@ def eval_cmd(
         }
         for name, r in rows.items()
     }
-    stdout.print(eval_table(title, shown), width=None if stdout.is_terminal else WIDE)
+    _wide(stdout).print(eval_table(title, shown))
 
 
 @app.command("sample")
@@ -403,7 +410,7 @@ def pipeline_cmd(
     ),
     algo: Annotated[Algo, typer.Option("--algo", help="RL algorithm.")] = Algo.grpo,
     reward: Annotated[str, typer.Option("--reward", help="'verifier' or 'model'.")] = "verifier",
-    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 30,
+    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 60,
     kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0)] = 0.04,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
@@ -422,7 +429,7 @@ def pipeline_cmd(
     from rlcli.lm.pipeline import run_pipeline
     from rlcli.lm.rl import RLConfig
     from rlcli.render.jsonout import emit
-    from rlcli.render.lm_tables import WIDE, eval_table
+    from rlcli.render.lm_tables import eval_table
 
     cfg = RLConfig(algo.value, seed, iterations, kl_coef=kl_coef, epochs=2, minibatches=4, lr=3e-4)
     cfg.check()
@@ -454,10 +461,7 @@ def pipeline_cmd(
     for r in rows.values():
         r["pass_at"] = {int(a): b for a, b in r["pass_at"].items()}
         r["maj_at"] = {int(a): b for a, b in r["maj_at"].items()}
-    stdout.print(
-        eval_table(f"held-out prompts, seed {seed}", rows),
-        width=None if stdout.is_terminal else WIDE,
-    )
+    _wide(stdout).print(eval_table(f"held-out prompts, seed {seed}", rows))
 
 
 @app.command("micro")

@@ -41,7 +41,7 @@ class RLConfig:
 
     algo: str = "grpo"
     seed: int = 0
-    iterations: int = 30
+    iterations: int = 60
     """Rollout-then-update rounds."""
     prompts: int = 16
     """Training prompts per iteration."""
