@@ -235,6 +235,13 @@ def rl_cmd(
     the KL reference."""
     _quiet_blas()
     _outputs(force, out=out, csv=csv, plot=plot)
+    if plot is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
+        if plot.suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise UsageError(f"--plot {plot}: the file name must end in .png, .pdf or .svg")
     from dataclasses import asdict
 
     from rlcli.cli.console import out as stdout
