@@ -127,3 +127,16 @@ def test_checkpoint_refusals(tmp_path):
         )
     with pytest.raises(UsageError, match="version 99"):
         ckpt.load(tmp_path / "old.npz")
+
+
+def test_best_of_n_handles_answers_cut_at_the_context(tmp_path):
+    """A policy that never emits <eos> fills the context; the reward model still scores it."""
+    from rlcli.lm.evaluate import best_of_n
+    from rlcli.lm.pipeline import policy_of
+
+    ck = _ck()
+    ck.params["lnf_b"][:] = 1.0  # Σ_d h_d = D, so the <eos> logit is −50·D: never sampled
+    ck.params["w_head"][:, 1] = -50.0
+    rm = _ck("reward-model")
+    res = best_of_n(policy_of(ck), rm, list(task.split()[1][:3]), 2, np.random.default_rng(0))
+    assert res == {"n": 2, "accuracy": 0.0}

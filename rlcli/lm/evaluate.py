@@ -126,7 +126,8 @@ def best_of_n(
 
     repeated = [p for p in problems for _ in range(n)]
     texts = complete(policy, repeated, rng)
-    seq, last = encode_answers(repeated, texts, rm.tokenizer, int(rm.info["prompt_len"]))
+    p_len = int(rm.info["prompt_len"])
+    seq, last = encode_answers(repeated, texts, rm.tokenizer, p_len, rm.config.context - p_len)
     scores = rewards(rm.params, rm.config, seq, last)[0].reshape(len(problems), n)
     best = scores.argmax(1)
     kept = [texts[i * n + j] for i, j in enumerate(best)]

@@ -32,10 +32,15 @@ class RewardModelConfig:
 
 
 def encode_answers(
-    problems: Sequence[task.Problem], answers: Sequence[str], tok: Tokenizer, prompt_len: int
+    problems: Sequence[task.Problem],
+    answers: Sequence[str],
+    tok: Tokenizer,
+    prompt_len: int,
+    max_len: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids of prompt + answer + <eos> (B, L), and the position of each <eos>."""
-    ids = [[*tok.encode(a, "answer"), tok.eos] for a in answers]
+    """Token ids of prompt + answer + <eos> (B, L), and the position of each answer's last
+    token. An answer cut at the length limit (no <eos>) is kept at ``max_len`` tokens."""
+    ids = [[*tok.encode(a, "answer"), tok.eos][:max_len] for a in answers]
     width = max(len(i) for i in ids)
     seq = append_completions(prompt_batch(problems, tok, prompt_len), ids, width, tok.pad)
     return seq, prompt_len + np.array([len(i) - 1 for i in ids])
