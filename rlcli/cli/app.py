@@ -13,6 +13,7 @@ from rlcli.cli import (
     control,
     derive,
     estimate,
+    lm,
     mdp,
     mdp_inspect,  # noqa: F401  (registers mdp check/show)
     mdp_solve,  # noqa: F401  (registers mdp evaluate/solve/equations)
@@ -75,6 +76,7 @@ app.add_typer(derive.app, name="derive")
 app.add_typer(train.app, name="train")
 app.add_typer(problems.app, name="problems")
 app.add_typer(calc.app, name="calc")
+app.add_typer(lm.app, name="lm")
 app.command("estimate")(estimate.estimate)
 app.command("control")(control.control)
 app.command("replay")(replay.replay)

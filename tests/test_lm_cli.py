@@ -1,0 +1,123 @@
+"""``rlcli lm`` commands: bad input exits 2 with a clear message, never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+from rlcli.lm import checkpoint as ckpt
+from rlcli.lm import task
+from rlcli.lm.model import ModelConfig, init_params
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def files(tmp_path):
+    tok = task.tokenizer()
+    p_len = task.prompt_length(tok)
+    cfg = ModelConfig(len(tok), context=p_len + 8, d_model=8, n_layers=1, n_heads=2)
+    params = init_params(cfg, np.random.default_rng(0))
+    info = {"prompt_len": p_len, "seed": 0}
+    ckpt.save(tmp_path / "policy.npz", ckpt.Checkpoint("policy", cfg, tok.vocab, params, info))
+    ckpt.save(tmp_path / "rm.npz", ckpt.Checkpoint("reward-model", cfg, tok.vocab, params, info))
+    (tmp_path / "corrupt.npz").write_bytes(b"PK\x03\x04 truncated")
+    return tmp_path
+
+
+def _fails(args, pattern):
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert pattern in res.output, res.output
+
+
+def test_sample_prints_completions_as_json(files):
+    res = runner.invoke(
+        app,
+        [
+            "lm",
+            "sample",
+            str(files / "policy.npz"),
+            "Ada has 7 apples and buys 5 more. How many apples does Ada have now?",
+            "-n",
+            "3",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert len(doc["completions"]) == 3 and len(doc["answers"]) == 3
+
+
+def test_prompt_outside_the_vocabulary(files):
+    _fails(
+        ["lm", "sample", str(files / "policy.npz"), "Ada has 7 zebras"],
+        "'zebras' at character 11 is not in the model's vocabulary",
+    )
+
+
+def test_prompt_longer_than_the_context(files):
+    long = "Ada has 7 apples and buys 5 more. " * 3
+    _fails(["lm", "sample", str(files / "policy.npz"), long], "prompts hold at most")
+
+
+def test_reward_model_where_a_policy_belongs(files):
+    _fails(
+        ["lm", "sample", str(files / "rm.npz"), "Ada has 7 apples"],
+        "is a reward-model, but a policy is needed",
+    )
+    _fails(["lm", "rl", "grpo", str(files / "rm.npz")], "a policy is needed")
+    _fails(
+        ["lm", "rl", "grpo", str(files / "policy.npz"), "--reward", str(files / "policy.npz")],
+        "is a policy, but a reward-model is needed",
+    )
+
+
+def test_corrupt_checkpoint(files):
+    _fails(["lm", "eval", str(files / "corrupt.npz")], "not a readable .npz checkpoint")
+    _fails(["lm", "sample", str(files / "missing.npz"), "Ada"], "no such checkpoint file")
+
+
+def test_context_shorter_than_the_prompts(tmp_path):
+    _fails(
+        ["lm", "pretrain", "-o", str(tmp_path / "b.npz"), "--context", "20"],
+        "--context 20: the prompts take up to 18 tokens",
+    )
+
+
+def test_existing_files_need_force(files):
+    _fails(["lm", "pretrain", "-o", str(files / "policy.npz")], "use --force to overwrite it")
+    _fails(
+        ["lm", "rl", "grpo", str(files / "policy.npz"), "-o", str(files / "rm.npz")], "use --force"
+    )
+
+
+def test_eval_json_keys(files):
+    res = runner.invoke(
+        app,
+        [
+            "lm",
+            "eval",
+            str(files / "policy.npz"),
+            "--prompts",
+            "4",
+            "--samples",
+            "2",
+            "--k",
+            "1,2",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert set(doc) >= {"greedy_accuracy", "pass_at", "maj_at"}
+    assert set(doc["pass_at"]) == {"1", "2"}
+    _fails(
+        ["lm", "eval", str(files / "policy.npz"), "--k", "9", "--samples", "2"],
+        "--k values must be between 1 and --samples",
+    )
