@@ -19,7 +19,7 @@ import numpy as np
 from rlcli.errors import MDPFileError, Problem
 from rlcli.mdp.model import MDP, ExactData, GridLayout
 from rlcli.mdp.read.numbers import Numbers, gamma_field, parameters
-from rlcli.mdp.read.policies import named_policies, start_distribution
+from rlcli.mdp.read.policies import named_policies, start_field
 from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of, unknown
 from rlcli.mdp.read.source import (
     DuplicateKeyError,
@@ -214,7 +214,7 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
     pair_names = [a for pairs in per_state for a, _, _ in pairs]
     for a in pair_names:
         actions.setdefault(a, len(actions))
-    start = start_distribution(data, report, numbers, index)
+    start = start_field(data, report, numbers, index)
     policies = named_policies(data, report, numbers, states, index, pair_ptr, pair_names)
     if report.problems:
         raise MDPFileError(report.problems)

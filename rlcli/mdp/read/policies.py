@@ -70,9 +70,10 @@ def distribution(
     return result
 
 
-def start_distribution(
+def start_field(
     data: Mapping, report: Report, numbers: Numbers, index: Mapping[str, int]
 ) -> np.ndarray | None:
+    """The file's ``start`` field (a state, or ``{state: prob}``) as an (S,) array, or None."""
     if data.get("start") is None:
         return None
     dist = distribution(data["start"], report, numbers, data, "start", "start", index, "state")
