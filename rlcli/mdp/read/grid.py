@@ -97,7 +97,7 @@ def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, An
         try:
             return _checked(numbers, grid[key])
         except ExprError as exc:
-            report.add(grid, key, f"grid.{key}", str(exc))
+            report.expr_error(grid, key, f"grid.{key}", exc)
             return default
 
     step = expr("step_reward", Num(Fraction(0)))
@@ -300,7 +300,7 @@ def _cells(grid: Mapping, report: Report, numbers: Numbers) -> dict[str, dict[st
                 try:
                     parsed[key] = _checked(numbers, value)
                 except ExprError as exc:
-                    report.add(spec, key, f"{path}.{key}", str(exc))
+                    report.expr_error(spec, key, f"{path}.{key}", exc)
                     ok = False
         if parsed.get("jump") and parsed.get("terminal"):
             report.add(raw, ch, path, "a terminal cell cannot jump")

@@ -18,9 +18,9 @@ import numpy as np
 
 from rlcli.errors import MDPFileError, Problem
 from rlcli.mdp.model import MDP, ExactData, GridLayout
-from rlcli.mdp.read.numbers import Numbers, gamma_field, parameters
+from rlcli.mdp.read.numbers import gamma_field, parameters
 from rlcli.mdp.read.policies import named_policies, start_field
-from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of, unknown
+from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
     DuplicateKeyError,
     is_json,
@@ -147,7 +147,7 @@ def terminal_states(data: Mapping, report: Report, index: Mapping[str, int]) -> 
     for i, item in enumerate(raw):
         name = name_of(item)
         if name is None or name not in index:
-            report.add(raw, i, f"terminal[{i}]", unknown("state", item, index))
+            report.add(raw, i, f"terminal[{i}]", report.unknown("state", item, index))
         else:
             result.add(index[name])
     return result
@@ -179,8 +179,7 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
         if text_field in data and not isinstance(data[text_field], (str, int, float)):
             report.add(data, text_field, text_field, f"expected text, got {kind(data[text_field])}")
 
-    param_exprs, env = parameters(data, report, overrides)
-    numbers = Numbers(env)
+    param_exprs, numbers = parameters(data, report, overrides)
     gamma_expr, gamma = gamma_field(data, report, numbers, overrides)
 
     layout: GridLayout | None = None

@@ -16,7 +16,7 @@ import numpy as np
 
 from rlcli.mdp.read.expr import ExprError, from_value
 from rlcli.mdp.read.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
-from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of, unknown
+from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import show
 
 OUTCOME_FIELDS = ("next", "p", "r")
@@ -66,7 +66,7 @@ def _action_outcomes(
                     container,
                     k,
                     f"{p}.{k}",
-                    unknown("state", raw, index),
+                    report.unknown("state", raw, index),
                 )
             return None
         return index[name]
@@ -104,7 +104,7 @@ def _action_outcomes(
             p_path = f"{path}.next.{name}"
             sname = name_of(name)
             if sname is None or sname not in index:
-                report.add(nexts, name, p_path, unknown("state", name, index))
+                report.add(nexts, name, p_path, report.unknown("state", name, index))
                 continue
             prob = number_field(numbers, report, nexts, name, p_path)
             if prob is not None and reward is not None:
@@ -255,7 +255,7 @@ def transitions(
         name = name_of(key)
         path = f"transitions.{key}"
         if name is None or name not in index:
-            report.add(raw, key, path, unknown("state", key, index))
+            report.add(raw, key, path, report.unknown("state", key, index))
             continue
         s = index[name]
         if s in given:
