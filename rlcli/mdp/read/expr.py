@@ -380,9 +380,7 @@ def literal(text: str) -> Fraction:
     if not digits:
         return Fraction(0)
     if len(exponent.lstrip("+-").lstrip("0")) > 6:
-        raise ExprError(
-            f"number too large: the exponent of {_short(text)} has more than 6 digits"
-        )
+        raise ExprError(f"number too large: the exponent of {_short(text)} has more than 6 digits")
     shift = int(exponent or "0") - len(decimals)
     bits = math.ceil((len(digits) + abs(shift)) * math.log2(10))
     if bits > MAX_BITS:
@@ -426,8 +424,7 @@ def parse(text: str) -> Expr:
         raise ExprError(f"unexpected {tok!r}")
     if tree_depth(node) > MAX_TREE_DEPTH:
         raise ExprError(
-            f"expression more than {MAX_TREE_DEPTH} operators deep; "
-            "split it into parameters"
+            f"expression more than {MAX_TREE_DEPTH} operators deep; split it into parameters"
         )
     return node
 

@@ -23,6 +23,7 @@ from rlcli.mdp.read.policies import named_policies, start_field
 from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
     DuplicateKeyError,
+    check_unicode,
     is_json,
     line_of,
     parse_json,
@@ -72,6 +73,7 @@ def loads_mdp(
     overrides: Mapping[str, str] | None = None,
 ) -> MDP:
     """Like ``load_mdp`` but from text; ``file`` is the name used in messages."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, in JSON as in YAML
     if not json_format:
         return build_mdp(parse_yaml(text, file), file, overrides)
     try:
@@ -82,6 +84,7 @@ def loads_mdp(
         except MDPFileError:
             raise MDPFileError([Problem(file, None, "", str(exc))]) from None
         return build_mdp(located, file, overrides)  # reports the duplicate with its line
+    check_unicode(data, text, file)
     try:
         return build_mdp(data, file, overrides)
     except MDPFileError as fast_error:

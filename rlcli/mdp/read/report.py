@@ -30,7 +30,7 @@ class Report:
             self.add(container, key, path, str(exc))
 
     def unknown(self, what: str, value: Any, options: Any) -> str:
-        """"unknown state 'x' (did you mean 'y'?)": hints stop once the file has spent
+        """The "unknown state 'x' (did you mean 'y'?)" message; hints stop once the file has spent
         ``SUGGESTION_BUDGET`` comparisons, so many unknown names stay fast."""
         if isinstance(value, bool):
             return bad_name(f"a {what}", value)
