@@ -225,7 +225,9 @@ def _power(a: Value, b: Value) -> Value:
             return a**e
         if a == -1:
             return Fraction(1 if e % 2 == 0 else -1)
-        bits = (a.numerator.bit_length() + a.denominator.bit_length()) * abs(e)
+        # a b-bit number to the e-th power has at least (b - 1) * e + 1 bits (at most b * e)
+        widest = max(abs(a.numerator).bit_length(), a.denominator.bit_length())
+        bits = (widest - 1) * abs(e) + 1
         if bits > MAX_BITS:
             raise ExprError(f"number too large: {a}**{e} has about {bits} bits")
         return a**e
