@@ -15,7 +15,6 @@ import json
 
 import numpy as np
 
-
 FORMS = ("outcomes", "expected")
 
 
