@@ -156,7 +156,7 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
-MAX_YAML_CHARS = 2_000_000  # YAML is composed as a node tree: ~150 bytes of memory per character
+MAX_YAML_CHARS = 2_000_000  # YAML is composed as a node tree: ~70 bytes of memory per character
 MAX_JSON_BYTES = 256_000_000  # JSON: about 10 bytes of memory per byte (100,000 states: 207 MB)
 MB = 1_000_000
 
@@ -237,7 +237,7 @@ def parse_json(text: str, file: str) -> Any:
 def yaml_too_large(size: int) -> str:
     return (
         f"a YAML file of {size / MB:.1f} MB is over the {MAX_YAML_CHARS // MB} MB limit for "
-        f"YAML (reading it would need about {size * 150 / 1e9:.1f} GB); "
+        f"YAML (reading it would need about {size * 100 / 1e9:.1f} GB); "
         f"write large models as JSON (up to {MAX_JSON_BYTES // MB} MB)"
     )
 
