@@ -250,6 +250,13 @@ def test_an_invalid_parameter_is_reported_once() -> None:
     assert problems(text) == [(3, "parameters.g", "division by zero")]
 
 
+def test_a_use_of_an_invalid_parameter_does_not_fail_the_sum_check() -> None:
+    # without the outcome p: g, the others sum to 1/2: that is not a second problem
+    text = "gamma: 1\nparameters:\n  g: 1/0\nstates: [a, b]\ntransitions:\n"
+    text += "  a: {go: [{next: a, p: g, r: 0}, {next: b, p: 1/2, r: 0}]}\n  b: {go: {next: b}}\n"
+    assert problems(text) == [(3, "parameters.g", "division by zero")]
+
+
 def test_control_character_in_yaml_has_line_and_column() -> None:
     found = problems('gamma: 1\nname: "a\x01b"\n')
     assert found[0][0] == 2 and "column 9" in found[0][2]

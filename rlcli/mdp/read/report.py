@@ -19,6 +19,11 @@ class Report:
         self.file = file
         self.problems: list[Problem] = []
         self.suggestions_left = SUGGESTION_BUDGET
+        self.repeats = 0  # problems left out because they repeat a reported one
+
+    def count(self) -> int:
+        """Problems found so far, reported or left out as repeats."""
+        return len(self.problems) + self.repeats
 
     def add(self, container: Any, key: Any, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, line_of(container, key), path, message))
@@ -26,7 +31,9 @@ class Report:
     def expr_error(self, container: Any, key: Any, path: str, exc: Exception) -> None:
         """Report an expression's error, unless it only repeats an earlier one (the use
         of a parameter that was itself reported invalid)."""
-        if not isinstance(exc, UsesInvalidName):
+        if isinstance(exc, UsesInvalidName):
+            self.repeats += 1
+        else:
             self.add(container, key, path, str(exc))
 
     def unknown(self, what: str, value: Any, options: Any) -> str:

@@ -54,7 +54,7 @@ def _action_outcomes(
 ) -> None:
     """Parse one action's outcomes (three forms) into ``out``; report what is wrong."""
     start = len(out.next)
-    problems_before = len(report.problems)
+    problems_before = report.count()
 
     def target(container: Any, k: Any, p: str) -> int | None:
         name = name_of(container.get(k)) if isinstance(container, Mapping) else None
@@ -137,7 +137,7 @@ def _action_outcomes(
             f"or {{r, next: {{state: p}}}}), got {kind(spec)}",
         )
         return
-    if len(report.problems) == problems_before:
+    if report.count() == problems_before:
         _check_sum(out, start, report, owner, key, path)
 
 
