@@ -1,7 +1,9 @@
 """Fuzzing the loader with hypothesis: thousands of mutated MDP documents (from the bundled
-problems and small random ones), as YAML text and as JSON text. Every one must end in a
-valid ``MDP`` that satisfies the model's invariants, or in an ``MDPFileError`` (a
-``UsageError`` for bad ``--set`` overrides): no other exception, no hang."""
+problems and small random ones), as YAML text and as JSON text; raw bytes as files;
+hostile expressions in every place a number goes; inline policies. Every one must end in
+a valid ``MDP`` that satisfies the model's invariants, or in an ``MDPFileError`` (a
+``UsageError`` for bad overrides and policies): no other exception, no hang. Expressions
+that are accepted must have the value Python computes for the same text in Fractions."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ import copy
 import json
 import math
 import random
+import re
+import tempfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,9 @@ from hypothesis import strategies as st
 
 from rlcli.errors import MDPFileError, UsageError
 from rlcli.mdp.model import MDP
-from rlcli.mdp.read.load import loads_mdp
+from rlcli.mdp.policy import resolve_policy
+from rlcli.mdp.read.expr import ExprError, parse
+from rlcli.mdp.read.load import load_mdp, loads_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 # the gambler's problem and blackjack are left out only for speed (2,500 pairs, 2,142 outcomes)
@@ -214,7 +221,7 @@ def run_mutated(base: Any, rnd: random.Random, n: int, junk: list[Any]) -> None:
 
 
 FUZZ = settings(
-    max_examples=700,
+    max_examples=500,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
@@ -238,7 +245,7 @@ def test_mutated_random_documents(rnd: random.Random, n: int) -> None:
     run_mutated(base, rnd, n, JUNK)
 
 
-@settings(max_examples=600, deadline=None, derandomize=True)
+@settings(max_examples=400, deadline=None, derandomize=True)
 @given(rnd=st.randoms(use_true_random=False), n=st.integers(1, 6))
 def test_mutated_text(rnd: random.Random, n: int) -> None:
     """Character-level damage to YAML and JSON text: only MDPFileError or a valid model."""
@@ -282,3 +289,153 @@ def test_yaml_oddities(text: str) -> None:
     except MDPFileError:
         return
     check_model(mdp)
+
+
+# ---- expressions ---------------------------------------------------------------------------
+
+# small numbers and the hostile literals of issue 10 (exponents, Unicode digits, sizes)
+ATOMS = ["0", "1", "2", "3", "7", "12", "0.5", "0.25", "1e-2", "2.5e1", "x"]
+HOSTILE_ATOMS = ["1e999999999", "1e-999999999", "0e99999999999", "1e5000", "9" * 1300,
+                 "١٢", "１", "2**1365", "(2**1000+1)/2**1000", "1" + "+1" * 300, "9**9**9",
+                 "0**-1", "(-8)**(1/3)", "2**0.5", "x**x**x", "1/(x-x)", "y"]  # fmt: skip
+
+
+def expressions(atoms: list[str], exponents: list[str]) -> st.SearchStrategy[str]:
+    """Expression text: atoms joined by + - * /, powers, unary minus, parentheses."""
+    return st.recursive(
+        st.sampled_from(atoms),
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(" ".join),
+            st.tuples(inner, st.sampled_from(["**", "^"]), st.sampled_from(exponents)).map(
+                " ".join
+            ),
+            inner.map(lambda e: f"-{e}"),
+            inner.map(lambda e: f"({e})"),
+        ),
+        max_leaves=12,
+    )
+
+
+EXPONENTS = ["0", "1", "2", "3", "-1", "0.5", "x"]
+
+
+def python_value(text: str, x: Fraction) -> Any:
+    """The same text evaluated by Python with every number a Fraction (the reference);
+    None where Python fails (division by zero, float overflow)."""
+    code = re.sub(r"[0-9]+\.?[0-9]*(?:e-?[0-9]+)?", lambda m: f"Fraction('{m.group()}')", text)
+    try:
+        return eval(code.replace("^", "**"), {"Fraction": Fraction, "x": x})
+    except (ZeroDivisionError, OverflowError):
+        return None
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(text=expressions(ATOMS, EXPONENTS))
+def test_accepted_expressions_have_pythons_value(text: str) -> None:
+    x = Fraction(3, 4)
+    expected = python_value(text, x)
+    try:
+        value = parse(text).evaluate({"x": x})
+    except ExprError as exc:
+        # refused: Python fails too, the result is not real, or it is over a size limit
+        assert (
+            expected is None
+            or isinstance(expected, complex)
+            or "too large" in str(exc)
+            or "deep" in str(exc)
+        ), (text, exc)
+        return
+    assert expected is not None and not isinstance(expected, complex), text
+    if isinstance(value, Fraction) and isinstance(expected, Fraction):
+        assert value == expected, text
+    else:
+        assert math.isclose(float(value), float(expected), rel_tol=1e-12, abs_tol=1e-300), text
+
+
+HEAD = "gamma: {g}\nparameters:\n  x: 3/4\n  y: {y}\n  z: y*y*y\nstates: [a, b]\ntransitions:\n"
+PLACES = {
+    "r": HEAD + "  a: {{go: {{next: a, r: {e}}}}}\n  b: {{go: {{next: b}}}}\n",
+    "p": HEAD + "  a: {{go: {{r: 0, next: {{a: {e}, b: 1 - ({e})}}}}}}\n  b: {{go: {{next: b}}}}\n",
+    "gamma": HEAD + "  a: {{go: {{next: a, r: z}}}}\n  b: {{go: {{next: b}}}}\n",
+}
+
+
+@settings(max_examples=700, deadline=None, derandomize=True)
+@given(
+    text=expressions(ATOMS + HOSTILE_ATOMS, EXPONENTS + HOSTILE_ATOMS),
+    place=st.sampled_from(["r", "p", "gamma", "parameter", "set", "policy"]),
+)
+def test_hostile_expressions_everywhere_a_number_goes(text: str, place: str) -> None:
+    e = json.dumps(text)
+    try:
+        if place == "set":
+            mdp = loads_mdp(PLACES["r"].format(g=1, y=1, e=0), "e.yaml", overrides={"y": text})
+        elif place == "policy":
+            mdp = loads_mdp(PLACES["r"].format(g=1, y=1, e=0), "e.yaml")
+            pi = resolve_policy(mdp, f"a=go:{text},b=go")
+            assert np.allclose(pi, 1)
+        elif place == "parameter":
+            mdp = loads_mdp(PLACES["gamma"].format(g=1, y=e), "e.yaml")
+        elif place == "gamma":
+            mdp = loads_mdp(PLACES["gamma"].format(g=e, y=1), "e.yaml")
+        else:
+            mdp = loads_mdp(PLACES[place].format(g=1, y=1, e=e), "e.yaml")
+    except (MDPFileError, UsageError):
+        return
+    check_model(mdp)
+
+
+# ---- files -------------------------------------------------------------------------------
+
+FILE_DIR = Path(tempfile.mkdtemp(prefix="rlcli-fuzz-"))
+PIECES = [b"\xef\xbb\xbf", b"{", b"}", b"[", b"]", b'"', b":", b",", b"\n", b" ", b"\x00",
+          b"\x01", b"\xff", b"\xc3", b"\\ud800", b"\\ud83d\\ude00", b"\\u0000", b"gamma",
+          b"1e999999999", b"NaN", b"Infinity", b"&a", b"*a", b"!!", b"---", b"%", b"\t", b"\r",
+          b"states", b"transitions", b"next", b"1", b"0.5"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    base=st.integers(0, 3),
+    pieces=st.lists(st.sampled_from(PIECES), max_size=12),
+    at=st.lists(st.integers(0, 10_000), max_size=12),
+    suffix=st.sampled_from([".json", ".yaml", ".yml", ""]),
+)
+def test_damaged_files(base: int, pieces: list[bytes], at: list[int], suffix: str) -> None:
+    """Bytes spliced into a valid file (BOMs, NULs, bad UTF-8, surrogate escapes, ...)."""
+    doc = random_doc(random.Random(base))
+    data = bytearray(
+        json.dumps(doc).encode() if suffix == ".json" else yaml.safe_dump(doc).encode()
+    )
+    for piece, i in zip(pieces, at, strict=False):
+        data[i % (len(data) + 1) : i % (len(data) + 1)] = piece
+    path = FILE_DIR / f"f{base}{suffix}"
+    path.write_bytes(bytes(data))
+    try:
+        mdp = load_mdp(path)
+    except MDPFileError as exc:
+        str(exc).encode("utf-8")  # every message can be printed
+        return
+    check_model(mdp)
+    json.dumps(mdp.name).encode("utf-8")
+    mdp.name.encode("utf-8")
+
+
+# ---- inline policies ----------------------------------------------------------------------
+
+ROBOT_MDP = load_mdp(PROBLEMS / "recycling-robot.yaml")
+POLICY_TOKENS = ["high", "low", "search", "wait", "recharge", "*", "=", ",", "|", ":",
+                 "0.5", "1/2", "1", "0", "2", "-1", "1e999999999", "١", " ", "uniform", "x",
+                 "=="]  # fmt: skip
+
+
+@settings(max_examples=800, deadline=None, derandomize=True)
+@given(tokens=st.lists(st.sampled_from(POLICY_TOKENS), max_size=14))
+def test_inline_policies(tokens: list[str]) -> None:
+    try:
+        pi = resolve_policy(ROBOT_MDP, "".join(tokens))
+    except UsageError:
+        return
+    counts = np.diff(ROBOT_MDP.pair_ptr)
+    assert pi.shape == (ROBOT_MDP.n_pairs,) and np.all(pi >= 0)
+    assert np.allclose(np.add.reduceat(pi, ROBOT_MDP.pair_ptr[:-1][counts > 0]), 1)

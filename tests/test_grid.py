@@ -397,3 +397,23 @@ def test_map_must_be_text() -> None:
 def test_cell_flag_must_be_boolean() -> None:
     found = grid_problems("gamma: 1\ngrid:\n  map: . X\n  cells:\n    X: {terminal: 'yes'}\n")
     assert found == [(5, "grid.cells.X.terminal", "expected true or false")]
+
+
+# Regression: grid.slip that fails to evaluate: ExprError escapes expand_grid (traceback).
+def test_grid_slip_division_by_zero_is_reported() -> None:
+    with pytest.raises(MDPFileError):
+        loads_mdp("gamma: 1\ngrid:\n  map: . G\n  slip: 1/0\n", "g.yaml")
+
+
+# Regression: grid.moves with a list/mapping item: TypeError unhashable in grid._moves.
+def test_grid_moves_nested_list_is_reported() -> None:
+    with pytest.raises(MDPFileError):
+        loads_mdp("gamma: 1\ngrid:\n  map: . G\n  moves: [[up]]\n", "g.yaml")
+
+
+# Regression: Grid step_reward / cell reward / jump_reward errors: no line, and the path names
+#    generated transitions (transitions.r0c0.up[0].r, once per move) instead of the field.
+def test_grid_reward_error_names_its_field_and_line() -> None:
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp("gamma: 1\ngrid:\n  map: . G\n  step_reward: 1/0\n", "g.yaml")
+    assert [(p.line, p.path) for p in info.value.problems] == [(4, "grid.step_reward")]

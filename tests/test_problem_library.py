@@ -5,6 +5,8 @@ v_π, plain value iteration for v*), plus the ``rlcli problems`` commands."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -265,3 +267,22 @@ def test_bundled_problem_usable_by_name_as_file() -> None:
     result = CliRunner().invoke(app, ["mdp", "show", "student-mdp", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["states"][0] == "Facebook"
+
+
+# Regression: problems copy into a missing directory: FileNotFoundError traceback.
+def test_problems_copy_missing_dir(tmp_path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rlcli",
+            "problems",
+            "copy",
+            "student-mdp",
+            str(tmp_path / "missing" / "x.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

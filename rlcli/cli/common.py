@@ -68,7 +68,11 @@ def parse_overrides(items: list[str] | None) -> dict[str, str]:
 
 def resolve_file(file: Path) -> Path:
     """``file`` itself, or the bundled problem of that name (``rlcli mdp solve student-mdp``)."""
-    if file.exists() or file.suffix or len(file.parts) != 1:
+    try:
+        exists = file.exists()
+    except OSError:  # e.g. a name too long for the file system: the loader reports it
+        return file
+    if exists or file.suffix or len(file.parts) != 1:
         return file
     from rlcli.problem_library import entries
 
@@ -81,8 +85,12 @@ def resolve_file(file: Path) -> Path:
 def load(file: Path, set_: list[str] | None = None) -> MDP:
     """Load and validate an MDP file (or bundled problem) with ``--set`` overrides."""
     from rlcli.mdp.read.load import load_mdp
+    from rlcli.mdp.read.numbers import OverrideError
 
-    return load_mdp(resolve_file(file), overrides=parse_overrides(set_))
+    try:
+        return load_mdp(resolve_file(file), overrides=parse_overrides(set_))
+    except OverrideError as exc:  # the library names the parameter; the flag is --set
+        raise UsageError(f"--set {exc.detail}") from None
 
 
 def policy(mdp: MDP, spec: str) -> np.ndarray:

@@ -23,11 +23,17 @@ Value = Fraction | float
 
 MAX_LENGTH = 2000  # characters in one expression
 MAX_DEPTH = 60  # nesting of parentheses / unary operators
-MAX_BITS = 4096  # size of an exact power's result, in bits
+MAX_TREE_DEPTH = 200  # operators on the longest path of the expression tree (1+1+...+1)
+MAX_BITS = 4096  # bits of an exact number's numerator, and of its denominator
+TOO_LARGE_HINT = "fractions this large are not exam numbers: round to a decimal"
 
 
 class ExprError(ValueError):
     """An expression that is malformed, refers to an unknown name, or cannot be evaluated."""
+
+
+class UsesInvalidName(ExprError):
+    """An expression uses a name whose definition was already reported invalid."""
 
 
 class Expr(ABC):
@@ -161,9 +167,21 @@ class BinOp(Expr):
 
 def _apply(op: str, a: Value, b: Value) -> Value:
     try:
-        return _arithmetic(op, a, b)
+        return bounded(_arithmetic(op, a, b))
     except OverflowError:
         raise ExprError("number too large") from None
+
+
+def bounded(value: Value) -> Value:
+    """``value``, refusing an exact number whose numerator or denominator exceeds
+    ``MAX_BITS`` bits: every operation on bounded operands stays fast."""
+    if isinstance(value, Fraction):
+        bits = max(value.numerator.bit_length(), value.denominator.bit_length())
+        if bits > MAX_BITS:
+            raise ExprError(
+                f"exact number too large: {bits} bits (limit {MAX_BITS}); {TOO_LARGE_HINT}"
+            )
+    return value
 
 
 def to_float(value: Value) -> float:
@@ -171,7 +189,13 @@ def to_float(value: Value) -> float:
     try:
         result = float(value)
     except OverflowError:
-        raise ExprError(f"number too large: {str(value)[:30]}...") from None
+        if isinstance(value, Fraction):
+            digits = int(math.log10(abs(value.numerator))) - int(math.log10(value.denominator))
+        else:
+            digits = int(math.log10(abs(value)))
+        raise ExprError(
+            f"number too large: about 10**{digits}, beyond the float range (10**308)"
+        ) from None
     if not math.isfinite(result):
         raise ExprError(f"{result} is not a finite number")
     return result
@@ -201,7 +225,9 @@ def _power(a: Value, b: Value) -> Value:
             return a**e
         if a == -1:
             return Fraction(1 if e % 2 == 0 else -1)
-        bits = (a.numerator.bit_length() + a.denominator.bit_length()) * abs(e)
+        # a b-bit number to the e-th power has at least (b - 1) * e + 1 bits (at most b * e)
+        widest = max(abs(a.numerator).bit_length(), a.denominator.bit_length())
+        bits = (widest - 1) * abs(e) + 1
         if bits > MAX_BITS:
             raise ExprError(f"number too large: {a}**{e} has about {bits} bits")
         return a**e
@@ -223,7 +249,7 @@ def _power(a: Value, b: Value) -> Value:
 
 _TOKEN = re.compile(
     r"\s*(?:"
-    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
     r"|(?P<op>\*\*|[-+*/^()])"
     r"|(?P<other>\S)"
@@ -332,7 +358,7 @@ class _Parser:
     def atom(self) -> Expr:
         kind, tok = self.take()
         if kind == "num":
-            return Num(Fraction(tok))
+            return Num(literal(tok))
         if kind == "name":
             nxt = self.peek()
             if nxt is not None and nxt[1] == "(":
@@ -345,6 +371,43 @@ class _Parser:
             self.take()
             return node
         raise ExprError(f"unexpected {tok!r}")
+
+
+def literal(text: str) -> Fraction:
+    """The exact value of a number token (``12``, ``0.9``, ``1e-3``), its size bounded
+    before it is built: ``Fraction("1e999999999")`` would compute 10**999999999."""
+    mantissa, _, exponent = text.lower().partition("e")
+    whole, _, decimals = mantissa.partition(".")
+    digits = (whole + decimals).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    if len(exponent.lstrip("+-").lstrip("0")) > 6:
+        raise ExprError(f"number too large: the exponent of {_short(text)} has more than 6 digits")
+    shift = int(exponent or "0") - len(decimals)
+    bits = math.ceil((len(digits) + abs(shift)) * math.log2(10))
+    if bits > MAX_BITS:
+        raise ExprError(
+            f"exact number too large: {_short(text)} needs about {bits} bits "
+            f"(limit {MAX_BITS}); {TOO_LARGE_HINT}"
+        )
+    return Fraction(int(whole + decimals) * 10 ** max(shift, 0), 10 ** max(-shift, 0))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 20 else text[:17] + "..."
+
+
+def tree_depth(node: Expr) -> int:
+    """Operators on the longest path from ``node`` to a leaf (iterative: no recursion)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, BinOp):
+            stack += [(item.left, depth + 1), (item.right, depth + 1)]
+        elif isinstance(item, Neg):
+            stack.append((item.operand, depth + 1))
+    return deepest - 1
 
 
 def parse(text: str) -> Expr:
@@ -361,6 +424,10 @@ def parse(text: str) -> Expr:
         if kind in ("num", "name") or tok == "(":
             raise ExprError(f"missing operator before {tok!r}")
         raise ExprError(f"unexpected {tok!r}")
+    if tree_depth(node) > MAX_TREE_DEPTH:
+        raise ExprError(
+            f"expression more than {MAX_TREE_DEPTH} operators deep; split it into parameters"
+        )
     return node
 
 

@@ -31,6 +31,7 @@ cell marked X, like the A → A′ teleports of S&B Example 3.5). States are nam
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -80,46 +81,129 @@ def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, An
     if not isinstance(grid, Mapping):
         report.add(data, "grid", "grid", "expected a mapping with at least 'map'")
         return None
-    report.duplicates(grid, "grid")
-    for key in grid:
-        if key not in GRID_FIELDS:
-            report.add(
-                grid, key, f"grid.{key}", f"unknown field; a grid has {', '.join(GRID_FIELDS)}"
-            )
+    _check_fields(grid, report)
     rows = _rows(grid, report)
     cells = _cells(grid, report, numbers)
     if rows is None or cells is None:
         return None
-
-    def expr(key: str, default: Expr) -> Expr:
-        if key not in grid:
-            return default
-        try:
-            return _checked(numbers, grid[key])
-        except ExprError as exc:
-            report.add(grid, key, f"grid.{key}", str(exc))
-            return default
-
-    step = expr("step_reward", Num(Fraction(0)))
-    bump = expr("bump_reward", step)
-    slip = expr("slip", Num(Fraction(0)))
+    step = _expr(grid, "step_reward", Num(Fraction(0)), report, numbers)
+    bump = _expr(grid, "bump_reward", step, report, numbers)
+    slip = _expr(grid, "slip", Num(Fraction(0)), report, numbers)
     moves = _moves(grid, report)
     wind = _wind(grid, report, len(rows[0]))
     if wind and any(
         spec.get("wall") for ch, spec in cells.items() if any(ch in row for row in rows)
     ):
         report.add(grid, "wind", "grid.wind", "wind is supported on grids without walls only")
-    slip_value = to_float(slip.evaluate(numbers.env))
-    if not 0 <= slip_value <= 1:
-        report.add(
-            grid, "slip", "grid.slip", f"must be a probability in [0, 1], got {slip_value:g}"
-        )
-    if slip_value > 0 and any(m not in SIDEWAYS for m in moves):
-        report.add(grid, "slip", "grid.slip", "slip is defined for up, down, left and right only")
+    slip_value = _slip_value(grid, report, numbers, slip, moves)
+    board = _board(grid, report, rows, cells, wind, step, bump)
+    if board is None or len(report.problems) > n_before:
+        return None
+    result: dict[str, Any] = {
+        "states": [state_name(*rc) for rc in sorted(board.kind) if board.is_state(rc)],
+        "terminal": [
+            state_name(*rc)
+            for rc in sorted(board.kind)
+            if board.is_state(rc) and board.kind[rc].get("terminal")
+        ],
+        "transitions": _transitions(board, moves, slip, slip_value),
+    }
+    if board.starts and "start" not in data:
+        p = Num(Fraction(1, len(board.starts)))
+        result["start"] = {state_name(*rc): p for rc in board.starts}
+    result["layout"] = _layout(board, rows)
+    return result
 
-    n_rows, n_cols = len(rows), len(rows[0])
-    kind: dict[tuple[int, int], dict[str, Any]] = {}
-    marks: dict[str, list[tuple[int, int]]] = {}
+
+def _check_fields(grid: Mapping, report: Report) -> None:
+    report.duplicates(grid, "grid")
+    for key in grid:
+        if key not in GRID_FIELDS:
+            report.add(
+                grid, key, f"grid.{key}", f"unknown field; a grid has {', '.join(GRID_FIELDS)}"
+            )
+
+
+def _expr(grid: Mapping, key: str, default: Expr, report: Report, numbers: Numbers) -> Expr:
+    """The expression of the grid number ``grid[key]``, or ``default`` (absent or invalid)."""
+    if key not in grid:
+        return default
+    try:
+        return _checked(numbers, grid[key])
+    except ExprError as exc:
+        report.expr_error(grid, key, f"grid.{key}", exc)
+        return default
+
+
+def _slip_value(
+    grid: Mapping, report: Report, numbers: Numbers, slip: Expr, moves: list[str]
+) -> float:
+    """The value of ``slip``, a probability defined for the four compass moves only."""
+    value = to_float(slip.evaluate(numbers.env))
+    if not 0 <= value <= 1:
+        report.add(grid, "slip", "grid.slip", f"must be a probability in [0, 1], got {value:g}")
+    if value > 0 and any(m not in SIDEWAYS for m in moves):
+        report.add(grid, "slip", "grid.slip", "slip is defined for up, down, left and right only")
+    return value
+
+
+Cell = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Board:
+    """The parsed map: what each cell is, where each letter is, and the move dynamics."""
+
+    n_rows: int
+    n_cols: int
+    kind: dict[Cell, dict[str, Any]]
+    marks: dict[str, list[Cell]]
+    starts: list[Cell]
+    wind: list[int]
+    step: Expr
+    bump: Expr
+
+    def is_state(self, rc: Cell) -> bool:
+        spec = self.kind[rc]
+        return not spec.get("wall") and not spec.get("reset")
+
+    def inside(self, r: int, c: int) -> bool:
+        return 0 <= r < self.n_rows and 0 <= c < self.n_cols and not self.kind[(r, c)].get("wall")
+
+    def land(self, r: int, c: int, move: str) -> tuple[Cell, Expr]:
+        """Where ``move`` from (r, c) ends, with its reward.
+
+        A move into the edge or a wall stays put with ``bump_reward``. Wind (which
+        ``_wind`` allows only without walls) adds the upward push of the column the
+        move starts in, and the result is clipped to the grid, as in S&B Example 6.5.
+        """
+        dr, dc = MOVES[move]
+        blocked = not self.inside(r + dr, c + dc)
+        nr, nc = (r, c) if blocked else (r + dr, c + dc)
+        if self.wind:
+            nr = min(max(r + dr - self.wind[c], 0), self.n_rows - 1)
+            nc = min(max(c + dc, 0), self.n_cols - 1)
+        cell = self.kind[(nr, nc)]
+        reward = self.bump if blocked else cell.get("reward", self.step)
+        if cell.get("reset"):
+            return self.starts[0], reward
+        return (nr, nc), reward
+
+
+def _board(
+    grid: Mapping,
+    report: Report,
+    rows: list[list[str]],
+    cells: dict[str, dict[str, Any]],
+    wind: list[int],
+    step: Expr,
+    bump: Expr,
+) -> _Board | None:
+    """The map's cells looked up in ``cells``, with the checks that need the whole map
+    (unknown letters, jump targets, the start that reset cells need)."""
+    kind: dict[Cell, dict[str, Any]] = {}
+    marks: dict[str, list[Cell]] = {}
+    ok = True
     for r, row in enumerate(rows):
         for c, ch in enumerate(row):
             if ch not in cells:
@@ -129,6 +213,7 @@ def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, An
                     "grid.map",
                     f"row {r}, column {c}: unknown cell {ch!r}; define it under grid.cells",
                 )
+                ok = False
                 continue
             kind[(r, c)] = cells[ch]
             marks.setdefault(ch, []).append((r, c))
@@ -141,63 +226,40 @@ def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, An
                 f"grid.cells.{ch}.jump",
                 f"the jump target {show(target)} must mark exactly one cell of the map",
             )
+            ok = False
     starts = [rc for rc, spec in kind.items() if spec.get("start")]
     if any(spec.get("reset") for spec in kind.values()) and len(starts) != 1:
         report.add(grid, "map", "grid.map", "a reset cell needs exactly one start cell (S)")
-    if len(report.problems) > n_before:
+        ok = False
+    if not ok:
         return None
+    return _Board(len(rows), len(rows[0]), kind, marks, starts, wind, step, bump)
 
-    def is_state(rc: tuple[int, int]) -> bool:
-        spec = kind[rc]
-        return not spec.get("wall") and not spec.get("reset")
 
-    def inside(r: int, c: int) -> bool:
-        return 0 <= r < n_rows and 0 <= c < n_cols and not kind[(r, c)].get("wall")
-
-    def land(r: int, c: int, move: str) -> tuple[tuple[int, int], Expr]:
-        """Where ``move`` from (r, c) ends, with its reward.
-
-        A move into the edge or a wall stays put with ``bump_reward``. Wind (which
-        ``_wind`` allows only without walls) adds the upward push of the column the
-        move starts in, and the result is clipped to the grid, as in S&B Example 6.5.
-        """
-        dr, dc = MOVES[move]
-        blocked = not inside(r + dr, c + dc)
-        nr, nc = (r, c) if blocked else (r + dr, c + dc)
-        if wind:
-            nr = min(max(r + dr - wind[c], 0), n_rows - 1)
-            nc = min(max(c + dc, 0), n_cols - 1)
-        cell = kind[(nr, nc)]
-        reward = bump if blocked else cell.get("reward", step)
-        if cell.get("reset"):
-            return starts[0], reward
-        return (nr, nc), reward
-
-    states = [state_name(r, c) for (r, c) in sorted(kind) if is_state((r, c))]
-    terminal = [
-        state_name(r, c)
-        for (r, c) in sorted(kind)
-        if is_state((r, c)) and kind[(r, c)].get("terminal")
-    ]
-    transitions: dict[str, dict[str, list[dict[str, Any]]]] = {}
+def _transitions(
+    board: _Board, moves: list[str], slip: Expr, slip_value: float
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Each non-terminal cell's moves as outcome lists: the intended move with 1 - slip,
+    each sideways move with slip / 2; outcomes that land alike are merged."""
     one = Num(Fraction(1))
-    for (r, c), spec in sorted(kind.items()):
-        if not is_state((r, c)) or spec.get("terminal"):
+    transitions: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for (r, c), spec in sorted(board.kind.items()):
+        if not board.is_state((r, c)) or spec.get("terminal"):
             continue
         actions: dict[str, list[dict[str, Any]]] = {}
         for move in moves:
             if "jump" in spec:
-                target = marks[str(spec["jump"])][0]
-                reward = spec.get("jump_reward", step)
+                target = board.marks[str(spec["jump"])][0]
+                reward = spec.get("jump_reward", board.step)
                 actions[move] = [{"next": state_name(*target), "p": one, "r": reward}]
                 continue
             branches = [(move, one if slip_value == 0 else BinOp("-", one, slip))]
             if slip_value > 0:
                 half = BinOp("/", slip, Num(Fraction(2)))
                 branches += [(side, half) for side in SIDEWAYS[move]]
-            merged: dict[tuple[tuple[int, int], str], dict[str, Any]] = {}
+            merged: dict[tuple[Cell, str], dict[str, Any]] = {}
             for direction, p in branches:
-                cell, reward = land(r, c, direction)
+                cell, reward = board.land(r, c, direction)
                 key = (cell, str(reward))
                 if key in merged:
                     merged[key]["p"] = BinOp("+", merged[key]["p"], p)
@@ -205,17 +267,16 @@ def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, An
                     merged[key] = {"next": state_name(*cell), "p": p, "r": reward}
             actions[move] = list(merged.values())
         transitions[state_name(r, c)] = actions
-    start = {state_name(*rc): Num(Fraction(1, len(starts))) for rc in starts} if starts else None
-    result: dict[str, Any] = {"states": states, "terminal": terminal, "transitions": transitions}
-    if start is not None and "start" not in data:
-        result["start"] = start
-    result["layout"] = GridLayout(
-        shape=(n_rows, n_cols),
-        cells={state_name(*rc): rc for rc in kind if is_state(rc)},
-        walls=frozenset(rc for rc, spec in kind.items() if spec.get("wall")),
+    return transitions
+
+
+def _layout(board: _Board, rows: list[list[str]]) -> GridLayout:
+    return GridLayout(
+        shape=(board.n_rows, board.n_cols),
+        cells={state_name(*rc): rc for rc in board.kind if board.is_state(rc)},
+        walls=frozenset(rc for rc, spec in board.kind.items() if spec.get("wall")),
         labels={(r, c): ch for r, row in enumerate(rows) for c, ch in enumerate(row) if ch != "."},
     )
-    return result
 
 
 def _checked(numbers: Numbers, raw: Any) -> Expr:
@@ -300,7 +361,7 @@ def _cells(grid: Mapping, report: Report, numbers: Numbers) -> dict[str, dict[st
                 try:
                     parsed[key] = _checked(numbers, value)
                 except ExprError as exc:
-                    report.add(spec, key, f"{path}.{key}", str(exc))
+                    report.expr_error(spec, key, f"{path}.{key}", exc)
                     ok = False
         if parsed.get("jump") and parsed.get("terminal"):
             report.add(raw, ch, path, "a terminal cell cannot jump")

@@ -18,11 +18,12 @@ import numpy as np
 
 from rlcli.errors import MDPFileError, Problem
 from rlcli.mdp.model import MDP, ExactData, GridLayout
-from rlcli.mdp.read.numbers import Numbers, gamma_field, parameters
-from rlcli.mdp.read.policies import named_policies, start_distribution
-from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of, unknown
+from rlcli.mdp.read.numbers import gamma_field, parameters
+from rlcli.mdp.read.policies import named_policies, start_field
+from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
     DuplicateKeyError,
+    check_unicode,
     is_json,
     line_of,
     parse_json,
@@ -72,6 +73,7 @@ def loads_mdp(
     overrides: Mapping[str, str] | None = None,
 ) -> MDP:
     """Like ``load_mdp`` but from text; ``file`` is the name used in messages."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, in JSON as in YAML
     if not json_format:
         return build_mdp(parse_yaml(text, file), file, overrides)
     try:
@@ -82,6 +84,7 @@ def loads_mdp(
         except MDPFileError:
             raise MDPFileError([Problem(file, None, "", str(exc))]) from None
         return build_mdp(located, file, overrides)  # reports the duplicate with its line
+    check_unicode(data, text, file)
     try:
         return build_mdp(data, file, overrides)
     except MDPFileError as fast_error:
@@ -147,7 +150,7 @@ def terminal_states(data: Mapping, report: Report, index: Mapping[str, int]) -> 
     for i, item in enumerate(raw):
         name = name_of(item)
         if name is None or name not in index:
-            report.add(raw, i, f"terminal[{i}]", unknown("state", item, index))
+            report.add(raw, i, f"terminal[{i}]", report.unknown("state", item, index))
         else:
             result.add(index[name])
     return result
@@ -179,8 +182,7 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
         if text_field in data and not isinstance(data[text_field], (str, int, float)):
             report.add(data, text_field, text_field, f"expected text, got {kind(data[text_field])}")
 
-    param_exprs, env = parameters(data, report, overrides)
-    numbers = Numbers(env)
+    param_exprs, numbers = parameters(data, report, overrides)
     gamma_expr, gamma = gamma_field(data, report, numbers, overrides)
 
     layout: GridLayout | None = None
@@ -214,7 +216,7 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
     pair_names = [a for pairs in per_state for a, _, _ in pairs]
     for a in pair_names:
         actions.setdefault(a, len(actions))
-    start = start_distribution(data, report, numbers, index)
+    start = start_field(data, report, numbers, index)
     policies = named_policies(data, report, numbers, states, index, pair_ptr, pair_names)
     if report.problems:
         raise MDPFileError(report.problems)

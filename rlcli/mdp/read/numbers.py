@@ -7,23 +7,49 @@ from fractions import Fraction
 from typing import Any
 
 from rlcli.errors import UsageError
-from rlcli.mdp.read.expr import KEYWORDS, Expr, ExprError, Num, Value, from_value, parse, to_float
+from rlcli.mdp.read.expr import (
+    KEYWORDS,
+    Expr,
+    ExprError,
+    Num,
+    UsesInvalidName,
+    Value,
+    from_value,
+    parse,
+    to_float,
+)
 from rlcli.mdp.read.report import Report, kind
 
 PROB_TOLERANCE = 1e-9
+LISTED_NAMES = 10  # parameter names listed in an "unknown name" message
+
+
+class OverrideError(UsageError):
+    """A bad parameter override; ``detail`` is ``NAME=VALUE: what is wrong`` (the CLI
+    prefixes the flag that gave it)."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__(f"parameter override {detail}")
 
 
 class Numbers:
     """Evaluates numbers and expressions against the parameters."""
 
-    def __init__(self, env: dict[str, Value]):
+    def __init__(self, env: dict[str, Value], invalid: frozenset[str] = frozenset()):
         self.env = env
+        self.invalid = invalid
 
     def expr(self, raw: Any) -> Expr:
         expr = raw if isinstance(raw, Expr) else from_value(raw)
         unknown = expr.names() - self.env.keys()
+        if unknown & self.invalid:
+            raise UsesInvalidName(f"uses the invalid parameter {sorted(unknown)[0]!r}")
         if unknown:
-            known = ", ".join(self.env) or "none defined"
+            names = list(self.env)
+            known = ", ".join(names[:LISTED_NAMES]) or "none defined"
+            if len(names) > LISTED_NAMES:
+                known += f" and {len(names) - LISTED_NAMES} more"
             raise ExprError(f"unknown name {sorted(unknown)[0]!r} (parameters: {known})")
         return expr
 
@@ -36,15 +62,17 @@ class Numbers:
 
 def parameters(
     data: Mapping, report: Report, overrides: Mapping[str, str]
-) -> tuple[dict[str, Expr], dict[str, Value]]:
-    """Each parameter's expression and exact value, in file order.
+) -> tuple[dict[str, Expr], Numbers]:
+    """Each parameter's expression, and the ``Numbers`` holding their exact values.
 
-    A parameter may use earlier ones (``beta: 1 - alpha``); ``--set`` replaces a
-    parameter's expression in place, so later parameters see the new value.
+    A parameter may use earlier ones (``beta: 1 - alpha``); an override replaces a
+    parameter's expression in place, so later parameters see the new value. A parameter
+    that is reported invalid is remembered, so its uses are not reported again.
     """
     raw = data.get("parameters")
     exprs: dict[str, Expr] = {}
     env: dict[str, Value] = {}
+    invalid: set[str] = set()
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -56,32 +84,35 @@ def parameters(
     unknown = [n for n in overrides if n not in raw and n != "gamma"]
     if unknown:
         known = ", ".join(str(k) for k in raw) or "the file has none"
-        raise UsageError(f"--set {unknown[0]}: no such parameter (parameters: {known})")
+        raise OverrideError(f"{unknown[0]}: no such parameter (parameters: {known})")
     for name, value in raw.items():
         path = f"parameters.{name}"
         if isinstance(name, str) and name in KEYWORDS:
             report.add(raw, name, path, f"{name!r} is a reserved word; choose another name")
+            invalid.add(name)
             continue
         if not isinstance(name, str) or not name.isidentifier():
             report.add(raw, name, path, "a parameter name must be a word (letters, digits, _)")
             continue
+        numbers = Numbers(env, frozenset(invalid))
         try:
             if name in overrides:
                 try:
-                    expr = Numbers(env).expr(parse(overrides[name]))
+                    expr = numbers.expr(parse(overrides[name]))
                     env[name] = expr.evaluate(env)
                     to_float(env[name])
                 except ExprError as exc:
-                    raise UsageError(f"--set {name}={overrides[name]}: {exc}") from None
+                    raise OverrideError(f"{name}={overrides[name]}: {exc}") from None
             else:
-                expr = Numbers(env).expr(value)
+                expr = numbers.expr(value)
                 env[name] = expr.evaluate(env)
                 to_float(env[name])
             exprs[name] = expr
         except ExprError as exc:
             env.pop(name, None)
-            report.add(raw, name, path, str(exc))
-    return exprs, env
+            invalid.add(name)
+            report.expr_error(raw, name, path, exc)
+    return exprs, Numbers(env, frozenset(invalid))
 
 
 def gamma_field(
@@ -92,9 +123,9 @@ def gamma_field(
             expr = numbers.expr(parse(overrides["gamma"]))
             value = to_float(expr.evaluate(numbers.env))
         except ExprError as exc:
-            raise UsageError(f"--set gamma={overrides['gamma']}: {exc}") from None
+            raise OverrideError(f"gamma={overrides['gamma']}: {exc}") from None
         if not 0 <= value <= 1:
-            raise UsageError(f"--set gamma={overrides['gamma']}: gamma must be in [0, 1]")
+            raise OverrideError(f"gamma={overrides['gamma']}: gamma must be in [0, 1]")
         return expr, value
     if "gamma" not in data:
         report.add(data, None, "gamma", "missing: the discount factor, a number in [0, 1]")
@@ -104,10 +135,10 @@ def gamma_field(
         expr = numbers.expr(raw)
         value = to_float(expr.evaluate(numbers.env))
     except ExprError as exc:
-        report.add(data, "gamma", "gamma", str(exc))
+        report.expr_error(data, "gamma", "gamma", exc)
         return Num(Fraction(1)), 1.0
     if not 0 <= value <= 1:
-        report.add(data, "gamma", "gamma", f"must be in [0, 1], got {value:g}")
+        report.add(data, "gamma", "gamma", f"must be in [0, 1], got {shown(value)}")
     return expr, value
 
 
@@ -119,12 +150,17 @@ def number_field(
     try:
         return numbers.value(raw), raw
     except ExprError as exc:
-        report.add(container, key, path, str(exc))
+        report.expr_error(container, key, path, exc)
         return None
+
+
+def shown(x: float) -> str:
+    """A float for messages: short, yet never rounded to look valid (1.0000000001)."""
+    return f"{x:.15g}"
 
 
 def check_probability(p: float, report: Report, container: Any, key: Any, path: str) -> None:
     if p < 0:
-        report.add(container, key, path, f"probability {p:g} is negative")
+        report.add(container, key, path, f"probability {shown(p)} is negative")
     elif p > 1 + PROB_TOLERANCE:
-        report.add(container, key, path, f"probability {p:g} is above 1")
+        report.add(container, key, path, f"probability {shown(p)} is above 1")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from rlcli.mdp.read.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
-from rlcli.mdp.read.report import Report, kind, name_of, unknown
+from rlcli.mdp.read.report import Report, kind, name_of
 from rlcli.mdp.read.transitions import show_sum
 
 
@@ -27,7 +27,7 @@ def distribution(
     name = name_of(raw)
     if name is not None:
         if name not in options:
-            report.add(owner, key, path, unknown(what, raw, options))
+            report.add(owner, key, path, report.unknown(what, raw, options))
             return None
         return {options[name]: (1.0, 1)}
     if not isinstance(raw, Mapping) or not raw:
@@ -48,7 +48,7 @@ def distribution(
                 raw,
                 item,
                 f"{path}.{item}",
-                unknown(what, item, options),
+                report.unknown(what, item, options),
             )
             ok = False
             continue
@@ -70,9 +70,10 @@ def distribution(
     return result
 
 
-def start_distribution(
+def start_field(
     data: Mapping, report: Report, numbers: Numbers, index: Mapping[str, int]
 ) -> np.ndarray | None:
+    """The file's ``start`` field (a state, or ``{state: prob}``) as an (S,) array, or None."""
     if data.get("start") is None:
         return None
     dist = distribution(data["start"], report, numbers, data, "start", "start", index, "state")
@@ -126,7 +127,7 @@ def named_policies(
             s_path = f"{path}.{sname}"
             name = name_of(sname)
             if name is None or name not in index:
-                report.add(spec, sname, s_path, unknown("state", sname, index))
+                report.add(spec, sname, s_path, report.unknown("state", sname, index))
                 ok = False
                 continue
             s = index[name]

@@ -14,7 +14,10 @@ RecursionError); aliases are shared, never expanded, by the constructor.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+import re
+import stat
+from collections.abc import Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -153,11 +156,24 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+MAX_YAML_CHARS = 2_000_000  # YAML is composed as a node tree: ~70 bytes of memory per character
+MAX_JSON_BYTES = 256_000_000  # JSON: about 10 bytes of memory per byte (100,000 states: 207 MB)
+MB = 1_000_000
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """YAML text -> LDict/LList data; syntax errors become an ``MDPFileError``."""
+    if len(text) > MAX_YAML_CHARS:
+        raise MDPFileError([Problem(file, None, "", yaml_too_large(len(text)))])
     loader = _LineLoader(text)
     try:
         return loader.get_single_data()
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, only a position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise MDPFileError(
+            [Problem(file, line, "", f"YAML syntax error, column {column}: {exc.reason}")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -218,20 +234,119 @@ def parse_json(text: str, file: str) -> Any:
         raise MDPFileError([Problem(file, None, "", f"unreadable number: {exc}")]) from None
 
 
+def yaml_too_large(size: int) -> str:
+    return (
+        f"a YAML file of {size / MB:.1f} MB is over the {MAX_YAML_CHARS // MB} MB limit for "
+        f"YAML (reading it would need about {size * 100 / 1e9:.1f} GB); "
+        f"write large models as JSON (up to {MAX_JSON_BYTES // MB} MB)"
+    )
+
+
 def read_text(path: Path) -> str:
-    """The file's text; unreadable files become an ``MDPFileError``."""
+    """The text of a regular file of bounded size (a UTF-8 BOM is dropped); anything
+    else (a device, a pipe, a file over the limits) becomes an ``MDPFileError``."""
+
+    def refuse(message: str) -> MDPFileError:
+        return MDPFileError([Problem(str(path), None, "", message)])
+
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, "rb", opener=_open_nonblocking) as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise refuse("is a directory, not a file")
+            if not stat.S_ISREG(info.st_mode):
+                raise refuse("not a regular file (a device, pipe or socket); give an MDP file")
+            if info.st_size > MAX_JSON_BYTES:
+                raise refuse(
+                    f"{info.st_size / MB:.0f} MB is over the {MAX_JSON_BYTES // MB} MB limit "
+                    "for an MDP file"
+                )
+            if path.suffix.lower() in (".yaml", ".yml") and info.st_size > MAX_YAML_CHARS:
+                raise refuse(yaml_too_large(info.st_size))
+            data = f.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
-        raise MDPFileError([Problem(str(path), None, "", "no such file")]) from None
+        raise refuse("no such file") from None
     except IsADirectoryError:
-        raise MDPFileError([Problem(str(path), None, "", "is a directory, not a file")]) from None
-    except UnicodeDecodeError as exc:
-        raise MDPFileError(
-            [Problem(str(path), None, "", f"not UTF-8 text (byte {exc.start})")]
-        ) from None
+        raise refuse("is a directory, not a file") from None
     except OSError as exc:
-        raise MDPFileError([Problem(str(path), None, "", exc.strerror or str(exc))]) from None
+        raise refuse(exc.strerror or str(exc)) from None
+    if len(data) > MAX_JSON_BYTES:  # the file grew while it was read
+        raise refuse(f"over the {MAX_JSON_BYTES // MB} MB limit for an MDP file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise refuse(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    """Open without waiting for a writer (a FIFO would block forever)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+_SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def check_unicode(data: Any, text: str, file: str) -> None:
+    """Refuse JSON strings holding a lone surrogate (``"\\ud800"``): such text cannot be
+    printed or written as UTF-8. Costs a regular-expression search unless one is there."""
+    if _SURROGATE_HINT.search(text) is None:
+        return
+    lines = _lone_escape_lines(text)
+    problems, used = [], 0
+    for path, value in _strings(data):
+        count = sum(0xD800 <= ord(c) <= 0xDFFF for c in value)
+        if count:
+            line = lines[used] if used < len(lines) else None
+            used += count
+            message = "holds a lone surrogate (\\uD800-\\uDFFF without its pair): not Unicode text"
+            printable = path.encode("utf-8", "backslashreplace").decode("utf-8")
+            problems.append(Problem(file, line, printable, message))
+    if problems:
+        raise MDPFileError(problems)
+
+
+def _lone_escape_lines(text: str) -> list[int]:
+    """The line of each surrogate escape in JSON text that is not half of a pair."""
+    matches = list(_SURROGATE_ESCAPE.finditer(text))
+    lines, i = [], 0
+    while i < len(matches):
+        m, nxt = matches[i], matches[i + 1] if i + 1 < len(matches) else None
+        if (
+            m.group(2)[1].lower() in "89ab"
+            and nxt is not None
+            and nxt.start() == m.end()
+            and not nxt.group(1)
+            and nxt.group(2)[1].lower() in "cdef"
+        ):
+            i += 2
+            continue
+        lines.append(text.count("\n", 0, m.start()) + 1)
+        i += 1
+    return lines
+
+
+def _strings(data: Any) -> Iterator[tuple[str, str]]:
+    """(path, text) of every string, key or value, in document order (iteratively: any
+    depth the JSON reader accepted is safe)."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            yield path, node
+            continue
+        items = node.items() if isinstance(node, Mapping) else enumerate(node)
+        children = []
+        for key, value in items:
+            if isinstance(node, Mapping):
+                where = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str):
+                    children.append((key, where))
+            else:
+                where = f"{path}[{key}]"
+            if isinstance(value, (str, Mapping, list)):
+                children.append((value, where))
+        stack.extend(reversed(children))
 
 
 def is_json(path: Path, text: str) -> bool:

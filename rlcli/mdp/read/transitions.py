@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from fractions import Fraction
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
 from rlcli.mdp.read.expr import ExprError, from_value
 from rlcli.mdp.read.numbers import PROB_TOLERANCE, Numbers, check_probability, number_field
-from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of, unknown
+from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import show
 
 OUTCOME_FIELDS = ("next", "p", "r")
@@ -53,7 +54,7 @@ def _action_outcomes(
 ) -> None:
     """Parse one action's outcomes (three forms) into ``out``; report what is wrong."""
     start = len(out.next)
-    problems_before = len(report.problems)
+    problems_before = report.count()
 
     def target(container: Any, k: Any, p: str) -> int | None:
         name = name_of(container.get(k)) if isinstance(container, Mapping) else None
@@ -66,7 +67,7 @@ def _action_outcomes(
                     container,
                     k,
                     f"{p}.{k}",
-                    unknown("state", raw, index),
+                    report.unknown("state", raw, index),
                 )
             return None
         return index[name]
@@ -104,7 +105,7 @@ def _action_outcomes(
             p_path = f"{path}.next.{name}"
             sname = name_of(name)
             if sname is None or sname not in index:
-                report.add(nexts, name, p_path, unknown("state", name, index))
+                report.add(nexts, name, p_path, report.unknown("state", name, index))
                 continue
             prob = number_field(numbers, report, nexts, name, p_path)
             if prob is not None and reward is not None:
@@ -136,7 +137,7 @@ def _action_outcomes(
             f"or {{r, next: {{state: p}}}}), got {kind(spec)}",
         )
         return
-    if len(report.problems) == problems_before:
+    if report.count() == problems_before:
         _check_sum(out, start, report, owner, key, path)
 
 
@@ -147,8 +148,9 @@ def _plain_transitions(
     per_state: list[list[tuple[str, int, int]]],
     out: Outcomes,
 ) -> bool:
-    """Fast path for machine-written files: every action is ``[{next, p, r}, ...]`` with
-    plain numbers, every non-terminal state has actions, every sum is 1.
+    """Fast path for machine-written (JSON) files: every action is an outcome list
+    ``[{next, p, r}, ...]``, or every action is ``{r, next: {state: p}}``, with plain
+    numbers; every non-terminal state has actions, every sum is 1.
 
     Whole-file list operations keep the per-outcome Python work to a few list
     comprehensions (4 million outcomes in about 2 s). Fills ``per_state`` and ``out`` and
@@ -161,18 +163,19 @@ def _plain_transitions(
             for key, actions in raw.items()
             for action, spec in actions.items()
         ]
-        if any(type(a) is not str or type(spec) is not list or not spec for _, a, spec in pairs):
+        specs = [spec for _, _, spec in pairs]
+        forms = set(map(type, specs))
+        if forms == {list}:
+            columns = _outcome_lists(specs, index)
+        elif forms == {dict}:
+            columns = _expected_rewards(specs, index)
+        else:
             return False
-        flat = [o for _, _, spec in pairs for o in spec]
-        if sum(map(len, flat)) != 3 * len(flat):  # each has next, p, r (else KeyError below)
-            return False
-        nexts = [index[o["next"]] for o in flat]
-        probs = [o["p"] for o in flat]
-        rewards = [o["r"] for o in flat]
     except (KeyError, TypeError, AttributeError):
         return False
-    if not pairs:
+    if columns is None or any(type(a) is not str or not a.strip() for _, a, _ in pairs):
         return False
+    counts, nexts, probs, rewards = columns
     with_actions = {s for s, _, _ in pairs}
     if with_actions & terminal or len(with_actions) + len(terminal) != len(index):
         return False
@@ -184,16 +187,46 @@ def _plain_transitions(
         return False
     if not finite or min(probs) < 0 or max(probs) > 1:
         return False
-    counts = np.fromiter((len(spec) for _, _, spec in pairs), dtype=np.int64, count=len(pairs))
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     sums = np.add.reduceat(np.asarray(probs, dtype=np.float64), starts)
     if np.any(np.abs(sums - 1) > PROB_TOLERANCE):
         return False
-    for (s, action, _), first, count in zip(pairs, starts.tolist(), counts.tolist(), strict=True):
+    for (s, action, _), first, count in zip(pairs, starts.tolist(), counts, strict=True):
         per_state[s].append((action, first, count))
     out.next, out.prob, out.reward = nexts, probs, rewards
     out.prob_src, out.reward_src = probs, rewards
     return True
+
+
+Columns = tuple[list[int], list[int], list[Any], list[Any]]
+
+
+def _outcome_lists(specs: list[list], index: Mapping[str, int]) -> Columns | None:
+    """(counts, next, p, r) of actions written ``[{next, p, r}, ...]``, or None."""
+    if not all(specs):
+        return None
+    flat = [o for spec in specs for o in spec]
+    if sum(map(len, flat)) != 3 * len(flat):  # each has next, p, r (else KeyError)
+        return None
+    nexts = [index[o["next"]] for o in flat]
+    probs = [o["p"] for o in flat]
+    rewards = [o["r"] for o in flat]
+    return list(map(len, specs)), nexts, probs, rewards
+
+
+def _expected_rewards(specs: list[dict], index: Mapping[str, int]) -> Columns | None:
+    """(counts, next, p, r) of actions written ``{r, next: {state: p}}``, or None; each
+    outcome carries its action's reward r."""
+    if any(len(spec) != 2 for spec in specs):  # exactly r and next (else KeyError)
+        return None
+    maps = [spec["next"] for spec in specs]
+    if any(type(m) is not dict or not m for m in maps):
+        return None
+    counts = list(map(len, maps))
+    nexts = [index[name] for m in maps for name in m]
+    probs = list(chain.from_iterable(map(dict.values, maps)))
+    rewards = list(chain.from_iterable(map(repeat, [spec["r"] for spec in specs], counts)))
+    return counts, nexts, probs, rewards
 
 
 _PLAIN = frozenset((float, int))
@@ -255,7 +288,7 @@ def transitions(
         name = name_of(key)
         path = f"transitions.{key}"
         if name is None or name not in index:
-            report.add(raw, key, path, unknown("state", key, index))
+            report.add(raw, key, path, report.unknown("state", key, index))
             continue
         s = index[name]
         if s in given:
