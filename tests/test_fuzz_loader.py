@@ -12,7 +12,6 @@ import json
 import math
 import random
 import re
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -387,7 +386,12 @@ def test_hostile_expressions_everywhere_a_number_goes(text: str, place: str) -> 
 
 # ---- files -------------------------------------------------------------------------------
 
-FILE_DIR = Path(tempfile.mkdtemp(prefix="rlcli-fuzz-"))
+@pytest.fixture(scope="module")
+def file_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the damaged files, removed with pytest's other temporary folders."""
+    return tmp_path_factory.mktemp("fuzz-files")
+
+
 PIECES = [b"\xef\xbb\xbf", b"{", b"}", b"[", b"]", b'"', b":", b",", b"\n", b" ", b"\x00",
           b"\x01", b"\xff", b"\xc3", b"\\ud800", b"\\ud83d\\ude00", b"\\u0000", b"gamma",
           b"1e999999999", b"NaN", b"Infinity", b"&a", b"*a", b"!!", b"---", b"%", b"\t", b"\r",
@@ -401,7 +405,9 @@ PIECES = [b"\xef\xbb\xbf", b"{", b"}", b"[", b"]", b'"', b":", b",", b"\n", b" "
     at=st.lists(st.integers(0, 10_000), max_size=12),
     suffix=st.sampled_from([".json", ".yaml", ".yml", ""]),
 )
-def test_damaged_files(base: int, pieces: list[bytes], at: list[int], suffix: str) -> None:
+def test_damaged_files(
+    file_dir: Path, base: int, pieces: list[bytes], at: list[int], suffix: str
+) -> None:
     """Bytes spliced into a valid file (BOMs, NULs, bad UTF-8, surrogate escapes, ...)."""
     doc = random_doc(random.Random(base))
     data = bytearray(
@@ -409,7 +415,7 @@ def test_damaged_files(base: int, pieces: list[bytes], at: list[int], suffix: st
     )
     for piece, i in zip(pieces, at, strict=False):
         data[i % (len(data) + 1) : i % (len(data) + 1)] = piece
-    path = FILE_DIR / f"f{base}{suffix}"
+    path = file_dir / f"f{base}{suffix}"
     path.write_bytes(bytes(data))
     try:
         mdp = load_mdp(path)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load, parse_overrides, resolve_file
+from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load, parse_overrides
 from rlcli.cli.console import err, out
 from rlcli.cli.mdp import app
 from rlcli.errors import MDPFileError
@@ -23,13 +23,11 @@ def check(
     json: JsonOpt = False,
 ) -> None:
     """Validate MDP files: exit 0 if all are valid, 2 if any is not (every problem listed)."""
-    from rlcli.mdp.read.load import load_mdp
-
-    overrides = parse_overrides(set_)
+    parse_overrides(set_)  # a malformed --set is a usage error before any file is read
     reports = []
     for file in files:
         try:
-            mdp = load_mdp(resolve_file(file), overrides=overrides)
+            mdp = load(file, set_)
         except MDPFileError as exc:
             reports.append(
                 {
