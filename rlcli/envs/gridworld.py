@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rlcli.envs.vector import group_starts, one_hot
+from rlcli.envs.vector import group_starts, one_hot, unit_box
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.model import MDP
@@ -87,6 +87,9 @@ class GridworldEnv:
 
     def action_mask(self) -> np.ndarray:
         return self.mask[self.state]
+
+    def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return unit_box(self.obs_dim)
 
 
 def optimal_start_value(

@@ -35,6 +35,7 @@ COLUMNS = [
     ("entropy", "H", "{:.3f}"),
     ("approx_kl", "KL", "{:.1e}"),
     ("clip_frac", "clip", "{:.3f}"),
+    ("explained_variance", "EV", "{:.2f}"),
     ("beta", "β", "{:.3g}"),
     ("ref_kl", "KL ref", "{:.1e}"),
     ("steps_per_sec", "steps/s", "si"),

@@ -11,14 +11,25 @@ from typing import Any
 
 import numpy as np
 
+from rlcli.envs.vector import SettingError
 from rlcli.errors import NumericalError, UsageError
 from rlcli.train.a2c import a2c_iteration
 from rlcli.train.agent import ActorCritic
-from rlcli.train.config import ALGOS, ROLLOUT_ALGOS, TASKS, TrainConfig
+from rlcli.train.config import ALGOS, ROLLOUT_ALGOS, TASKS, ConfigError, TrainConfig
 from rlcli.train.curves import EpisodeTracker
 from rlcli.train.grpo import grpo_iteration
 from rlcli.train.ppo import ppo_iteration
 from rlcli.train.reinforce import reinforce_iteration
+
+
+class DivergedError(NumericalError):
+    """NaN or inf in the loss or the weights; ``fields`` are the settings that may help."""
+
+    fields = ("lr", "max_grad_norm")
+
+
+# statistics that are NaN by definition at times (constant returns), not a sign of divergence
+MAY_BE_NAN = ("explained_variance",)
 
 ITERATIONS = {
     "reinforce": reinforce_iteration,
@@ -46,9 +57,11 @@ class TrainResult:
 
 
 def make_env(task: str, cfg: TrainConfig, mdp: Any = None):
-    """The vectorised task with ``cfg.n_envs`` copies; bad task settings raise UsageError."""
+    """The vectorised task with ``cfg.n_envs`` copies; bad task settings raise ConfigError."""
     try:
         return _make_env(task, cfg, mdp)
+    except SettingError as exc:
+        raise ConfigError(f"{task}: {exc}", exc.field) from None
     except ValueError as exc:
         raise UsageError(f"{task}: {exc}") from None
 
@@ -73,7 +86,7 @@ def _make_env(task: str, cfg: TrainConfig, mdp: Any = None):
         from rlcli.envs.gridworld import GridworldEnv
 
         if mdp is None:
-            raise UsageError("the gridworld task needs an MDP file (--problem FILE)")
+            raise UsageError("the gridworld task needs an MDP (the mdp argument)")
         return GridworldEnv(mdp, cfg.n_envs, int(opts.get("max_episode_steps", 100)))
     raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
 
@@ -105,7 +118,8 @@ class Runner:
 
 
 def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
-    """Refuse settings that would crash or silently learn nothing (exit 2 via UsageError)."""
+    """Refuse settings that would crash or silently learn nothing (``ConfigError``, naming the
+    fields)."""
     if algo not in ALGOS:
         raise UsageError(f"unknown algorithm {algo!r} (algorithms: {', '.join(ALGOS)})")
     if task not in TASKS:
@@ -118,28 +132,31 @@ def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
         minibatches=cfg.minibatches,
         group_size=cfg.group_size,
         window=cfg.window,
+        max_episode_steps=int(cfg.task_options.get("max_episode_steps", 1)),
     )
-    option = {"total_steps": "--steps", "n_envs": "--envs", "n_steps": "--n-steps"}
     for name, value in positive.items():
         if value < 1:
-            flag = option.get(name, "--" + name.replace("_", "-"))
-            raise UsageError(f"{flag} must be at least 1, got {value}")
-    if int(cfg.task_options.get("max_episode_steps", 1)) < 1:
-        raise UsageError("--max-episode-steps must be at least 1")
+            raise ConfigError(f"{name} must be at least 1, got {value}", name)
     if not (cfg.lr > 0 and math.isfinite(cfg.lr)):
-        raise UsageError(f"--lr must be a positive number, got {cfg.lr}")
-    if not 0 <= cfg.gamma <= 1:
-        raise UsageError(f"--gamma must be in [0, 1], got {cfg.gamma}")
-    if not 0 <= cfg.lam <= 1:
-        raise UsageError(f"--lam must be in [0, 1], got {cfg.lam}")
+        raise ConfigError(f"lr must be a positive number, got {cfg.lr}", "lr")
+    for name in ("gamma", "lam"):
+        if not 0 <= getattr(cfg, name) <= 1:
+            raise ConfigError(f"{name} must be in [0, 1], got {getattr(cfg, name)}", name)
     if not 0 < cfg.clip < 1:
-        raise UsageError(f"--clip must be in (0, 1), got {cfg.clip}")
+        raise ConfigError(f"clip must be in (0, 1), got {cfg.clip}", "clip")
     if algo == "grpo" and cfg.n_envs % cfg.group_size:
-        raise UsageError(
-            f"grpo: --envs ({cfg.n_envs}) must be a multiple of --group-size ({cfg.group_size})"
+        raise ConfigError(
+            f"grpo: n_envs ({cfg.n_envs}) must be a multiple of group_size ({cfg.group_size})",
+            "n_envs",
+            "group_size",
         )
     if algo == "ppo" and cfg.minibatches > cfg.n_envs * cfg.n_steps:
-        raise UsageError("ppo: more minibatches than samples per rollout (envs × n-steps)")
+        raise ConfigError(
+            "ppo: more minibatches than samples per rollout (n_envs × n_steps)",
+            "minibatches",
+            "n_envs",
+            "n_steps",
+        )
     floats = dict(
         ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef, max_grad_norm=cfg.max_grad_norm,
         kl_target=cfg.kl_target, beta=cfg.beta, kl_coef=cfg.kl_coef,
@@ -147,32 +164,30 @@ def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
     )  # fmt: skip
     for name, value in floats.items():
         if value is not None and not (math.isfinite(value) and value >= 0):
-            flag = "--" + name.replace("_", "-")
-            raise UsageError(f"{flag} must be a finite number ≥ 0, got {value}")
+            raise ConfigError(f"{name} must be a finite number ≥ 0, got {value}", name)
     for name in ("kl_target", "target_kl", "clip_value"):
         value = getattr(cfg, name)
         if value is not None and value == 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be positive")
+            raise ConfigError(f"{name} must be positive", name)
     if algo == "grpo" and cfg.group_size < 2:
-        raise UsageError("grpo: --group-size must be at least 2 (a group of one has no advantage)")
+        raise ConfigError(
+            "grpo: group_size must be at least 2 (a group of one has no advantage)", "group_size"
+        )
     if cfg.target is not None and not math.isfinite(cfg.target):
-        raise UsageError(f"--target must be a finite number, got {cfg.target}")
+        raise ConfigError(f"target must be a finite number, got {cfg.target}", "target")
     limits = dict(
-        total_steps=MAX_STEPS,
-        epochs=MAX_EPOCHS,
-        n_envs=MAX_ENVS,
-        n_steps=MAX_ROLLOUT,
+        total_steps=(cfg.total_steps, MAX_STEPS),
+        epochs=(cfg.epochs, MAX_EPOCHS),
+        n_envs=(cfg.n_envs, MAX_ENVS),
+        n_steps=(cfg.n_steps, MAX_ROLLOUT),
+        k=(int(cfg.task_options.get("k", 1)), MAX_ARMS),
+        max_episode_steps=(int(cfg.task_options.get("max_episode_steps", 1)), MAX_ROLLOUT),
     )
-    for name, limit in limits.items():
-        if getattr(cfg, name) > limit:
-            flag = option.get(name, "--" + name.replace("_", "-"))
-            raise UsageError(f"{flag} is at most {limit:,d}, got {getattr(cfg, name):,d}")
-    for name, limit in (("k", MAX_ARMS), ("max_episode_steps", MAX_ROLLOUT)):
-        value = int(cfg.task_options.get(name, 1))
+    for name, (value, limit) in limits.items():
         if value > limit:
-            raise UsageError(f"--{name.replace('_', '-')} is at most {limit:,d}, got {value:,d}")
+            raise ConfigError(f"{name} is at most {limit:,d}, got {value:,d}", name)
     if any(width > MAX_WIDTH for width in cfg.hidden):
-        raise UsageError(f"--hidden widths are at most {MAX_WIDTH:,d}, got {cfg.hidden}")
+        raise ConfigError(f"hidden widths are at most {MAX_WIDTH:,d}, got {cfg.hidden}", "hidden")
 
 
 # Bounds that keep a run on a laptop's scale: past them memory or time explode (review).
@@ -196,24 +211,30 @@ def check_size(algo: str, task: str, cfg: TrainConfig, mdp: Any = None) -> None:
     width = probe.obs_dim + 2 * probe.n_actions + 8  # numbers kept per sample
     gigabytes = cfg.n_envs * length * width * 8 / 1024**3
     if gigabytes * 1024**3 > MAX_ROLLOUT_BYTES:
-        knob = "--envs or --n-steps" if rollout else "--envs"
-        raise UsageError(
+        knob = "n_envs or n_steps" if rollout else "n_envs"
+        raise ConfigError(
             f"one iteration would hold about {gigabytes:,.1f} GB of experience ({cfg.n_envs:,d} "
-            f"copies × {length:,d} steps × {width} numbers); lower {knob}"
+            f"copies × {length:,d} steps × {width} numbers); lower {knob}",
+            "n_envs",
+            "n_steps",
         )
     sizes = [probe.obs_dim, *cfg.hidden]
     weights = sum((a + 1) * b for a, b in zip(sizes, [*cfg.hidden, probe.n_actions], strict=True))
     weights += sum((a + 1) * b for a, b in zip(sizes, [*cfg.hidden, 1], strict=True))  # critic
     if weights > MAX_PARAMETERS:
-        raise UsageError(
+        raise ConfigError(
             f"the networks would have {weights:,d} weights (at most {MAX_PARAMETERS:,d}); "
-            "use smaller --hidden layers"
+            "use smaller hidden layers",
+            "hidden",
         )
     iterations = cfg.total_steps / (cfg.n_envs * (cfg.n_steps if rollout else 1))
     if iterations > MAX_ITERATIONS:
-        raise UsageError(
-            f"--steps {cfg.total_steps:,d} would take about {iterations:,.0f} iterations of "
-            f"{cfg.n_envs:,d} copies (at most {MAX_ITERATIONS:,d}); raise --envs or lower --steps"
+        raise ConfigError(
+            f"total_steps {cfg.total_steps:,d} would take about {iterations:,.0f} iterations of "
+            f"{cfg.n_envs:,d} copies (at most {MAX_ITERATIONS:,d}); raise n_envs or lower "
+            "total_steps",
+            "total_steps",
+            "n_envs",
         )
 
 
@@ -245,12 +266,13 @@ def train(
             stats = iterate(runner)
             done = stats.pop("steps")
             steps += done
-            if not all(math.isfinite(v) for v in stats.values() if isinstance(v, float)) or not all(
+            losses = [v for k, v in stats.items() if isinstance(v, float) and k not in MAY_BE_NAN]
+            if not all(map(math.isfinite, losses)) or not all(
                 np.isfinite(p).all() for p in runner.agent.params
             ):
-                raise NumericalError(
+                raise DivergedError(
                     f"training diverged: NaN/inf in the loss or the weights at iteration {it} "
-                    f"({steps} env steps); try a smaller --lr or --max-grad-norm"
+                    f"({steps} env steps); try a smaller lr or max_grad_norm"
                 )
             mean_return = runner.tracker.mean_return()
             stats.update(
