@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import JsonOpt, SeedOpt, SetOpt
+from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, SetOpt, check_new_file
 from rlcli.errors import RlcliError, UsageError
 from rlcli.train.config import ConfigError
 
@@ -100,7 +100,11 @@ TASK_OPTIONS: dict[str, tuple[Any, Task, Any]] = {
     ),
 }
 CsvOpt = Annotated[
-    Path | None, typer.Option("--csv", help="Write every iteration's statistics to FILE.csv.")
+    Path | None,
+    typer.Option(
+        "--csv",
+        help="Write every iteration's statistics to FILE.csv (the timing column: steps_per_sec).",
+    ),
 ]
 PlotOpt = Annotated[
     Path | None,
@@ -111,9 +115,19 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live table.")]
 OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
     "csv": (CsvOpt, None),
     "plot": (PlotOpt, None),
+    "force": (ForceOpt, False),
     "quiet": (QuietOpt, False),
     "json": (JsonOpt, False),
 }
+
+
+# The outputs that measure time, so differ between runs of the same --seed; the rest is
+# byte-identical (tests/test_train_cli.py checks it).
+TIMING_FIELDS = ("wall_seconds", "steps_per_sec")
+REPRODUCIBLE = (
+    "The same --seed gives the same output byte for byte, except the timing fields: "
+    "wall_seconds (--json) and steps_per_sec (--csv, the live table)."
+)
 
 
 def _flags(f: Field) -> tuple[str, ...]:
@@ -175,7 +189,7 @@ def _command(algo: str, default_task: Task, doc: str) -> None:
         _run(algo, given)
 
     command.__name__ = algo
-    command.__doc__ = doc
+    command.__doc__ = f"{doc}\n\n{REPRODUCIBLE}"
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
     app.command(name=algo)(command)
@@ -277,7 +291,7 @@ def _train(algo: str, given: dict[str, Any]) -> None:
         if changes["clip"] is not None and changes["kl_penalty"]:
             raise UsageError("--clip has no effect with --kl-penalty (it replaces the clipping)")
     given_options = _task_options(task, given)
-    _check_outputs(given["plot"], given["csv"])
+    _check_outputs(given["plot"], given["csv"], given["force"])
     cfg = default_config(algo, task.value)
     task_options = dict(cfg.task_options)
     mdp = None
@@ -320,8 +334,9 @@ def _train(algo: str, given: dict[str, Any]) -> None:
 PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
-def _check_outputs(plot: Path | None, csv: Path | None) -> None:
-    """Fail before training, not after it, when an output cannot be written."""
+def _check_outputs(plot: Path | None, csv: Path | None, force: bool) -> None:
+    """Fail before training, not after it, when an output cannot be written, or would
+    overwrite a file without ``--force``."""
     import importlib.util
 
     if plot is not None:
@@ -332,8 +347,7 @@ def _check_outputs(plot: Path | None, csv: Path | None) -> None:
     for flag, path in (("--plot", plot), ("--csv", csv)):
         if path is None:
             continue
-        if path.is_dir():
-            raise UsageError(f"{flag} {path}: is a directory, give a file name")
+        check_new_file(path, flag, force)
         if not path.parent.is_dir():
             raise UsageError(f"{flag} {path}: no directory {path.parent}")
         if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -419,6 +433,7 @@ def compare(
     problem: ProblemOpt = None,
     set_: SetOpt = None,
     plot: PlotOpt = None,
+    force: ForceOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Several algorithms on the same task and seeds, side by side in one table."""
@@ -439,7 +454,7 @@ def compare(
         raise UsageError(f"--steps must be at least 1, got {steps}")
     given = {"problem": problem, "set_": set_}
     _task_options(task, given)
-    _check_outputs(plot, None)
+    _check_outputs(plot, None, force)
     mdp = None
     if task is Task.gridworld:
         from rlcli.cli.common import load
