@@ -136,6 +136,9 @@ def _flags(f: Field) -> tuple[str, ...]:
     return (flag,) if isinstance(flag, str) else tuple(flag)
 
 
+CLI_NAMES = {"set_": "--set", "env_id": "--env"}  # task settings the CLI spells otherwise
+
+
 def flag_of(name: str) -> str:
     """How the command line spells a TrainConfig field or a task option."""
     from dataclasses import fields
@@ -145,7 +148,7 @@ def flag_of(name: str) -> str:
     for f in fields(TrainConfig):
         if f.name == name or name in f.metadata.get("also", ()):
             return _flags(f)[0]
-    return "--" + name.rstrip("_").replace("_", "-")  # set_ is --set
+    return CLI_NAMES.get(name, "--" + name.replace("_", "-"))
 
 
 def _config_parameter(f: Field, annotation: Any) -> inspect.Parameter:
@@ -169,6 +172,47 @@ def _param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
     )
 
 
+def _env_kwargs(text: str | None) -> dict[str, Any]:
+    """``--env-kwargs g=9.81,sutton_barto_reward=true`` -> {"g": 9.81, "sutton_barto_reward":
+    True}: each value read as a YAML scalar (number, true/false, null, else text), never
+    evaluated."""
+    import yaml
+
+    kwargs: dict[str, Any] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or not value.strip():
+            raise UsageError(f"--env-kwargs expects NAME=VALUE,..., got {item.strip()!r}")
+        try:
+            parsed = yaml.safe_load(value.strip())
+        except yaml.YAMLError:
+            parsed = value.strip()
+        kwargs[name] = parsed if isinstance(parsed, (int, float, bool, str, type(None))) else value
+    return kwargs
+
+
+EnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        help="Train on a Gymnasium environment instead of --task (e.g. CartPole-v1, "
+        "Pendulum-v1): Discrete or Box actions, Box or Discrete observations; a2c and ppo. "
+        "Needs gymnasium: pip install 'rlcli[gym]'.",
+    ),
+]
+EnvKwargsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env-kwargs",
+        help="--env: keyword arguments of gymnasium.make, e.g. g=9.81,max_episode_steps=300.",
+        metavar="K=V,...",
+    ),
+]
+
+
 def _command(algo: str, default_task: Task, doc: str) -> None:
     """Register ``rlcli train ALGO``: its options are generated from TrainConfig
     (``option_fields(algo)``), the task options and the output options."""
@@ -177,8 +221,14 @@ def _command(algo: str, default_task: Task, doc: str) -> None:
     from rlcli.train.config import TrainConfig, option_fields
 
     types = get_type_hints(TrainConfig)
+    task_opt = Annotated[
+        Task | None,
+        typer.Option("--task", "-t", help=f"What to train on [default: {default_task.value}]."),
+    ]
     params = [
-        _param("task", TaskOpt, default_task),
+        _param("task", task_opt, None),
+        _param("env", EnvOpt, None),
+        _param("env_kwargs", EnvKwargsOpt, None),
         *(_config_parameter(f, types[f.name]) for f in option_fields(algo)),
         _param("seed", SeedOpt, 0),
         *(_param(n, decl, None) for n, (decl, _, _) in TASK_OPTIONS.items()),
@@ -186,7 +236,7 @@ def _command(algo: str, default_task: Task, doc: str) -> None:
     ]
 
     def command(**given: Any) -> None:
-        _run(algo, given)
+        _run(algo, default_task, given)
 
     command.__name__ = algo
     command.__doc__ = f"{doc}\n\n{REPRODUCIBLE}"
@@ -210,9 +260,9 @@ def _hidden(text: str | None) -> tuple[int, ...] | None:
     return sizes
 
 
-def _task_options(task: Task, given: dict[str, Any]) -> list[str]:
+def _task_options(task: Task | None, given: dict[str, Any]) -> list[str]:
     """Refuse another task's options; fill in this task's defaults (in place).
-    Returns the task options given, as command-line text (for titles)."""
+    Returns the task options given, as command-line text (for titles). ``task`` None: --env."""
     shown = []
     for name, (_, owner, default) in TASK_OPTIONS.items():
         if name not in given:
@@ -222,7 +272,8 @@ def _task_options(task: Task, given: dict[str, Any]) -> list[str]:
         if value is None or (name == "set_" and not value):
             given[name] = default
         elif owner is not task:
-            raise UsageError(f"{flag} applies to --task {owner.value} only, not {task.value}")
+            other = "--env" if task is None else task.value
+            raise UsageError(f"{flag} applies to --task {owner.value} only, not {other}")
         else:
             values = value if isinstance(value, list) else [value]
             shown += [f"{flag} {getattr(v, 'value', v)}" for v in values]
@@ -267,14 +318,14 @@ def _named_by_flags(exc: RlcliError) -> RlcliError:
     return renamed
 
 
-def _run(algo: str, given: dict[str, Any]) -> None:
+def _run(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     try:
-        _train(algo, given)
+        _train(algo, default_task, given)
     except RlcliError as exc:
         raise _named_by_flags(exc) from None
 
 
-def _train(algo: str, given: dict[str, Any]) -> None:
+def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     """Build the config, train with the live table, render and write the outputs."""
     _single_threaded_blas()
     from rlcli.cli.console import err, out
@@ -283,7 +334,13 @@ def _train(algo: str, given: dict[str, Any]) -> None:
     from rlcli.train.config import default_config
     from rlcli.train.run import check_config, check_size, train
 
-    task = given.pop("task")
+    task, env_id, env_kwargs = given.pop("task"), given.pop("env"), given.pop("env_kwargs")
+    if env_id is not None and task is not None:
+        raise UsageError("--task and --env are two ways to name what to train on: give one")
+    if env_kwargs is not None and env_id is None:
+        raise UsageError("--env-kwargs sets the keyword arguments of --env; add --env ENV_ID")
+    if env_id is None:
+        task = task or default_task
     changes = _config_changes(algo, given)
     if algo == "ppo":
         if changes["kl_target"] is not None and not changes["kl_penalty"]:
@@ -292,9 +349,17 @@ def _train(algo: str, given: dict[str, Any]) -> None:
             raise UsageError("--clip has no effect with --kl-penalty (it replaces the clipping)")
     given_options = _task_options(task, given)
     _check_outputs(given["plot"], given["csv"], given["force"])
-    cfg = default_config(algo, task.value)
-    task_options = dict(cfg.task_options)
+    task_name = "env" if env_id is not None else task.value
     mdp = None
+    if env_id is not None:
+        from rlcli.train.run import env_config
+
+        cfg = env_config(algo, env_id, _env_kwargs(env_kwargs))
+        task_options = dict(cfg.task_options)
+        given_options = [f"--env-kwargs {env_kwargs}"] if env_kwargs else []
+    else:
+        cfg = default_config(algo, task_name)
+        task_options = dict(cfg.task_options)
     if task is Task.gridworld:
         from rlcli.cli.common import load
 
@@ -309,15 +374,16 @@ def _train(algo: str, given: dict[str, Any]) -> None:
         task_options["unary"] = given["encoding"] is Encoding.unary
     cfg = cfg.updated(seed=given["seed"], task_options=task_options, **changes)
     as_json, quiet = given["json"], given["quiet"]
-    check_config(algo, task.value, cfg)
-    check_size(algo, task.value, cfg, mdp)
-    per_iteration = _steps_per_iteration(algo, cfg, task)
-    title = " ".join([f"rlcli train {algo} --task {task.value} --seed {cfg.seed}", *given_options])
+    check_config(algo, task_name, cfg)
+    check_size(algo, task_name, cfg, mdp)
+    per_iteration = _steps_per_iteration(algo, cfg, task_name)
+    what = f"--env {env_id}" if env_id is not None else f"--task {task_name}"
+    title = " ".join([f"rlcli train {algo} {what} --seed {cfg.seed}", *given_options])
     if as_json or quiet:
-        result = train(algo, task.value, cfg, mdp)
+        result = train(algo, task_name, cfg, mdp)
     else:
         with LiveTable(err, title, max(1, cfg.total_steps // per_iteration)) as live:
-            result = train(algo, task.value, cfg, mdp, on_iteration=live.update)
+            result = train(algo, task_name, cfg, mdp, on_iteration=live.update)
     if given["csv"] is not None:
         write_csv(given["csv"], result.history)
     if given["plot"] is not None:
@@ -326,7 +392,7 @@ def _train(algo: str, given: dict[str, Any]) -> None:
         emit(result_json(result))
     else:
         out.print(summary_table(result, changes["target"] is not None))
-        out.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {task.value})"))
+        out.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {result.name})"))
     if changes["target"] is not None and result.solved_at_steps is None:
         raise typer.Exit(1)
 
@@ -354,12 +420,12 @@ def _check_outputs(plot: Path | None, csv: Path | None, force: bool) -> None:
             raise UsageError(f"{flag} {path}: not writable")
 
 
-def _steps_per_iteration(algo: str, cfg: Any, task: Task) -> int:
+def _steps_per_iteration(algo: str, cfg: Any, task: str) -> int:
     from rlcli.train.config import ROLLOUT_ALGOS
 
     if algo in ROLLOUT_ALGOS:
         return cfg.n_envs * cfg.n_steps
-    typical = {"bandit": 1, "tokens": 2, "gridworld": 20, "cartpole": 100}[task.value]
+    typical = {"bandit": 1, "tokens": 2, "gridworld": 20, "cartpole": 100}[task]
     return cfg.n_envs * typical
 
 
@@ -380,6 +446,8 @@ def result_json(result: Any) -> dict[str, Any]:
         "solved_at_steps": result.solved_at_steps,
         "wall_seconds": round(result.wall_seconds, 4),
         "target": result.config.target,
+        "env": result.config.task_options.get("env_id"),
+        "time_limits": result.time_limits,
         "env_steps": result.env_steps,
         "episodes": result.episodes,
         "final_mean_return": result.curve[-1][1] if result.curve else None,

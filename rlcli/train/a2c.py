@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rlcli.nn.categorical import log_prob
 from rlcli.train.diagnostics import explained_variance
 from rlcli.train.losses import normalize, pg_loss
 from rlcli.train.rollout import rollout_advantages
@@ -20,8 +19,8 @@ def a2c_iteration(run: Runner) -> dict[str, Any]:
     cfg, agent = run.cfg, run.agent
     b = rollout_advantages(run)
     adv = normalize(b.advantages) if cfg.norm_adv else b.advantages
-    logp_all, cache = agent.log_probs(b.obs, b.masks)
-    loss, dlogp = pg_loss(log_prob(logp_all, b.actions), adv)
+    logp_all, cache = agent.policy_out(b.obs, b.masks)
+    loss, dlogp = pg_loss(agent.dist.log_prob(logp_all, b.actions), adv)
     ent, v_loss = gradient_step(agent, cfg, cache, logp_all, b.actions, dlogp, b.obs, b.returns)
     return dict(
         steps=b.steps,

@@ -13,7 +13,7 @@ from rlcli.errors import UsageError
 
 ALGOS = ("reinforce", "a2c", "ppo", "grpo")
 ROLLOUT_ALGOS = ("a2c", "ppo")  # fixed-length rollouts of n_steps; the others whole episodes
-TASKS = ("bandit", "gridworld", "cartpole", "tokens")
+TASKS = ("bandit", "gridworld", "cartpole", "tokens", "env")  # env: any Gymnasium environment
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,26 @@ _TASK = {
         window=20_000,
         task_options={"max_operand": 4, "unary": True},
     ),
+    # any Gymnasium environment: CleanRL's ppo.py (discrete actions) ...
+    "env": dict(
+        total_steps=500_000,
+        n_envs=4,
+        n_steps=128,
+        lr=2.5e-4,
+        gamma=0.99,
+        lam=0.95,
+        epochs=4,
+        minibatches=4,
+        ent_coef=0.01,
+        hidden=(64, 64),
+        float32=True,
+        target=None,
+    ),
 }
+# ... and its ppo_continuous_action.py (Box actions: a Gaussian policy)
+_CONTINUOUS = dict(
+    total_steps=1_000_000, n_envs=1, n_steps=2048, lr=3e-4, epochs=10, minibatches=32, ent_coef=0.0
+)
 _ALGO = {"reinforce": dict(norm_adv=False)}
 _ALGO_TASK = {
     ("reinforce", "cartpole"): dict(lr=3e-3, total_steps=150_000),
@@ -208,7 +227,10 @@ _ALGO_TASK = {
 }
 
 
-def default_config(algo: str, task: str) -> TrainConfig:
-    """The tuned defaults for ``algo`` on ``task``."""
+def default_config(algo: str, task: str, continuous: bool = False) -> TrainConfig:
+    """The tuned defaults for ``algo`` on ``task`` (``continuous``: a Gymnasium environment
+    with Box actions)."""
     settings = {**_TASK[task], **_ALGO.get(algo, {}), **_ALGO_TASK.get((algo, task), {})}
+    if task == "env" and continuous:
+        settings.update(_CONTINUOUS)
     return TrainConfig(**settings)

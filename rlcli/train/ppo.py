@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rlcli.nn.categorical import grad_kl, kl, log_prob
 from rlcli.train.diagnostics import explained_variance
 from rlcli.train.losses import approx_kl, clipped_surrogate, importance_weighted, normalize
 from rlcli.train.rollout import rollout_advantages
@@ -42,6 +41,7 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
     sets ``run.beta`` to the adapted β for the next iteration. Returns the statistics.
     """
     cfg, agent = run.cfg, run.agent
+    dist = agent.dist  # softmax or Gaussian: log-probs, KL and their gradients
     b = rollout_advantages(run)  # the whole rollout, flattened to T·N samples
     clip = cfg.clip * run.remaining if cfg.anneal_clip else cfg.clip
     n = len(b.actions)
@@ -53,16 +53,17 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
         for mb in np.array_split(order, cfg.minibatches):  # every sample, every epoch
             obs, actions, old_logp = b.obs[mb], b.actions[mb], b.logp[mb]
             masks = None if b.masks is None else b.masks[mb]
-            logp_all, cache = agent.log_probs(obs, masks)  # log π(·|s), every action
-            logp = log_prob(logp_all, actions)
+            logp_all, cache = agent.policy_out(obs, masks)  # log π(·|s), every action
+            logp = dist.log_prob(logp_all, actions)
             adv = normalize(b.advantages[mb]) if cfg.norm_adv and len(mb) > 1 else b.advantages[mb]
             dlogits_kl = None
             if cfg.kl_penalty:
                 # L = −mean(ρÂ) + β·mean KL(π_old ‖ π) (PPO paper, eq. 8), exact over actions
                 old_logp_all = b.logp_all[mb]
                 loss, dlogp, ratio = importance_weighted(logp, old_logp, adv)
-                loss += run.beta * float(kl(old_logp_all, logp_all).mean())
-                dlogits_kl = grad_kl(old_logp_all, logp_all, np.full(len(mb), run.beta / len(mb)))
+                loss += run.beta * float(dist.kl(old_logp_all, logp_all).mean())
+                g = np.full(len(mb), run.beta / len(mb))
+                dlogits_kl = dist.grad_kl(old_logp_all, logp_all, g)
             else:
                 loss, dlogp, ratio = clipped_surrogate(logp, old_logp, adv, clip)
             if first_ratio_dev is None:
@@ -100,8 +101,8 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
         early_stop=stop,
     )
     if cfg.kl_penalty:
-        new_logp_all, _ = agent.log_probs(b.obs, b.masks)
-        d = float(kl(b.logp_all, new_logp_all).mean())
+        new_logp_all, _ = agent.policy_out(b.obs, b.masks)
+        d = float(dist.kl(b.logp_all, new_logp_all).mean())
         run.beta = adapted_beta(run.beta, d, cfg.kl_target)
         stats.update(kl=d, beta=run.beta)
         del stats["clip_frac"], stats["clip"]  # no clipping in this variant

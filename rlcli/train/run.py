@@ -15,7 +15,14 @@ from rlcli.envs.vector import SettingError
 from rlcli.errors import NumericalError, UsageError
 from rlcli.train.a2c import a2c_iteration
 from rlcli.train.agent import ActorCritic
-from rlcli.train.config import ALGOS, ROLLOUT_ALGOS, TASKS, ConfigError, TrainConfig
+from rlcli.train.config import (
+    ALGOS,
+    ROLLOUT_ALGOS,
+    TASKS,
+    ConfigError,
+    TrainConfig,
+    default_config,
+)
 from rlcli.train.curves import EpisodeTracker
 from rlcli.train.grpo import grpo_iteration
 from rlcli.train.ppo import ppo_iteration
@@ -55,13 +62,28 @@ class TrainResult:
     uniform_return: float | None = None  # what the equiprobable start policy gets, when known
     greedy: list[tuple[str, str, bool]] | None = None  # tokens: argmax answer to every prompt
 
+    @property
+    def name(self) -> str:
+        """What was trained on: the task, or the Gymnasium environment's id."""
+        return self.config.task_options.get("env_id", self.task)
+
+    @property
+    def time_limits(self) -> str:
+        """How an episode cut by a time limit (truncated, not terminated) entered the targets."""
+        if self.algo not in ROLLOUT_ALGOS:
+            return "the end of the episode (Monte Carlo returns)"
+        if self.config.bootstrap_truncation:
+            return "bootstrapped: a truncated step gets r + γV(s_final)"
+        return "treated as terminations (no bootstrap)"
+
 
 def make_env(task: str, cfg: TrainConfig, mdp: Any = None):
     """The vectorised task with ``cfg.n_envs`` copies; bad task settings raise ConfigError."""
     try:
         return _make_env(task, cfg, mdp)
     except SettingError as exc:
-        raise ConfigError(f"{task}: {exc}", exc.field) from None
+        where = "" if task == "env" else f"{task}: "
+        raise ConfigError(f"{where}{exc}", exc.field) from None
     except ValueError as exc:
         raise UsageError(f"{task}: {exc}") from None
 
@@ -88,7 +110,26 @@ def _make_env(task: str, cfg: TrainConfig, mdp: Any = None):
         if mdp is None:
             raise UsageError("the gridworld task needs an MDP (the mdp argument)")
         return GridworldEnv(mdp, cfg.n_envs, int(opts.get("max_episode_steps", 100)))
+    if task == "env":
+        from rlcli.envs.gymnasium_task import GymnasiumTask
+
+        return GymnasiumTask(
+            opts["env_id"], cfg.n_envs, opts.get("env_kwargs"), opts.get("normalize"), cfg.gamma
+        )
     raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
+
+
+def env_config(algo: str, env_id: str, kwargs: dict[str, Any]) -> TrainConfig:
+    """The defaults for ``algo`` on the Gymnasium environment ``env_id`` (those of CleanRL's
+    continuous PPO if its actions are a Box), with the environment in ``task_options``."""
+    from rlcli.envs.gymnasium_task import action_space_is_box
+
+    try:
+        continuous = action_space_is_box(env_id, kwargs)
+    except SettingError as exc:
+        raise ConfigError(str(exc), exc.field) from None
+    cfg = default_config(algo, "env", continuous)
+    return cfg.updated(task_options={"env_id": env_id, "env_kwargs": kwargs})
 
 
 class Runner:
@@ -109,6 +150,7 @@ class Runner:
             init_rng,
             critic,
             np.float32 if cfg.float32 else np.float64,
+            continuous=getattr(self.env, "continuous", False),
         )
         self.reference = copy.deepcopy(self.agent) if algo == "grpo" else None
         self.tracker = EpisodeTracker(self.env.num_envs, cfg.window)
@@ -124,6 +166,11 @@ def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
         raise UsageError(f"unknown algorithm {algo!r} (algorithms: {', '.join(ALGOS)})")
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
+    if task == "env" and algo not in ROLLOUT_ALGOS:
+        raise UsageError(
+            f"a Gymnasium environment trains with {' or '.join(ROLLOUT_ALGOS)} (fixed-length "
+            f"rollouts of its vector API), not {algo}"
+        )
     positive = dict(
         total_steps=cfg.total_steps,
         n_envs=cfg.n_envs,
