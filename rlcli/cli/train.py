@@ -1,4 +1,4 @@
-"""``rlcli train``: policy-gradient agents in plain NumPy on toy tasks."""
+"""``rlcli train``: policy-gradient agents in plain NumPy on toy tasks and Gymnasium envs."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from rlcli.errors import RlcliError, UsageError
 from rlcli.train.config import ConfigError
 
 app = typer.Typer(
-    help="Train REINFORCE, actor-critic (GAE), PPO and GRPO agents in plain NumPy.",
+    help="Train REINFORCE, actor-critic (GAE), PPO and GRPO agents in plain NumPy, on toy "
+    "tasks (--task) or, A2C and PPO, on any Gymnasium environment (--env).",
     no_args_is_help=True,
 )
 
