@@ -26,10 +26,17 @@ def make(name: str):
         return GridworldEnv(load_mdp(PROBLEMS / "gridworld-4x4.yaml"), N, max_episode_steps=7)
     if name == "cartpole":
         return CartPoleEnv(N, max_episode_steps=30)
+    if name.startswith("gymnasium:"):  # the adapter of `train --env` keeps the same contract
+        pytest.importorskip("gymnasium")
+        from rlcli.envs.gymnasium_task import GymnasiumTask
+
+        return GymnasiumTask(name.split(":")[1], N, {"max_episode_steps": 30})
     return TokensEnv(N, max_operand=4)
 
 
 def legal_random_actions(env, rng: np.random.Generator) -> np.ndarray:
+    if getattr(env, "continuous", False):  # a Box: beyond its bounds too (they are clipped)
+        return rng.uniform(-3.0, 3.0, (env.num_envs, env.n_actions))
     mask = env.action_mask()
     if mask is None:
         return rng.integers(0, env.n_actions, env.num_envs)
@@ -67,7 +74,10 @@ def trajectory(name: str, seed: int, steps: int = 60) -> list[np.ndarray]:
     return seen
 
 
-@pytest.mark.parametrize("name", ["bandit", "gridworld", "cartpole", "tokens"])
+@pytest.mark.parametrize(
+    "name",
+    ["bandit", "gridworld", "cartpole", "tokens", "gymnasium:CartPole-v1", "gymnasium:Pendulum-v1"],
+)
 def test_every_builtin_task_keeps_the_gymnasium_contract(name: str) -> None:
     a, b = trajectory(name, seed=7), trajectory(name, seed=7)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

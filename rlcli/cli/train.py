@@ -123,7 +123,7 @@ OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
 
 
 # The outputs that measure time, so differ between runs of the same --seed; the rest is
-# byte-identical (tests/test_train_cli.py checks it).
+# byte-identical (tests/test_cli_train_validation.py checks it).
 TIMING_FIELDS = ("wall_seconds", "steps_per_sec")
 REPRODUCIBLE = (
     "The same --seed gives the same output byte for byte, except the timing fields: "
