@@ -47,6 +47,19 @@ def test_short_pendulum_v1_run_improves_the_return() -> None:
     assert returns[-1] > returns[0] + 300
 
 
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+def test_reinforce_collects_whole_episodes_of_either_kind_of_action(env_id: str) -> None:
+    # one whole episode per copy per iteration: CartPole's end when the pole falls,
+    # Pendulum's at its 200-step time limit
+    result = run("reinforce", "--env", env_id, "--steps", "1200", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["time_limits"].startswith("treated as the episode's end")
+    if env_id == "Pendulum-v1":
+        assert doc["env_steps"] == 200 * doc["episodes"]
+        assert all(-16.3 * 200 <= r <= 0 for _, r in doc["curve"])  # raw returns, not scaled
+
+
 def test_same_seed_same_bytes_except_timing() -> None:
     args = ["a2c", "--env", "Pendulum-v1", "--steps", "1024", "--envs", "2", "--n-steps", "64"]
     a, b = (json.loads(run(*args, "--seed", "3", "--json").stdout) for _ in range(2))
@@ -94,6 +107,20 @@ class DictActions(gym.Env):
     action_space = gym.spaces.Dict({"a": gym.spaces.Discrete(2)})
 
 
+class NeverEnds(gym.Env):
+    """Registered without max_episode_steps: whole episodes would never end."""
+
+    observation_space = gym.spaces.Box(-1, 1, (2,))
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros(2, dtype=np.float32), 0.0, False, False, {}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -103,7 +130,8 @@ class DictActions(gym.Env):
         (["ppo", "--env", "CartPole-v1", "--env-kwargs", "no_such_arg=1"], "--env-kwargs"),
         (["ppo", "--env", "CartPole-v1", "--env-kwargs", "oops"], "NAME=VALUE"),
         (["ppo", "--env", "CartPole-v1", "--task", "cartpole"], "give one"),
-        (["reinforce", "--env", "CartPole-v1"], "a2c or ppo"),
+        (["grpo", "--env", "CartPole-v1"], "same start state"),
+        (["reinforce", "--env", "RlcliNoTimeLimit-v0"], "no time limit"),
         (["ppo", "--env", "CartPole-v1", "--problem", "cliff-walking"], "--problem"),
         (["ppo", "--env", "CartPole-v1", "--steps", "0"], "--steps must be at least 1"),
     ],
@@ -111,6 +139,7 @@ class DictActions(gym.Env):
 def test_bad_env_input_exits_2_with_a_clear_message(args: list[str], message: str) -> None:
     if "RlcliDictActions-v0" not in gym.registry:
         gym.register("RlcliDictActions-v0", entry_point=DictActions)
+        gym.register("RlcliNoTimeLimit-v0", entry_point=NeverEnds)
     result = run(*args, "-q")
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output

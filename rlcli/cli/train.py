@@ -19,7 +19,7 @@ from rlcli.train.config import ConfigError
 
 app = typer.Typer(
     help="Train REINFORCE, actor-critic (GAE), PPO and GRPO agents in plain NumPy, on toy "
-    "tasks (--task) or, A2C and PPO, on any Gymnasium environment (--env).",
+    "tasks (--task) or (all but GRPO) on any Gymnasium environment (--env).",
     no_args_is_help=True,
 )
 
@@ -200,7 +200,8 @@ EnvOpt = Annotated[
     typer.Option(
         "--env",
         help="Train on a Gymnasium environment instead of --task (e.g. CartPole-v1, "
-        "Pendulum-v1): Discrete or Box actions, Box or Discrete observations; a2c and ppo. "
+        "Pendulum-v1): Discrete or Box actions, Box or Discrete observations; reinforce, a2c "
+        "and ppo. "
         "Needs gymnasium: pip install 'rlcli[gym]'.",
     ),
 ]
@@ -426,7 +427,7 @@ def _steps_per_iteration(algo: str, cfg: Any, task: str) -> int:
 
     if algo in ROLLOUT_ALGOS:
         return cfg.n_envs * cfg.n_steps
-    typical = {"bandit": 1, "tokens": 2, "gridworld": 20, "cartpole": 100}[task]
+    typical = {"bandit": 1, "tokens": 2, "gridworld": 20}.get(task, 100)
     return cfg.n_envs * typical
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlcli.envs.vector import VectorEnv
-from rlcli.nn.categorical import log_prob
 from rlcli.train.agent import ActorCritic
 from rlcli.train.curves import EpisodeTracker
 
@@ -123,9 +122,9 @@ def episodes(
     alive = np.ones(N, dtype=bool)
     for _ in range(env.max_episode_steps):
         mask, logp_all, actions = _act(env, agent, obs, rng)
-        next_obs, reward, terminated, truncated, _ = env.step(actions)
+        next_obs, reward, terminated, truncated, info = env.step(actions)
         done = terminated | truncated
-        tracker.record(reward, done, alive)
+        tracker.record(info.get("raw_reward", reward), done, alive)
         rows.append((obs, actions, logp_all, mask, np.where(alive, reward, 0.0), done, alive))
         alive = alive & ~done
         obs = next_obs
@@ -137,10 +136,12 @@ def episodes(
     masks = None if mask_b[0] is None else np.stack(mask_b)
     act = np.stack(act_b)
     lpa = np.stack(lpa_b)
+    T = len(act)
+    logp = agent.dist.log_prob(lpa.reshape(T * N, -1), act.reshape(T * N, *act.shape[2:]))
     return Batch(
         np.stack(obs_b),
         act,
-        log_prob(lpa.reshape(-1, lpa.shape[-1]), act.ravel()).reshape(act.shape),
+        logp.reshape(T, N),
         lpa,
         masks,
         np.stack(rew_b),

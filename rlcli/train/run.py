@@ -71,7 +71,7 @@ class TrainResult:
     def time_limits(self) -> str:
         """How an episode cut by a time limit (truncated, not terminated) entered the targets."""
         if self.algo not in ROLLOUT_ALGOS:
-            return "the end of the episode (Monte Carlo returns)"
+            return "treated as the episode's end (Monte Carlo returns, no bootstrap)"
         if self.config.bootstrap_truncation:
             return "bootstrapped: a truncated step gets r + γV(s_final)"
         return "treated as terminations (no bootstrap)"
@@ -166,10 +166,10 @@ def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
         raise UsageError(f"unknown algorithm {algo!r} (algorithms: {', '.join(ALGOS)})")
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
-    if task == "env" and algo not in ROLLOUT_ALGOS:
+    if task == "env" and algo == "grpo":
         raise UsageError(
-            f"a Gymnasium environment trains with {' or '.join(ROLLOUT_ALGOS)} (fixed-length "
-            f"rollouts of its vector API), not {algo}"
+            "grpo needs groups of episodes from the same start state, which a Gymnasium "
+            "environment cannot promise: use reinforce, a2c or ppo"
         )
     positive = dict(
         total_steps=cfg.total_steps,
@@ -254,6 +254,13 @@ def check_size(algo: str, task: str, cfg: TrainConfig, mdp: Any = None) -> None:
     would have more than ``MAX_ITERATIONS`` rows (exit 2 via UsageError)."""
     probe = make_env(task, replace(cfg, n_envs=1), mdp)  # one copy: the sizes, cheaply
     rollout = algo in ROLLOUT_ALGOS
+    if not rollout and probe.max_episode_steps < 1:
+        raise ConfigError(
+            f"{algo} collects whole episodes, and {getattr(probe, 'env_id', task)} has no time "
+            "limit to end them: "
+            "set max_episode_steps in env_kwargs",
+            "env_kwargs",
+        )
     length = cfg.n_steps if rollout else probe.max_episode_steps
     width = probe.obs_dim + 2 * probe.n_actions + 8  # numbers kept per sample
     gigabytes = cfg.n_envs * length * width * 8 / 1024**3
