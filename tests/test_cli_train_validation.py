@@ -198,3 +198,79 @@ def test_episode_tracker_mean_is_over_the_window_or_the_whole_iteration() -> Non
         tracker.record(np.ones(4), np.ones(4, dtype=bool))
     assert tracker.total == 405 and len(tracker.returns) <= 2 * 3 + 4
     assert tracker.mean_return() == 1.0
+
+
+def test_gridworld_whose_start_is_terminal_exits_2_with_an_explanation(tmp_path) -> None:
+    # review (issue 10): a ValueError traceback, where `estimate` and `control` explain it
+    path = tmp_path / "terminal-start.yaml"
+    path.write_text(
+        "gamma: 1\nstates: [A, T]\nterminal: [T]\nstart: T\n"
+        "transitions:\n  A:\n    go: {next: T, r: 1}\n"
+    )
+    for command in ("ppo", "reinforce", "compare"):
+        result = CliRunner().invoke(
+            app, ["train", command, "--task", "gridworld", "--problem", str(path), "--steps", "64"]
+        )
+        assert result.exit_code == 2, result.output
+        assert "terminal" in result.output and "'T'" in result.output
+        assert "start" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("option", ["--csv", "--plot"])
+def test_existing_output_file_is_refused_without_force_before_training(option, tmp_path) -> None:
+    import importlib.util
+
+    if option == "--plot" and importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("--plot needs matplotlib")
+    path = tmp_path / ("run.csv" if option == "--csv" else "curve.png")
+    path.write_text("the user's own file")
+    args = ["train", "ppo", "--task", "bandit", "--steps", "64", option, str(path)]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2, refused.output
+    assert "--force" in refused.output and "iter" not in refused.output  # before training
+    assert path.read_text() == "the user's own file"
+    forced = CliRunner().invoke(app, [*args, "--force", "-q"])
+    assert forced.exit_code == 0, forced.output
+    assert path.read_bytes() != b"the user's own file"
+
+
+def test_same_seed_outputs_differ_only_in_the_documented_timing_fields(tmp_path) -> None:
+    import csv
+    import json
+
+    from rlcli.cli.train import TIMING_FIELDS
+
+    help_text = CliRunner().invoke(app, ["train", "ppo", "--help"]).output
+    assert all(name in help_text for name in TIMING_FIELDS)
+    docs = []
+    tables = []
+    for run in ("a", "b"):
+        path = tmp_path / f"{run}.csv"
+        result = CliRunner().invoke(
+            app,
+            ["train", "ppo", "--task", "cartpole", "--steps", "3000", "--seed", "4",
+             "--csv", str(path), "--json"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert set(TIMING_FIELDS) & set(doc) == {"wall_seconds"}  # DESIGN's key is kept
+        docs.append(json.dumps({k: v for k, v in doc.items() if k not in TIMING_FIELDS}))
+        rows = list(csv.reader(path.open()))
+        timing = [i for i, name in enumerate(rows[0]) if name in TIMING_FIELDS]
+        assert timing  # the CSV's timing column is there, and named as documented
+        tables.append([[c for i, c in enumerate(row) if i not in timing] for row in rows])
+    assert docs[0] == docs[1]
+    assert tables[0] == tables[1]
+
+
+@pytest.mark.parametrize("algo", ["reinforce", "a2c", "ppo", "grpo"])
+def test_every_config_option_is_in_help_with_its_field_docstring(algo: str) -> None:
+    # One definition: a TrainConfig field (with its docstring) is an option of the commands
+    # of the algorithms it belongs to, and its docstring is the help.
+    from rlcli.cli.train import _flags
+    from rlcli.train.config import field_docs, option_fields
+
+    help_text = " ".join(CliRunner().invoke(app, ["train", algo, "--help"]).output.split())
+    for f in option_fields(algo):
+        assert _flags(f)[0] in help_text
+        assert field_docs()[f.name][:30] in help_text

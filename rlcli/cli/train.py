@@ -1,19 +1,25 @@
-"""``rlcli train``: policy-gradient agents in plain NumPy on toy tasks."""
+"""``rlcli train``: policy-gradient agents in plain NumPy on toy tasks and Gymnasium envs."""
 
 from __future__ import annotations
 
+import inspect
+import math
 import os
+import re
+from dataclasses import Field
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import JsonOpt, SetOpt
-from rlcli.errors import UsageError
+from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, SetOpt, check_new_file
+from rlcli.errors import RlcliError, UsageError
+from rlcli.train.config import ConfigError
 
 app = typer.Typer(
-    help="Train REINFORCE, actor-critic (GAE), PPO and GRPO agents in plain NumPy.",
+    help="Train REINFORCE, actor-critic (GAE), PPO and GRPO agents in plain NumPy, on toy "
+    "tasks (--task) or (all but GRPO) on any Gymnasium environment (--env).",
     no_args_is_help=True,
 )
 
@@ -36,95 +42,213 @@ class Arms(str, Enum):
 
 
 TaskOpt = Annotated[Task, typer.Option("--task", "-t", help="What to train on.")]
-SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed for every random stream.")]
-StepsOpt = Annotated[int | None, typer.Option("--steps", help="Env steps to train for.")]
-EnvsOpt = Annotated[int | None, typer.Option("--envs", help="Copies of the task run together.")]
-LrOpt = Annotated[float | None, typer.Option("--lr", help="Adam learning rate.")]
-GammaOpt = Annotated[float | None, typer.Option("--gamma", help="Discount factor.")]
-HiddenOpt = Annotated[
-    str | None,
-    typer.Option("--hidden", help="Hidden layer widths, e.g. 64,64; 'none' for a linear policy."),
-]
-EntOpt = Annotated[float | None, typer.Option("--ent-coef", help="Entropy bonus coefficient.")]
-GradOpt = Annotated[
-    float | None, typer.Option("--max-grad-norm", help="Global gradient-norm clip (0: off).")
-]
-TargetOpt = Annotated[
-    float | None,
-    typer.Option("--target", help="Stop once the mean return reaches R; exit 1 if it never does."),
-]
-WindowOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--window", help="Episodes in the rolling mean return (default 20; tokens 20,000)."
-    ),
-]
+
 ProblemOpt = Annotated[
     Path | None,
     typer.Option(
         "--problem", help="gridworld: an MDP file or bundled problem name [default: gridworld-4x4]."
     ),
 ]
-MaxStepsOpt = Annotated[
-    int | None,
-    typer.Option("--max-episode-steps", help="gridworld: time limit per episode [default: 100]."),
-]
-ArmsOpt = Annotated[
-    Arms | None, typer.Option("--arms", help="bandit: arm reward distribution [default: gaussian].")
-]
-KOpt = Annotated[int | None, typer.Option("--k", help="bandit: number of arms [default: 10].")]
-OperandOpt = Annotated[
-    int | None,
-    typer.Option("--max-operand", help="tokens: prompts a+b= with a, b in 0..N [default: 4]."),
-]
-EncodingOpt = Annotated[
-    Encoding | None,
-    typer.Option(
-        "--encoding",
-        help="tokens: how a and b are embedded (unary knows 3 < 4; onehot: unrelated symbols) "
-        "[default: unary].",
+# The options that belong to one task: (declaration, task, default). Given for another task
+# they would be silently ignored, so they are refused instead.
+TASK_OPTIONS: dict[str, tuple[Any, Task, Any]] = {
+    "problem": (ProblemOpt, Task.gridworld, Path("gridworld-4x4")),
+    "set_": (SetOpt, Task.gridworld, None),
+    "max_episode_steps": (
+        Annotated[
+            int | None,
+            typer.Option(
+                "--max-episode-steps", help="gridworld: time limit per episode [default: 100]."
+            ),
+        ],
+        Task.gridworld,
+        100,
     ),
-]
-NoAnnealOpt = Annotated[
-    bool,
-    typer.Option("--no-anneal", help="Keep the learning rate (and PPO's clip ε) constant."),
-]
-
-# The options that belong to one task, with their defaults: given for another task they
-# would be silently ignored, so they are refused instead.
-TASK_OPTIONS: dict[str, tuple[str, Task, Any]] = {
-    "problem": ("--problem", Task.gridworld, Path("gridworld-4x4")),
-    "set_": ("--set", Task.gridworld, None),
-    "max_episode_steps": ("--max-episode-steps", Task.gridworld, 100),
-    "arms": ("--arms", Task.bandit, Arms.gaussian),
-    "k": ("--k", Task.bandit, 10),
-    "max_operand": ("--max-operand", Task.tokens, 4),
-    "encoding": ("--encoding", Task.tokens, Encoding.unary),
+    "arms": (
+        Annotated[
+            Arms | None,
+            typer.Option("--arms", help="bandit: arm reward distribution [default: gaussian]."),
+        ],
+        Task.bandit,
+        Arms.gaussian,
+    ),
+    "k": (
+        Annotated[int | None, typer.Option("--k", help="bandit: number of arms [default: 10].")],
+        Task.bandit,
+        10,
+    ),
+    "max_operand": (
+        Annotated[
+            int | None,
+            typer.Option(
+                "--max-operand", help="tokens: prompts a+b= with a, b in 0..N [default: 4]."
+            ),
+        ],
+        Task.tokens,
+        4,
+    ),
+    "encoding": (
+        Annotated[
+            Encoding | None,
+            typer.Option(
+                "--encoding",
+                help="tokens: how a and b are embedded (unary knows 3 < 4; onehot: unrelated "
+                "symbols) [default: unary].",
+            ),
+        ],
+        Task.tokens,
+        Encoding.unary,
+    ),
 }
 CsvOpt = Annotated[
-    Path | None, typer.Option("--csv", help="Write every iteration's statistics to FILE.csv.")
+    Path | None,
+    typer.Option(
+        "--csv",
+        help="Write every iteration's statistics to FILE.csv (the timing column: steps_per_sec).",
+    ),
 ]
 PlotOpt = Annotated[
     Path | None,
     typer.Option("--plot", help="Draw the learning curve to FILE.png (needs matplotlib)."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live table.")]
-NStepsOpt = Annotated[int | None, typer.Option("--n-steps", help="Rollout length per copy.")]
-LamOpt = Annotated[float | None, typer.Option("--lam", help="GAE λ.")]
-VfOpt = Annotated[float | None, typer.Option("--vf-coef", help="Value-loss coefficient.")]
-EpochsOpt = Annotated[int | None, typer.Option("--epochs", help="Passes over each batch.")]
-MbOpt = Annotated[int | None, typer.Option("--minibatches", help="Minibatches per epoch.")]
-NoBootOpt = Annotated[
-    bool,
+# What every training command takes besides the TrainConfig fields: (declaration, default).
+OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "csv": (CsvOpt, None),
+    "plot": (PlotOpt, None),
+    "force": (ForceOpt, False),
+    "quiet": (QuietOpt, False),
+    "json": (JsonOpt, False),
+}
+
+
+# The outputs that measure time, so differ between runs of the same --seed; the rest is
+# byte-identical (tests/test_cli_train_validation.py checks it).
+TIMING_FIELDS = ("wall_seconds", "steps_per_sec")
+REPRODUCIBLE = (
+    "The same --seed gives the same output byte for byte, except the timing fields: "
+    "wall_seconds (--json) and steps_per_sec (--csv, the live table)."
+)
+
+
+def _flags(f: Field) -> tuple[str, ...]:
+    """The option names of a TrainConfig field: its ``flag`` metadata, else ``--field-name``."""
+    flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+    return (flag,) if isinstance(flag, str) else tuple(flag)
+
+
+CLI_NAMES = {"set_": "--set", "env_id": "--env"}  # task settings the CLI spells otherwise
+
+
+def flag_of(name: str) -> str:
+    """How the command line spells a TrainConfig field or a task option."""
+    from dataclasses import fields
+
+    from rlcli.train.config import TrainConfig
+
+    for f in fields(TrainConfig):
+        if f.name == name or name in f.metadata.get("also", ()):
+            return _flags(f)[0]
+    return CLI_NAMES.get(name, "--" + name.replace("_", "-"))
+
+
+def _config_parameter(f: Field, annotation: Any) -> inspect.Parameter:
+    """A TrainConfig field as an option: its docstring is the help, None means "the default
+    for this algorithm and task" (``default_config``); a bool field is a flag that sets
+    ``metadata["sets"]``."""
+    from rlcli.train.config import field_docs
+
+    option = typer.Option(*_flags(f), help=field_docs()[f.name])
+    if annotation is bool:
+        return _param(f.name, Annotated[bool, option], False)
+    if annotation not in (int, float, int | None, float | None):
+        annotation = str  # parsed by PARSERS
+    value_type = annotation if annotation in (int | None, float | None) else annotation | None
+    return _param(f.name, Annotated[value_type, option], None)
+
+
+def _param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def _env_kwargs(text: str | None) -> dict[str, Any]:
+    """``--env-kwargs g=9.81,sutton_barto_reward=true`` -> {"g": 9.81, "sutton_barto_reward":
+    True}: each value read as a YAML scalar (number, true/false, null, else text), never
+    evaluated."""
+    import yaml
+
+    kwargs: dict[str, Any] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or not value.strip():
+            raise UsageError(f"--env-kwargs expects NAME=VALUE,..., got {item.strip()!r}")
+        try:
+            parsed = yaml.safe_load(value.strip())
+        except yaml.YAMLError:
+            parsed = value.strip()
+        kwargs[name] = parsed if isinstance(parsed, (int, float, bool, str, type(None))) else value
+    return kwargs
+
+
+EnvOpt = Annotated[
+    str | None,
     typer.Option(
-        "--no-bootstrap",
-        help="Treat a time-limit cut as the episode's end (default: bootstrap with γV(s_final)).",
+        "--env",
+        help="Train on a Gymnasium environment instead of --task (e.g. CartPole-v1, "
+        "Pendulum-v1): Discrete or Box actions, Box or Discrete observations; reinforce, a2c "
+        "and ppo. "
+        "Needs gymnasium: pip install 'rlcli[gym]'.",
     ),
 ]
-ClipOpt = Annotated[float | None, typer.Option("--clip", help="Ratio clip ε.")]
+EnvKwargsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env-kwargs",
+        help="--env: keyword arguments of gymnasium.make, e.g. g=9.81,max_episode_steps=300.",
+        metavar="K=V,...",
+    ),
+]
+
+
+def _command(algo: str, default_task: Task, doc: str) -> None:
+    """Register ``rlcli train ALGO``: its options are generated from TrainConfig
+    (``option_fields(algo)``), the task options and the output options."""
+    from typing import get_type_hints
+
+    from rlcli.train.config import TrainConfig, option_fields
+
+    types = get_type_hints(TrainConfig)
+    task_opt = Annotated[
+        Task | None,
+        typer.Option("--task", "-t", help=f"What to train on [default: {default_task.value}]."),
+    ]
+    params = [
+        _param("task", task_opt, None),
+        _param("env", EnvOpt, None),
+        _param("env_kwargs", EnvKwargsOpt, None),
+        *(_config_parameter(f, types[f.name]) for f in option_fields(algo)),
+        _param("seed", SeedOpt, 0),
+        *(_param(n, decl, None) for n, (decl, _, _) in TASK_OPTIONS.items()),
+        *(_param(n, decl, d) for n, (decl, d) in OUTPUT_OPTIONS.items()),
+    ]
+
+    def command(**given: Any) -> None:
+        _run(algo, default_task, given)
+
+    command.__name__ = algo
+    command.__doc__ = f"{doc}\n\n{REPRODUCIBLE}"
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    app.command(name=algo)(command)
 
 
 def _hidden(text: str | None) -> tuple[int, ...] | None:
+    """``--hidden 64,64`` -> (64, 64); 'none' -> () (a linear policy)."""
     if text is None:
         return None
     if text.strip().lower() in ("none", "0", ""):
@@ -138,22 +262,27 @@ def _hidden(text: str | None) -> tuple[int, ...] | None:
     return sizes
 
 
-def _task_options(task: Task, given: dict[str, Any]) -> list[str]:
+def _task_options(task: Task | None, given: dict[str, Any]) -> list[str]:
     """Refuse another task's options; fill in this task's defaults (in place).
-    Returns the task options given, as command-line text (for titles)."""
+    Returns the task options given, as command-line text (for titles). ``task`` None: --env."""
     shown = []
-    for name, (flag, owner, default) in TASK_OPTIONS.items():
+    for name, (_, owner, default) in TASK_OPTIONS.items():
         if name not in given:
             continue
+        flag = flag_of(name)
         value = given[name]
         if value is None or (name == "set_" and not value):
             given[name] = default
         elif owner is not task:
-            raise UsageError(f"{flag} applies to --task {owner.value} only, not {task.value}")
+            other = "--env" if task is None else task.value
+            raise UsageError(f"{flag} applies to --task {owner.value} only, not {other}")
         else:
             values = value if isinstance(value, list) else [value]
             shown += [f"{flag} {getattr(v, 'value', v)}" for v in values]
     return shown
+
+
+PARSERS = {"hidden": _hidden}  # TrainConfig fields given as text
 
 
 def _single_threaded_blas() -> None:
@@ -163,7 +292,42 @@ def _single_threaded_blas() -> None:
         os.environ.setdefault(var, "1")
 
 
-def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]) -> None:
+def _config_changes(algo: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The TrainConfig fields the command line set (None: not given, keep the default)."""
+    from rlcli.train.config import option_fields
+
+    changes: dict[str, Any] = {}
+    for f in option_fields(algo):
+        value = given.pop(f.name)
+        if isinstance(value, bool):  # a flag: given sets metadata["sets"]
+            value = f.metadata["sets"] if value else None
+            changes.update(dict.fromkeys(f.metadata.get("also", ()), value))
+        elif f.name in PARSERS:
+            value = PARSERS[f.name](value)
+        changes[f.name] = value
+    return changes
+
+
+def _named_by_flags(exc: RlcliError) -> RlcliError:
+    """The library names settings by their TrainConfig field; the command line by its flags."""
+    names = getattr(exc, "fields", ())
+    if not names:
+        return exc
+    text = str(exc)
+    for name in names:
+        text = re.sub(rf"(?<![\w-]){name}(?![\w-])", flag_of(name), text)
+    renamed = type(exc)(text) if not isinstance(exc, ConfigError) else UsageError(text)
+    return renamed
+
+
+def _run(algo: str, default_task: Task, given: dict[str, Any]) -> None:
+    try:
+        _train(algo, default_task, given)
+    except RlcliError as exc:
+        raise _named_by_flags(exc) from None
+
+
+def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     """Build the config, train with the live table, render and write the outputs."""
     _single_threaded_blas()
     from rlcli.cli.console import err, out
@@ -172,67 +336,75 @@ def _run(algo: str, task: Task, common: dict[str, Any], specific: dict[str, Any]
     from rlcli.train.config import default_config
     from rlcli.train.run import check_config, check_size, train
 
-    given_options = _task_options(task, common)
-    _check_outputs(common["plot"], common["csv"])
-    cfg = default_config(algo, task.value)
-    task_options = dict(cfg.task_options)
+    task, env_id, env_kwargs = given.pop("task"), given.pop("env"), given.pop("env_kwargs")
+    if env_id is not None and task is not None:
+        raise UsageError("--task and --env are two ways to name what to train on: give one")
+    if env_kwargs is not None and env_id is None:
+        raise UsageError("--env-kwargs sets the keyword arguments of --env; add --env ENV_ID")
+    if env_id is None:
+        task = task or default_task
+    changes = _config_changes(algo, given)
+    if algo == "ppo":
+        if changes["kl_target"] is not None and not changes["kl_penalty"]:
+            raise UsageError("--kl-target sets the target of --kl-penalty; add --kl-penalty")
+        if changes["clip"] is not None and changes["kl_penalty"]:
+            raise UsageError("--clip has no effect with --kl-penalty (it replaces the clipping)")
+    given_options = _task_options(task, given)
+    _check_outputs(given["plot"], given["csv"], given["force"])
+    task_name = "env" if env_id is not None else task.value
     mdp = None
+    if env_id is not None:
+        from rlcli.train.run import env_config
+
+        cfg = env_config(algo, env_id, _env_kwargs(env_kwargs))
+        task_options = dict(cfg.task_options)
+        given_options = [f"--env-kwargs {env_kwargs}"] if env_kwargs else []
+    else:
+        cfg = default_config(algo, task_name)
+        task_options = dict(cfg.task_options)
     if task is Task.gridworld:
         from rlcli.cli.common import load
 
-        mdp = load(common["problem"], common["set_"])
-        task_options["max_episode_steps"] = common["max_episode_steps"]
-        if common.get("gamma", 0) is None:  # grpo has no --gamma: its outcome is the sum
-            common["gamma"] = mdp.gamma
+        mdp = load(given["problem"], given["set_"])
+        task_options["max_episode_steps"] = given["max_episode_steps"]
+        if "gamma" in changes and changes["gamma"] is None:  # grpo: the outcome is the sum
+            changes["gamma"] = mdp.gamma
     elif task is Task.bandit:
-        task_options.update(arms=common["arms"].value, k=common["k"])
+        task_options.update(arms=given["arms"].value, k=given["k"])
     elif task is Task.tokens:
-        task_options["max_operand"] = common["max_operand"]
-        task_options["unary"] = common["encoding"] is Encoding.unary
-    cfg = cfg.updated(
-        seed=common["seed"],
-        total_steps=common["steps"],
-        n_envs=common["envs"],
-        lr=common["lr"],
-        gamma=common.get("gamma"),
-        hidden=_hidden(common["hidden"]),
-        ent_coef=common["ent_coef"],
-        max_grad_norm=common["max_grad_norm"],
-        target=common["target"],
-        window=common["window"],
-        anneal_lr=False if common["no_anneal"] else None,
-        anneal_clip=False if common["no_anneal"] else None,
-        task_options=task_options,
-        **specific,
-    )
-    as_json, quiet = common["json"], common["quiet"]
-    check_config(algo, task.value, cfg)
-    check_size(algo, task.value, cfg, mdp)
-    per_iteration = _steps_per_iteration(algo, cfg, task)
-    title = " ".join([f"rlcli train {algo} --task {task.value} --seed {cfg.seed}", *given_options])
+        task_options["max_operand"] = given["max_operand"]
+        task_options["unary"] = given["encoding"] is Encoding.unary
+    cfg = cfg.updated(seed=given["seed"], task_options=task_options, **changes)
+    as_json, quiet = given["json"], given["quiet"]
+    check_config(algo, task_name, cfg)
+    check_size(algo, task_name, cfg, mdp)
+    per_iteration = _steps_per_iteration(algo, cfg, task_name)
+    what = f"--env {env_id}" if env_id is not None else f"--task {task_name}"
+    title = " ".join([f"rlcli train {algo} {what} --seed {cfg.seed}", *given_options])
     if as_json or quiet:
-        result = train(algo, task.value, cfg, mdp)
+        result = train(algo, task_name, cfg, mdp)
     else:
         with LiveTable(err, title, max(1, cfg.total_steps // per_iteration)) as live:
-            result = train(algo, task.value, cfg, mdp, on_iteration=live.update)
-    if common["csv"] is not None:
-        write_csv(common["csv"], result.history)
-    if common["plot"] is not None:
-        write_plot(common["plot"], {algo: result.curve}, title, cfg.target)
+            result = train(algo, task_name, cfg, mdp, on_iteration=live.update)
+    if given["csv"] is not None:
+        write_csv(given["csv"], result.history)
+    if given["plot"] is not None:
+        write_plot(given["plot"], {algo: result.curve}, title, cfg.target)
     if as_json:
         emit(result_json(result))
     else:
-        out.print(summary_table(result, common["target"] is not None))
-        out.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {task.value})"))
-    if common["target"] is not None and result.solved_at_steps is None:
+        out.print(summary_table(result, changes["target"] is not None))
+        out.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {result.name})"))
+    if changes["target"] is not None and result.solved_at_steps is None:
         raise typer.Exit(1)
 
 
 PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
-def _check_outputs(plot: Path | None, csv: Path | None) -> None:
-    """Fail before training, not after it, when an output cannot be written."""
+def _check_outputs(plot: Path | None, csv: Path | None, force: bool) -> None:
+    """Fail before training, not after it, when an output cannot be written, or would
+    overwrite a file without ``--force``."""
     import importlib.util
 
     if plot is not None:
@@ -243,21 +415,25 @@ def _check_outputs(plot: Path | None, csv: Path | None) -> None:
     for flag, path in (("--plot", plot), ("--csv", csv)):
         if path is None:
             continue
-        if path.is_dir():
-            raise UsageError(f"{flag} {path}: is a directory, give a file name")
+        check_new_file(path, flag, force)
         if not path.parent.is_dir():
             raise UsageError(f"{flag} {path}: no directory {path.parent}")
         if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
             raise UsageError(f"{flag} {path}: not writable")
 
 
-def _steps_per_iteration(algo: str, cfg: Any, task: Task) -> int:
+def _steps_per_iteration(algo: str, cfg: Any, task: str) -> int:
     from rlcli.train.config import ROLLOUT_ALGOS
 
     if algo in ROLLOUT_ALGOS:
         return cfg.n_envs * cfg.n_steps
-    typical = {"bandit": 1, "tokens": 2, "gridworld": 20, "cartpole": 100}[task.value]
+    typical = {"bandit": 1, "tokens": 2, "gridworld": 20}.get(task, 100)
     return cfg.n_envs * typical
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: an undefined statistic is null."""
+    return x if math.isfinite(x) else None
 
 
 def result_json(result: Any) -> dict[str, Any]:
@@ -272,6 +448,8 @@ def result_json(result: Any) -> dict[str, Any]:
         "solved_at_steps": result.solved_at_steps,
         "wall_seconds": round(result.wall_seconds, 4),
         "target": result.config.target,
+        "env": result.config.task_options.get("env_id"),
+        "time_limits": result.time_limits,
         "env_steps": result.env_steps,
         "episodes": result.episodes,
         "final_mean_return": result.curve[-1][1] if result.curve else None,
@@ -282,225 +460,33 @@ def result_json(result: Any) -> dict[str, Any]:
         "greedy_answers": None
         if result.greedy is None
         else [{"prompt": p, "completion": c, "correct": ok} for p, c, ok in result.greedy],
+        "explained_variance": None
+        if not any("explained_variance" in h for h in result.history)
+        else [[h["env_steps"], _finite(h["explained_variance"])] for h in result.history],
         "config": asdict(result.config),
     }
 
 
-def _common(**kw: Any) -> dict[str, Any]:
-    return kw
-
-
-@app.command()
-def reinforce(
-    task: TaskOpt = Task.cartpole,
-    baseline: Annotated[
-        bool, typer.Option("--baseline", help="Subtract a learned value baseline V(s).")
-    ] = False,
-    normalize: Annotated[
-        bool,
-        typer.Option(
-            "--normalize",
-            help="Standardise each batch's returns (or advantages): subtracting the batch mean "
-            "is itself a baseline, so plain REINFORCE leaves it off.",
-        ),
-    ] = False,
-    seed: SeedOpt = 0,
-    steps: StepsOpt = None,
-    envs: EnvsOpt = None,
-    lr: LrOpt = None,
-    gamma: GammaOpt = None,
-    hidden: HiddenOpt = None,
-    ent_coef: EntOpt = None,
-    max_grad_norm: GradOpt = None,
-    target: TargetOpt = None,
-    window: WindowOpt = None,
-    problem: ProblemOpt = None,
-    set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = None,
-    arms: ArmsOpt = None,
-    k: KOpt = None,
-    max_operand: OperandOpt = None,
-    encoding: EncodingOpt = None,
-    no_anneal: NoAnnealOpt = False,
-    csv: CsvOpt = None,
-    plot: PlotOpt = None,
-    quiet: QuietOpt = False,
-    json: JsonOpt = False,
-) -> None:
-    """REINFORCE: whole episodes, reward-to-go G_t, ∇J ≈ mean ∇log π(a_t|s_t)(G_t − b)."""
-    specific = {"baseline": baseline, "norm_adv": normalize or None}
-    common = {
-        k_: v
-        for k_, v in locals().items()
-        if k_ not in ("task", "specific", "normalize", *specific)
-    }
-    _run("reinforce", task, common, specific)
-
-
-@app.command()
-def a2c(
-    task: TaskOpt = Task.cartpole,
-    n_steps: NStepsOpt = None,
-    lam: LamOpt = None,
-    vf_coef: VfOpt = None,
-    no_bootstrap: NoBootOpt = False,
-    seed: SeedOpt = 0,
-    steps: StepsOpt = None,
-    envs: EnvsOpt = None,
-    lr: LrOpt = None,
-    gamma: GammaOpt = None,
-    hidden: HiddenOpt = None,
-    ent_coef: EntOpt = None,
-    max_grad_norm: GradOpt = None,
-    target: TargetOpt = None,
-    window: WindowOpt = None,
-    problem: ProblemOpt = None,
-    set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = None,
-    arms: ArmsOpt = None,
-    k: KOpt = None,
-    max_operand: OperandOpt = None,
-    encoding: EncodingOpt = None,
-    no_anneal: NoAnnealOpt = False,
-    csv: CsvOpt = None,
-    plot: PlotOpt = None,
-    quiet: QuietOpt = False,
-    json: JsonOpt = False,
-) -> None:
-    """Advantage actor-critic: n-step rollouts, GAE(λ) advantages, one gradient step each."""
-    specific = {
-        "n_steps": n_steps,
-        "lam": lam,
-        "vf_coef": vf_coef,
-        "bootstrap_truncation": False if no_bootstrap else None,
-    }
-    common = {
-        k_: v
-        for k_, v in locals().items()
-        if k_ not in ("task", "specific", "no_bootstrap", *specific)
-    }
-    _run("a2c", task, common, specific)
-
-
-@app.command()
-def ppo(
-    task: TaskOpt = Task.cartpole,
-    kl_penalty: Annotated[
-        bool, typer.Option("--kl-penalty", help="Adaptive-β KL penalty instead of clipping.")
-    ] = False,
-    kl_target: Annotated[
-        float | None, typer.Option("--kl-target", help="--kl-penalty: target KL d_targ.")
-    ] = None,
-    target_kl: Annotated[
-        float | None, typer.Option("--target-kl", help="Stop an update's epochs above this KL.")
-    ] = None,
-    clip_value: Annotated[
-        float | None, typer.Option("--clip-value", help="Clip value updates to ±this.")
-    ] = None,
-    clip: ClipOpt = None,
-    epochs: EpochsOpt = None,
-    minibatches: MbOpt = None,
-    n_steps: NStepsOpt = None,
-    lam: LamOpt = None,
-    vf_coef: VfOpt = None,
-    no_bootstrap: NoBootOpt = False,
-    seed: SeedOpt = 0,
-    steps: StepsOpt = None,
-    envs: EnvsOpt = None,
-    lr: LrOpt = None,
-    gamma: GammaOpt = None,
-    hidden: HiddenOpt = None,
-    ent_coef: EntOpt = None,
-    max_grad_norm: GradOpt = None,
-    target: TargetOpt = None,
-    window: WindowOpt = None,
-    problem: ProblemOpt = None,
-    set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = None,
-    arms: ArmsOpt = None,
-    k: KOpt = None,
-    max_operand: OperandOpt = None,
-    encoding: EncodingOpt = None,
-    no_anneal: NoAnnealOpt = False,
-    csv: CsvOpt = None,
-    plot: PlotOpt = None,
-    quiet: QuietOpt = False,
-    json: JsonOpt = False,
-) -> None:
-    """PPO: clipped surrogate (or --kl-penalty), GAE, epochs of shuffled minibatches."""
-    if kl_target is not None and not kl_penalty:
-        raise UsageError("--kl-target sets the target of --kl-penalty; add --kl-penalty")
-    if clip is not None and kl_penalty:
-        raise UsageError("--clip has no effect with --kl-penalty (it replaces the clipping)")
-    specific = {
-        "kl_penalty": kl_penalty or None,
-        "kl_target": kl_target,
-        "target_kl": target_kl,
-        "clip_value": clip_value,
-        "clip": clip,
-        "epochs": epochs,
-        "minibatches": minibatches,
-        "n_steps": n_steps,
-        "lam": lam,
-        "vf_coef": vf_coef,
-        "bootstrap_truncation": False if no_bootstrap else None,
-    }
-    common = {
-        k_: v
-        for k_, v in locals().items()
-        if k_ not in ("task", "specific", "no_bootstrap", *specific)
-    }
-    _run("ppo", task, common, specific)
-
-
-@app.command()
-def grpo(
-    task: TaskOpt = Task.tokens,
-    group_size: Annotated[
-        int | None, typer.Option("--group-size", "-G", help="Completions per prompt.")
-    ] = None,
-    kl_coef: Annotated[
-        float | None, typer.Option("--kl-coef", help="β of the k3 KL to the frozen reference.")
-    ] = None,
-    clip: ClipOpt = None,
-    epochs: EpochsOpt = None,
-    minibatches: MbOpt = None,
-    seed: SeedOpt = 0,
-    steps: StepsOpt = None,
-    envs: EnvsOpt = None,
-    lr: LrOpt = None,
-    hidden: HiddenOpt = None,
-    ent_coef: EntOpt = None,
-    max_grad_norm: GradOpt = None,
-    target: TargetOpt = None,
-    window: WindowOpt = None,
-    problem: ProblemOpt = None,
-    set_: SetOpt = None,
-    max_episode_steps: MaxStepsOpt = None,
-    arms: ArmsOpt = None,
-    k: KOpt = None,
-    max_operand: OperandOpt = None,
-    encoding: EncodingOpt = None,
-    no_anneal: NoAnnealOpt = False,
-    csv: CsvOpt = None,
-    plot: PlotOpt = None,
-    quiet: QuietOpt = False,
-    json: JsonOpt = False,
-) -> None:
-    """GRPO: G completions per prompt, group-normalised outcome advantages, no critic."""
-    specific = {
-        "group_size": group_size,
-        "kl_coef": kl_coef,
-        "clip": clip,
-        "epochs": epochs,
-        "minibatches": minibatches,
-    }
-    common = {
-        k_: v
-        for k_, v in locals().items()
-        if k_ not in ("task", "specific", "no_bootstrap", *specific)
-    }
-    _run("grpo", task, common, specific)
+_command(
+    "reinforce",
+    Task.cartpole,
+    "REINFORCE: whole episodes, reward-to-go G_t, ∇J ≈ mean ∇log π(a_t|s_t)(G_t − b).",
+)
+_command(
+    "a2c",
+    Task.cartpole,
+    "Advantage actor-critic: n-step rollouts, GAE(λ) advantages, one gradient step each.",
+)
+_command(
+    "ppo",
+    Task.cartpole,
+    "PPO: clipped surrogate (or --kl-penalty), GAE, epochs of shuffled minibatches.",
+)
+_command(
+    "grpo",
+    Task.tokens,
+    "GRPO: G completions per prompt, group-normalised outcome advantages, no critic.",
+)
 
 
 @app.command()
@@ -517,6 +503,7 @@ def compare(
     problem: ProblemOpt = None,
     set_: SetOpt = None,
     plot: PlotOpt = None,
+    force: ForceOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Several algorithms on the same task and seeds, side by side in one table."""
@@ -537,7 +524,7 @@ def compare(
         raise UsageError(f"--steps must be at least 1, got {steps}")
     given = {"problem": problem, "set_": set_}
     _task_options(task, given)
-    _check_outputs(plot, None)
+    _check_outputs(plot, None, force)
     mdp = None
     if task is Task.gridworld:
         from rlcli.cli.common import load

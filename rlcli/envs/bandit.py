@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcli.envs.vector import group_starts
+from rlcli.envs.vector import SettingError, group_starts, unit_box
 
 
 class BanditEnv:
@@ -23,9 +23,9 @@ class BanditEnv:
 
     def __init__(self, num_envs: int, k: int = 10, arms: str = "gaussian"):
         if arms not in ("gaussian", "bernoulli"):
-            raise ValueError(f"arms must be gaussian or bernoulli, not {arms!r}")
+            raise SettingError("arms", f"arms must be gaussian or bernoulli, not {arms!r}")
         if k < 2:
-            raise ValueError(f"a bandit needs at least 2 arms (--k), got {k}")
+            raise SettingError("k", f"a bandit needs at least 2 arms (k), got {k}")
         self.num_envs, self.n_actions, self.arms = num_envs, k, arms
         self.means = np.zeros(k)
         self.rng = np.random.default_rng()
@@ -57,3 +57,6 @@ class BanditEnv:
 
     def action_mask(self) -> None:
         return None
+
+    def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return unit_box(self.obs_dim)

@@ -96,3 +96,8 @@ class CartPoleEnv:
 
     def action_mask(self) -> None:
         return None
+
+    def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Gymnasium's CartPole box: |x| ≤ 4.8, |θ| ≤ 24°, velocities unbounded."""
+        high = np.array([2 * X_THRESHOLD, np.inf, 2 * THETA_THRESHOLD, np.inf])
+        return -high, high

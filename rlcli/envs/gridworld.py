@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rlcli.envs.vector import group_starts, one_hot
+from rlcli.envs.vector import group_starts, one_hot, unit_box
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.model import MDP
@@ -40,8 +40,16 @@ class GridworldEnv:
             start = np.asarray(mdp.start, dtype=float)
         else:
             start = (~mdp.terminal).astype(float)
+        where = mdp.source or "the MDP"
         if start.sum() <= 0:
-            raise ValueError("the MDP has no non-terminal state to start in")
+            raise ValueError(f"{where}: there is no non-terminal state to start in")
+        terminal_starts = [mdp.states[s] for s in np.flatnonzero((start > 0) & mdp.terminal)]
+        if terminal_starts:
+            raise ValueError(
+                f"{where}: start: {', '.join(map(repr, terminal_starts))} "
+                f"{'is' if len(terminal_starts) == 1 else 'are'} terminal, so an episode starting "
+                "there is empty (no action, no reward): give a non-terminal 'start' in the file"
+            )
         self.start_cdf = np.cumsum(start / start.sum())
         self.rng = np.random.default_rng()
         self.state = np.zeros(num_envs, dtype=np.int64)
@@ -87,6 +95,9 @@ class GridworldEnv:
 
     def action_mask(self) -> np.ndarray:
         return self.mask[self.state]
+
+    def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return unit_box(self.obs_dim)
 
 
 def optimal_start_value(

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcli.envs.vector import group_starts
+from rlcli.envs.vector import SettingError, group_starts, unit_box
 
 EOS = 10
 
@@ -33,7 +33,7 @@ class TokensEnv:
     def __init__(self, num_envs: int, max_operand: int = 9, unary: bool = False):
         self.unary = unary
         if not 1 <= max_operand <= 99:
-            raise ValueError(f"--max-operand must be in 1..99, got {max_operand}")
+            raise SettingError("max_operand", f"max_operand must be in 1..99, got {max_operand}")
         self.num_envs = num_envs
         self.max_operand = max_operand
         self.max_len = len(str(2 * max_operand)) + 1  # the longest answer and its <eos>
@@ -121,3 +121,6 @@ class TokensEnv:
 
     def action_mask(self) -> None:
         return None
+
+    def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return unit_box(self.obs_dim)

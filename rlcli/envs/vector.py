@@ -12,6 +12,7 @@
   Stable-Baselines3): ``obs`` is then its new first observation and
   ``info["final_obs"]`` (N, obs_dim) holds the observation it ended in.
 - ``action_mask()`` -> (N, n_actions) bool of legal actions, or None if all are legal.
+- ``observation_bounds()`` -> (low, high): the box every observation lies in.
 - Randomness comes only from the Generator made from ``seed`` at reset.
 """
 
@@ -38,6 +39,19 @@ class VectorEnv(Protocol):
 
     def action_mask(self) -> np.ndarray | None: ...
 
+    def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high), each (obs_dim,): every observation lies in this box (the
+        observation space, as Gymnasium's Box)."""
+        ...
+
+
+class SettingError(ValueError):
+    """A task setting out of range; ``field`` names it (the message says ``(field)``)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
 
 def group_starts(n: int, options: dict[str, Any] | None) -> np.ndarray:
     """Index of the start shared by each copy: copy i uses draw ``i // G`` (G=1: its own)."""
@@ -45,6 +59,11 @@ def group_starts(n: int, options: dict[str, Any] | None) -> np.ndarray:
     if g < 1 or n % g:
         raise ValueError(f"group_size {g} must divide the number of copies {n}")
     return np.arange(n) // g
+
+
+def unit_box(obs_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """[0, 1]^obs_dim: the box of one-hot and unary codes."""
+    return np.zeros(obs_dim), np.ones(obs_dim)
 
 
 def one_hot(index: np.ndarray, size: int) -> np.ndarray:

@@ -35,6 +35,7 @@ COLUMNS = [
     ("entropy", "H", "{:.3f}"),
     ("approx_kl", "KL", "{:.1e}"),
     ("clip_frac", "clip", "{:.3f}"),
+    ("explained_variance", "EV", "{:.2f}"),
     ("beta", "β", "{:.3g}"),
     ("ref_kl", "KL ref", "{:.1e}"),
     ("steps_per_sec", "steps/s", "si"),
@@ -105,7 +106,7 @@ class LiveTable:
 def summary_table(result: TrainResult, target_given: bool) -> Table:
     """The final summary of one run."""
     table = Table(
-        title=f"{result.algo} on {result.task} (seed {result.seed})",
+        title=f"{result.algo} on {result.name} (seed {result.seed})",
         title_justify="left",
         show_header=False,
     )
@@ -133,6 +134,8 @@ def summary_table(result: TrainResult, target_given: bool) -> Table:
         wrong = [f"{p}{t}" for p, t, ok in result.greedy if not ok][:3]
         if wrong:
             table.add_row("e.g. wrong", escape("  ".join(wrong)))
+    if result.task == "env":
+        table.add_row("time limits", result.time_limits)
     if result.config.target is not None:
         solved = (
             f"{result.solved_at_steps:,d} env steps"

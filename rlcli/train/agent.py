@@ -1,9 +1,18 @@
-"""The actor-critic pair: a softmax policy network and (optionally) a value network, one Adam."""
+"""The actor-critic pair: a policy network and (optionally) a value network, one Adam.
+
+The policy is a softmax over ``n_actions`` actions (``rlcli.nn.categorical``), or with
+``continuous=True`` a diagonal Gaussian over ``n_actions`` action dimensions with a
+state-independent log-std (``rlcli.nn.gaussian``). ``dist`` is that module: its functions
+take the policy's output row (``policy_out``) and give log-probs, samples, entropies, KLs and
+their gradients."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 
+from rlcli.nn import categorical, gaussian
 from rlcli.nn.adam import Adam, clip_grad_norm
 from rlcli.nn.categorical import log_softmax
 from rlcli.nn.mlp import MLP
@@ -21,7 +30,8 @@ def _padded(x: np.ndarray, dtype: type) -> np.ndarray:
 
 
 class ActorCritic:
-    """Separate tanh MLPs for π(·|s) (logits, output gain 0.01) and V(s) (output gain 1)."""
+    """Separate tanh MLPs for π(·|s) (logits or Gaussian means, output gain 0.01) and V(s)
+    (output gain 1); a Gaussian policy's log σ starts at 0 (σ = 1, as CleanRL)."""
 
     def __init__(
         self,
@@ -32,26 +42,48 @@ class ActorCritic:
         rng: np.random.Generator,
         critic: bool = True,
         dtype: type = np.float64,
+        continuous: bool = False,
     ):
         self.dtype = dtype
+        self.continuous = continuous
         # a linear (tabular) policy starts exactly uniform
         self.actor = MLP(obs_dim, hidden, n_actions, rng, 0.01 if hidden else 0.0, dtype)
         self.critic = (
             MLP(obs_dim, hidden, 1, rng, 1.0 if hidden else 0.0, dtype) if critic else None
         )
         nets = [self.actor] + ([self.critic] if self.critic else [])
-        self.flat = np.zeros(sum(p.size for net in nets for p in net.params), dtype=dtype)
-        offset = 0
-        for net in nets:
-            offset = net.share(self.flat, offset)
-        self.params = [p for net in nets for p in net.params]
+        n_log_std = n_actions if continuous else 0
+        size = sum(p.size for net in nets for p in net.params) + n_log_std
+        self.flat = np.zeros(size, dtype=dtype)
+        # the layout of the gradients too: actor, log σ (a Gaussian's), critic
+        offset = self.actor.share(self.flat, 0)
+        self.log_std = self.flat[offset : offset + n_log_std]  # empty for a softmax policy
+        if self.critic is not None:
+            self.critic.share(self.flat, offset + n_log_std)
+        self.params = [*self.actor.params, *([self.log_std] if continuous else [])]
+        self.params += self.critic.params if self.critic is not None else []
         self.optimizer = Adam([self.flat], lr)
+
+    @property
+    def dist(self) -> ModuleType:
+        """The policy's distribution functions: ``categorical`` or ``gaussian``."""
+        return gaussian if self.continuous else categorical
 
     def log_probs(self, obs: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, list]:
         """(N, A) log π(·|s) and the cache for backprop."""
         n = len(obs)
         logits, cache = self.actor.forward(_padded(obs, self.dtype))
         return log_softmax(logits[:n].astype(np.float64), mask), cache
+
+    def policy_out(self, obs: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, list]:
+        """The row ``dist`` works on, and the cache for backprop: log π(·|s) (N, A) for a
+        softmax policy, [μ(s) | log σ] (N, 2D) for a Gaussian one."""
+        if not self.continuous:
+            return self.log_probs(obs, mask)
+        n = len(obs)
+        mu, cache = self.actor.forward(_padded(obs, self.dtype))
+        log_std = np.broadcast_to(self.log_std.astype(np.float64), (n, len(self.log_std)))
+        return np.concatenate([mu[:n].astype(np.float64), log_std], axis=1), cache
 
     def values(self, obs: np.ndarray) -> tuple[np.ndarray, list]:
         n = len(obs)
@@ -61,8 +93,14 @@ class ActorCritic:
     def value(self, obs: np.ndarray) -> np.ndarray:
         return self.values(obs)[0] if self.critic else np.zeros(len(obs))
 
-    def actor_grads(self, cache: list, dlogits: np.ndarray) -> list[np.ndarray]:
-        return self.actor.backward(cache, _padded(dlogits, self.dtype))
+    def actor_grads(self, cache: list, dout: np.ndarray) -> list[np.ndarray]:
+        """Gradients of the actor's parameters given ∂L/∂(policy_out) (for a softmax policy,
+        ∂L/∂logits: ``categorical``'s gradients are with respect to the logits)."""
+        if not self.continuous:
+            return self.actor.backward(cache, _padded(dout, self.dtype))
+        d = len(self.log_std)
+        grads = self.actor.backward(cache, _padded(dout[:, :d], self.dtype))
+        return [*grads, dout[:, d:].sum(axis=0).astype(self.dtype)]
 
     def critic_grads(self, cache: list, dv: np.ndarray) -> list[np.ndarray]:
         return self.critic.backward(cache, _padded(dv[:, None], self.dtype))

@@ -2,82 +2,135 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import ast
+import inspect
+import itertools
+from dataclasses import Field, dataclass, field, fields, replace
+from functools import cache
 from typing import Any
+
+from rlcli.errors import UsageError
 
 ALGOS = ("reinforce", "a2c", "ppo", "grpo")
 ROLLOUT_ALGOS = ("a2c", "ppo")  # fixed-length rollouts of n_steps; the others whole episodes
-TASKS = ("bandit", "gridworld", "cartpole", "tokens")
+TASKS = ("bandit", "gridworld", "cartpole", "tokens", "env")  # env: any Gymnasium environment
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One run's settings; every field is a CLI option of ``rlcli train``."""
+    """One run's settings. Each field's docstring is its ``rlcli train`` help text; a field's
+    ``metadata`` says which algorithms it belongs to (default: all) and its flag when that is
+    not ``--field-name`` (``cli=False``: not an option). One field is one option: see
+    ``option_fields``."""
 
-    total_steps: int = 50_000
-    """Environment steps (transitions, or generated tokens) to train for."""
-    seed: int = 0
+    total_steps: int = field(default=50_000, metadata=dict(flag="--steps"))
+    """Env steps (transitions, or generated tokens) to train for."""
+    seed: int = field(default=0, metadata=dict(cli=False))  # the CLI's shared SeedOpt
     """Seeds the network init, the action sampling and the environments."""
-    n_envs: int = 8
-    """Copies of the task stepped together (the vectorised batch)."""
-    n_steps: int = 32
-    """Rollout length per copy per update (A2C, PPO)."""
+    n_envs: int = field(default=8, metadata=dict(flag="--envs"))
+    """Copies of the task run together (the vectorised batch)."""
+    n_steps: int = field(default=32, metadata=dict(algos=ROLLOUT_ALGOS))
+    """Rollout length per copy (A2C, PPO)."""
     lr: float = 1e-3
     """Adam learning rate (Adam ε = 1e-5)."""
-    anneal_lr: bool = True
-    """Decay the learning rate linearly to 0 over the run."""
-    anneal_clip: bool = False
+    anneal_lr: bool = field(
+        default=True, metadata=dict(flag="--no-anneal", sets=False, also=("anneal_clip",))
+    )
+    """Keep the learning rate (and PPO's clip ε) constant instead of decaying them linearly
+    to 0 over the run."""
+    anneal_clip: bool = field(default=False, metadata=dict(cli=False))  # set by --no-anneal
     """PPO: decay the clip ε linearly to 0 over the run (rl-zoo's lin_0.2)."""
-    bootstrap_truncation: bool = True
-    """A2C/PPO: at a time-limit cut add γV(s_final) to the last reward (else treat it as an end)."""
-    gamma: float = 0.99
+    bootstrap_truncation: bool = field(
+        default=True, metadata=dict(flag="--no-bootstrap", sets=False, algos=ROLLOUT_ALGOS)
+    )
+    """Treat a time-limit cut as the episode's end (default: bootstrap with γV(s_final),
+    added to the last reward)."""
+    gamma: float = field(default=0.99, metadata=dict(algos=("reinforce", "a2c", "ppo")))
     """Discount factor (gridworld: the file's γ unless given)."""
-    lam: float = 0.95
+    lam: float = field(default=0.95, metadata=dict(algos=ROLLOUT_ALGOS))
     """GAE λ."""
     hidden: tuple[int, ...] = (64, 64)
-    """Hidden tanh layer widths; () is a linear (tabular on one-hot inputs) policy."""
-    float32: bool = False
+    """Hidden tanh layer widths, e.g. 64,64; 'none' for a linear policy (tabular on one-hot
+    inputs)."""
+    float32: bool = field(default=False, metadata=dict(cli=False))
     """Network arithmetic in float32 (twice as fast; the gradient checks use float64)."""
-    epochs: int = 10
-    """PPO: passes over each rollout."""
-    minibatches: int = 4
-    """PPO: minibatches per epoch."""
-    clip: float = 0.2
-    """PPO/GRPO: ratio clip ε."""
-    clip_value: float | None = None
-    """PPO: clip value updates to ±this around the old value (None: no value clipping)."""
+    epochs: int = field(default=10, metadata=dict(algos=("ppo", "grpo")))
+    """Passes over each batch (PPO, GRPO)."""
+    minibatches: int = field(default=4, metadata=dict(algos=("ppo", "grpo")))
+    """Minibatches per epoch (PPO, GRPO)."""
+    clip: float = field(default=0.2, metadata=dict(algos=("ppo", "grpo")))
+    """Ratio clip ε (PPO, GRPO)."""
+    clip_value: float | None = field(default=None, metadata=dict(algos=("ppo",)))
+    """PPO: clip value updates to ±this around the old value (default: no value clipping)."""
     ent_coef: float = 0.0
     """Entropy bonus coefficient."""
-    vf_coef: float = 0.5
+    vf_coef: float = field(default=0.5, metadata=dict(algos=ROLLOUT_ALGOS))
     """Value-loss coefficient."""
     max_grad_norm: float = 0.5
-    """Global gradient-norm clip (0: none)."""
-    norm_adv: bool = True
-    """Normalise advantages per minibatch (PPO, A2C) or per batch (REINFORCE: off by default,
-    since subtracting the batch mean return is itself a baseline)."""
-    target_kl: float | None = None
-    """PPO: stop the epochs of an update early once approx-KL exceeds this."""
-    kl_penalty: bool = False
+    """Global gradient-norm clip (0: off)."""
+    norm_adv: bool = field(
+        default=True, metadata=dict(flag="--normalize", sets=True, algos=("reinforce",))
+    )
+    """Standardise each batch's returns (or advantages): subtracting the batch mean is itself
+    a baseline, so plain REINFORCE leaves it off. (PPO and A2C always normalise advantages
+    per minibatch.)"""
+    target_kl: float | None = field(default=None, metadata=dict(algos=("ppo",)))
+    """PPO: stop an update's epochs early once approx-KL exceeds this."""
+    kl_penalty: bool = field(default=False, metadata=dict(sets=True, algos=("ppo",)))
     """PPO: adaptive-β KL penalty instead of clipping (PPO paper, section 4)."""
-    kl_target: float = 0.01
-    """PPO --kl-penalty: d_targ; β halves below d_targ/1.5 and doubles above 1.5·d_targ."""
-    beta: float = 1.0
+    kl_target: float = field(default=0.01, metadata=dict(algos=("ppo",)))
+    """--kl-penalty: target KL d_targ; β halves below d_targ/1.5, doubles above 1.5·d_targ."""
+    beta: float = field(default=1.0, metadata=dict(cli=False))
     """PPO --kl-penalty: initial β. GRPO: see kl_coef."""
-    baseline: bool = False
-    """REINFORCE: subtract a learned value baseline."""
-    group_size: int = 8
+    baseline: bool = field(default=False, metadata=dict(sets=True, algos=("reinforce",)))
+    """REINFORCE: subtract a learned value baseline V(s)."""
+    group_size: int = field(default=8, metadata=dict(flag=("--group-size", "-G"), algos=("grpo",)))
     """GRPO: completions (episodes) per prompt (start state)."""
-    kl_coef: float = 0.0
-    """GRPO: weight of the k3 KL to the frozen reference (initial) policy."""
+    kl_coef: float = field(default=0.0, metadata=dict(algos=("grpo",)))
+    """GRPO: β of the k3 KL to the frozen reference (initial) policy."""
     window: int = 20
-    """Mean return is over the last max(window, episodes finished this iteration) episodes."""
+    """Episodes in the rolling mean return (default 20; tokens 20,000): the mean is over the
+    last max(window, episodes finished this iteration)."""
     target: float | None = None
-    """Solved threshold: stop when the mean return reaches it (cartpole: 475, Gymnasium's)."""
-    task_options: dict[str, Any] = field(default_factory=dict)
+    """Stop once the mean return reaches it (cartpole: 475, Gymnasium's solved threshold);
+    the command exits 1 if it never does."""
+    task_options: dict[str, Any] = field(default_factory=dict, metadata=dict(cli=False))
     """Task settings: arms, k (bandit); max_episode_steps (gridworld); max_operand (tokens)."""
 
     def updated(self, **changes: Any) -> TrainConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+class ConfigError(UsageError):
+    """A setting that cannot work. The message names ``TrainConfig`` fields (``total_steps
+    must be at least 1, got 0``); ``fields`` lists them, so that a front end can put its own
+    names for them (``--steps``) in their place."""
+
+    def __init__(self, message: str, *fields: str):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+@cache
+def field_docs() -> dict[str, str]:
+    """Each ``TrainConfig`` field's docstring (the string literal under it), one line each."""
+    tree = ast.parse(inspect.getsource(TrainConfig))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs = {}
+    for node, after in itertools.pairwise(body):
+        if isinstance(node, ast.AnnAssign) and isinstance(after, ast.Expr):
+            docs[node.target.id] = " ".join(after.value.value.split())  # type: ignore[attr-defined]
+    return docs
+
+
+def option_fields(algo: str) -> list[Field]:
+    """The fields that are command-line options of ``algo``, in declaration order."""
+    return [
+        f
+        for f in fields(TrainConfig)
+        if f.metadata.get("cli", True) and algo in f.metadata.get("algos", ALGOS)
+    ]
 
 
 # Tuned per task (benchmarks/train_solve.py measures them). PPO cartpole starts from the
@@ -133,7 +186,26 @@ _TASK = {
         window=20_000,
         task_options={"max_operand": 4, "unary": True},
     ),
+    # any Gymnasium environment: CleanRL's ppo.py (discrete actions) ...
+    "env": dict(
+        total_steps=500_000,
+        n_envs=4,
+        n_steps=128,
+        lr=2.5e-4,
+        gamma=0.99,
+        lam=0.95,
+        epochs=4,
+        minibatches=4,
+        ent_coef=0.01,
+        hidden=(64, 64),
+        float32=True,
+        target=None,
+    ),
 }
+# ... and its ppo_continuous_action.py (Box actions: a Gaussian policy)
+_CONTINUOUS = dict(
+    total_steps=1_000_000, n_envs=1, n_steps=2048, lr=3e-4, epochs=10, minibatches=32, ent_coef=0.0
+)
 _ALGO = {"reinforce": dict(norm_adv=False)}
 _ALGO_TASK = {
     ("reinforce", "cartpole"): dict(lr=3e-3, total_steps=150_000),
@@ -155,7 +227,10 @@ _ALGO_TASK = {
 }
 
 
-def default_config(algo: str, task: str) -> TrainConfig:
-    """The tuned defaults for ``algo`` on ``task``."""
+def default_config(algo: str, task: str, continuous: bool = False) -> TrainConfig:
+    """The tuned defaults for ``algo`` on ``task`` (``continuous``: a Gymnasium environment
+    with Box actions)."""
     settings = {**_TASK[task], **_ALGO.get(algo, {}), **_ALGO_TASK.get((algo, task), {})}
+    if task == "env" and continuous:
+        settings.update(_CONTINUOUS)
     return TrainConfig(**settings)

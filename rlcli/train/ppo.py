@@ -4,49 +4,68 @@ Implementation details (as in strong PPO implementations, cf. Huang et al. 2022,
 "The 37 implementation details of PPO"): vectorised fixed-length rollouts; GAE(λ);
 ``epochs`` passes of shuffled minibatches; per-minibatch advantage normalisation;
 clipped surrogate; optional value clipping; entropy bonus; global gradient-norm clip;
-linear learning-rate annealing; approx-KL (k3) and clip fraction logged; optional
-target-KL early stop. Time-limit truncation is bootstrapped with γV(s_final) (see
-``rollout``), the SB3 choice; value clipping is off by default (also SB3).
+linear learning-rate annealing; approx-KL (k3), clip fraction and explained variance
+logged; optional target-KL early stop. Time-limit truncation is bootstrapped with
+γV(s_final) (see ``rollout``), the SB3 choice; value clipping is off by default (also SB3).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
-from rlcli.nn.categorical import grad_kl, kl, log_prob
+from rlcli.train.diagnostics import explained_variance
 from rlcli.train.losses import approx_kl, clipped_surrogate, importance_weighted, normalize
 from rlcli.train.rollout import rollout_advantages
 from rlcli.train.update import gradient_step
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rlcli.train.run import Runner
 
-def ppo_iteration(run) -> dict:
-    """One rollout, then ``epochs`` × ``minibatches`` gradient steps on the PPO loss."""
+
+def adapted_beta(beta: float, d: float, d_targ: float) -> float:
+    """The PPO paper's adaptive KL coefficient (section 4): β/2 if d < d_targ/1.5, 2β if
+    d > 1.5·d_targ, else β, where d = KL(π_old ‖ π) after the update."""
+    if d < d_targ / 1.5:
+        return beta / 2
+    if d > d_targ * 1.5:
+        return beta * 2
+    return beta
+
+
+def ppo_iteration(run: Runner) -> dict[str, Any]:
+    """One rollout, then ``epochs`` × ``minibatches`` gradient steps on the PPO loss.
+
+    Advances ``run.obs``, ``run.rng`` and the agent's weights; with ``kl_penalty`` it also
+    sets ``run.beta`` to the adapted β for the next iteration. Returns the statistics.
+    """
     cfg, agent = run.cfg, run.agent
-    b = rollout_advantages(run)
-    obs_all, act_all, masks_all = b.obs, b.actions, b.masks
-    adv_all, returns_all, old_logp_all = b.advantages, b.returns, b.logp
-    old_dist_all, old_v_all = b.logp_all, b.values
+    dist = agent.dist  # softmax or Gaussian: log-probs, KL and their gradients
+    b = rollout_advantages(run)  # the whole rollout, flattened to T·N samples
     clip = cfg.clip * run.remaining if cfg.anneal_clip else cfg.clip
-    n = len(act_all)
+    n = len(b.actions)
     p_losses, v_losses, ents, kls, clipfracs = [], [], [], [], []
-    first_ratio_dev = None
+    first_ratio_dev: float | None = None
     stop = False
     for _epoch in range(cfg.epochs):
         order = run.rng.permutation(n)
         for mb in np.array_split(order, cfg.minibatches):  # every sample, every epoch
-            obs, actions = obs_all[mb], act_all[mb]
-            masks = None if masks_all is None else masks_all[mb]
-            logp_all, cache = agent.log_probs(obs, masks)
-            logp = log_prob(logp_all, actions)
-            adv = normalize(adv_all[mb]) if cfg.norm_adv and len(mb) > 1 else adv_all[mb]
-            extra = None
+            obs, actions, old_logp = b.obs[mb], b.actions[mb], b.logp[mb]
+            masks = None if b.masks is None else b.masks[mb]
+            logp_all, cache = agent.policy_out(obs, masks)  # log π(·|s), every action
+            logp = dist.log_prob(logp_all, actions)
+            adv = normalize(b.advantages[mb]) if cfg.norm_adv and len(mb) > 1 else b.advantages[mb]
+            dlogits_kl = None
             if cfg.kl_penalty:
                 # L = −mean(ρÂ) + β·mean KL(π_old ‖ π) (PPO paper, eq. 8), exact over actions
-                loss, dlogp, ratio = importance_weighted(logp, old_logp_all[mb], adv)
-                loss += run.beta * float(kl(old_dist_all[mb], logp_all).mean())
-                extra = grad_kl(old_dist_all[mb], logp_all, np.full(len(mb), run.beta / len(mb)))
+                old_logp_all = b.logp_all[mb]
+                loss, dlogp, ratio = importance_weighted(logp, old_logp, adv)
+                loss += run.beta * float(dist.kl(old_logp_all, logp_all).mean())
+                g = np.full(len(mb), run.beta / len(mb))
+                dlogits_kl = dist.grad_kl(old_logp_all, logp_all, g)
             else:
-                loss, dlogp, ratio = clipped_surrogate(logp, old_logp_all[mb], adv, clip)
+                loss, dlogp, ratio = clipped_surrogate(logp, old_logp, adv, clip)
             if first_ratio_dev is None:
                 first_ratio_dev = float(np.abs(ratio - 1.0).max())
             ent, v_loss = gradient_step(
@@ -57,37 +76,34 @@ def ppo_iteration(run) -> dict:
                 actions,
                 dlogp,
                 obs,
-                returns_all[mb],
-                old_v_all[mb],
-                extra,
+                b.returns[mb],
+                b.values[mb],
+                dlogits_kl,
             )
             p_losses.append(loss)
             v_losses.append(v_loss)
             ents.append(ent)
-            kls.append(approx_kl(logp, old_logp_all[mb]))
+            kls.append(approx_kl(logp, old_logp))
             clipfracs.append(float((np.abs(ratio - 1.0) > clip).mean()))
         if cfg.target_kl is not None and kls[-1] > cfg.target_kl:
             stop = True
             break
-    stats = dict(
+    stats: dict[str, Any] = dict(
         steps=b.steps,
         policy_loss=float(np.mean(p_losses)),
         value_loss=float(np.mean(v_losses)),
         entropy=float(np.mean(ents)),
         approx_kl=float(np.mean(kls)),
         clip_frac=float(np.mean(clipfracs)),
+        explained_variance=explained_variance(b.values, b.returns),
         first_ratio_dev=first_ratio_dev,
         clip=clip,
         early_stop=stop,
     )
     if cfg.kl_penalty:
-        new_dist, _ = agent.log_probs(obs_all, masks_all)
-        d = float(kl(old_dist_all, new_dist).mean())
-        # adaptive β (PPO paper, section 4): halve below d_targ/1.5, double above 1.5·d_targ
-        if d < cfg.kl_target / 1.5:
-            run.beta /= 2
-        elif d > cfg.kl_target * 1.5:
-            run.beta *= 2
+        new_logp_all, _ = agent.policy_out(b.obs, b.masks)
+        d = float(dist.kl(b.logp_all, new_logp_all).mean())
+        run.beta = adapted_beta(run.beta, d, cfg.kl_target)
         stats.update(kl=d, beta=run.beta)
         del stats["clip_frac"], stats["clip"]  # no clipping in this variant
     return stats

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from rlcli.train.gae import reward_to_go
 from rlcli.train.losses import normalize, pg_loss
 from rlcli.train.rollout import episodes
@@ -21,14 +19,14 @@ def reinforce_iteration(run) -> dict:
     g = reward_to_go(batch.rewards, batch.dones, cfg.gamma)
     keep = batch.alive.ravel()
     obs = batch.obs.reshape(-1, batch.obs.shape[-1])[keep]
-    actions = batch.actions.ravel()[keep]
+    actions = batch.actions.reshape(len(keep), *batch.actions.shape[2:])[keep]
     masks = None if batch.masks is None else batch.masks.reshape(-1, batch.masks.shape[-1])[keep]
     returns = g.ravel()[keep]
     adv = returns - agent.value(obs) if cfg.baseline else returns.copy()
     if cfg.norm_adv and len(adv) > 1:
         adv = normalize(adv)
-    logp_all, cache = agent.log_probs(obs, masks)
-    logp = np.take_along_axis(logp_all, actions[:, None], axis=1)[:, 0]
+    logp_all, cache = agent.policy_out(obs, masks)
+    logp = agent.dist.log_prob(logp_all, actions)
     loss, dlogp = pg_loss(logp, adv)
     ent, v_loss = gradient_step(
         agent, cfg, cache, logp_all, actions, dlogp, obs, returns if cfg.baseline else None

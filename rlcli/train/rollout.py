@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlcli.envs.vector import VectorEnv
-from rlcli.nn.categorical import log_prob, sample
 from rlcli.train.agent import ActorCritic
 from rlcli.train.curves import EpisodeTracker
 
@@ -34,9 +33,9 @@ class Batch:
 
 def _act(env: VectorEnv, agent: ActorCritic, obs: np.ndarray, rng: np.random.Generator):
     mask = env.action_mask()
-    logp_all, _ = agent.log_probs(obs, mask)
-    actions = sample(logp_all, rng)
-    return mask, logp_all, actions
+    out, _ = agent.policy_out(obs, mask)
+    actions = agent.dist.sample(out, rng)
+    return mask, out, actions
 
 
 def rollout(
@@ -57,8 +56,12 @@ def rollout(
     """
     N = env.num_envs
     obs_buf = np.zeros((n_steps, N, env.obs_dim))
-    act_buf = np.zeros((n_steps, N), dtype=np.int64)
-    logp_all_buf = np.zeros((n_steps, N, env.n_actions))
+    if agent.continuous:  # an action vector per copy; the policy row is [μ | log σ]
+        act_buf = np.zeros((n_steps, N, env.n_actions))
+        logp_all_buf = np.zeros((n_steps, N, 2 * env.n_actions))
+    else:
+        act_buf = np.zeros((n_steps, N), dtype=np.int64)
+        logp_all_buf = np.zeros((n_steps, N, env.n_actions))
     mask_buf = None
     rew_buf = np.zeros((n_steps, N))
     done_buf = np.zeros((n_steps, N))
@@ -72,13 +75,16 @@ def rollout(
         obs_buf[t], act_buf[t], logp_all_buf[t] = obs, actions, logp_all
         obs, reward, terminated, truncated, info = env.step(actions)
         done = terminated | truncated
-        tracker.record(reward, done)
+        tracker.record(info.get("raw_reward", reward), done)  # the return as the task pays it
         rew_buf[t] = reward
         done_buf[t] = done
         cut = truncated & ~terminated
         if bootstrap_truncated and cut.any():
             trunc_obs.append((t, np.flatnonzero(cut), info["final_obs"][cut]))
-    logp_buf = np.take_along_axis(logp_all_buf, act_buf[..., None], axis=-1)[..., 0]
+    flat = n_steps * N
+    logp_buf = agent.dist.log_prob(
+        logp_all_buf.reshape(flat, -1), act_buf.reshape(flat, *act_buf.shape[2:])
+    ).reshape(n_steps, N)
     batch = Batch(
         obs_buf,
         act_buf,
@@ -116,9 +122,9 @@ def episodes(
     alive = np.ones(N, dtype=bool)
     for _ in range(env.max_episode_steps):
         mask, logp_all, actions = _act(env, agent, obs, rng)
-        next_obs, reward, terminated, truncated, _ = env.step(actions)
+        next_obs, reward, terminated, truncated, info = env.step(actions)
         done = terminated | truncated
-        tracker.record(reward, done, alive)
+        tracker.record(info.get("raw_reward", reward), done, alive)
         rows.append((obs, actions, logp_all, mask, np.where(alive, reward, 0.0), done, alive))
         alive = alive & ~done
         obs = next_obs
@@ -130,10 +136,12 @@ def episodes(
     masks = None if mask_b[0] is None else np.stack(mask_b)
     act = np.stack(act_b)
     lpa = np.stack(lpa_b)
+    T = len(act)
+    logp = agent.dist.log_prob(lpa.reshape(T * N, -1), act.reshape(T * N, *act.shape[2:]))
     return Batch(
         np.stack(obs_b),
         act,
-        log_prob(lpa.reshape(-1, lpa.shape[-1]), act.ravel()).reshape(act.shape),
+        logp.reshape(T, N),
         lpa,
         masks,
         np.stack(rew_b),
@@ -176,7 +184,7 @@ def rollout_advantages(run) -> AdvantageBatch:
     flat = batch.obs.shape[0] * batch.obs.shape[1]
     return AdvantageBatch(
         obs=batch.obs.reshape(flat, -1),
-        actions=batch.actions.ravel(),
+        actions=batch.actions.reshape(flat, *batch.actions.shape[2:]),
         masks=None if batch.masks is None else batch.masks.reshape(flat, -1),
         logp=batch.logp.ravel(),
         logp_all=batch.logp_all.reshape(flat, -1),

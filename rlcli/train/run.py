@@ -11,14 +11,32 @@ from typing import Any
 
 import numpy as np
 
+from rlcli.envs.vector import SettingError
 from rlcli.errors import NumericalError, UsageError
 from rlcli.train.a2c import a2c_iteration
 from rlcli.train.agent import ActorCritic
-from rlcli.train.config import ALGOS, ROLLOUT_ALGOS, TASKS, TrainConfig
+from rlcli.train.config import (
+    ALGOS,
+    ROLLOUT_ALGOS,
+    TASKS,
+    ConfigError,
+    TrainConfig,
+    default_config,
+)
 from rlcli.train.curves import EpisodeTracker
 from rlcli.train.grpo import grpo_iteration
 from rlcli.train.ppo import ppo_iteration
 from rlcli.train.reinforce import reinforce_iteration
+
+
+class DivergedError(NumericalError):
+    """NaN or inf in the loss or the weights; ``fields`` are the settings that may help."""
+
+    fields = ("lr", "max_grad_norm")
+
+
+# statistics that are NaN by definition at times (constant returns), not a sign of divergence
+MAY_BE_NAN = ("explained_variance",)
 
 ITERATIONS = {
     "reinforce": reinforce_iteration,
@@ -44,11 +62,28 @@ class TrainResult:
     uniform_return: float | None = None  # what the equiprobable start policy gets, when known
     greedy: list[tuple[str, str, bool]] | None = None  # tokens: argmax answer to every prompt
 
+    @property
+    def name(self) -> str:
+        """What was trained on: the task, or the Gymnasium environment's id."""
+        return self.config.task_options.get("env_id", self.task)
+
+    @property
+    def time_limits(self) -> str:
+        """How an episode cut by a time limit (truncated, not terminated) entered the targets."""
+        if self.algo not in ROLLOUT_ALGOS:
+            return "treated as the episode's end (Monte Carlo returns, no bootstrap)"
+        if self.config.bootstrap_truncation:
+            return "bootstrapped: a truncated step gets r + γV(s_final)"
+        return "treated as terminations (no bootstrap)"
+
 
 def make_env(task: str, cfg: TrainConfig, mdp: Any = None):
-    """The vectorised task with ``cfg.n_envs`` copies; bad task settings raise UsageError."""
+    """The vectorised task with ``cfg.n_envs`` copies; bad task settings raise ConfigError."""
     try:
         return _make_env(task, cfg, mdp)
+    except SettingError as exc:
+        where = "" if task == "env" else f"{task}: "
+        raise ConfigError(f"{where}{exc}", exc.field) from None
     except ValueError as exc:
         raise UsageError(f"{task}: {exc}") from None
 
@@ -73,9 +108,28 @@ def _make_env(task: str, cfg: TrainConfig, mdp: Any = None):
         from rlcli.envs.gridworld import GridworldEnv
 
         if mdp is None:
-            raise UsageError("the gridworld task needs an MDP file (--problem FILE)")
+            raise UsageError("the gridworld task needs an MDP (the mdp argument)")
         return GridworldEnv(mdp, cfg.n_envs, int(opts.get("max_episode_steps", 100)))
+    if task == "env":
+        from rlcli.envs.gymnasium_task import GymnasiumTask
+
+        return GymnasiumTask(
+            opts["env_id"], cfg.n_envs, opts.get("env_kwargs"), opts.get("normalize"), cfg.gamma
+        )
     raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
+
+
+def env_config(algo: str, env_id: str, kwargs: dict[str, Any]) -> TrainConfig:
+    """The defaults for ``algo`` on the Gymnasium environment ``env_id`` (those of CleanRL's
+    continuous PPO if its actions are a Box), with the environment in ``task_options``."""
+    from rlcli.envs.gymnasium_task import action_space_is_box
+
+    try:
+        continuous = action_space_is_box(env_id, kwargs)
+    except SettingError as exc:
+        raise ConfigError(str(exc), exc.field) from None
+    cfg = default_config(algo, "env", continuous)
+    return cfg.updated(task_options={"env_id": env_id, "env_kwargs": kwargs})
 
 
 class Runner:
@@ -96,6 +150,7 @@ class Runner:
             init_rng,
             critic,
             np.float32 if cfg.float32 else np.float64,
+            continuous=getattr(self.env, "continuous", False),
         )
         self.reference = copy.deepcopy(self.agent) if algo == "grpo" else None
         self.tracker = EpisodeTracker(self.env.num_envs, cfg.window)
@@ -105,11 +160,17 @@ class Runner:
 
 
 def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
-    """Refuse settings that would crash or silently learn nothing (exit 2 via UsageError)."""
+    """Refuse settings that would crash or silently learn nothing (``ConfigError``, naming the
+    fields)."""
     if algo not in ALGOS:
         raise UsageError(f"unknown algorithm {algo!r} (algorithms: {', '.join(ALGOS)})")
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r} (tasks: {', '.join(TASKS)})")
+    if task == "env" and algo == "grpo":
+        raise UsageError(
+            "grpo needs groups of episodes from the same start state, which a Gymnasium "
+            "environment cannot promise: use reinforce, a2c or ppo"
+        )
     positive = dict(
         total_steps=cfg.total_steps,
         n_envs=cfg.n_envs,
@@ -118,28 +179,31 @@ def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
         minibatches=cfg.minibatches,
         group_size=cfg.group_size,
         window=cfg.window,
+        max_episode_steps=int(cfg.task_options.get("max_episode_steps", 1)),
     )
-    option = {"total_steps": "--steps", "n_envs": "--envs", "n_steps": "--n-steps"}
     for name, value in positive.items():
         if value < 1:
-            flag = option.get(name, "--" + name.replace("_", "-"))
-            raise UsageError(f"{flag} must be at least 1, got {value}")
-    if int(cfg.task_options.get("max_episode_steps", 1)) < 1:
-        raise UsageError("--max-episode-steps must be at least 1")
+            raise ConfigError(f"{name} must be at least 1, got {value}", name)
     if not (cfg.lr > 0 and math.isfinite(cfg.lr)):
-        raise UsageError(f"--lr must be a positive number, got {cfg.lr}")
-    if not 0 <= cfg.gamma <= 1:
-        raise UsageError(f"--gamma must be in [0, 1], got {cfg.gamma}")
-    if not 0 <= cfg.lam <= 1:
-        raise UsageError(f"--lam must be in [0, 1], got {cfg.lam}")
+        raise ConfigError(f"lr must be a positive number, got {cfg.lr}", "lr")
+    for name in ("gamma", "lam"):
+        if not 0 <= getattr(cfg, name) <= 1:
+            raise ConfigError(f"{name} must be in [0, 1], got {getattr(cfg, name)}", name)
     if not 0 < cfg.clip < 1:
-        raise UsageError(f"--clip must be in (0, 1), got {cfg.clip}")
+        raise ConfigError(f"clip must be in (0, 1), got {cfg.clip}", "clip")
     if algo == "grpo" and cfg.n_envs % cfg.group_size:
-        raise UsageError(
-            f"grpo: --envs ({cfg.n_envs}) must be a multiple of --group-size ({cfg.group_size})"
+        raise ConfigError(
+            f"grpo: n_envs ({cfg.n_envs}) must be a multiple of group_size ({cfg.group_size})",
+            "n_envs",
+            "group_size",
         )
     if algo == "ppo" and cfg.minibatches > cfg.n_envs * cfg.n_steps:
-        raise UsageError("ppo: more minibatches than samples per rollout (envs × n-steps)")
+        raise ConfigError(
+            "ppo: more minibatches than samples per rollout (n_envs × n_steps)",
+            "minibatches",
+            "n_envs",
+            "n_steps",
+        )
     floats = dict(
         ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef, max_grad_norm=cfg.max_grad_norm,
         kl_target=cfg.kl_target, beta=cfg.beta, kl_coef=cfg.kl_coef,
@@ -147,32 +211,30 @@ def check_config(algo: str, task: str, cfg: TrainConfig) -> None:
     )  # fmt: skip
     for name, value in floats.items():
         if value is not None and not (math.isfinite(value) and value >= 0):
-            flag = "--" + name.replace("_", "-")
-            raise UsageError(f"{flag} must be a finite number ≥ 0, got {value}")
+            raise ConfigError(f"{name} must be a finite number ≥ 0, got {value}", name)
     for name in ("kl_target", "target_kl", "clip_value"):
         value = getattr(cfg, name)
         if value is not None and value == 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be positive")
+            raise ConfigError(f"{name} must be positive", name)
     if algo == "grpo" and cfg.group_size < 2:
-        raise UsageError("grpo: --group-size must be at least 2 (a group of one has no advantage)")
+        raise ConfigError(
+            "grpo: group_size must be at least 2 (a group of one has no advantage)", "group_size"
+        )
     if cfg.target is not None and not math.isfinite(cfg.target):
-        raise UsageError(f"--target must be a finite number, got {cfg.target}")
+        raise ConfigError(f"target must be a finite number, got {cfg.target}", "target")
     limits = dict(
-        total_steps=MAX_STEPS,
-        epochs=MAX_EPOCHS,
-        n_envs=MAX_ENVS,
-        n_steps=MAX_ROLLOUT,
+        total_steps=(cfg.total_steps, MAX_STEPS),
+        epochs=(cfg.epochs, MAX_EPOCHS),
+        n_envs=(cfg.n_envs, MAX_ENVS),
+        n_steps=(cfg.n_steps, MAX_ROLLOUT),
+        k=(int(cfg.task_options.get("k", 1)), MAX_ARMS),
+        max_episode_steps=(int(cfg.task_options.get("max_episode_steps", 1)), MAX_ROLLOUT),
     )
-    for name, limit in limits.items():
-        if getattr(cfg, name) > limit:
-            flag = option.get(name, "--" + name.replace("_", "-"))
-            raise UsageError(f"{flag} is at most {limit:,d}, got {getattr(cfg, name):,d}")
-    for name, limit in (("k", MAX_ARMS), ("max_episode_steps", MAX_ROLLOUT)):
-        value = int(cfg.task_options.get(name, 1))
+    for name, (value, limit) in limits.items():
         if value > limit:
-            raise UsageError(f"--{name.replace('_', '-')} is at most {limit:,d}, got {value:,d}")
+            raise ConfigError(f"{name} is at most {limit:,d}, got {value:,d}", name)
     if any(width > MAX_WIDTH for width in cfg.hidden):
-        raise UsageError(f"--hidden widths are at most {MAX_WIDTH:,d}, got {cfg.hidden}")
+        raise ConfigError(f"hidden widths are at most {MAX_WIDTH:,d}, got {cfg.hidden}", "hidden")
 
 
 # Bounds that keep a run on a laptop's scale: past them memory or time explode (review).
@@ -192,28 +254,41 @@ def check_size(algo: str, task: str, cfg: TrainConfig, mdp: Any = None) -> None:
     would have more than ``MAX_ITERATIONS`` rows (exit 2 via UsageError)."""
     probe = make_env(task, replace(cfg, n_envs=1), mdp)  # one copy: the sizes, cheaply
     rollout = algo in ROLLOUT_ALGOS
+    if not rollout and probe.max_episode_steps < 1:
+        raise ConfigError(
+            f"{algo} collects whole episodes, and {getattr(probe, 'env_id', task)} has no time "
+            "limit to end them: "
+            "set max_episode_steps in env_kwargs",
+            "env_kwargs",
+        )
     length = cfg.n_steps if rollout else probe.max_episode_steps
     width = probe.obs_dim + 2 * probe.n_actions + 8  # numbers kept per sample
     gigabytes = cfg.n_envs * length * width * 8 / 1024**3
     if gigabytes * 1024**3 > MAX_ROLLOUT_BYTES:
-        knob = "--envs or --n-steps" if rollout else "--envs"
-        raise UsageError(
+        knob = "n_envs or n_steps" if rollout else "n_envs"
+        raise ConfigError(
             f"one iteration would hold about {gigabytes:,.1f} GB of experience ({cfg.n_envs:,d} "
-            f"copies × {length:,d} steps × {width} numbers); lower {knob}"
+            f"copies × {length:,d} steps × {width} numbers); lower {knob}",
+            "n_envs",
+            "n_steps",
         )
     sizes = [probe.obs_dim, *cfg.hidden]
     weights = sum((a + 1) * b for a, b in zip(sizes, [*cfg.hidden, probe.n_actions], strict=True))
     weights += sum((a + 1) * b for a, b in zip(sizes, [*cfg.hidden, 1], strict=True))  # critic
     if weights > MAX_PARAMETERS:
-        raise UsageError(
+        raise ConfigError(
             f"the networks would have {weights:,d} weights (at most {MAX_PARAMETERS:,d}); "
-            "use smaller --hidden layers"
+            "use smaller hidden layers",
+            "hidden",
         )
     iterations = cfg.total_steps / (cfg.n_envs * (cfg.n_steps if rollout else 1))
     if iterations > MAX_ITERATIONS:
-        raise UsageError(
-            f"--steps {cfg.total_steps:,d} would take about {iterations:,.0f} iterations of "
-            f"{cfg.n_envs:,d} copies (at most {MAX_ITERATIONS:,d}); raise --envs or lower --steps"
+        raise ConfigError(
+            f"total_steps {cfg.total_steps:,d} would take about {iterations:,.0f} iterations of "
+            f"{cfg.n_envs:,d} copies (at most {MAX_ITERATIONS:,d}); raise n_envs or lower "
+            "total_steps",
+            "total_steps",
+            "n_envs",
         )
 
 
@@ -245,12 +320,13 @@ def train(
             stats = iterate(runner)
             done = stats.pop("steps")
             steps += done
-            if not all(math.isfinite(v) for v in stats.values() if isinstance(v, float)) or not all(
+            losses = [v for k, v in stats.items() if isinstance(v, float) and k not in MAY_BE_NAN]
+            if not all(map(math.isfinite, losses)) or not all(
                 np.isfinite(p).all() for p in runner.agent.params
             ):
-                raise NumericalError(
+                raise DivergedError(
                     f"training diverged: NaN/inf in the loss or the weights at iteration {it} "
-                    f"({steps} env steps); try a smaller --lr or --max-grad-norm"
+                    f"({steps} env steps); try a smaller lr or max_grad_norm"
                 )
             mean_return = runner.tracker.mean_return()
             stats.update(

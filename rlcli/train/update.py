@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlcli.nn.categorical import entropy, grad_entropy, grad_log_prob
 from rlcli.train.agent import ActorCritic
 from rlcli.train.config import TrainConfig
 from rlcli.train.losses import value_loss
@@ -22,12 +21,16 @@ def gradient_step(
     old_values: np.ndarray | None = None,
     dlogits_extra: np.ndarray | None = None,
 ) -> tuple[float, float]:
-    """L = L_π − c_H·mean H(π) + c_V·L_V; one clipped Adam step. Returns (mean entropy, L_V)."""
+    """L = L_π − c_H·mean H(π) + c_V·L_V; one clipped Adam step. Returns (mean entropy, L_V).
+
+    ``logp_all`` is the policy's output row (``agent.policy_out``), ``dlogp`` = ∂L_π/∂log π(a|s).
+    """
     n = len(actions)
-    h = entropy(logp_all)
-    dlogits = grad_log_prob(logp_all, actions, dlogp)
+    dist = agent.dist
+    h = dist.entropy(logp_all)
+    dlogits = dist.grad_log_prob(logp_all, actions, dlogp)
     if cfg.ent_coef:
-        dlogits += grad_entropy(logp_all, np.full(n, -cfg.ent_coef / n))
+        dlogits += dist.grad_entropy(logp_all, np.full(n, -cfg.ent_coef / n))
     if dlogits_extra is not None:
         dlogits += dlogits_extra
     grads = agent.actor_grads(a_cache, dlogits)

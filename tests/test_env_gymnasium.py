@@ -1,0 +1,164 @@
+"""`rlcli train ALGO --env ENV_ID`: any Gymnasium environment with Discrete or Box actions."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+
+gym = pytest.importorskip("gymnasium")
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["train", *args])
+
+
+def curve(*args: str) -> list[float]:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["env"] == args[args.index("--env") + 1]
+    assert doc["time_limits"].startswith("bootstrapped")
+    return [r for _, r in doc["curve"]]
+
+
+def test_short_cartpole_v1_run_improves_the_return() -> None:
+    # a random policy balances CartPole ~22 steps; 24,576 steps of PPO more than double it
+    returns = curve(
+        "ppo", "--env", "CartPole-v1", "--steps", "24576", "--lr", "1e-3", "--seed", "1"
+    )
+    assert returns[0] < 35
+    assert max(returns[-4:]) > 2 * returns[0]
+
+
+def test_short_pendulum_v1_run_improves_the_return() -> None:
+    # Box actions: a Gaussian policy. Random torques lose about 1,200 per episode; 20,480
+    # steps with γ = 0.9 bring the mean return up by several hundred.
+    returns = curve(
+        "ppo", "--env", "Pendulum-v1", "--steps", "20480", "--envs", "4", "--n-steps", "256",
+        "--gamma", "0.9", "--lr", "1e-3", "--minibatches", "16", "--seed", "0",
+    )  # fmt: skip
+    assert returns[0] < -900
+    assert returns[-1] > returns[0] + 300
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+def test_reinforce_collects_whole_episodes_of_either_kind_of_action(env_id: str) -> None:
+    # one whole episode per copy per iteration: CartPole's end when the pole falls,
+    # Pendulum's at its 200-step time limit
+    result = run("reinforce", "--env", env_id, "--steps", "1200", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["time_limits"].startswith("treated as the episode's end")
+    if env_id == "Pendulum-v1":
+        assert doc["env_steps"] == 200 * doc["episodes"]
+        assert all(-16.3 * 200 <= r <= 0 for _, r in doc["curve"])  # raw returns, not scaled
+
+
+def test_same_seed_same_bytes_except_timing() -> None:
+    args = ["a2c", "--env", "Pendulum-v1", "--steps", "1024", "--envs", "2", "--n-steps", "64"]
+    a, b = (json.loads(run(*args, "--seed", "3", "--json").stdout) for _ in range(2))
+    c = json.loads(run(*args, "--seed", "4", "--json").stdout)
+    for doc in (a, b, c):
+        doc.pop("wall_seconds")
+    assert json.dumps(a) == json.dumps(b)
+    assert a["curve"] != c["curve"]
+
+
+def test_observations_and_rewards_are_normalised_for_box_actions_only() -> None:
+    from rlcli.envs.gymnasium_task import GymnasiumTask
+
+    pendulum = GymnasiumTask("Pendulum-v1", 3, gamma=0.99)
+    cartpole = GymnasiumTask("CartPole-v1", 3)
+    assert pendulum.continuous and pendulum.normalize
+    assert not cartpole.continuous and not cartpole.normalize
+    pendulum.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        obs, reward, _, _, info = pendulum.step(rng.uniform(-4, 4, (3, 1)))  # clipped to ±2
+        assert np.abs(obs).max() <= 10 and np.abs(reward).max() <= 10
+        # the environment's own reward is kept for the learning curve: −(θ² + .1θ̇² + .001u²)
+        assert (info["raw_reward"] <= 0).all() and (info["raw_reward"] >= -16.3).all()
+    # after 900 observations the running statistics standardise them
+    assert np.abs(pendulum.obs_rms.mean).max() < 8.0 and pendulum.obs_rms.count > 900
+
+
+def test_running_mean_std_matches_numpy_on_the_concatenated_batches() -> None:
+    from rlcli.envs.gymnasium_task import RunningMeanStd
+
+    rng = np.random.default_rng(2)
+    batches = [rng.normal(3.0, 2.0, size=(n, 2)) for n in (5, 17, 1, 40)]
+    rms = RunningMeanStd((2,))
+    for x in batches:
+        rms.update(x)
+    every = np.concatenate(batches)
+    # the prior count 1e-4 (at mean 0, variance 1) moves the answer by ~1e-4 / 63 at most
+    np.testing.assert_allclose(rms.mean, every.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(rms.var, every.var(axis=0), rtol=1e-5)
+
+
+class DictActions(gym.Env):
+    observation_space = gym.spaces.Box(-1, 1, (2,))
+    action_space = gym.spaces.Dict({"a": gym.spaces.Discrete(2)})
+
+
+class NeverEnds(gym.Env):
+    """Registered without max_episode_steps: whole episodes would never end."""
+
+    observation_space = gym.spaces.Box(-1, 1, (2,))
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros(2, dtype=np.float32), 0.0, False, False, {}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ppo", "--env", "NoSuchEnv-v0"], "--env 'NoSuchEnv-v0'"),
+        (["ppo", "--env", "RlcliDictActions-v0"], "action space Dict"),
+        (["ppo", "--env", "Blackjack-v1"], "observation space Tuple"),
+        (["ppo", "--env", "CartPole-v1", "--env-kwargs", "no_such_arg=1"], "--env-kwargs"),
+        (["ppo", "--env", "CartPole-v1", "--env-kwargs", "oops"], "NAME=VALUE"),
+        (["ppo", "--env", "CartPole-v1", "--task", "cartpole"], "give one"),
+        (["grpo", "--env", "CartPole-v1"], "same start state"),
+        (["reinforce", "--env", "RlcliNoTimeLimit-v0"], "no time limit"),
+        (["ppo", "--env", "CartPole-v1", "--problem", "cliff-walking"], "--problem"),
+        (["ppo", "--env", "CartPole-v1", "--steps", "0"], "--steps must be at least 1"),
+    ],
+)
+def test_bad_env_input_exits_2_with_a_clear_message(args: list[str], message: str) -> None:
+    if "RlcliDictActions-v0" not in gym.registry:
+        gym.register("RlcliDictActions-v0", entry_point=DictActions)
+        gym.register("RlcliNoTimeLimit-v0", entry_point=NeverEnds)
+    result = run(*args, "-q")
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_missing_gymnasium_exits_2_with_the_install_hint(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "gymnasium", None)  # import gymnasium → ImportError
+    result = run("ppo", "--env", "CartPole-v1")
+    assert result.exit_code == 2, result.output
+    assert "pip install 'rlcli[gym]'" in result.output and "Traceback" not in result.output
+
+
+def test_builtin_tasks_do_not_import_gymnasium() -> None:
+    import subprocess
+
+    code = (
+        "import sys; from typer.testing import CliRunner; from rlcli.cli.app import app; "
+        "r = CliRunner().invoke(app, ['train', 'ppo', '--task', 'bandit', '--steps', '64', '-q']);"
+        " assert r.exit_code == 0, r.output; print('gymnasium' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
