@@ -158,7 +158,7 @@ def iterative_evaluation(
     convergence it keeps the first ``trace_cap`` sweeps and the last.
     """
     if sweeps is not None:
-        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace)
+        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace, mdp.n_pairs)
     check_proper(mdp, pi)
     P_pi, r_pi = policy_model(mdp, pi)
     v = np.zeros(mdp.n_states)
