@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from rlcli.cli.app import app
 from rlcli.errors import NumericalError
 from rlcli.mdp.read.load import loads_mdp
+from rlcli.mdp.solve.arithmetic import Floats, Fractions
 from rlcli.mdp.solve.evaluate import evaluate_policy, iterative_evaluation
 from rlcli.mdp.solve.limits import FieldError
-from rlcli.mdp.solve.arithmetic import Floats, Fractions
 from rlcli.mdp.solve.optimal import policy_iteration, value_iteration, value_iteration_sweeps
 
 runner = CliRunner()
