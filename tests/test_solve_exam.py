@@ -352,3 +352,30 @@ def test_greedy_policy_stable_from_the_first_sweep_says_sweep_1():
     assert [tuple(step.exact_values) for step in sol.trace] == [(1, 2)] * 3
     assert _greedy(mdp, sol.optimal) == {"A": ["stay"], "B": ["back", "gamble"]}
     assert sol.stable_since == 1
+
+
+DOLLARS = r"""
+gamma: 1/2
+states: ["$\\input{/etc/hostname}$", "$x_1$", "50%_a&b#"]
+transitions:
+  "$\\input{/etc/hostname}$": {go: {next: "$x_1$", r: 1}}
+  "$x_1$": {go: {next: "50%_a&b#", r: 1}}
+  "50%_a&b#": {go: {next: "50%_a&b#", r: 1}}
+"""
+
+
+def test_latex_state_names_in_dollars_are_text_not_latex(tmp_path):
+    # A state named "$\input{...}$" used to reach the tabular raw (any cell starting and
+    # ending with $ counted as ours), so compiling a shared exercise's write-up ran its
+    # LaTeX. Only the exact-value cells we write are math. V*: the third state loops
+    # with r = 1, V = 1/(1 - 1/2) = 2; V(x_1) = 1 + 2/2 = 2; V(first) = 1 + 2/2 = 2.
+    result = runner.invoke(
+        app, ["mdp", "solve", _file(tmp_path, DOLLARS), "--exact", "--format", "latex"]
+    )
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert r"\input{" not in text and "$x_1$" not in text
+    assert r"\$\textbackslash{}input\{/etc/hostname\}\$ & 2 & 2 & go \\" in text
+    assert r"\$x\_1\$ & 2 & 2 & go \\" in text
+    assert r"50\%\_a\&b\# & 2 & 2 & go \\" in text
+    _well_formed_latex(text)

@@ -32,10 +32,10 @@ def exact_text(x: Any, style: str = "text") -> str:
     """An exact value: a fraction as p/q, a sympy expression as text; with ``latex``, math
     mode: $\frac{1000}{59}$, $-\frac{3}{4}$, closed forms by ``exact_latex``."""
     if style == "latex" and hasattr(x, "free_symbols"):
-        return "$" + exact_latex(x) + "$"
+        return view.TexMath("$" + exact_latex(x) + "$")
     if style == "latex" and getattr(x, "denominator", 1) != 1:
         sign = "-" if x < 0 else ""
-        return f"${sign}\\frac{{{abs(x.numerator)}}}{{{x.denominator}}}$"
+        return view.TexMath(f"${sign}\\frac{{{abs(x.numerator)}}}{{{x.denominator}}}$")
     if hasattr(x, "free_symbols"):
         import sympy as sp
 
