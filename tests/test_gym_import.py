@@ -338,3 +338,18 @@ def test_missing_gymnasium_gives_an_install_hint(monkeypatch) -> None:
     assert result.exit_code == 2
     assert "pip install 'rlcli[gym]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_decimal_kwarg_stays_that_decimal_not_a_nearby_fraction() -> None:
+    # success_rate=0.1234567: the intended move has p = 1234567/10^7 and each side
+    # (1 - 0.1234567)/2 = 8765433/(2·10^7). The importer used to accept any fraction with
+    # denominator ≤ 10^6 within 1e-12, writing 118383/958903 (10⁻¹³ off) instead.
+    kwargs = {"success_rate": 0.1234567}
+    mdp = loads_mdp(import_env("FrozenLake-v1", kwargs, GAMMA).text)
+    _, probs, _ = mdp.exact.rational()
+    k = mdp.pair("r0c1", "down")  # down to r1c1, slips to r0c0 and r0c2: three outcomes
+    got = sorted(probs[z] for z in mdp.outcomes(k))
+    assert got == [Fraction(1234567, 10**7)] + [Fraction(8765433, 2 * 10**7)] * 2
+    # and each is exactly Gymnasium's float
+    P = gym.make("FrozenLake-v1", **kwargs).unwrapped.P
+    assert sorted({p for p, *_ in P[1][1]}) == sorted({float(p) for p in got})
