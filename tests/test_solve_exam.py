@@ -379,3 +379,39 @@ def test_latex_state_names_in_dollars_are_text_not_latex(tmp_path):
     assert r"\$x\_1\$ & 2 & 2 & go \\" in text
     assert r"50\%\_a\&b\# & 2 & 2 & go \\" in text
     _well_formed_latex(text)
+
+
+LOOP = """
+gamma: 1
+states: [a, b, t]
+terminal: [t]
+transitions:
+  a: {stay: {next: a, r: 1}, out: {next: t, r: 0}}
+  b: {spin: {next: b, r: 0}, quit: {next: t, r: -1}}
+"""
+
+
+def test_show_work_state_terminal_and_repeated_states(tmp_path):
+    # --state t (terminal) used to print empty sweeps; --state a twice printed a twice.
+    # sweep 1 from V0 = 0: a: stay 1 + 1·0 = 1, out 0 + 1·0 = 0 -> 1
+    # sweep 2: a: stay 1 + 1·1 = 2, out 0 + 1·0 = 0 -> 2
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", _file(tmp_path, LOOP), "--method", "value-iteration", "--sweeps", "2",
+         "--show-work", "--state", "t", "--state", "a", "--state", "a", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    work = json.loads(result.stdout)["work"]
+    assert [w["lines"] for w in work] == [
+        ["V₁(t) = 0 (terminal state)", "V₁(a) = max{stay: 1 + 1·0 = 1, out: 0 + 1·0 = 0} = 1"],
+        ["V₂(t) = 0 (terminal state)", "V₂(a) = max{stay: 1 + 1·1 = 2, out: 0 + 1·0 = 0} = 2"],
+    ]
+    # policy iteration's q tables say the same of a terminal state
+    pi = runner.invoke(
+        app,
+        ["mdp", "solve", _file(tmp_path, LOOP.replace("gamma: 1", "gamma: 1/2")),
+         "--show-work", "--state", "t", "--json"],
+    )  # fmt: skip
+    assert pi.exit_code == 0, pi.output
+    first = json.loads(pi.stdout)["work"][0]["lines"]
+    assert first[0] == "q_π₀(t, ·): no actions (terminal state)"
