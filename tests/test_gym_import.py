@@ -353,3 +353,12 @@ def test_a_decimal_kwarg_stays_that_decimal_not_a_nearby_fraction() -> None:
     # and each is exactly Gymnasium's float
     P = gym.make("FrozenLake-v1", **kwargs).unwrapped.P
     assert sorted({p for p, *_ in P[1][1]}) == sorted({float(p) for p in got})
+
+
+def test_a_negative_probability_in_P_is_named() -> None:
+    # success_rate=-0.2 makes P[0][0] = [(-0.2, ...), (0.6, ...), (0.6, ...)]: the
+    # negative entry used to be skipped silently and the error said "sum to 1.2"
+    from rlcli.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"P\[0\]\[0\] holds the probability -0\.2"):
+        import_env("FrozenLake-v1", {"success_rate": -0.2}, GAMMA)

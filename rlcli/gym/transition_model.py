@@ -149,7 +149,12 @@ def transition_model(env_id: str, env: Any) -> TransitionTable:
         for a in range(n_actions):
             merged: dict[tuple[int, Fraction], Fraction] = {}
             for prob, nxt, reward, _ in P[s][a]:
-                if prob <= 0:
+                if prob < 0:
+                    raise UsageError(
+                        f"{env_id}: P[{s}][{a}] holds the probability {float(prob)!r}; "
+                        "probabilities cannot be negative"
+                    )
+                if prob == 0:
                     continue
                 key = (int(nxt), q(reward))
                 merged[key] = merged.get(key, Fraction(0)) + q(prob)
