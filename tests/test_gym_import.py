@@ -362,3 +362,13 @@ def test_a_negative_probability_in_P_is_named() -> None:
 
     with pytest.raises(UsageError, match=r"P\[0\]\[0\] holds the probability -0\.2"):
         import_env("FrozenLake-v1", {"success_rate": -0.2}, GAMMA)
+
+
+def test_a_line_break_in_a_kwarg_stays_inside_the_header_comment() -> None:
+    # map_name is ignored when desc is given, so any text is accepted; its line break
+    # used to end the "# Imported ... by:" comment and put "gamma: 0" into the YAML
+    kwargs = {"desc": ["SF", "HG"], "map_name": "4x4\ngamma: 0"}
+    text = import_env("FrozenLake-v1", kwargs, GAMMA).text
+    head = text.split("\nname:")[0].splitlines()
+    assert head and all(line.startswith("#") for line in head)
+    assert loads_mdp(text).gamma == 0.9
