@@ -415,3 +415,27 @@ def test_show_work_state_terminal_and_repeated_states(tmp_path):
     assert pi.exit_code == 0, pi.output
     first = json.loads(pi.stdout)["work"][0]["lines"]
     assert first[0] == "q_π₀(t, ·): no actions (terminal state)"
+
+
+def test_symbolic_region_of_a_probability_stays_within_0_and_1():
+    # Recycling robot, gamma = 9/10, policy (high: search, low: recharge), V(low) = 0.9 V(high).
+    # Keep alpha: V(high) = 2 + 0.9(alpha V(high) + (1 - alpha) 0.9 V(high)) = 200/(19 - 9 alpha);
+    #   low, recharge >= wait: 0.09 V(high) >= 1 <=> 19 - 9 alpha <= 18 <=> alpha >= 1/9;
+    #   the other margins hold for every alpha in [0, 1]. Region [1/9, 1], not [1/9, 19/9)
+    #   (19/9 is where the denominator vanishes; alpha is a probability).
+    # Keep beta: V(high) = 200/(19 - 36/5) = 1000/59 whatever beta; recharge >= search:
+    #   0.9 W >= beta (2 + 0.81 W) + (1 - beta)(-3 + 0.9 W) <=> beta (5 - 0.09 W) <= 3
+    #   <=> beta <= 3·59/205 = 177/205. Region [0, 177/205], not (-oo, 177/205].
+    # Keep r_wait: recharge >= wait in low: 0.09 W >= r_wait with W = 1000/59 (r_wait does
+    #   not enter V under this policy) <=> r_wait <= 90/59: unbounded below, written -∞.
+    expected = {
+        "alpha": "optimal for all alpha ∈ [1/9, 1]",
+        "beta": "optimal for all beta ∈ [0, 177/205]",
+        "r_wait": "optimal for all r_wait ∈ (-∞, 90/59]",
+    }
+    for name, region in expected.items():
+        result = runner.invoke(
+            app, ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", name, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["region"] == region

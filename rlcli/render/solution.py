@@ -282,7 +282,16 @@ def _set_text(where: Any) -> str:
     if isinstance(where, sp.Interval):
         lo = "(" if where.left_open else "["
         hi = ")" if where.right_open else "]"
-        return f"{lo}{sp.sstr(where.start)}, {sp.sstr(where.end)}{hi}"
+        return f"{lo}{_end_text(where.start)}, {_end_text(where.end)}{hi}"
     if where == sp.S.Reals:
         return "ℝ"
     return sp.sstr(where)
+
+
+def _end_text(end: Any) -> str:
+    """An interval's end: 5/9, or ∞ and -∞ (not sympy's oo)."""
+    import sympy as sp
+
+    if end in (sp.oo, -sp.oo):
+        return "∞" if end == sp.oo else "-∞"
+    return sp.sstr(end)
