@@ -239,3 +239,30 @@ def test_exact_value_iteration_sweeps_have_the_rational_work_limit():
         "--exact", "drop --exact",
     )  # fmt: skip
     assert "2,240,000" in out
+
+
+EDGE = """
+gamma: 1
+states: [a, t]
+terminal: [t]
+transitions:
+  a: {stay: {next: a, r: 1e308}, out: {next: t, r: 1e308}}
+policies:
+  leave: {a: out}
+"""
+
+
+def test_finite_values_whose_q_overflows_are_diagnosed_not_left_without_ties():
+    # V1(a) = max(1e308 + 0, 1e308 + 0) = 1e308 is a float, but Q from V1:
+    # stay 1e308 + 1e308 = 2e308 > 1.8e308 (inf), out 1e308. The greedy set came out
+    # empty ("a": []) and the residual null; now the overflow is named and exact
+    # arithmetic finds the greedy action: stay (2·10^308 > 10^308).
+    mdp = loads_mdp(EDGE, "edge.yaml")
+    with pytest.raises(NumericalError, match="in Q from the values of sweep 1"):
+        value_iteration_sweeps(mdp, 1, Floats(mdp))
+    with pytest.raises(NumericalError, match="in Q from the values of sweep 1"):
+        iterative_evaluation(mdp, mdp.policies["leave"], sweeps=1, trace=True)
+    exact = value_iteration_sweeps(mdp, 1, Fractions(mdp))
+    k_stay, k_out = mdp.pair("a", "stay"), mdp.pair("a", "out")
+    assert exact.exact_q[k_stay] == 2 * 10**308 and exact.exact_q[k_out] == 10**308
+    assert exact.optimal[k_stay] and not exact.optimal[k_out]

@@ -208,6 +208,7 @@ def value_iteration_sweeps(mdp: MDP, sweeps: int, field: Field | None = None) ->
         v = field.best(field.q_from_values(v))
         field.check(v, k)
         q = field.q_from_values(v)
+        field.check(q, k, "Q from the values of sweep")  # finite V_k, overflowing Q: no ties
         ties = field.ties(q, field.tolerance(q, 0.0))
         if k > 1 and not np.array_equal(ties, previous):
             stable_since = k
