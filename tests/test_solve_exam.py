@@ -439,3 +439,24 @@ def test_symbolic_region_of_a_probability_stays_within_0_and_1():
         )
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["region"] == region
+
+
+def test_symbolic_region_of_an_episodic_file_includes_gamma_1(tmp_path):
+    # a: now -> t (r 1) or wait -> b (r 0); b: go -> t (r 2). At the file's gamma = 1,
+    # wait earns 0 + gamma·2 = 2 > 1: wait is optimal while 2 gamma >= 1, so gamma in
+    # [1/2, 1]; gamma = 1 itself (the file's value, episodes end) belongs to the region.
+    text = """
+gamma: 1
+states: [a, b, t]
+terminal: [t]
+transitions:
+  a: {now: {next: t, r: 1}, wait: {next: b, r: 0}}
+  b: {go: {next: t, r: 2}}
+"""
+    result = runner.invoke(
+        app, ["mdp", "solve", _file(tmp_path, text), "--symbolic", "--keep", "gamma", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["policy"]["a"] == "wait"
+    assert doc["region"] == "optimal for all gamma ∈ [1/2, 1]"

@@ -299,7 +299,7 @@ def optimality_region(mdp: MDP, conditions: list[OptimalityCondition], keep: set
         return None
     name, x = next(iter(table.items()))
     try:
-        domain = symbol_domain(name, x, gamma, probs)
+        domain = symbol_domain(name, x, gamma, probs, episodic=mdp.gamma >= 1)
         where = domain
         for c in conditions:
             where = where & sp.solve_univariate_inequality(
@@ -310,13 +310,17 @@ def optimality_region(mdp: MDP, conditions: list[OptimalityCondition], keep: set
     return Region(name, where, domain)
 
 
-def symbol_domain(name: str, x: Any, gamma: Any, probs: list[Any]) -> Any:
-    """The values the symbol x can take: γ ∈ [0, 1); a parameter, the reals where every
-    probability that uses it lies in [0, 1] (alpha and 1 − alpha: [0, 1]) and a discount
-    that uses it in [0, 1)."""
+def symbol_domain(name: str, x: Any, gamma: Any, probs: list[Any], episodic: bool) -> Any:
+    """The values the symbol x can take: γ ∈ [0, 1), or [0, 1] when the file's γ is 1
+    (``episodic``: the policy found then terminates, so its values are finite at γ = 1);
+    a parameter, the reals where every probability that uses it lies in [0, 1] (alpha
+    and 1 − alpha: [0, 1]) and a discount that uses it in [0, 1)."""
     import sympy as sp
 
-    domain = sp.Interval.Ropen(0, 1) if name == "gamma" else sp.S.Reals
+    if name == "gamma":
+        domain = sp.Interval(0, 1) if episodic else sp.Interval.Ropen(0, 1)
+    else:
+        domain = sp.S.Reals
     bounds = [(p, sp.Ge(p, 0), sp.Le(p, 1)) for p in set(probs)]
     if name != "gamma":
         bounds.append((gamma, sp.Ge(gamma, 0), sp.Lt(gamma, 1)))
