@@ -460,3 +460,17 @@ transitions:
     doc = json.loads(result.stdout)
     assert doc["policy"]["a"] == "wait"
     assert doc["region"] == "optimal for all gamma ∈ [1/2, 1]"
+
+
+def test_markdown_worked_steps_fence_outlasts_backticks_in_names(tmp_path):
+    # a state named x```y used to close the ``` block of the worked steps early
+    text = "gamma: 1/2\nstates: ['x```y']\ntransitions: {'x```y': {go: {next: 'x```y', r: 1}}}\n"
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", _file(tmp_path, text), "--method", "value-iteration", "--sweeps", "1",
+         "--show-work", "--format", "markdown"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    block = result.stdout.split("**sweep 1**\n\n")[1].split("\n")
+    # V1 = 1 + 1/2·0 = 1, inside a four-backtick fence
+    assert block[:3] == ["````", "V₁(x```y) = max{go: 1 + 0.5·0 = 1} = 1", "````"]

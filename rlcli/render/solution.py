@@ -6,6 +6,7 @@ tables, worked steps) as rich renderables or Markdown/LaTeX text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +150,10 @@ def document(sections: list[Section], style: str) -> str:
             lines += [view.tex_text(str(line)) + r"\\" for line in sec.rows]
             parts.append("\n".join(lines))
         else:
-            parts.append("\n".join([f"**{sec.title}**", "", "```", *map(str, sec.rows), "```"]))
+            lines = list(map(str, sec.rows))
+            longest = max((len(run) for run in re.findall("`+", "\n".join(lines))), default=0)
+            fence = "`" * max(3, longest + 1)  # a state named a```b cannot close the block
+            parts.append("\n".join([f"**{sec.title}**", "", fence, *lines, fence]))
     return "\n\n".join(parts)
 
 
