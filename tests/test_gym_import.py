@@ -372,3 +372,13 @@ def test_a_line_break_in_a_kwarg_stays_inside_the_header_comment() -> None:
     head = text.split("\nname:")[0].splitlines()
     assert head and all(line.startswith("#") for line in head)
     assert loads_mdp(text).gamma == 0.9
+
+
+def test_importing_our_own_registered_env_points_to_the_file() -> None:
+    # rlcli/Gridworld-v0 was reported as an unknown Gymnasium id (the registering module
+    # is not imported by the importer), though the user may just have used it
+    from rlcli.errors import UsageError
+
+    with pytest.raises(UsageError, match="rlcli problems copy") as info:
+        import_env("rlcli/Gridworld-v0", {}, GAMMA)
+    assert "unknown" not in str(info.value)
