@@ -474,3 +474,20 @@ def test_markdown_worked_steps_fence_outlasts_backticks_in_names(tmp_path):
     block = result.stdout.split("**sweep 1**\n\n")[1].split("\n")
     # V1 = 1 + 1/2·0 = 1, inside a four-backtick fence
     assert block[:3] == ["````", "V₁(x```y) = max{go: 1 + 0.5·0 = 1} = 1", "````"]
+
+
+def test_tiny_values_are_not_printed_as_zero(tmp_path):
+    # one state, stay with r = 1/100000, gamma = 1/2: V* = (1/100000)/(1 - 1/2) = 2e-5,
+    # and go with r = -3/100000 to the terminal state: q = -3e-5. Four decimals used to
+    # print these as "0" and "-0".
+    text = """
+gamma: 1/2
+states: [a, t]
+terminal: [t]
+transitions:
+  a: {stay: {next: a, r: 1/100000}, go: {next: t, r: -3/100000}}
+"""
+    result = runner.invoke(app, ["mdp", "solve", _file(tmp_path, text), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert "| a | 2e-05 | stay |" in result.stdout
+    assert "| go | -3e-05 |" in result.stdout
