@@ -491,3 +491,21 @@ transitions:
     assert result.exit_code == 0, result.output
     assert "| a | 2e-05 | stay |" in result.stdout
     assert "| go | -3e-05 |" in result.stdout
+
+
+def test_latex_conditions_are_math_not_python_text():
+    # the margins used to reach LaTeX as sympy's text: -(alpha*gamma - gamma + 1)/(...)
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", "gamma,alpha", "--format",
+         "latex"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    conditions = result.stdout.split("optimality conditions")[1]
+    margins = [line for line in conditions.splitlines() if " over " in line]
+    assert len(margins) == 3  # high: search over wait; low: recharge over search, wait
+    assert all(line.endswith(r"\geq 0$\\") and "*" not in line for line in margins)
+    assert r"\frac{6 \gamma}" in conditions  # recharge over search: 6γ/(5(1 + γ − αγ))
+    _well_formed_latex(result.stdout)
+    text = runner.invoke(app, ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", "gamma"])
+    assert "  low: recharge over wait: (9*gamma - 5)/(gamma + 5) >= 0" in text.stdout

@@ -29,6 +29,18 @@ class Section:
     header: list[str] | None = None
 
 
+class Worded(str):
+    """A line of worked text with its LaTeX form beside it (a margin as a fraction, not
+    as ``a*gamma**2``); the LaTeX writer uses ``latex``, everything else the text."""
+
+    latex: str
+
+    def __new__(cls, text: str, latex: str) -> Worded:
+        line = super().__new__(cls, text)
+        line.latex = latex
+        return line
+
+
 def exact_text(x: Any, style: str = "text") -> str:
     """An exact value: a fraction as p/q, a sympy expression as text; with ``latex``, math
     mode: $\frac{1000}{59}$, $-\frac{3}{4}$, closed forms by ``exact_latex``."""
@@ -147,7 +159,10 @@ def document(sections: list[Section], style: str) -> str:
             parts.append(view.document(rows, sec.header, style, sec.title))
         elif style == "latex":
             lines = [r"\noindent " + view.tex_text(sec.title) + r"\\"]
-            lines += [view.tex_text(str(line)) + r"\\" for line in sec.rows]
+            lines += [
+                (line.latex if isinstance(line, Worded) else view.tex_text(str(line))) + r"\\"
+                for line in sec.rows
+            ]
             parts.append("\n".join(lines))
         else:
             lines = list(map(str, sec.rows))
@@ -207,7 +222,12 @@ def condition_sections(run: Any) -> list[Section]:
     else:
         lines = ["this policy stays optimal while every margin q(s, chosen) - q(s, other) >= 0:"]
         lines += [
-            f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0" for c in run.conditions
+            Worded(
+                f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0",
+                rf"\quad {view.tex_text(f'{c.state}: {c.chosen} over {c.action}:')} "
+                rf"${exact_latex(c.margin)} \geq 0$",
+            )
+            for c in run.conditions
         ]
     if run.region is not None:
         lines.append(region_text(run.region))
