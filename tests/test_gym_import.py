@@ -338,3 +338,47 @@ def test_missing_gymnasium_gives_an_install_hint(monkeypatch) -> None:
     assert result.exit_code == 2
     assert "pip install 'rlcli[gym]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_decimal_kwarg_stays_that_decimal_not_a_nearby_fraction() -> None:
+    # success_rate=0.1234567: the intended move has p = 1234567/10^7 and each side
+    # (1 - 0.1234567)/2 = 8765433/(2·10^7). The importer used to accept any fraction with
+    # denominator ≤ 10^6 within 1e-12, writing 118383/958903 (10⁻¹³ off) instead.
+    kwargs = {"success_rate": 0.1234567}
+    mdp = loads_mdp(import_env("FrozenLake-v1", kwargs, GAMMA).text)
+    _, probs, _ = mdp.exact.rational()
+    k = mdp.pair("r0c1", "down")  # down to r1c1, slips to r0c0 and r0c2: three outcomes
+    got = sorted(probs[z] for z in mdp.outcomes(k))
+    assert got == [Fraction(1234567, 10**7)] + [Fraction(8765433, 2 * 10**7)] * 2
+    # and each is exactly Gymnasium's float
+    P = gym.make("FrozenLake-v1", **kwargs).unwrapped.P
+    assert sorted({p for p, *_ in P[1][1]}) == sorted({float(p) for p in got})
+
+
+def test_a_negative_probability_in_P_is_named() -> None:
+    # success_rate=-0.2 makes P[0][0] = [(-0.2, ...), (0.6, ...), (0.6, ...)]: the
+    # negative entry used to be skipped silently and the error said "sum to 1.2"
+    from rlcli.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"P\[0\]\[0\] holds the probability -0\.2"):
+        import_env("FrozenLake-v1", {"success_rate": -0.2}, GAMMA)
+
+
+def test_a_line_break_in_a_kwarg_stays_inside_the_header_comment() -> None:
+    # map_name is ignored when desc is given, so any text is accepted; its line break
+    # used to end the "# Imported ... by:" comment and put "gamma: 0" into the YAML
+    kwargs = {"desc": ["SF", "HG"], "map_name": "4x4\ngamma: 0"}
+    text = import_env("FrozenLake-v1", kwargs, GAMMA).text
+    head = text.split("\nname:")[0].splitlines()
+    assert head and all(line.startswith("#") for line in head)
+    assert loads_mdp(text).gamma == 0.9
+
+
+def test_importing_our_own_registered_env_points_to_the_file() -> None:
+    # rlcli/Gridworld-v0 was reported as an unknown Gymnasium id (the registering module
+    # is not imported by the importer), though the user may just have used it
+    from rlcli.errors import UsageError
+
+    with pytest.raises(UsageError, match="rlcli problems copy") as info:
+        import_env("rlcli/Gridworld-v0", {}, GAMMA)
+    assert "unknown" not in str(info.value)

@@ -352,3 +352,160 @@ def test_greedy_policy_stable_from_the_first_sweep_says_sweep_1():
     assert [tuple(step.exact_values) for step in sol.trace] == [(1, 2)] * 3
     assert _greedy(mdp, sol.optimal) == {"A": ["stay"], "B": ["back", "gamble"]}
     assert sol.stable_since == 1
+
+
+DOLLARS = r"""
+gamma: 1/2
+states: ["$\\input{/etc/hostname}$", "$x_1$", "50%_a&b#"]
+transitions:
+  "$\\input{/etc/hostname}$": {go: {next: "$x_1$", r: 1}}
+  "$x_1$": {go: {next: "50%_a&b#", r: 1}}
+  "50%_a&b#": {go: {next: "50%_a&b#", r: 1}}
+"""
+
+
+def test_latex_state_names_in_dollars_are_text_not_latex(tmp_path):
+    # A state named "$\input{...}$" used to reach the tabular raw (any cell starting and
+    # ending with $ counted as ours), so compiling a shared exercise's write-up ran its
+    # LaTeX. Only the exact-value cells we write are math. V*: the third state loops
+    # with r = 1, V = 1/(1 - 1/2) = 2; V(x_1) = 1 + 2/2 = 2; V(first) = 1 + 2/2 = 2.
+    result = runner.invoke(
+        app, ["mdp", "solve", _file(tmp_path, DOLLARS), "--exact", "--format", "latex"]
+    )
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert r"\input{" not in text and "$x_1$" not in text
+    assert r"\$\textbackslash{}input\{/etc/hostname\}\$ & 2 & 2 & go \\" in text
+    assert r"\$x\_1\$ & 2 & 2 & go \\" in text
+    assert r"50\%\_a\&b\# & 2 & 2 & go \\" in text
+    _well_formed_latex(text)
+
+
+LOOP = """
+gamma: 1
+states: [a, b, t]
+terminal: [t]
+transitions:
+  a: {stay: {next: a, r: 1}, out: {next: t, r: 0}}
+  b: {spin: {next: b, r: 0}, quit: {next: t, r: -1}}
+"""
+
+
+def test_show_work_state_terminal_and_repeated_states(tmp_path):
+    # --state t (terminal) used to print empty sweeps; --state a twice printed a twice.
+    # sweep 1 from V0 = 0: a: stay 1 + 1·0 = 1, out 0 + 1·0 = 0 -> 1
+    # sweep 2: a: stay 1 + 1·1 = 2, out 0 + 1·0 = 0 -> 2
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", _file(tmp_path, LOOP), "--method", "value-iteration", "--sweeps", "2",
+         "--show-work", "--state", "t", "--state", "a", "--state", "a", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    work = json.loads(result.stdout)["work"]
+    assert [w["lines"] for w in work] == [
+        ["V₁(t) = 0 (terminal state)", "V₁(a) = max{stay: 1 + 1·0 = 1, out: 0 + 1·0 = 0} = 1"],
+        ["V₂(t) = 0 (terminal state)", "V₂(a) = max{stay: 1 + 1·1 = 2, out: 0 + 1·0 = 0} = 2"],
+    ]
+    # policy iteration's q tables say the same of a terminal state
+    pi = runner.invoke(
+        app,
+        ["mdp", "solve", _file(tmp_path, LOOP.replace("gamma: 1", "gamma: 1/2")),
+         "--show-work", "--state", "t", "--json"],
+    )  # fmt: skip
+    assert pi.exit_code == 0, pi.output
+    first = json.loads(pi.stdout)["work"][0]["lines"]
+    assert first[0] == "q_π₀(t, ·): no actions (terminal state)"
+
+
+def test_symbolic_region_of_a_probability_stays_within_0_and_1():
+    # Recycling robot, gamma = 9/10, policy (high: search, low: recharge), V(low) = 0.9 V(high).
+    # Keep alpha: V(high) = 2 + 0.9(alpha V(high) + (1 - alpha) 0.9 V(high)) = 200/(19 - 9 alpha);
+    #   low, recharge >= wait: 0.09 V(high) >= 1 <=> 19 - 9 alpha <= 18 <=> alpha >= 1/9;
+    #   the other margins hold for every alpha in [0, 1]. Region [1/9, 1], not [1/9, 19/9)
+    #   (19/9 is where the denominator vanishes; alpha is a probability).
+    # Keep beta: V(high) = 200/(19 - 36/5) = 1000/59 whatever beta; recharge >= search:
+    #   0.9 W >= beta (2 + 0.81 W) + (1 - beta)(-3 + 0.9 W) <=> beta (5 - 0.09 W) <= 3
+    #   <=> beta <= 3·59/205 = 177/205. Region [0, 177/205], not (-oo, 177/205].
+    # Keep r_wait: recharge >= wait in low: 0.09 W >= r_wait with W = 1000/59 (r_wait does
+    #   not enter V under this policy) <=> r_wait <= 90/59: unbounded below, written -∞.
+    expected = {
+        "alpha": "optimal for all alpha ∈ [1/9, 1]",
+        "beta": "optimal for all beta ∈ [0, 177/205]",
+        "r_wait": "optimal for all r_wait ∈ (-∞, 90/59]",
+    }
+    for name, region in expected.items():
+        result = runner.invoke(
+            app, ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", name, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["region"] == region
+
+
+def test_symbolic_region_of_an_episodic_file_includes_gamma_1(tmp_path):
+    # a: now -> t (r 1) or wait -> b (r 0); b: go -> t (r 2). At the file's gamma = 1,
+    # wait earns 0 + gamma·2 = 2 > 1: wait is optimal while 2 gamma >= 1, so gamma in
+    # [1/2, 1]; gamma = 1 itself (the file's value, episodes end) belongs to the region.
+    text = """
+gamma: 1
+states: [a, b, t]
+terminal: [t]
+transitions:
+  a: {now: {next: t, r: 1}, wait: {next: b, r: 0}}
+  b: {go: {next: t, r: 2}}
+"""
+    result = runner.invoke(
+        app, ["mdp", "solve", _file(tmp_path, text), "--symbolic", "--keep", "gamma", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["policy"]["a"] == "wait"
+    assert doc["region"] == "optimal for all gamma ∈ [1/2, 1]"
+
+
+def test_markdown_worked_steps_fence_outlasts_backticks_in_names(tmp_path):
+    # a state named x```y used to close the ``` block of the worked steps early
+    text = "gamma: 1/2\nstates: ['x```y']\ntransitions: {'x```y': {go: {next: 'x```y', r: 1}}}\n"
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", _file(tmp_path, text), "--method", "value-iteration", "--sweeps", "1",
+         "--show-work", "--format", "markdown"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    block = result.stdout.split("**sweep 1**\n\n")[1].split("\n")
+    # V1 = 1 + 1/2·0 = 1, inside a four-backtick fence
+    assert block[:3] == ["````", "V₁(x```y) = max{go: 1 + 0.5·0 = 1} = 1", "````"]
+
+
+def test_tiny_values_are_not_printed_as_zero(tmp_path):
+    # one state, stay with r = 1/100000, gamma = 1/2: V* = (1/100000)/(1 - 1/2) = 2e-5,
+    # and go with r = -3/100000 to the terminal state: q = -3e-5. Four decimals used to
+    # print these as "0" and "-0".
+    text = """
+gamma: 1/2
+states: [a, t]
+terminal: [t]
+transitions:
+  a: {stay: {next: a, r: 1/100000}, go: {next: t, r: -3/100000}}
+"""
+    result = runner.invoke(app, ["mdp", "solve", _file(tmp_path, text), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert "| a | 2e-05 | stay |" in result.stdout
+    assert "| go | -3e-05 |" in result.stdout
+
+
+def test_latex_conditions_are_math_not_python_text():
+    # the margins used to reach LaTeX as sympy's text: -(alpha*gamma - gamma + 1)/(...)
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", "gamma,alpha", "--format",
+         "latex"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    conditions = result.stdout.split("optimality conditions")[1]
+    margins = [line for line in conditions.splitlines() if " over " in line]
+    assert len(margins) == 3  # high: search over wait; low: recharge over search, wait
+    assert all(line.endswith(r"\geq 0$\\") and "*" not in line for line in margins)
+    assert r"\frac{6 \gamma}" in conditions  # recharge over search: 6γ/(5(1 + γ − αγ))
+    _well_formed_latex(result.stdout)
+    text = runner.invoke(app, ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", "gamma"])
+    assert "  low: recharge over wait: (9*gamma - 5)/(gamma + 5) >= 0" in text.stdout

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from rlcli.cli.app import app
 from rlcli.errors import NumericalError
 from rlcli.mdp.read.load import loads_mdp
+from rlcli.mdp.solve.arithmetic import Floats, Fractions
 from rlcli.mdp.solve.evaluate import evaluate_policy, iterative_evaluation
 from rlcli.mdp.solve.limits import FieldError
-from rlcli.mdp.solve.optimal import policy_iteration, value_iteration
+from rlcli.mdp.solve.optimal import policy_iteration, value_iteration, value_iteration_sweeps
 
 runner = CliRunner()
 
@@ -74,7 +75,7 @@ def test_a_trace_too_big_for_memory_is_refused_with_its_size():
     _refused(
         ["mdp", "evaluate", "random-walk-19", "-p", "uniform", "--method", "iterative",
          "--sweeps", "900000", "--trace", "--json"],
-        "--trace", "18,900,000 values",
+        "--trace", "36,000,000 values",  # 900,000 × (21 states + 19 pairs)
     )  # fmt: skip
 
 
@@ -182,3 +183,86 @@ def test_exact_sweeps_do_not_overflow(tmp_path):
     assert doc["exact"]["a"] == str(271 * 10**306)
     assert [t["exact"]["a"] for t in doc["trace"]] == [str(10**308), str(19 * 10**307),
                                                        str(271 * 10**306)]  # fmt: skip
+
+
+def many_actions(n: int) -> str:
+    """One state with n actions, each to the terminal state: 2 states, n pairs."""
+    acts = "\n".join(f"    a{i}: {{next: t, r: {i}}}" for i in range(n))
+    return f"gamma: 1\nstates: [s, t]\nterminal: [t]\ntransitions:\n  s:\n{acts}\n"
+
+
+def test_value_iteration_sweeps_count_q_and_ties_in_the_trace_limit():
+    # Every sweep keeps V (2 states) and Q, ties, policy (2,000 pairs). 3,000 sweeps ×
+    # 2,002 = 6,006,000 values > 5,000,000; counting states alone (6,000) let the
+    # gambler's problem's --sweeps 20000 run for minutes into 4 GB and 367 MB of JSON.
+    mdp = loads_mdp(many_actions(2000), "many.yaml")
+    with pytest.raises(FieldError) as info:
+        value_iteration_sweeps(mdp, 3000, Floats(mdp))
+    assert info.value.field == "sweeps"  # the trace is not optional here: blame the sweeps
+    assert "6,006,000 values" in str(info.value)
+    assert "2,000 state-action pairs" in str(info.value)
+
+
+def test_value_iteration_sweeps_trace_refusal_names_sweeps_not_trace():
+    # the user never typed --trace: 1,000,000 × (16 + 56) values
+    out = _refused(
+        ["mdp", "solve", "gridworld-4x4", "--method", "value-iteration", "--sweeps", "1000000"],
+        "--sweeps", "72,000,000 values",
+    )  # fmt: skip
+    assert "--trace" not in out
+
+
+def test_evaluation_trace_counts_the_greedy_ties_per_pair():
+    # sweep traces of evaluation keep the greedy ties of every pair too: 100,000 sweeps ×
+    # (2 states + 2,000 pairs) = 200,200,000 values
+    mdp = loads_mdp(many_actions(2000), "many.yaml")
+    with pytest.raises(FieldError, match="200,200,000 values") as info:
+        iterative_evaluation(mdp, mdp.uniform_policy(), sweeps=100_000, trace=True)
+    assert info.value.field == "trace"
+
+
+def test_exact_value_iteration_sweeps_have_the_rational_work_limit():
+    # 40,000 sweeps × 56 outcomes = 2,240,000 fraction operations > 2,000,000: refused
+    # up front like exact evaluation sweeps (it used to run for minutes)
+    mdp = loads_mdp(
+        "gamma: 1\ngrid:\n  map: |\n    T . . .\n    . . . .\n    . . . .\n    . . . T\n"
+        "  step_reward: -1\n",
+        "grid.yaml",
+    )
+    assert mdp.n_outcomes == 56
+    with pytest.raises(FieldError, match="2,240,000 fraction operations") as info:
+        value_iteration_sweeps(mdp, 40_000, Fractions(mdp))
+    assert info.value.field == "exact" and info.value.droppable
+    out = _refused(
+        ["mdp", "solve", "gridworld-4x4", "--method", "value-iteration", "--sweeps", "40000",
+         "--exact"],
+        "--exact", "drop --exact",
+    )  # fmt: skip
+    assert "2,240,000" in out
+
+
+EDGE = """
+gamma: 1
+states: [a, t]
+terminal: [t]
+transitions:
+  a: {stay: {next: a, r: 1e308}, out: {next: t, r: 1e308}}
+policies:
+  leave: {a: out}
+"""
+
+
+def test_finite_values_whose_q_overflows_are_diagnosed_not_left_without_ties():
+    # V1(a) = max(1e308 + 0, 1e308 + 0) = 1e308 is a float, but Q from V1:
+    # stay 1e308 + 1e308 = 2e308 > 1.8e308 (inf), out 1e308. The greedy set came out
+    # empty ("a": []) and the residual null; now the overflow is named and exact
+    # arithmetic finds the greedy action: stay (2·10^308 > 10^308).
+    mdp = loads_mdp(EDGE, "edge.yaml")
+    with pytest.raises(NumericalError, match="in Q from the values of sweep 1"):
+        value_iteration_sweeps(mdp, 1, Floats(mdp))
+    with pytest.raises(NumericalError, match="in Q from the values of sweep 1"):
+        iterative_evaluation(mdp, mdp.policies["leave"], sweeps=1, trace=True)
+    exact = value_iteration_sweeps(mdp, 1, Fractions(mdp))
+    k_stay, k_out = mdp.pair("a", "stay"), mdp.pair("a", "out")
+    assert exact.exact_q[k_stay] == 2 * 10**308 and exact.exact_q[k_out] == 10**308
+    assert exact.optimal[k_stay] and not exact.optimal[k_out]

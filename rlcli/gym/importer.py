@@ -38,6 +38,11 @@ def import_env(env_id: str, kwargs: dict[str, Any], gamma: Fraction) -> Imported
     lists but no episode visits, disappear); otherwise, and for other envs, in the
     explicit form.
     """
+    if env_id.startswith("rlcli/"):
+        raise UsageError(
+            f"{env_id} is one of rlcli's own tasks wrapped for Gymnasium, with no P to read: "
+            "its MDP is already a file (rlcli problems list; rlcli problems copy NAME)"
+        )
     gym = gymnasium()
     spec = env_spec(env_id)
     check_kwargs(env_id, spec, kwargs)

@@ -21,7 +21,9 @@ def number(x: Fraction) -> str:
 
 
 def header(lines: list[str]) -> str:
-    return "".join(f"# {line}\n" if line else "#\n" for line in lines)
+    """Comment lines; a line break inside one (a kwarg's text value) stays in the comment."""
+    rows = [row for line in lines for row in (line.splitlines() or [""])]
+    return "".join(f"# {row}\n" if row else "#\n" for row in rows)
 
 
 def grid_form(unwrapped: Any, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:

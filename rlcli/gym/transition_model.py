@@ -25,6 +25,7 @@ from typing import Any
 from rlcli.errors import UsageError
 
 MAX_OUTCOMES = 2_000_000
+ROUNDING_ULPS = 8  # float arithmetic in an env's P: (1 - 0.8)/2 is 2 ulps from 1/10
 ACTION_NAMES = {
     "FrozenLakeEnv": ("left", "down", "right", "up"),
     "CliffWalkingEnv": ("up", "right", "down", "left"),
@@ -52,16 +53,18 @@ class TransitionTable:
 
 
 def exact(x: float | int) -> Fraction:
-    """The simplest fraction (denominator ≤ 10⁶) within 1e-12 of ``x``, else x's decimal value.
+    """The simplest fraction (denominator ≤ 10⁶) within 8 ulps of ``x`` (float rounding,
+    as in ``(1 - 0.8)/2``), else x's shortest decimal, which is the same float.
 
-    1/3 for 0.3333333333333333; 1/10 for 0.09999999999999998 (= (1 - 0.8)/2 in floats).
+    1/3 for 0.3333333333333333; 1/10 for 0.09999999999999998 (= (1 - 0.8)/2 in floats);
+    1234567/10⁷ for 0.1234567 (a fraction 10⁻¹³ away, such as 118383/958903, is not x).
     """
     if isinstance(x, int):
         return Fraction(x)
     if not math.isfinite(x):
         raise UsageError(f"P holds the number {x}; probabilities and rewards must be finite")
     f = Fraction(x).limit_denominator(10**6)
-    if abs(float(f) - x) <= 1e-12 * max(1.0, abs(x)):
+    if abs(float(f) - x) <= ROUNDING_ULPS * math.ulp(x):
         return f
     return Fraction(repr(float(x)))
 
@@ -146,7 +149,12 @@ def transition_model(env_id: str, env: Any) -> TransitionTable:
         for a in range(n_actions):
             merged: dict[tuple[int, Fraction], Fraction] = {}
             for prob, nxt, reward, _ in P[s][a]:
-                if prob <= 0:
+                if prob < 0:
+                    raise UsageError(
+                        f"{env_id}: P[{s}][{a}] holds the probability {float(prob)!r}; "
+                        "probabilities cannot be negative"
+                    )
+                if prob == 0:
                     continue
                 key = (int(nxt), q(reward))
                 merged[key] = merged.get(key, Fraction(0)) + q(prob)

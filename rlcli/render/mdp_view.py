@@ -20,7 +20,10 @@ def number(x: float) -> str:
         return f"{x:.4g}"
     if x == int(x):
         return str(int(x))
-    return f"{x:.4f}".rstrip("0").rstrip(".")
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    if text in ("0", "-0"):  # 0 < |x| < 0.00005: significant digits, not a false 0 or -0
+        return f"{x:.4g}"
+    return text
 
 
 def source_text(source: Any, value: float) -> str:

@@ -6,6 +6,7 @@ tables, worked steps) as rich renderables or Markdown/LaTeX text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +29,26 @@ class Section:
     header: list[str] | None = None
 
 
+class Worded(str):
+    """A line of worked text with its LaTeX form beside it (a margin as a fraction, not
+    as ``a*gamma**2``); the LaTeX writer uses ``latex``, everything else the text."""
+
+    latex: str
+
+    def __new__(cls, text: str, latex: str) -> Worded:
+        line = super().__new__(cls, text)
+        line.latex = latex
+        return line
+
+
 def exact_text(x: Any, style: str = "text") -> str:
     """An exact value: a fraction as p/q, a sympy expression as text; with ``latex``, math
     mode: $\frac{1000}{59}$, $-\frac{3}{4}$, closed forms by ``exact_latex``."""
     if style == "latex" and hasattr(x, "free_symbols"):
-        return "$" + exact_latex(x) + "$"
+        return view.TexMath("$" + exact_latex(x) + "$")
     if style == "latex" and getattr(x, "denominator", 1) != 1:
         sign = "-" if x < 0 else ""
-        return f"${sign}\\frac{{{abs(x.numerator)}}}{{{x.denominator}}}$"
+        return view.TexMath(f"${sign}\\frac{{{abs(x.numerator)}}}{{{x.denominator}}}$")
     if hasattr(x, "free_symbols"):
         import sympy as sp
 
@@ -146,10 +159,16 @@ def document(sections: list[Section], style: str) -> str:
             parts.append(view.document(rows, sec.header, style, sec.title))
         elif style == "latex":
             lines = [r"\noindent " + view.tex_text(sec.title) + r"\\"]
-            lines += [view.tex_text(str(line)) + r"\\" for line in sec.rows]
+            lines += [
+                (line.latex if isinstance(line, Worded) else view.tex_text(str(line))) + r"\\"
+                for line in sec.rows
+            ]
             parts.append("\n".join(lines))
         else:
-            parts.append("\n".join([f"**{sec.title}**", "", "```", *map(str, sec.rows), "```"]))
+            lines = list(map(str, sec.rows))
+            longest = max((len(run) for run in re.findall("`+", "\n".join(lines))), default=0)
+            fence = "`" * max(3, longest + 1)  # a state named a```b cannot close the block
+            parts.append("\n".join([f"**{sec.title}**", "", fence, *lines, fence]))
     return "\n\n".join(parts)
 
 
@@ -203,7 +222,12 @@ def condition_sections(run: Any) -> list[Section]:
     else:
         lines = ["this policy stays optimal while every margin q(s, chosen) - q(s, other) >= 0:"]
         lines += [
-            f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0" for c in run.conditions
+            Worded(
+                f"  {c.state}: {c.chosen} over {c.action}: {c.margin} >= 0",
+                rf"\quad {view.tex_text(f'{c.state}: {c.chosen} over {c.action}:')} "
+                rf"${exact_latex(c.margin)} \geq 0$",
+            )
+            for c in run.conditions
         ]
     if run.region is not None:
         lines.append(region_text(run.region))
@@ -282,7 +306,16 @@ def _set_text(where: Any) -> str:
     if isinstance(where, sp.Interval):
         lo = "(" if where.left_open else "["
         hi = ")" if where.right_open else "]"
-        return f"{lo}{sp.sstr(where.start)}, {sp.sstr(where.end)}{hi}"
+        return f"{lo}{_end_text(where.start)}, {_end_text(where.end)}{hi}"
     if where == sp.S.Reals:
         return "ℝ"
     return sp.sstr(where)
+
+
+def _end_text(end: Any) -> str:
+    """An interval's end: 5/9, or ∞ and -∞ (not sympy's oo)."""
+    import sympy as sp
+
+    if end in (sp.oo, -sp.oo):
+        return "∞" if end == sp.oo else "-∞"
+    return sp.sstr(end)

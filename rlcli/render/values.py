@@ -109,6 +109,12 @@ def grid_values(
     return table
 
 
+class TexMath(str):
+    """A table cell we wrote in LaTeX math mode (``$\\frac{1}{2}$``), put in a tabular as
+    it is. Every other cell is text and escaped: a state named ``$x$`` in a shared file
+    is text, never LaTeX to run."""
+
+
 def document(rows: list[list[str]], header: list[str], style: str, title: str = "") -> str:
     """A table as Markdown (pipe table) or LaTeX (tabular), for homework write-ups."""
     if style == "markdown":
@@ -122,8 +128,8 @@ def document(rows: list[list[str]], header: list[str], style: str, title: str = 
         lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
         return "\n".join(lines)
 
-    def tex_cell(cell: str) -> str:  # cells already in math mode ($\frac{1}{2}$) stay
-        return cell if len(cell) > 1 and cell[0] == cell[-1] == "$" else tex_text(cell)
+    def tex_cell(cell: str) -> str:  # our math-mode cells ($\frac{1}{2}$) stay
+        return cell if isinstance(cell, TexMath) else tex_text(cell)
 
     lines = [f"% {title}"] if title else []
     lines.append(r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}")

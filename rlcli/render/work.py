@@ -71,6 +71,9 @@ def optimality_backups(
     gamma, probs, rewards = model_numbers(mdp, exact)
     lines = []
     for s in _states(mdp, states):
+        if mdp.terminal[s]:
+            lines.append(f"V{sub(k)}({mdp.states[s]}) = 0 (terminal state)")
+            continue
         terms = [
             f"{mdp.actions[mdp.pair_action[j]]}: "
             f"{q_expression(mdp, j, before, gamma, probs, rewards)} = "
@@ -90,6 +93,9 @@ def expectation_backups(
     gamma, probs, rewards = model_numbers(mdp, exact)
     lines = []
     for s in _states(mdp, states):
+        if mdp.terminal[s]:
+            lines.append(f"V{sub(k)}({mdp.states[s]}) = 0 (terminal state)")
+            continue
         used = [after[t] if in_place and t < s else before[t] for t in range(mdp.n_states)]
         terms = []
         for j in mdp.pairs_of(s):
@@ -120,6 +126,9 @@ def improvement_lines(
     lines = []
     changes = []
     for s in _states(mdp, states):
+        if mdp.terminal[s]:
+            lines.append(f"q_π{sub(i)}({mdp.states[s]}, ·): no actions (terminal state)")
+            continue
         cells = [
             f"{mdp.actions[mdp.pair_action[j]]} = {num(q[j])}{' ★' if ties[j] else ''}"
             for j in mdp.pairs_of(s)
@@ -136,8 +145,11 @@ def improvement_lines(
 
 
 def _states(mdp: MDP, states: list[int] | None) -> list[int]:
-    chosen = range(mdp.n_states) if states is None else states
-    return [s for s in chosen if not mdp.terminal[s]]
+    """Every non-terminal state, or the states asked for (each once, terminal ones too:
+    their line says V = 0)."""
+    if states is None:
+        return [s for s in range(mdp.n_states) if not mdp.terminal[s]]
+    return list(dict.fromkeys(states))
 
 
 def value_iteration_work(

@@ -54,7 +54,7 @@ class Field(Protocol):
     def tolerance(self, q: Any, error: float) -> float: ...
     def ties(self, q: Any, tol: float) -> np.ndarray: ...
     def floats(self, x: Any) -> np.ndarray: ...
-    def check(self, v: Any, sweep: int) -> None: ...
+    def check(self, v: Any, sweep: int, what: str = "sweep") -> None: ...
 
 
 class Floats:
@@ -90,8 +90,10 @@ class Floats:
     def floats(self, x: np.ndarray) -> np.ndarray:
         return x
 
-    def check(self, v: np.ndarray, sweep: int) -> None:
-        check_finite(self.mdp, v, f"after sweep {sweep}")
+    def check(self, v: np.ndarray, sweep: int, what: str = "sweep") -> None:
+        """Numbers beyond the float range after ``sweep`` (in V, or in ``what``: Q)."""
+        where = f"after sweep {sweep}" if what == "sweep" else f"in {what} {sweep}"
+        check_finite(self.mdp, v, where)
 
 
 class Fractions:
@@ -140,7 +142,7 @@ class Fractions:
     def floats(self, x: list[Fraction]) -> np.ndarray:
         return np.array([to_float(v) for v in x])
 
-    def check(self, v: list[Fraction], sweep: int) -> None:
+    def check(self, v: list[Fraction], sweep: int, what: str = "sweep") -> None:
         for x in v:
             check_digits(x, sweep)
 

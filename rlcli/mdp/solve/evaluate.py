@@ -158,7 +158,7 @@ def iterative_evaluation(
     convergence it keeps the first ``trace_cap`` sweeps and the last.
     """
     if sweeps is not None:
-        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace)
+        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace, mdp.n_pairs)
     check_proper(mdp, pi)
     P_pi, r_pi = policy_model(mdp, pi)
     v = np.zeros(mdp.n_states)
@@ -172,7 +172,7 @@ def iterative_evaluation(
         v = new
         k += 1
         if trace and (sweeps is not None or k <= trace_cap):
-            history.append(Sweep(k, v.copy(), optimal_pairs(mdp, q_from_values(mdp, v))))
+            history.append(Sweep(k, v.copy(), optimal_pairs(mdp, _finite_q(mdp, v, k))))
         if sweeps is None and change < tol:
             break
     else:
@@ -180,9 +180,18 @@ def iterative_evaluation(
             raise NumericalError(f"iterative evaluation did not converge in {limit} sweeps")
     residual = bellman_residual(mdp, P_pi, r_pi, v)
     method = "in-place sweeps" if in_place else "synchronous sweeps"
+    q = _finite_q(mdp, v, k)
     if trace and sweeps is None and k > trace_cap:  # the first sweeps and the last
-        history.append(Sweep(k, v.copy(), optimal_pairs(mdp, q_from_values(mdp, v))))
-    return Evaluation(v, q_from_values(mdp, v), residual, method, k, history)
+        history.append(Sweep(k, v.copy(), optimal_pairs(mdp, q)))
+    return Evaluation(v, q, residual, method, k, history)
+
+
+def _finite_q(mdp: MDP, v: np.ndarray, k: int) -> np.ndarray:
+    """Q from the values of sweep k, refused when it leaves the float range (V_k finite,
+    r + γ V_k not: the greedy ties would compare infinities)."""
+    q = q_from_values(mdp, v)
+    check_finite(mdp, q, f"in Q from the values of sweep {k}")
+    return q
 
 
 def _gauss_seidel(mdp: MDP, P_pi: Any, r_pi: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -290,17 +290,17 @@ class Region:
 def optimality_region(mdp: MDP, conditions: list[OptimalityCondition], keep: set[str] | None
                       ) -> Region | None:  # fmt: skip
     """With one free symbol x, reduce every margin(x) ≥ 0 to a set of x: an interval
-    such as "γ ∈ [0, 1)" (γ ranges over [0, 1), other parameters over the reals).
+    such as "γ ∈ [0, 1)", inside the values x can take (``symbol_domain``).
     None when there are several symbols, or sympy cannot solve the inequalities."""
     import sympy as sp
 
-    *_, table = symbolic_model(mdp, keep)
+    gamma, probs, _, table = symbolic_model(mdp, keep)
     if len(table) != 1:
         return None
     name, x = next(iter(table.items()))
-    domain = sp.Interval.Ropen(0, 1) if name == "gamma" else sp.S.Reals
-    where = domain
     try:
+        domain = symbol_domain(name, x, gamma, probs, episodic=mdp.gamma >= 1)
+        where = domain
         for c in conditions:
             where = where & sp.solve_univariate_inequality(
                 sp.Ge(c.margin, 0), x, relational=False, domain=domain
@@ -308,3 +308,27 @@ def optimality_region(mdp: MDP, conditions: list[OptimalityCondition], keep: set
     except (NotImplementedError, ValueError, TypeError):
         return None
     return Region(name, where, domain)
+
+
+def symbol_domain(name: str, x: Any, gamma: Any, probs: list[Any], episodic: bool) -> Any:
+    """The values the symbol x can take: γ ∈ [0, 1), or [0, 1] when the file's γ is 1
+    (``episodic``: the policy found then terminates, so its values are finite at γ = 1);
+    a parameter, the reals where every probability that uses it lies in [0, 1] (alpha
+    and 1 − alpha: [0, 1]) and a discount that uses it in [0, 1)."""
+    import sympy as sp
+
+    if name == "gamma":
+        domain = sp.Interval(0, 1) if episodic else sp.Interval.Ropen(0, 1)
+    else:
+        domain = sp.S.Reals
+    bounds = [(p, sp.Ge(p, 0), sp.Le(p, 1)) for p in set(probs)]
+    if name != "gamma":
+        bounds.append((gamma, sp.Ge(gamma, 0), sp.Lt(gamma, 1)))
+    for expr, *rules in bounds:
+        if x not in getattr(expr, "free_symbols", ()):
+            continue
+        for rule in rules:
+            domain = domain & sp.solve_univariate_inequality(
+                rule, x, relational=False, domain=domain
+            )
+    return domain

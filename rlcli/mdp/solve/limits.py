@@ -30,8 +30,16 @@ class FieldError(UsageError):
         super().__init__(f"{field}: {message}")
 
 
-def check_sweeps(sweeps: int, n_states: int, n_outcomes: int, trace: bool) -> None:
-    """Refuse sweep counts whose time or trace memory is out of reach, before starting."""
+def check_sweeps(
+    sweeps: int, n_states: int, n_outcomes: int, trace: bool, n_pairs: int = 0,
+    trace_field: str = "trace",
+) -> None:  # fmt: skip
+    """Refuse sweep counts whose time or trace memory is out of reach, before starting.
+
+    A trace keeps, per sweep, a value per state and, when ``n_pairs`` is given, a number
+    per state-action pair (Q, the greedy ties): both count toward ``TRACE_VALUE_LIMIT``.
+    ``trace_field`` names the setting to blame (``sweeps`` when the trace is not optional).
+    """
     if sweeps > MAX_SWEEPS:
         raise FieldError("sweeps", f"{sweeps:,} sweeps exceed the limit of {MAX_SWEEPS:,}")
     work = sweeps * max(n_outcomes, 1)
@@ -41,11 +49,13 @@ def check_sweeps(sweeps: int, n_states: int, n_outcomes: int, trace: bool) -> No
             f"{sweeps:,} sweeps over {n_outcomes:,} outcomes would need {work:.2g} backups "
             f"(limit {SWEEP_WORK_LIMIT:.2g})",
         )
-    if trace and sweeps * n_states > TRACE_VALUE_LIMIT:
-        need = sweeps * n_states
+    kept = n_states + n_pairs
+    if trace and sweeps * kept > TRACE_VALUE_LIMIT:
+        need = sweeps * kept
+        per = f"{n_states:,} states" + (f" + {n_pairs:,} state-action pairs" if n_pairs else "")
         raise FieldError(
-            "trace",
-            f"a trace of {sweeps:,} sweeps × {n_states:,} states holds {need:,} values "
+            trace_field,
+            f"a trace of {sweeps:,} sweeps × ({per}) holds {need:,} values "
             f"(about {need * 8 / 1e6:,.0f} MB in memory, more as JSON); the limit is "
             f"{TRACE_VALUE_LIMIT:,} values: ask for fewer sweeps",
         )

@@ -27,7 +27,7 @@ from rlcli.mdp.solve.greedy import (
     state_max,
     tie_tolerance,
 )
-from rlcli.mdp.solve.limits import MAX_SWEEPS, check_sweeps
+from rlcli.mdp.solve.limits import MAX_SWEEPS, check_exact_sweeps, check_sweeps
 from rlcli.mdp.solve.proper import (
     describe,
     improper_states,
@@ -196,7 +196,10 @@ def value_iteration_sweeps(mdp: MDP, sweeps: int, field: Field | None = None) ->
     V₀ = 0. The result's Q and policy are those greedy with respect to V_K.
     """
     field = Floats(mdp) if field is None else field
-    check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace=True)
+    # every sweep's values, Q and greedy ties are kept: the trace is part of the answer
+    check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, True, mdp.n_pairs, "sweeps")
+    if field.exact:
+        check_exact_sweeps(sweeps, mdp.n_outcomes)
     v = field.zeros()
     steps: list[Step] = []
     previous = optimal_pairs(mdp, q_from_values(mdp, np.zeros(mdp.n_states)))
@@ -205,6 +208,7 @@ def value_iteration_sweeps(mdp: MDP, sweeps: int, field: Field | None = None) ->
         v = field.best(field.q_from_values(v))
         field.check(v, k)
         q = field.q_from_values(v)
+        field.check(q, k, "Q from the values of sweep")  # finite V_k, overflowing Q: no ties
         ties = field.ties(q, field.tolerance(q, 0.0))
         if k > 1 and not np.array_equal(ties, previous):
             stable_since = k

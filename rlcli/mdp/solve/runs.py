@@ -65,7 +65,7 @@ def run_evaluation(
         raise FieldError("exact", "exact sweeps need a number of sweeps")
     if iterative and exact:
         assert sweeps is not None
-        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace)
+        check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace, mdp.n_pairs)
         history = exact_solve.sweeps_exact(mdp, pi, sweeps, in_place)
         ev = _exact_sweeps_evaluation(mdp, pi, history, in_place, trace)
         how = f"{ev.method}: {ev.sweeps} sweep(s) from V0 = 0; exact: rational arithmetic"
