@@ -149,9 +149,10 @@ def _print_sections(sections: list) -> None:
         out.print(rich_section(sec))
 
 
-def _picks(n: int, every: bool) -> list[int]:
-    """Which trace entries a terminal shows: all, or the first 10 and the last."""
-    if every or n <= SHOWN_SWEEPS + 1:
+def _picks(n: int) -> list[int]:
+    """Which trace entries a table shows: all up to 11, else the first 10 and the last
+    (``--json`` has all; ``--sweeps 2000`` would otherwise print 2000 columns or grids)."""
+    if n <= SHOWN_SWEEPS + 1:
         return list(range(n))
     return [*range(SHOWN_SWEEPS), n - 1]
 
@@ -238,7 +239,7 @@ def evaluate(
     title = f"v_pi for policy {policy_spec}"
     if method is EvalMethod.iterative and sweeps is not None:
         title = f"values after {sweeps} sweep(s), policy {policy_spec}"
-    picks = _picks(len(shown_trace), every=sweeps is not None)
+    picks = _picks(len(shown_trace))
     chosen = [shown_trace[i] for i in picks]
     sections = []
     if chosen:
@@ -388,7 +389,7 @@ def solve(
             | ({"work": work} if show_work else {})
         )  # fmt: skip
         return
-    shown = [steps[i] for i in _picks(len(steps), every=swept)] if vi else steps
+    shown = [steps[i] for i in _picks(len(steps))] if vi else steps
     sections = doc.solve_sections(mdp, shown, vi, swept, exact)
     if format_ is Format.text and not vi:
         sections = []  # the text trace of policy iteration is drawn by _print_pi_trace
@@ -414,10 +415,10 @@ def solve(
     )
     if steps and not vi:
         _print_pi_trace(mdp, steps, start_policy)
-    if len(steps) > SHOWN_SWEEPS + 1 and vi and not swept:
+    if len(steps) > SHOWN_SWEEPS + 1 and vi:
         out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {steps[-1].index}; --json has all)")
     if swept and mdp.layout is not None and not exact:
-        shown = [steps[i] for i in _picks(len(steps), every=True)]
+        shown = [steps[i] for i in _picks(len(steps))]
         _print_grid_sweeps(mdp, [(st.index, st.values, st.policy) for st in shown])
         sections = sections[2:]  # the grids replace the sweep and greedy tables
     _print_sections(sections)
