@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rlcli.cli.common import JsonOpt, SeedOpt
-from rlcli.errors import UsageError
+from rlcli.errors import NumericalError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.derive.steps import Derivation
@@ -53,14 +53,21 @@ AtOpt = Annotated[
 
 
 SYMPY_BUDGET = 0.35  # seconds for all time-limited sympy calls of one derivation (≤ 1.5 s total)
+HARD_LIMIT = 15.0  # seconds for a whole derivation, numeric checks included
 
 
 def _run(build: Callable[[], Derivation], fmt: Format, json: bool) -> None:
-    """Build the derivation under one overall time budget, then render it."""
-    from rlcli.derive.timelimit import budget
+    """Build the derivation under one overall time budget and a hard limit, then render it."""
+    from rlcli.derive.timelimit import TimeLimitExceeded, budget, time_limit
 
-    with budget(SYMPY_BUDGET):
-        d = build()
+    try:
+        with time_limit(HARD_LIMIT), budget(SYMPY_BUDGET):
+            d = build()
+    except TimeLimitExceeded:
+        raise NumericalError(
+            f"gave up after {HARD_LIMIT:g} s: the expression grows too fast (or is too large) "
+            "for the numeric checks; try a simpler --f"
+        ) from None
     _render(d, fmt, json)
 
 

@@ -21,10 +21,15 @@ class TimeLimitExceeded(BaseException):
     """
 
 
+_ALARMS: list[float] = []  # monotonic deadlines of the enclosing time_limit()s, innermost last
+
+
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Interrupt the body after ``seconds`` (SIGALRM; main thread on Unix only).
 
+    Limits nest: an inner limit never outlasts an outer one, and the outer limit is re-armed
+    when the inner one ends (a limit that has passed meanwhile fires at once).
     Elsewhere (a worker thread, Windows) the body runs without a limit; callers only put
     bounded work under it there.
     """
@@ -36,13 +41,20 @@ def time_limit(seconds: float) -> Iterator[None]:
     def _raise(signum: int, frame: object) -> None:
         raise TimeLimitExceeded
 
+    deadline = time.monotonic() + seconds
+    if _ALARMS:
+        deadline = min(deadline, _ALARMS[-1])
+    _ALARMS.append(deadline)
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-6))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        _ALARMS.pop()
         signal.signal(signal.SIGALRM, previous)
+        if _ALARMS:  # re-arm the enclosing limit
+            signal.setitimer(signal.ITIMER_REAL, max(_ALARMS[-1] - time.monotonic(), 1e-6))
 
 
 _DEADLINES: list[float] = []  # innermost budget last
@@ -59,11 +71,16 @@ def budget(seconds: float) -> Iterator[None]:
 
 
 def attempt(func, seconds: float, *args, **kwargs):
-    """``func(*args, **kwargs)``, or ``None`` if it took longer than ``seconds``."""
+    """``func(*args, **kwargs)``, or ``None`` if it took longer than ``seconds``.
+
+    If an enclosing :func:`time_limit` ran out too, its :class:`TimeLimitExceeded` propagates.
+    """
     try:
         with time_limit(seconds):
             return func(*args, **kwargs)
     except TimeLimitExceeded:
+        if _ALARMS and _ALARMS[-1] <= time.monotonic():
+            raise
         return None
 
 
