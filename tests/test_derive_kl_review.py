@@ -51,12 +51,17 @@ def test_far_q_monte_carlo_is_finite_and_matches_the_closed_form() -> None:
     # E_p[(log r)²/2] with log r = log q − log p, by quadrature around p's mass
     logr = lambda t: stats.norm.logpdf(t, 50, 0.1) - stats.norm.logpdf(t)  # noqa: E731
     k2 = integrate.quad(lambda t: stats.norm.pdf(t) * logr(t) ** 2 / 2, -12, 12, limit=200)[0]
-    for name, expected in (("k1", truth), ("k2", k2), ("k3", truth)):
+    for name, expected in (("k1", truth), ("k2", k2)):
         c = checks[f"Monte Carlo {name}"]
         v = c["values"]
         assert math.isfinite(v["mean"]) and math.isfinite(v["se"]) and v["se"] > 0
         assert abs(v["mean"] - expected) <= 4 * v["se"]
         assert c["ok"] is True
+    # k3's mean is finite and near KL, but Var_p[k3] ∝ E_p[r²] = ∫ q²/p ≈ e^1256 (the exponent
+    # −100(x−50)² + x²/2 peaks near x = 50.25): no error bar, so no pass/fail (issue 10 §2 item 9)
+    k3 = checks["Monte Carlo k3"]
+    assert math.isfinite(k3["values"]["mean"]) and abs(k3["values"]["mean"] - truth) < 0.01 * truth
+    assert k3["ok"] is None and "beyond float range" in k3["detail"]
     assert checks["k3 ≥ 0 on every sample"]["ok"] is True
 
 
@@ -65,7 +70,8 @@ def test_non_finite_monte_carlo_is_not_checkable_and_silent() -> None:
     p, q = parse_dist("normal(0,1e200)", "--p"), parse_dist("normal(0,1)", "--q")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any numpy RuntimeWarning fails the test
-        checks = kl._monte_carlo(p, q, {"k1": 1.0, "k2": 1.0, "k3": 1.0}, True, 200, 0)
+        ones = {"k1": 1.0, "k2": 1.0, "k3": 1.0}
+        checks = kl._monte_carlo(p, q, ones, ones, 200, 0)
     mc = [c for c in checks if c.name.startswith("Monte Carlo")]
     assert len(mc) == 3
     for c in mc:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy as sp
 
-from rlcli.derive.steps import Expect, canonical
+from rlcli.derive.steps import CouldNotCheck, Expect, canonical
 
 TERMS = 400  # terms summed for an infinite discrete support (ample for the bundled families)
 RELATIVE = 1e-6  # agreement required between a closed form and its numeric value
@@ -132,16 +132,20 @@ def numeric_equal(
     points: Sequence[Mapping[Any, Any]], symbolic: Callable[[Any, Any], bool] | None = None
 ) -> Callable[[Any, Any], bool]:
     """A checker: both lines have the same numeric value at each of ``points`` (quadrature or
-    sums for expectations), and, if given, ``symbolic`` also holds. A numeric failure of the
-    evaluation itself (overflow, a complex value) fails the check."""
+    sums for expectations), and, if given, ``symbolic`` also holds. Where the evaluation
+    itself fails (overflow, a complex value) it raises :class:`CouldNotCheck`: a true
+    identity whose values exceed float range is not reported as false."""
 
     def check(a: Any, b: Any) -> bool:
         if symbolic is not None and not symbolic(a, b):
             return False
         try:
-            return all(close(numeric_value(a, pt), numeric_value(b, pt)) for pt in points)
-        except (OverflowError, ValueError, ZeroDivisionError, TypeError):
-            return False
+            values = [(numeric_value(a, pt), numeric_value(b, pt)) for pt in points]
+        except (OverflowError, ValueError, ZeroDivisionError, TypeError) as exc:
+            raise CouldNotCheck(f"the numeric values could not be computed ({exc})") from None
+        if not all(math.isfinite(u) and math.isfinite(v) for u, v in values):
+            raise CouldNotCheck("the numeric values are beyond float range")
+        return all(close(u, v) for u, v in values)
 
     return check
 

@@ -1,16 +1,21 @@
-"""Wall-clock limits for sympy calls that can run for seconds (``integrate``, ``simplify``).
+"""Time limits for sympy calls that can run for seconds (``integrate``, ``simplify``).
 
 Each :func:`attempt` has its own limit; a closed-form :func:`search` inside :func:`budget`
 (one per derivation, set by the CLI) also gets no more than what is left of that budget, so
 a derivation whose integrals are hard gives up on them instead of running long.
+
+Attempts and budgets count this process's CPU time (``ITIMER_PROF``), not wall-clock time:
+a machine busy with other work then gives the same derivation, byte for byte, only later.
+:func:`time_limit` with ``clock="wall"`` is the user's hard limit (``ITIMER_REAL``).
 """
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -21,49 +26,56 @@ class TimeLimitExceeded(BaseException):
     """
 
 
-_ALARMS: list[float] = []  # monotonic deadlines of the enclosing time_limit()s, innermost last
+_CLOCKS: dict[str, tuple[int, int, Callable[[], float]]] = {
+    # clock: (timer, its signal, the matching time source)
+    "cpu": (getattr(signal, "ITIMER_PROF", 0), getattr(signal, "SIGPROF", 0), time.process_time),
+    "wall": (getattr(signal, "ITIMER_REAL", 0), getattr(signal, "SIGALRM", 0), time.monotonic),
+}
+_ALARMS: dict[str, list[float]] = {"cpu": [], "wall": []}  # deadlines of enclosing limits
 
 
 @contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the body after ``seconds`` (SIGALRM; main thread on Unix only).
+def time_limit(seconds: float, clock: str = "cpu") -> Iterator[None]:
+    """Interrupt the body after ``seconds`` of CPU time (or wall-clock time: ``clock="wall"``).
 
-    Limits nest: an inner limit never outlasts an outer one, and the outer limit is re-armed
-    when the inner one ends (a limit that has passed meanwhile fires at once).
-    Elsewhere (a worker thread, Windows) the body runs without a limit; callers only put
-    bounded work under it there.
+    Limits on one clock nest: an inner limit never outlasts an outer one, and the outer one is
+    re-armed when the inner one ends (a limit that has passed meanwhile fires at once).
+    Unix main thread only; elsewhere (a worker thread, Windows) the body runs without a
+    limit, and callers only put bounded work under it there.
     """
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
+    timer, signum, now = _CLOCKS[clock]
+    alarms = _ALARMS[clock]
 
     def _raise(signum: int, frame: object) -> None:
         raise TimeLimitExceeded
 
-    deadline = time.monotonic() + seconds
-    if _ALARMS:
-        deadline = min(deadline, _ALARMS[-1])
-    _ALARMS.append(deadline)
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-6))
+    deadline = now() + seconds
+    if alarms:
+        deadline = min(deadline, alarms[-1])
+    alarms.append(deadline)
+    previous = signal.signal(signum, _raise)
+    signal.setitimer(timer, max(deadline - now(), 1e-6))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        _ALARMS.pop()
-        signal.signal(signal.SIGALRM, previous)
-        if _ALARMS:  # re-arm the enclosing limit
-            signal.setitimer(signal.ITIMER_REAL, max(_ALARMS[-1] - time.monotonic(), 1e-6))
+        signal.setitimer(timer, 0)
+        alarms.pop()
+        signal.signal(signum, previous)
+        if alarms:  # re-arm the enclosing limit
+            signal.setitimer(timer, max(alarms[-1] - now(), 1e-6))
 
 
-_DEADLINES: list[float] = []  # innermost budget last
+_DEADLINES: list[float] = []  # innermost budget last (CPU time)
 
 
 @contextmanager
 def budget(seconds: float) -> Iterator[None]:
-    """One overall budget: every :func:`attempt` inside ends by ``seconds`` from now."""
-    _DEADLINES.append(time.monotonic() + seconds)
+    """One overall budget: every :func:`search` inside ends by ``seconds`` of CPU from now."""
+    _DEADLINES.append(time.process_time() + seconds)
     try:
         yield
     finally:
@@ -71,15 +83,17 @@ def budget(seconds: float) -> Iterator[None]:
 
 
 def attempt(func, seconds: float, *args, **kwargs):
-    """``func(*args, **kwargs)``, or ``None`` if it took longer than ``seconds``.
+    """``func(*args, **kwargs)``, or ``None`` if it took more than ``seconds`` of CPU time.
 
     If an enclosing :func:`time_limit` ran out too, its :class:`TimeLimitExceeded` propagates.
     """
+    enclosing = _ALARMS["cpu"][-1] if _ALARMS["cpu"] else math.inf
+    own = time.process_time() + seconds
     try:
         with time_limit(seconds):
             return func(*args, **kwargs)
     except TimeLimitExceeded:
-        if _ALARMS and _ALARMS[-1] <= time.monotonic():
+        if enclosing <= own:  # the enclosing limit was the one that fired
             raise
         return None
 
@@ -88,7 +102,7 @@ def search(func, seconds: float, *args, **kwargs):
     """:func:`attempt` for a closed-form search (``integrate``, ``summation``): also no
     longer than what is left of the enclosing :func:`budget`; ``None`` when it is spent."""
     if _DEADLINES:
-        seconds = min(seconds, _DEADLINES[-1] - time.monotonic())
+        seconds = min(seconds, _DEADLINES[-1] - time.process_time())
         if seconds <= 0.005:
             return None
     return attempt(func, seconds, *args, **kwargs)
