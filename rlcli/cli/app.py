@@ -70,7 +70,7 @@ def _load_command(name: str) -> Any:
     for registering in extra:
         importlib.import_module(registering)
     if not isinstance(obj, typer.Typer):
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(name)(obj)
         obj = single
     command = typer.main.get_command(obj)

@@ -332,6 +332,9 @@ class _Parser:
     def atom(self) -> Expr:
         kind, tok = self.take()
         if kind == "num":
+            exponent = tok.lower().partition("e")[2]
+            if exponent and abs(int(exponent)) > MAX_BITS:  # before Fraction builds 10^exponent
+                raise ExprError(f"number {tok[:20]} is out of range")
             return Num(Fraction(tok))
         if kind == "name":
             nxt = self.peek()
