@@ -35,6 +35,26 @@ class UsageError(RlcliError):
     """An option value that makes no sense (e.g. --alpha -1)."""
 
 
+class FieldError(UsageError):
+    """A bad value of one named input field (``f``, ``support``, ``at``...).
+
+    The library names the field; the CLI names the option that fills it (:meth:`as_option`).
+    """
+
+    def __init__(self, field: str, message: str, value: str | None = None):
+        self.field, self.message, self.value = field, message, value
+        super().__init__(self.render(field))
+
+    def render(self, name: str) -> str:
+        """``NAME VALUE: message`` (or ``NAME: message`` without a value)."""
+        shown = f"{name} {self.value}" if self.value is not None else name
+        return f"{shown}: {self.message}"
+
+    def as_option(self, option: str) -> UsageError:
+        """The same error, naming the command-line ``option`` instead of the field."""
+        return UsageError(self.render(option))
+
+
 class NumericalError(RlcliError):
     """A well-formed problem with no (finite) answer, explained in the message."""
 

@@ -3,10 +3,16 @@ message naming the option, quickly, no traceback."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
+from rlcli.derive import families
+from rlcli.derive.importance_sampling import parse_dist
+from rlcli.derive.parse import parse_expr
+from rlcli.errors import FieldError
 
 
 @pytest.mark.parametrize(
@@ -48,3 +54,37 @@ def test_closed_form_expectation_step_is_checked_independently() -> None:
     closed = [s for s in result.steps if s.reason == "the expectation in closed form"]
     assert len(closed) == 1 and closed[0].verified is False
     assert not result.all_verified
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (partial(parse_expr, "x +", {}, "f"), "f"),
+        (partial(families.family, "nope"), "family"),
+        (partial(families.user_family, "theta", "x", "theta", "1,0"), "support"),
+        (partial(families.user_family, "x", "x", "x", "0,1"), "param"),
+        (partial(parse_dist, "normal(0,-1)", "p"), "p"),
+    ],
+)
+def test_library_errors_name_fields_not_options(call, field: str) -> None:
+    """Issue 11: the library names the field; only the CLI knows it as an option."""
+    with pytest.raises(FieldError) as caught:
+        call()
+    assert caught.value.field == field
+    assert "--" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        (["log-derivative", "--family", "gaussian", "--f", "x +"], "--f 'x +': "),
+        (["log-derivative", "--family", "nope"], "--family: unknown family"),
+        (["log-derivative", "--family", "gaussian", "--at", "zz=1"], "--at: gaussian has no"),
+        (["log-derivative", "--density", "theta", "--support", "1,0"], "--support '1,0': "),
+        (["kl", "--p", "normal(0,-1)"], "--p 'normal(0,-1)': sigma must be > 0"),
+    ],
+)
+def test_cli_names_the_option_of_the_field(args: list[str], start: str) -> None:
+    result = CliRunner().invoke(app, ["derive", *args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {start}"), result.stderr

@@ -226,7 +226,7 @@ def _finite_exp_poly(log_h: Any, lo: Any, hi: Any) -> bool:
 def estimator_checks(p_text: str, q_text: str, samples: int, seed: int) -> list[Check]:
     """Exact KL, E_p[k2] and E_p[k3] for the given p, q; with ``samples`` a Monte Carlo
     comparison."""
-    p, q = parse_dist(p_text, "--p"), parse_dist(q_text, "--q")
+    p, q = parse_dist(p_text, "p"), parse_dist(q_text, "q")
     log_p = sp.expand(sp.expand_log(sp.log(p.density)))
     log_q = sp.expand(sp.expand_log(sp.log(q.density)))
     gap = outside(p, q)
@@ -409,10 +409,10 @@ def _infinite_check(p: Dist, q: Dist, gap: tuple[Any, Any]) -> Check:
 
 def notes(p_text: str, q_text: str, samples: int) -> list[str]:
     """What is not computed and why (KL = ∞: no E_p[k2], no Monte Carlo)."""
-    p, q = parse_dist(p_text, "--p"), parse_dist(q_text, "--q")
+    p, q = parse_dist(p_text, "p"), parse_dist(q_text, "q")
     if outside(p, q) is None:
         return []
-    skipped = f" (--samples {samples} ignored)" if samples else ""
+    skipped = f" (the {samples} samples asked for are not drawn)" if samples else ""
     return [
         f"KL({p.spec} ‖ {q.spec}) = ∞: E_p[k2] and the k1/k2/k3 Monte Carlo checks are "
         f"skipped{skipped}: log r = −∞ on the samples where q = 0, so k1, k2, k3 are +∞ there"
@@ -423,8 +423,8 @@ def derive(p_text: str | None, q_text: str | None, samples: int = 0, seed: int =
     steps = generic_steps() + gaussian_steps() + discrete_steps()
     p_text = "normal(0,1)" if p_text is None else p_text
     q_text = "normal(0.5,1.2)" if q_text is None else q_text
-    check_reach(parse_dist(p_text, "--p"), "--p")
-    check_reach(parse_dist(q_text, "--q"), "--q")
+    check_reach(parse_dist(p_text, "p"), "p")
+    check_reach(parse_dist(q_text, "q"), "q")
     checks = inequality_checks() + estimator_checks(p_text, q_text, samples, seed)
     derivation = Derivation("kl", IDENTITY_LATEX, IDENTITY_TEXT, steps, checks)
     derivation.notes = notes(p_text, q_text, samples)

@@ -29,7 +29,7 @@ from rlcli.derive.steps import (
     tidy,
     verify,
 )
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 IDENTITY_LATEX = (
     r"\nabla_\theta \mathbb{E}_{x \sim p_\theta}[f(x)]"
@@ -172,7 +172,7 @@ def family_steps(
     at = ", ".join(f"{k}={v:g}" for k, v in values.items())
     where = not_real_at(f, fam.x, fam.lo, fam.hi, fam.discrete)
     if where is not None:
-        raise UsageError(f"--f {f}: not real at x = {float(where):g}, inside the support")
+        raise FieldError("f", f"not real at x = {float(where):g}, inside the support", str(f))
     why = infinite_expectation(fam.density.subs(values), f, fam.x, fam.lo, fam.hi, fam.discrete)
     if why:
         reason = f"{title}: E[|f|] is infinite at {at}, so there is no gradient to derive ({why})"

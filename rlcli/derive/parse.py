@@ -1,4 +1,4 @@
-"""A whitelist parser for user expressions in derivations (``--f``, ``--density``, ``--p``).
+"""A whitelist parser for user expressions in derivations (``f``, ``density``, ``p``).
 
 Allowed: numbers (kept exact: ``0.5`` is 1/2), the names the caller declares, the constants
 ``pi`` and ``e``, ``+ - * / **`` (``^`` reads as ``**``), unary minus, parentheses, and calls
@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy as sp
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 MAX_LENGTH = 500
 MAX_DEPTH = 40
@@ -46,18 +46,19 @@ _TOKEN = re.compile(
 def parse_expr(text: str, names: Mapping[str, Any], what: str = "expression") -> Any:
     """Parse ``text`` into a sympy expression over the Symbols in ``names``.
 
-    Raises :class:`UsageError` naming ``what`` (e.g. ``--f``) and the reason.
+    Raises :class:`FieldError` naming the field ``what`` (e.g. ``f``) and the reason.
     """
     try:
         expr = _Parser(text, names).parse()
     except _ParseError as exc:
-        raise UsageError(f"{what} {text!r}: {exc}") from None
+        raise FieldError(what, str(exc), repr(text)) from None
     _real_and_finite(expr, text, what)
     degree = _degree(expr)
     if degree > MAX_DEGREE:
-        raise UsageError(
-            f"{what} {text!r}: degree about {degree}, above {MAX_DEGREE} "
-            "(expanding it would take too long)"
+        raise FieldError(
+            what,
+            f"degree about {degree}, above {MAX_DEGREE} (expanding it would take too long)",
+            repr(text),
         )
     return expr
 
@@ -70,7 +71,7 @@ def _real_and_finite(expr: Any, text: str, what: str) -> None:
         why = f"it is complex: {expr}"
     else:
         return
-    raise UsageError(f"{what} {text!r}: must be a real, finite expression ({why})")
+    raise FieldError(what, f"must be a real, finite expression ({why})", repr(text))
 
 
 def _degree(expr: Any) -> int:
@@ -91,12 +92,12 @@ def parse_call(text: str, what: str) -> tuple[str, list[Any]]:
     """Parse ``name(arg, arg, ...)`` with numeric arguments, e.g. ``normal(0, 1)``."""
     m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*\((.*)\)\s*", text)
     if not m:
-        raise UsageError(f"{what} {text!r}: expected NAME(ARG, ...), e.g. normal(0,1)")
+        raise FieldError(what, "expected NAME(ARG, ...), e.g. normal(0,1)", repr(text))
     args = m.group(2).split(",") if m.group(2).strip() else []
     values = [parse_expr(a, {}, what) for a in args]
     for v in values:
         if not v.is_number or not v.is_real:
-            raise UsageError(f"{what} {text!r}: arguments must be real numbers")
+            raise FieldError(what, "arguments must be real numbers", repr(text))
     return m.group(1).lower(), values
 
 
