@@ -51,7 +51,7 @@ def derive(*args: str):
     ],
 )
 def test_numbers_beyond_1e300_are_refused(text: str) -> None:
-    with pytest.raises(UsageError, match="outside 10\\^±300"):
+    with pytest.raises(UsageError, match="outside the float range"):
         parse_expr(text, {"x": X}, "f")
 
 
@@ -86,7 +86,7 @@ def test_numbers_up_to_1e300_are_exact(text: str, value: Fraction) -> None:
 def test_cli_refuses_huge_numbers_in_every_option(args: list[str]) -> None:
     result = derive(*args)
     assert result.exit_code == 2
-    assert "outside 10^±300" in json.loads(result.stdout)["error"]["message"]
+    assert "outside the float range" in json.loads(result.stdout)["error"]["message"]
 
 
 # ---- fast growth: an answer with a reason, no hang, no mpmath traceback ----------------

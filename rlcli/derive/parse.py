@@ -24,6 +24,7 @@ MAX_EXPONENT = 64  # largest integer power accepted (keeps expand() fast)
 MAX_DEGREE = 12  # largest total polynomial degree, e.g. of (x+1)**6*(x-1)**6
 MAX_DIGITS = 300  # numbers (literals and exact results) beyond 10^±300 are refused
 MAX_MAGNITUDE = Fraction(10) ** MAX_DIGITS
+OUTSIDE = f"outside the float range (10^±{MAX_DIGITS})"
 
 FUNCTIONS = {
     "exp": sp.exp,
@@ -120,13 +121,13 @@ def _number(tok: str) -> Fraction:
     if len(exp.lstrip("+-").lstrip("0")) > 4:  # |exponent| ≥ 10^4: far outside either way
         if not digits:
             return Fraction(0)
-        raise _ParseError(f"the number {tok[:20]} is outside 10^±{MAX_DIGITS}")
+        raise _ParseError(f"the number {tok[:20]} is {OUTSIDE}")
     if digits:
         whole, frac = m.group("int").lstrip("0"), m.group("frac")
         leading = len(whole) - 1 if whole else -(len(frac) - len(frac.lstrip("0")) + 1)
         magnitude = int(exp) + leading  # the leading digit's power of ten
         if not -MAX_DIGITS <= magnitude <= MAX_DIGITS or len(digits) > 2 * MAX_DIGITS:
-            raise _ParseError(f"the number {tok[:20]} is outside 10^±{MAX_DIGITS}")
+            raise _ParseError(f"the number {tok[:20]} is {OUTSIDE}")
     return Fraction(tok)
 
 
@@ -139,7 +140,7 @@ def _digits(value: Any) -> float:
 def _bounded(node: Any) -> Any:
     """``node``, unless it is an exact number beyond 10^±300."""
     if node.is_Rational and node != 0 and abs(_digits(node)) > MAX_DIGITS + 1:
-        raise _ParseError(f"a value of about 10^{_digits(node):.0f} is outside 10^±{MAX_DIGITS}")
+        raise _ParseError(f"a value of about 10^{_digits(node):.0f} is {OUTSIDE}")
     return node
 
 
@@ -229,9 +230,7 @@ class _Parser:
             if base.is_Rational and exponent.is_Integer and base != 0:
                 digits = _digits(base) * int(exponent)
                 if abs(digits) > MAX_DIGITS:  # decided before building a 10^digits integer
-                    raise _ParseError(
-                        f"a power of about 10^{digits:.0f} is outside 10^±{MAX_DIGITS}"
-                    )
+                    raise _ParseError(f"a power of about 10^{digits:.0f} is {OUTSIDE}")
             return base**exponent
         return base
 

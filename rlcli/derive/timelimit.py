@@ -103,6 +103,6 @@ def search(func, seconds: float, *args, **kwargs):
     longer than what is left of the enclosing :func:`budget`; ``None`` when it is spent."""
     if _DEADLINES:
         seconds = min(seconds, _DEADLINES[-1] - time.process_time())
-        if seconds <= 0.005:
+        if seconds <= 0.02:  # spent (a CPU timer fires up to a tick early)
             return None
     return attempt(func, seconds, *args, **kwargs)
