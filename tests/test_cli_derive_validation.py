@@ -88,3 +88,42 @@ def test_cli_names_the_option_of_the_field(args: list[str], start: str) -> None:
     result = CliRunner().invoke(app, ["derive", *args])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {start}"), result.stderr
+
+
+BAD_EXPRESSIONS = ["log(0)", "sqrt(-1)*x", "", "nan", "log(-1)*x", "1/(x-x)", "   "]
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from rlcli.cli.app import app
+
+    return CliRunner().invoke(app, ["derive", *args])
+
+
+@pytest.mark.parametrize("bad", BAD_EXPRESSIONS)
+@pytest.mark.parametrize(
+    "where",
+    [
+        ["log-derivative", "--family", "gaussian", "--f"],
+        ["log-derivative", "--family", "bernoulli", "--f"],
+        ["importance-sampling", "--f"],
+        ["log-derivative", "--support", "0,inf", "--density"],
+        ["importance-sampling", "--p"],
+        ["importance-sampling", "--q"],
+        ["kl", "--p"],
+    ],
+)
+def test_non_real_or_non_finite_expressions_exit_2(where: list[str], bad: str) -> None:
+    if where[-1] in ("--p", "--q"):
+        bad = f"normal({bad or ' '}, 1)"
+    result = _cli(*where, bad)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert where[-1] in result.output
+
+
+def test_f_not_real_on_the_support_exits_2() -> None:
+    result = _cli("log-derivative", "--family", "gaussian", "--f", "sqrt(x)")
+    assert result.exit_code == 2, result.output
+    assert "real" in result.output and "Traceback" not in result.output

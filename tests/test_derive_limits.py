@@ -201,3 +201,44 @@ def test_overflowing_closed_form_says_could_not_check_not_false() -> None:
     steps = json.loads(result.stdout)["steps"]
     assert not [s for s in steps if s["verified"] is False]
     assert any("could not check" in (s["reason"] or "") for s in steps)
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["derive", "log-derivative", *args])
+
+
+@pytest.mark.parametrize("f", ["sin(x)**64", "(x+1)**64", "x**13"])
+def test_degree_above_twelve_is_refused_quickly(f: str) -> None:
+    result = run("--family", "gaussian", "--f", f)
+    assert result.exit_code == 2 and "degree" in result.output
+
+
+def test_samples_have_an_upper_bound() -> None:
+    result = run("--family", "gaussian", "--samples", "100000000")
+    assert result.exit_code == 2 and "at most" in result.output
+
+
+def test_at_values_beyond_a_million_are_refused() -> None:
+    result = run("--family", "gaussian", "--at", "mu=1e308", "--samples", "100")
+    assert result.exit_code == 2 and "at most" in result.output
+
+
+def test_one_budget_for_the_whole_derivation() -> None:
+    import time
+
+    from rlcli.derive.timelimit import budget, search
+
+    # budgets count this process's CPU time (a busy machine must not change a derivation)
+
+    def slow() -> int:
+        end = time.process_time() + 5
+        while time.process_time() < end:
+            pass
+        return 1
+
+    start = time.process_time()
+    with budget(0.3):
+        assert search(slow, 2.0) is None  # limited by the budget, not by its own 2 s
+        assert search(lambda: 1, 2.0) is None  # the budget is spent: nothing more is tried
+    assert time.process_time() - start < 1.0
+    assert search(lambda: 1, 2.0) == 1  # outside a budget only its own limit applies

@@ -1,7 +1,5 @@
-"""Regression tests for the review of `rlcli derive kl` (issue 5, task A).
-
-Expected values come from textbook closed forms and scipy quadrature, not from rlcli.
-"""
+"""`rlcli derive kl`: the exact KL, k2's and k3's bias, the k1/k2/k3 Monte Carlo checks,
+KL = ∞; each closed form checked against textbook formulas and scipy quadrature."""
 
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ from scipy import integrate, stats
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
-from rlcli.derive import kl
+from rlcli.derive import families, kl
 from rlcli.derive.importance_sampling import parse_dist
 from rlcli.derive.steps import Derivation, verify
 
@@ -38,6 +36,37 @@ def by_name(doc: dict) -> dict[str, dict]:
 def gaussian_kl(m1: float, s1: float, m2: float, s2: float) -> float:
     # KL(N(m1,s1²) ‖ N(m2,s2²)) = log(s2/s1) + (s1² + (m1 − m2)²)/(2 s2²) − 1/2
     return math.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5
+
+
+def test_kl_refuses_scales_quadrature_cannot_check() -> None:
+    # Review: exact KL 5e11 was right but shown ✗ (quadrature returned 0).
+    result = CliRunner().invoke(app, ["derive", "kl", "--p", "normal(1e6,1)", "--q", "normal(0,1)"])
+    assert result.exit_code == 2 and "too extreme" in result.output
+
+
+def test_kl_exact_value_fails_with_a_wrong_integral(monkeypatch) -> None:
+    from rlcli.derive import kl
+
+    good = kl.integral_exp_poly
+    monkeypatch.setattr(kl, "integral_exp_poly", lambda *a: good(*a) + sp.Rational(1, 10))
+    checks = {c.name: c for c in kl.estimator_checks("normal(0,1)", "normal(0.5,1.2)", 0, 0)}
+    assert not checks["exact KL(p‖q)"].ok
+    assert not checks["k2 is biased"].ok
+
+
+def test_kl_gaussian_closed_form_fails_with_a_wrong_moment_table(monkeypatch) -> None:
+    from rlcli.derive import kl
+
+    good = families._gaussian_moment
+
+    def wrong(mu, sigma):
+        moment = good(mu, sigma)
+        return lambda n: moment(n) + (1 if n == 2 else 0)
+
+    monkeypatch.setattr(families, "_gaussian_moment", wrong)
+    steps = kl.gaussian_steps()
+    assert not steps[-1].check(steps[-2].expr, steps[-1].expr)
+    assert "numeric" in steps[-1].method
 
 
 def test_far_q_monte_carlo_is_finite_and_matches_the_closed_form() -> None:
