@@ -54,7 +54,7 @@ AtOpt = Annotated[
 
 
 SYMPY_BUDGET = 0.35  # CPU seconds for all closed-form searches of one derivation (≤ 1.5 s total)
-HARD_LIMIT = 15.0  # seconds for a whole derivation, numeric checks included
+HARD_LIMIT = 15.0  # CPU seconds for a whole derivation, numeric checks included
 
 
 @contextmanager
@@ -74,12 +74,12 @@ def _run(build: Callable[[], Derivation], fmt: Format, json: bool) -> None:
     from rlcli.derive.timelimit import TimeLimitExceeded, budget, time_limit
 
     try:
-        with _options(), time_limit(HARD_LIMIT, clock="wall"), budget(SYMPY_BUDGET):
+        with _options(), time_limit(HARD_LIMIT), budget(SYMPY_BUDGET):
             d = build()
     except TimeLimitExceeded:
         raise NumericalError(
-            f"gave up after {HARD_LIMIT:g} s: the expression grows too fast (or is too large) "
-            "for the numeric checks; try a simpler --f"
+            f"gave up after {HARD_LIMIT:g} s of computation: the expression grows too fast "
+            "(or is too large) for the numeric checks; try a simpler --f"
         ) from None
     _render(d, fmt, json)
 

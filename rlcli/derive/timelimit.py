@@ -6,7 +6,7 @@ a derivation whose integrals are hard gives up on them instead of running long.
 
 Attempts and budgets count this process's CPU time (``ITIMER_PROF``), not wall-clock time:
 a machine busy with other work then gives the same derivation, byte for byte, only later.
-:func:`time_limit` with ``clock="wall"`` is the user's hard limit (``ITIMER_REAL``).
+:func:`time_limit` with ``clock="wall"`` limits wall-clock time (``ITIMER_REAL``) instead.
 """
 
 from __future__ import annotations
@@ -101,8 +101,12 @@ def attempt(func, seconds: float, *args, **kwargs):
 def search(func, seconds: float, *args, **kwargs):
     """:func:`attempt` for a closed-form search (``integrate``, ``summation``): also no
     longer than what is left of the enclosing :func:`budget`; ``None`` when it is spent."""
-    if _DEADLINES:
-        seconds = min(seconds, _DEADLINES[-1] - time.process_time())
-        if seconds <= 0.02:  # spent (a CPU timer fires up to a tick early)
-            return None
-    return attempt(func, seconds, *args, **kwargs)
+    if not _DEADLINES:
+        return attempt(func, seconds, *args, **kwargs)
+    left = _DEADLINES[-1] - time.process_time()
+    if left <= 0:
+        return None
+    result = attempt(func, min(seconds, left), *args, **kwargs)
+    if result is None and left <= seconds:  # cut by the budget: it is spent
+        _DEADLINES[-1] = -math.inf  # (a CPU timer may fire a tick before the deadline)
+    return result
