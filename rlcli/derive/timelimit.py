@@ -51,6 +51,9 @@ def time_limit(seconds: float, clock: str = "cpu") -> Iterator[None]:
     alarms = _ALARMS[clock]
 
     def _raise(signum: int, frame: object) -> None:
+        # fire again soon: an exception raised inside a finalizer (sympy's caches use
+        # weakref callbacks) is swallowed, and the body would then run without a limit
+        signal.setitimer(timer, 0.05)
         raise TimeLimitExceeded
 
     deadline = now() + seconds
