@@ -6,7 +6,23 @@ exit code 2 (bad input) without a traceback.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+
+def printable(text: str, newlines: bool = True) -> str:
+    """``text`` with control and bidi-format characters escaped (``\\x1b``, ``\\u202e``).
+
+    Messages echo file names and values the user typed; escaping them means a name such as
+    ``$'\\e[2J.yaml'`` is shown, not executed by the terminal. Newlines separate the
+    problems of one message and are kept unless ``newlines`` is false.
+    """
+    return "".join(
+        ch
+        if (ch == "\n" and newlines) or unicodedata.category(ch) not in ("Cc", "Cf")
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 class RlcliError(Exception):
@@ -19,8 +35,32 @@ class UsageError(RlcliError):
     """An option value that makes no sense (e.g. --alpha -1)."""
 
 
+class FieldError(UsageError):
+    """A bad value of one named input field (``f``, ``support``, ``at``...).
+
+    The library names the field; the CLI names the option that fills it (:meth:`as_option`).
+    """
+
+    def __init__(self, field: str, message: str, value: str | None = None):
+        self.field, self.message, self.value = field, message, value
+        super().__init__(self.render(field))
+
+    def render(self, name: str) -> str:
+        """``NAME VALUE: message`` (or ``NAME: message`` without a value)."""
+        shown = f"{name} {self.value}" if self.value is not None else name
+        return f"{shown}: {self.message}"
+
+    def as_option(self, option: str) -> UsageError:
+        """The same error, naming the command-line ``option`` instead of the field."""
+        return UsageError(self.render(option))
+
+
 class NumericalError(RlcliError):
     """A well-formed problem with no (finite) answer, explained in the message."""
+
+
+class ClosedPipe(Exception):
+    """stdout was closed by its reader (``rlcli ... | head``): exit 141 quietly."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +73,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        file = printable(self.file, newlines=False) or "''"
+        where = f"{file}:{self.line}" if self.line is not None else file
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 

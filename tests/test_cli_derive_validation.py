@@ -3,10 +3,16 @@ message naming the option, quickly, no traceback."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
+from rlcli.derive import families
+from rlcli.derive.importance_sampling import parse_dist
+from rlcli.derive.parse import parse_expr
+from rlcli.errors import FieldError
 
 
 @pytest.mark.parametrize(
@@ -48,3 +54,76 @@ def test_closed_form_expectation_step_is_checked_independently() -> None:
     closed = [s for s in result.steps if s.reason == "the expectation in closed form"]
     assert len(closed) == 1 and closed[0].verified is False
     assert not result.all_verified
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (partial(parse_expr, "x +", {}, "f"), "f"),
+        (partial(families.family, "nope"), "family"),
+        (partial(families.user_family, "theta", "x", "theta", "1,0"), "support"),
+        (partial(families.user_family, "x", "x", "x", "0,1"), "param"),
+        (partial(parse_dist, "normal(0,-1)", "p"), "p"),
+    ],
+)
+def test_library_errors_name_fields_not_options(call, field: str) -> None:
+    """Issue 11: the library names the field; only the CLI knows it as an option."""
+    with pytest.raises(FieldError) as caught:
+        call()
+    assert caught.value.field == field
+    assert "--" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        (["log-derivative", "--family", "gaussian", "--f", "x +"], "--f 'x +': "),
+        (["log-derivative", "--family", "nope"], "--family: unknown family"),
+        (["log-derivative", "--family", "gaussian", "--at", "zz=1"], "--at: gaussian has no"),
+        (["log-derivative", "--density", "theta", "--support", "1,0"], "--support '1,0': "),
+        (["kl", "--p", "normal(0,-1)"], "--p 'normal(0,-1)': sigma must be > 0"),
+    ],
+)
+def test_cli_names_the_option_of_the_field(args: list[str], start: str) -> None:
+    result = CliRunner().invoke(app, ["derive", *args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {start}"), result.stderr
+
+
+BAD_EXPRESSIONS = ["log(0)", "sqrt(-1)*x", "", "nan", "log(-1)*x", "1/(x-x)", "   "]
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from rlcli.cli.app import app
+
+    return CliRunner().invoke(app, ["derive", *args])
+
+
+@pytest.mark.parametrize("bad", BAD_EXPRESSIONS)
+@pytest.mark.parametrize(
+    "where",
+    [
+        ["log-derivative", "--family", "gaussian", "--f"],
+        ["log-derivative", "--family", "bernoulli", "--f"],
+        ["importance-sampling", "--f"],
+        ["log-derivative", "--support", "0,inf", "--density"],
+        ["importance-sampling", "--p"],
+        ["importance-sampling", "--q"],
+        ["kl", "--p"],
+    ],
+)
+def test_non_real_or_non_finite_expressions_exit_2(where: list[str], bad: str) -> None:
+    if where[-1] in ("--p", "--q"):
+        bad = f"normal({bad or ' '}, 1)"
+    result = _cli(*where, bad)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert where[-1] in result.output
+
+
+def test_f_not_real_on_the_support_exits_2() -> None:
+    result = _cli("log-derivative", "--family", "gaussian", "--f", "sqrt(x)")
+    assert result.exit_code == 2, result.output
+    assert "real" in result.output and "Traceback" not in result.output

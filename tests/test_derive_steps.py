@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import sympy as sp
 
@@ -14,6 +16,7 @@ from rlcli.derive import (
     ppo_clip,
 )
 from rlcli.derive.families import FAMILIES, family
+from rlcli.derive.numeric import close, quadrature
 from rlcli.derive.steps import Derivation, Step, sympy_equal
 
 
@@ -120,3 +123,85 @@ def test_integrand_level_is_not_fooled_by_products_of_integrals() -> None:
 
     assert not sympy_equal(integral(x**2 * p) * integral(p), integral(x * p) ** 2)
     assert sympy_equal(integral(2 * x * p) + integral(p), integral((2 * x + 1) * p))
+
+
+def test_close_is_relative_so_small_wrong_values_differ() -> None:
+    assert not close(2e-8, 3e-8)  # a wrong E[x⁴]/10⁸ is not "close" to the right one
+    assert close(3e-8, 3e-8 * (1 + 1e-9))
+    assert close(0.0, 1e-17)  # an odd moment by quadrature
+    assert not close(math.inf, math.inf)
+
+
+def test_quadrature_resolves_high_moments_without_a_fallback() -> None:
+    x = sp.Symbol("x")
+    body = x**12 * sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
+    assert quadrature(body, x, -math.inf, math.inf) == pytest.approx(10395.0, rel=1e-10)  # 11!!
+
+
+def test_log_identities_need_positivity() -> None:
+    """log(x²) = 2 log x and log(xy) = log x + log y hold for x, y > 0 only."""
+    from rlcli.derive.steps import sympy_equal
+
+    x, y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
+    assert not sympy_equal(sp.log(x**2), 2 * sp.log(x))
+    assert not sympy_equal(sp.log(x * y), sp.log(x) + sp.log(y))
+    assert not sympy_equal(sp.sqrt(x**2), x)
+    u, v = sp.Symbol("u", positive=True), sp.Symbol("v", positive=True)
+    assert sympy_equal(sp.log(u**2), 2 * sp.log(u))
+    assert sympy_equal(sp.log(u * v), sp.log(u) + sp.log(v))
+
+
+def test_a_mutated_step_using_log_of_a_square_does_not_verify() -> None:
+    from rlcli.derive.steps import Derivation, Step, verify
+
+    x = sp.Symbol("x", real=True)
+    d = verify(
+        Derivation(
+            "t", "", "", [Step(sp.log(x**2) + x, "", start=True), Step(2 * sp.log(x) + x, "")]
+        )
+    )
+    assert d.steps[1].verified is False
+
+
+def test_a_check_that_runs_out_of_time_is_gave_up_not_failed(monkeypatch) -> None:
+    from rlcli.derive import steps
+
+    monkeypatch.setattr(steps, "attempt", lambda *a, **k: None)  # every simplify times out
+    x = sp.Symbol("x", positive=True)
+    d = steps.verify(
+        steps.Derivation(
+            "t",
+            "",
+            "",
+            [steps.Step(sp.sin(x) ** 2, "", start=True), steps.Step(1 - sp.cos(x) ** 2, "why")],
+        )
+    )
+    assert d.steps[1].verified is None and d.steps[1].method == "gave up"
+    assert "gave up" in d.steps[1].reason and d.all_verified
+
+
+def test_quadrature_agrees_with_scipy_on_hard_integrands() -> None:
+    """mpmath's tanh-sinh (with scipy as fallback) on a far narrow peak, a half line, a kink."""
+    import math
+
+    from scipy import integrate
+
+    from rlcli.derive.numeric import quadrature
+
+    x = sp.Symbol("x", real=True)
+    cases = [
+        (sp.exp(-((x - 40) ** 2) / (2 * sp.Rational(1, 100))) * x**2, -math.inf, math.inf),
+        (3 * sp.exp(-3 * x) * sp.sqrt(x), 0.0, math.inf),
+        (sp.Abs(x - sp.Rational(1, 3)) * sp.exp(-(x**2)), -math.inf, math.inf),
+    ]
+    for body, a, b in cases:
+        f = sp.lambdify(x, body, "math")
+        want = integrate.quad(f, a, b, points=None, limit=400, epsabs=0, epsrel=1e-12)[0]
+        if body.has(sp.Abs):
+            want = sum(
+                integrate.quad(f, lo, hi, epsabs=0, epsrel=1e-12)[0]
+                for lo, hi in ((-math.inf, 1 / 3), (1 / 3, math.inf))
+            )
+        if "40" in str(body):
+            want = math.sqrt(2 * math.pi) * 0.1 * (40**2 + 0.01)
+        assert quadrature(body, x, a, b) == pytest.approx(want, rel=1e-8)

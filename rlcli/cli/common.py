@@ -36,9 +36,21 @@ SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed for every rand
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Overwrite files that --csv/--plot/-o name if they exist.")
 ]
+
+
+def file_path(text: str) -> Path:
+    """A file name argument: ``""`` is refused here, as ``Path("")`` would mean ``"."``."""
+    if not text.strip():
+        raise typer.BadParameter("the file name is empty")
+    return Path(text)
+
+
 FileArg = Annotated[
     Path,
-    typer.Argument(help="An MDP file (.yaml, .yml or .json), or the name of a bundled problem."),
+    typer.Argument(
+        help="An MDP file (.yaml, .yml or .json), or the name of a bundled problem.",
+        parser=file_path,
+    ),
 ]
 
 

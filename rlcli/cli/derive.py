@@ -6,14 +6,15 @@ stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rlcli.cli.common import JsonOpt, SeedOpt
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError, NumericalError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.derive.steps import Derivation
@@ -52,15 +53,34 @@ AtOpt = Annotated[
 ]
 
 
-SYMPY_BUDGET = 0.35  # seconds for all time-limited sympy calls of one derivation (≤ 1.5 s total)
+SYMPY_BUDGET = 0.35  # CPU seconds for all closed-form searches of one derivation (≤ 1.5 s total)
+HARD_LIMIT = 15.0  # CPU seconds for a whole derivation, numeric checks included
+
+
+@contextmanager
+def _options() -> Iterator[None]:
+    """The library names its fields (``f``, ``support``, ``at``); the user typed options.
+
+    Every field of the derivation library is filled by the option of the same name.
+    """
+    try:
+        yield
+    except FieldError as exc:
+        raise exc.as_option(f"--{exc.field}") from None
 
 
 def _run(build: Callable[[], Derivation], fmt: Format, json: bool) -> None:
-    """Build the derivation under one overall time budget, then render it."""
-    from rlcli.derive.timelimit import budget
+    """Build the derivation under one overall time budget and a hard limit, then render it."""
+    from rlcli.derive.timelimit import TimeLimitExceeded, budget, time_limit
 
-    with budget(SYMPY_BUDGET):
-        d = build()
+    try:
+        with _options(), time_limit(HARD_LIMIT), budget(SYMPY_BUDGET):
+            d = build()
+    except TimeLimitExceeded:
+        raise NumericalError(
+            f"gave up after {HARD_LIMIT:g} s of computation: the expression grows too fast "
+            "(or is too large) for the numeric checks; try a simpler --f"
+        ) from None
     _render(d, fmt, json)
 
 
@@ -150,16 +170,16 @@ def log_derivative(
 
     if family is not None and density is not None:
         raise UsageError("give either --family or --density, not both")
-    fam = None
-    if family is not None:
-        fam = families.family(family)
-    elif density is not None:
-        fam = families.user_family(density, var, param, support)
-    elif f is not None or samples:
+    if family is None and density is None and (f is not None or samples):
         raise UsageError("--f and --samples need --family or --density")
-    fx = None
-    if fam is not None:
-        fx = parse_expr(fam.default_f if f is None else f, {str(fam.x): fam.x}, "--f")
+    fam = fx = None
+    with _options():
+        if family is not None:
+            fam = families.family(family)
+        elif density is not None:
+            fam = families.user_family(density, var, param, support)
+        if fam is not None:
+            fx = parse_expr(fam.default_f if f is None else f, {str(fam.x): fam.x}, "f")
     values = _parse_at(at)
 
     def build() -> Derivation:

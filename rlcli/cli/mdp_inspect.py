@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rlcli.cli.common import FileArg, JsonOpt, SetOpt, load, parse_overrides
+from rlcli.cli.common import FileArg, JsonOpt, SetOpt, file_path, load, parse_overrides
 from rlcli.cli.console import err, out
 from rlcli.cli.mdp import app
 from rlcli.errors import MDPFileError
@@ -17,7 +17,8 @@ from rlcli.render.jsonout import emit
 @app.command()
 def check(
     files: Annotated[
-        list[Path], typer.Argument(help="MDP files (or bundled problem names) to validate.")
+        list[Path],
+        typer.Argument(help="MDP files (or bundled problem names) to validate.", parser=file_path),
     ],
     set_: SetOpt = None,
     json: JsonOpt = False,

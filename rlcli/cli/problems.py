@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.syntax import Syntax
-from rich.table import Table
 
 from rlcli.cli.common import JsonOpt
-from rlcli.cli.console import out
 from rlcli.errors import UsageError
 from rlcli.problem_library import entries, find
 from rlcli.render.jsonout import emit
@@ -40,6 +37,10 @@ def list_(json: JsonOpt = False) -> None:
             }
         )
         return
+    from rich.table import Table
+
+    from rlcli.cli.console import out
+
     table = Table(title="Bundled problems", title_justify="left")
     table.add_column("name", style="bold")
     table.add_column("title")
@@ -61,6 +62,10 @@ def show(name: NameArg, json: JsonOpt = False) -> None:
     if json:
         emit({"name": entry.name, "path": str(entry.path), "text": text})
         return
+    from rich.syntax import Syntax  # pygments: only here
+
+    from rlcli.cli.console import out
+
     out.print(Syntax(text, "yaml", theme="ansi_dark", line_numbers=True, word_wrap=True))
 
 
@@ -93,4 +98,4 @@ def copy(
     if json:
         emit({"name": entry.name, "path": str(target)})
     else:
-        out.print(f"copied {entry.name} to {target}")
+        typer.echo(f"copied {entry.name} to {target}")

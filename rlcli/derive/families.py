@@ -19,7 +19,7 @@ from sympy.printing.pretty.pretty_symbology import pretty_symbol
 
 from rlcli.derive.steps import Expect, canonical, tidy
 from rlcli.derive.timelimit import search
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 INTEGRATE_SECONDS = 1.0  # limit on one integrate()/summation() call
 
@@ -113,16 +113,15 @@ class Family:
         for name, value in overrides.items():
             if name not in by_name:
                 known = ", ".join(by_name)
-                raise UsageError(
-                    f"--at: {self.name} has no parameter {name!r} (parameters: {known})"
-                )
+                message = f"{self.name} has no parameter {name!r} (parameters: {known})"
+                raise FieldError("at", message)
             symbol = by_name[name]
             if not math.isfinite(value):
-                raise UsageError(f"--at {name}={value}: must be a finite number")
+                raise FieldError("at", "must be a finite number", f"{name}={value}")
             if symbol.is_positive and value <= 0:
-                raise UsageError(f"--at {name}={value}: {name} must be positive")
+                raise FieldError("at", f"{name} must be positive", f"{name}={value}")
             if self.name == "bernoulli" and name == "p" and not value < 1:
-                raise UsageError(f"--at p={value}: p must be in (0, 1)")
+                raise FieldError("at", "p must be in (0, 1)", f"p={value}")
             values[symbol] = value
         return values
 
@@ -309,23 +308,24 @@ def family(name: str) -> Family:
     try:
         return FAMILIES[name]()
     except KeyError:
-        raise UsageError(
-            f"--family: unknown family {name!r} (choose from {', '.join(FAMILIES)})"
+        raise FieldError(
+            "family", f"unknown family {name!r} (choose from {', '.join(FAMILIES)})"
         ) from None
 
 
 def user_family(density_text: str, var: str, param: str, support: str) -> Family:
-    """A family from ``--density EXPR --var x --param theta --support LO,HI`` (continuous)."""
+    """A family from a density expression in ``var`` with parameter ``param`` on ``support``
+    (``LO,HI``; continuous)."""
     from rlcli.derive.parse import parse_expr
 
-    for flag, name in (("--var", var), ("--param", param)):
+    for which, name in (("var", var), ("param", param)):
         if not name.isidentifier() or name in ("pi", "e"):
-            raise UsageError(f"{flag}: {name!r} is not a valid variable name")
+            raise FieldError(which, f"{name!r} is not a valid variable name")
     if var == param:
-        raise UsageError("--var and --param must differ")
+        raise FieldError("param", f"must differ from the variable ({var!r})")
     x = sp.Symbol(var, real=True)
     theta = sp.Symbol(param, positive=True)
-    density = parse_expr(density_text, {var: x, param: theta}, "--density")
+    density = parse_expr(density_text, {var: x, param: theta}, "density")
     lo, hi = _support(support)
     fam = Family(
         name="user",
@@ -350,11 +350,11 @@ def _support(text: str) -> tuple[Any, Any]:
 
     parts = text.split(",")
     if len(parts) != 2:
-        raise UsageError(f"--support {text!r}: expected LO,HI (e.g. 0,inf or -inf,inf)")
+        raise FieldError("support", "expected LO,HI (e.g. 0,inf or -inf,inf)", repr(text))
     inf = {"inf": sp.oo, "+inf": sp.oo, "-inf": -sp.oo, "oo": sp.oo, "-oo": -sp.oo}
-    bounds = [inf[p.strip()] if p.strip() in inf else parse_expr(p, {}, "--support") for p in parts]
+    bounds = [inf[p.strip()] if p.strip() in inf else parse_expr(p, {}, "support") for p in parts]
     if not all(b.is_real or b.is_infinite for b in bounds) or not bool(bounds[0] < bounds[1]):
-        raise UsageError(f"--support {text!r}: need real LO < HI")
+        raise FieldError("support", "need real LO < HI", repr(text))
     return bounds[0], bounds[1]
 
 
@@ -373,12 +373,12 @@ def check_normalized(fam: Family) -> None:
             "normalisation not checked, closed forms skipped"
         )
     elif not normalised:
-        raise UsageError(f"--density integrates to {total} over the support, not 1")
+        raise FieldError("density", f"integrates to {total} over the support, not 1")
 
 
 def check_nonnegative(fam: Family, at: dict[str, float]) -> None:
     """Raise if a user density is negative somewhere on the support, at the parameter values
-    the derivation uses (``--at`` or the defaults, and the checks' 0.7× and 1.3× of θ)."""
+    the derivation uses (``at`` or the defaults, and the checks' 0.7× and 1.3× of θ)."""
     point = {**fam.values, **{s: at[str(s)] for s in fam.values if str(s) in at}}
     a, b = float(fam.lo), float(fam.hi)
     grid = np.sinh(np.linspace(-12.0, 12.0, 4001))
@@ -393,9 +393,10 @@ def check_nonnegative(fam: Family, at: dict[str, float]) -> None:
         bad = np.flatnonzero(d < -1e-12)
         if len(bad):
             x0 = grid[bad[np.argmin(np.abs(grid[bad]))]]
-            raise UsageError(
-                f"--density is negative at {fam.x} = {x0:.4g} with {fam.theta} = "
-                f"{values[fam.theta]:.4g}: not a probability density"
+            raise FieldError(
+                "density",
+                f"is negative at {fam.x} = {x0:.4g} with {fam.theta} = "
+                f"{values[fam.theta]:.4g}: not a probability density",
             )
 
 
@@ -420,7 +421,7 @@ def _grid_sampler(density: Any, x: Any, theta: Any, lo: Any, hi: Any) -> Sampler
         grid = np.linspace(a, b, 200_001)
         cdf = np.concatenate([[0.0], np.cumsum((dens(grid[1:]) + dens(grid[:-1])) / 2)])
         if cdf[-1] <= 0:
-            raise UsageError("--density is zero on the support at these parameter values")
+            raise FieldError("density", "is zero on the support at these parameter values")
         return np.interp(rng.random(n) * cdf[-1], cdf, grid)
 
     return sample

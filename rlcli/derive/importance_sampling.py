@@ -27,7 +27,7 @@ from rlcli.derive.steps import (
     tidy,
     verify,
 )
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 IDENTITY_LATEX = (
     r"\mathbb{E}_{x \sim p}[f(x)] = \mathbb{E}_{x \sim q}\left[\frac{p(x)}{q(x)} f(x)\right]"
@@ -69,17 +69,17 @@ def parse_dist(text: str, what: str) -> Dist:
     if name in ("normal", "gaussian") and len(args) == 2:
         mu, sigma = args
         if not sigma > 0:
-            raise UsageError(f"{what} {text!r}: sigma must be > 0")
+            raise FieldError(what, "sigma must be > 0", repr(text))
         dens = sp.exp(-((X - mu) ** 2) / (2 * sigma**2)) / (sp.sqrt(2 * sp.pi) * sigma)
         return Dist(text, dens, -sp.oo, sp.oo, (float(mu), float(sigma)), "normal")
     if name == "exponential" and len(args) == 1:
         (lam,) = args
         if not lam > 0:
-            raise UsageError(f"{what} {text!r}: the rate must be > 0")
+            raise FieldError(what, "the rate must be > 0", repr(text))
         return Dist(
             text, lam * sp.exp(-lam * X), sp.Integer(0), sp.oo, (float(lam),), "exponential"
         )
-    raise UsageError(f"{what} {text!r}: expected normal(MU, SIGMA) or exponential(RATE)")
+    raise FieldError(what, "expected normal(MU, SIGMA) or exponential(RATE)", repr(text))
 
 
 def integral_exp_poly(g: Any, log_h: Any, lo: Any, hi: Any) -> Any:
@@ -165,9 +165,10 @@ def generic_steps() -> list[Step]:
 def check_reach(dist: Dist, what: str) -> None:
     """Refuse a distribution whose scale numeric quadrature cannot resolve (exit 2)."""
     if why := _beyond_reach(_log(dist.density)):
-        raise UsageError(
-            f"{what} {dist.spec!r}: too extreme for the numeric cross-check of the closed "
-            f"forms ({why}); rescale x"
+        raise FieldError(
+            what,
+            f"too extreme for the numeric cross-check of the closed forms ({why}); rescale x",
+            repr(dist.spec),
         )
 
 
@@ -178,13 +179,13 @@ def derive(
     checks: list[Check] = []
     notes: list[str] = []
     # no option given means the documented defaults, exactly as if they were typed
-    p = parse_dist(DEFAULT_P if p_text is None else p_text, "--p")
-    q = parse_dist(DEFAULT_Q if q_text is None else q_text, "--q")
-    f = parse_expr(DEFAULT_F if f_text is None else f_text, {"x": X}, "--f")
+    p = parse_dist(DEFAULT_P if p_text is None else p_text, "p")
+    q = parse_dist(DEFAULT_Q if q_text is None else q_text, "q")
+    f = parse_expr(DEFAULT_F if f_text is None else f_text, {"x": X}, "f")
     if not sp.expand(f).is_polynomial(X):
-        raise UsageError(f"--f {f_text!r}: only polynomials in x have closed forms here")
-    check_reach(p, "--p")
-    check_reach(q, "--q")
+        raise FieldError("f", "only polynomials in x have closed forms here", repr(f_text))
+    check_reach(p, "p")
+    check_reach(q, "q")
     s2, c2, n2 = _concrete(p, q, f, checks, notes)
     steps += s2
     if samples:

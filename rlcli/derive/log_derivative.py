@@ -17,6 +17,7 @@ from rlcli.derive.families import Family
 from rlcli.derive.numeric import close, infinite_expectation, not_real_at, quadrature
 from rlcli.derive.steps import (
     Check,
+    CouldNotCheck,
     Derivation,
     Expect,
     GaveUp,
@@ -28,7 +29,7 @@ from rlcli.derive.steps import (
     tidy,
     verify,
 )
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 IDENTITY_LATEX = (
     r"\nabla_\theta \mathbb{E}_{x \sim p_\theta}[f(x)]"
@@ -111,30 +112,36 @@ class QuadratureCheck:
                 return False
         except GaveUp:
             self.symbolic_gave_up = True
-        return matches_quadrature(self.fam, self.f, self.mean)
+        matches = matches_quadrature(self.fam, self.f, self.mean)
+        if matches is None:
+            raise CouldNotCheck("E[f] or its quadrature is beyond float range at these values")
+        return matches
 
 
 def quadrature_equal(fam: Family, f: Any, mean: Any) -> QuadratureCheck:
     return QuadratureCheck(fam, f, mean)
 
 
-def matches_quadrature(fam: Family, f: Any, mean: Any) -> bool:
+def matches_quadrature(fam: Family, f: Any, mean: Any) -> bool | None:
     """``mean`` equals E[f] by quadrature (scipy; mpmath where floats overflow) or by
-    summation at θ, 0.7θ and 1.3θ (other parameters at their defaults)."""
+    summation at θ, 0.7θ and 1.3θ (other parameters at their defaults); ``None`` if the
+    values are beyond float range, so neither agreement nor disagreement can be seen."""
     key = ("quadrature", f, mean)
     if key not in fam.cache:
         fam.cache[key] = _matches_quadrature(fam, f, mean)
     return fam.cache[key]
 
 
-def _matches_quadrature(fam: Family, f: Any, mean: Any) -> bool:
+def _matches_quadrature(fam: Family, f: Any, mean: Any) -> bool | None:
     base = {s: float(v) for s, v in fam.values.items()}
     for scale in (1.0, 0.7, 1.3):
         point = {**base, fam.theta: base[fam.theta] * scale}
         try:
             numeric, exact = _quadrature(fam, f, point), complex(sp.N(mean.subs(point)))
         except (OverflowError, ValueError, ZeroDivisionError, TypeError):
-            return False  # no independent value: not verified
+            return None  # no independent value: could not check
+        if not (math.isfinite(numeric) and math.isfinite(abs(exact))):
+            return None
         if abs(exact.imag) > 1e-9 * max(1.0, abs(exact)) or not close(exact.real, numeric):
             return False
     return True
@@ -165,14 +172,14 @@ def family_steps(
     at = ", ".join(f"{k}={v:g}" for k, v in values.items())
     where = not_real_at(f, fam.x, fam.lo, fam.hi, fam.discrete)
     if where is not None:
-        raise UsageError(f"--f {f}: not real at x = {float(where):g}, inside the support")
+        raise FieldError("f", f"not real at x = {float(where):g}, inside the support", str(f))
     why = infinite_expectation(fam.density.subs(values), f, fam.x, fam.lo, fam.hi, fam.discrete)
     if why:
         reason = f"{title}: E[|f|] is infinite at {at}, so there is no gradient to derive ({why})"
         note = f"E[{f}] is infinite at {at}: {why}"
         return [Step(lhs, reason, start=True, method="infinite")], [note], sp.oo
     mean = fam.expect(f)
-    if mean is not None and fam.by_integrate(f) and not matches_quadrature(fam, f, mean):
+    if mean is not None and fam.by_integrate(f) and matches_quadrature(fam, f, mean) is False:
         # integrate() drops validity conditions: its form can be wrong at these values
         note = (
             f"sympy's integrate gave a form of E[{f}] that does not match numeric quadrature "

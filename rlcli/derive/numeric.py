@@ -16,11 +16,53 @@ from typing import Any
 
 import sympy as sp
 
-from rlcli.derive.steps import Expect, canonical
+from rlcli.derive.steps import CouldNotCheck, Expect, canonical
 
 TERMS = 400  # terms summed for an infinite discrete support (ample for the bundled families)
 RELATIVE = 1e-6  # agreement required between a closed form and its numeric value
 ABSOLUTE = 1e-12  # … where both are 0 (quadrature of an odd moment gives ~1e-17)
+MAX_EXP_ARGUMENT = 1e300  # mpmath's exp(z) beyond: e^{e^{1000}} would need ln 2 to 10^434 digits
+
+
+def _mp_exp(z: Any) -> Any:
+    """mpmath's ``exp`` that gives up where it would run for minutes: ``e^z`` for a real
+    ``z > 10^300`` is +∞ (for every purpose here), for ``z < −10^300`` it is 0."""
+    import mpmath
+
+    if mpmath.im(z) == 0 and abs(z) > MAX_EXP_ARGUMENT:
+        return mpmath.inf if z > 0 else mpmath.mpf(0)
+    return mpmath.exp(z)
+
+
+def _mp_periodic(name: str) -> Callable[[Any], Any]:
+    """mpmath's ``sin``/``cos`` that give 0, their mean over a period, for a real argument
+    beyond 10^300: reducing it mod π would need π to 10^300 digits, and there the function
+    oscillates faster than any quadrature or tail test resolves (Riemann–Lebesgue)."""
+    import mpmath
+
+    func = getattr(mpmath, name)
+
+    def periodic(z: Any) -> Any:
+        if mpmath.im(z) == 0 and abs(z) > MAX_EXP_ARGUMENT:
+            return mpmath.mpf(0)
+        return func(z)
+
+    return periodic
+
+
+def _mp_tan(z: Any) -> Any:
+    import mpmath
+
+    if mpmath.im(z) == 0 and abs(z) > MAX_EXP_ARGUMENT:
+        raise OverflowError("tan of a number above 1e300 (unbounded, not computable)")
+    return mpmath.tan(z)
+
+
+def mp_lambdify(x: Any, expr: Any) -> Callable[[Any], Any]:
+    """``expr`` as a function of ``x`` in mpmath (no float overflow), with exp, sin, cos and
+    tan that give up on arguments beyond 10^300 rather than run for minutes."""
+    safe = {"exp": _mp_exp, "sin": _mp_periodic("sin"), "cos": _mp_periodic("cos"), "tan": _mp_tan}
+    return sp.lambdify(x, expr, [safe, "mpmath"])
 
 
 def numeric_value(expr: Any, point: Mapping[Any, Any]) -> float:
@@ -49,7 +91,7 @@ def quadrature(body: Any, x: Any, a: float, b: float) -> float:
     scipy's adaptive quad where mpmath's own error estimate is not small."""
     import mpmath
 
-    f = sp.lambdify(x, body, "mpmath")
+    f = mp_lambdify(x, body)
     cuts = sorted({a, b, *_breakpoints(body, x, a, b)} | ({0.0} if a < 0 < b else set()))
     value, error = mpmath.quad(f, cuts, error=True)
     if abs(mpmath.im(value)) == 0 and error <= 1e-10 * max(1.0, abs(value)):
@@ -90,16 +132,20 @@ def numeric_equal(
     points: Sequence[Mapping[Any, Any]], symbolic: Callable[[Any, Any], bool] | None = None
 ) -> Callable[[Any, Any], bool]:
     """A checker: both lines have the same numeric value at each of ``points`` (quadrature or
-    sums for expectations), and, if given, ``symbolic`` also holds. A numeric failure of the
-    evaluation itself (overflow, a complex value) fails the check."""
+    sums for expectations), and, if given, ``symbolic`` also holds. Where the evaluation
+    itself fails (overflow, a complex value) it raises :class:`CouldNotCheck`: a true
+    identity whose values exceed float range is not reported as false."""
 
     def check(a: Any, b: Any) -> bool:
         if symbolic is not None and not symbolic(a, b):
             return False
         try:
-            return all(close(numeric_value(a, pt), numeric_value(b, pt)) for pt in points)
-        except (OverflowError, ValueError, ZeroDivisionError, TypeError):
-            return False
+            values = [(numeric_value(a, pt), numeric_value(b, pt)) for pt in points]
+        except (OverflowError, ValueError, ZeroDivisionError, TypeError) as exc:
+            raise CouldNotCheck(f"the numeric values could not be computed ({exc})") from None
+        if not all(math.isfinite(u) and math.isfinite(v) for u, v in values):
+            raise CouldNotCheck("the numeric values are beyond float range")
+        return all(close(u, v) for u, v in values)
 
     return check
 
@@ -125,7 +171,7 @@ def infinite_expectation(
     """
     import mpmath
 
-    h = sp.lambdify(x, sp.Abs(f) * density, "mpmath")
+    h = mp_lambdify(x, sp.Abs(f) * density)
 
     def grows(points: list[Any], scale: Any) -> bool:
         try:
@@ -169,12 +215,12 @@ def not_real_at(f: Any, x: Any, lo: Any, hi: Any, discrete: bool) -> Any | None:
         points = [mpmath.mpf(k) for k in range(int(a), int(min(b, a + 50)) + 1)]
     else:
         points = [mpmath.mpf(a + (b - a) * i / 400) for i in range(1, 400)]
-    g = sp.lambdify(x, f, "mpmath")
+    g = mp_lambdify(x, f)
     for t in sorted(points, key=abs):  # report the point nearest 0
         try:
             value = g(t)
-        except (ZeroDivisionError, ValueError):
-            continue  # a pole: the divergence test deals with it
+        except (ZeroDivisionError, ValueError, OverflowError):
+            continue  # a pole or overflow: the divergence test deals with it
         if getattr(value, "imag", 0) != 0:
             return t
     return None

@@ -1,4 +1,4 @@
-"""A whitelist parser for user expressions in derivations (``--f``, ``--density``, ``--p``).
+"""A whitelist parser for user expressions in derivations (``f``, ``density``, ``p``).
 
 Allowed: numbers (kept exact: ``0.5`` is 1/2), the names the caller declares, the constants
 ``pi`` and ``e``, ``+ - * / **`` (``^`` reads as ``**``), unary minus, parentheses, and calls
@@ -16,13 +16,15 @@ from typing import Any
 
 import sympy as sp
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 MAX_LENGTH = 500
 MAX_DEPTH = 40
 MAX_EXPONENT = 64  # largest integer power accepted (keeps expand() fast)
 MAX_DEGREE = 12  # largest total polynomial degree, e.g. of (x+1)**6*(x-1)**6
-MAX_MAGNITUDE = Fraction(10) ** 300  # numbers beyond float range are refused
+MAX_DIGITS = 300  # numbers (literals and exact results) beyond 10^±300 are refused
+MAX_MAGNITUDE = Fraction(10) ** MAX_DIGITS
+OUTSIDE = f"outside the float range (10^±{MAX_DIGITS})"
 
 FUNCTIONS = {
     "exp": sp.exp,
@@ -45,18 +47,19 @@ _TOKEN = re.compile(
 def parse_expr(text: str, names: Mapping[str, Any], what: str = "expression") -> Any:
     """Parse ``text`` into a sympy expression over the Symbols in ``names``.
 
-    Raises :class:`UsageError` naming ``what`` (e.g. ``--f``) and the reason.
+    Raises :class:`FieldError` naming the field ``what`` (e.g. ``f``) and the reason.
     """
     try:
         expr = _Parser(text, names).parse()
     except _ParseError as exc:
-        raise UsageError(f"{what} {text!r}: {exc}") from None
+        raise FieldError(what, str(exc), repr(text)) from None
     _real_and_finite(expr, text, what)
     degree = _degree(expr)
     if degree > MAX_DEGREE:
-        raise UsageError(
-            f"{what} {text!r}: degree about {degree}, above {MAX_DEGREE} "
-            "(expanding it would take too long)"
+        raise FieldError(
+            what,
+            f"degree about {degree}, above {MAX_DEGREE} (expanding it would take too long)",
+            repr(text),
         )
     return expr
 
@@ -69,7 +72,7 @@ def _real_and_finite(expr: Any, text: str, what: str) -> None:
         why = f"it is complex: {expr}"
     else:
         return
-    raise UsageError(f"{what} {text!r}: must be a real, finite expression ({why})")
+    raise FieldError(what, f"must be a real, finite expression ({why})", repr(text))
 
 
 def _degree(expr: Any) -> int:
@@ -90,17 +93,55 @@ def parse_call(text: str, what: str) -> tuple[str, list[Any]]:
     """Parse ``name(arg, arg, ...)`` with numeric arguments, e.g. ``normal(0, 1)``."""
     m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*\((.*)\)\s*", text)
     if not m:
-        raise UsageError(f"{what} {text!r}: expected NAME(ARG, ...), e.g. normal(0,1)")
+        raise FieldError(what, "expected NAME(ARG, ...), e.g. normal(0,1)", repr(text))
     args = m.group(2).split(",") if m.group(2).strip() else []
     values = [parse_expr(a, {}, what) for a in args]
     for v in values:
         if not v.is_number or not v.is_real:
-            raise UsageError(f"{what} {text!r}: arguments must be real numbers")
+            raise FieldError(what, "arguments must be real numbers", repr(text))
     return m.group(1).lower(), values
 
 
 class _ParseError(ValueError):
     pass
+
+
+_NUMBER = re.compile(r"(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[+-]?\d+))?")
+
+
+def _number(tok: str) -> Fraction:
+    """An exact literal, refused before it is built if it lies beyond 10^±300.
+
+    ``1e999999999`` would otherwise be a billion-digit integer: the exponent is read first.
+    """
+    m = _NUMBER.fullmatch(tok)
+    assert m is not None  # the tokenizer only passes numbers
+    digits = (m.group("int") + m.group("frac")).lstrip("0")
+    exp = m.group("exp") or "0"
+    if len(exp.lstrip("+-").lstrip("0")) > 4:  # |exponent| ≥ 10^4: far outside either way
+        if not digits:
+            return Fraction(0)
+        raise _ParseError(f"the number {tok[:20]} is {OUTSIDE}")
+    if digits:
+        whole, frac = m.group("int").lstrip("0"), m.group("frac")
+        leading = len(whole) - 1 if whole else -(len(frac) - len(frac.lstrip("0")) + 1)
+        magnitude = int(exp) + leading  # the leading digit's power of ten
+        if not -MAX_DIGITS <= magnitude <= MAX_DIGITS or len(digits) > 2 * MAX_DIGITS:
+            raise _ParseError(f"the number {tok[:20]} is {OUTSIDE}")
+    return Fraction(tok)
+
+
+def _digits(value: Any) -> float:
+    """log10 |value| of a nonzero sympy Rational, from bit lengths (no big arithmetic)."""
+    p, q = abs(int(value.p)), int(value.q)
+    return (p.bit_length() - q.bit_length()) * 0.30103
+
+
+def _bounded(node: Any) -> Any:
+    """``node``, unless it is an exact number beyond 10^±300."""
+    if node.is_Rational and node != 0 and abs(_digits(node)) > MAX_DIGITS + 1:
+        raise _ParseError(f"a value of about 10^{_digits(node):.0f} is {OUTSIDE}")
+    return node
 
 
 class _Parser:
@@ -153,7 +194,7 @@ class _Parser:
         while self.peek() in ("+", "-"):
             op = self.take()[1]
             rhs = self.term()
-            node = node + rhs if op == "+" else node - rhs
+            node = _bounded(node + rhs if op == "+" else node - rhs)
         return node
 
     def term(self) -> Any:
@@ -163,7 +204,7 @@ class _Parser:
             rhs = self.unary()
             if op == "/" and rhs == 0:
                 raise _ParseError("division by zero")
-            node = node * rhs if op == "*" else node / rhs
+            node = _bounded(node * rhs if op == "*" else node / rhs)
         return node
 
     def unary(self) -> Any:
@@ -186,16 +227,17 @@ class _Parser:
                 raise _ParseError(
                     f"exponent {exponent} is outside [-{MAX_EXPONENT}, {MAX_EXPONENT}]"
                 )
+            if base.is_Rational and exponent.is_Integer and base != 0:
+                digits = _digits(base) * int(exponent)
+                if abs(digits) > MAX_DIGITS:  # decided before building a 10^digits integer
+                    raise _ParseError(f"a power of about 10^{digits:.0f} is {OUTSIDE}")
             return base**exponent
         return base
 
     def atom(self) -> Any:
         kind, tok = self.take()
         if kind == "num":
-            value = Fraction(tok) if len(tok) <= 40 else None
-            if value is None or abs(value) > MAX_MAGNITUDE or 0 < abs(value) < 1 / MAX_MAGNITUDE:
-                raise _ParseError(f"the number {tok[:20]} is outside the float range")
-            return sp.Rational(value)
+            return sp.Rational(_number(tok))
         if kind == "name":
             if self.peek() == "(":
                 if tok not in FUNCTIONS:

@@ -90,6 +90,10 @@ def verify(derivation: Derivation) -> Derivation:
                 step.verified = None
                 step.reason += " (not checked: sympy gave up within the time limit)"
                 step.method = "gave up"
+            except CouldNotCheck as why:  # the numeric cross-check itself broke down
+                step.verified = None
+                step.reason += f" (could not check: {why})"
+                step.method = "could not check"
         previous = step
     return derivation
 
@@ -263,6 +267,11 @@ def integrand_level(expr: Any, markers: dict[tuple, tuple[Any, Any]] | None = No
 
 class GaveUp(Exception):
     """sympy ran out of time before it could prove or refute an "=" (not a failed check)."""
+
+
+class CouldNotCheck(Exception):
+    """A numeric cross-check could not be computed (overflow beyond float range, a complex
+    intermediate): the "=" is neither confirmed nor refuted, so it is not a failed check."""
 
 
 def is_zero(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> bool:

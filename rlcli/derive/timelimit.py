@@ -1,16 +1,21 @@
-"""Wall-clock limits for sympy calls that can run for seconds (``integrate``, ``simplify``).
+"""Time limits for sympy calls that can run for seconds (``integrate``, ``simplify``).
 
 Each :func:`attempt` has its own limit; a closed-form :func:`search` inside :func:`budget`
 (one per derivation, set by the CLI) also gets no more than what is left of that budget, so
 a derivation whose integrals are hard gives up on them instead of running long.
+
+Attempts and budgets count this process's CPU time (``ITIMER_PROF``), not wall-clock time:
+a machine busy with other work then gives the same derivation, byte for byte, only later.
+:func:`time_limit` with ``clock="wall"`` limits wall-clock time (``ITIMER_REAL``) instead.
 """
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -21,37 +26,59 @@ class TimeLimitExceeded(BaseException):
     """
 
 
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the body after ``seconds`` (SIGALRM; main thread on Unix only).
+_CLOCKS: dict[str, tuple[int, int, Callable[[], float]]] = {
+    # clock: (timer, its signal, the matching time source)
+    "cpu": (getattr(signal, "ITIMER_PROF", 0), getattr(signal, "SIGPROF", 0), time.process_time),
+    "wall": (getattr(signal, "ITIMER_REAL", 0), getattr(signal, "SIGALRM", 0), time.monotonic),
+}
+_ALARMS: dict[str, list[float]] = {"cpu": [], "wall": []}  # deadlines of enclosing limits
 
-    Elsewhere (a worker thread, Windows) the body runs without a limit; callers only put
-    bounded work under it there.
+
+@contextmanager
+def time_limit(seconds: float, clock: str = "cpu") -> Iterator[None]:
+    """Interrupt the body after ``seconds`` of CPU time (or wall-clock time: ``clock="wall"``).
+
+    Limits on one clock nest: an inner limit never outlasts an outer one, and the outer one is
+    re-armed when the inner one ends (a limit that has passed meanwhile fires at once).
+    Unix main thread only; elsewhere (a worker thread, Windows) the body runs without a
+    limit, and callers only put bounded work under it there.
     """
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
+    timer, signum, now = _CLOCKS[clock]
+    alarms = _ALARMS[clock]
 
     def _raise(signum: int, frame: object) -> None:
+        # fire again soon: an exception raised inside a finalizer (sympy's caches use
+        # weakref callbacks) is swallowed, and the body would then run without a limit
+        signal.setitimer(timer, 0.05)
         raise TimeLimitExceeded
 
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    deadline = now() + seconds
+    if alarms:
+        deadline = min(deadline, alarms[-1])
+    alarms.append(deadline)
+    previous = signal.signal(signum, _raise)
+    signal.setitimer(timer, max(deadline - now(), 1e-6))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(timer, 0)
+        alarms.pop()
+        signal.signal(signum, previous)
+        if alarms:  # re-arm the enclosing limit
+            signal.setitimer(timer, max(alarms[-1] - now(), 1e-6))
 
 
-_DEADLINES: list[float] = []  # innermost budget last
+_DEADLINES: list[float] = []  # innermost budget last (CPU time)
 
 
 @contextmanager
 def budget(seconds: float) -> Iterator[None]:
-    """One overall budget: every :func:`attempt` inside ends by ``seconds`` from now."""
-    _DEADLINES.append(time.monotonic() + seconds)
+    """One overall budget: every :func:`search` inside ends by ``seconds`` of CPU from now."""
+    _DEADLINES.append(time.process_time() + seconds)
     try:
         yield
     finally:
@@ -59,19 +86,30 @@ def budget(seconds: float) -> Iterator[None]:
 
 
 def attempt(func, seconds: float, *args, **kwargs):
-    """``func(*args, **kwargs)``, or ``None`` if it took longer than ``seconds``."""
+    """``func(*args, **kwargs)``, or ``None`` if it took more than ``seconds`` of CPU time.
+
+    If an enclosing :func:`time_limit` ran out too, its :class:`TimeLimitExceeded` propagates.
+    """
+    enclosing = _ALARMS["cpu"][-1] if _ALARMS["cpu"] else math.inf
+    own = time.process_time() + seconds
     try:
         with time_limit(seconds):
             return func(*args, **kwargs)
     except TimeLimitExceeded:
+        if enclosing <= own:  # the enclosing limit was the one that fired
+            raise
         return None
 
 
 def search(func, seconds: float, *args, **kwargs):
     """:func:`attempt` for a closed-form search (``integrate``, ``summation``): also no
     longer than what is left of the enclosing :func:`budget`; ``None`` when it is spent."""
-    if _DEADLINES:
-        seconds = min(seconds, _DEADLINES[-1] - time.monotonic())
-        if seconds <= 0.005:
-            return None
-    return attempt(func, seconds, *args, **kwargs)
+    if not _DEADLINES:
+        return attempt(func, seconds, *args, **kwargs)
+    left = _DEADLINES[-1] - time.process_time()
+    if left <= 0:
+        return None
+    result = attempt(func, min(seconds, left), *args, **kwargs)
+    if result is None and left <= seconds:  # cut by the budget: it is spent
+        _DEADLINES[-1] = -math.inf  # (a CPU timer may fire a tick before the deadline)
+    return result

@@ -188,8 +188,12 @@ def _verdict(d: Derivation) -> str:
     n = sum(s.verified is not None for s in d.steps)
     ok = sum(s.verified is True for s in d.steps)
     gave_up = sum(s.method == "gave up" for s in d.steps)
+    unchecked = sum(s.method == "could not check" for s in d.steps)
     judged = [c for c in d.checks if c.ok is not None]
-    verdict = f"{ok}/{n} steps verified" + (f" ({gave_up} gave up)" if gave_up else "")
+    notes = [f"{gave_up} gave up"] * bool(gave_up) + [f"{unchecked} could not check"] * bool(
+        unchecked
+    )
+    verdict = f"{ok}/{n} steps verified" + (f" ({', '.join(notes)})" if notes else "")
     if judged:
         verdict += f", {sum(c.ok for c in judged)}/{len(judged)} checks passed"
     return verdict + "."

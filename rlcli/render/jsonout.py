@@ -48,7 +48,16 @@ def dumps(obj: Any) -> str:
         return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
 
 
+_documents = [0]  # how many documents emit() wrote in this process
+
+
 def emit(obj: Any) -> None:
     """Write ``obj`` as one JSON document to stdout."""
+    _documents[0] += 1
     sys.stdout.write(dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+def documents_written() -> int:
+    """How many documents :func:`emit` wrote so far (the CLI adds no error document after one)."""
+    return _documents[0]

@@ -197,6 +197,8 @@ def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
         fig.savefig(path, dpi=120)
     except OSError as exc:
         raise UsageError(f"--plot: cannot write {path}: {exc.strerror}") from None
+    except ValueError as exc:  # matplotlib: an unsupported file type
+        raise UsageError(f"--plot {path}: {exc}") from None
     finally:
         plt.close(fig)
 

@@ -1,12 +1,10 @@
-"""Review fixes (issue 5): PPO-clip checks read the table they show; importance sampling is
-deterministic when the support condition fails and never ✗ on a correct closed form that
-quadrature cannot resolve."""
+"""`rlcli derive importance-sampling`: closed forms that fail when corrupted, infinite variance
+confirmed numerically, the support condition, scales quadrature cannot reach."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,82 +14,94 @@ from typer.testing import CliRunner
 
 from rlcli.cli.app import app
 from rlcli.derive import importance_sampling as isx
-from rlcli.derive import ppo_clip, timelimit
-
-A = sp.Symbol("A", real=True)
-R = sp.Symbol("r", positive=True)
-EPS = sp.Symbol("epsilon", positive=True)
+from rlcli.derive import timelimit
 
 
-def _checks_with_table(monkeypatch, mutate: Callable[[list[list[Any]]], None]) -> dict:
-    """regions() with its table rows changed by ``mutate`` before the checks read them."""
-    real = ppo_clip.Table
-
-    def table(title: str, columns: list[str], rows: list[list[Any]]) -> Any:
-        mutate(rows)
-        return real(title, columns, rows)
-
-    monkeypatch.setattr(ppo_clip, "Table", table)
-    _, checks = ppo_clip.regions()
-    return {c.name: c.ok for c in checks}
+def _steps_by_method(d, word: str):
+    return [s for s in d.steps if word in s.method]
 
 
-def _row(rows: list[list[Any]], sign: str, place: str) -> list[Any]:
-    return next(r for r in rows if r[0] == sign and r[1].startswith(place))
+def _cli(*args: str):
+    from typer.testing import CliRunner
 
+    from rlcli.cli.app import app
 
-def test_ppo_checks_pass_on_the_true_table() -> None:
-    table, checks = ppo_clip.regions()
-    assert len(checks) == 3 and all(c.ok is True for c in checks)
-    assert _row(table.rows, "A > 0", "r > 1")[2] == (1 + EPS) * A
-
-
-def test_ppo_doubled_table_fails_every_check(monkeypatch) -> None:
-    def double(rows: list[list[Any]]) -> None:
-        for row in rows:
-            row[2], row[3] = 2 * row[2], 2 * row[3]
-
-    assert set(_checks_with_table(monkeypatch, double).values()) == {False}
-
-
-def test_ppo_wrong_branch_fails_the_definition_check(monkeypatch) -> None:
-    def unclipped(rows: list[list[Any]]) -> None:  # A > 0, r > 1+ε: the min takes (1+ε)A
-        row = _row(rows, "A > 0", "r > 1")
-        row[2], row[3] = R * A, A
-
-    ok = _checks_with_table(monkeypatch, unclipped)
-    assert ok["table = min(rA, clip(r, 1−ε, 1+ε)A) and its slope"] is False
-
-
-def test_ppo_wrong_gradient_column_fails(monkeypatch) -> None:
-    def flat(rows: list[list[Any]]) -> None:
-        _row(rows, "A < 0", "r > 1")[3] = sp.Integer(0)  # the min is rA there: slope A
-
-    ok = _checks_with_table(monkeypatch, flat)
-    assert ok["table = min(rA, clip(r, 1−ε, 1+ε)A) and its slope"] is False
-
-
-def test_ppo_entry_above_ra_fails_the_pessimism_check(monkeypatch) -> None:
-    def optimistic(rows: list[list[Any]]) -> None:  # (1−ε)A > rA for A > 0, r < 1−ε
-        row = _row(rows, "A > 0", "r < 1")
-        row[2], row[3] = (1 - EPS) * A, sp.Integer(0)
-
-    ok = _checks_with_table(monkeypatch, optimistic)
-    assert ok["L^CLIP ≤ r·A in all six regions"] is False
-
-
-def test_ppo_clipped_inside_row_fails_the_r_equals_1_check(monkeypatch) -> None:
-    def clipped(rows: list[list[Any]]) -> None:
-        row = _row(rows, "A < 0", "1−ε")
-        row[2], row[3] = (1 + EPS) * A, sp.Integer(0)
-
-    ok = _checks_with_table(monkeypatch, clipped)
-    assert ok["at r = 1: value and gradient of the vanilla policy gradient"] is False
-    assert ok["table = min(rA, clip(r, 1−ε, 1+ε)A) and its slope"] is False
+    return CliRunner().invoke(app, ["derive", *args])
 
 
 def _is(*args: str) -> Any:
     return CliRunner().invoke(app, ["derive", "importance-sampling", *args, "--json"])
+
+
+def test_importance_sampling_closed_form_fails_with_a_wrong_integral(monkeypatch) -> None:
+    good = isx.integral_exp_poly
+
+    def wrong(g, log_h, lo, hi):  # every closed-form integral off by 1/10
+        value = good(g, log_h, lo, hi)
+        return value if value == sp.oo else value + sp.Rational(1, 10)
+
+    monkeypatch.setattr(isx, "integral_exp_poly", wrong)
+    d = isx.derive("normal(0,1)", "normal(1,2)", "x**2")
+    closed = _steps_by_method(d, "closed form")
+    assert closed and all(s.verified is False for s in closed)
+    assert not d.all_verified
+
+
+def test_importance_sampling_variance_fails_with_a_wrong_second_moment(monkeypatch) -> None:
+    good = isx.integral_exp_poly
+    calls = []
+
+    def wrong(g, log_h, lo, hi):  # only E_q[w² f²] is wrong (the 3rd call)
+        calls.append(g)
+        value = good(g, log_h, lo, hi)
+        return value + 1 if len(calls) == 3 else value
+
+    monkeypatch.setattr(isx, "integral_exp_poly", wrong)
+    d = isx.derive("normal(0,1)", "normal(1,2)", "x**2")
+    variance = [c for c in d.checks if c.name == "estimator variance"]
+    assert variance and not variance[0].ok
+
+
+def test_importance_sampling_without_options_equals_its_documented_defaults() -> None:
+    bare = _cli("importance-sampling", "--json")
+    explicit = _cli(
+        "importance-sampling", "--p", "normal(0,1)", "--q", "normal(1,2)", "--f", "x", "--json"
+    )
+    assert bare.exit_code == explicit.exit_code == 0, bare.output
+    assert bare.stdout == explicit.stdout
+    doc = json.loads(bare.stdout)
+    names = [c["name"] for c in doc["checks"]]
+    assert "estimator variance" in names
+    assert any("closed form" in s["method"] for s in doc["steps"])
+    assert "ess_per_sample" in doc["checks"][names.index("estimator variance")]["values"]
+
+
+def test_importance_sampling_infinite_variance_is_infinite_not_a_failure() -> None:
+    result = _cli("importance-sampling", "--q", "normal(0,0.5)", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    variance = next(c for c in doc["checks"] if c["name"] == "estimator variance")
+    assert "INFINITE" in variance["detail"] and variance["values"]["variance"] == "inf"
+
+
+def test_importance_sampling_infinite_variance_is_confirmed_numerically(monkeypatch) -> None:
+    """The 'infinite' verdict comes from the exponent of p²/q; a tail test must agree, so a
+    wrong verdict (claiming ∞ where it is finite) fails the check."""
+    good = isx.integral_exp_poly
+    calls = []
+
+    def wrong(g, log_h, lo, hi):  # E_q[w² f²] wrongly reported infinite
+        calls.append(g)
+        return sp.oo if len(calls) == 3 else good(g, log_h, lo, hi)
+
+    monkeypatch.setattr(isx, "integral_exp_poly", wrong)
+    d = isx.derive("normal(0,1)", "normal(1,2)", "x")
+    variance = next(c for c in d.checks if c.name == "estimator variance")
+    assert not variance.ok
+    monkeypatch.setattr(isx, "integral_exp_poly", good)
+    d = isx.derive("normal(0,1)", "normal(0,0.5)", "x")
+    variance = next(c for c in d.checks if c.name == "estimator variance")
+    assert variance.ok and "tail test" in variance.detail
 
 
 def test_is_support_failure_needs_no_integrate(monkeypatch) -> None:
