@@ -509,3 +509,29 @@ def test_latex_conditions_are_math_not_python_text():
     _well_formed_latex(result.stdout)
     text = runner.invoke(app, ["mdp", "solve", "recycling-robot", "--symbolic", "--keep", "gamma"])
     assert "  low: recharge over wait: (9*gamma - 5)/(gamma + 5) >= 0" in text.stdout
+
+
+def test_a_sweeps_table_too_wide_for_80_columns_is_transposed_not_cut() -> None:
+    # 2 states x 12 sweep columns need ~130 columns; transposed (sweeps down, 2 state
+    # columns) it fits, and every number must appear whole on one line.
+    from rich.console import Console
+
+    from rlcli.render.solution import Section, natural_width, rich_section
+
+    values = [f"{1000 + k}.{k:04d}" for k in range(12)]
+    header = ["state", *(f"k={k}" for k in range(12))]
+    sec = Section("values after k sweeps", [["high", *values], ["low", *values]], header)
+    assert natural_width(header, sec.rows) > 80
+    console = Console(width=80, record=True, color_system=None)
+    console.print(rich_section(sec, 80))
+    text = console.export_text()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    for v in values:
+        assert v in text  # whole, not folded across lines or cut to '1000.…'
+    # transposed: the states are the column headings (one line holds both names)
+    assert any("high" in line and "low" in line for line in text.splitlines())
+    # a table that fits is left as it is: states down, sweeps across
+    narrow = Section("v", [["high", "1", "2"], ["low", "3", "4"]], ["state", "k=0", "k=1"])
+    console = Console(width=80, record=True, color_system=None)
+    console.print(rich_section(narrow, 80))
+    assert "state" in console.export_text()

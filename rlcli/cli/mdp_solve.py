@@ -146,7 +146,7 @@ def _print_sections(sections: list) -> None:
     from rlcli.render.solution import rich_section
 
     for sec in sections:
-        out.print(rich_section(sec))
+        out.print(rich_section(sec, out.width))
 
 
 def _picks(n: int) -> list[int]:

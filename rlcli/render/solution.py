@@ -172,10 +172,32 @@ def document(sections: list[Section], style: str) -> str:
     return "\n\n".join(parts)
 
 
-def rich_section(sec: Section) -> Table | Text:
-    """A section for the terminal: a table whose cells fold rather than being cut."""
+def natural_width(header: list[str], rows: list[list[str]]) -> int:
+    """Characters a rich table needs to show every cell on one line (3 per column border)."""
+    columns = zip(header, *rows, strict=True)
+    return 1 + sum(3 + max(len(str(cell)) for cell in column) for column in columns)
+
+
+def transposed(sec: Section) -> Section:
+    """The same table with rows and columns swapped (sweeps down, states across)."""
+    assert sec.header is not None
+    rows: list[list[str]] = sec.rows  # type: ignore[assignment]
+    header = ["", *(str(row[0]) for row in rows)]
+    return Section(sec.title, [[h, *(row[i] for row in rows)]
+                               for i, h in enumerate(sec.header[1:], start=1)], header)  # fmt: skip
+
+
+def rich_section(sec: Section, width: int = 80) -> Table | Text:
+    """A section for the terminal: a table wider than ``width`` is transposed when that
+    makes it fit (a sweeps table of a two-state MDP), and cells fold rather than being
+    cut, so no number is ever shown as ``3.…``."""
     if sec.header is None:
         return Text("\n".join([sec.title, *map(str, sec.rows)]))
+    rows: list[list[str]] = sec.rows  # type: ignore[assignment]
+    if rows and len(rows) <= view.ROW_LIMIT and natural_width(sec.header, rows) > width:
+        flipped = transposed(sec)
+        if natural_width(flipped.header or [], flipped.rows) < natural_width(sec.header, rows):  # type: ignore[arg-type]
+            sec = flipped
     table = Table(title=escape(sec.title), title_justify="left")
     for h in sec.header:
         left = h in ("state", "action")
