@@ -15,6 +15,7 @@ from rlcli.cli import (
     mdp,
     mdp_inspect,  # noqa: F401  (registers mdp check/show)
     mdp_solve,  # noqa: F401  (registers mdp evaluate/solve/equations)
+    practice,
     problems,
     train,
 )
@@ -74,6 +75,7 @@ app.add_typer(train.app, name="train")
 app.add_typer(problems.app, name="problems")
 app.command("estimate")(estimate.estimate)
 app.command("control")(control.control)
+app.command("practice")(practice.practice)
 
 
 def main() -> None:

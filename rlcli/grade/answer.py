@@ -47,16 +47,22 @@ class AnswerError(RlcliError):
     """A malformed answer: ``FILE:LINE: field.path: what is wrong`` (exit 2)."""
 
 
-def read_answer(spec: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]) -> list[Entry]:
+def read_answer(
+    spec: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
+) -> list[Entry]:
     """The entries of ``spec``: an existing file's YAML, inline YAML, or ``A=3/4, B=-1.7``."""
     path = Path(spec)
     if len(spec) < 4096 and "\n" not in spec and path.is_file():
         if path.stat().st_size > MAX_ANSWER_BYTES:
-            raise AnswerError(f"{spec}: {path.stat().st_size:,} bytes is too long for an answer "
-                              f"(limit {MAX_ANSWER_BYTES:,})")
+            raise AnswerError(
+                f"{spec}: {path.stat().st_size:,} bytes is too long for an answer "
+                f"(limit {MAX_ANSWER_BYTES:,})"
+            )
         return parse_answer(path.read_text(encoding="utf-8", errors="replace"), spec, truth, labels)
     if len(spec) > MAX_ANSWER_BYTES:
-        raise AnswerError(f"answer: {len(spec):,} characters is too long (limit {MAX_ANSWER_BYTES:,})")
+        raise AnswerError(
+            f"answer: {len(spec):,} characters is too long (limit {MAX_ANSWER_BYTES:,})"
+        )
     return parse_answer(spec, "answer", truth, labels)
 
 
@@ -88,7 +94,9 @@ def parse_answer(
     return entries
 
 
-def _inline(text: str, name: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]) -> list[Entry]:
+def _inline(
+    text: str, name: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
+) -> list[Entry]:
     """``A=3/4, B=-1.7`` → values.A, values.B (item i named by its position)."""
     if "values" not in truth:
         raise AnswerError(f"{name}: inline 'S=value' answers give values; this exercise has none")
@@ -109,7 +117,9 @@ def _where(name: str, node: yaml.Node, path: Path_) -> str:
     return f"{name}:{node.start_mark.line + 1}: {'.'.join(path)}"
 
 
-def _check_key(truth: Any, key: str, path: Path_, where: str, labels: Mapping[str, Sequence[str]]) -> None:
+def _check_key(
+    truth: Any, key: str, path: Path_, where: str, labels: Mapping[str, Sequence[str]]
+) -> None:
     if key in truth:
         return
     if not path:
@@ -128,14 +138,18 @@ def _walk(node: yaml.Node, truth: Any, path: Path_, name: str,
         value = node.value if isinstance(node, yaml.ScalarNode) else None
         if isinstance(truth, Choice) and isinstance(node, yaml.SequenceNode):
             value = [n.value if isinstance(n, yaml.ScalarNode) else None for n in node.value]
-        entries.append(_leaf(value, truth, path, _where(name, node, path), node.start_mark.line + 1))
+        entries.append(
+            _leaf(value, truth, path, _where(name, node, path), node.start_mark.line + 1)
+        )
         return
     if isinstance(truth, list):
         if not isinstance(node, yaml.SequenceNode):
             raise AnswerError(f"{_where(name, node, path)}: expected a list")
         if len(node.value) > len(truth):
-            raise AnswerError(f"{_where(name, node, path)}: {len(node.value)} items given, "
-                              f"the exercise has {len(truth)}")
+            raise AnswerError(
+                f"{_where(name, node, path)}: {len(node.value)} items given, "
+                f"the exercise has {len(truth)}"
+            )
         for i, child in enumerate(node.value):
             _walk(child, truth[i], (*path, str(i)), name, labels, entries)
         return
@@ -160,7 +174,9 @@ def _leaf(value: Any, truth: Fraction | Choice, path: Path_, where: str, line: i
         names = [n.strip() for n in names]
         for n in names:
             if n not in truth.options:
-                raise AnswerError(f"{where}: no action '{n}' here (actions: {', '.join(truth.options)})")
+                raise AnswerError(
+                    f"{where}: no action '{n}' here (actions: {', '.join(truth.options)})"
+                )
         return Entry(path, frozenset(names), line)
     given = parse_given(value) if isinstance(value, str) else None
     if given is None:

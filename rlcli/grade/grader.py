@@ -108,7 +108,13 @@ def grade(
 ) -> Report:
     """Mark every entry right or wrong; if any is wrong, name the mistakes that reproduce it."""
     cells = [
-        Cell(e.path, e.given, lookup(truth.doc, e.path), cell_right(e.given, lookup(truth.doc, e.path), tol), e.line)
+        Cell(
+            e.path,
+            e.given,
+            lookup(truth.doc, e.path),
+            cell_right(e.given, lookup(truth.doc, e.path), tol),
+            e.line,
+        )
         for e in entries
     ]
     report = Report(cells)

@@ -109,7 +109,9 @@ class Exact:
         in_place, shift = ex.in_place, 0
         backup = "policy" if ex.command == "evaluate" else "max"
         for key in keys:
-            if key in ("in-place", "synchronous") and (not sweeps or in_place == (key == "in-place")):
+            if key in ("in-place", "synchronous") and (
+                not sweeps or in_place == (key == "in-place")
+            ):
                 return None
             if key in ("in-place", "synchronous"):
                 in_place = key == "in-place"
