@@ -74,8 +74,9 @@ def test_not_numbers(text):
 
 
 def test_inline_values_right_exit_0(mdp_file):
-    res = runner.invoke(app, ["mdp", "evaluate", str(mdp_file), "-p", "uniform",
-                              "--answer", "A=58/15, B=3.47"])  # fmt: skip
+    res = runner.invoke(
+        app, ["mdp", "evaluate", str(mdp_file), "-p", "uniform", "--answer", "A=58/15, B=3.47"]
+    )
     # 52/15 = 3.4666...: 3.47 is its rounding to 2 digits
     assert res.exit_code == 0, res.output
     assert "2 right, 0 wrong" in res.output
@@ -84,8 +85,23 @@ def test_inline_values_right_exit_0(mdp_file):
 def test_answer_file_json_report(mdp_file, tmp_path):
     answer = tmp_path / "answer.yaml"
     answer.write_text("sweeps:\n  1: {A: 3, B: 2.5}\n  2: {A: 29/8, B: 3.4}\n")
-    res = runner.invoke(app, ["mdp", "evaluate", str(mdp_file), "-p", "uniform", "--method",
-                              "iterative", "--sweeps", "2", "--answer", str(answer), "--json"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "mdp",
+            "evaluate",
+            str(mdp_file),
+            "-p",
+            "uniform",
+            "--method",
+            "iterative",
+            "--sweeps",
+            "2",
+            "--answer",
+            str(answer),
+            "--json",
+        ],
+    )
     assert res.exit_code == 1
     doc = json.loads(res.stdout)
     cells = {c["path"]: c for c in doc["cells"]}
@@ -98,19 +114,56 @@ def test_answer_file_json_report(mdp_file, tmp_path):
 def test_tie_rounding_and_tol_flag(mdp_file):
     # 13/4 = 3.25 exactly: 3.2 and 3.3 are both 0.05 away, within half a unit of the last
     # digit: both are correct roundings; --tol 0.01 rejects 3.3.
-    res = runner.invoke(app, ["mdp", "evaluate", str(mdp_file), "-p", "uniform", "--method",
-                              "iterative", "--sweeps", "2", "--answer", "sweeps: {2: {B: 3.3}}"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "mdp",
+            "evaluate",
+            str(mdp_file),
+            "-p",
+            "uniform",
+            "--method",
+            "iterative",
+            "--sweeps",
+            "2",
+            "--answer",
+            "sweeps: {2: {B: 3.3}}",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["mdp", "evaluate", str(mdp_file), "-p", "uniform", "--method",
-                              "iterative", "--sweeps", "2", "--answer", "sweeps: {2: {B: 3.3}}",
-                              "--tol", "0.01"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "mdp",
+            "evaluate",
+            str(mdp_file),
+            "-p",
+            "uniform",
+            "--method",
+            "iterative",
+            "--sweeps",
+            "2",
+            "--answer",
+            "sweeps: {2: {B: 3.3}}",
+            "--tol",
+            "0.01",
+        ],
+    )
     assert res.exit_code == 1
 
 
 def test_policy_ties_and_q(mdp_file):
     # A: left and right tie at 4; q*(B, left) = 1 + 1/2·4 = 3
-    res = runner.invoke(app, ["mdp", "solve", str(mdp_file), "--answer",
-                              "policy: {A: [left, right], B: right}\nq: {B: {left: 3}}"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "mdp",
+            "solve",
+            str(mdp_file),
+            "--answer",
+            "policy: {A: [left, right], B: right}\nq: {B: {left: 3}}",
+        ],
+    )
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["mdp", "solve", str(mdp_file), "--answer", "policy: {B: left}"])
     assert res.exit_code == 1
@@ -124,8 +177,11 @@ def test_policy_ties_and_q(mdp_file):
         (["evaluate", "-p", "uniform"], "A=1, Q=2", "values.Q"),
         (["evaluate", "-p", "uniform"], "values: {A: one}", "values.A: 'one' is not a number"),
         (["evaluate", "-p", "uniform"], "values: {A: [1, 2]}", "values.A"),
-        (["evaluate", "-p", "uniform", "--method", "iterative", "--sweeps", "2"],
-         "sweeps: {3: {A: 1}}", "sweeps.3: sweep '3' was not asked for"),
+        (
+            ["evaluate", "-p", "uniform", "--method", "iterative", "--sweeps", "2"],
+            "sweeps: {3: {A: 1}}",
+            "sweeps.3: sweep '3' was not asked for",
+        ),
         (["solve"], "policy: {A: jump}", "policy.A: no action 'jump'"),
         (["solve"], "q: {A: {jump: 1}}", "q.A.jump"),
         (["solve"], "bogus: 1", "bogus"),
@@ -133,14 +189,13 @@ def test_policy_ties_and_q(mdp_file):
         (["solve"], "", "empty"),
         (["solve"], "values: {A: 1, A: 2}", "given twice"),
     ],
-)  # fmt: skip
+)
 def test_malformed_answers_exit_2(mdp_file, args, answer, needle):
     res = runner.invoke(app, ["mdp", args[0], str(mdp_file), *args[1:], "--answer", answer])
     assert res.exit_code == 2, res.output
     assert needle in res.output
-    assert "Traceback" not in res.output and res.exception is None or isinstance(
-        res.exception, SystemExit
-    )
+    assert "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
 
 
 def test_malformed_file_names_line(mdp_file, tmp_path):

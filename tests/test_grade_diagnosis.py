@@ -147,6 +147,7 @@ def test_two_mistakes_at_once(tmp_path):
     # in place and gamma = 1: V1(A) = 3, V1(B) = 1/2(1 + 3) + 2 = 4;
     #   V2(A) = 1/2(2 + 4) + 2 = 5, V2(B) = 1/2(1 + 5) + 2 = 5
     code, doc = _grade(tmp_path, ENTERING, EVAL, _sweeps({1: ("3", "4"), 2: ("5", "5")}))
+    assert code == 1
     assert [sorted(d["mistakes"]) for d in doc["diagnoses"]] == [["gamma-forgotten", "in-place"]]
 
 

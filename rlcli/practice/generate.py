@@ -8,7 +8,7 @@ a fraction with denominator ≤ 12 or a decimal with at most 2 digits, |x| ≤ 1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -38,7 +38,7 @@ class Exercise:
     question: str
     options: str  # what to add to ``rlcli mdp ... FILE`` to get the answer
     asked: tuple[str, ...]  # the answer document's keys asked for
-    spec: MDPExercise
+    spec: MDPExercise = field(compare=False)  # the loaded file: compared by its text
     truth: dict[str, Any]  # the full answer document (Fractions and Choices)
 
     @property
