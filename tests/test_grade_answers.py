@@ -209,3 +209,42 @@ def test_malformed_file_names_line(mdp_file, tmp_path):
 def test_bad_tol(mdp_file):
     res = runner.invoke(app, ["mdp", "solve", str(mdp_file), "--answer", "A=4", "--tol", "-1"])
     assert res.exit_code == 2 and "--tol" in res.output
+
+
+# Published values (REFERENCE.md): Student MDP, uniform policy, rounded to one decimal by
+# Silver; v* = 6, 6, 8, 10. S&B Figure 4.1 prints sweeps 2 and 3 of the 4x4 gridworld
+# to one decimal: -1.7 / -2.0 and -2.4 / -2.9 / -3.0.
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evaluate", "student-mdp", "-p", "random", "--answer",
+         "Facebook=-2.3, Class1=-1.3, Class2=2.7, Class3=7.4"],
+        ["solve", "student-mdp", "--answer", "Facebook=6, Class1=6, Class2=8, Class3=10"],
+        ["evaluate", "gridworld-4x4", "-p", "random", "--method", "iterative", "--sweeps", "3",
+         "--answer", "sweeps: {2: {r0c1: -1.7, r0c2: -2.0}, "
+         "3: {r0c1: -2.4, r0c2: -2.9, r0c3: -3.0}}"],
+    ],
+)  # fmt: skip
+def test_published_values_are_right(args):
+    res = runner.invoke(app, ["mdp", *args])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("name", ["student-mdp", "recycling-robot", "gridworld-4x4"])
+def test_truth_agrees_with_the_exact_solvers(name):
+    """The grader's own exact recomputation equals mdp evaluate/solve --exact (another code
+    path: rational elimination and policy iteration in mdp/solve)."""
+    from pathlib import Path
+
+    from rlcli.cli.common import load, policy
+    from rlcli.grade.mdp import Exact, MDPExercise
+
+    mdp = load(Path(name))
+    pi = policy(mdp, "uniform")
+    for command, extra in (("evaluate", ["-p", "uniform"]), ("solve", [])):
+        res = runner.invoke(app, ["mdp", command, name, *extra, "--exact", "--json"])
+        exact = json.loads(res.stdout)["exact"]
+        ex = MDPExercise(mdp, command, "linear" if command == "evaluate" else "policy-iteration",
+                         pi=pi if command == "evaluate" else None)  # fmt: skip
+        truth = Exact(ex).work().doc["values"]
+        assert {s: str(v) for s, v in truth.items()} == exact
