@@ -103,9 +103,7 @@ def practice(
 def _drill(topic: str, seed: int | None, json: bool) -> None:
     import random
 
-    from rlcli.grade.answer import parse_answer
-    from rlcli.grade.grader import grade
-    from rlcli.grade.mdp import CATALOGUE, LABELS, Exact
+    from rlcli.grade.mdp import grade_mdp
     from rlcli.practice.generate import generate
     from rlcli.practice.sheet import exercise_json
     from rlcli.render.grading import worked_lines
@@ -125,18 +123,14 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
         text = "\n".join(iter(lambda: sys.stdin.readline().rstrip("\n"), ""))
     else:
         text = sys.stdin.read()
-    exact = Exact(ex.spec)
-    truth = exact.work()
-    assert truth is not None
     typer.echo("")
-    if not text.strip():
-        code = 1
-        typer.echo("no answer given")
-    else:
-        report = grade(parse_answer(text, "answer", truth.doc, LABELS), truth, None,
-                       CATALOGUE, exact.work)  # fmt: skip
+    if text.strip():
+        report = grade_mdp(ex.spec, text, text=True)
         _print_report(report, False)
         code = 0 if report.all_right else 1
+    else:
+        typer.echo("no answer given")
+        code = 1
     typer.echo("\nworked solution:")
     typer.echo("\n".join(worked_lines(ex)))
     raise typer.Exit(code)

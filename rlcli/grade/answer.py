@@ -22,7 +22,7 @@ from rlcli.errors import RlcliError
 from rlcli.grade.numbers import Given, parse_given
 
 MAX_ANSWER_BYTES = 1_000_000
-Path_ = tuple[str, ...]
+Key = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Choice:
 class Entry:
     """One cell of an answer: where it is in the tree, what was given, its line (if a file)."""
 
-    path: Path_
+    path: Key
     given: Given | frozenset[str]
     line: int | None
 
@@ -113,12 +113,12 @@ def _inline(
     return entries
 
 
-def _where(name: str, node: yaml.Node, path: Path_) -> str:
+def _where(name: str, node: yaml.Node, path: Key) -> str:
     return f"{name}:{node.start_mark.line + 1}: {'.'.join(path)}"
 
 
 def _check_key(
-    truth: Any, key: str, path: Path_, where: str, labels: Mapping[str, Sequence[str]]
+    truth: Any, key: str, path: Key, where: str, labels: Mapping[str, Sequence[str]]
 ) -> None:
     if key in truth:
         return
@@ -132,7 +132,7 @@ def _check_key(
     raise AnswerError(f"{where}: {label} '{key}' {what} (this exercise has {known})")
 
 
-def _walk(node: yaml.Node, truth: Any, path: Path_, name: str,
+def _walk(node: yaml.Node, truth: Any, path: Key, name: str,
           labels: Mapping[str, Sequence[str]], entries: list[Entry]) -> None:  # fmt: skip
     if isinstance(truth, (Fraction, Choice)):
         value = node.value if isinstance(node, yaml.ScalarNode) else None
@@ -166,7 +166,7 @@ def _walk(node: yaml.Node, truth: Any, path: Path_, name: str,
         _walk(child, truth[key], (*path, key), name, labels, entries)
 
 
-def _leaf(value: Any, truth: Fraction | Choice, path: Path_, where: str, line: int | None) -> Entry:
+def _leaf(value: Any, truth: Fraction | Choice, path: Key, where: str, line: int | None) -> Entry:
     if isinstance(truth, Choice):
         names = value if isinstance(value, list) else [value]
         if not names or any(not isinstance(n, str) or not n.strip() for n in names):

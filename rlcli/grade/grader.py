@@ -17,7 +17,7 @@ from itertools import combinations
 from typing import Any
 
 from rlcli.grade.answer import Choice, Entry
-from rlcli.grade.numbers import Given, is_right
+from rlcli.grade.numbers import Given, is_right, show
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,10 @@ def diagnose(
     return _reproducing(entries, truth, tol, pairs, recompute)
 
 
-def _reproducing(entries, truth, tol, candidates, recompute) -> list[Diagnosis]:  # type: ignore[no-untyped-def]
+def _reproducing(
+    entries: Sequence[Entry], truth: Worked, tol: Fraction | None,
+    candidates: Sequence[tuple[Mistake, ...]], recompute: Recompute,
+) -> list[Diagnosis]:  # fmt: skip
     found = []
     for mistakes in candidates:
         worked = recompute(mistakes)
@@ -149,8 +152,6 @@ def _reproducing(entries, truth, tol, candidates, recompute) -> list[Diagnosis]:
 
 def first_difference(truth: Worked, worked: Worked) -> str:
     """Where the mistaken computation first leaves the right one: the step and the value."""
-    from rlcli.grade.numbers import show
-
     for right, wrong in zip(truth.steps, worked.steps, strict=False):
         for name, value in wrong.values.items():
             if right.values.get(name) != value:

@@ -184,32 +184,24 @@ class Exact:
 
     def q_values(self, r: Rules, v: list[Fraction]) -> list[Fraction]:
         """q(s, a) = Σ p (r + γ v(s')) for every pair (eq. 3.13 / 4.6)."""
-        mdp, q = self.mdp, []
-        for k in range(mdp.n_pairs):
-            q.append(sum((self.probs[z] * (r.rewards[z] + r.gamma * v[int(mdp.out_next[z])])
-                          for z in mdp.outcomes(k)), Fraction(0)))  # fmt: skip
-        return q
+        return [self._q(r, v, k) for k in range(self.mdp.n_pairs)]
 
-    def backup(self, r: Rules, s: int, q: list[Fraction], pi: list[Fraction] | None) -> Fraction:
-        pairs = self.mdp.pairs_of(s)
+    def backup(self, r: Rules, s: int, v: list[Fraction]) -> Fraction:
+        """V(s) from the values ``v``: Σ_a π(a|s) q(s, a), max_a q(s, a) or the mean."""
+        q = {k: self._q(r, v, k) for k in self.mdp.pairs_of(s)}
         if r.backup == "max":
-            return max(q[k] for k in pairs)
+            return max(q.values())
         if r.backup == "uniform":
-            return sum((q[k] for k in pairs), Fraction(0)) / len(pairs)
-        assert pi is not None
-        return sum((pi[k] * q[k] for k in pairs), Fraction(0))
+            return sum(q.values(), Fraction(0)) / len(q)
+        assert self.pi is not None
+        return sum((self.pi[k] * x for k, x in q.items()), Fraction(0))
 
     def sweep(self, r: Rules, v: list[Fraction]) -> list[Fraction]:
         """One sweep: synchronous (all from V_{k−1}) or in place (file order)."""
-        mdp = self.mdp
         new = list(v)
-        read = new if r.in_place else v
-        for s in range(mdp.n_states):
-            if mdp.terminal[s]:
-                continue
-            q = [self._q(r, read, k) for k in mdp.pairs_of(s)]
-            full = dict(zip(mdp.pairs_of(s), q, strict=True))
-            new[s] = self.backup(r, s, full, self.pi)  # type: ignore[arg-type]
+        for s in range(self.mdp.n_states):
+            if not self.mdp.terminal[s]:
+                new[s] = self.backup(r, s, new if r.in_place else v)
         return new
 
     def _q(self, r: Rules, v: list[Fraction], k: int) -> Fraction:
@@ -337,14 +329,20 @@ class Exact:
         return {name: v[s] for s, name in enumerate(self.mdp.states)}
 
 
-def grade_mdp(ex: MDPExercise, spec: str, tol: Fraction | None = None) -> Any:
-    """Read ``spec`` (file or inline) against the exercise, grade it, diagnose it."""
-    from rlcli.grade.answer import read_answer
+def grade_mdp(
+    ex: MDPExercise, spec: str, tol: Fraction | None = None, *, text: bool = False
+) -> Any:
+    """Read ``spec`` (a file or inline; with ``text`` always the answer's text) against the
+    exercise, grade it, diagnose it."""
+    from rlcli.grade.answer import parse_answer, read_answer
     from rlcli.grade.grader import grade
 
     exact = Exact(ex)
     truth = exact.work()
     if truth is None:  # pragma: no cover - the correct rules always apply
         raise NumericalError("answer: the exercise has no exact answer to grade against")
-    entries = read_answer(spec, truth.doc, LABELS)
+    if text:
+        entries = parse_answer(spec, "answer", truth.doc, LABELS)
+    else:
+        entries = read_answer(spec, truth.doc, LABELS)
     return grade(entries, truth, tol, CATALOGUE, exact.work)
