@@ -57,8 +57,8 @@ def worksheet_files(
 
 
 def _exercise_block(ex: Exercise, data: Path, i: int) -> tuple[str, str, str]:
-    note = f"Data file: {data.name}. Check your answer: {command(ex, data.name)} --answer ANSWER"
-    return (f"Exercise {i} ({ex.topic})", f"{ex.question}\n\n{note}", ex.yaml)
+    check = f"# data file: {data.name}\n# check: {command(ex, data.name)} --answer ANSWER\n"
+    return (f"Exercise {i} ({ex.topic})", ex.question, check + ex.yaml)
 
 
 def _solution_block(ex: Exercise, i: int) -> tuple[str, str, str]:
@@ -85,7 +85,7 @@ def _tex(title: str, blocks: list[tuple[str, str, str]]) -> str:
     ]
     for head, text, verbatim in blocks:
         parts.append(rf"\subsection*{{{tex_escape(head)}}}")
-        parts.append(tex_escape(text).replace("\n\n", "\n\n\\noindent "))
+        parts.append(tex_escape(text))
         parts += [r"\begin{verbatim}", verbatim.translate(TEX_ASCII).rstrip(), r"\end{verbatim}"]
     parts.append(r"\end{document}")
     return "\n".join(parts) + "\n"
