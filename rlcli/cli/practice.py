@@ -145,6 +145,9 @@ def _worksheet(
         raise UsageError(f"--worksheet {sheet}: name a .md or .tex file")
     if solutions is None:
         solutions = sheet.with_name(f"{sheet.stem}-solutions{sheet.suffix}")
+    for path, flag in ((sheet, "--worksheet"), (solutions, "--solutions")):
+        if not path.parent.is_dir():
+            raise UsageError(f"{flag} {path}: the folder {path.parent} does not exist")
     files = worksheet_files(topics, count, seed, sheet, solutions)
     for path in files:
         check_new_file(path, "--worksheet" if path != solutions else "--solutions", force)
