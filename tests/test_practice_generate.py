@@ -120,9 +120,30 @@ def greedy(states, terminal, gamma, trans, v):
     return out
 
 
+def grid_model(text: str):
+    """The grid form expanded by hand: cells r{row}c{col}; T terminal, # a wall; each of
+    up/down/left/right costs -1 and moves one cell, or stays put at an edge or wall."""
+    data = yaml.safe_load(text)
+    rows = [line.split() for line in data["grid"]["map"].strip("\n").split("\n")]
+    cells = {(r, c): x for r, row in enumerate(rows) for c, x in enumerate(row)}
+    states = [f"r{r}c{c}" for (r, c), x in cells.items() if x != "#"]
+    terminal = {f"r{r}c{c}" for (r, c), x in cells.items() if x == "T"}
+    moves = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+    trans = {}
+    for (r, c), x in cells.items():
+        if x in "#T":
+            continue
+        trans[f"r{r}c{c}"] = {}
+        for a, (dr, dc) in moves.items():
+            nr, nc = (r + dr, c + dc) if cells.get((r + dr, c + dc), "#") != "#" else (r, c)
+            trans[f"r{r}c{c}"][a] = [(F(1), F(-1), f"r{nr}c{nc}")]
+    pi = {s: {a: F(1, 4) for a in acts} for s, acts in trans.items()}
+    return states, terminal, F(str(data["gamma"])), trans, pi
+
+
 def reference(topic: str, text: str) -> dict:
-    states, terminal, gamma, trans, pi = model(text)
-    if topic == "policy-evaluation":
+    states, terminal, gamma, trans, pi = (grid_model if topic == "grid-evaluation" else model)(text)
+    if topic in ("policy-evaluation", "grid-evaluation"):
 
         def backup(s, v):
             return sum(pi[s][a] * q(trans, gamma, v, s, a) for a in trans[s])

@@ -25,6 +25,8 @@ TOPICS = {
     "actions after sweep 2 (eq. 4.10)",
     "policy-iteration": "policy iteration: V* and the optimal actions (§4.3)",
     "bellman-equations": "the Bellman expectation equations of a policy, solved: v_pi (eq. 3.14)",
+    "grid-evaluation": "a small grid world, equiprobable policy: the values after sweeps 1 "
+    "and 2 (S&B Figure 4.1)",
 }
 MAX_TRIES = 2000
 SWEEPS = 2
@@ -82,10 +84,34 @@ def _mdp_yaml(rng: np.random.Generator, gamma: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _grid_yaml(rng: np.random.Generator, gamma: str) -> str:
+    """A 2×3, 3×3 or 2×4 map with one or two terminal cells and maybe a wall; every move
+    costs -1 (bumping into an edge or wall too: the agent stays)."""
+    rows, cols = [(2, 3), (3, 3), (2, 4)][int(rng.integers(3))]
+    cells = ["."] * (rows * cols)
+    picks = rng.choice(rows * cols, size=3, replace=False)
+    cells[int(picks[0])] = "T"
+    cells[int(picks[1])] = "T" if rng.random() < 0.4 else "."
+    cells[int(picks[2])] = "#" if rng.random() < 0.4 else "."
+    grid = "\n".join("    " + " ".join(cells[r * cols : (r + 1) * cols]) for r in range(rows))
+    return (f"gamma: {gamma}\ngrid:\n  map: |\n{grid}\n  step_reward: -1\n"
+            "policies:\n  pi: uniform\n")  # fmt: skip
+
+
 def _spec(topic: str, mdp: Any) -> tuple[MDPExercise, tuple[str, ...], str, str]:
     from rlcli.mdp.policy import resolve_policy
 
     pi = resolve_policy(mdp, "pi")
+    if topic == "grid-evaluation":
+        return (
+            MDPExercise(mdp, "evaluate", "sweeps", SWEEPS, False, pi),
+            ("sweeps",),
+            "Evaluate the equiprobable policy pi on this grid (states r{row}c{col}, moves "
+            "up/down/left/right, a move off the grid or into # stays put) by synchronous "
+            "sweeps from V0 = 0: give V1 and V2 (answer: sweeps: {1: {r0c0: .., ..}, 2: "
+            "{..}}).",
+            f"evaluate -p pi --method iterative --sweeps {SWEEPS} --exact",
+        )
     if topic == "policy-evaluation":
         return (MDPExercise(mdp, "evaluate", "sweeps", SWEEPS, False, pi), ("sweeps",),
                 "Evaluate policy pi by synchronous sweeps from V0 = 0: give V1 and V2 "
@@ -115,7 +141,7 @@ def generate(topic: str, seed: int) -> Exercise:
     rng = np.random.default_rng([seed, list(TOPICS).index(topic)])
     for _ in range(MAX_TRIES):
         gamma = "1/2" if rng.random() < 0.6 else "1"
-        text = _mdp_yaml(rng, gamma)
+        text = _grid_yaml(rng, gamma) if topic == "grid-evaluation" else _mdp_yaml(rng, gamma)
         mdp = loads_mdp(text, "exercise.yaml")
         spec, asked, question, options = _spec(topic, mdp)
         worked = Exact(spec).work()
