@@ -8,5 +8,5 @@
   recomputation reproduces the student's numbers.
 - ``mdp``: ``mdp evaluate`` / ``mdp solve`` exercises in exact fractions, right or with
   the MDP mistakes (sweep order and count, γ, terminal values, reward timing, max vs
-  expectation). A new mistake is one ``Mistake`` in ``CATALOGUE`` and one rule in ``rules``.
+  expectation). A new mistake is one ``Mistake`` in ``CATALOGUE`` and its rule in ``MISTAKE_RULES``.
 """

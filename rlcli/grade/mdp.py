@@ -20,7 +20,8 @@ V* and the optimal actions from policy iteration (§4.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -102,49 +103,15 @@ class Exact:
 
     def rules(self, mistakes: tuple[Mistake, ...]) -> Rules | None:
         """The backup rules with ``mistakes`` made; None if one of them does not apply."""
-        ex, keys = self.ex, {m.key for m in mistakes}
-        sweeps = ex.method == "sweeps"
-        gamma, rewards = self.gamma, tuple(self.rewards)
-        terminal = tuple(Fraction(0) for _ in self.mdp.states)
-        in_place, shift = ex.in_place, 0
-        backup = "policy" if ex.command == "evaluate" else "max"
-        for key in keys:
-            if key in ("in-place", "synchronous") and (
-                not sweeps or in_place == (key == "in-place")
-            ):
-                return None
-            if key in ("in-place", "synchronous"):
-                in_place = key == "in-place"
-            elif key.startswith("one-sweep"):
-                if not sweeps:
-                    return None
-                shift = 1 if key == "one-sweep-too-many" else -1
-            elif key == "gamma-forgotten":
-                if gamma == 1:
-                    return None
-                gamma = Fraction(1)
-            elif key == "gamma-twice":
-                if gamma in (0, 1):
-                    return None
-                gamma = gamma * gamma
-            elif key == "terminal-not-zero":
-                terminal = self._entering_rewards(terminal_only=True)  # type: ignore[assignment]
-                if terminal is None or not any(terminal):
-                    return None
-            elif key in ("reward-on-leaving", "reward-on-entering"):
-                moved = self._moved_rewards(key == "reward-on-leaving")
-                if moved is None:
-                    return None
-                rewards = moved
-            elif key == "max-not-expectation":
-                if ex.command != "evaluate":
-                    return None
-                backup = "max"
-            elif key == "expectation-not-max":
-                if ex.command != "solve":
-                    return None
-                backup = "uniform"
-        return Rules(gamma, rewards, terminal, in_place, shift, backup)
+        ex = self.ex
+        rules: Rules | None = Rules(
+            self.gamma, tuple(self.rewards), tuple(Fraction(0) for _ in self.mdp.states),
+            ex.in_place, 0, "policy" if ex.command == "evaluate" else "max",
+        )  # fmt: skip
+        for mistake in mistakes:
+            if rules is not None:
+                rules = MISTAKE_RULES[mistake.key](self, rules)
+        return rules
 
     def _entering_rewards(self, terminal_only: bool = False) -> tuple[Fraction, ...] | None:
         """R(x): the reward of every transition into x, when it is one number per state
@@ -327,6 +294,65 @@ class Exact:
 
     def _named(self, v: list[Fraction]) -> dict[str, Fraction]:
         return {name: v[s] for s, name in enumerate(self.mdp.states)}
+
+
+def _order(in_place: bool) -> Callable[[Exact, Rules], Rules | None]:
+    def rule(ex: Exact, r: Rules) -> Rules | None:
+        fits = ex.ex.method == "sweeps" and r.in_place != in_place
+        return replace(r, in_place=in_place) if fits else None
+
+    return rule
+
+
+def _count(shift: int) -> Callable[[Exact, Rules], Rules | None]:
+    def rule(ex: Exact, r: Rules) -> Rules | None:
+        return replace(r, shift=shift) if ex.ex.method == "sweeps" else None
+
+    return rule
+
+
+def _gamma_forgotten(ex: Exact, r: Rules) -> Rules | None:
+    return replace(r, gamma=Fraction(1)) if r.gamma != 1 else None
+
+
+def _gamma_twice(ex: Exact, r: Rules) -> Rules | None:
+    return replace(r, gamma=r.gamma * r.gamma) if r.gamma not in (0, 1) else None
+
+
+def _terminal_not_zero(ex: Exact, r: Rules) -> Rules | None:
+    values = ex._entering_rewards(terminal_only=True)
+    return replace(r, terminal_value=values) if values is not None and any(values) else None
+
+
+def _reward_moved(to_leaving: bool) -> Callable[[Exact, Rules], Rules | None]:
+    def rule(ex: Exact, r: Rules) -> Rules | None:
+        moved = ex._moved_rewards(to_leaving)
+        return replace(r, rewards=moved) if moved is not None else None
+
+    return rule
+
+
+def _backup(command: str, backup: str) -> Callable[[Exact, Rules], Rules | None]:
+    def rule(ex: Exact, r: Rules) -> Rules | None:
+        return replace(r, backup=backup) if ex.ex.command == command else None
+
+    return rule
+
+
+# how each mistake changes the rules (None: it does not apply to this exercise)
+MISTAKE_RULES: dict[str, Callable[[Exact, Rules], Rules | None]] = {
+    "in-place": _order(True),
+    "synchronous": _order(False),
+    "one-sweep-too-many": _count(1),
+    "one-sweep-too-few": _count(-1),
+    "gamma-forgotten": _gamma_forgotten,
+    "gamma-twice": _gamma_twice,
+    "terminal-not-zero": _terminal_not_zero,
+    "reward-on-leaving": _reward_moved(True),
+    "reward-on-entering": _reward_moved(False),
+    "max-not-expectation": _backup("evaluate", "max"),
+    "expectation-not-max": _backup("solve", "uniform"),
+}
 
 
 def grade_mdp(
