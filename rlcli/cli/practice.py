@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -30,7 +30,8 @@ TolOpt = Annotated[
 ]  # fmt: skip
 
 
-def _tolerance(tol: str | None) -> Fraction | None:
+def tolerance(tol: str | None) -> Fraction | None:
+    """``--tol 0.01`` → 1/100 (None: the default rule)."""
     from rlcli.grade.numbers import parse_given
 
     if tol is None:
@@ -41,21 +42,26 @@ def _tolerance(tol: str | None) -> Fraction | None:
     return given.value
 
 
-def check_answer(exercise: Any, answer: str, tol: str | None, json: bool) -> None:
-    """Grade ``answer`` against an MDP exercise, print the report, exit 0 or 1."""
+def check_answer(exercise: Any, answer: str, tol: str | None, json: bool) -> NoReturn:
+    """``mdp evaluate|solve --answer``: grade against the MDP exercise, report, exit 0 or 1."""
     from rlcli.grade.mdp import grade_mdp
 
-    report = grade_mdp(exercise, answer, _tolerance(tol))
+    finish(grade_mdp(exercise, answer, tolerance(tol)), json)
+
+
+def finish(report: Any, json: bool) -> NoReturn:
+    """Print a graded report (text or ``--json``) and exit 0 (all right) or 1: what every
+    command with ``--answer`` ends with (``replay``, ``calc`` grade with ``rlcli.grade``)."""
     _print_report(report, json)
     raise typer.Exit(0 if report.all_right else 1)
 
 
-def _print_report(report: Any, json: bool, extra: dict | None = None) -> None:
+def _print_report(report: Any, json: bool) -> None:
     from rlcli.render.grading import report_json, report_lines
     from rlcli.render.jsonout import emit
 
     if json:
-        emit(report_json(report) | (extra or {}))
+        emit(report_json(report))
     else:
         typer.echo("\n".join(report_lines(report)))
 
