@@ -17,6 +17,7 @@ from rlcli.cli import (
     mdp,
     mdp_inspect,  # noqa: F401  (registers mdp check/show)
     mdp_solve,  # noqa: F401  (registers mdp evaluate/solve/equations)
+    practice,
     problems,
     replay,
     train,
@@ -80,6 +81,7 @@ app.add_typer(lm.app, name="lm")
 app.command("estimate")(estimate.estimate)
 app.command("control")(control.control)
 app.command("replay")(replay.replay)
+app.command("practice")(practice.practice)
 
 
 def main() -> None:
