@@ -3,7 +3,7 @@ inline ``"A=3/4, B=-1.7"`` for ``values``; read against the truth document so th
 entry is checked to name something the exercise computes.
 
 The truth document is a tree of dicts (and lists, indexed from 0) whose leaves are
-Fractions (number cells) or ``Choice``s (a set of right names among the options, e.g. the
+Fractions (number cells; ``Inexact`` for a number known only as a float) or ``Choice``s (a set of right names among the options, e.g. the
 optimal actions of a state). ``labels`` says what each level's keys are, for messages:
 ``{"values": ("state",), "q": ("state", "action"), "sweeps": ("sweep", "state")}``.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from rlcli.errors import RlcliError
-from rlcli.grade.numbers import Given, parse_given
+from rlcli.grade.numbers import Given, Inexact, parse_given
 
 MAX_ANSWER_BYTES = 1_000_000
 Key = tuple[str, ...]
@@ -134,7 +134,7 @@ def _check_key(
 
 def _walk(node: yaml.Node, truth: Any, path: Key, name: str,
           labels: Mapping[str, Sequence[str]], entries: list[Entry]) -> None:  # fmt: skip
-    if isinstance(truth, (Fraction, Choice)):
+    if isinstance(truth, (Fraction, Inexact, Choice)):
         value = node.value if isinstance(node, yaml.ScalarNode) else None
         if isinstance(truth, Choice) and isinstance(node, yaml.SequenceNode):
             value = [n.value if isinstance(n, yaml.ScalarNode) else None for n in node.value]
@@ -166,7 +166,9 @@ def _walk(node: yaml.Node, truth: Any, path: Key, name: str,
         _walk(child, truth[key], (*path, key), name, labels, entries)
 
 
-def _leaf(value: Any, truth: Fraction | Choice, path: Key, where: str, line: int | None) -> Entry:
+def _leaf(
+    value: Any, truth: Fraction | Inexact | Choice, path: Key, where: str, line: int | None
+) -> Entry:
     if isinstance(truth, Choice):
         names = value if isinstance(value, list) else [value]
         if not names or any(not isinstance(n, str) or not n.strip() for n in names):

@@ -17,7 +17,7 @@ from itertools import combinations
 from typing import Any
 
 from rlcli.grade.answer import Choice, Entry
-from rlcli.grade.numbers import Given, is_right, show
+from rlcli.grade.numbers import Given, Inexact, is_right, show
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class Step:
     produced, keyed by name, with a formatter for a value (``V₂(B)``)."""
 
     label: str
-    values: Mapping[str, Fraction]
-    symbol: str = "V"  # V₂(B) written as f"{symbol}({name})"
+    values: Mapping[str, Fraction | Inexact]
+    symbol: str = "V"  # V₂(B) written as f"{symbol}({name})"; "" writes the name alone
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Worked:
 class Cell:
     path: tuple[str, ...]
     given: Given | frozenset[str]
-    expected: Fraction | Choice
+    expected: Fraction | Inexact | Choice
     ok: bool
     line: int | None = None
 
@@ -94,7 +94,7 @@ def cell_right(given: Given | frozenset[str], expected: Any, tol: Fraction | Non
     """A number by the tolerance rule; a set of names when every one is among the right ones."""
     if isinstance(expected, Choice):
         return isinstance(given, frozenset) and bool(given) and given <= expected.right
-    if isinstance(expected, Fraction) and isinstance(given, Given):
+    if isinstance(expected, (Fraction, Inexact)) and isinstance(given, Given):
         return is_right(given, expected, tol)
     return False
 
@@ -154,8 +154,8 @@ def first_difference(truth: Worked, worked: Worked) -> str:
     """Where the mistaken computation first leaves the right one: the step and the value."""
     for right, wrong in zip(truth.steps, worked.steps, strict=False):
         for name, value in wrong.values.items():
-            if right.values.get(name) != value:
-                what = f"{right.symbol}({name})"
+            if name in right.values and right.values[name] != value:
+                what = f"{right.symbol}({name})" if right.symbol else name
                 return (
                     f"{right.label}: {what} = {show(value)} instead of {show(right.values[name])}"
                 )

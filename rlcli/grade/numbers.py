@@ -5,10 +5,15 @@
   rounding of the truth to d digits: |given − truth| ≤ ½·10⁻ᵈ (at an exact tie, such as
   −1.75 to one digit, both −1.7 and −1.8 are correct roundings);
 - a tolerance (``--tol``) overrides both: |given − truth| ≤ tol.
+
+A truth known only as a float (``Inexact``: a KL with logarithms, a ``--json`` number with
+no exact form) is the float's exact value, graded the same way except that a fraction is
+right within 1e-9 relative (no fraction equals ln 2) and an integer is a 0-digit decimal.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,6 +30,16 @@ class Given:
     text: str
     value: Fraction
     digits: int | None = None
+
+
+@dataclass(frozen=True)
+class Inexact:
+    """A truth known only as a float (no exact form): graded by the module docstring's rule."""
+
+    value: float
+
+
+FRACTION_REL_TOL = Fraction(1, 10**9)  # a fraction against an Inexact truth
 
 
 def parse_given(text: str) -> Given | None:
@@ -44,8 +59,10 @@ def parse_given(text: str) -> Given | None:
     return None
 
 
-def is_right(given: Given, truth: Fraction, tol: Fraction | None = None) -> bool:
+def is_right(given: Given, truth: Fraction | Inexact, tol: Fraction | None = None) -> bool:
     """The tolerance rule of the module docstring."""
+    if isinstance(truth, Inexact):
+        return _is_right_inexact(given, truth.value, tol)
     if tol is not None:
         return abs(given.value - truth) <= tol
     if given.digits is None:
@@ -53,8 +70,23 @@ def is_right(given: Given, truth: Fraction, tol: Fraction | None = None) -> bool
     return abs(given.value - truth) <= Fraction(1, 2 * 10**given.digits)
 
 
-def show(x: Fraction) -> str:
-    """A truth value as written beside a wrong answer: 3/4 (= 0.75), -7/3 (≈ -2.333)."""
+def _is_right_inexact(given: Given, truth: float, tol: Fraction | None) -> bool:
+    if not math.isfinite(truth):
+        return False
+    exact = Fraction(truth)
+    if tol is not None:
+        return abs(given.value - exact) <= tol
+    if given.digits is None and "/" in given.text:
+        return abs(given.value - exact) <= FRACTION_REL_TOL * max(1, abs(exact))
+    digits = given.digits or 0
+    return abs(given.value - exact) <= Fraction(1, 2 * 10**digits)
+
+
+def show(x: Fraction | Inexact) -> str:
+    """A truth value as written beside a wrong answer: 3/4 (= 0.75), -7/3 (≈ -2.333),
+    0.0305 (an ``Inexact`` as its float)."""
+    if isinstance(x, Inexact):
+        return f"{x.value:.10g}"
     if x.denominator == 1:
         return str(x.numerator)
     decimal = x.numerator / x.denominator

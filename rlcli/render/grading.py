@@ -8,14 +8,14 @@ from typing import Any
 
 from rlcli.grade.answer import Choice
 from rlcli.grade.grader import Cell, Report
-from rlcli.grade.numbers import Given, show
+from rlcli.grade.numbers import Given, Inexact, show
 
 
 def _given(given: Given | frozenset[str]) -> str:
     return given.text if isinstance(given, Given) else " | ".join(sorted(given))
 
 
-def _expected(expected: Fraction | Choice) -> str:
+def _expected(expected: Fraction | Inexact | Choice) -> str:
     if isinstance(expected, Choice):
         return " | ".join(sorted(expected.right))
     return show(expected)
@@ -53,6 +53,8 @@ def _json_value(x: Any) -> Any:
         return x.text
     if isinstance(x, Fraction):
         return str(x)
+    if isinstance(x, Inexact):
+        return x.value
     return x
 
 
