@@ -190,3 +190,23 @@ def test_reinforce_gamma_t_mistake():
     assert [d["names"] for d in json.loads(result.stdout)["diagnoses"]] == [
         ["γ^t left out in each term"]
     ]
+
+
+def test_kl_float_truth_decimals_by_rounding_fractions_within_1e_9_relative():
+    # KL(p‖q), p = (1/2, 1/2), q = (1/4, 3/4): ½ln(2) + ½ln(2/3) = ½ln(4/3) = 0.1438410362...
+    # (no exact form: the truth is the float). 0.1438 and 0.144 are correct roundings; 0.143 is
+    # 0.00084 away (> 0.0005); 1438410362/10^10 is 2.6e-11 away (1.8e-10 relative ≤ 1e-9);
+    # 1438/10^4 is 4.1e-5 away as a fraction, so wrong; an integer is a 0-digit decimal here.
+    import math
+
+    assert math.isclose(0.5 * math.log(4 / 3), 0.1438410362, abs_tol=1e-10)
+    answer = "{kl: 0.1438, reverse_kl: 0.131}"
+    args = ("calc", "kl", "--p", "1/2,1/2", "--q", "1/4,3/4", "--json", "--answer")
+    result = run(*args, answer)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["all_right"] is True
+    for given, ok in [("0.144", True), ("0.143", False), ("1438410362/10000000000", True),
+                      ("1438/10000", False), ("0", True), ("1", False)]:  # fmt: skip
+        cell = json.loads(run(*args, f"kl: {given}").stdout)["cells"][0]
+        assert cell["ok"] is ok, given
+        assert math.isclose(cell["expected"], 0.5 * math.log(4 / 3), rel_tol=1e-12)

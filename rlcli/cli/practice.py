@@ -51,7 +51,8 @@ def check_answer(exercise: Any, answer: str, tol: str | None, json: bool) -> NoR
 
 def finish(report: Any, json: bool) -> NoReturn:
     """Print a graded report (text or ``--json``) and exit 0 (all right) or 1: what every
-    command with ``--answer`` ends with (``replay``, ``calc`` grade with ``rlcli.grade``)."""
+    command with ``--answer`` ends with (``replay`` and ``calc`` grade with
+    ``rlcli.grade.documents``)."""
     _print_report(report, json)
     raise typer.Exit(0 if report.all_right else 1)
 

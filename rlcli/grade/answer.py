@@ -3,8 +3,9 @@ inline ``"A=3/4, B=-1.7"`` for ``values``; read against the truth document so th
 entry is checked to name something the exercise computes.
 
 The truth document is a tree of dicts (and lists, indexed from 0) whose leaves are
-Fractions (number cells; ``Inexact`` for a number known only as a float) or ``Choice``s (a set of right names among the options, e.g. the
-optimal actions of a state). ``labels`` says what each level's keys are, for messages:
+Fractions (number cells; ``Inexact`` for a number known only as a float) or ``Choice``s
+(a set of right names among the options, e.g. the optimal actions of a state).
+``labels`` says what each level's keys are, for messages:
 ``{"values": ("state",), "q": ("state", "action"), "sweeps": ("sweep", "state")}``.
 """
 
