@@ -35,7 +35,7 @@ from rlcli.render.jsonout import documents_written, emit
 
 # name: ("module:attribute" of a Typer app or a command function, modules that add commands
 # to it). Commands are listed in this order: exact solving, learning, exam numbers,
-# derivations, training, language models, the problem library.
+# practice, derivations, training, language models, the problem library.
 COMMANDS: dict[str, tuple[str, ...]] = {
     "mdp": ("rlcli.cli.mdp:app", "rlcli.cli.mdp_inspect", "rlcli.cli.mdp_solve"),
     "estimate": ("rlcli.cli.estimate:estimate",),
@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "calc": ("rlcli.cli.calc:app",),
     "derive": ("rlcli.cli.derive:app",),
     "train": ("rlcli.cli.train:app",),
+    "practice": ("rlcli.cli.practice:practice",),
     "lm": ("rlcli.cli.lm:app",),
     "problems": ("rlcli.cli.problems:app",),
 }

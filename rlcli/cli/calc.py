@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rlcli.cli.common import JsonOpt
-from rlcli.cli.replay import AnswerOpt, FormatOpt, TolOpt, show_answer
+from rlcli.cli.practice import AnswerOpt, TolOpt
+from rlcli.cli.replay import FormatOpt, show_answer
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +29,7 @@ def _show(
     fmt: str,
     json: bool,
     answer: str | None = None,
-    tol: float | None = None,
+    tol: str | None = None,
     mistakes: dict | None = None,
 ) -> None:
     show_answer({"calc": name, **worked.document()}, worked, fmt, json, answer, tol, mistakes)

@@ -14,6 +14,7 @@ from rich.text import Text
 from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SetOpt, load, parse_overrides, policy
 from rlcli.cli.console import out
 from rlcli.cli.mdp import app
+from rlcli.cli.practice import AnswerOpt, TolOpt, check_answer
 from rlcli.errors import UsageError
 from rlcli.render.jsonout import emit
 
@@ -197,6 +198,8 @@ def evaluate(
     set_: SetOpt = None,
     format_: FormatOpt = Format.text,
     json: JsonOpt = False,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
 ) -> None:
     """V_pi and Q_pi of a policy: linear solve, sweeps (--trace), exact fractions or closed form."""
     from rlcli.mdp.solve.runs import run_evaluation
@@ -208,6 +211,11 @@ def evaluate(
     mdp = load(file, set_)
     pi = policy(mdp, policy_spec)
     only = _states(mdp, state)
+    if answer is not None:
+        from rlcli.grade.mdp import MDPExercise
+
+        how = "sweeps" if method is EvalMethod.iterative and sweeps else "linear"
+        check_answer(MDPExercise(mdp, "evaluate", how, sweeps, in_place, pi), answer, tol, json)
     if show_work:
         assert sweeps is not None
         _check_work_size(sweeps, len(only) if only else mdp.n_states)
@@ -346,6 +354,8 @@ def solve(
     set_: SetOpt = None,
     format_: FormatOpt = Format.text,
     json: JsonOpt = False,
+    answer: AnswerOpt = None,
+    tol: TolOpt = None,
 ) -> None:
     """V*, Q* and every optimal action: policy iteration (default) or value iteration."""
     from rlcli.mdp.solve.greedy import equiprobable
@@ -358,6 +368,11 @@ def solve(
     mdp = load(file, set_)
     pi0 = None if start_policy is None else policy(mdp, start_policy)
     only = _states(mdp, state)
+    if answer is not None:
+        from rlcli.grade.mdp import MDPExercise
+
+        how = "sweeps" if vi and sweeps else "policy-iteration"
+        check_answer(MDPExercise(mdp, "solve", how, sweeps if vi else None), answer, tol, json)
     if show_work and sweeps is not None:
         _check_work_size(sweeps, len(only) if only else mdp.n_states)
     with flags():

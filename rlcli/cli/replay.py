@@ -1,6 +1,6 @@
 """``rlcli replay METHOD [EXPERIENCE]``: tabular updates on given experience, worked out.
 
-Also the output shared with ``rlcli calc``: ``--format``, ``--answer`` and ``--tol``.
+Also the output shared with ``rlcli calc``: ``--format`` and ``show_answer`` (``--answer``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlcli.cli.common import JsonOpt
+from rlcli.cli.practice import AnswerOpt, TolOpt
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -19,18 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 FormatOpt = Annotated[str, typer.Option("--format", help="text, markdown or latex.")]
-AnswerOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--answer",
-        help="Check a hand-worked answer: a YAML file or text keyed as in --json "
-        "('values: {A: 3/4}'), or 'A=3/4, B=1'. Exit 0 all right, 1 something wrong.",
-    ),
-]
-TolOpt = Annotated[
-    float | None,
-    typer.Option("--tol", help="--answer: absolute tolerance instead of 'rounded right'."),
-]
 
 
 def show_answer(
@@ -39,38 +28,30 @@ def show_answer(
     fmt: str,
     json: bool,
     answer: str | None,
-    tol: float | None,
+    tol: str | None,
     mistakes: Mapping[str, Callable[[], Mapping[str, Any]]] | None,
 ) -> None:
-    """Print the worked answer (and the grading); exit 1 when a graded cell is wrong."""
-    from rlcli.errors import UsageError
+    """Print the worked answer; with ``answer``, grade it against ``doc`` (the ``--json``
+    document), diagnosing with the named ``mistakes``, and exit 0 all right or 1 (text: the
+    working, then the report; ``--json``: the report, as ``mdp evaluate --answer``)."""
     from rlcli.render.jsonout import emit
     from rlcli.render.worked import FORMATS, render
 
     if fmt not in FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    report = None
-    if answer is not None:
-        from rlcli.grade.answer import read_answer
-        from rlcli.grade.grade import grade
+    if answer is None:
+        if json:
+            emit(doc)
+        else:
+            typer.echo(render(worked, fmt))
+        return
+    from rlcli.cli.practice import finish, tolerance
+    from rlcli.grade.documents import grade_document
 
-        if tol is not None and not tol >= 0:
-            raise UsageError("--tol: must be ≥ 0")
-        report = grade(doc, read_answer(answer), tol, mistakes)
-    if json:
-        if report is not None:
-            from rlcli.render.grading import grading_json
-
-            doc = {**doc, "answer": grading_json(report)}
-        emit(doc)
-    else:
+    report = grade_document(doc, answer, tolerance(tol), mistakes)
+    if not json:
         typer.echo(render(worked, fmt))
-        if report is not None:
-            from rlcli.render.grading import grading_text
-
-            typer.echo(grading_text(report))
-    if report is not None and not report.all_right:
-        raise typer.Exit(1)
+    finish(report, json)
 
 
 def replay(

@@ -1,59 +1,188 @@
-"""Reading an answer: a YAML file or inline text, numbers kept as written.
+"""A student's answer: YAML (a file or inline text) keyed as the command's ``--json``, or
+inline ``"A=3/4, B=-1.7"`` for ``values``; read against the truth document so that every
+entry is checked to name something the exercise computes.
 
-``values: {A: 3/4, B: -1.7}``, ``q: {A: {left: 0}}``, ``returns: [1, 2]`` — any subset of
-a command's ``--json`` keys; inline ``"A=3/4, B=-1.7"`` means ``values``. Scalars are read
-as strings (YAML's BaseLoader), so ``0.10`` keeps its two digits.
+The truth document is a tree of dicts (and lists, indexed from 0) whose leaves are
+Fractions (number cells; ``Inexact`` for a number known only as a float) or ``Choice``s
+(a set of right names among the options, e.g. the optimal actions of a state).
+``labels`` says what each level's keys are, for messages:
+``{"values": ("state",), "q": ("state", "action"), "sweeps": ("sweep", "state")}``.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from rlcli.errors import RlcliError
-from rlcli.replay.numbers import NAME
+import yaml
 
-MAX_ANSWER_BYTES = 200_000
+from rlcli.errors import RlcliError
+from rlcli.grade.numbers import Given, Inexact, parse_given
+
+MAX_ANSWER_BYTES = 1_000_000
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A cell whose answer is a set of names: right when the given names are among ``right``
+    (any of tied optimal actions will do), and every given name must be an ``option``."""
+
+    right: frozenset[str]
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cell of an answer: where it is in the tree, what was given, its line (if a file)."""
+
+    path: Key
+    given: Given | frozenset[str]
+    line: int | None
 
 
 class AnswerError(RlcliError):
-    """A malformed answer (exit 2)."""
+    """A malformed answer: ``FILE:LINE: field.path: what is wrong`` (exit 2)."""
 
 
-def read_answer(spec: str) -> dict[str, Any]:
-    """The answer in ``spec``: a file path, YAML text, or ``A=3/4, B=1``."""
+def read_answer(
+    spec: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
+) -> list[Entry]:
+    """The entries of ``spec``: an existing file's YAML, inline YAML, or ``A=3/4, B=-1.7``."""
     path = Path(spec)
-    where = "--answer"
-    if len(spec) < 4096 and path.suffix in (".yaml", ".yml", ".json", ".txt") and path.exists():
+    if len(spec) < 4096 and "\n" not in spec and path.is_file():
         if path.stat().st_size > MAX_ANSWER_BYTES:
-            raise AnswerError(f"{spec}: larger than {MAX_ANSWER_BYTES} bytes")
-        spec, where = path.read_text(encoding="utf-8"), spec
+            raise AnswerError(
+                f"{spec}: {path.stat().st_size:,} bytes is too long for an answer "
+                f"(limit {MAX_ANSWER_BYTES:,})"
+            )
+        return parse_answer(path.read_text(encoding="utf-8", errors="replace"), spec, truth, labels)
     if len(spec) > MAX_ANSWER_BYTES:
-        raise AnswerError(f"{where}: longer than {MAX_ANSWER_BYTES} characters")
-    if re.fullmatch(
-        r"\s*[A-Za-z_][\w]*\s*=[^:{}\[\]]*(,\s*[A-Za-z_][\w]*\s*=[^:{}\[\]]*)*\s*", spec
-    ):
-        return {"values": _inline(spec, where)}
-    import yaml
+        raise AnswerError(
+            f"answer: {len(spec):,} characters is too long (limit {MAX_ANSWER_BYTES:,})"
+        )
+    return parse_answer(spec, "answer", truth, labels)
 
+
+def parse_answer(
+    text: str, name: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
+) -> list[Entry]:
+    """Answer text → its entries, checked against the truth document's shape."""
+    if "=" in text and ":" not in text:
+        return _inline(text, name, truth, labels)
     try:
-        data = yaml.load(spec, Loader=yaml.BaseLoader)  # every scalar a string
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise AnswerError(f"{where}{line}: not YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise AnswerError(f"{where}: expected keys as in --json (values: {{A: 3/4}}) or 'A=3/4'")
-    return data
+        raise AnswerError(f"{name}{line}: YAML syntax error: {exc.problem}") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise AnswerError(f"{name}: not readable as YAML ({type(exc).__name__})") from None
+    if node is None:
+        raise AnswerError(f"{name}: the answer is empty; give at least one value")
+    if not isinstance(node, yaml.MappingNode):
+        raise AnswerError(
+            f"{name}:{node.start_mark.line + 1}: expected a mapping such as "
+            f"'values: {{A: 3/4}}' or inline 'A=3/4, B=-1.7'"
+        )
+    entries: list[Entry] = []
+    _walk(node, truth, (), name, labels, entries)
+    if not entries:
+        raise AnswerError(f"{name}: the answer is empty; give at least one value")
+    return entries
 
 
-def _inline(text: str, where: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in (p for p in text.split(",") if p.strip()):
-        name, _, value = part.partition("=")
-        name, value = name.strip(), value.strip()
-        if not NAME.match(name) or not value:
-            raise AnswerError(f"{where}: {part.strip()!r}: expected STATE=NUMBER")
-        out[name] = value
-    return out
+def _inline(
+    text: str, name: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
+) -> list[Entry]:
+    """``A=3/4, B=-1.7`` → values.A, values.B (item i named by its position)."""
+    if "values" not in truth:
+        raise AnswerError(f"{name}: inline 'S=value' answers give values; this exercise has none")
+    entries = []
+    for i, item in enumerate(t for t in text.split(",")):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        where = f"{name}: item {i + 1} ({item.strip()!r})"
+        if not sep or not key:
+            raise AnswerError(f"{where}: expected STATE=VALUE")
+        path = ("values", key)
+        _check_key(truth["values"], key, ("values",), f"{name}: values.{key}", labels)
+        entries.append(_leaf(value, truth["values"][key], path, f"{name}: values.{key}", None))
+    return entries
+
+
+def _where(name: str, node: yaml.Node, path: Key) -> str:
+    return f"{name}:{node.start_mark.line + 1}: {'.'.join(path)}"
+
+
+def _check_key(
+    truth: Any, key: str, path: Key, where: str, labels: Mapping[str, Sequence[str]]
+) -> None:
+    if key in truth:
+        return
+    if not path:
+        known = ", ".join(truth)
+        raise AnswerError(f"{where}: this exercise computes {known}; '{key}' is none of them")
+    level = labels.get(path[0], ())
+    label = level[len(path) - 1] if len(path) - 1 < len(level) else "entry"
+    known = ", ".join(list(truth)[:12]) + (", ..." if len(truth) > 12 else "")
+    what = "was not asked for" if label == "sweep" else "does not exist here"
+    raise AnswerError(f"{where}: {label} '{key}' {what} (this exercise has {known})")
+
+
+def _walk(node: yaml.Node, truth: Any, path: Key, name: str,
+          labels: Mapping[str, Sequence[str]], entries: list[Entry]) -> None:  # fmt: skip
+    if isinstance(truth, (Fraction, Inexact, Choice)):
+        value = node.value if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(truth, Choice) and isinstance(node, yaml.SequenceNode):
+            value = [n.value if isinstance(n, yaml.ScalarNode) else None for n in node.value]
+        entries.append(
+            _leaf(value, truth, path, _where(name, node, path), node.start_mark.line + 1)
+        )
+        return
+    if isinstance(truth, list):
+        if not isinstance(node, yaml.SequenceNode):
+            raise AnswerError(f"{_where(name, node, path)}: expected a list")
+        if len(node.value) > len(truth):
+            raise AnswerError(
+                f"{_where(name, node, path)}: {len(node.value)} items given, "
+                f"the exercise has {len(truth)}"
+            )
+        for i, child in enumerate(node.value):
+            _walk(child, truth[i], (*path, str(i)), name, labels, entries)
+        return
+    if not isinstance(node, yaml.MappingNode):
+        raise AnswerError(f"{_where(name, node, path)}: expected a mapping of names to values")
+    seen: set[str] = set()
+    for key_node, child in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
+        here = f"{name}:{key_node.start_mark.line + 1}: {'.'.join((*path, key))}"
+        if key in seen:
+            raise AnswerError(f"{here}: given twice")
+        seen.add(key)
+        _check_key(truth, key, path, here, labels)
+        _walk(child, truth[key], (*path, key), name, labels, entries)
+
+
+def _leaf(
+    value: Any, truth: Fraction | Inexact | Choice, path: Key, where: str, line: int | None
+) -> Entry:
+    if isinstance(truth, Choice):
+        names = value if isinstance(value, list) else [value]
+        if not names or any(not isinstance(n, str) or not n.strip() for n in names):
+            raise AnswerError(f"{where}: expected an action or a list of actions")
+        names = [n.strip() for n in names]
+        for n in names:
+            if n not in truth.options:
+                raise AnswerError(
+                    f"{where}: no action '{n}' here (actions: {', '.join(truth.options)})"
+                )
+        return Entry(path, frozenset(names), line)
+    given = parse_given(value) if isinstance(value, str) else None
+    if given is None:
+        shown = "a list or mapping" if not isinstance(value, str) else repr(value)
+        raise AnswerError(f"{where}: {shown} is not a number (write 3/4, -1.75 or 2)")
+    return Entry(path, given, line)

@@ -1,46 +1,130 @@
-"""A graded answer (``--answer``): ✓/✗ per cell with the right value beside each wrong one."""
+"""A graded answer as text lines (✓/✗, the right value beside each wrong one, the
+diagnoses) and as the ``--json`` document (one entry per cell, the ``diagnoses`` list)."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any
 
-from rlcli.grade.grade import Report
-from rlcli.replay.worked import show_dec
+from rlcli.grade.answer import Choice
+from rlcli.grade.grader import Cell, Report
+from rlcli.grade.numbers import Given, Inexact, show
 
 
-def _expected(v: Any) -> str:
-    return show_dec(v) if isinstance(v, Fraction) else f"{float(v):.6g}"
+def _given(given: Given | frozenset[str]) -> str:
+    return given.text if isinstance(given, Given) else " | ".join(sorted(given))
 
 
-def grading_text(report: Report) -> str:
-    right = sum(c.ok for c in report.cells)
-    out = ["", f"your answer: {right}/{len(report.cells)} right"]
-    width = max(len(c.path) for c in report.cells)
-    for c in report.cells:
-        mark = "✓" if c.ok else "✗"
-        tail = "" if c.ok else f"   right: {_expected(c.expected)}"
-        out.append(f"  {mark} {c.path:<{width}}  {c.given}{tail}")
+def _expected(expected: Fraction | Inexact | Choice) -> str:
+    if isinstance(expected, Choice):
+        return " | ".join(sorted(expected.right))
+    return show(expected)
+
+
+def cell_line(cell: Cell) -> str:
+    where = ".".join(cell.path)
+    if cell.ok:
+        return f"✓ {where} = {_given(cell.given)}"
+    return f"✗ {where} = {_given(cell.given)}    right: {_expected(cell.expected)}"
+
+
+def report_lines(report: Report) -> list[str]:
+    """The text report: a summary, one line per cell, then the diagnosis."""
+    wrong = sum(not c.ok for c in report.cells)
+    lines = [f"answer: {len(report.cells) - wrong} right, {wrong} wrong"]
+    lines += ["  " + cell_line(c) for c in report.cells]
+    if not wrong:
+        return lines
+    if not report.diagnoses:
+        lines.append("diagnosis: no mistake in the catalogue reproduces these numbers")
     for d in report.diagnoses:
-        out.append(f"  likely mistake: {d} (recomputing with it gives your numbers)")
-    return "\n".join(out)
+        lines.append("diagnosis: " + " and ".join(m.name for m in d.mistakes)
+                     + " reproduces your numbers")  # fmt: skip
+        lines.append(f"  first difference: {d.first_difference}")
+    return lines
 
 
-def grading_json(report: Report) -> dict[str, Any]:
-    def num(v: Any) -> Any:
-        return float(v) if isinstance(v, (Fraction, float)) else v
+def _json_value(x: Any) -> Any:
+    if isinstance(x, Choice):
+        return sorted(x.right)
+    if isinstance(x, frozenset):
+        return sorted(x)
+    if isinstance(x, Given):
+        return x.text
+    if isinstance(x, Fraction):
+        return str(x)
+    if isinstance(x, Inexact):
+        return x.value
+    return x
 
+
+def report_json(report: Report) -> dict[str, Any]:
     return {
+        "all_right": report.all_right,
         "cells": [
-            {
-                "path": c.path,
-                "given": c.given,
-                "expected": num(c.expected),
-                "expected_exact": str(c.expected) if isinstance(c.expected, Fraction) else None,
-                "ok": c.ok,
-            }
+            {"path": ".".join(c.path), "given": _json_value(c.given),
+             "expected": _json_value(c.expected), "ok": c.ok}
             for c in report.cells
         ],
-        "all_right": report.all_right,
-        "diagnoses": report.diagnoses,
-    }
+        "diagnoses": [
+            {"mistakes": [m.key for m in d.mistakes], "names": [m.name for m in d.mistakes],
+             "first_difference": d.first_difference}
+            for d in report.diagnoses
+        ],
+    }  # fmt: skip
+
+
+def worked_lines(ex: Any) -> list[str]:
+    """An exercise's worked solution: the ``--show-work`` backups of the command that
+    answers it, or for the Bellman equations the equations and their solution."""
+    from rlcli.mdp.solve.exact import rational_policy
+    from rlcli.mdp.solve.runs import run_evaluation, run_solve
+    from rlcli.render import work
+
+    spec, mdp = ex.spec, ex.spec.mdp
+    lines: list[str] = []
+    if spec.command == "evaluate" and spec.method == "sweeps":
+        run = run_evaluation(
+            mdp, spec.pi, iterative=True, sweeps=spec.sweeps, exact=True, trace=True
+        )
+        sections = work.evaluation_work(mdp, run.exact_trace, rational_policy(spec.pi), True, False)
+    elif spec.command == "solve":
+        vi = spec.method == "sweeps"
+        run = run_solve(mdp, value_iteration_method=vi, sweeps=spec.sweeps, exact=True, trace=True)
+        worker = work.value_iteration_work if vi else work.policy_iteration_work
+        sections = worker(mdp, run.solution.trace, True)
+    else:
+        sections = [{"title": "Bellman expectation equations (terminal T: v = 0)",
+                     "lines": bellman_lines(mdp, rational_policy(spec.pi))}]  # fmt: skip
+    for sec in sections:
+        lines.append(f"{sec['title']}:")
+        lines += [f"  {line}" for line in sec["lines"]]
+    lines.append("answer:")
+    for key in ex.asked:
+        for name, value in ex.truth[key].items():
+            if isinstance(value, dict):
+                row = ", ".join(f"{s} = {_expected(v)}" for s, v in value.items())
+                lines.append(f"  {key} {name}: {row}")
+            else:
+                lines.append(f"  {key} {name} = {_expected(value)}")
+    return lines
+
+
+def bellman_lines(mdp: Any, pi: list[Any]) -> list[str]:
+    """v(s) = Σ_a π(a|s) Σ p (r + γ v(s')) for each non-terminal state, with the numbers."""
+    from rlcli.render.work import q_expression
+
+    gamma, probs, rewards = mdp.exact.rational()
+    names = [("0" if mdp.terminal[s] else f"v({n})") for s, n in enumerate(mdp.states)]
+    lines = []
+    for s, state in enumerate(mdp.states):
+        if mdp.terminal[s]:
+            continue
+        terms = []
+        for k in mdp.pairs_of(s):
+            if not pi[k]:
+                continue
+            expr = q_expression(mdp, k, names, gamma, probs, rewards)
+            terms.append(expr if pi[k] == 1 else f"{pi[k]}·[{expr}]")
+        lines.append(f"v({state}) = " + " + ".join(terms))
+    return lines

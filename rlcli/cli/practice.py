@@ -1,0 +1,163 @@
+"""``rlcli practice``: exam drills in the terminal, worksheets; and ``--answer``/``--tol``,
+the answer check shared by the computing commands."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from rlcli.cli.common import ForceOpt, JsonOpt, check_new_file
+from rlcli.errors import UsageError
+
+AnswerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--answer",
+        help="Check a hand-worked answer: a YAML file or inline text keyed as --json "
+        "('values: {A: 3/4}', 'sweeps: {2: {A: -1.75}}', or 'A=3/4, B=-1.7'). "
+        "Exit 0 all right, 1 something wrong; wrong numbers are diagnosed.",
+        metavar="FILE|TEXT",
+    ),
+]
+TolOpt = Annotated[
+    str | None,
+    typer.Option("--tol", help="--answer: right when within this of the truth "
+                 "(default: fractions exact, decimals correctly rounded).", metavar="TOL"),
+]  # fmt: skip
+
+
+def tolerance(tol: str | None) -> Fraction | None:
+    """``--tol 0.01`` → 1/100 (None: the default rule)."""
+    from rlcli.grade.numbers import parse_given
+
+    if tol is None:
+        return None
+    given = parse_given(tol)
+    if given is None or given.value < 0:
+        raise UsageError(f"--tol: expected a non-negative number such as 0.01, got {tol!r}")
+    return given.value
+
+
+def check_answer(exercise: Any, answer: str, tol: str | None, json: bool) -> NoReturn:
+    """``mdp evaluate|solve --answer``: grade against the MDP exercise, report, exit 0 or 1."""
+    from rlcli.grade.mdp import grade_mdp
+
+    finish(grade_mdp(exercise, answer, tolerance(tol)), json)
+
+
+def finish(report: Any, json: bool) -> NoReturn:
+    """Print a graded report (text or ``--json``) and exit 0 (all right) or 1: what every
+    command with ``--answer`` ends with (``replay`` and ``calc`` grade with
+    ``rlcli.grade.documents``)."""
+    _print_report(report, json)
+    raise typer.Exit(0 if report.all_right else 1)
+
+
+def _print_report(report: Any, json: bool) -> None:
+    from rlcli.render.grading import report_json, report_lines
+    from rlcli.render.jsonout import emit
+
+    if json:
+        emit(report_json(report))
+    else:
+        typer.echo("\n".join(report_lines(report)))
+
+
+def practice(
+    topics: Annotated[
+        list[str] | None, typer.Argument(help="Topic(s); none: list the topics.", metavar="TOPIC")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Reproduce an exercise (default: random).")
+    ] = None,
+    count: Annotated[
+        int, typer.Option("--count", min=1, max=200, help="Worksheet: exercises.")
+    ] = 5,
+    worksheet: Annotated[
+        Path | None, typer.Option("--worksheet", help="Write a worksheet (.md or .tex).")
+    ] = None,
+    solutions: Annotated[
+        Path | None, typer.Option("--solutions", help="Worksheet: the worked solutions here.")
+    ] = None,
+    force: ForceOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """Exam drill: a fresh exercise, your answer on stdin, graded and diagnosed, then the
+    worked solution. With --worksheet: numbered exercises, solutions and data files."""
+    from rlcli.practice.generate import TOPICS
+
+    if not topics:
+        width = max(len(t) for t in TOPICS)
+        typer.echo("\n".join(f"{t:<{width}}  {d}" for t, d in TOPICS.items()))
+        return
+    unknown = [t for t in topics if t not in TOPICS]
+    if unknown:
+        raise UsageError(f"TOPIC: no topic {unknown[0]!r} (topics: {', '.join(TOPICS)})")
+    if worksheet is not None:
+        _worksheet(topics, count, seed or 0, worksheet, solutions, force)
+        return
+    if solutions is not None:
+        raise UsageError("--solutions goes with --worksheet FILE")
+    if len(topics) > 1:
+        raise UsageError("one TOPIC per drill (several go with --worksheet)")
+    _drill(topics[0], seed, json)
+
+
+def _drill(topic: str, seed: int | None, json: bool) -> None:
+    import random
+
+    from rlcli.grade.mdp import grade_mdp
+    from rlcli.practice.generate import generate
+    from rlcli.practice.sheet import exercise_json
+    from rlcli.render.grading import worked_lines
+    from rlcli.render.jsonout import emit
+
+    seed = random.SystemRandom().randrange(10**6) if seed is None else seed
+    ex = generate(topic, seed)
+    if json:
+        emit(exercise_json(ex))
+        return
+    tty = sys.stdin.isatty()
+    typer.echo(f"{topic}, seed {seed} (rlcli practice {topic} --seed {seed} repeats it)\n")
+    typer.echo(ex.yaml)
+    typer.echo(ex.question)
+    if tty:
+        typer.echo("your answer (YAML or A=.., B=..; an empty line ends it):")
+        text = "\n".join(iter(lambda: sys.stdin.readline().rstrip("\n"), ""))
+    else:
+        text = sys.stdin.read()
+    typer.echo("")
+    if text.strip():
+        report = grade_mdp(ex.spec, text, text=True)
+        _print_report(report, False)
+        code = 0 if report.all_right else 1
+    else:
+        typer.echo("no answer given")
+        code = 1
+    typer.echo("\nworked solution:")
+    typer.echo("\n".join(worked_lines(ex)))
+    raise typer.Exit(code)
+
+
+def _worksheet(
+    topics: list[str], count: int, seed: int, sheet: Path, solutions: Path | None, force: bool
+) -> None:
+    from rlcli.practice.sheet import worksheet_files
+
+    if sheet.suffix not in (".md", ".tex"):
+        raise UsageError(f"--worksheet {sheet}: name a .md or .tex file")
+    if solutions is None:
+        solutions = sheet.with_name(f"{sheet.stem}-solutions{sheet.suffix}")
+    for path, flag in ((sheet, "--worksheet"), (solutions, "--solutions")):
+        if not path.parent.is_dir():
+            raise UsageError(f"{flag} {path}: the folder {path.parent} does not exist")
+    files = worksheet_files(topics, count, seed, sheet, solutions)
+    for path in files:
+        check_new_file(path, "--worksheet" if path != solutions else "--solutions", force)
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {sheet}, {solutions} and {len(files) - 2} data file(s) beside them")

@@ -1,0 +1,162 @@
+"""Fresh exam exercises with hand-sized answers, reproducible from a seed.
+
+Each exercise is a small MDP file (states A, B, C and a terminal T; two actions per state;
+integer rewards; probabilities 1 or 1/2; γ ∈ {1/2, 1}) and a question. Numbers are drawn
+again (from the same seed's stream) until every answer cell is a short number:
+a fraction with denominator ≤ 12 or a decimal with at most 2 digits, |x| ≤ 100.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from rlcli.grade.answer import Choice
+from rlcli.grade.grader import lookup
+from rlcli.grade.mdp import Exact, MDPExercise
+
+TOPICS = {
+    "policy-evaluation": "iterative policy evaluation: the values after sweeps 1 and 2 "
+    "(synchronous, from V0 = 0; S&B eq. 4.5)",
+    "value-iteration": "value iteration: the values after sweeps 1 and 2 and the greedy "
+    "actions after sweep 2 (eq. 4.10)",
+    "policy-iteration": "policy iteration: V* and the optimal actions (§4.3)",
+    "bellman-equations": "the Bellman expectation equations of a policy, solved: v_pi (eq. 3.14)",
+    "grid-evaluation": "a small grid world, equiprobable policy: the values after sweeps 1 "
+    "and 2 (S&B Figure 4.1)",
+}
+MAX_TRIES = 2000
+SWEEPS = 2
+
+
+@dataclass(frozen=True)
+class Exercise:
+    topic: str
+    seed: int
+    yaml: str  # the MDP file
+    question: str
+    options: str  # what to add to ``rlcli mdp ... FILE`` to get the answer
+    asked: tuple[str, ...]  # the answer document's keys asked for
+    spec: MDPExercise = field(compare=False)  # the loaded file: compared by its text
+    truth: dict[str, Any]  # the full answer document (Fractions and Choices)
+
+    @property
+    def solution(self) -> dict[str, Any]:
+        return {k: self.truth[k] for k in self.asked}
+
+
+def is_short(x: Fraction) -> bool:
+    """A hand-computable number: |x| ≤ 100 and denominator ≤ 12 or dividing 100."""
+    return abs(x) <= 100 and (x.denominator <= 12 or 100 % x.denominator == 0)
+
+
+def _cells(doc: Any) -> list[Any]:
+    if isinstance(doc, dict):
+        return [c for v in doc.values() for c in _cells(v)]
+    return [doc]
+
+
+def _mdp_yaml(rng: np.random.Generator, gamma: str) -> str:
+    states = ["A", "B", "C"]
+    lines = [f"gamma: {gamma}", "states: [A, B, C, T]", "terminal: [T]", "start: A",
+             "transitions:"]  # fmt: skip
+    for s in states:
+        lines.append(f"  {s}:")
+        for a in ("left", "right"):
+            others = [x for x in (*states, "T") if x != s]
+            if rng.random() < 0.6:
+                nxt = others[int(rng.integers(len(others)))]
+                lines.append(f"    {a}: {{next: {nxt}, r: {int(rng.integers(-2, 3))}}}")
+            else:
+                picks = rng.choice(len(others), size=2, replace=False)
+                lines.append(f"    {a}:")
+                for i in picks:
+                    lines.append(f"      - {{next: {others[int(i)]}, p: 1/2, r: "
+                                 f"{int(rng.integers(-2, 3))}}}")  # fmt: skip
+    if rng.random() < 0.5:
+        policy = "uniform"
+    else:
+        policy = "{" + ", ".join(f"{s}: {rng.choice(['left', 'right'])}" for s in states) + "}"
+    lines += ["policies:", f"  pi: {policy}"]
+    return "\n".join(lines) + "\n"
+
+
+def _grid_yaml(rng: np.random.Generator, gamma: str) -> str:
+    """A 2×3, 3×3 or 2×4 map with one or two terminal cells and maybe a wall; every move
+    costs -1 (bumping into an edge or wall too: the agent stays)."""
+    rows, cols = [(2, 3), (3, 3), (2, 4)][int(rng.integers(3))]
+    cells = ["."] * (rows * cols)
+    picks = rng.choice(rows * cols, size=3, replace=False)
+    cells[int(picks[0])] = "T"
+    cells[int(picks[1])] = "T" if rng.random() < 0.4 else "."
+    cells[int(picks[2])] = "#" if rng.random() < 0.4 else "."
+    grid = "\n".join("    " + " ".join(cells[r * cols : (r + 1) * cols]) for r in range(rows))
+    return (f"gamma: {gamma}\ngrid:\n  map: |\n{grid}\n  step_reward: -1\n"
+            "policies:\n  pi: uniform\n")  # fmt: skip
+
+
+def _spec(topic: str, mdp: Any) -> tuple[MDPExercise, tuple[str, ...], str, str]:
+    from rlcli.mdp.policy import resolve_policy
+
+    pi = resolve_policy(mdp, "pi")
+    if topic == "grid-evaluation":
+        return (
+            MDPExercise(mdp, "evaluate", "sweeps", SWEEPS, False, pi),
+            ("sweeps",),
+            "Evaluate the equiprobable policy pi on this grid (states r{row}c{col}, moves "
+            "up/down/left/right, a move off the grid or into # stays put) by synchronous "
+            "sweeps from V0 = 0: give V1 and V2 (answer: sweeps: {1: {r0c0: .., ..}, 2: "
+            "{..}}).",
+            f"evaluate -p pi --method iterative --sweeps {SWEEPS} --exact",
+        )
+    if topic == "policy-evaluation":
+        return (MDPExercise(mdp, "evaluate", "sweeps", SWEEPS, False, pi), ("sweeps",),
+                "Evaluate policy pi by synchronous sweeps from V0 = 0: give V1 and V2 "
+                "(answer: sweeps: {1: {A: .., B: .., C: ..}, 2: {..}}).",
+                f"evaluate -p pi --method iterative --sweeps {SWEEPS} --exact")  # fmt: skip
+    if topic == "value-iteration":
+        return (MDPExercise(mdp, "solve", "sweeps", SWEEPS), ("sweeps", "policy"),
+                "Run value iteration from V0 = 0: give V1, V2 and the greedy actions after "
+                "sweep 2 (answer: sweeps: {1: {A: .., ..}, 2: {..}}, policy: {A: left, ..}).",
+                f"solve --method value-iteration --sweeps {SWEEPS} --exact")  # fmt: skip
+    if topic == "policy-iteration":
+        return (MDPExercise(mdp, "solve", "policy-iteration"), ("values", "policy"),
+                "Find V* and the optimal actions by policy iteration "
+                "(answer: values: {A: .., B: .., C: ..}, policy: {A: left, ..}).",
+                "solve --exact")  # fmt: skip
+    return (MDPExercise(mdp, "evaluate", "linear", pi=pi), ("values",),
+            "Write the Bellman expectation equations of policy pi and solve them for "
+            "v_pi (answer: A=.., B=.., C=..).", "evaluate -p pi --exact")  # fmt: skip
+
+
+def generate(topic: str, seed: int) -> Exercise:
+    """The exercise of ``topic`` for ``seed``: the first draw whose answer is all short."""
+    from rlcli.mdp.read.load import loads_mdp
+
+    if topic not in TOPICS:
+        raise KeyError(topic)
+    rng = np.random.default_rng([seed, list(TOPICS).index(topic)])
+    for _ in range(MAX_TRIES):
+        gamma = "1/2" if rng.random() < 0.6 else "1"
+        text = _grid_yaml(rng, gamma) if topic == "grid-evaluation" else _mdp_yaml(rng, gamma)
+        mdp = loads_mdp(text, "exercise.yaml")
+        spec, asked, question, options = _spec(topic, mdp)
+        worked = Exact(spec).work()
+        if worked is None:
+            continue
+        cells = _cells({k: worked.doc[k] for k in asked})
+        numbers = [c for c in cells if isinstance(c, Fraction)]
+        if all(is_short(x) for x in numbers) and _fair(topic, worked.doc):
+            return Exercise(topic, seed, text, question, options, asked, spec, dict(worked.doc))
+    raise RuntimeError(f"no hand-sized {topic} exercise in {MAX_TRIES} draws")  # pragma: no cover
+
+
+def _fair(topic: str, doc: dict[str, Any]) -> bool:
+    """Policy questions with a unique optimal action per state (no ties to argue about)."""
+    policy = doc.get("policy")
+    if topic in ("value-iteration", "policy-iteration"):
+        return all(isinstance(c, Choice) and len(c.right) == 1 for c in policy.values())
+    return lookup(doc, ("values",)) is not None

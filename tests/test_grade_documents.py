@@ -1,0 +1,67 @@
+"""The replay/calc adapter onto the one grader: a ``--json`` document as the truth tree
+(exact strings win, other numbers are ``Inexact``, non-results skipped) and named mistakes
+as a catalogue that is tried one mistake at a time."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from rlcli.errors import RlcliError, UsageError
+from rlcli.grade.documents import document_mistakes, grade_document, worked_document
+from rlcli.grade.numbers import Inexact
+
+DOC = {
+    "calc": "x",
+    "values": {"A": 0.75, "B": 0.333},
+    "exact": {"A": "3/4", "advantages": [None, "2"]},
+    "q": {"A": {"left": 0.5}},
+    "q_exact": {"A": {"left": "1/2"}},
+    "kl": 0.1,
+    "advantages": [1.5, 2.0],
+    "flags": [True],
+    "mixed": [1, "a"],
+    "steps": [{"label": "t=0", "value": 1}],
+    "notes": ["a note"],
+}
+
+
+def test_truth_tree_prefers_exact_strings_and_skips_non_results():
+    tree = worked_document(DOC).doc
+    assert tree == {
+        "values": {"A": F(3, 4), "B": Inexact(0.333)},  # B has no exact form
+        "q": {"A": {"left": F(1, 2)}},
+        "kl": Inexact(0.1),
+        "advantages": [Inexact(1.5), F(2)],  # exact.advantages[0] is None: the float
+    }  # flags (true/false), mixed (a text item), steps, notes, calc, exact: not graded
+
+
+def test_a_decimal_against_a_float_truth_is_graded_by_rounding():
+    # B = 0.333 (float): 0.33 is its rounding to 2 digits, 1/3 is 3.3e-4 away (> 1e-9 relative)
+    report = grade_document(DOC, "values: {A: 3/4, B: 0.33}", None)
+    assert report.all_right
+    report = grade_document(DOC, "values: {B: 1/3}", None)
+    assert [c.ok for c in report.cells] == [False]
+
+
+def test_named_mistakes_are_tried_alone_and_skipped_when_they_do_not_apply():
+    def refuses() -> dict:
+        raise UsageError("does not apply")
+
+    wrong = {**DOC, "kl": 0.2}
+    catalogue, recompute = document_mistakes({"KL doubled (γ = 1)": lambda: wrong,
+                                              "refused": refuses})  # fmt: skip
+    assert [m.key for m in catalogue] == ["kl-doubled-γ-1", "refused"]
+    assert recompute((catalogue[1],)) is None
+    assert recompute((catalogue[0], catalogue[1])) is None
+    assert recompute((catalogue[0],)).doc["kl"] == Inexact(0.2)
+    report = grade_document(DOC, "kl: 0.2", None, {"KL doubled (γ = 1)": lambda: wrong})
+    assert not report.all_right
+    assert [d.mistakes[0].name for d in report.diagnoses] == ["KL doubled (γ = 1)"]
+    assert report.diagnoses[0].first_difference == "in the results: kl = 0.2 instead of 0.1"
+
+
+def test_an_unknown_key_is_refused_naming_it():
+    with pytest.raises(RlcliError, match="'steps' is none of them"):
+        grade_document(DOC, "steps: 1", None)
