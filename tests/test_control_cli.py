@@ -268,7 +268,11 @@ def test_hostile_sizes_and_numbers_exit_2(args, message):
     result = run("cliff-walking", *args)
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
-    assert result.stdout == ""
+    if "--json" in args:  # the output contract: stdout holds one JSON error document
+        error = json.loads(result.stdout)["error"]
+        assert error["code"] == 2 and message in error["message"]
+    else:
+        assert result.stdout == ""
 
 
 def test_csv_never_overwrites_without_force(tmp_path):
