@@ -183,3 +183,17 @@ def test_latex_worksheet_compiles(tmp_path):
         done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", path.name],
                               cwd=tmp_path, capture_output=True, timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_the_topic_list_with_json_is_one_json_document() -> None:
+    # found by the CLI fuzz suite: `practice --json` printed the text list
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from rlcli.cli.app import app
+    from rlcli.practice.generate import TOPICS
+
+    result = CliRunner().invoke(app, ["practice", "--json"])
+    assert result.exit_code == 0
+    assert set(_json.loads(result.stdout)["topics"]) == set(TOPICS)

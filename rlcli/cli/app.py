@@ -26,7 +26,11 @@ from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's vendored click
+
+try:  # typer >= 0.29 vendors click as typer._click (pyproject pins typer <1 for that)
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - a typer that depends on click instead
+    from click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from rlcli import __version__

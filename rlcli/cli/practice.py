@@ -91,6 +91,11 @@ def practice(
     from rlcli.practice.generate import TOPICS
 
     if not topics:
+        if json:
+            from rlcli.render.jsonout import emit
+
+            emit({"topics": dict(TOPICS)})
+            return
         width = max(len(t) for t in TOPICS)
         typer.echo("\n".join(f"{t:<{width}}  {d}" for t, d in TOPICS.items()))
         return
