@@ -35,9 +35,30 @@ ModelArg = Annotated[Path, typer.Argument(help="A policy checkpoint (.npz).")]
 RewardOpt = Annotated[
     str,
     typer.Option(
-        "--reward", help="'verifier' (the answer after #### is checked) or a reward-model .npz."
+        "--reward",
+        help="'verifier' (the answer after #### is checked) or 'model FILE' (a reward model's "
+        "score; FILE is the reward-model .npz).",
     ),
 ]
+RewardFileArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="With --reward model: the reward-model checkpoint (.npz).", show_default=False
+    ),
+]
+
+
+def _reward_file(reward: str, file: Path | None) -> Path | None:
+    """The reward-model file of ``--reward model FILE``; None for ``--reward verifier``."""
+    if reward == "verifier":
+        if file is not None:
+            raise UsageError(f"{file}: a reward-model file goes with --reward model, not verifier")
+        return None
+    if reward != "model":
+        raise UsageError(f"--reward: 'verifier' or 'model FILE', got {reward!r}")
+    if file is None:
+        raise UsageError("--reward model: name the reward-model file, e.g. --reward model rm.npz")
+    return file
 
 
 def _quiet_blas() -> None:
@@ -213,6 +234,7 @@ def reward_model_cmd(
 def rl_cmd(
     algo: Annotated[Algo, typer.Argument(help="The RL algorithm.")],
     policy: ModelArg,
+    reward_file: RewardFileArg = None,
     reward: RewardOpt = "verifier",
     out: OutOpt = Path("policy.npz"),
     iterations: Annotated[int, typer.Option("--iterations", min=1)] = 60,
@@ -234,6 +256,7 @@ def rl_cmd(
     """Fine-tune POLICY against the verifier or a reward model; the original stays frozen as
     the KL reference."""
     _quiet_blas()
+    rm_path = _reward_file(reward, reward_file)
     _outputs(force, out=out, csv=csv, plot=plot)
     if plot is not None:
         import importlib.util
@@ -253,7 +276,7 @@ def rl_cmd(
 
     base_ck = ckpt.load(policy, "policy")
     base = policy_of(base_ck)
-    rm = None if reward == "verifier" else ckpt.load(Path(reward), "reward-model")
+    rm = None if rm_path is None else ckpt.load(rm_path, "reward-model")
     cfg = RLConfig(
         algo.value,
         seed,
@@ -268,21 +291,21 @@ def rl_cmd(
         temperature,
     )
     cfg.check()
-    title = f"rlcli lm rl {algo.value} --reward {reward} --seed {seed}"
+    spelled = "verifier" if rm_path is None else f"model {rm_path}"
+    title = f"rlcli lm rl {algo.value} --reward {spelled} --seed {seed}"
     live, update = _live(title, quiet, json)
     if live is not None:
         with live:
-            res = rl_train(
-                base, cfg, reward_fn("verifier" if rm is None else "model", rm, base), update
-            )
+            res = rl_train(base, cfg, reward_fn(reward, rm, base), update)
     else:
-        res = rl_train(base, cfg, reward_fn("verifier" if rm is None else "model", rm, base))
+        res = rl_train(base, cfg, reward_fn(reward, rm, base))
     info = {
         "stage": "rl",
         "seed": seed,
         "prompt_len": base.prompt_len,
         "algo": algo.value,
         "reward": reward,
+        "reward_model": None if rm_path is None else str(rm_path),
         "rl_config": asdict(cfg),
     }
     ckpt.save(out, ckpt.Checkpoint("policy", base_ck.config, base_ck.vocab, res.params, info))
@@ -301,6 +324,7 @@ def rl_cmd(
                 "algo": algo.value,
                 "seed": seed,
                 "reward": reward,
+                "reward_model": None if rm_path is None else str(rm_path),
                 "path": str(out),
                 "curve": res.history,
                 "wall_seconds": res.wall_seconds,
