@@ -122,6 +122,28 @@ def test_ppo_ratio_is_one_on_the_first_minibatch():
     assert st["ratio_max"] < 1e-5 and st["clip_frac"] == 0.0
 
 
+def test_ppo_ratio_is_one_on_the_first_minibatch_of_every_update_in_training():
+    """In ``rl_train`` itself: max |ρ − 1| on the first minibatch of each update is float
+    round-off (π_θ = π_old there), while later minibatches, after optimiser steps, move ρ."""
+    pol = _tiny_policy(dtype=np.float32)
+    cfg = RLConfig(
+        algo="ppo",
+        iterations=2,
+        prompts=4,
+        group_size=2,
+        epochs=2,
+        minibatches=2,
+        lr=1e-2,
+        eval_every=100,
+        eval_prompts=4,
+    )
+    hist = rl_train(pol, cfg, _alternating).history[1:]
+    assert len(hist) == 2
+    for row in hist:
+        assert row["ratio_dev_first"] < 1e-5
+        assert row["ratio_dev_max"] > 1e-3
+
+
 def test_grpo_loss_is_zero_at_the_first_step_but_its_gradient_is_not():
     pol = _tiny_policy()
     ro = _rollout(pol, _alternating, "grpo")

@@ -196,7 +196,7 @@ def rl_train(
             policy, ref, problems, cfg.group_size, reward, rng, cfg.temperature, cfg.algo == "ppo"
         )
         adv, weights, returns = advantages_for(cfg, ro, policy.max_new)
-        clip_fracs, losses = [], []
+        clip_fracs, losses, ratio_devs = [], [], []
         for _ in range(cfg.epochs):
             order = rng.permutation(n).reshape(cfg.minibatches, -1)
             for rows in order:
@@ -216,6 +216,7 @@ def rl_train(
                 opt.step(grads)
                 clip_fracs.append(st["clip_frac"])
                 losses.append(loss)
+                ratio_devs.append(st["ratio_max"])
         mask = ro.mask
         tokens = float(mask.sum())
         delta = ro.logp_ref - ro.logp_old
@@ -230,6 +231,8 @@ def rl_train(
             "kl_k3": float(((np.expm1(delta) - delta) * mask).sum(1).mean()),
             "entropy": float(ro.entropy.sum() / tokens),
             "clip_frac": float(np.mean(clip_fracs)),
+            "ratio_dev_first": ratio_devs[0],
+            "ratio_dev_max": max(ratio_devs),
             "zero_std_frac": A.zero_std_groups(ro.grouped_scores),
             "mean_length": float(mask.sum(1).mean()),
             "loss": float(np.mean(losses)),
