@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from rlcli.lm import micro
-from rlcli.lm.rl import RLConfig, advantages_for
+from rlcli.lm.rl import advantages_for
+from rlcli.lm.rl_config import RLConfig
 from rlcli.lm.rollout import Rollout
 
 

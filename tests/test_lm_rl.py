@@ -10,7 +10,8 @@ from rlcli.lm import advantages as A
 from rlcli.lm import model as m
 from rlcli.lm import task
 from rlcli.lm.evaluate import Policy
-from rlcli.lm.rl import ALGOS, RLConfig, advantages_for, loss_and_grads, rl_train
+from rlcli.lm.rl import advantages_for, loss_and_grads, rl_train
+from rlcli.lm.rl_config import ALGOS, RLConfig
 from rlcli.lm.rollout import collect
 from rlcli.lm.sampling import completion_mask, generate
 
@@ -193,7 +194,15 @@ def test_rl_improves_held_out_reward_in_seconds():
 
     before = held_out_reward(pol)
     cfg = RLConfig(
-        algo="grpo", iterations=10, prompts=8, group_size=8, lr=1e-2, eval_every=100, eval_prompts=8
+        algo="grpo",
+        iterations=10,
+        prompts=8,
+        group_size=8,
+        lr=1e-2,
+        epochs=1,
+        minibatches=1,
+        eval_every=100,
+        eval_prompts=8,
     )
     res = rl_train(pol, cfg, short)
     after = held_out_reward(Policy(res.params, pol.config, pol.tok, pol.prompt_len))

@@ -11,6 +11,7 @@ import typer
 
 from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_new_file
 from rlcli.errors import UsageError
+from rlcli.lm.rl_config import RLConfig
 
 app = typer.Typer(
     help="Language-model RL in miniature: pretrain a NumPy transformer on word problems, fit "
@@ -237,15 +238,25 @@ def rl_cmd(
     reward_file: RewardFileArg = None,
     reward: RewardOpt = "verifier",
     out: OutOpt = Path("policy.npz"),
-    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 60,
-    prompts: Annotated[int, typer.Option("--prompts", min=1, help="Prompts per iteration.")] = 16,
-    group_size: Annotated[int, typer.Option("--group-size", min=1, help="Samples/prompt G.")] = 8,
-    kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0, help="β of the KL.")] = 0.04,
-    clip: Annotated[float, typer.Option("--clip", help="Ratio clip ε.")] = 0.2,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes per batch.")] = 2,
-    minibatches: Annotated[int, typer.Option("--minibatches", min=1)] = 4,
-    lr: Annotated[float, typer.Option("--lr", min=0.0)] = 3e-4,
-    temperature: Annotated[float, typer.Option("--temperature", help="Sampling τ.")] = 1.0,
+    iterations: Annotated[int, typer.Option("--iterations", min=1)] = RLConfig.iterations,
+    prompts: Annotated[
+        int, typer.Option("--prompts", min=1, help="Prompts per iteration.")
+    ] = RLConfig.prompts,
+    group_size: Annotated[
+        int, typer.Option("--group-size", min=1, help="Samples/prompt G.")
+    ] = RLConfig.group_size,
+    kl_coef: Annotated[
+        float, typer.Option("--kl-coef", min=0.0, help="β of the KL.")
+    ] = RLConfig.kl_coef,
+    clip: Annotated[float, typer.Option("--clip", help="Ratio clip ε.")] = RLConfig.clip,
+    epochs: Annotated[
+        int, typer.Option("--epochs", min=1, help="Passes per batch.")
+    ] = RLConfig.epochs,
+    minibatches: Annotated[int, typer.Option("--minibatches", min=1)] = RLConfig.minibatches,
+    lr: Annotated[float, typer.Option("--lr", min=0.0)] = RLConfig.lr,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="Sampling τ.")
+    ] = RLConfig.temperature,
     seed: SeedOpt = 0,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -270,7 +281,7 @@ def rl_cmd(
     from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.pipeline import policy_of, reward_fn
-    from rlcli.lm.rl import RLConfig, rl_train
+    from rlcli.lm.rl import rl_train
     from rlcli.render.jsonout import emit
     from rlcli.render.lm_tables import history_table, write_history_csv, write_history_plot
 
@@ -441,8 +452,8 @@ def pipeline_cmd(
     ),
     algo: Annotated[Algo, typer.Option("--algo", help="RL algorithm.")] = Algo.grpo,
     reward: Annotated[str, typer.Option("--reward", help="'verifier' or 'model'.")] = "verifier",
-    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 60,
-    kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0)] = 0.04,
+    iterations: Annotated[int, typer.Option("--iterations", min=1)] = RLConfig.iterations,
+    kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0)] = RLConfig.kl_coef,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
     force: Annotated[bool, typer.Option("--force", help="Redo and overwrite every stage.")] = False,
@@ -458,11 +469,10 @@ def pipeline_cmd(
     from rlcli.cli.console import err
     from rlcli.cli.console import out as stdout
     from rlcli.lm.pipeline import run_pipeline
-    from rlcli.lm.rl import RLConfig
     from rlcli.render.jsonout import emit
     from rlcli.render.lm_tables import eval_table
 
-    cfg = RLConfig(algo.value, seed, iterations, kl_coef=kl_coef, epochs=2, minibatches=4, lr=3e-4)
+    cfg = RLConfig(algo.value, seed, iterations, kl_coef=kl_coef)
     cfg.check()
     last = {"stage": ""}
 
@@ -549,7 +559,7 @@ def overopt_cmd(
     from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.pipeline import policy_of, reward_fn
-    from rlcli.lm.rl import RLConfig, rl_train
+    from rlcli.lm.rl import rl_train
     from rlcli.render.jsonout import emit
     from rlcli.render.lm_tables import overopt_table
 
@@ -557,7 +567,7 @@ def overopt_cmd(
     rm = ckpt.load(reward_model, "reward-model")
     runs = {}
     for beta in (0.0, kl_coef):
-        cfg = RLConfig("grpo", seed, iterations, kl_coef=beta, epochs=2, minibatches=4, lr=3e-4)
+        cfg = RLConfig("grpo", seed, iterations, prompts=16, kl_coef=beta)
         runs[beta] = rl_train(pol, cfg, reward_fn("model", rm, pol)).history
     if json:
         emit({"seed": seed, "runs": [{"kl_coef": b, "curve": h} for b, h in runs.items()]})

@@ -16,7 +16,8 @@ import numpy as np
 
 from rlcli.lm import model as m
 from rlcli.lm.losses import dlogits_from_dlogp
-from rlcli.lm.rl import RLConfig, advantages_for, loss_and_grads
+from rlcli.lm.rl import advantages_for, loss_and_grads
+from rlcli.lm.rl_config import RLConfig
 from rlcli.lm.rollout import Rollout, completion_forward
 from rlcli.lm.sampling import completion_mask
 
