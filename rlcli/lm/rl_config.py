@@ -15,9 +15,9 @@ class RLConfig:
 
     algo: str = "grpo"
     seed: int = 0
-    iterations: int = 60
+    iterations: int = 100
     """Rollout-then-update rounds."""
-    prompts: int = 16
+    prompts: int = 32
     """Training prompts per iteration."""
     group_size: int = 8
     """Completions sampled per prompt (G)."""
@@ -29,7 +29,7 @@ class RLConfig:
     """ε of the clipped ratio."""
     epochs: int = 2
     """Passes over each batch (with 1 and one minibatch, ρ = 1 at the step: on-policy)."""
-    minibatches: int = 4
+    minibatches: int = 2
     """Optimiser steps per epoch, each on a random share of the batch (advantages are computed
     on the whole batch first)."""
     temperature: float = 1.0
