@@ -567,7 +567,8 @@ def overopt_cmd(
     rm = ckpt.load(reward_model, "reward-model")
     runs = {}
     for beta in (0.0, kl_coef):
-        cfg = RLConfig("grpo", seed, iterations, prompts=16, kl_coef=beta)
+        # the demonstration's own batch (16 prompts, 2 × 4 minibatches), as in docs/lm.md
+        cfg = RLConfig("grpo", seed, iterations, prompts=16, kl_coef=beta, minibatches=4)
         runs[beta] = rl_train(pol, cfg, reward_fn("model", rm, pol)).history
     if json:
         emit({"seed": seed, "runs": [{"kl_coef": b, "curve": h} for b, h in runs.items()]})
