@@ -73,7 +73,15 @@ def test_reward_model_where_a_policy_belongs(files):
     )
     _fails(["lm", "rl", "grpo", str(files / "rm.npz")], "a policy is needed")
     _fails(
-        ["lm", "rl", "grpo", str(files / "policy.npz"), "--reward", str(files / "policy.npz")],
+        [
+            "lm",
+            "rl",
+            "grpo",
+            str(files / "policy.npz"),
+            "--reward",
+            "model",
+            str(files / "policy.npz"),
+        ],
         "is a policy, but a reward-model is needed",
     )
 
@@ -121,3 +129,65 @@ def test_eval_json_keys(files):
         ["lm", "eval", str(files / "policy.npz"), "--k", "9", "--samples", "2"],
         "--k values must be between 1 and --samples",
     )
+
+
+def _rl(files, *args):
+    """One tiny RL iteration on the fixture's 1-layer model."""
+    base = ["lm", "rl", "grpo", str(files / "policy.npz"), "--iterations", "1", "--prompts", "2"]
+    base += ["--group-size", "2", "--minibatches", "1", "--epochs", "1", "-q"]
+    return runner.invoke(app, [*base, *args])
+
+
+def test_reward_is_spelled_verifier_or_model_file(files):
+    res = _rl(files, "--reward", "model", str(files / "rm.npz"), "-o", str(files / "p.npz"))
+    assert res.exit_code == 0, res.output
+    info = ckpt.load(files / "p.npz", "policy").info
+    assert info["reward"] == "model" and info["reward_model"] == str(files / "rm.npz")
+    res = _rl(files, "--reward", "verifier", "-o", str(files / "q.npz"), "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["reward"] == "verifier" and doc["reward_model"] is None
+    _fails(["lm", "rl", "grpo", str(files / "policy.npz"), "--reward", "model"], "name the reward")
+    _fails(
+        ["lm", "rl", "grpo", str(files / "policy.npz"), "--reward", str(files / "rm.npz")],
+        "'verifier' or 'model FILE'",
+    )
+    _fails(
+        ["lm", "rl", "grpo", str(files / "policy.npz"), str(files / "rm.npz")],
+        "goes with --reward model",
+    )
+
+
+def test_rl_writes_csv_and_plot_and_refuses_to_overwrite_them(files):
+    csv_path, png = files / "h.csv", files / "h.png"
+    res = _rl(files, "-o", str(files / "p.npz"), "--csv", str(csv_path), "--plot", str(png))
+    assert res.exit_code == 0, res.output
+    lines = csv_path.read_text().splitlines()
+    header = lines[0].split(",")
+    assert header[:3] == ["iteration", "greedy_accuracy", "greedy_length"]
+    assert {"reward_mean", "reward_std", "kl_k1", "kl_k3", "clip_frac", "zero_std_frac"} <= set(
+        header
+    )
+    assert len(lines) == 3  # iteration 0 (the base model's evaluation) and iteration 1
+    assert all(len(line.split(",")) == len(header) for line in lines)
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "1"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    before = csv_path.read_bytes(), png.read_bytes()
+    for flag, path in (("--csv", csv_path), ("--plot", png)):
+        _fails(
+            [
+                "lm",
+                "rl",
+                "grpo",
+                str(files / "policy.npz"),
+                "-o",
+                str(files / "r.npz"),
+                flag,
+                str(path),
+            ],
+            "use --force to overwrite it",
+        )
+    assert (csv_path.read_bytes(), png.read_bytes()) == before
+    assert not (files / "r.npz").exists()
+    res = _rl(files, "-o", str(files / "p.npz"), "--csv", str(csv_path), "--force")
+    assert res.exit_code == 0, res.output

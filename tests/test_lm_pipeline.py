@@ -11,7 +11,7 @@ from rlcli.lm import task
 from rlcli.lm.pipeline import STAGES, run_pipeline
 from rlcli.lm.pretrain import PretrainConfig, pretrain
 from rlcli.lm.reward_model import RewardModelConfig
-from rlcli.lm.rl import RLConfig
+from rlcli.lm.rl_config import RLConfig
 
 TINY = PretrainConfig(
     seed=0, steps=40, batch=16, lr=1e-2, d_model=16, n_layers=1, n_heads=2, eval_every=40

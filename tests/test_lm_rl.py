@@ -10,7 +10,8 @@ from rlcli.lm import advantages as A
 from rlcli.lm import model as m
 from rlcli.lm import task
 from rlcli.lm.evaluate import Policy
-from rlcli.lm.rl import ALGOS, RLConfig, advantages_for, loss_and_grads, rl_train
+from rlcli.lm.rl import advantages_for, loss_and_grads, rl_train
+from rlcli.lm.rl_config import ALGOS, RLConfig
 from rlcli.lm.rollout import collect
 from rlcli.lm.sampling import completion_mask, generate
 
@@ -122,6 +123,28 @@ def test_ppo_ratio_is_one_on_the_first_minibatch():
     assert st["ratio_max"] < 1e-5 and st["clip_frac"] == 0.0
 
 
+def test_ppo_ratio_is_one_on_the_first_minibatch_of_every_update_in_training():
+    """In ``rl_train`` itself: max |ρ − 1| on the first minibatch of each update is float
+    round-off (π_θ = π_old there), while later minibatches, after optimiser steps, move ρ."""
+    pol = _tiny_policy(dtype=np.float32)
+    cfg = RLConfig(
+        algo="ppo",
+        iterations=2,
+        prompts=4,
+        group_size=2,
+        epochs=2,
+        minibatches=2,
+        lr=1e-2,
+        eval_every=100,
+        eval_prompts=4,
+    )
+    hist = rl_train(pol, cfg, _alternating).history[1:]
+    assert len(hist) == 2
+    for row in hist:
+        assert row["ratio_dev_first"] < 1e-5
+        assert row["ratio_dev_max"] > 1e-3
+
+
 def test_grpo_loss_is_zero_at_the_first_step_but_its_gradient_is_not():
     pol = _tiny_policy()
     ro = _rollout(pol, _alternating, "grpo")
@@ -171,7 +194,15 @@ def test_rl_improves_held_out_reward_in_seconds():
 
     before = held_out_reward(pol)
     cfg = RLConfig(
-        algo="grpo", iterations=10, prompts=8, group_size=8, lr=1e-2, eval_every=100, eval_prompts=8
+        algo="grpo",
+        iterations=10,
+        prompts=8,
+        group_size=8,
+        lr=1e-2,
+        epochs=1,
+        minibatches=1,
+        eval_every=100,
+        eval_prompts=8,
     )
     res = rl_train(pol, cfg, short)
     after = held_out_reward(Policy(res.params, pol.config, pol.tok, pol.prompt_len))

@@ -11,6 +11,7 @@ import typer
 
 from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_new_file
 from rlcli.errors import UsageError
+from rlcli.lm.rl_config import RLConfig
 
 app = typer.Typer(
     help="Language-model RL in miniature: pretrain a NumPy transformer on word problems, fit "
@@ -35,9 +36,30 @@ ModelArg = Annotated[Path, typer.Argument(help="A policy checkpoint (.npz).")]
 RewardOpt = Annotated[
     str,
     typer.Option(
-        "--reward", help="'verifier' (the answer after #### is checked) or a reward-model .npz."
+        "--reward",
+        help="'verifier' (the answer after #### is checked) or 'model FILE' (a reward model's "
+        "score; FILE is the reward-model .npz).",
     ),
 ]
+RewardFileArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="With --reward model: the reward-model checkpoint (.npz).", show_default=False
+    ),
+]
+
+
+def _reward_file(reward: str, file: Path | None) -> Path | None:
+    """The reward-model file of ``--reward model FILE``; None for ``--reward verifier``."""
+    if reward == "verifier":
+        if file is not None:
+            raise UsageError(f"{file}: a reward-model file goes with --reward model, not verifier")
+        return None
+    if reward != "model":
+        raise UsageError(f"--reward: 'verifier' or 'model FILE', got {reward!r}")
+    if file is None:
+        raise UsageError("--reward model: name the reward-model file, e.g. --reward model rm.npz")
+    return file
 
 
 def _quiet_blas() -> None:
@@ -213,17 +235,28 @@ def reward_model_cmd(
 def rl_cmd(
     algo: Annotated[Algo, typer.Argument(help="The RL algorithm.")],
     policy: ModelArg,
+    reward_file: RewardFileArg = None,
     reward: RewardOpt = "verifier",
     out: OutOpt = Path("policy.npz"),
-    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 60,
-    prompts: Annotated[int, typer.Option("--prompts", min=1, help="Prompts per iteration.")] = 16,
-    group_size: Annotated[int, typer.Option("--group-size", min=1, help="Samples/prompt G.")] = 8,
-    kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0, help="β of the KL.")] = 0.04,
-    clip: Annotated[float, typer.Option("--clip", help="Ratio clip ε.")] = 0.2,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes per batch.")] = 2,
-    minibatches: Annotated[int, typer.Option("--minibatches", min=1)] = 4,
-    lr: Annotated[float, typer.Option("--lr", min=0.0)] = 3e-4,
-    temperature: Annotated[float, typer.Option("--temperature", help="Sampling τ.")] = 1.0,
+    iterations: Annotated[int, typer.Option("--iterations", min=1)] = RLConfig.iterations,
+    prompts: Annotated[
+        int, typer.Option("--prompts", min=1, help="Prompts per iteration.")
+    ] = RLConfig.prompts,
+    group_size: Annotated[
+        int, typer.Option("--group-size", min=1, help="Samples/prompt G.")
+    ] = RLConfig.group_size,
+    kl_coef: Annotated[
+        float, typer.Option("--kl-coef", min=0.0, help="β of the KL.")
+    ] = RLConfig.kl_coef,
+    clip: Annotated[float, typer.Option("--clip", help="Ratio clip ε.")] = RLConfig.clip,
+    epochs: Annotated[
+        int, typer.Option("--epochs", min=1, help="Passes per batch.")
+    ] = RLConfig.epochs,
+    minibatches: Annotated[int, typer.Option("--minibatches", min=1)] = RLConfig.minibatches,
+    lr: Annotated[float, typer.Option("--lr", min=0.0)] = RLConfig.lr,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="Sampling τ.")
+    ] = RLConfig.temperature,
     seed: SeedOpt = 0,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -234,6 +267,7 @@ def rl_cmd(
     """Fine-tune POLICY against the verifier or a reward model; the original stays frozen as
     the KL reference."""
     _quiet_blas()
+    rm_path = _reward_file(reward, reward_file)
     _outputs(force, out=out, csv=csv, plot=plot)
     if plot is not None:
         import importlib.util
@@ -247,13 +281,13 @@ def rl_cmd(
     from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.pipeline import policy_of, reward_fn
-    from rlcli.lm.rl import RLConfig, rl_train
+    from rlcli.lm.rl import rl_train
     from rlcli.render.jsonout import emit
     from rlcli.render.lm_tables import history_table, write_history_csv, write_history_plot
 
     base_ck = ckpt.load(policy, "policy")
     base = policy_of(base_ck)
-    rm = None if reward == "verifier" else ckpt.load(Path(reward), "reward-model")
+    rm = None if rm_path is None else ckpt.load(rm_path, "reward-model")
     cfg = RLConfig(
         algo.value,
         seed,
@@ -268,21 +302,21 @@ def rl_cmd(
         temperature,
     )
     cfg.check()
-    title = f"rlcli lm rl {algo.value} --reward {reward} --seed {seed}"
+    spelled = "verifier" if rm_path is None else f"model {rm_path}"
+    title = f"rlcli lm rl {algo.value} --reward {spelled} --seed {seed}"
     live, update = _live(title, quiet, json)
     if live is not None:
         with live:
-            res = rl_train(
-                base, cfg, reward_fn("verifier" if rm is None else "model", rm, base), update
-            )
+            res = rl_train(base, cfg, reward_fn(reward, rm, base), update)
     else:
-        res = rl_train(base, cfg, reward_fn("verifier" if rm is None else "model", rm, base))
+        res = rl_train(base, cfg, reward_fn(reward, rm, base))
     info = {
         "stage": "rl",
         "seed": seed,
         "prompt_len": base.prompt_len,
         "algo": algo.value,
         "reward": reward,
+        "reward_model": None if rm_path is None else str(rm_path),
         "rl_config": asdict(cfg),
     }
     ckpt.save(out, ckpt.Checkpoint("policy", base_ck.config, base_ck.vocab, res.params, info))
@@ -301,6 +335,7 @@ def rl_cmd(
                 "algo": algo.value,
                 "seed": seed,
                 "reward": reward,
+                "reward_model": None if rm_path is None else str(rm_path),
                 "path": str(out),
                 "curve": res.history,
                 "wall_seconds": res.wall_seconds,
@@ -417,8 +452,8 @@ def pipeline_cmd(
     ),
     algo: Annotated[Algo, typer.Option("--algo", help="RL algorithm.")] = Algo.grpo,
     reward: Annotated[str, typer.Option("--reward", help="'verifier' or 'model'.")] = "verifier",
-    iterations: Annotated[int, typer.Option("--iterations", min=1)] = 60,
-    kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0)] = 0.04,
+    iterations: Annotated[int, typer.Option("--iterations", min=1)] = RLConfig.iterations,
+    kl_coef: Annotated[float, typer.Option("--kl-coef", min=0.0)] = RLConfig.kl_coef,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
     force: Annotated[bool, typer.Option("--force", help="Redo and overwrite every stage.")] = False,
@@ -434,11 +469,10 @@ def pipeline_cmd(
     from rlcli.cli.console import err
     from rlcli.cli.console import out as stdout
     from rlcli.lm.pipeline import run_pipeline
-    from rlcli.lm.rl import RLConfig
     from rlcli.render.jsonout import emit
     from rlcli.render.lm_tables import eval_table
 
-    cfg = RLConfig(algo.value, seed, iterations, kl_coef=kl_coef, epochs=2, minibatches=4, lr=3e-4)
+    cfg = RLConfig(algo.value, seed, iterations, kl_coef=kl_coef)
     cfg.check()
     last = {"stage": ""}
 
@@ -525,7 +559,7 @@ def overopt_cmd(
     from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.pipeline import policy_of, reward_fn
-    from rlcli.lm.rl import RLConfig, rl_train
+    from rlcli.lm.rl import rl_train
     from rlcli.render.jsonout import emit
     from rlcli.render.lm_tables import overopt_table
 
@@ -533,7 +567,8 @@ def overopt_cmd(
     rm = ckpt.load(reward_model, "reward-model")
     runs = {}
     for beta in (0.0, kl_coef):
-        cfg = RLConfig("grpo", seed, iterations, kl_coef=beta, epochs=2, minibatches=4, lr=3e-4)
+        # the demonstration's own batch (16 prompts, 2 × 4 minibatches), as in docs/lm.md
+        cfg = RLConfig("grpo", seed, iterations, prompts=16, kl_coef=beta, minibatches=4)
         runs[beta] = rl_train(pol, cfg, reward_fn("model", rm, pol)).history
     if json:
         emit({"seed": seed, "runs": [{"kl_coef": b, "curve": h} for b, h in runs.items()]})

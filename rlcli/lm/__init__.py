@@ -17,6 +17,7 @@ Map:
 - ``reward_model`` Bradley–Terry reward model, pairwise accuracy
 - ``rollout``      sampling a batch, verifier and reward-model rewards, π_old / π_ref log-probs
 - ``advantages``   GRPO, Dr. GRPO, RLOO, batch-mean, per-token KL reward, GAE over tokens
+- ``rl_config``    RLConfig: the RL hyperparameters and their defaults (no NumPy: read by the CLI)
 - ``rl``           the five algorithms' losses and the training loop
 - ``evaluate``     greedy accuracy, pass@k, maj@k, best-of-n
 - ``micro``        exact J, ∇J, KL on an enumerable problem; estimator bias and variance

@@ -16,7 +16,8 @@ import numpy as np
 
 from rlcli.lm import model as m
 from rlcli.lm.losses import dlogits_from_dlogp
-from rlcli.lm.rl import RLConfig, advantages_for, loss_and_grads
+from rlcli.lm.rl import advantages_for, loss_and_grads
+from rlcli.lm.rl_config import RLConfig
 from rlcli.lm.rollout import Rollout, completion_forward
 from rlcli.lm.sampling import completion_mask
 
@@ -76,6 +77,27 @@ class EstimatorStats:
     cosine: float
 
 
+def group_estimate(
+    algo: str, params: m.Params, cfg: m.ModelConfig, rewards: np.ndarray, pick: np.ndarray
+) -> np.ndarray:
+    """One estimate of ∇J from the group of completions ``COMPLETIONS[pick]``: minus the
+    algorithm's loss gradient at its first step (π_old = π_θ, β = 0). PPO's critic is the fresh
+    one ``rl_train`` starts from (V = 0), so its GAE(γ = 1, λ) advantage is λ^(T−1−t)·R before
+    the batch whitening."""
+    names = [k for k in params if k not in ("w_v", "b_v")]
+    g = len(pick)
+    rl = RLConfig(algo=algo, kl_coef=0.0, group_size=g)
+    comps = COMPLETIONS[pick]
+    seq = np.concatenate([np.full((g, 1), PROMPT), comps], axis=1)
+    mask = completion_mask(comps)
+    logp, logp_all, _, _ = completion_forward(params, cfg, seq, 1, 1.0)
+    ent = -(np.exp(logp_all) * logp_all).sum(-1)
+    values = np.zeros_like(mask) if algo == "ppo" else None
+    ro = Rollout([], seq, 1, mask, rewards[pick], [], logp * mask, logp * mask, values, ent, g)
+    adv, w, ret = advantages_for(rl, ro, COMPLETIONS.shape[1])
+    return -flat(loss_and_grads(params, cfg, rl, ro, adv, w, ret)[1], names)
+
+
 def gradient_estimates(
     algo: str,
     params: m.Params,
@@ -85,28 +107,11 @@ def gradient_estimates(
     repeats: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """``repeats`` independent estimates of ∇J (minus the algorithm's loss gradient, β = 0,
-    one group of G samples, π_old = π_θ)."""
-    names = [k for k in params if k not in ("w_v", "b_v")]
-    logp_seq = sequence_logprobs(params, cfg, COMPLETIONS)
-    pi = np.exp(logp_seq)
+    """``repeats`` independent estimates of ∇J, each from one group of G samples y ~ π."""
+    pi = np.exp(sequence_logprobs(params, cfg, COMPLETIONS))
     pi = pi / pi.sum()  # sums to 1 up to rounding
-    rl = RLConfig(algo=algo, kl_coef=0.0, group_size=group_size)
-    out = []
-    for _ in range(repeats):
-        pick = rng.choice(len(COMPLETIONS), group_size, p=pi)
-        comps = COMPLETIONS[pick]
-        seq = np.concatenate([np.full((group_size, 1), PROMPT), comps], axis=1)
-        mask = completion_mask(comps)
-        logp, logp_all, _, _ = completion_forward(params, cfg, seq, 1, 1.0)
-        ent = -(np.exp(logp_all) * logp_all).sum(-1)
-        ro = Rollout(
-            [], seq, 1, mask, rewards[pick], [], logp * mask, logp * mask, None, ent, group_size
-        )
-        adv, w, ret = advantages_for(rl, ro, COMPLETIONS.shape[1])
-        grads = loss_and_grads(params, cfg, rl, ro, adv, w, ret)[1]
-        out.append(-flat(grads, names))
-    return np.array(out)
+    picks = [rng.choice(len(COMPLETIONS), group_size, p=pi) for _ in range(repeats)]
+    return np.array([group_estimate(algo, params, cfg, rewards, pick) for pick in picks])
 
 
 def estimator_stats(
@@ -165,7 +170,7 @@ def micro_report(seed: int, group_size: int = 4, repeats: int = 400) -> MicroRep
     ref = {k: np.asarray(v + noise.normal(0, 0.3, v.shape)) for k, v in params.items()}
     rewards = (COMPLETIONS[:, 0] == 2) * 1.0 + (COMPLETIONS[:, 1] == 1) * 0.5
     j, _ = exact_objective(params, cfg, rewards)
-    algos = ("grpo", "dr-grpo", "rloo", "reinforce")
+    algos = ("ppo", "grpo", "dr-grpo", "rloo", "reinforce")
     stats = [estimator_stats(a, params, cfg, rewards, group_size, repeats, seed) for a in algos]
     # GRPO at its first step on one group with mixed rewards, and on a group of equal rewards
     names = [k for k in params if k not in ("w_v", "b_v")]

@@ -15,7 +15,8 @@ from rlcli.lm import task
 from rlcli.lm.evaluate import EvalResult, Policy, evaluate
 from rlcli.lm.pretrain import PretrainConfig, pretrain
 from rlcli.lm.reward_model import RewardModelConfig, train_reward_model
-from rlcli.lm.rl import RLConfig, rl_train
+from rlcli.lm.rl import rl_train
+from rlcli.lm.rl_config import RLConfig
 from rlcli.lm.rollout import RewardFn, model_reward, verifier_reward
 
 STAGES = ("base.npz", "reward-model.npz", "policy.npz")

@@ -22,61 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from rlcli.errors import NumericalError, UsageError
+from rlcli.errors import NumericalError
 from rlcli.lm import advantages as A
 from rlcli.lm import model as m
 from rlcli.lm import task
 from rlcli.lm.evaluate import Policy, accuracy, complete
 from rlcli.lm.losses import dlogits_from_dlogp
 from rlcli.lm.optim import AdamW
+from rlcli.lm.rl_config import RLConfig
 from rlcli.lm.rollout import RewardFn, Rollout, collect, completion_forward
 from rlcli.train.losses import clipped_surrogate, k3
-
-ALGOS = ("ppo", "grpo", "dr-grpo", "rloo", "reinforce")
-
-
-@dataclass(frozen=True)
-class RLConfig:
-    """RL fine-tuning hyperparameters."""
-
-    algo: str = "grpo"
-    seed: int = 0
-    iterations: int = 60
-    """Rollout-then-update rounds."""
-    prompts: int = 16
-    """Training prompts per iteration."""
-    group_size: int = 8
-    """Completions sampled per prompt (G)."""
-    lr: float = 5e-4
-    kl_coef: float = 0.04
-    """β: weight of the KL to the frozen reference (DeepSeekMath's GRPO uses 0.04)."""
-    clip: float = 0.2
-    """ε of the clipped ratio."""
-    epochs: int = 1
-    """Passes over each batch (1: ρ = 1 at the step, on-policy)."""
-    minibatches: int = 1
-    temperature: float = 1.0
-    gamma: float = 1.0
-    lam: float = 0.95
-    vf_coef: float = 0.5
-    eval_every: int = 5
-    """Iterations between held-out greedy evaluations."""
-    eval_prompts: int = 128
-
-    def check(self) -> None:
-        if self.algo not in ALGOS:
-            raise UsageError(f"algo: {self.algo!r} is not one of {', '.join(ALGOS)}")
-        if self.group_size < 2 and self.algo != "ppo":
-            raise UsageError(f"group_size: {self.algo} compares ≥ 2 samples per prompt")
-        for name in ("iterations", "prompts", "group_size", "epochs", "minibatches"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
-        if not 0 < self.clip < 1:
-            raise UsageError(f"clip: must be in (0, 1), got {self.clip}")
-        if self.kl_coef < 0 or self.temperature <= 0 or self.lr <= 0:
-            raise UsageError("kl_coef must be ≥ 0, temperature and lr > 0")
-        if (self.prompts * self.group_size) % self.minibatches:
-            raise UsageError("minibatches: must divide prompts × group_size")
 
 
 def advantages_for(cfg: RLConfig, ro: Rollout, max_len: int) -> tuple[np.ndarray, np.ndarray, Any]:
@@ -196,7 +151,7 @@ def rl_train(
             policy, ref, problems, cfg.group_size, reward, rng, cfg.temperature, cfg.algo == "ppo"
         )
         adv, weights, returns = advantages_for(cfg, ro, policy.max_new)
-        clip_fracs, losses = [], []
+        clip_fracs, losses, ratio_devs = [], [], []
         for _ in range(cfg.epochs):
             order = rng.permutation(n).reshape(cfg.minibatches, -1)
             for rows in order:
@@ -216,6 +171,7 @@ def rl_train(
                 opt.step(grads)
                 clip_fracs.append(st["clip_frac"])
                 losses.append(loss)
+                ratio_devs.append(st["ratio_max"])
         mask = ro.mask
         tokens = float(mask.sum())
         delta = ro.logp_ref - ro.logp_old
@@ -230,6 +186,8 @@ def rl_train(
             "kl_k3": float(((np.expm1(delta) - delta) * mask).sum(1).mean()),
             "entropy": float(ro.entropy.sum() / tokens),
             "clip_frac": float(np.mean(clip_fracs)),
+            "ratio_dev_first": ratio_devs[0],
+            "ratio_dev_max": max(ratio_devs),
             "zero_std_frac": A.zero_std_groups(ro.grouped_scores),
             "mean_length": float(mask.sum(1).mean()),
             "loss": float(np.mean(losses)),

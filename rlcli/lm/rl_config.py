@@ -1,0 +1,56 @@
+"""RL fine-tuning hyperparameters (no NumPy here: the CLI reads its defaults at start-up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rlcli.errors import UsageError
+
+ALGOS = ("ppo", "grpo", "dr-grpo", "rloo", "reinforce")
+
+
+@dataclass(frozen=True)
+class RLConfig:
+    """RL fine-tuning hyperparameters."""
+
+    algo: str = "grpo"
+    seed: int = 0
+    iterations: int = 100
+    """Rollout-then-update rounds."""
+    prompts: int = 32
+    """Training prompts per iteration."""
+    group_size: int = 8
+    """Completions sampled per prompt (G)."""
+    lr: float = 3e-4
+    """Peak AdamW learning rate (3 warm-up steps, cosine decay, no weight decay)."""
+    kl_coef: float = 0.04
+    """β: weight of the KL to the frozen reference (DeepSeekMath's GRPO uses 0.04)."""
+    clip: float = 0.2
+    """ε of the clipped ratio."""
+    epochs: int = 2
+    """Passes over each batch (with 1 and one minibatch, ρ = 1 at the step: on-policy)."""
+    minibatches: int = 2
+    """Optimiser steps per epoch, each on a random share of the batch (advantages are computed
+    on the whole batch first)."""
+    temperature: float = 1.0
+    gamma: float = 1.0
+    lam: float = 0.95
+    vf_coef: float = 0.5
+    eval_every: int = 5
+    """Iterations between held-out greedy evaluations."""
+    eval_prompts: int = 128
+
+    def check(self) -> None:
+        if self.algo not in ALGOS:
+            raise UsageError(f"algo: {self.algo!r} is not one of {', '.join(ALGOS)}")
+        if self.group_size < 2 and self.algo != "ppo":
+            raise UsageError(f"group_size: {self.algo} compares ≥ 2 samples per prompt")
+        for name in ("iterations", "prompts", "group_size", "epochs", "minibatches"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
+        if not 0 < self.clip < 1:
+            raise UsageError(f"clip: must be in (0, 1), got {self.clip}")
+        if self.kl_coef < 0 or self.temperature <= 0 or self.lr <= 0:
+            raise UsageError("kl_coef must be ≥ 0, temperature and lr > 0")
+        if (self.prompts * self.group_size) % self.minibatches:
+            raise UsageError("minibatches: must divide prompts × group_size")
