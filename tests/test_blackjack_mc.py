@@ -98,3 +98,84 @@ def test_fig_5_1_first_visit_mc_agrees_with_linear_solve_and_rms_falls():
     rms = result["rms"]
     assert len(rms) == N + 1
     assert rms[10_000] > 2.0 * rms[N]
+
+
+# ---- Figure 5.3: off-policy estimation of one state by importance sampling --------------------
+
+
+def test_fig_5_3_state_value_matches_sutton_barto():
+    # S&B give −0.27726 as the average of 10^8 returns under the target policy; returns are
+    # in {−1, 0, 1}, so that average has SE ≈ √(1 − 0.277²)/10^4 ≈ 1e-4. Our exact value
+    # (linear solve) must lie within that: it is −0.277204, 5.6e-5 from the book's estimate.
+    m = mdp()
+    truth = exact_values(m.policies["stick-on-20"])[m.state_index[FIG_5_3_STATE]]
+    assert abs(truth - FIG_5_3_VALUE) < 1e-4
+    doc = estimate("-p", "stick-on-20", "--method", "mc", "--behavior", "uniform",
+                   "--start", FIG_5_3_STATE, "--runs", "2", "--episodes", "10")  # fmt: skip
+    assert abs(doc["true_values"][FIG_5_3_STATE] - truth) < 1e-12
+
+
+def importance_sampling_estimates(runs: int, episodes: int, seed: int) -> dict[str, np.ndarray]:
+    """V(FIG_5_3_STATE) after each episode, (runs, episodes), for ordinary and weighted IS,
+    episodes from the uniformly random behaviour policy started in that state (Fig 5.3)."""
+    m = mdp()
+    pi, b = m.policies["stick-on-20"], m.uniform_policy()
+    s = m.state_index[FIG_5_3_STATE]
+    start = np.zeros(m.n_states)
+    start[s] = 1.0
+    ratio = ratios(m, pi, b)
+    out = {}
+    for kind in ("ordinary", "weighted"):
+        V = np.zeros((runs, m.n_states))
+        sums = np.zeros((3, runs, m.n_states))
+        weighted = np.full(runs, kind == "weighted")
+        trace = np.zeros((runs, episodes))
+        for ep in iter_episodes(m, b, start, runs, episodes, seed, 1000):
+            importance_episode(V, ep, sums, ratio, weighted, True, 0.0, m.terminal)
+            trace[:, ep.index] = V[:, s]
+        out[kind] = trace
+    return out
+
+
+def test_fig_5_3_ordinary_is_unbiased_weighted_is_lower_variance():
+    m = mdp()
+    pi = m.policies["stick-on-20"]
+    truth = exact_values(pi)[m.state_index[FIG_5_3_STATE]]
+    runs, episodes = 400, 100
+    est = importance_sampling_estimates(runs, episodes, seed=5)
+    ordinary, weighted = est["ordinary"], est["weighted"]
+    # Ordinary IS (eq. 5.5) is unbiased at every episode count: the mean over independent
+    # runs lies within 4 standard errors (of that mean) of v_π.
+    for e in (0, 9, 99):
+        x = ordinary[:, e]
+        assert abs(x.mean() - truth) < 4 * x.std(ddof=1) / np.sqrt(runs), e
+    # Weighted IS (eq. 5.6) has lower variance, hence lower mean squared error (Fig 5.3):
+    # after 1 episode the ordinary estimate ρG reaches ±2^T, after 10 its variance is still
+    # about twice the weighted one (the two curves close up by 100 episodes).
+    for e in (0, 9):
+        assert weighted[:, e].var() < ordinary[:, e].var(), e
+        mse_w = np.mean((weighted[:, e] - truth) ** 2)
+        mse_o = np.mean((ordinary[:, e] - truth) ** 2)
+        assert mse_w < mse_o, e
+
+
+def test_fig_5_3_weighted_is_is_biased_after_one_episode():
+    # After one episode, weighted IS is G if the behaviour happened to take the target's
+    # actions all the way (ρ > 0) and V0 = 0 otherwise. Given ρ > 0 the episode is distributed
+    # as under π, so E[V] = v_π q with q = P(ρ > 0): biased towards 0. q solves
+    # q(s) = ½ Σ P(s'|s, π(s)) q(s'), q(terminal) = 1 (uniform behaviour: ½ per step).
+    m = mdp()
+    pi = m.policies["stick-on-20"]
+    P, _ = policy_matrices(pi)
+    live = ~m.terminal
+    q_live = np.linalg.solve(
+        np.eye(live.sum()) - 0.5 * P[np.ix_(live, live)], 0.5 * P[np.ix_(live, ~live)].sum(axis=1)
+    )
+    s = m.state_index[FIG_5_3_STATE]
+    q = q_live[np.flatnonzero(live) == s][0]
+    truth = exact_values(pi)[s]
+    runs = 4000
+    first = importance_sampling_estimates(runs, 1, seed=11)["weighted"][:, 0]
+    se = first.std(ddof=1) / np.sqrt(runs)
+    assert abs(first.mean() - truth * q) < 4 * se
+    assert abs(first.mean() - truth) > 4 * se  # the bias is visible
