@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from typing import Any
@@ -79,17 +78,12 @@ def key_value_table(title: str, items: list[tuple[str, str]]) -> Table:
 
 def write_history_csv(path: Path, history: list[dict[str, Any]]) -> None:
     """Every iteration's statistics, one row each, columns in order of first appearance."""
+    from rlcli.render.training import write_history_csv as write_rows
+
     keys: list[str] = []
     for h in history:
         keys += [k for k in h if k not in keys]
-    try:
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(keys)
-            for h in history:
-                writer.writerow(["" if h.get(k) is None else h.get(k) for k in keys])
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    write_rows(path, history, keys)
 
 
 def write_history_plot(

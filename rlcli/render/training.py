@@ -185,7 +185,12 @@ def curve_text(curve: list[tuple[int, float]], title: str = "mean return") -> Te
 
 def write_csv(path: Path, history: list[dict[str, Any]]) -> None:
     """Every iteration's statistics, one row each."""
-    keys = [k for k, _, _ in COLUMNS if any(k in h for h in history)]
+    write_history_csv(path, history, [k for k, _, _ in COLUMNS if any(k in h for h in history)])
+
+
+def write_history_csv(path: Path, history: list[dict[str, Any]], keys: list[str]) -> None:
+    """``history`` as CSV, one row per entry and one column per key (empty where missing);
+    shared by ``train`` and ``lm``."""
     try:
         with open(path, "w", newline="") as f:
             writer = csv.writer(f)
