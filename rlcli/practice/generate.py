@@ -17,6 +17,7 @@ import numpy as np
 from rlcli.grade.answer import Choice
 from rlcli.grade.grader import lookup
 from rlcli.grade.mdp import Exact, MDPExercise
+from rlcli.practice.exercise import is_short
 
 TOPICS = {
     "policy-evaluation": "iterative policy evaluation: the values after sweeps 1 and 2 "
@@ -46,11 +47,6 @@ class Exercise:
     @property
     def solution(self) -> dict[str, Any]:
         return {k: self.truth[k] for k in self.asked}
-
-
-def is_short(x: Fraction) -> bool:
-    """A hand-computable number: |x| ≤ 100 and denominator ≤ 12 or dividing 100."""
-    return abs(x) <= 100 and (x.denominator <= 12 or 100 % x.denominator == 0)
 
 
 def _cells(doc: Any) -> list[Any]:
