@@ -45,7 +45,9 @@ def _policy_gradient(
     baseline: str | None,
     values: str | None,
     lr: str | None,
-) -> Worked:
+) -> tuple[Worked, dict]:
+    """The worked gradient and its named mistakes (REINFORCE only)."""
+    from rlcli.calc.mistakes import reinforce_mistakes
     from rlcli.calc.policy import parse_table
     from rlcli.calc.reinforce import parse_trajectory, policy_gradient
     from rlcli.replay.numbers import assignments, number
@@ -72,15 +74,12 @@ def _policy_gradient(
             out[k] = number(v, f"{flag}.{k}")
         return out
 
-    return policy_gradient(
-        table,
-        trajs,
-        g,
-        gamma_t,
-        per_state(baseline, "--baseline"),
-        per_state(values, "--values") if name == "actor-critic" else None,
-        number(lr, "lr") if lr is not None else None,
-    )
+    b = per_state(baseline, "--baseline")
+    v = per_state(values, "--values") if name == "actor-critic" else None
+    step = number(lr, "lr") if lr is not None else None
+    worked = policy_gradient(table, trajs, g, gamma_t, b, v, step)
+    mistakes = reinforce_mistakes(table, trajs, g, gamma_t, b, step) if v is None else {}
+    return worked, mistakes
 
 
 LogitsOpt = Annotated[
@@ -112,18 +111,9 @@ def reinforce(
     json: JsonOpt = False,
 ) -> None:
     """REINFORCE gradient of a tabular softmax policy from given trajectories."""
-    args = (logits, probs, trajectory, gamma)
-    worked = _policy_gradient("reinforce", *args, gamma_t, baseline, None, lr)
-    flip = "γ^t included" if not gamma_t else "γ^t left out"
-    mistakes = {
-        f"{flip} in each term": lambda: _policy_gradient(
-            "reinforce", *args, not gamma_t, baseline, None, lr
-        ).document(),
-    }
-    if baseline is not None:
-        mistakes["the baseline not subtracted"] = lambda: _policy_gradient(
-            "reinforce", *args, gamma_t, None, None, lr
-        ).document()
+    worked, mistakes = _policy_gradient(
+        "reinforce", logits, probs, trajectory, gamma, gamma_t, baseline, None, lr
+    )
     _show(worked, "reinforce", format, json, answer, tol, mistakes)
 
 
@@ -143,7 +133,7 @@ def actor_critic(
 ) -> None:
     """One-step actor-critic: δ_t = r + γV(s') − V(s) as the advantage, given V. A
     trajectory ending with a state bootstraps from its value; ending with a reward, from 0."""
-    worked = _policy_gradient(
+    worked, _ = _policy_gradient(
         "actor-critic", logits, probs, trajectory, gamma, gamma_t, None, values, lr
     )
     _show(worked, "actor-critic", format, json, answer, tol)
@@ -167,17 +157,14 @@ def gae(
 ) -> None:
     """Generalised advantage estimates, with the recursion shown."""
     from rlcli.calc.gae import gae_table
+    from rlcli.calc.mistakes import gae_mistakes
     from rlcli.replay.numbers import number, number_list
 
     r = number_list(rewards, "rewards")
     d = number_list(dones, "dones") if dones is not None else [0] * len(r)
     v, g, lm = number_list(values, "values"), number(gamma, "gamma"), number(lam, "lambda")
     worked = gae_table(r, v, d, g, lm)
-    mistakes = {
-        "λ left out (λ = 1: return − V)": lambda: gae_table(r, v, d, g, 1).document(),
-        "γ left out (γ = 1)": lambda: gae_table(r, v, d, 1, lm).document(),
-        "the done flags ignored": lambda: gae_table(r, v, [0] * len(r), g, lm).document(),
-    }
+    mistakes = gae_mistakes(r, v, d, g, lm)
     _show(worked, "gae", format, json, answer, tol, mistakes)
 
 
@@ -201,6 +188,7 @@ def ppo_clip(
     json: JsonOpt = False,
 ) -> None:
     """Clipped surrogate per (r, A): value, branch, ∂L/∂r and region."""
+    from rlcli.calc.mistakes import ppo_mistakes
     from rlcli.calc.ppo import ppo_clip as run
     from rlcli.replay.numbers import number, number_list
 
@@ -216,8 +204,9 @@ def ppo_clip(
     else:
         raise UsageError("give --ratio, or --pi-new and --pi-old")
     beta = number(kl_penalty, "kl-penalty") if kl_penalty is not None else None
-    worked = run(r, number_list(advantage, "advantage"), number(eps, "eps"), beta)
-    _show(worked, "ppo-clip", format, json, answer, tol)
+    a, e = number_list(advantage, "advantage"), number(eps, "eps")
+    worked = run(r, a, e, beta)
+    _show(worked, "ppo-clip", format, json, answer, tol, ppo_mistakes(r, a, e, beta))
 
 
 @app.command("kl")
@@ -234,6 +223,7 @@ def kl(
 ) -> None:
     """Exact KL(p‖q) and KL(q‖p); with samples, the k1/k2/k3 estimates and their bias."""
     from rlcli.calc.kl import kl_calc
+    from rlcli.calc.mistakes import kl_mistakes
     from rlcli.replay.numbers import number_list, split_items
 
     idx = None
@@ -242,8 +232,9 @@ def kl(
         if not all(s.isdigit() for s in items):
             raise UsageError("samples: each is an outcome index 0, 1, 2, ...")
         idx = [int(s) for s in items]
-    worked = kl_calc(number_list(p, "p"), number_list(q, "q"), idx)
-    _show(worked, "kl", format, json, answer, tol)
+    pp, qq = number_list(p, "p"), number_list(q, "q")
+    worked = kl_calc(pp, qq, idx)
+    _show(worked, "kl", format, json, answer, tol, kl_mistakes(pp, qq, idx))
 
 
 @app.command("grpo")
@@ -262,17 +253,12 @@ def grpo(
 ) -> None:
     """Group-relative advantages: mean, std, ε, Â_i."""
     from rlcli.calc.grpo import grpo_calc
+    from rlcli.calc.mistakes import grpo_mistakes
     from rlcli.replay.numbers import number, number_list
 
     r, e = number_list(rewards, "rewards"), number(eps, "eps")
     worked = grpo_calc(r, std, e, dr_grpo, rloo)
-    other = "sample" if std == "population" else "population"
-    mistakes = {
-        f"the {other} std instead of the {std} std": lambda: grpo_calc(
-            r, other, e, dr_grpo, rloo
-        ).document(),
-        "ε left out of the denominator": lambda: grpo_calc(r, std, 0, dr_grpo, rloo).document(),
-    }
+    mistakes = grpo_mistakes(r, std, e, dr_grpo, rloo)
     _show(worked, "grpo", format, json, answer, tol, mistakes)
 
 
