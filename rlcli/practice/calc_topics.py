@@ -81,21 +81,17 @@ def _draw_reinforce(rng: np.random.Generator) -> Exercise | None:
         for _ in range(steps)
     )
     gamma = _pick(rng, ["1/2", "1/2", "1"])
-    baseline = None
+    b = None
     if rng.random() < 0.5:
-        baseline = ", ".join(f"{s}={b}" for s, b in zip(states, _ints(rng, 2, 0, 2), strict=False))
+        b = {s: Fraction(x) for s, x in zip(states, _ints(rng, len(states), 0, 2), strict=True)}
     table = parse_table(logits, "logits", False)
     traj = parse_trajectory(episode, 1, table)
     g = Fraction(gamma)
-    b = (
-        {s: Fraction(x) for s, x in (kv.split("=") for kv in baseline.split(", "))}
-        if baseline
-        else None
-    )
     worked = policy_gradient(table, [traj], g, True, b, None, None)
     options = [("--logits", logits), ("--trajectory", episode), ("--gamma", gamma)]
     given = f"γ = {gamma}"
-    if baseline is not None:
+    if b is not None:
+        baseline = ", ".join(f"{s}={x}" for s, x in b.items())
         options.append(("--baseline", baseline))
         given += f", baseline b: {baseline}"
     shape = ", ".join(f"{s}: {{L: .., R: ..}}" for s in states)
@@ -160,6 +156,8 @@ def _draw_ppo(rng: np.random.Generator) -> Exercise | None:
         f"L = min(rA, clip(r, 1−ε, 1+ε)A) and ∂L/∂r for each pair "
         f"(answer: objective: [..], gradient: [..])."
     )
+    if any(x in (1 - e, 1 + e) for x in r):
+        question += " At r = 1 ± ε exactly, take ∂L/∂r = A (the unclipped branch)."
     return _exercise(
         "ppo-clip", question, _command("ppo-clip", options), ("objective", "gradient"), worked,
         ppo_mistakes(r, a, e, None),
