@@ -124,12 +124,12 @@ def plot(series: Sequence[Series], x_label: str, y_label: str, width: int = 64,
     above = below = 0
     for i, s in enumerate(series):
         mark, colour = MARKERS[i % len(MARKERS)], COLOURS[i % len(COLOURS)]
-        cols = np.round((s.x - x_lo) / x_span * (width - 1)).astype(int)
-        for c, y in zip(cols, s.y, strict=True):
-            if not np.isfinite(y):
-                continue
-            above, below = above + (y > hi), below + (y < lo)
-            r = height - 1 - round(float(min(max(y, lo), hi) - lo) / (hi - lo) * (height - 1))
+        ok = np.isfinite(s.y)
+        y = s.y[ok]
+        above, below = above + int((y > hi).sum()), below + int((y < lo).sum())
+        cols = np.round((s.x[ok] - x_lo) / x_span * (width - 1)).astype(int)
+        rows = height - 1 - np.round((np.clip(y, lo, hi) - lo) / (hi - lo) * (height - 1))
+        for r, c in set(zip(rows.astype(int).tolist(), cols.tolist(), strict=True)):
             grid[r][c], style[r][c] = mark, colour
     label_w = max(len(f"{hi:.3g}"), len(f"{lo:.3g}"))
     for r in range(height):
