@@ -53,27 +53,30 @@ def importance_chunk(
     key = visits.row * S + visits.state
     rounds = Rounds.of(key)
     rho_t = rho[visits.at]
-    rho_g = rho_t * chunk.returns[visits.at]
-    fallback = np.where(terminal[visits.state], 0.0, v0)
-    key_k, rho_g_k, rho_k, weighted_k, fallback_k = (
-        x[rounds.order] for x in (key, rho_g, rho_t, weighted[visits.row], fallback)
-    )
-    flat_v, numerator, rho_sum, count = V.reshape(-1), *(x.reshape(-1) for x in sums)
-    value_k = np.empty(len(key))
+    added = np.stack((rho_t * chunk.returns[visits.at], rho_t, np.ones(len(key))))[:, rounds.order]
+    key_k = key[rounds.order]
+    flat_sums = sums.reshape(3, -1)  # ΣρG, Σρ, N per flat key b·S + s
+    running = np.empty_like(added)  # the sums after each update, in round order
     for k in rounds:
         here = key_k[k]
-        top = numerator[here] + rho_g_k[k]
-        rho_total = rho_sum[here] + rho_k[k]
-        n = count[here] + 1
-        numerator[here], rho_sum[here], count[here] = top, rho_total, n
-        denominator = np.where(weighted_k[k], rho_total, n)
-        v = np.where(denominator > 0, top / np.where(denominator > 0, denominator, 1),
-                     fallback_k[k])  # fmt: skip
-        flat_v[here] = v
-        value_k[k] = v
-    value = np.empty(len(key))
-    value[rounds.order] = value_k
+        running[:, k] = flat_sums[:, here] = flat_sums[:, here] + added[:, k]
+    after = np.empty_like(running)
+    after[:, rounds.order] = running
+    value = _estimate(*after, weighted[visits.row], np.where(terminal[visits.state], 0.0, v0))
+    touched = np.unique(key)
+    b, s = np.divmod(touched, S)
+    V.reshape(-1)[touched] = _estimate(*flat_sums[:, touched], weighted[b],
+                                       np.where(terminal[s], 0.0, v0))  # fmt: skip
     return Written(key, visits.episode, value)
+
+
+def _estimate(top: np.ndarray, rho_total: np.ndarray, n: np.ndarray, weighted: np.ndarray,
+              fallback: np.ndarray) -> np.ndarray:  # fmt: skip
+    """ΣρG / N (ordinary, eq. 5.5) or ΣρG / Σρ (weighted, eq. 5.6); ``fallback`` while the
+    denominator is 0."""
+    denominator = np.where(weighted, rho_total, n)
+    positive = denominator > 0
+    return np.where(positive, top / np.where(positive, denominator, 1), fallback)
 
 
 def importance_episode(
