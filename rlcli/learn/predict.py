@@ -169,6 +169,7 @@ def check_size(exp: Experiment, settings: list[Setting], mean_length: float = 1.
     needed = prediction_bytes(
         len(settings), len(largest), exp.runs, exp.episodes, exp.mdp.n_states, mean_length,
         exp.max_steps, batch_td=any(g[0].batch and g[0].method == "td" for g in families),
+        curves_per_learner=1 if exp.error_state is None else 2,
     )  # fmt: skip
     check_memory(needed, exp.runs, exp.episodes, len(settings))
 
