@@ -32,10 +32,11 @@ def errors_after_each_episode(
     at the start (B, S) and what the updates wrote; with ``watch``, also V_b(watch) after each
     episode, (count, B).
 
-    A value holds until its key's next update. For each touched key c, entry c of a lookup
-    table holds its starting value and entry C + u what update u wrote; the running maximum
-    over episodes of "the last entry written to c" then points at c's value after each
-    episode. Untouched values contribute a constant. Blocks of episodes bound the memory.
+    A value holds until its key's next update, so each touched key's squared error is
+    piecewise constant over the episodes: one segment from the start, one from each episode
+    with an update (its last update in that episode). The segments are laid out densely
+    (``np.repeat``) and summed per episode. Untouched values contribute a constant. Blocks
+    of episodes bound the memory.
     """
     B, S = V_start.shape
     live = ~terminal
@@ -43,31 +44,41 @@ def errors_after_each_episode(
     C = len(cols)
     untouched = np.where(live, V_start - v_true, 0.0).reshape(-1) ** 2
     untouched[cols] = 0.0
-    base = untouched.reshape(B, S).sum(axis=1)
-    sse = np.repeat(base[None, :], count, axis=0)
+    sse = np.repeat(untouched.reshape(B, S).sum(axis=1)[None, :], count, axis=0)
     watched = np.repeat(V_start[None, :, watch], count, axis=0) if watch is not None else None
     if not C:
         return np.sqrt(sse / live.sum()), watched
+    # lookup table: entry c is key c's starting value, entry C + u what update u wrote
     value = np.concatenate((V_start.reshape(-1)[cols], written.value))
     state = np.concatenate((cols, written.key)) % S
     error = np.where(live[state], value - v_true[state], 0.0) ** 2
     rows_with, starts = np.unique(cols // S, return_index=True)
+    row_ends = np.r_[starts[1:], C]
     if watch is not None:
-        watch_keys = np.arange(B) * S + watch
-        at = np.minimum(np.searchsorted(cols, watch_keys), C - 1)
-        seen = cols[at] == watch_keys
-    entry = np.arange(C, dtype=np.int32)  # the entry holding each key's current value
+        at = np.searchsorted(cols, np.arange(B) * S + watch)
+        seen = at < C
+        seen[seen] = cols[at[seen]] == np.arange(B)[seen] * S + watch
+    entry = np.arange(C)  # the entry holding each key's value at the start of the block
     step = max(1, BLOCK_ELEMENTS // C)
     ends = np.searchsorted(written.episode, np.arange(0, count + step, step))
     for i, e0 in enumerate(range(0, count, step)):
-        e1, lo, hi = min(count, e0 + step), ends[i], ends[i + 1]
-        last = np.empty((e1 - e0, C), dtype=np.int32)
-        last[:] = entry
-        np.maximum.at(last, (written.episode[lo:hi] - e0, col[lo:hi]),
-                      np.arange(C + lo, C + hi, dtype=np.int32))  # fmt: skip
-        np.maximum.accumulate(last, axis=0, out=last)
-        entry = last[-1]
-        sse[e0:e1, rows_with] += np.add.reduceat(error[last], starts, axis=1)
+        n = min(count, e0 + step) - e0
+        u = np.arange(ends[i], ends[i + 1])
+        u = u[np.argsort(col[u], kind="stable")]  # by key, in time order within a key
+        c, e = col[u], written.episode[u] - e0
+        last = np.r_[(c[1:] != c[:-1]) | (e[1:] != e[:-1]), True]  # of its key in its episode
+        seg_col = np.concatenate((np.arange(C), c[last]))
+        seg_start = np.concatenate((np.zeros(C, dtype=e.dtype), e[last]))
+        seg_entry = np.concatenate((entry, C + u[last]))
+        order = np.lexsort((np.arange(len(seg_col)), seg_col))  # key, then start
+        seg_col, seg_start, seg_entry = seg_col[order], seg_start[order], seg_entry[order]
+        key_ends = np.r_[seg_col[1:] != seg_col[:-1], True]
+        length = np.where(key_ends, n, np.r_[seg_start[1:], 0]) - seg_start
+        errors = np.repeat(error[seg_entry], length).reshape(C, n)  # (key, episode)
+        for row, a, b in zip(rows_with, starts, row_ends, strict=True):  # keys of each row
+            sse[e0 : e0 + n, row] += errors[a:b].sum(axis=0)
         if watch is not None:
-            watched[e0:e1, seen] = value[last[:, at[seen]]]
+            values = np.repeat(value[seg_entry], length).reshape(C, n)
+            watched[e0 : e0 + n, seen] = values[at[seen]].T
+        entry = seg_entry[key_ends]
     return np.sqrt(sse / live.sum()), watched
