@@ -41,7 +41,7 @@ def mc_chunk(V: np.ndarray, chunk: Chunk, rows: Rows, first_visit: bool) -> Writ
         value_k[k] = v
     value = np.empty(len(key))
     value[rounds.order] = value_k
-    return Written(key, visits.episode, value)
+    return rounds.written(visits.episode, value)
 
 
 def mc_episode(V: np.ndarray, ep: Episode, rows: Rows, first_visit: bool) -> None:

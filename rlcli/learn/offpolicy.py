@@ -63,11 +63,11 @@ def importance_chunk(
     after = np.empty_like(running)
     after[:, rounds.order] = running
     value = _estimate(*after, weighted[visits.row], np.where(terminal[visits.state], 0.0, v0))
-    touched = np.unique(key)
+    touched = rounds.keys
     b, s = np.divmod(touched, S)
     V.reshape(-1)[touched] = _estimate(*flat_sums[:, touched], weighted[b],
                                        np.where(terminal[s], 0.0, v0))  # fmt: skip
-    return Written(key, visits.episode, value)
+    return rounds.written(visits.episode, value)
 
 
 def _estimate(top: np.ndarray, rho_total: np.ndarray, n: np.ndarray, weighted: np.ndarray,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlcli.learn.visits import Written
+from rlcli.learn.visits import Written, stable_argsort
 
 
 def rms_error(V: np.ndarray, v_true: np.ndarray, terminal: np.ndarray) -> np.ndarray:
@@ -40,7 +40,7 @@ def errors_after_each_episode(
     """
     B, S = V_start.shape
     live = ~terminal
-    cols, col = np.unique(written.key, return_inverse=True)
+    cols, col = written.keys, written.column
     C = len(cols)
     untouched = np.where(live, V_start - v_true, 0.0).reshape(-1) ** 2
     untouched[cols] = 0.0
@@ -50,7 +50,7 @@ def errors_after_each_episode(
         return np.sqrt(sse / live.sum()), watched
     # lookup table: entry c is key c's starting value, entry C + u what update u wrote
     value = np.concatenate((V_start.reshape(-1)[cols], written.value))
-    state = np.concatenate((cols, written.key)) % S
+    state = np.concatenate((cols, cols[col])) % S
     error = np.where(live[state], value - v_true[state], 0.0) ** 2
     rows_with, starts = np.unique(cols // S, return_index=True)
     row_ends = np.r_[starts[1:], C]
@@ -64,13 +64,13 @@ def errors_after_each_episode(
     for i, e0 in enumerate(range(0, count, step)):
         n = min(count, e0 + step) - e0
         u = np.arange(ends[i], ends[i + 1])
-        u = u[np.argsort(col[u], kind="stable")]  # by key, in time order within a key
+        u = u[stable_argsort(col[u])]  # by key, in time order within a key
         c, e = col[u], written.episode[u] - e0
         last = np.r_[(c[1:] != c[:-1]) | (e[1:] != e[:-1]), True]  # of its key in its episode
         seg_col = np.concatenate((np.arange(C), c[last]))
         seg_start = np.concatenate((np.zeros(C, dtype=e.dtype), e[last]))
         seg_entry = np.concatenate((entry, C + u[last]))
-        order = np.lexsort((np.arange(len(seg_col)), seg_col))  # key, then start
+        order = stable_argsort(seg_col)  # by key, then start
         seg_col, seg_start, seg_entry = seg_col[order], seg_start[order], seg_entry[order]
         key_ends = np.r_[seg_col[1:] != seg_col[:-1], True]
         length = np.where(key_ends, n, np.r_[seg_start[1:], 0]) - seg_start

@@ -35,11 +35,21 @@ class Visits:
 
 @dataclass(frozen=True)
 class Written:
-    """The value each update wrote: V.flat[key[u]] = value[u] after episode ``episode[u]``."""
+    """The value each update wrote: V.flat[keys[column[u]]] = value[u] after episode
+    ``episode[u]``; ``keys`` are the touched flat indices b·S + s, sorted."""
 
-    key: np.ndarray  # (U,) flat index b·S + s
+    keys: np.ndarray  # (C,) sorted
+    column: np.ndarray  # (U,) index into keys
     episode: np.ndarray  # (U,) non-decreasing
     value: np.ndarray  # (U,)
+
+
+def stable_argsort(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, kind="stable")`` of non-negative integers, in 16 bits when they fit
+    (NumPy then sorts by radix, in linear time)."""
+    if len(x) and x.min() >= 0 and x.max() < 1 << 16:
+        x = x.astype(np.uint16)
+    return np.argsort(x, kind="stable")
 
 
 def chunk_visits(chunk: Chunk, run: np.ndarray, counted: np.ndarray) -> Visits:
@@ -63,23 +73,32 @@ def chunk_visits(chunk: Chunk, run: np.ndarray, counted: np.ndarray) -> Visits:
 class Rounds:
     """Updates grouped by their rank among the updates of the same key."""
 
+    keys: np.ndarray  # (C,) the distinct keys, sorted
+    column: np.ndarray  # (U,) each update's key as an index into keys
     rank: np.ndarray  # (U,) how many earlier updates of the same key in the chunk
     order: np.ndarray  # (U,) update indices sorted by rank (time order within a rank)
     bounds: np.ndarray  # (K+1,) round k is order[bounds[k]:bounds[k+1]]
 
     @classmethod
     def of(cls, key: np.ndarray) -> Rounds:
-        by_key = np.argsort(key, kind="stable")
+        by_key = stable_argsort(key)
         sorted_key = key[by_key]
         starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
         sizes = np.diff(np.r_[starts, len(key)])
         rank = np.empty(len(key), dtype=np.int64)
         rank[by_key] = np.arange(len(key)) - np.repeat(starts, sizes)
-        order = np.argsort(rank, kind="stable")
-        return cls(rank, order, np.r_[0, np.cumsum(np.bincount(rank))])
+        column = np.empty(len(key), dtype=np.int64)
+        column[by_key] = np.repeat(np.arange(len(starts)), sizes)
+        order = stable_argsort(rank)
+        bounds = np.r_[0, np.cumsum(np.bincount(rank))]
+        return cls(sorted_key[starts], column, rank, order, bounds)
 
     def __iter__(self) -> Iterator[slice]:
         """Round k as a slice of arrays already permuted by ``order``: at most one update per
         key, and every key's earlier updates in earlier rounds."""
         for k in range(len(self.bounds) - 1):
             yield slice(self.bounds[k], self.bounds[k + 1])
+
+    def written(self, episode: np.ndarray, value: np.ndarray) -> Written:
+        """What the updates wrote, each update's ``value`` in its original position."""
+        return Written(self.keys, self.column, episode, value)
