@@ -4,7 +4,8 @@ Run:  python benchmarks/blackjack_figures.py [--episodes 500000] [--repeat 3]
           [--zhang FILE] [--fig-5-3] [--zhang-runs 100]
 
 Figure 5.1: ``rlcli estimate blackjack -p stick-on-20 --method mc --episodes N --runs 1``
-as a whole process (goal: ≤ 5 s for N = 500,000), beside, in the same run:
+as a whole process (goal: ≤ 5 s for N = 500,000) and its simulation alone (``run_prediction``
+in process: episodes, learning, the RMS curve), beside, in the same run:
 
 (a) a plain NumPy first-visit MC written here on the same MDP arrays: all N episodes
     sampled at once (vectorised over episodes, one loop over time steps), returns averaged
@@ -91,6 +92,23 @@ def zhang_seconds(path: Path, call: str, episodes: int, runs: int) -> float:
     return float(out.stdout.split()[-1])
 
 
+def simulation_seconds(episodes: int) -> float:
+    """CPU seconds of ``run_prediction`` alone for Figure 5.1 (episodes, learning and the RMS
+    curve after every episode; no start-up, file loading, exact solve or JSON)."""
+    from rlcli.learn.episodes import start_distribution
+    from rlcli.learn.predict import Experiment, Setting, run_prediction
+    from rlcli.mdp.read.load import load_mdp
+    from rlcli.mdp.solve.evaluate import evaluate_policy
+
+    m = load_mdp(ROOT / "problems" / "blackjack.yaml")
+    pi = m.policies["stick-on-20"]
+    exp = Experiment(m, pi, evaluate_policy(m, pi).values, start_distribution(m, None), 1,
+                     episodes, 0, max_steps=100)  # fmt: skip
+    t0 = time.process_time()
+    run_prediction(exp, [Setting("mc", visit="every")])
+    return time.process_time() - t0
+
+
 def reference_first_visit_mc(episodes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """First-visit MC on the file's arrays: V(s) = mean of the returns that follow s, and
     the visit counts N(s)."""
@@ -151,10 +169,13 @@ def main() -> None:
     print(f"  (a) NumPy reference (in process, no learning curve): CPU {ref:.2f} s; largest "
           f"error on states with ≥ 1000 visits {_check(V, n):.4f}")  # fmt: skip
     print(f"      ratio rlcli CPU / (a): {cpu / ref:.1f}")
+    sim = simulation_seconds(args.episodes)
+    print(f"  rlcli simulation alone (run_prediction in process): CPU {sim:.2f} s")
     if args.zhang:
         zhang = zhang_seconds(args.zhang, "monte_carlo_on_policy", args.episodes, 1)
         print(f"  (b) Zhang's monte_carlo_on_policy({args.episodes}): CPU {zhang:.2f} s")
-        print(f"      ratio (b) / rlcli CPU: {zhang / cpu:.1f}")
+        print(f"      ratio (b) / rlcli CPU: {zhang / cpu:.1f} (whole process), "
+              f"{zhang / sim:.1f} (simulation alone)")  # fmt: skip
     if args.fig_5_3:
         wall, cpu = rlcli_seconds(FIG_5_3, args.repeat)
         print(f"Figure 5.3: rlcli estimate {' '.join(FIG_5_3)}")
