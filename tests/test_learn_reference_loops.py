@@ -236,3 +236,23 @@ def test_chunked_importance_sampling_matches_running_sums_per_run(first_visit):
             assert np.allclose(result.state_runs[run], watched, atol=1e-12), (kind, run)
             finals.append(V)
         assert np.allclose(result.final_values, np.mean(finals, axis=0), atol=1e-12), kind
+
+
+def test_a_chunk_learned_in_parts_gives_the_same_estimates(monkeypatch):
+    # A sweep whose chunk holds more than MAX_UPDATES updates is learned a few episodes at a
+    # time; 37 updates forces parts of one to a few episodes, with keys updated across parts.
+    import rlcli.learn.predict as predict
+
+    mdp = load_mdp(PROBLEMS / "random-walk-5.yaml")
+    pi = mdp.uniform_policy()
+    truth = evaluate_policy(mdp, pi).values
+    exp = Experiment(mdp, pi, truth, start_distribution(mdp, None), RUNS, 300, SEED, v0=0.2,
+                     error_state=mdp.state_index["C"])  # fmt: skip
+    settings = [Setting("mc", alpha=a, visit="every") for a in (None, 0.1)]
+    whole = run_prediction(exp, settings)
+    monkeypatch.setattr(predict, "MAX_UPDATES", 37)
+    parts = run_prediction(exp, settings)
+    for a, b in zip(whole, parts, strict=True):
+        assert np.allclose(a.final_values, b.final_values, rtol=0, atol=1e-12)
+        assert np.allclose(a.state_runs, b.state_runs, rtol=0, atol=1e-12)
+        assert np.allclose(a.rms_runs, b.rms_runs, rtol=0, atol=1e-12)

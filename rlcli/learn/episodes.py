@@ -184,6 +184,14 @@ class Chunk:
         return cls(ep.index, len(ep.length), ep.states, ep.rewards, ep.pairs, ep.length, ep.cut,
                    ep.returns)  # fmt: skip
 
+    def part(self, start: int, stop: int) -> Chunk:
+        """Episodes first+start .. first+stop−1 of every run, as a chunk."""
+        rows = slice(start * self.runs, stop * self.runs)
+        return Chunk(
+            self.first + start, self.runs, self.states[rows], self.rewards[rows],
+            self.pairs[rows], self.length[rows], self.cut[rows], self.returns[rows],
+        )  # fmt: skip
+
     def episode(self, i: int) -> Episode:
         """Episode first+i of every run, cut to its longest row."""
         rows = slice(i * self.runs, (i + 1) * self.runs)

@@ -251,29 +251,31 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
     cut = 0
     for chunk in chunks:
         cut += int(chunk.cut.sum())
-        if whole_chunks:
+        if not whole_chunks:
+            for i in range(chunk.count):
+                episode = chunk.episode(i)
+                _learn_episode(first, V, episode, rows, n, lam, gamma, batch_data, exp.v0,
+                               terminal)  # fmt: skip
+                curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
+                if state is not None:
+                    state[:, episode.index + 1] = V[:, watch]
+            continue
+        for part in _parts(chunk, P):
             start = V.copy()
             if first.importance:
                 written = importance_chunk(
-                    V, chunk, sums, ratio, weighted, first.visit == "first", exp.v0, terminal,
+                    V, part, sums, ratio, weighted, first.visit == "first", exp.v0, terminal,
                     rows.run,
                 )  # fmt: skip
             else:
-                written = mc_chunk(V, chunk, rows, first.visit == "first")
+                written = mc_chunk(V, part, rows, first.visit == "first")
             errors, watched = errors_after_each_episode(
-                start, written, chunk.count, exp.true_values, terminal, watch
+                start, written, part.count, exp.true_values, terminal, watch
             )
-            done = slice(chunk.first + 1, chunk.first + 1 + chunk.count)
+            done = slice(part.first + 1, part.first + 1 + part.count)
             curve[:, done] = errors.T
             if state is not None:
                 state[:, done] = watched.T
-            continue
-        for i in range(chunk.count):
-            episode = chunk.episode(i)
-            _learn_episode(first, V, episode, rows, n, lam, gamma, batch_data, exp.v0, terminal)
-            curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
-            if state is not None:
-                state[:, episode.index + 1] = V[:, watch]
     parts = [slice(i * R, (i + 1) * R) for i in range(P)]
     return [
         PredictionResult(
@@ -281,6 +283,22 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
         )
         for setting, p in zip(group, parts, strict=True)
     ]
+
+
+MAX_UPDATES = 1 << 20  # updates learned together (each holds ~15 numbers while it is applied)
+
+
+def _parts(chunk: Chunk, settings: int) -> Iterator[Chunk]:
+    """The chunk in runs of whole episodes of at most ``MAX_UPDATES`` updates (time steps ×
+    settings; one episode at least), so a sweep of many settings stays within memory."""
+    steps = chunk.length.reshape(chunk.count, chunk.runs).sum(axis=1) * settings
+    ends = np.cumsum(steps)
+    start = 0
+    while start < chunk.count:
+        done = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, done + MAX_UPDATES, side="right")))
+        yield chunk.part(start, stop)
+        start = stop
 
 
 def _learn_episode(first: Setting, V: np.ndarray, episode: Episode, rows: Rows, n: np.ndarray,
