@@ -59,7 +59,7 @@ class Setting:
 
     @property
     def family(self) -> tuple:
-        return (self.method, self.variant, self.visit, self.batch, self.importance)
+        return (self.method, self.variant, self.visit, self.batch, self.importance is not None)
 
     @property
     def name(self) -> str:
