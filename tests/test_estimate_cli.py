@@ -400,3 +400,39 @@ def test_csv_and_plot_never_overwrite_without_force(tmp_path):
     out.write_text("old")
     assert run(*args, "--csv", str(out), "--force").exit_code == 0
     assert out.read_text().startswith("learner,method")
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [("Z", "--error-state: no state named 'Z'"), ("left_end", "'left_end' is terminal")],
+)
+def test_error_state_must_be_a_non_terminal_state(state, message):
+    result = run("random-walk-5", "-p", "uniform", "--runs", "2", "--episodes", "2",
+                 "--error-state", state)  # fmt: skip
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("method", ["td", "mc"])
+def test_error_state_curve_is_the_squared_error_of_that_state_over_runs(method, tmp_path):
+    args = ["random-walk-5", "-p", "uniform", "--method", method, "--alpha", "0.1",
+            "--runs", "5", "--episodes", "20", "--init", "0.5", "--error-state", "A"]  # fmt: skip
+    doc = run_json(*args)
+    assert doc["error_state"] == "A" and doc["error_state_value"] == pytest.approx(1 / 6)
+    (result,) = doc["results"]
+    finals = result["state_values"]
+    assert len(finals) == 5
+    # before learning every run has V0 = 0.5 against v_π(A) = 1/6: (1/2 − 1/6)² = 1/9
+    assert result["mse"][0] == pytest.approx(1 / 9, abs=1e-15)
+    assert len(result["mse"]) == 21
+    assert result["mse"][-1] == pytest.approx(sum((v - 1 / 6) ** 2 for v in finals) / 5)
+    assert result["final_values"]["A"] == pytest.approx(sum(finals) / 5)
+    assert len({round(v, 12) for v in finals}) > 1  # runs differ: one value per run
+    path = tmp_path / "curves.csv"
+    assert run(*args, "--csv", str(path)).exit_code == 0
+    lines = path.read_text().splitlines()
+    assert lines[0].endswith(",episode,rms,mse_A")
+    assert float(lines[1].split(",")[-1]) == pytest.approx(1 / 9, abs=1e-6)
+    text = run(*args).output
+    assert "A: v_π = 0.166667" in text and "final V (mean ± SE)" in text

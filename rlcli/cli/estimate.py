@@ -112,6 +112,14 @@ def estimate(
         float, typer.Option("--init", help="Initial value V0 of non-terminal states.")
     ] = 0.0,
     start: StartOpt = None,
+    error_state: Annotated[
+        str | None,
+        typer.Option(
+            "--error-state",
+            help="Also follow one state: its squared error averaged over runs after each "
+            "episode (S&B Fig 5.3) and every run's final estimate.",
+        ),
+    ] = None,
     max_steps: MaxStepsOpt = None,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -126,16 +134,16 @@ def estimate(
     """
     with flag_names():
         _estimate(file, policy_spec, method, alpha, n, lam, variant, visit, batch, behavior,
-                  importance, runs, episodes, seed, init, start, max_steps, csv, plot, set_,
-                  json, force)  # fmt: skip
+                  importance, runs, episodes, seed, init, start, error_state, max_steps, csv,
+                  plot, set_, json, force)  # fmt: skip
 
 
 def _estimate(
     file: Path, policy_spec: str, method: str, alpha: str | None, n: str | None,
     lam: str | None, variant: str | None, visit: str | None, batch: bool, behavior: str | None,
     importance: str | None, runs: int, episodes: int, seed: int, init: float,
-    start: str | None, max_steps: int | None, csv: Path | None, plot: Path | None,
-    set_: list[str] | None, json: bool, force: bool,
+    start: str | None, error_state: str | None, max_steps: int | None, csv: Path | None,
+    plot: Path | None, set_: list[str] | None, json: bool, force: bool,
 ) -> None:  # fmt: skip
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.predict import Experiment, check_size, run_prediction
@@ -156,11 +164,12 @@ def _estimate(
     b_pi = policy(mdp, behavior) if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values
     start_dist = start_distribution(mdp, start)
+    watch = _state(mdp, error_state, "--error-state")
     followed = b_pi if b_pi is not None else pi
     max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
-        v0=init, max_steps=max_steps, behavior=b_pi,
+        v0=init, max_steps=max_steps, behavior=b_pi, error_state=watch,
     )  # fmt: skip
     mean_length = expected_episode_length(mdp, followed, start_dist)
     check_size(exp, settings, mean_length)
@@ -168,14 +177,15 @@ def _estimate(
     if note is not None:
         err.print(note, markup=False)
     results = run_prediction(exp, settings)
+    watched = None if watch is None else (mdp.states[watch], float(true_values[watch]))
     notes = _notes(settings)
     seen = reachable(mdp, followed, start_dist) | mdp.terminal
     unreachable = [mdp.states[s] for s in range(mdp.n_states) if not seen[s]]
     cut = results[0].cut
     if csv is not None:
-        learning.write_csv(csv, *learning.estimate_csv_rows(results))
+        learning.write_csv(csv, *learning.estimate_csv_rows(results, watched))
     if plot is not None:
-        series, x_label, y_label = learning.estimate_series(results)
+        series, x_label, y_label = learning.estimate_series(results, watched)
         learning.write_png(plot, series, x_label, y_label, f"{mdp.name}: {policy_spec}")
     if json:
         from rlcli.render.jsonout import emit
@@ -205,9 +215,22 @@ def _estimate(
             "V0, so their error stays in the RMS as a floor it cannot go below.",
             markup=False,
         )
-    learning.print_parts(out, learning.estimate_view(mdp, results, true_values, header, notes))
+    view = learning.estimate_view(mdp, results, true_values, header, notes, watched)
+    learning.print_parts(out, view)
     if (csv or plot) and not json:
         err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+
+
+def _state(mdp: MDP, name: str | None, option: str) -> int | None:
+    """The index of a non-terminal state named on the command line."""
+    if name is None:
+        return None
+    if name not in mdp.state_index:
+        raise UsageError(f"{option}: no state named {name!r}")
+    s = mdp.state_index[name]
+    if mdp.terminal[s]:
+        raise UsageError(f"{option}: {name!r} is terminal; its value is 0 and never learned")
+    return s
 
 
 def _settings(
@@ -283,6 +306,7 @@ def _document(
     results: list[PredictionResult], notes: list[str],
 ) -> dict:  # fmt: skip
     states = mdp.states
+    watch = exp.error_state
     return {
         "file": mdp.source,
         "policy": policy_spec,
@@ -293,6 +317,16 @@ def _document(
         "init": exp.v0,
         "true_values": dict(zip(states, exp.true_values.tolist(), strict=True)),
         "rms_index": "rms[0] is before the first episode, rms[i] after episode i",
+        **(
+            {}
+            if watch is None
+            else {
+                "error_state": states[watch],
+                "error_state_value": float(exp.true_values[watch]),
+                "mse_index": "mse[i]: mean over runs of (V(error_state) − v_π)² after "
+                "episode i; state_values: every run's final V(error_state)",
+            }
+        ),
         "results": [
             {
                 **r.setting.parameters(),
@@ -301,8 +335,19 @@ def _document(
                 "rms_final": float(r.rms[-1]),
                 "rms_mean": float(r.rms[1:].mean()),
                 "final_values": dict(zip(states, r.final_values.tolist(), strict=True)),
+                **({} if watch is None else _state_keys(r, exp.true_values[watch])),
             }
             for r in results
         ],
         "notes": notes,
+    }
+
+
+def _state_keys(result: PredictionResult, v_true: float) -> dict:
+    """The error state's curve and every run's final estimate of it."""
+    mse = result.mse(v_true)
+    return {
+        "mse": mse,
+        "mse_final": float(mse[-1]),
+        "state_values": result.state_runs[:, -1],
     }

@@ -3,12 +3,14 @@
 Modules:
 
 - ``methods``: the names of the methods and variants (no NumPy: the CLI lists them);
-- ``episodes``: sampling episodes for many runs at once; ``reach``: which states episodes
-  visit and whether they end; ``errors``: messages that name a setting's field;
+- ``episodes``: sampling episodes for many runs at once, in chunks of many episodes;
+  ``reach``: which states episodes visit and whether they end; ``errors``: messages that
+  name a setting's field;
 - prediction, one module per method family: ``steps`` (learning rows, step sizes, visit
-  masks), ``mc``, ``td``, ``nstep``, ``td_lambda``, ``offpolicy`` (importance sampling),
-  ``batch``, ``rms`` (error against the exact answer) and ``predict`` (runs a sweep of
-  prediction settings on shared episodes);
+  masks), ``visits`` (a chunk's one-value-per-visit updates applied in rounds), ``mc``,
+  ``td``, ``nstep``, ``td_lambda``, ``offpolicy`` (importance sampling), ``batch``, ``rms``
+  (error against the exact answer, after each episode of a chunk too) and ``predict`` (runs
+  a sweep of prediction settings on shared episodes);
 - control: ``actions`` (action-value tables and their ε-greedy/greedy policies),
   ``targets`` (the one-step TD targets), ``td_control`` (SARSA, Q-learning, Expected
   SARSA, Double Q) and ``control`` (runs a sweep of control settings, scores the result).

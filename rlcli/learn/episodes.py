@@ -155,11 +155,59 @@ def _generate(
     return states, pairs, outs, length
 
 
-def iter_episodes(
+@dataclass(frozen=True)
+class Chunk:
+    """Episodes ``first .. first+count−1`` of every run, generated together: row i·runs + r is
+    episode first+i of run r. The arrays are those of ``Episode`` (same padding), over all
+    the rows; ``episode(i)`` is one episode of every run."""
+
+    first: int
+    runs: int
+    states: np.ndarray  # (N, T+1) int64, N = count × runs
+    rewards: np.ndarray  # (N, T) float64
+    pairs: np.ndarray  # (N, T) int64, −1 past a row's end
+    length: np.ndarray  # (N,) int64
+    cut: np.ndarray  # (N,) bool
+    returns: np.ndarray  # (N, T+1) float64
+
+    @property
+    def count(self) -> int:
+        return len(self.length) // self.runs
+
+    @property
+    def horizon(self) -> int:
+        return self.rewards.shape[1]
+
+    @classmethod
+    def of(cls, ep: Episode) -> Chunk:
+        """One episode of every run as a chunk of one."""
+        return cls(ep.index, len(ep.length), ep.states, ep.rewards, ep.pairs, ep.length, ep.cut,
+                   ep.returns)  # fmt: skip
+
+    def part(self, start: int, stop: int) -> Chunk:
+        """Episodes first+start .. first+stop−1 of every run, as a chunk."""
+        rows = slice(start * self.runs, stop * self.runs)
+        return Chunk(
+            self.first + start, self.runs, self.states[rows], self.rewards[rows],
+            self.pairs[rows], self.length[rows], self.cut[rows], self.returns[rows],
+        )  # fmt: skip
+
+    def episode(self, i: int) -> Episode:
+        """Episode first+i of every run, cut to its longest row."""
+        rows = slice(i * self.runs, (i + 1) * self.runs)
+        T = int(self.length[rows].max())
+        return Episode(
+            self.first + i, self.states[rows, : T + 1], self.rewards[rows, :T],
+            self.pairs[rows, :T], self.length[rows], self.cut[rows], self.returns[rows, : T + 1],
+        )  # fmt: skip
+
+
+def iter_chunks(
     mdp: MDP, pi: np.ndarray, start: np.ndarray, runs: int, episodes: int, seed: int,
     max_steps: int,
-) -> Iterator[Episode]:  # fmt: skip
-    """Episodes 0..episodes−1 of ``runs`` independent runs under policy ``pi``.
+) -> Iterator[Chunk]:  # fmt: skip
+    """Episodes 0..episodes−1 of ``runs`` independent runs under policy ``pi``, in chunks of
+    about ``ROWS_PER_CHUNK`` episodes.
 
     The stream depends only on (seed, runs, episodes), so every method and setting in
     one call sees the same episodes (common random numbers).
@@ -172,14 +220,17 @@ def iter_episodes(
         count = min(per_chunk, episodes - first)
         states, pairs, outs, length = _generate(sampler, table, start, count * runs, rng, max_steps)
         cut = ~mdp.terminal[states[np.arange(len(length)), length]]
-        for i in range(count):
-            rows = slice(i * runs, (i + 1) * runs)
-            T = int(length[rows].max())
-            z = outs[rows, :T]
-            ok = z >= 0
-            rewards = np.where(ok, mdp.out_reward[np.maximum(z, 0)], 0.0)
-            p = np.where(ok, pairs[rows, :T], -1)
-            yield Episode(
-                first + i, states[rows, : T + 1], rewards, p, length[rows], cut[rows],
-                discounted_returns(rewards, mdp.gamma),
-            )  # fmt: skip
+        ok = outs >= 0
+        rewards = np.where(ok, mdp.out_reward[np.maximum(outs, 0)], 0.0)
+        yield Chunk(first, runs, states, rewards, np.where(ok, pairs, -1), length, cut,
+                    discounted_returns(rewards, mdp.gamma))  # fmt: skip
+
+
+def iter_episodes(
+    mdp: MDP, pi: np.ndarray, start: np.ndarray, runs: int, episodes: int, seed: int,
+    max_steps: int,
+) -> Iterator[Episode]:  # fmt: skip
+    """The episodes of ``iter_chunks`` one at a time: episode i of every run."""
+    for chunk in iter_chunks(mdp, pi, start, runs, episodes, seed, max_steps):
+        for i in range(chunk.count):
+            yield chunk.episode(i)

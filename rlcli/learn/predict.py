@@ -1,10 +1,13 @@
 """Run a sweep of prediction settings on shared episodes and score them against v_π.
 
 Settings of one method family (same method, variant, visit rule) learn together as the
-rows of one (settings × runs, S) array: one Python loop over time steps per episode,
-none over runs or settings. Every family reads the same episodes (the stream depends
-only on the seed, runs and episodes), so the settings are compared on common random
-numbers and a setting's result does not depend on what else is in the sweep.
+rows of one (settings × runs, S) array, with no Python loop over runs or settings. Episodes
+come in chunks of many episodes of every run: Monte Carlo and importance sampling learn a
+whole chunk at once (``visits``) and compute the error after each of its episodes afterwards
+(``rms.errors_after_each_episode``); the TD methods loop over the time steps of each episode.
+Every family reads the same episodes (the stream depends only on the seed, runs and
+episodes), so the settings are compared on common random numbers and a setting's result
+does not depend on what else is in the sweep.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ import numpy as np
 
 from rlcli.errors import UsageError
 from rlcli.learn.batch import BatchData, batch_mc_episode, batch_td_episode
-from rlcli.learn.episodes import Episode, iter_episodes
-from rlcli.learn.mc import mc_episode
+from rlcli.learn.episodes import Chunk, Episode, iter_chunks
+from rlcli.learn.mc import mc_chunk
 from rlcli.learn.methods import PREDICTION_METHODS, TD_LAMBDA_VARIANTS
 from rlcli.learn.nstep import nstep_episode
-from rlcli.learn.offpolicy import importance_episode, ratios
-from rlcli.learn.rms import rms_error
+from rlcli.learn.offpolicy import importance_chunk, ratios
+from rlcli.learn.rms import errors_after_each_episode, rms_error
 from rlcli.learn.sizes import check_memory, prediction_bytes
 from rlcli.learn.steps import Rows, gather
 from rlcli.learn.td import td0_episode
@@ -56,7 +59,7 @@ class Setting:
 
     @property
     def family(self) -> tuple:
-        return (self.method, self.variant, self.visit, self.batch, self.importance)
+        return (self.method, self.variant, self.visit, self.batch, self.importance is not None)
 
     @property
     def name(self) -> str:
@@ -118,10 +121,17 @@ class PredictionResult:
     rms_runs: np.ndarray  # (R, E+1)
     final_values: np.ndarray  # (S,) mean over runs
     cut: int = 0  # episodes (of runs × episodes) stopped by max_steps before a terminal state
+    state_runs: np.ndarray | None = None  # (R, E+1) V(error_state) per run, with error_state
     rms: np.ndarray = field(init=False)  # (E+1,) mean over runs
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rms", self.rms_runs.mean(axis=0))
+
+    def mse(self, v_true: float) -> np.ndarray:
+        """(E+1,) mean over runs of (V(s) − v_π(s))² for the error state s (S&B Fig 5.3)."""
+        if self.state_runs is None:
+            raise ValueError("the experiment recorded no error_state")
+        return np.mean((self.state_runs - v_true) ** 2, axis=0)
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,7 @@ class Experiment:
     v0: float = 0.0
     max_steps: int = 100_000
     behavior: np.ndarray | None = None  # (K,) episodes follow this policy (off-policy MC)
+    error_state: int | None = None  # also record V(error_state) per run after each episode
 
 
 def families_of(settings: list[Setting]) -> dict[tuple, list[Setting]]:
@@ -158,6 +169,7 @@ def check_size(exp: Experiment, settings: list[Setting], mean_length: float = 1.
     needed = prediction_bytes(
         len(settings), len(largest), exp.runs, exp.episodes, exp.mdp.n_states, mean_length,
         exp.max_steps, batch_td=any(g[0].batch and g[0].method == "td" for g in families),
+        curves_per_learner=1 if exp.error_state is None else 2,
     )  # fmt: skip
     check_memory(needed, exp.runs, exp.episodes, len(settings))
 
@@ -178,35 +190,37 @@ def run_prediction(exp: Experiment, settings: list[Setting]) -> list[PredictionR
 
 
 class EpisodeCache:
-    """The episode stream, kept in memory for the next family while it is small."""
+    """The episode stream in chunks, kept in memory for the next family while it is small."""
 
     LIMIT = 20_000_000  # array elements kept
 
     def __init__(self, exp: Experiment) -> None:
         self.exp = exp
-        self.kept: list[Episode] | None = []
+        self.kept: list[Chunk] | None = []
         self.complete = False
 
-    def __iter__(self) -> Iterator[Episode]:
+    def __iter__(self) -> Iterator[Chunk]:
         if self.complete and self.kept is not None:
             yield from self.kept
             return
         exp, size = self.exp, 0
         policy = exp.behavior if exp.behavior is not None else exp.pi
-        for episode in iter_episodes(
+        for chunk in iter_chunks(
             exp.mdp, policy, exp.start, exp.runs, exp.episodes, exp.seed, exp.max_steps
         ):
             if self.kept is not None:
-                size += 4 * episode.states.size
+                size += 4 * chunk.states.size
                 self.kept = self.kept if size <= self.LIMIT else None
                 if self.kept is not None:
-                    self.kept.append(episode)
-            yield episode
+                    self.kept.append(chunk)
+            yield chunk
         self.complete = self.kept is not None
 
 
-def _run_family(exp: Experiment, group: list[Setting], episodes: EpisodeCache
+def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
                 ) -> list[PredictionResult]:  # fmt: skip
+    """One family's rows learn from the chunks of episodes: Monte Carlo and importance
+    sampling a whole chunk at a time (``visits``), the other methods episode by episode."""
     mdp, R, P = exp.mdp, exp.runs, len(group)
     B, S = P * R, mdp.n_states
     first = group[0]
@@ -222,42 +236,87 @@ def _run_family(exp: Experiment, group: list[Setting], episodes: EpisodeCache
     )
     n = each([s.n or 1 for s in group]).astype(np.int64)
     lam = each([s.lam or 0.0 for s in group])
-    gamma, terminal = mdp.gamma, mdp.terminal
+    gamma, terminal, watch = mdp.gamma, mdp.terminal, exp.error_state
     batch_data = BatchData.empty(B, S, td=first.method == "td") if first.batch else None
     if first.importance:
         ratio = ratios(mdp, exp.pi, exp.behavior)
         weighted = np.repeat([s.importance == "weighted" for s in group], R)
         sums = np.zeros((3, B, S))
+    whole_chunks = first.importance is not None or (first.method == "mc" and not first.batch)
     curve = np.zeros((B, exp.episodes + 1))
     curve[:, 0] = rms_error(V, exp.true_values, terminal)
+    state = None if watch is None else np.zeros((B, exp.episodes + 1))
+    if state is not None:
+        state[:, 0] = V[:, watch]
     cut = 0
-    for episode in episodes:
-        cut += int(episode.cut.sum())
-        ep = gather(episode, rows.run) if first.batch or first.importance else episode
-        if first.importance:
-            importance_episode(
-                V, ep, sums, ratio, weighted, first.visit == "first", exp.v0, terminal
+    for chunk in chunks:
+        cut += int(chunk.cut.sum())
+        if not whole_chunks:
+            for i in range(chunk.count):
+                episode = chunk.episode(i)
+                _learn_episode(first, V, episode, rows, n, lam, gamma, batch_data, exp.v0,
+                               terminal)  # fmt: skip
+                curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
+                if state is not None:
+                    state[:, episode.index + 1] = V[:, watch]
+            continue
+        for part in _parts(chunk, P):
+            start = V.copy()
+            if first.importance:
+                written = importance_chunk(
+                    V, part, sums, ratio, weighted, first.visit == "first", exp.v0, terminal,
+                    rows.run,
+                )  # fmt: skip
+            else:
+                written = mc_chunk(V, part, rows, first.visit == "first")
+            errors, watched = errors_after_each_episode(
+                start, written, part.count, exp.true_values, terminal, watch
             )
-        elif first.batch and first.method == "td":
-            batch_td_episode(V, ep, batch_data, exp.v0, gamma, terminal)
-        elif first.batch:
-            batch_mc_episode(V, ep, batch_data, exp.v0, first.visit == "first", terminal)
-        elif first.method == "mc":
-            mc_episode(V, ep, rows, first.visit == "first")
-        elif first.method == "td":
-            td0_episode(V, ep, rows, gamma)
-        elif first.method == "nstep":
-            nstep_episode(V, ep, rows, n, gamma)
-        elif first.variant == "offline":
-            offline_lambda_return_episode(V, ep, rows, lam, gamma)
-        elif first.variant == "true-online":
-            true_online_episode(V, ep, rows, lam, gamma)
-        else:
-            traces_episode(V, ep, rows, lam, gamma, replacing=first.variant == "replacing")
-        curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
+            done = slice(part.first + 1, part.first + 1 + part.count)
+            curve[:, done] = errors.T
+            if state is not None:
+                state[:, done] = watched.T
+    parts = [slice(i * R, (i + 1) * R) for i in range(P)]
     return [
         PredictionResult(
-            setting, curve[i * R : (i + 1) * R], V[i * R : (i + 1) * R].mean(axis=0), cut
+            setting, curve[p], V[p].mean(axis=0), cut, None if state is None else state[p]
         )
-        for i, setting in enumerate(group)
+        for setting, p in zip(group, parts, strict=True)
     ]
+
+
+MAX_UPDATES = 1 << 20  # updates learned together (each holds ~15 numbers while it is applied)
+
+
+def _parts(chunk: Chunk, settings: int) -> Iterator[Chunk]:
+    """The chunk in runs of whole episodes of at most ``MAX_UPDATES`` updates (time steps ×
+    settings; one episode at least), so a sweep of many settings stays within memory."""
+    steps = chunk.length.reshape(chunk.count, chunk.runs).sum(axis=1) * settings
+    ends = np.cumsum(steps)
+    start = 0
+    while start < chunk.count:
+        done = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, done + MAX_UPDATES, side="right")))
+        yield chunk.part(start, stop)
+        start = stop
+
+
+def _learn_episode(first: Setting, V: np.ndarray, episode: Episode, rows: Rows, n: np.ndarray,
+                   lam: np.ndarray, gamma: float, batch_data: BatchData | None, v0: float,
+                   terminal: np.ndarray) -> None:  # fmt: skip
+    """One episode of every run, for the methods that learn episode by episode."""
+    if first.batch and first.method == "td":
+        batch_td_episode(V, gather(episode, rows.run), batch_data, v0, gamma, terminal)
+    elif first.batch:
+        batch_mc_episode(V, gather(episode, rows.run), batch_data, v0, first.visit == "first",
+                         terminal)  # fmt: skip
+    elif first.method == "td":
+        td0_episode(V, episode, rows, gamma)
+    elif first.method == "nstep":
+        nstep_episode(V, episode, rows, n, gamma)
+    elif first.variant == "offline":
+        offline_lambda_return_episode(V, episode, rows, lam, gamma)
+    elif first.variant == "true-online":
+        true_online_episode(V, episode, rows, lam, gamma)
+    else:
+        traces_episode(V, episode, rows, lam, gamma, replacing=first.variant == "replacing")

@@ -16,12 +16,13 @@ EPISODE_BYTES_PER_STEP = 64  # states, pairs, outcomes, rewards, returns of one 
 
 def prediction_bytes(
     learners: int, largest_family: int, runs: int, episodes: int, n_states: int,
-    mean_length: float, max_steps: int, batch_td: bool = False,
+    mean_length: float, max_steps: int, batch_td: bool = False, curves_per_learner: int = 1,
 ) -> float:  # fmt: skip
-    """Bytes of ``rlcli estimate``: every learner's RMS curve (runs × (episodes + 1)), the
-    largest family's values (its learners × runs × states, × states again for batch TD's
-    model), and one chunk of episodes (at least ``runs`` rows × the mean length)."""
-    curves = 8.0 * learners * runs * (episodes + 1)
+    """Bytes of ``rlcli estimate``: every learner's curves (RMS, and the error state's value
+    with one: runs × (episodes + 1) each), the largest family's values (its learners × runs ×
+    states, × states again for batch TD's model), and one chunk of episodes (at least
+    ``runs`` rows × the mean length)."""
+    curves = 8.0 * learners * curves_per_learner * runs * (episodes + 1)
     tables = 8.0 * largest_family * runs * n_states * (4 + (2 * n_states if batch_td else 0))
     from rlcli.learn.episodes import ROWS_PER_CHUNK
 

@@ -124,12 +124,12 @@ def plot(series: Sequence[Series], x_label: str, y_label: str, width: int = 64,
     above = below = 0
     for i, s in enumerate(series):
         mark, colour = MARKERS[i % len(MARKERS)], COLOURS[i % len(COLOURS)]
-        cols = np.round((s.x - x_lo) / x_span * (width - 1)).astype(int)
-        for c, y in zip(cols, s.y, strict=True):
-            if not np.isfinite(y):
-                continue
-            above, below = above + (y > hi), below + (y < lo)
-            r = height - 1 - round(float(min(max(y, lo), hi) - lo) / (hi - lo) * (height - 1))
+        ok = np.isfinite(s.y)
+        y = s.y[ok]
+        above, below = above + int((y > hi).sum()), below + int((y < lo).sum())
+        cols = np.round((s.x[ok] - x_lo) / x_span * (width - 1)).astype(int)
+        rows = height - 1 - np.round((np.clip(y, lo, hi) - lo) / (hi - lo) * (height - 1))
+        for r, c in set(zip(rows.astype(int).tolist(), cols.tolist(), strict=True)):
             grid[r][c], style[r][c] = mark, colour
     label_w = max(len(f"{hi:.3g}"), len(f"{lo:.3g}"))
     for r in range(height):
@@ -228,8 +228,15 @@ def _study_labels(settings: Sequence) -> tuple[list[str], str]:
     return labels, common
 
 
-def estimate_series(results: Sequence) -> tuple[list[Series], str, str]:
-    """The curves to draw: RMS per episode, or (≥ 5 α values) mean RMS against α."""
+def estimate_series(results: Sequence, error_state: tuple[str, float] | None = None
+                    ) -> tuple[list[Series], str, str]:  # fmt: skip
+    """The curves to draw: the error state's MSE against log₁₀ episodes (S&B Fig 5.3), or
+    RMS per episode, or (≥ 5 α values) mean RMS against α."""
+    if error_state is not None:
+        name, v_true = error_state
+        series = [Series(r.setting.label, np.log10(np.arange(1, len(r.rms))), r.mse(v_true)[1:])
+                  for r in results[:10]]  # fmt: skip
+        return series, "log₁₀ episodes", f"({name} estimate − v_π)² averaged over runs"
     alphas = {r.setting.alpha for r in results if r.setting.alpha is not None}
     if _alpha_study(results) and len(alphas) >= 5:
         lines: dict[str, list[tuple[float, float]]] = {}
@@ -246,7 +253,8 @@ def estimate_series(results: Sequence) -> tuple[list[Series], str, str]:
 
 
 def estimate_view(mdp, results: Sequence, true_values: np.ndarray, header: str,
-                  notes: Sequence[str]) -> list:  # fmt: skip
+                  notes: Sequence[str], error_state: tuple[str, float] | None = None,
+                  ) -> list:  # fmt: skip
     """Everything ``rlcli estimate`` prints, as a list of rich renderables."""
     from rlcli.learn.rms import mean_and_stderr
 
@@ -279,11 +287,43 @@ def estimate_view(mdp, results: Sequence, true_values: np.ndarray, header: str,
             rows, "comparison (mean ± standard error over runs; lowest final RMS in bold)",
             right=3, highlight=int(np.argmin(finals)),
         ))  # fmt: skip
-    series, x_label, y_label = estimate_series(results)
-    parts.append(plot(series, x_label, y_label))
+    if error_state is not None:
+        parts.append(error_state_table(results, *error_state))
+    series, x_label, y_label = estimate_series(results, error_state)
+    y_range = None
+    if error_state is not None:  # squared errors: from 0, the early outliers included
+        finite = np.concatenate([s.y[np.isfinite(s.y)] for s in series])
+        y_range = (0.0, float(finite.max())) if len(finite) and finite.max() > 0 else None
+    parts.append(plot(series, x_label, y_label, y_range=y_range))
     parts.append(final_values_table(mdp, results, true_values))
     parts.extend(Text(n, style="dim") for n in notes)
     return parts
+
+
+def error_state_table(results: Sequence, name: str, v_true: float) -> Table:
+    """One state's mean squared error over runs at 1, 10, 100, … episodes and the last, and
+    the mean of the runs' final estimates ± its standard error (S&B Fig 5.3)."""
+    from rlcli.learn.rms import mean_and_stderr
+
+    episodes = len(results[0].rms) - 1
+    marks = sorted({*(10**k for k in range(len(str(episodes))) if 10**k <= episodes), episodes})
+    rows = []
+    for r in results:
+        mse = r.mse(v_true)
+        final = mean_and_stderr(r.state_runs[:, -1])
+        rows.append([_short_label(r.setting), *(num(mse[e]) for e in marks), mean_se(*final)])
+    return table(
+        ["learner", *(f"{e:,}" for e in marks), "final V (mean ± SE)"], rows,
+        f"{name}: v_π = {v_true:.6g}; mean over {len(results[0].state_runs)} runs of "
+        "(V − v_π)² after 1, 10, … episodes", right=len(marks) + 1,
+    )  # fmt: skip
+
+
+def _short_label(setting) -> str:
+    """A learner's label without what the error-state table's title already says."""
+    if setting.importance:
+        return f"{setting.importance} IS, {setting.visit}-visit"
+    return setting.label
 
 
 def final_values_table(mdp, results: Sequence, true_values: np.ndarray,
@@ -307,10 +347,13 @@ def final_values_table(mdp, results: Sequence, true_values: np.ndarray,
     return out
 
 
-def estimate_csv_rows(results: Sequence) -> tuple[list[str], list[list[object]]]:
-    """Long format: one line per (learner, episode)."""
+def estimate_csv_rows(results: Sequence, error_state: tuple[str, float] | None = None
+                      ) -> tuple[list[str], list[list[object]]]:  # fmt: skip
+    """Long format: one line per (learner, episode); with an error state, its MSE too."""
     header = ["learner", "method", "alpha", "n", "lambda", "variant", "visit", "batch",
               "importance", "episode", "rms"]  # fmt: skip
+    if error_state is not None:
+        header.append(f"mse_{error_state[0]}")
     rows: list[list[object]] = []
     for r in results:
         p = r.setting.parameters()
@@ -318,7 +361,12 @@ def estimate_csv_rows(results: Sequence) -> tuple[list[str], list[list[object]]]
         fixed = [r.setting.label, p["method"], alpha, p.get("n", ""),
                  p.get("lambda", ""), p.get("variant", ""), p.get("visit", ""),
                  p.get("batch", ""), p.get("importance", "")]  # fmt: skip
-        rows.extend([*fixed, e, f"{v:.6g}"] for e, v in enumerate(r.rms))
+        if error_state is None:
+            rows.extend([*fixed, e, f"{v:.6g}"] for e, v in enumerate(r.rms))
+        else:
+            mse = r.mse(error_state[1])
+            rows.extend([*fixed, e, f"{v:.6g}", f"{m:.6g}"]
+                        for e, (v, m) in enumerate(zip(r.rms, mse, strict=True)))  # fmt: skip
     return header, rows
 
 
