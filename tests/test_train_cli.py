@@ -82,6 +82,8 @@ def test_grpo_and_kl_penalty_run_on_every_small_task():
         (["grpo", "--task", "bandit", "--envs", "10", "-G", "4"], "multiple of --group-size"),
         (["ppo", "--task", "gridworld", "--problem", "no-such-file.yaml"], "no-such-file"),
         (["compare", "--algos", "ppo,dqn"], "unknown"),
+        (["compare", "--seeds", "9" * 30], "--seeds must be in 1..1,000"),
+        (["compare", "--seeds", "0"], "--seeds must be in 1..1,000"),
     ],
 )
 def test_bad_input_exits_2_with_message(args, message):

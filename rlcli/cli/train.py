@@ -487,6 +487,7 @@ _command(
 COMPARE_TASK = Task.bandit  # seconds for the three default algorithms × 3 seeds
 COMPARE_ALGOS = "reinforce,ppo,grpo"
 COMPARE_ENV_ALGOS = "reinforce,a2c,ppo"  # grpo needs groups from one start: not on --env
+MAX_SEEDS = 1_000  # runs one after another: more would only hang
 
 
 @app.command()
@@ -520,7 +521,7 @@ def compare(
     """Several algorithms on the same task (or Gymnasium environment) and seeds, side by side
     in one table.
 
-    The same --seed list gives the same table, byte for byte, except the s/run column (and
+    The same --seeds give the same table, byte for byte, except the s/run column (and
     wall_seconds in --json)."""
     try:
         _compare(task, env, env_kwargs, algos, seeds, steps, problem, set_, plot, force, json)
@@ -560,8 +561,8 @@ def _compare(
     bad = [a for a in names if a not in ALGOS]
     if bad or not names:
         raise UsageError(f"--algos: unknown {bad or algos!r} (choose from {', '.join(ALGOS)})")
-    if seeds < 1:
-        raise UsageError("--seeds must be at least 1")
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise UsageError(f"--seeds must be in 1..{MAX_SEEDS:,d}, got {seeds:,d}")
     if steps is not None and steps < 1:
         raise UsageError(f"--steps must be at least 1, got {steps}")
     given = {"problem": problem, "set_": set_}
