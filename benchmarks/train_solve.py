@@ -1,11 +1,10 @@
-"""Benchmark: PPO on CartPole-v1 and GRPO on tokens over seeds (CPU seconds, env steps to solve).
+"""Benchmark: PPO on CartPole-v1 over seeds (CPU seconds, env steps to solve).
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/train_solve.py [--seeds 5] [--only cartpole|tokens]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/train_solve.py [--seeds 5] [--only cartpole]
         [--torch-threads 1]
 
 CartPole: solved = rolling mean of the last 20 episodes ≥ 475 (checked after each update);
-goal ≥ 4 of 5 seeds within 50k env steps. Tokens: solved = ≥ 95% correct answers among the last
-20,000 completions (about five GRPO iterations). Each run is a fresh process-internal call of
+goal ≥ 4 of 5 seeds within 50k env steps. Each run is a fresh process-internal call of
 ``rlcli.train.run.train`` with the CLI defaults; CPU time is ``time.process_time``.
 If stable-baselines3 and gymnasium are importable, SB3 PPO (rl-zoo CartPole settings) runs
 side by side, stopped by the same rule; they are not dependencies and are not installed by this
@@ -35,12 +34,7 @@ def run(algo: str, task: str, seeds: int) -> list[tuple[int, int | None, float, 
         solved = "—" if result.solved_at_steps is None else f"{result.solved_at_steps:,d}"
         print(
             f"{algo:5s} {task:9s} seed {seed}: solved at {solved:>8s} steps, "
-            f"{cpu:6.2f} CPU-s, last mean return {result.curve[-1][1]:.3f}"
-            + (
-                f", greedy answers right {sum(ok for *_, ok in result.greedy)}/{len(result.greedy)}"
-                if result.greedy
-                else ""
-            ),
+            f"{cpu:6.2f} CPU-s, last mean return {result.curve[-1][1]:.3f}",
             flush=True,
         )
     return rows
@@ -93,7 +87,7 @@ def sb3_cartpole(seeds: int, threads: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--only", choices=["cartpole", "tokens"], default=None)
+    parser.add_argument("--only", choices=["cartpole"], default=None)
     parser.add_argument("--torch-threads", type=int, default=1, help="SB3's torch threads")
     args = parser.parse_args()
     if args.only in (None, "cartpole"):
@@ -105,10 +99,6 @@ def main() -> None:
             f"CPU-s per solve {min(cpu, default=0):.2f}–{max(cpu, default=0):.2f}"
         )
         sb3_cartpole(args.seeds, args.torch_threads)
-    if args.only in (None, "tokens"):
-        rows = run("grpo", "tokens", args.seeds)
-        ok = sum(1 for _, s, _, _ in rows if s is not None)
-        print(f"GRPO tokens: {ok}/{len(rows)} seeds reach 95% correct")
 
 
 if __name__ == "__main__":

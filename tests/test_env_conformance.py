@@ -12,7 +12,6 @@ import pytest
 from rlcli.envs.bandit import BanditEnv
 from rlcli.envs.cartpole import CartPoleEnv
 from rlcli.envs.gridworld import GridworldEnv
-from rlcli.envs.tokens import TokensEnv
 from rlcli.mdp.read.load import load_mdp
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
@@ -26,12 +25,11 @@ def make(name: str):
         return GridworldEnv(load_mdp(PROBLEMS / "gridworld-4x4.yaml"), N, max_episode_steps=7)
     if name == "cartpole":
         return CartPoleEnv(N, max_episode_steps=30)
-    if name.startswith("gymnasium:"):  # the adapter of `train --env` keeps the same contract
-        pytest.importorskip("gymnasium")
-        from rlcli.envs.gymnasium_task import GymnasiumTask
+    # the adapter of `train --env` keeps the same contract
+    pytest.importorskip("gymnasium")
+    from rlcli.envs.gymnasium_task import GymnasiumTask
 
-        return GymnasiumTask(name.split(":")[1], N, {"max_episode_steps": 30})
-    return TokensEnv(N, max_operand=4)
+    return GymnasiumTask(name.removeprefix("gymnasium:"), N, {"max_episode_steps": 30})
 
 
 def legal_random_actions(env, rng: np.random.Generator) -> np.ndarray:
@@ -76,7 +74,7 @@ def trajectory(name: str, seed: int, steps: int = 60) -> list[np.ndarray]:
 
 @pytest.mark.parametrize(
     "name",
-    ["bandit", "gridworld", "cartpole", "tokens", "gymnasium:CartPole-v1", "gymnasium:Pendulum-v1"],
+    ["bandit", "gridworld", "cartpole", "gymnasium:CartPole-v1", "gymnasium:Pendulum-v1"],
 )
 def test_every_builtin_task_keeps_the_gymnasium_contract(name: str) -> None:
     a, b = trajectory(name, seed=7), trajectory(name, seed=7)

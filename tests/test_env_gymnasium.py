@@ -162,3 +162,60 @@ def test_builtin_tasks_do_not_import_gymnasium() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---- train compare --env: several algorithms on one environment, same seeds, one table ----
+
+COMPARE = ["compare", "--env", "CartPole-v1", "--seeds", "2", "--steps", "1024"]
+ALGOS_ON_ENVS = ("reinforce", "a2c", "ppo", "grpo")
+
+
+def test_compare_on_an_env_is_one_table_of_the_default_algorithms() -> None:
+    result = run(*COMPARE)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].strip().startswith("CartPole-v1: seeds 0..1")
+    rows = [line.split() for line in lines if line.strip().split(" ")[0] in ALGOS_ON_ENVS]
+    assert [r[0] for r in rows] == ["reinforce", "a2c", "ppo"]  # grpo is not for --env
+    for r in rows:  # env steps, final ± sd, best ± sd, target, s/run
+        assert len(r) == 6 and int(r[1].replace(",", "")) >= 1024 and "±" in r[2]
+
+
+def test_compare_on_an_env_runs_each_algorithm_as_train_would_and_reproducibly() -> None:
+    a, b = (json.loads(run(*COMPARE, "--algos", "ppo,a2c", "--json").stdout) for _ in range(2))
+    assert a["env"] == "CartPole-v1" and a["seeds"] == [0, 1]
+    assert [(r["algo"], r["seed"], r["env"]) for r in a["results"]] == [
+        (algo, seed, "CartPole-v1") for algo in ("ppo", "a2c") for seed in (0, 1)
+    ]
+    for doc in (a, b):
+        for r in doc["results"]:
+            r.pop("wall_seconds")
+    assert json.dumps(a) == json.dumps(b)  # same seeds, same bytes (but the timing)
+    assert a["results"][0]["curve"] != a["results"][1]["curve"]  # seed 0 ≠ seed 1
+    # each row is the run `train ALGO --env` gives for that seed and budget
+    alone = json.loads(run("a2c", "--env", "CartPole-v1", "--steps", "1024", "--seed", "1",
+                           "--json").stdout)  # fmt: skip
+    assert alone["curve"] == a["results"][3]["curve"]
+    assert alone["config"] == a["results"][3]["config"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--algos", "ppo,grpo"], "same start state"),
+        (["--task", "cartpole"], "give one"),
+        (["--problem", "cliff-walking"], "--problem"),
+        (["--env-kwargs", "no_such_arg=1"], "--env-kwargs"),
+        (["--steps", "0"], "--steps must be at least 1"),
+    ],
+)
+def test_compare_bad_env_input_exits_2_before_any_run(args: list[str], message: str) -> None:
+    result = run(*COMPARE, *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert "seed 0…" not in result.output  # refused before the first run started
+
+
+def test_compare_env_kwargs_need_an_env() -> None:
+    result = run("compare", "--env-kwargs", "g=9.81")
+    assert result.exit_code == 2 and "add --env ENV_ID" in result.output

@@ -112,7 +112,6 @@ SIZE_OPTIONS = {
     "--minibatches",
     "--horizon",
     "--n",
-    "--max-operand",
 }
 # written files: only inside WORK, never over a user file (nor into the working directory)
 FILE_OPTIONS = {"--csv", "--plot", "--worksheet", "--solutions", "--dir", "-o", "--output"}

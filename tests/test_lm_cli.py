@@ -191,3 +191,27 @@ def test_rl_writes_csv_and_plot_and_refuses_to_overwrite_them(files):
     assert not (files / "r.npz").exists()
     res = _rl(files, "-o", str(files / "p.npz"), "--csv", str(csv_path), "--force")
     assert res.exit_code == 0, res.output
+
+
+def test_rl_ppo_value_clip_and_adaptive_kl_from_the_command_line(files):
+    base = ["lm", "rl", "ppo", str(files / "policy.npz"), "--iterations", "2", "--prompts", "2"]
+    base += ["--group-size", "2", "--minibatches", "1", "--epochs", "1", "-q", "--json"]
+    res = runner.invoke(
+        app,
+        [*base, "-o", str(files / "p.npz"), "--value-clip", "0.2", "--kl-target", "0.5"],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    saved = ckpt.load(files / "p.npz", "policy").info["rl_config"]
+    assert saved["value_clip"] == 0.2 and saved["kl_target"] == 0.5
+    betas = [row["kl_coef"] for row in doc["curve"] if "kl_coef" in row]
+    # iteration 1 samples from π_ref (KL 0, e = −0.2): β = 0.04 · (1 − 0.2 · 4/10,000)
+    assert betas[0] == 0.04 and betas[1] == pytest.approx(0.04 * (1 - 0.2 * 4 / 10_000))
+    _fails(
+        ["lm", "rl", "grpo", str(files / "policy.npz"), "--value-clip", "0.2"],
+        "value_clip: grpo has no critic",
+    )
+    _fails(
+        ["lm", "rl", "ppo", str(files / "policy.npz"), "--kl-target", "1", "--kl-coef", "0"],
+        "kl_coef must be > 0",
+    )

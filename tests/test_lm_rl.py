@@ -3,6 +3,8 @@ finite-difference checks of every RL loss, and the facts of the formula card."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from rlcli.lm import task
 from rlcli.lm.evaluate import Policy
 from rlcli.lm.rl import advantages_for, loss_and_grads, rl_train
 from rlcli.lm.rl_config import ALGOS, RLConfig
-from rlcli.lm.rollout import collect
+from rlcli.lm.rollout import collect, completion_forward
 from rlcli.lm.sampling import completion_mask, generate
 
 
@@ -84,7 +86,8 @@ def test_every_rl_loss_gradient_by_finite_differences(algo):
     ro.logp_ref = ro.logp_ref + rng.normal(0, 0.3, ro.mask.shape) * ro.mask
     if ro.values is not None:
         ro.values = rng.normal(0, 1, ro.mask.shape) * ro.mask
-    cfg = RLConfig(algo=algo, kl_coef=0.1, clip=0.1)
+    # PPO with value clipping on: random V_old puts tokens in both branches of the max
+    cfg = RLConfig(algo=algo, kl_coef=0.1, clip=0.1, value_clip=0.3 if algo == "ppo" else None)
     # PPO's critic is a head on detached features: its loss reaches w_v, b_v only, so the
     # transformer's gradient is checked against the policy loss (vf_coef 0)
     cfg_trunk = RLConfig(algo=algo, kl_coef=0.1, clip=0.1, vf_coef=0.0)
@@ -207,3 +210,84 @@ def test_rl_improves_held_out_reward_in_seconds():
     res = rl_train(pol, cfg, short)
     after = held_out_reward(Policy(res.params, pol.config, pol.tok, pol.prompt_len))
     assert after > before + 0.1, (before, after)
+
+
+def test_ppo_value_clip_by_hand():
+    """PPO2 / OpenRLHF value clipping, ½ max((V − R)², (V_old + clip(V − V_old, ±c) − R)²):
+    the critic moved +0.5 since the rollout (V_old = V − 0.5), c = 0.2, so V_clip = V − 0.3.
+    Even rows, R = V + 1: (V − R)² = 1 < (V_clip − R)² = 1.69, the clipped term wins and,
+    being outside the clip range, passes no gradient. Odd rows, R = V − 1: 1 > 0.49, the
+    unclipped term wins, ∂/∂V = V − R = 1."""
+    pol = _tiny_policy()
+    ro = _rollout(pol, _alternating, "ppo")
+    on = ro.mask > 0
+    h = completion_forward(pol.params, pol.config, ro.seq, ro.prompt_len, 1.0)[2]
+    v = m.values_of(pol.params, h[:, ro.prompt_len - 1 :])
+    ro.values = (v - 0.5) * ro.mask
+    even = (np.arange(len(v)) % 2 == 0)[:, None]
+    returns = np.where(even, v + 1.0, v - 1.0) * ro.mask
+    n_even, n_odd, n = (on & even).sum(), (on & ~even).sum(), on.sum()
+    adv = np.zeros_like(ro.mask)  # the policy term out of the way
+    w = ro.mask / n
+    clipped = RLConfig(algo="ppo", kl_coef=0.0, value_clip=0.2, vf_coef=0.5)
+    _, grads, st = loss_and_grads(pol.params, pol.config, clipped, ro, adv, w, returns)
+    assert st["value_loss"] == pytest.approx(0.5 * (1.69 * n_even + 1.0 * n_odd) / n, rel=1e-9)
+    # V = h·w_v + b_v: ∂L/∂b_v = c_v Σ_t ∂L/∂V_t = 0.5 · (n_odd · 1)/n
+    assert grads["b_v"] == pytest.approx(0.5 * n_odd / n, rel=1e-9)
+    plain = RLConfig(algo="ppo", kl_coef=0.0, vf_coef=0.5)  # off (the default): ½ mean 1
+    _, grads, st = loss_and_grads(pol.params, pol.config, plain, ro, adv, w, returns)
+    assert st["value_loss"] == pytest.approx(0.5, rel=1e-9)
+    assert grads["b_v"] == pytest.approx(0.5 * (n_odd - n_even) / n, rel=1e-9)
+
+
+def test_adaptive_kl_coefficient_by_hand():
+    # Ziegler et al. 2019: e = clip(KL/target − 1, ±0.2), β ← β(1 + e·n/horizon)
+    # KL 9 vs target 6: e = clip(0.5) = 0.2; 256 completions, horizon 10,000: ×1.00512
+    assert A.adaptive_kl_coef(0.1, 9.0, 6.0, 10_000, 256) == pytest.approx(0.100512, rel=1e-12)
+    # KL 5.4: e = −0.1 → ×(1 − 0.00256)
+    assert A.adaptive_kl_coef(0.1, 5.4, 6.0, 10_000, 256) == pytest.approx(0.099744, rel=1e-12)
+    assert A.adaptive_kl_coef(0.1, 6.0, 6.0, 10_000, 256) == 0.1  # on target: unchanged
+    assert A.adaptive_kl_coef(0.1, 0.0, 6.0, 100, 100) == pytest.approx(0.08)  # e = −0.2
+
+
+def test_adaptive_kl_steers_beta_from_each_rollouts_kl_in_training():
+    pol = _tiny_policy(dtype=np.float32)
+    cfg = RLConfig(
+        algo="ppo",
+        iterations=3,
+        prompts=4,
+        group_size=2,
+        minibatches=1,
+        epochs=1,
+        lr=1e-2,
+        kl_coef=0.1,
+        kl_target=0.5,
+        kl_horizon=40,
+        eval_every=100,
+        eval_prompts=4,
+    )
+    hist = rl_train(pol, cfg, _alternating).history[1:]
+    assert hist[0]["kl_coef"] == 0.1  # the first rollout comes from π_ref: KL 0, e = −0.2
+    for prev, row in pairwise(hist):
+        e = min(max(prev["kl_k1"] / 0.5 - 1, -0.2), 0.2)
+        assert row["kl_coef"] == pytest.approx(prev["kl_coef"] * (1 + e * 8 / 40), rel=1e-12)
+    assert hist[1]["kl_coef"] == pytest.approx(0.1 * (1 - 0.2 * 8 / 40), rel=1e-9)
+    plain = rl_train(pol, RLConfig(**{**cfg.__dict__, "kl_target": None}), _alternating)
+    assert all("kl_coef" not in row for row in plain.history)  # off by default
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"algo": "grpo", "value_clip": 0.2}, "value_clip: grpo has no critic"),
+        ({"algo": "ppo", "value_clip": 0.0}, "value_clip: must be > 0"),
+        ({"kl_target": -1.0}, "kl_target: must be > 0"),
+        ({"kl_target": 1.0, "kl_coef": 0.0}, "kl_coef must be > 0"),
+        ({"kl_horizon": 0}, "kl_horizon: must be ≥ 1"),
+    ],
+)
+def test_ppo_options_refuse_settings_that_cannot_work(changes, message):
+    from rlcli.errors import UsageError
+
+    with pytest.raises(UsageError, match=message):
+        RLConfig(**changes).check()

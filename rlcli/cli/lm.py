@@ -257,6 +257,30 @@ def rl_cmd(
     temperature: Annotated[
         float, typer.Option("--temperature", help="Sampling τ.")
     ] = RLConfig.temperature,
+    value_clip: Annotated[
+        float | None,
+        typer.Option(
+            "--value-clip",
+            help="ppo: clip the critic's change to ±this around its rollout value, taking the "
+            "larger squared error (PPO2, OpenRLHF value_clip) [default: off].",
+        ),
+    ] = RLConfig.value_clip,
+    kl_target: Annotated[
+        float | None,
+        typer.Option(
+            "--kl-target",
+            help="Adapt β (from --kl-coef) after each rollout towards this KL per completion "
+            "(k1, nats), Ziegler et al. 2019 [default: off, β fixed].",
+        ),
+    ] = RLConfig.kl_target,
+    kl_horizon: Annotated[
+        int,
+        typer.Option(
+            "--kl-horizon",
+            help="--kl-target: β ← β(1 + e·n/horizon), e = clip(KL/target − 1, ±0.2), n "
+            "completions per iteration.",
+        ),
+    ] = RLConfig.kl_horizon,
     seed: SeedOpt = 0,
     csv: CsvOpt = None,
     plot: PlotOpt = None,
@@ -300,6 +324,9 @@ def rl_cmd(
         epochs,
         minibatches,
         temperature,
+        value_clip=value_clip,
+        kl_target=kl_target,
+        kl_horizon=kl_horizon,
     )
     cfg.check()
     spelled = "verifier" if rm_path is None else f"model {rm_path}"

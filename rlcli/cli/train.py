@@ -28,12 +28,6 @@ class Task(str, Enum):
     bandit = "bandit"
     gridworld = "gridworld"
     cartpole = "cartpole"
-    tokens = "tokens"
-
-
-class Encoding(str, Enum):
-    unary = "unary"
-    onehot = "onehot"
 
 
 class Arms(str, Enum):
@@ -41,7 +35,41 @@ class Arms(str, Enum):
     bernoulli = "bernoulli"
 
 
-TaskOpt = Annotated[Task, typer.Option("--task", "-t", help="What to train on.")]
+# Tasks that left ``train``, and where they went: ``--task tokens`` gets this hint, not only
+# the list of choices.
+RETIRED_TASKS = {
+    "tokens": "the language-model story is `rlcli lm` (`rlcli lm micro`, `rlcli lm rl grpo`; "
+    "docs/lm.md)",
+}
+
+
+def parse_task(text: str) -> Task:
+    """``--task TEXT`` -> Task; a retired task's name gets a pointer to where it went."""
+    names = ", ".join(t.value for t in Task)
+    if text in RETIRED_TASKS:
+        raise typer.BadParameter(
+            f"{text!r} is no longer a train task: {RETIRED_TASKS[text]}. Choose from {names}."
+        )
+    try:
+        return Task(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not one of {names}.") from None
+
+
+TASK_METAVAR = "[" + "|".join(t.value for t in Task) + "]"
+
+
+def task_option(default: Task) -> Any:
+    """The ``--task`` option, naming ``default`` in its help."""
+    return typer.Option(
+        "--task",
+        "-t",
+        parser=parse_task,
+        metavar=TASK_METAVAR,
+        help=f"What to train on [default: {default.value}].",
+        show_default=False,
+    )
+
 
 ProblemOpt = Annotated[
     Path | None,
@@ -76,28 +104,6 @@ TASK_OPTIONS: dict[str, tuple[Any, Task, Any]] = {
         Annotated[int | None, typer.Option("--k", help="bandit: number of arms [default: 10].")],
         Task.bandit,
         10,
-    ),
-    "max_operand": (
-        Annotated[
-            int | None,
-            typer.Option(
-                "--max-operand", help="tokens: prompts a+b= with a, b in 0..N [default: 4]."
-            ),
-        ],
-        Task.tokens,
-        4,
-    ),
-    "encoding": (
-        Annotated[
-            Encoding | None,
-            typer.Option(
-                "--encoding",
-                help="tokens: how a and b are embedded (unary knows 3 < 4; onehot: unrelated "
-                "symbols) [default: unary].",
-            ),
-        ],
-        Task.tokens,
-        Encoding.unary,
     ),
 }
 CsvOpt = Annotated[
@@ -223,10 +229,7 @@ def _command(algo: str, default_task: Task, doc: str) -> None:
     from rlcli.train.config import TrainConfig, option_fields
 
     types = get_type_hints(TrainConfig)
-    task_opt = Annotated[
-        Task | None,
-        typer.Option("--task", "-t", help=f"What to train on [default: {default_task.value}]."),
-    ]
+    task_opt = Annotated[Task | None, task_option(default_task)]
     params = [
         _param("task", task_opt, None),
         _param("env", EnvOpt, None),
@@ -371,9 +374,6 @@ def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
             changes["gamma"] = mdp.gamma
     elif task is Task.bandit:
         task_options.update(arms=given["arms"].value, k=given["k"])
-    elif task is Task.tokens:
-        task_options["max_operand"] = given["max_operand"]
-        task_options["unary"] = given["encoding"] is Encoding.unary
     cfg = cfg.updated(seed=given["seed"], task_options=task_options, **changes)
     as_json, quiet = given["json"], given["quiet"]
     check_config(algo, task_name, cfg)
@@ -427,7 +427,7 @@ def _steps_per_iteration(algo: str, cfg: Any, task: str) -> int:
 
     if algo in ROLLOUT_ALGOS:
         return cfg.n_envs * cfg.n_steps
-    typical = {"bandit": 1, "tokens": 2, "gridworld": 20}.get(task, 100)
+    typical = {"bandit": 1, "gridworld": 20}.get(task, 100)
     return cfg.n_envs * typical
 
 
@@ -454,12 +454,6 @@ def result_json(result: Any) -> dict[str, Any]:
         "episodes": result.episodes,
         "final_mean_return": result.curve[-1][1] if result.curve else None,
         "reference_return": result.reference_return,
-        "greedy_curve": None
-        if result.greedy is None
-        else [[h["env_steps"], h["greedy_accuracy"]] for h in result.history],
-        "greedy_answers": None
-        if result.greedy is None
-        else [{"prompt": p, "completion": c, "correct": ok} for p, c, ok in result.greedy],
         "explained_variance": None
         if not any("explained_variance" in h for h in result.history)
         else [[h["env_steps"], _finite(h["explained_variance"])] for h in result.history],
@@ -484,21 +478,39 @@ _command(
 )
 _command(
     "grpo",
-    Task.tokens,
-    "GRPO: G completions per prompt, group-normalised outcome advantages, no critic.",
+    Task.bandit,
+    "GRPO: G episodes from each start state (a prompt's G completions), group-normalised "
+    "outcome advantages, no critic.",
 )
+
+
+COMPARE_TASK = Task.bandit  # seconds for the three default algorithms × 3 seeds
+COMPARE_ALGOS = "reinforce,ppo,grpo"
+COMPARE_ENV_ALGOS = "reinforce,a2c,ppo"  # grpo needs groups from one start: not on --env
+MAX_SEEDS = 1_000  # runs one after another: more would only hang
 
 
 @app.command()
 def compare(
-    task: TaskOpt = Task.tokens,
+    task: Annotated[Task | None, task_option(COMPARE_TASK)] = None,
+    env: EnvOpt = None,
+    env_kwargs: EnvKwargsOpt = None,
     algos: Annotated[
-        str, typer.Option("--algos", help="Comma-separated algorithms to compare.")
-    ] = "reinforce,ppo,grpo",
+        str | None,
+        typer.Option(
+            "--algos",
+            help=f"Comma-separated algorithms to compare [default: {COMPARE_ALGOS}; with --env "
+            f"{COMPARE_ENV_ALGOS}].",
+        ),
+    ] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..N-1, the same for each.")] = 3,
     steps: Annotated[
         int | None,
-        typer.Option("--steps", help="Env steps per run, the same for every algorithm."),
+        typer.Option(
+            "--steps",
+            help="Env steps per run, the same for every algorithm [default: PPO's default for "
+            "the task or environment].",
+        ),
     ] = None,
     problem: ProblemOpt = None,
     set_: SetOpt = None,
@@ -506,20 +518,51 @@ def compare(
     force: ForceOpt = False,
     json: JsonOpt = False,
 ) -> None:
-    """Several algorithms on the same task and seeds, side by side in one table."""
+    """Several algorithms on the same task (or Gymnasium environment) and seeds, side by side
+    in one table.
+
+    The same --seeds give the same table, byte for byte, except the s/run column (and
+    wall_seconds in --json)."""
+    try:
+        _compare(task, env, env_kwargs, algos, seeds, steps, problem, set_, plot, force, json)
+    except RlcliError as exc:
+        raise _named_by_flags(exc) from None
+
+
+def _compare(
+    task: Task | None,
+    env_id: str | None,
+    env_kwargs: str | None,
+    algos: str | None,
+    seeds: int,
+    steps: int | None,
+    problem: Path | None,
+    set_: list[str] | None,
+    plot: Path | None,
+    force: bool,
+    json: bool,
+) -> None:
     _single_threaded_blas()
     from rlcli.cli.console import err, out
     from rlcli.render.jsonout import emit
     from rlcli.render.training import compare_table, write_plot
     from rlcli.train.config import ALGOS, default_config
-    from rlcli.train.run import check_config, check_size, train
+    from rlcli.train.run import check_config, check_size, env_config, train
 
+    if env_id is not None and task is not None:
+        raise UsageError("--task and --env are two ways to name what to train on: give one")
+    if env_kwargs is not None and env_id is None:
+        raise UsageError("--env-kwargs sets the keyword arguments of --env; add --env ENV_ID")
+    if env_id is None:
+        task = task or COMPARE_TASK
+    if algos is None:
+        algos = COMPARE_ALGOS if env_id is None else COMPARE_ENV_ALGOS
     names = list(dict.fromkeys(a.strip() for a in algos.split(",") if a.strip()))
     bad = [a for a in names if a not in ALGOS]
     if bad or not names:
         raise UsageError(f"--algos: unknown {bad or algos!r} (choose from {', '.join(ALGOS)})")
-    if seeds < 1:
-        raise UsageError("--seeds must be at least 1")
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise UsageError(f"--seeds must be in 1..{MAX_SEEDS:,d}, got {seeds:,d}")
     if steps is not None and steps < 1:
         raise UsageError(f"--steps must be at least 1, got {steps}")
     given = {"problem": problem, "set_": set_}
@@ -530,30 +573,44 @@ def compare(
         from rlcli.cli.common import load
 
         mdp = load(given["problem"], given["set_"])
-    budget = steps or default_config("ppo", task.value).total_steps
+    if env_id is not None:
+        kwargs = _env_kwargs(env_kwargs)
+        task_name, what = "env", f"--env {env_id}"
+
+        def defaults(algo: str) -> Any:
+            return env_config(algo, env_id, kwargs)
+    else:
+        task_name = (task or COMPARE_TASK).value
+        what = f"--task {task_name}"
+
+        def defaults(algo: str) -> Any:
+            return default_config(algo, task_name)
+
+    budget = steps or defaults("ppo").total_steps
     configs = {}
     for algo in names:  # every setting checked before the first run starts
-        cfg = default_config(algo, task.value).updated(total_steps=budget)
+        cfg = defaults(algo).updated(total_steps=budget)
         configs[algo] = cfg if mdp is None else cfg.updated(gamma=mdp.gamma)
-        check_config(algo, task.value, configs[algo])
-        check_size(algo, task.value, configs[algo], mdp)
+        check_config(algo, task_name, configs[algo])
+        check_size(algo, task_name, configs[algo], mdp)
     runs: dict[str, list[Any]] = {}
     for algo in names:
         for seed in range(seeds):
             if not json:
                 err.print(f"[dim]{algo} seed {seed}…[/dim]")
             cfg = configs[algo].updated(seed=seed)
-            runs.setdefault(algo, []).append(train(algo, task.value, cfg, mdp))
+            runs.setdefault(algo, []).append(train(algo, task_name, cfg, mdp))
     if plot is not None:
         curves = {f"{a} seed {r.seed}": r.curve for a, rs in runs.items() for r in rs}
-        write_plot(plot, curves, f"rlcli train compare --task {task.value}")
+        write_plot(plot, curves, f"rlcli train compare {what}")
     if json:
         emit(
             {
-                "task": task.value,
+                "task": task_name,
+                "env": env_id,
                 "seeds": list(range(seeds)),
                 "results": [result_json(r) for rs in runs.values() for r in rs],
             }
         )
         return
-    out.print(compare_table(task.value, runs))
+    out.print(compare_table(env_id or task_name, runs))

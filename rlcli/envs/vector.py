@@ -3,10 +3,6 @@
 - ``reset(*, seed=None, options=None) -> (obs, info)``: ``obs`` is (N, obs_dim) float64.
   ``options={"group_size": G}`` makes each block of G consecutive copies start from the same
   initial state (GRPO's "G completions per prompt").
-- ``options={"autoreset": False}`` (whole-episode collection, whose later steps are
-  ignored): a copy that ends restarts its own start state instead of drawing a new one,
-  so a task that deals starts from a shuffled deck (tokens) does not spend it on unused
-  episodes. Tasks with i.i.d. starts may ignore it.
 - ``step(actions) -> (obs, reward, terminated, truncated, info)`` with (N,) arrays.
   A copy whose episode ends is reset in the same call (same-step autoreset, as
   Stable-Baselines3): ``obs`` is then its new first observation and

@@ -55,6 +55,14 @@ def kl_penalised_token_rewards(
     return rew
 
 
+def adaptive_kl_coef(beta: float, kl: float, target: float, horizon: int, n: int) -> float:
+    """Ziegler et al. 2019 (section 2.2), as OpenRLHF's and TRL's AdaptiveKLController:
+    e = clip(KL/KL_target − 1, −0.2, 0.2), β ← β·(1 + e·n/horizon), n the completions the KL
+    was measured on. β grows while the policy drifts further than the target, shrinks below."""
+    e = min(max(kl / target - 1.0, -0.2), 0.2)
+    return beta * (1.0 + e * n / horizon)
+
+
 def token_gae(
     rew: np.ndarray, values: np.ndarray, mask: np.ndarray, gamma: float, lam: float
 ) -> tuple[np.ndarray, np.ndarray]:

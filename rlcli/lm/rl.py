@@ -10,7 +10,9 @@
 
 Every algorithm then minimises the clipped surrogate −Σ w·min(ρÂ, clip(ρ, 1−ε, 1+ε)Â),
 ρ = π_θ/π_old (``rlcli.train.losses.clipped_surrogate``); PPO adds ½c(V − return)² for its critic,
-a linear head on the policy's features (its gradient does not reach the transformer).
+a linear head on the policy's features (its gradient does not reach the transformer), clipped
+around the rollout's values with ``value_clip`` (``rlcli.train.losses.value_loss``). With
+``kl_target``, β is adapted after each rollout (Ziegler et al. 2019, ``A.adaptive_kl_coef``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from rlcli.lm.losses import dlogits_from_dlogp
 from rlcli.lm.optim import AdamW
 from rlcli.lm.rl_config import RLConfig
 from rlcli.lm.rollout import RewardFn, Rollout, collect, completion_forward
-from rlcli.train.losses import clipped_surrogate, k3
+from rlcli.train.losses import clipped_surrogate, k3, value_loss
 
 
 def advantages_for(cfg: RLConfig, ro: Rollout, max_len: int) -> tuple[np.ndarray, np.ndarray, Any]:
@@ -95,10 +97,12 @@ def loss_and_grads(
     if cfg.algo == "ppo":
         hc = h[:, ro.prompt_len - 1 :]
         v = m.values_of(params, hc)
-        n = ro.mask.sum()
-        err = (v - returns) * ro.mask
-        vloss = 0.5 * float((err**2).sum() / n)
-        _, head = m.head_backward(params, hc, None, (cfg.vf_coef * err / n).astype(h.dtype))
+        # ½ mean over the unmasked tokens of (V − R)², or its clipped form (cfg.value_clip)
+        old_v = None if ro.values is None else ro.values[on]
+        vloss, dv_on = value_loss(v[on], returns[on], old_v, cfg.value_clip)
+        dv = np.zeros_like(v, dtype=np.float64)
+        dv[on] = dv_on
+        _, head = m.head_backward(params, hc, None, (cfg.vf_coef * dv).astype(h.dtype))
         grads["w_v"], grads["b_v"] = head["w_v"], head["b_v"]
         loss += cfg.vf_coef * vloss
         stats["value_loss"] = vloss
@@ -144,13 +148,15 @@ def rl_train(
     if on_iteration is not None:
         on_iteration(row0)
     n = cfg.prompts * cfg.group_size
+    beta = cfg.kl_coef  # adapted after each rollout when cfg.kl_target is set
     for it in range(1, cfg.iterations + 1):
         t0 = time.perf_counter()
+        cfg_it = replace(cfg, kl_coef=beta)
         problems = [train[i] for i in rng.integers(0, len(train), cfg.prompts)]
         ro = collect(
             policy, ref, problems, cfg.group_size, reward, rng, cfg.temperature, cfg.algo == "ppo"
         )
-        adv, weights, returns = advantages_for(cfg, ro, policy.max_new)
+        adv, weights, returns = advantages_for(cfg_it, ro, policy.max_new)
         clip_fracs, losses, ratio_devs = [], [], []
         for _ in range(cfg.epochs):
             order = rng.permutation(n).reshape(cfg.minibatches, -1)
@@ -160,7 +166,7 @@ def rl_train(
                 loss, grads, st = loss_and_grads(
                     params,
                     policy.config,
-                    cfg,
+                    cfg_it,
                     sub,
                     adv[rows],
                     weights[rows] * cfg.minibatches,
@@ -192,6 +198,9 @@ def rl_train(
             "mean_length": float(mask.sum(1).mean()),
             "loss": float(np.mean(losses)),
         }
+        if cfg.kl_target is not None:
+            row["kl_coef"] = beta  # the β of this iteration's rewards and loss
+            beta = A.adaptive_kl_coef(beta, row["kl_k1"], cfg.kl_target, cfg.kl_horizon, n)
         row["tokens_per_sec"] = tokens / (time.perf_counter() - t0)
         if it % cfg.eval_every == 0 or it == cfg.iterations:
             row["greedy_accuracy"], row["greedy_length"] = greedy_eval(policy, held)

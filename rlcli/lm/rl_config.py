@@ -39,6 +39,17 @@ class RLConfig:
     eval_every: int = 5
     """Iterations between held-out greedy evaluations."""
     eval_prompts: int = 128
+    value_clip: float | None = None
+    """PPO: clip the critic's change to ±this around its rollout value and take the larger
+    squared error, ½ max((V − R)², (V_old + clip(V − V_old, ±c) − R)²) (PPO2; OpenRLHF's
+    value_clip). None: off."""
+    kl_target: float | None = None
+    """Adaptive β (Ziegler et al. 2019): the KL per completion (k1 summed over its tokens,
+    measured on each rollout) that β is steered towards, starting from kl_coef. None: β
+    stays kl_coef."""
+    kl_horizon: int = 10_000
+    """Adaptive β: β ← β·(1 + e·n/horizon) after each rollout of n completions, with
+    e = clip(KL/kl_target − 1, −0.2, 0.2) (OpenRLHF and TRL's default horizon)."""
 
     def check(self) -> None:
         if self.algo not in ALGOS:
@@ -54,3 +65,15 @@ class RLConfig:
             raise UsageError("kl_coef must be ≥ 0, temperature and lr > 0")
         if (self.prompts * self.group_size) % self.minibatches:
             raise UsageError("minibatches: must divide prompts × group_size")
+        if self.value_clip is not None:
+            if self.algo != "ppo":
+                raise UsageError(f"value_clip: {self.algo} has no critic (only ppo has)")
+            if not self.value_clip > 0:
+                raise UsageError(f"value_clip: must be > 0, got {self.value_clip}")
+        if self.kl_target is not None:
+            if not self.kl_target > 0:
+                raise UsageError(f"kl_target: must be > 0, got {self.kl_target}")
+            if self.kl_coef == 0:
+                raise UsageError("kl_target: adapts β by multiplying it, so kl_coef must be > 0")
+        if self.kl_horizon < 1:
+            raise UsageError(f"kl_horizon: must be ≥ 1, got {self.kl_horizon}")

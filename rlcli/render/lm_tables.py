@@ -20,6 +20,7 @@ RL_COLUMNS = [
     ("sample_accuracy", "samples", "{:.1%}"),
     ("kl_k1", "KL k1", "{:.3f}"),
     ("kl_k3", "KL k3", "{:.3f}"),
+    ("kl_coef", "β", "{:.4f}"),
     ("entropy", "H", "{:.3f}"),
     ("clip_frac", "clip", "{:.3f}"),
     ("zero_std_frac", "0-std", "{:.2f}"),

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from rich import box
 from rich.console import Group
 from rich.live import Live
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -29,7 +28,6 @@ COLUMNS = [
     ("iteration", "iter", "{:d}"),
     ("env_steps", "steps", "{:,d}"),
     ("mean_return", "return", "{:.4g}"),
-    ("greedy_accuracy", "greedy", "{:.0%}"),
     ("policy_loss", "π loss", "{:+.3f}"),
     ("value_loss", "V loss", "{:.3g}"),
     ("entropy", "H", "{:.3f}"),
@@ -128,12 +126,6 @@ def summary_table(result: TrainResult, target_given: bool) -> Table:
             "gridworld": "optimal return within the time limit",
         }.get(result.task, "optimal return")
         table.add_row(label, f"{result.reference_return:.3f}")
-    if result.greedy:
-        right = sum(ok for _, _, ok in result.greedy)
-        table.add_row("greedy answers correct", f"{right}/{len(result.greedy)} prompts")
-        wrong = [f"{p}{t}" for p, t, ok in result.greedy if not ok][:3]
-        if wrong:
-            table.add_row("e.g. wrong", escape("  ".join(wrong)))
     if result.task == "env":
         table.add_row("time limits", result.time_limits)
     if result.config.target is not None:
@@ -241,24 +233,21 @@ def write_plot(
         plt.close(fig)
 
 
-def compare_table(task: str, runs: dict[str, list[TrainResult]]) -> Table:
-    """One row per algorithm: final / best mean return over seeds, steps to target, time."""
+def compare_table(name: str, runs: dict[str, list[TrainResult]]) -> Table:
+    """One row per algorithm: final / best mean return over seeds, steps to target, time.
+    ``name``: the task, or the Gymnasium environment's id."""
     import statistics
 
     n_seeds = len(next(iter(runs.values())))
     table = Table(
-        title=f"{task}: {'seed 0' if n_seeds == 1 else f'seeds 0..{n_seeds - 1}'}, "
+        title=f"{name}: {'seed 0' if n_seeds == 1 else f'seeds 0..{n_seeds - 1}'}, "
         "each algorithm's default settings",
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
     )
-    tokens = task == "tokens"
-    columns = ["algorithm", "env steps", "final return", "best return"]
-    if tokens:
-        prompts = len(next(iter(runs.values()))[0].greedy or [])
-        columns.append(f"greedy of {prompts}")
-    for col in (*columns, "target", "s/run"):
+    columns = ["algorithm", "env steps", "final return", "best return", "target", "s/run"]
+    for col in columns:
         table.add_column(col, justify="left" if col == "algorithm" else "right", no_wrap=True)
     for algo, results in runs.items():
         finals = [r.curve[-1][1] for r in results if r.curve]
@@ -279,8 +268,5 @@ def compare_table(task: str, runs: dict[str, list[TrainResult]]) -> Table:
 
         steps = statistics.median(r.env_steps for r in results)
         wall = statistics.mean(r.wall_seconds for r in results)
-        cells = [algo, f"{int(steps):,d}", pm(finals), pm(bests)]
-        if tokens:  # argmax completions right at the end, per seed
-            cells.append(" ".join(str(sum(ok for *_, ok in r.greedy or [])) for r in results))
-        table.add_row(*cells, reached, f"{wall:.1f}")
+        table.add_row(algo, f"{int(steps):,d}", pm(finals), pm(bests), reached, f"{wall:.1f}")
     return table

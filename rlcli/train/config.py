@@ -13,7 +13,7 @@ from rlcli.errors import UsageError
 
 ALGOS = ("reinforce", "a2c", "ppo", "grpo")
 ROLLOUT_ALGOS = ("a2c", "ppo")  # fixed-length rollouts of n_steps; the others whole episodes
-TASKS = ("bandit", "gridworld", "cartpole", "tokens", "env")  # env: any Gymnasium environment
+TASKS = ("bandit", "gridworld", "cartpole", "env")  # env: any Gymnasium environment
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class TrainConfig:
     ``option_fields``."""
 
     total_steps: int = field(default=50_000, metadata=dict(flag="--steps"))
-    """Env steps (transitions, or generated tokens) to train for."""
+    """Env steps (transitions) to train for."""
     seed: int = field(default=0, metadata=dict(cli=False))  # the CLI's shared SeedOpt
     """Seeds the network init, the action sampling and the environments."""
     n_envs: int = field(default=8, metadata=dict(flag="--envs"))
@@ -89,13 +89,14 @@ class TrainConfig:
     kl_coef: float = field(default=0.0, metadata=dict(algos=("grpo",)))
     """GRPO: β of the k3 KL to the frozen reference (initial) policy."""
     window: int = 20
-    """Episodes in the rolling mean return (default 20; tokens 20,000): the mean is over the
-    last max(window, episodes finished this iteration)."""
+    """Episodes in the rolling mean return: the mean is over the last max(window, episodes
+    finished this iteration)."""
     target: float | None = None
     """Stop once the mean return reaches it (cartpole: 475, Gymnasium's solved threshold);
     the command exits 1 if it never does."""
     task_options: dict[str, Any] = field(default_factory=dict, metadata=dict(cli=False))
-    """Task settings: arms, k (bandit); max_episode_steps (gridworld); max_operand (tokens)."""
+    """Task settings: arms, k (bandit); max_episode_steps (gridworld); env_id, env_kwargs
+    (a Gymnasium environment)."""
 
     def updated(self, **changes: Any) -> TrainConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -172,20 +173,6 @@ _TASK = {
         float32=True,
         target=475.0,
     ),
-    "tokens": dict(
-        total_steps=300_000,
-        n_envs=128,
-        n_steps=4,
-        gamma=1.0,
-        lam=1.0,
-        hidden=(128,),
-        lr=3e-3,
-        epochs=4,
-        minibatches=4,
-        target=0.95,
-        window=20_000,
-        task_options={"max_operand": 4, "unary": True},
-    ),
     # any Gymnasium environment: CleanRL's ppo.py (discrete actions) ...
     "env": dict(
         total_steps=500_000,
@@ -211,19 +198,8 @@ _ALGO_TASK = {
     ("reinforce", "cartpole"): dict(lr=3e-3, total_steps=150_000),
     ("a2c", "cartpole"): dict(n_steps=8, lr=3e-3, total_steps=150_000, lam=0.95),
     ("grpo", "cartpole"): dict(group_size=4, n_envs=8, lr=3e-3, total_steps=150_000),
-    ("grpo", "tokens"): dict(
-        hidden=(64, 64),
-        group_size=128,
-        n_envs=4096,
-        epochs=2,
-        minibatches=2,
-        kl_coef=0.02,
-        total_steps=1_000_000,
-        anneal_lr=False,
-    ),
     ("grpo", "bandit"): dict(group_size=8, n_envs=32),
     ("grpo", "gridworld"): dict(group_size=8, n_envs=32, gamma=1.0),
-    ("reinforce", "tokens"): dict(n_envs=512),
 }
 
 

@@ -1,10 +1,11 @@
 """Group relative policy optimisation (Shao et al. 2024, DeepSeekMath): no critic.
 
-For each of P prompts (start states) sample G completions (episodes); the outcome reward R_i
-of completion i gives every one of its tokens the advantage Â_i = (R_i − mean_group R) /
-(std_group R + 1e-4). Loss per token: the PPO clipped surrogate plus β·k3 KL to the frozen
-reference (initial) policy, averaged over a completion's tokens, then over completions:
-L = (1/PG) Σ_i (1/|o_i|) Σ_t [−min(ρ_t Â_i, clip(ρ_t) Â_i) + β k3_t].
+For each of P start states (GRPO's prompts) sample G episodes (its completions o_i); the
+outcome R_i, the episode's undiscounted return, gives every one of its steps the advantage
+Â_i = (R_i − mean_group R) / (std_group R + 1e-4). Loss per step: the PPO clipped surrogate
+plus β·k3 KL to the frozen reference (initial) policy, averaged over an episode's steps, then
+over episodes: L = (1/PG) Σ_i (1/|o_i|) Σ_t [−min(ρ_t Â_i, clip(ρ_t) Â_i) + β k3_t].
+The same loss on a language model's tokens: ``rlcli.lm.rl``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def grpo_iteration(run) -> dict:
     cfg, agent = run.cfg, run.agent
     G = cfg.group_size
     batch = episodes(run.env, agent, run.rng, run.tracker, options={"group_size": G})
-    outcome = batch.rewards.sum(axis=0)  # (N,) return of each completion
+    outcome = batch.rewards.sum(axis=0)  # (N,) undiscounted return of each episode
     adv_seq = group_advantages(outcome.reshape(-1, G)).ravel()
     alive = batch.alive
     lengths = alive.sum(axis=0)
@@ -44,7 +45,7 @@ def grpo_iteration(run) -> dict:
     p_losses, ents, kls, clipfracs, ref_kls = [], [], [], [], []
     for _epoch in range(cfg.epochs):
         order = run.rng.permutation(n)
-        for mb in np.array_split(order, min(cfg.minibatches, n)):  # every token, every epoch
+        for mb in np.array_split(order, min(cfg.minibatches, n)):  # every step, every epoch
             logp_all, cache = agent.log_probs(
                 obs_all[mb], None if masks_all is None else masks_all[mb]
             )

@@ -116,7 +116,7 @@ def episodes(
 ) -> Batch:
     """One whole episode per copy (copies that finish wait, masked by ``alive``)."""
     N = env.num_envs
-    obs, _ = env.reset(options={"autoreset": False, **(options or {})})
+    obs, _ = env.reset(options=options)
     tracker.reset_running()
     rows: list[tuple] = []
     alive = np.ones(N, dtype=bool)

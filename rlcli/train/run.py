@@ -60,7 +60,6 @@ class TrainResult:
     episodes: int
     reference_return: float | None = None  # what an optimal policy gets, when known
     uniform_return: float | None = None  # what the equiprobable start policy gets, when known
-    greedy: list[tuple[str, str, bool]] | None = None  # tokens: argmax answer to every prompt
 
     @property
     def name(self) -> str:
@@ -98,12 +97,6 @@ def _make_env(task: str, cfg: TrainConfig, mdp: Any = None):
         from rlcli.envs.cartpole import CartPoleEnv
 
         return CartPoleEnv(cfg.n_envs)
-    if task == "tokens":
-        from rlcli.envs.tokens import TokensEnv
-
-        return TokensEnv(
-            cfg.n_envs, int(opts.get("max_operand", 9)), unary=bool(opts.get("unary", False))
-        )
     if task == "gridworld":
         from rlcli.envs.gridworld import GridworldEnv
 
@@ -338,10 +331,6 @@ def train(
                 episodes=runner.tracker.total,
                 steps_per_sec=done / max(time.perf_counter() - t0, 1e-9),
             )
-            if task == "tokens":
-                from rlcli.train.evaluate import greedy_accuracy
-
-                stats["greedy_accuracy"] = greedy_accuracy(runner.agent, runner.env)
             history.append(stats)
             if mean_return is not None:
                 curve.append((steps, mean_return))
@@ -352,14 +341,9 @@ def train(
             if solved is not None:
                 break
     wall = time.perf_counter() - start  # training only, not the reference computed below
-    reference = uniform = greedy = None
+    reference = uniform = None
     if task == "bandit":
         reference, uniform = runner.env.best_mean, float(runner.env.means.mean())
-    elif task == "tokens":
-        from rlcli.train.evaluate import greedy_answers
-
-        reference = 1.0
-        greedy = greedy_answers(runner.agent, runner.env)
     elif task == "gridworld":
         from rlcli.envs.gridworld import optimal_start_value
 
@@ -377,5 +361,4 @@ def train(
         runner.tracker.total,
         reference,
         uniform,
-        greedy,
     )
