@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from rlcli.errors import RlcliError
-from rlcli.grade.answer import read_answer
+from rlcli.grade.answer import parse_answer, read_answer
 from rlcli.grade.grader import Mistake, Recompute, Report, Step, Worked, grade
 from rlcli.grade.numbers import Inexact
 
@@ -27,19 +27,29 @@ NamedMistakes = Mapping[str, Callable[[], Document]]
 
 
 def grade_document(
-    doc: Document, answer: str, tol: Fraction | None, mistakes: NamedMistakes | None = None
+    doc: Document,
+    answer: str,
+    tol: Fraction | None,
+    mistakes: NamedMistakes | None = None,
+    *,
+    text: bool = False,
 ) -> Report:
-    """Grade ``answer`` (a file, inline YAML or ``A=3/4``) against a command's document,
-    diagnosing wrong numbers with the command's named mistakes."""
+    """Grade ``answer`` (a file, inline YAML or ``A=3/4``; with ``text`` always the
+    answer's text) against a command's document, diagnosing wrong numbers with the
+    command's named mistakes."""
     truth = worked_document(doc)
-    entries = read_answer(answer, truth.doc, LABELS)
+    if text:
+        entries = parse_answer(answer, "answer", truth.doc, LABELS)
+    else:
+        entries = read_answer(answer, truth.doc, LABELS)
     catalogue, recompute = document_mistakes(mistakes or {})
     return grade(entries, truth, tol, catalogue, recompute)
 
 
 def worked_document(doc: Document) -> Worked:
-    """The truth tree of ``doc``, with one step holding every graded cell (for the first
-    difference between the right document and a mistaken one)."""
+    """The truth tree of ``doc`` and its steps, for the first difference between the right
+    document and a mistaken one: one step per update row of the working (``steps``), then
+    one holding every graded cell."""
     tree: dict[str, Any] = {}
     for key, node in doc.items():
         if key in NOT_GRADED:
@@ -51,7 +61,33 @@ def worked_document(doc: Document) -> Worked:
         if sub is not None:
             tree[str(key)] = sub
     cells = dict(_flatten(tree, ()))
-    return Worked(tree, [Step("in the results", cells, symbol="")])
+    return Worked(tree, [*update_steps(doc.get("steps")), Step("in the results", cells, symbol="")])
+
+
+def update_steps(rows: Any) -> list[Step]:
+    """The working's rows that change a value, as steps: ``update`` (``V(B)``, ``Q(A,left)``)
+    and its ``new`` value, or the ``values`` a trace row leaves. Labelled ``update k, ROW
+    (S→S')`` and matched between workings by the row's own label (``episode 1 t=2``)."""
+    steps: list[Step] = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping) or not isinstance(row.get("label"), str):
+            continue
+        exact = row.get("exact") if isinstance(row.get("exact"), Mapping) else {}
+        if isinstance(row.get("update"), str) and "new" in row:
+            values = {row["update"]: _tree(row["new"], exact.get("new"))}
+        elif isinstance(row.get("values"), Mapping):
+            found = _tree(row["values"], exact.get("values")) or {}
+            values = {f"V({s})": v for s, v in found.items()}
+        else:
+            continue
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            continue
+        where = row["label"]
+        if isinstance(row.get("state"), str) and isinstance(row.get("next_state"), str):
+            where += f" ({row['state']}→{row['next_state']})"
+        steps.append(Step(f"update {len(steps) + 1}, {where}", values, symbol="", key=row["label"]))
+    return steps
 
 
 def document_mistakes(named: NamedMistakes) -> tuple[list[Mistake], Recompute]:
