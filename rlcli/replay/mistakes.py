@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rlcli.replay.experience import Experience
 from rlcli.replay.run import Options, replay
+from rlcli.replay.setup import resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.model import MDP
@@ -25,7 +26,11 @@ def replay_mistakes(
         return lambda: replay(m, exp, replace(opt, **changes), mdp).document()
 
     out: dict[str, Callable[[], Mapping[str, Any]]] = {}
-    if opt.gamma is not None and opt.gamma.strip() not in ("1", "1.0"):
+    # γ and α as the replay used them: given as options, or by the experience file
+    setup = resolve(exp, opt.gamma, opt.alpha, mdp) if exp is not None else None
+    gamma = setup.gamma if setup is not None else None
+    alpha = setup.alpha if setup is not None else None
+    if gamma is not None and gamma != 1:
         out["γ left out (γ = 1)"] = rerun(gamma="1")
     if method in ("mc", "importance-sampling"):
         other = "first" if opt.visit == "every" else "every"
@@ -42,7 +47,7 @@ def replay_mistakes(
         out["Q-learning's max instead of the next action's value"] = rerun("q-learning")
     if method == "td-lambda" and opt.variant != "offline":
         out["the offline λ-return instead of traces"] = rerun(variant="offline")
-    if opt.alpha is not None and opt.alpha.strip() not in ("1", "1.0"):
+    if alpha is not None and alpha != 1:
         out["α = 1 (the target itself instead of a step toward it)"] = rerun(alpha="1")
     if (
         method in ALPHA_UPDATES
