@@ -247,4 +247,3 @@ def _fair(topic: str, q: Question, exp: Any, opt: Any, truth: Mapping[str, Any])
     other = replay(method, exp, replace(opt, **changes)).document()
     rival = worked_document({"method": method, **other}).doc
     return all(rival.get(k) != truth[k] for k in q.asked)
-
