@@ -334,3 +334,15 @@ def test_worksheet_data_file_checks_with_its_command(tmp_path, monkeypatch):
     check = runner.invoke(app, ["replay", "mc", "ws-02.yaml", "--visit", "first",
                                 "--answer", answer])  # fmt: skip
     assert check.exit_code == 0, check.output
+
+
+def test_latex_worksheet_of_every_replay_topic_is_well_formed(tmp_path):
+    from test_practice_cli import well_formed_latex
+
+    res = runner.invoke(app, ["practice", *TOPICS, "--count", str(len(TOPICS)), "--seed", "1",
+                              "--worksheet", str(tmp_path / "w.tex")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    for name in ("w.tex", "w-solutions.tex"):
+        text = (tmp_path / name).read_text()
+        well_formed_latex(text)
+        assert "?" not in text.replace("\\", "")  # every symbol spelled out, none lost

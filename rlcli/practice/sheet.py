@@ -5,6 +5,7 @@ deterministic. Works from the generic ``Exercise``, whatever its topic family.""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ from rlcli.practice.topics import generate
 TEX_ASCII = str.maketrans({
     "·": "*", "★": "*", "π": "pi", "γ": "gamma", "≈": "~", "→": "->", "…": "...",
     "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6", "₇": "_7",
-    "₈": "_8", "₉": "_9", "∑": "sum", "—": "--", "−": "-",
+    "₈": "_8", "₉": "_9", "∑": "sum", "Σ": "sum", "Π": "prod", "—": "--", "−": "-",
+    "α": "alpha", "λ": "lambda", "ρ": "rho", "τ": "tau", "δ": "delta", "ε": "eps",
+    "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "×": "x", "§": "S", "′": "'", "²": "^2",
 })  # fmt: skip
 TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -87,8 +90,16 @@ def _markdown(title: str, blocks: list[tuple[str, str, str]]) -> str:
     return "\n".join(parts)
 
 
+def ascii_text(text: str) -> str:
+    """pdflatex-safe text: the symbols above spelled out, accents dropped (r̂ → r), any
+    other non-ASCII character as ``?``."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(TEX_ASCII))
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return kept.encode("ascii", "replace").decode("ascii")
+
+
 def tex_escape(text: str) -> str:
-    return "".join(TEX_SPECIAL.get(c, c) for c in text.translate(TEX_ASCII))
+    return "".join(TEX_SPECIAL.get(c, c) for c in ascii_text(text))
 
 
 def _tex(title: str, blocks: list[tuple[str, str, str]]) -> str:
@@ -101,6 +112,6 @@ def _tex(title: str, blocks: list[tuple[str, str, str]]) -> str:
     for head, text, verbatim in blocks:
         parts.append(rf"\subsection*{{{tex_escape(head)}}}")
         parts.append(tex_escape(text))
-        parts += [r"\begin{verbatim}", verbatim.translate(TEX_ASCII).rstrip(), r"\end{verbatim}"]
+        parts += [r"\begin{verbatim}", ascii_text(verbatim).rstrip(), r"\end{verbatim}"]
     parts.append(r"\end{document}")
     return "\n".join(parts) + "\n"
