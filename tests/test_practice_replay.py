@@ -346,3 +346,16 @@ def test_latex_worksheet_of_every_replay_topic_is_well_formed(tmp_path):
         text = (tmp_path / name).read_text()
         well_formed_latex(text)
         assert "?" not in text.replace("\\", "")  # every symbol spelled out, none lost
+
+
+def test_a_topic_stream_does_not_depend_on_the_other_families(monkeypatch):
+    from rlcli.practice import topics
+
+    before = generate("td0", 7)
+    topics._families.cache_clear()
+    monkeypatch.setattr(topics, "FAMILIES", ("rlcli.practice.replay_topics",))
+    try:
+        assert set(topics.topics()) == set(TOPICS)
+        assert topics.generate("td0", 7) == before
+    finally:
+        topics._families.cache_clear()
