@@ -137,7 +137,7 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
         text = sys.stdin.read()
     typer.echo("")
     if text.strip():
-        report = ex.grade(text, None)
+        report = ex.grade(text.rstrip(), None)
         _print_report(report, False)
         code = 0 if report.all_right else 1
     else:

@@ -112,14 +112,15 @@ def _question(topic: str, rng: np.random.Generator) -> tuple[Question, str]:
         ), _file({"gamma": gamma, "alpha": alpha}, eps)  # fmt: skip
     if topic in ("sarsa", "q-learning"):
         eps = _episodes(rng, ("A", "B"), (2, 2), (2, 3), actions=True)
-        target = ("γQ(S',A'), A' the action taken next in the episode" if topic == "sarsa"
-                  else "γ max_a Q(S',a)")  # fmt: skip
+        if topic == "sarsa":
+            rule = "SARSA, Q(S,A) ← Q(S,A) + α[R + γQ(S',A') − Q(S,A)], A' the action taken next"
+        else:
+            rule = "Q-learning, Q(S,A) ← Q(S,A) + α[R + γ max_a Q(S',a) − Q(S,A)]"
         other = "q-learning" if topic == "sarsa" else "sarsa"
         return Question(
             topic, {}, "", ("q",),
-            f"Apply {'SARSA' if topic == 'sarsa' else 'Q-learning'}, Q(S,A) ← Q(S,A) + "
-            f"α[R + {target} − Q(S,A)], to every step of the episodes in order (actions "
-            f"left and right; Q starts at 0). {RULES} Give the final Q {ANSWER_Q}.",
+            f"Apply {rule}, to every step of the episodes in order (actions left and right). "
+            f"{RULES.replace('Values start', 'Q starts')} Give the final Q {ANSWER_Q}.",
             (other, {}),
         ), _file({"gamma": gamma, "alpha": alpha}, eps)  # fmt: skip
     if topic in ("mc-first-visit", "mc-every-visit"):
