@@ -193,7 +193,6 @@ def _question(topic: str, rng: np.random.Generator) -> tuple[Question, str]:
 def draw(topic: str, rng: np.random.Generator) -> Exercise | None:
     """One draw of ``topic``: the exercise, or None when an asked number is not short or
     the question is not fair (see the module docstring)."""
-    from rlcli.errors import RlcliError
     from rlcli.grade.documents import grade_document, worked_document
     from rlcli.render.grading import answer_lines
     from rlcli.render.worked import render
@@ -204,10 +203,7 @@ def draw(topic: str, rng: np.random.Generator) -> Exercise | None:
     q, text = _question(topic, rng)
     exp = loads(text, FILE, set())
     opt = Options(**q.options)
-    try:
-        worked = replay(q.method, exp, opt)
-    except RlcliError:  # e.g. Q-learning with a state whose actions are not all seen
-        return None
+    worked = replay(q.method, exp, opt)
     doc = {"method": q.method, **worked.document()}
     truth = dict(worked_document(doc).doc)
     if not _fair(topic, q, exp, opt, truth):
