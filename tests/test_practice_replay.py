@@ -359,3 +359,16 @@ def test_a_topic_stream_does_not_depend_on_the_other_families(monkeypatch):
         assert topics.generate("td0", 7) == before
     finally:
         topics._families.cache_clear()
+
+
+def test_json_form_of_any_family_exercise_with_list_answers():
+    """A family whose answers are lists (GAE advantages) prints as JSON too."""
+    from rlcli.grade.numbers import Inexact
+    from rlcli.practice.exercise import Exercise
+    from rlcli.practice.sheet import exercise_json
+
+    ex = Exercise("gae", "q?", {}, "rlcli calc gae --rewards 1", ("advantages",),
+                  {"advantages": [F(1, 2), Inexact(0.25)]}, grade=None, work=lambda: ["w"])  # fmt: skip
+    doc = json.loads(json.dumps(exercise_json(ex)))
+    assert doc["solution"] == {"advantages": ["1/2", 0.25]}
+    assert doc["files"] == {} and doc["work"] == ["w"]

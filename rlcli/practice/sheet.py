@@ -39,7 +39,11 @@ def exercise_json(ex: Exercise) -> dict[str, Any]:
     from rlcli.render.grading import _json_value
 
     def plain(doc: Any) -> Any:
-        return {k: plain(v) for k, v in doc.items()} if isinstance(doc, dict) else _json_value(doc)
+        if isinstance(doc, dict):
+            return {k: plain(v) for k, v in doc.items()}
+        if isinstance(doc, list):
+            return [plain(v) for v in doc]
+        return _json_value(doc)
 
     return {
         "topic": ex.topic, "seed": ex.seed, "question": ex.question, "files": dict(ex.files),
