@@ -367,8 +367,8 @@ def test_json_form_of_any_family_exercise_with_list_answers():
     from rlcli.practice.exercise import Exercise
     from rlcli.practice.sheet import exercise_json
 
-    ex = Exercise("gae", "q?", {}, "rlcli calc gae --rewards 1", ("advantages",),
-                  {"advantages": [F(1, 2), Inexact(0.25)]}, grade=None, work=lambda: ["w"])  # fmt: skip
+    truth = {"advantages": [F(1, 2), Inexact(0.25)]}
+    ex = Exercise("gae", "q?", {}, "rlcli calc gae", ("advantages",), truth, None, lambda: ["w"])
     doc = json.loads(json.dumps(exercise_json(ex)))
     assert doc["solution"] == {"advantages": ["1/2", 0.25]}
     assert doc["files"] == {} and doc["work"] == ["w"]
