@@ -372,3 +372,19 @@ def test_json_form_of_any_family_exercise_with_list_answers():
     doc = json.loads(json.dumps(exercise_json(ex)))
     assert doc["solution"] == {"advantages": ["1/2", 0.25]}
     assert doc["files"] == {} and doc["work"] == ["w"]
+
+
+def test_latex_worksheet_of_every_replay_topic_compiles(tmp_path):
+    import shutil
+    import subprocess
+
+    engine = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
+    if engine is None:
+        pytest.skip("no LaTeX engine installed")
+    res = runner.invoke(app, ["practice", *TOPICS, "--count", str(len(TOPICS)), "--seed", "2",
+                              "--worksheet", str(tmp_path / "w.tex")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    for name in ("w.tex", "w-solutions.tex"):
+        done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", name],
+                              cwd=tmp_path, capture_output=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:]

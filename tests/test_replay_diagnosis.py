@@ -25,6 +25,9 @@ TD = ("td", "A 1 B 2; A 1 B 2", {"gamma": "1/2", "alpha": "1/2"}, "A=1, B=3/2")
 #   every-visit A = (6 + 3)/2 = 9/2, B = 5; first-visit A = 6, B = 5
 MC_EVERY = ("mc", "A 1 B 2 A 3", {}, "A=9/2, B=5")
 MC_FIRST = ("mc", "A 1 B 2 A 3", {"visit": "first"}, "A=6, B=5")
+# every-visit MC, γ = 1/2, same episode: G_2 = 3, G_1 = 2 + ½·3 = 7/2, G_0 = 1 + ½·7/2 = 11/4
+#   A = (11/4 + 3)/2 = 23/8, B = 7/2; returns without discounting: A = 9/2, B = 5 (as above)
+MC_DISCOUNTED = ("mc", "A 1 B 2 A 3", {"gamma": "1/2"}, "A=23/8, B=7/2")
 # constant α = 1/2, every-visit, same episode, updates forward in time:
 #   A = ½·6 = 3, B = ½·5 = 5/2, A = 3 + ½[3 − 3] = 3  (sample averages: A = 9/2, B = 5)
 MC_ALPHA = ("mc", "A 1 B 2 A 3", {"alpha": "1/2"}, "A=3, B=5/2")
@@ -75,6 +78,8 @@ CASES = [
          "A=8, B=17/2", "update 3, episode 2 t=0 (A→B): V(A) = 5/4 (= 1.25) instead of 1"),
     Case(TD, "A=2, B=2", "α = 1 (the target itself instead of a step toward it)",
          "A=8, B=17/2", "update 1, episode 1 t=0 (A→B): V(A) = 1 instead of 1/2 (= 0.5)"),
+    Case(MC_DISCOUNTED, "A=9/2, B=5", "γ left out (γ = 1)", "A=3, B=7/2",
+         "update 1, episode 1 t=0: V(A) = 6 instead of 11/4 (= 2.75)"),
     Case(MC_EVERY, "A=6, B=5", "first-visit instead of every-visit", "A=13/2, B=6",
          "update 3, episode 1 t=2: V(A) = 9/2 (= 4.5) in the right working, left out in yours"),
     Case(MC_FIRST, "A=9/2, B=5", "every-visit instead of first-visit", "A=7, B=6",
