@@ -99,3 +99,23 @@ def test_first_difference_walks_the_update_rows_of_both_workings():
     assert report.diagnoses[0].first_difference == (
         "update 2, t=1 (A→B): V(A) = 1 instead of 3/4 (= 0.75)"
     )
+
+
+def test_a_calc_working_is_compared_row_by_row_by_every_number():
+    """calc rows have no ``update``: each row's numbers are a step, read the same way for
+    the mistaken document (which need not carry the ``calc`` key)."""
+
+    def gae(deltas: list[str], advantage: str) -> dict:
+        rows = [{"label": f"δ_{t}", "t": t, "delta": float(F(d)), "exact": {"delta": d}}
+                for t, d in enumerate(deltas)]  # fmt: skip
+        rows.append({"label": "Â_0", "t": 0, "advantage": float(F(advantage)),
+                     "exact": {"advantage": advantage}})  # fmt: skip
+        return {"advantages": [float(F(advantage))], "exact": {"advantages": [advantage]},
+                "steps": rows}  # fmt: skip
+
+    right = {"calc": "gae", **gae(["-1", "1/2"], "-3/4")}
+    mistaken = gae(["0", "1"], "1")  # γ left out: δ_0 = 0 + 1·2 − 2 = 0, ...
+    report = grade_document(right, "advantages: [1]", None, {"γ left out": lambda: mistaken})
+    assert report.diagnoses[0].first_difference == "step 1, δ_0: delta = 0 instead of -1"
+    # a replay document (no calc key) keeps batch-style rows out of the steps
+    assert len(worked_document(gae(["0"], "1")).steps) == 1
