@@ -29,6 +29,11 @@ CASES = {
         ["practice", "policy-iteration", "--seed", "3"], "values: {A: 1}\n"),
     "practice policy-evaluation --seed 1 (piped answer)": (
         ["practice", "policy-evaluation", "--seed", "1"], "sweeps: {1: {A: 0}}\n"),
+    "replay q-learning (a practice exercise's data, reference)": (
+        ["replay", "q-learning", "A right -1 B left 0; B right 2 A left 2 B left 0",
+         "--alpha", "1/4"], None),
+    "practice q-learning --seed 3 (piped wrong answer, diagnosed)": (
+        ["practice", "q-learning", "--seed", "3"], "q: {A: {left: 1}}\n"),
 }  # fmt: skip
 HEAVY = ("sympy", "scipy", "matplotlib")
 

@@ -10,6 +10,7 @@ import pytest
 
 from rlcli.errors import RlcliError, UsageError
 from rlcli.grade.documents import document_mistakes, grade_document, worked_document
+from rlcli.grade.grader import first_difference
 from rlcli.grade.numbers import Inexact
 
 DOC = {
@@ -65,3 +66,56 @@ def test_named_mistakes_are_tried_alone_and_skipped_when_they_do_not_apply():
 def test_an_unknown_key_is_refused_naming_it():
     with pytest.raises(RlcliError, match="'steps' is none of them"):
         grade_document(DOC, "steps: 1", None)
+
+
+def test_first_difference_walks_the_update_rows_of_both_workings():
+    """Rows with ``update``/``new`` are steps matched by label: the first one whose value
+    differs, or that one working makes and the other does not, is named."""
+
+    def doc(rows: list[tuple[str, str]], final: str) -> dict:
+        steps = [{"label": lab, "update": "V(A)", "new": 1.0, "exact": {"new": new},
+                  "state": "A", "next_state": "B"} for lab, new in rows]  # fmt: skip
+        return {"values": {"A": 0.0}, "exact": {"A": final}, "steps": steps}
+
+    right = worked_document(doc([("t=0", "1/2"), ("t=1", "3/4")], "3/4"))
+    changed = worked_document(doc([("t=0", "1/2"), ("t=1", "1")], "1"))
+    extra = worked_document(doc([("t=0", "1/2"), ("t=½", "5/8"), ("t=1", "3/4")], "3/4"))
+    missing = worked_document(doc([("t=0", "1/2")], "1/2"))
+    assert (
+        first_difference(right, changed) == "update 2, t=1 (A→B): V(A) = 1 instead of 3/4 (= 0.75)"
+    )
+    assert first_difference(right, extra) == (
+        "update 2, t=½ (A→B): V(A) = 5/8 (= 0.625) in yours, not in the right working"
+    )
+    assert first_difference(right, missing) == (
+        "update 2, t=1 (A→B): V(A) = 3/4 (= 0.75) in the right working, left out in yours"
+    )
+    # a working without update rows (a batch solution) is compared in the results only
+    batch = worked_document({"values": {"A": 0.0}, "exact": {"A": "1"}})
+    assert first_difference(right, batch) == "in the results: values.A = 1 instead of 3/4 (= 0.75)"
+    # and the grader reports it for a mistaken answer
+    report = grade_document(doc([("t=0", "1/2"), ("t=1", "3/4")], "3/4"), "A=1", None,
+                            {"m": lambda: doc([("t=0", "1/2"), ("t=1", "1")], "1")})  # fmt: skip
+    assert report.diagnoses[0].first_difference == (
+        "update 2, t=1 (A→B): V(A) = 1 instead of 3/4 (= 0.75)"
+    )
+
+
+def test_a_calc_working_is_compared_row_by_row_by_every_number():
+    """calc rows have no ``update``: each row's numbers are a step, read the same way for
+    the mistaken document (which need not carry the ``calc`` key)."""
+
+    def gae(deltas: list[str], advantage: str) -> dict:
+        rows = [{"label": f"δ_{t}", "t": t, "delta": float(F(d)), "exact": {"delta": d}}
+                for t, d in enumerate(deltas)]  # fmt: skip
+        rows.append({"label": "Â_0", "t": 0, "advantage": float(F(advantage)),
+                     "exact": {"advantage": advantage}})  # fmt: skip
+        return {"advantages": [float(F(advantage))], "exact": {"advantages": [advantage]},
+                "steps": rows}  # fmt: skip
+
+    right = {"calc": "gae", **gae(["-1", "1/2"], "-3/4")}
+    mistaken = gae(["0", "1"], "1")  # γ left out: δ_0 = 0 + 1·2 − 2 = 0, ...
+    report = grade_document(right, "advantages: [1]", None, {"γ left out": lambda: mistaken})
+    assert report.diagnoses[0].first_difference == "step 1, δ_0: delta = 0 instead of -1"
+    # a replay document (no calc key) keeps batch-style rows out of the steps
+    assert len(worked_document(gae(["0"], "1")).steps) == 1

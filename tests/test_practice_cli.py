@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
-from rlcli.practice.generate import generate
+from rlcli.practice.topics import generate
 
 runner = CliRunner()
 
@@ -48,7 +48,7 @@ def as_answer(sweeps: list[dict]) -> str:
 def _discounted_seed() -> int:
     """A policy-evaluation seed with gamma = 1/2 where forgetting gamma changes V2."""
     for seed in range(100):
-        text = generate("policy-evaluation", seed).yaml
+        text = generate("policy-evaluation", seed).files["exercise.yaml"]
         if "gamma: 1/2" in text and synchronous_sweeps(text) != synchronous_sweeps(text, F(1)):
             return seed
     raise AssertionError("no such seed")
@@ -62,18 +62,19 @@ def test_no_topic_lists_the_topics():
 
 
 def test_unknown_topic_exit_2():
-    res = runner.invoke(app, ["practice", "sarsa"])
-    assert res.exit_code == 2 and "sarsa" in res.output
+    res = runner.invoke(app, ["practice", "no-such-topic"])
+    assert res.exit_code == 2 and "no-such-topic" in res.output
 
 
 def test_piped_right_and_wrong_answers():
     seed = _discounted_seed()
-    text = generate("policy-evaluation", seed).yaml
+    text = generate("policy-evaluation", seed).files["exercise.yaml"]
     right = runner.invoke(app, ["practice", "policy-evaluation", "--seed", str(seed)],
                           input=as_answer(synchronous_sweeps(text)))  # fmt: skip
     assert right.exit_code == 0, right.output
     assert "6 right, 0 wrong" in right.output
-    assert "worked solution:" in right.output and "sweep 2:" in right.output
+    assert "worked solution (rlcli mdp evaluate exercise.yaml -p pi" in right.output
+    assert "sweep 2:" in right.output
     assert "diagnosis" not in right.output
     wrong = runner.invoke(app, ["practice", "policy-evaluation", "--seed", str(seed)],
                           input=as_answer(synchronous_sweeps(text, F(1))))  # fmt: skip
@@ -99,9 +100,9 @@ def test_json_prints_exercise_and_solution():
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
     assert doc["topic"] == "policy-iteration" and doc["seed"] == 2
-    assert yaml.safe_load(doc["mdp"])["states"] == ["A", "B", "C", "T"]
+    assert yaml.safe_load(doc["files"]["exercise.yaml"])["states"] == ["A", "B", "C", "T"]
     assert set(doc["solution"]) == {"values", "policy"}
-    assert doc["work"] and doc["command"].startswith("rlcli mdp solve")
+    assert doc["work"] and doc["command"] == "rlcli mdp solve exercise.yaml --exact"
 
 
 def test_markdown_worksheet_data_files_and_no_overwrite(tmp_path, monkeypatch):
@@ -192,8 +193,8 @@ def test_the_topic_list_with_json_is_one_json_document() -> None:
     from typer.testing import CliRunner
 
     from rlcli.cli.app import app
-    from rlcli.practice.generate import TOPICS
+    from rlcli.practice.topics import topics
 
     result = CliRunner().invoke(app, ["practice", "--json"])
     assert result.exit_code == 0
-    assert set(_json.loads(result.stdout)["topics"]) == set(TOPICS)
+    assert set(_json.loads(result.stdout)["topics"]) == set(topics())

@@ -88,8 +88,9 @@ def practice(
 ) -> None:
     """Exam drill: a fresh exercise, your answer on stdin, graded and diagnosed, then the
     worked solution. With --worksheet: numbered exercises, solutions and data files."""
-    from rlcli.practice.generate import TOPICS
+    from rlcli.practice.topics import topics as all_topics
 
+    TOPICS = all_topics()
     if not topics:
         if json:
             from rlcli.render.jsonout import emit
@@ -115,10 +116,8 @@ def practice(
 def _drill(topic: str, seed: int | None, json: bool) -> None:
     import random
 
-    from rlcli.grade.mdp import grade_mdp
-    from rlcli.practice.generate import generate
     from rlcli.practice.sheet import exercise_json
-    from rlcli.render.grading import worked_lines
+    from rlcli.practice.topics import generate
     from rlcli.render.jsonout import emit
 
     seed = random.SystemRandom().randrange(10**6) if seed is None else seed
@@ -128,7 +127,8 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
         return
     tty = sys.stdin.isatty()
     typer.echo(f"{topic}, seed {seed} (rlcli practice {topic} --seed {seed} repeats it)\n")
-    typer.echo(ex.yaml)
+    for name, text in ex.files.items():
+        typer.echo(f"# {name}\n{text}")
     typer.echo(ex.question)
     if tty:
         typer.echo("your answer (YAML or A=.., B=..; an empty line ends it):")
@@ -137,14 +137,14 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
         text = sys.stdin.read()
     typer.echo("")
     if text.strip():
-        report = grade_mdp(ex.spec, text, text=True)
+        report = ex.grade(text.rstrip(), None)
         _print_report(report, False)
         code = 0 if report.all_right else 1
     else:
         typer.echo("no answer given")
         code = 1
-    typer.echo("\nworked solution:")
-    typer.echo("\n".join(worked_lines(ex)))
+    typer.echo(f"\nworked solution ({ex.command}):")
+    typer.echo("\n".join(ex.work()))
     raise typer.Exit(code)
 
 

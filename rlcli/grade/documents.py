@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from rlcli.errors import RlcliError
-from rlcli.grade.answer import read_answer
+from rlcli.grade.answer import parse_answer, read_answer
 from rlcli.grade.grader import Mistake, Recompute, Report, Step, Worked, grade
 from rlcli.grade.numbers import Inexact
 
@@ -27,19 +27,31 @@ NamedMistakes = Mapping[str, Callable[[], Document]]
 
 
 def grade_document(
-    doc: Document, answer: str, tol: Fraction | None, mistakes: NamedMistakes | None = None
+    doc: Document,
+    answer: str,
+    tol: Fraction | None,
+    mistakes: NamedMistakes | None = None,
+    *,
+    text: bool = False,
 ) -> Report:
-    """Grade ``answer`` (a file, inline YAML or ``A=3/4``) against a command's document,
-    diagnosing wrong numbers with the command's named mistakes."""
-    truth = worked_document(doc)
-    entries = read_answer(answer, truth.doc, LABELS)
-    catalogue, recompute = document_mistakes(mistakes or {})
+    """Grade ``answer`` (a file, inline YAML or ``A=3/4``; with ``text`` always the
+    answer's text) against a command's document, diagnosing wrong numbers with the
+    command's named mistakes."""
+    every_number = "calc" in doc  # a calc working: every row's numbers are steps
+    truth = worked_document(doc, every_number)
+    if text:
+        entries = parse_answer(answer, "answer", truth.doc, LABELS)
+    else:
+        entries = read_answer(answer, truth.doc, LABELS)
+    catalogue, recompute = document_mistakes(mistakes or {}, every_number)
     return grade(entries, truth, tol, catalogue, recompute)
 
 
-def worked_document(doc: Document) -> Worked:
-    """The truth tree of ``doc``, with one step holding every graded cell (for the first
-    difference between the right document and a mistaken one)."""
+def worked_document(doc: Document, every_number: bool | None = None) -> Worked:
+    """The truth tree of ``doc`` and its steps, for the first difference between the right
+    document and a mistaken one: the rows of its working (``update_steps``), then one step
+    holding every graded cell. ``every_number`` (default: ``doc`` is a ``calc`` document)
+    as in ``update_steps``."""
     tree: dict[str, Any] = {}
     for key, node in doc.items():
         if key in NOT_GRADED:
@@ -51,19 +63,58 @@ def worked_document(doc: Document) -> Worked:
         if sub is not None:
             tree[str(key)] = sub
     cells = dict(_flatten(tree, ()))
-    return Worked(tree, [Step("in the results", cells, symbol="")])
+    if every_number is None:
+        every_number = "calc" in doc
+    steps = update_steps(doc.get("steps"), every_number)
+    return Worked(tree, [*steps, Step("in the results", cells, symbol="")])
 
 
-def document_mistakes(named: NamedMistakes) -> tuple[list[Mistake], Recompute]:
-    """The command's mistakes as a catalogue, and the recomputation of one of them. They are
-    whole recomputations that do not combine, so they share one group (no pairs tried)."""
+def update_steps(rows: Any, every_number: bool = False) -> list[Step]:
+    """The working's rows as steps, matched between workings by the row's own label
+    (``episode 1 t=2``, ``Â_1``): a row that changes a value, by its ``update`` (``V(B)``,
+    ``Q(A,left)``) and ``new`` value, or the ``values`` a trace row leaves, labelled
+    ``update k, ROW (S→S')``; with ``every_number`` (a ``calc`` working) any other row by
+    every number it shows, labelled ``step k, ROW``."""
+    steps: list[Step] = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping) or not isinstance(row.get("label"), str):
+            continue
+        exact = row.get("exact") if isinstance(row.get("exact"), Mapping) else {}
+        kind = "update"
+        if isinstance(row.get("update"), str) and "new" in row:
+            values = {row["update"]: _tree(row["new"], exact.get("new"))}
+        elif isinstance(row.get("values"), Mapping):
+            found = _tree(row["values"], exact.get("values")) or {}
+            values = {f"V({s})": v for s, v in found.items()}
+        elif every_number:
+            shown = {k: v for k, v in row.items() if k not in ("label", "exact")}
+            values, kind = dict(_flatten(_tree(shown, exact) or {}, ())), "step"
+        else:
+            continue
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            continue
+        where = row["label"]
+        if isinstance(row.get("state"), str) and isinstance(row.get("next_state"), str):
+            where += f" ({row['state']}→{row['next_state']})"
+        label = f"{kind} {len(steps) + 1}, {where}"
+        steps.append(Step(label, values, symbol="", key=row["label"]))
+    return steps
+
+
+def document_mistakes(
+    named: NamedMistakes, every_number: bool = False
+) -> tuple[list[Mistake], Recompute]:
+    """The command's mistakes as a catalogue, and the recomputation of one of them (its
+    steps read as the truth's are: ``every_number``). They are whole recomputations that do
+    not combine, so they share one group (no pairs tried)."""
     catalogue = [Mistake(_key(name), name, "recomputation") for name in named]
 
     def recompute(mistakes: tuple[Mistake, ...]) -> Worked | None:
         if len(mistakes) != 1:
             return None
         try:
-            return worked_document(named[mistakes[0].name]())
+            return worked_document(named[mistakes[0].name](), every_number)
         except RlcliError:  # the mistake does not apply to these inputs
             return None
 

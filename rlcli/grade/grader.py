@@ -38,6 +38,14 @@ class Step:
     label: str
     values: Mapping[str, Fraction | Inexact]
     symbol: str = "V"  # V₂(B) written as f"{symbol}({name})"; "" writes the name alone
+    key: str | None = None  # matches a step of another working (default: the label)
+
+    @property
+    def match(self) -> str:
+        return self.label if self.key is None else self.key
+
+    def what(self, name: str) -> str:
+        return f"{self.symbol}({name})" if self.symbol else name
 
 
 @dataclass(frozen=True)
@@ -151,14 +159,44 @@ def _reproducing(
 
 
 def first_difference(truth: Worked, worked: Worked) -> str:
-    """Where the mistaken computation first leaves the right one: the step and the value."""
-    for right, wrong in zip(truth.steps, worked.steps, strict=False):
-        for name, value in wrong.values.items():
-            if name in right.values and right.values[name] != value:
-                what = f"{right.symbol}({name})" if right.symbol else name
-                return (
-                    f"{right.label}: {what} = {show(value)} instead of {show(right.values[name])}"
-                )
+    """Where the mistaken computation first leaves the right one: the first step, in the
+    right working's order, whose value differs, or that one working makes and the other
+    does not (steps are matched by ``Step.match``, so an update left out or added is named
+    where it happens). Steps found in one working only are compared only when both
+    workings have more than one step (a batch solution has none to match an online run's)."""
+    right_steps = {s.match: s for s in truth.steps}
+    wrong_steps = {s.match: s for s in worked.steps}
+    stepwise = len(truth.steps) > 1 and len(worked.steps) > 1
+    for step in _merged(truth.steps, worked.steps):
+        right, wrong = right_steps.get(step.match), wrong_steps.get(step.match)
+        if right is not None and wrong is not None:
+            for name, value in wrong.values.items():
+                if name in right.values and right.values[name] != value:
+                    return (f"{wrong.label}: {right.what(name)} = {show(value)} instead of "
+                            f"{show(right.values[name])}")  # fmt: skip
+        elif stepwise and right is not None:
+            return f"{right.label}: {_made(right)} in the right working, left out in yours"
+        elif stepwise and wrong is not None:
+            return f"{wrong.label}: {_made(wrong)} in yours, not in the right working"
     if len(truth.steps) != len(worked.steps):
         return f"{len(worked.steps)} step(s) instead of {len(truth.steps)}"
     return "the same steps, read differently"
+
+
+def _made(step: Step) -> str:
+    return ", ".join(f"{step.what(n)} = {show(v)}" for n, v in step.values.items())
+
+
+def _merged(right: Sequence[Step], wrong: Sequence[Step]) -> list[Step]:
+    """Both workings' steps in order: the right one's, each step only in the mistaken one
+    placed after the step it follows there."""
+    out = list(right)
+    keys = {s.match for s in right}
+    at = 0
+    for step in wrong:
+        if step.match in keys:
+            at = next(i for i, s in enumerate(out) if s.match == step.match) + 1
+        else:
+            out.insert(at, step)
+            at += 1
+    return out

@@ -1,19 +1,23 @@
 """Worksheets: numbered exercises in Markdown or LaTeX, the worked solutions in a second
-file, and each exercise's MDP file beside them (so ``--answer`` can check a student's work).
-Exercise i of a worksheet with seed S is ``generate(topic, S·1000 + i)``: deterministic."""
+file, and each exercise's data files beside them (so ``--answer`` can check a student's
+work). Exercise i of a worksheet with seed S is ``generate(topic, S·1000 + i)``:
+deterministic. Works from the generic ``Exercise``, whatever its topic family."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-from rlcli.practice.generate import Exercise, generate
-from rlcli.render.grading import worked_lines
+from rlcli.practice.exercise import Exercise
+from rlcli.practice.topics import generate
 
 TEX_ASCII = str.maketrans({
     "·": "*", "★": "*", "π": "pi", "γ": "gamma", "≈": "~", "→": "->", "…": "...",
     "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6", "₇": "_7",
-    "₈": "_8", "₉": "_9", "∑": "sum", "—": "--", "−": "-",
+    "₈": "_8", "₉": "_9", "∑": "sum", "Σ": "sum", "Π": "prod", "—": "--", "−": "-",
+    "α": "alpha", "λ": "lambda", "ρ": "rho", "τ": "tau", "δ": "delta", "ε": "eps",
+    "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "×": "x", "§": "S", "′": "'", "²": "^2",
 })  # fmt: skip
 TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -24,45 +28,63 @@ def exercises(topics: list[str], count: int, seed: int) -> list[Exercise]:
     return [generate(topics[i % len(topics)], seed * 1000 + i + 1) for i in range(count)]
 
 
-def command(ex: Exercise, data: str) -> str:
-    return f"rlcli mdp {ex.options.split(' ', 1)[0]} {data} {ex.options.split(' ', 1)[1]}"
+def command(ex: Exercise, names: dict[str, str] | None = None) -> str:
+    """The command that answers ``ex``, its data files renamed by ``names``."""
+    names = names or {}
+    return " ".join(names.get(token, token) for token in ex.command.split(" "))
 
 
 def exercise_json(ex: Exercise) -> dict[str, Any]:
+    """The ``--json`` form: the exercise, its data files, command, solution and working."""
     from rlcli.render.grading import _json_value
 
     def plain(doc: Any) -> Any:
-        return {k: plain(v) for k, v in doc.items()} if isinstance(doc, dict) else _json_value(doc)
+        if isinstance(doc, dict):
+            return {k: plain(v) for k, v in doc.items()}
+        if isinstance(doc, list):
+            return [plain(v) for v in doc]
+        return _json_value(doc)
 
     return {
-        "topic": ex.topic, "seed": ex.seed, "question": ex.question, "mdp": ex.yaml,
-        "command": command(ex, "FILE"), "solution": plain(ex.solution),
-        "work": worked_lines(ex),
+        "topic": ex.topic, "seed": ex.seed, "question": ex.question, "files": dict(ex.files),
+        "command": ex.command, "solution": plain(ex.solution), "work": ex.work(),
     }  # fmt: skip
+
+
+def data_names(ex: Exercise, sheet: Path, i: int) -> dict[str, Path]:
+    """Exercise i's data files beside the worksheet: ``ws-01.yaml`` for its one file,
+    ``ws-01-NAME`` each when it has several."""
+    if len(ex.files) == 1:
+        (name,) = ex.files
+        return {name: sheet.with_name(f"{sheet.stem}-{i:02d}{Path(name).suffix}")}
+    return {name: sheet.with_name(f"{sheet.stem}-{i:02d}-{name}") for name in ex.files}
 
 
 def worksheet_files(
     topics: list[str], count: int, seed: int, sheet: Path, solutions: Path
 ) -> dict[Path, str]:
-    """{path: text} for the worksheet, its solutions and one MDP file per exercise."""
+    """{path: text} for the worksheet, its solutions and each exercise's data files."""
     exs = exercises(topics, count, seed)
-    data = [sheet.with_name(f"{sheet.stem}-{i:02d}.yaml") for i in range(1, count + 1)]
+    data = [data_names(ex, sheet, i) for i, ex in enumerate(exs, 1)]
     write = _tex if sheet.suffix == ".tex" else _markdown
     title = f"RL practice worksheet (seed {seed})"
     questions = [_exercise_block(ex, data[i - 1], i) for i, ex in enumerate(exs, 1)]
     answers = [_solution_block(ex, i) for i, ex in enumerate(exs, 1)]
     files = {sheet: write(title, questions), solutions: write(title + ": solutions", answers)}
-    files.update({p: ex.yaml for ex, p in zip(exs, data, strict=True)})
+    for ex, names in zip(exs, data, strict=True):
+        files.update({path: ex.files[name] for name, path in names.items()})
     return files
 
 
-def _exercise_block(ex: Exercise, data: Path, i: int) -> tuple[str, str, str]:
-    check = f"# data file: {data.name}\n# check: {command(ex, data.name)} --answer ANSWER\n"
-    return (f"Exercise {i} ({ex.topic})", ex.question, check + ex.yaml)
+def _exercise_block(ex: Exercise, data: dict[str, Path], i: int) -> tuple[str, str, str]:
+    names = {name: path.name for name, path in data.items()}
+    check = f"# check: {command(ex, names)} --answer ANSWER\n"
+    shown = "".join(f"# data file: {names[n]}\n{text}" for n, text in ex.files.items())
+    return (f"Exercise {i} ({ex.topic})", ex.question, shown + check)
 
 
 def _solution_block(ex: Exercise, i: int) -> tuple[str, str, str]:
-    return (f"Exercise {i} ({ex.topic})", "Worked solution:", "\n".join(worked_lines(ex)))
+    return (f"Exercise {i} ({ex.topic})", "Worked solution:", "\n".join(ex.work()))
 
 
 def _markdown(title: str, blocks: list[tuple[str, str, str]]) -> str:
@@ -72,8 +94,16 @@ def _markdown(title: str, blocks: list[tuple[str, str, str]]) -> str:
     return "\n".join(parts)
 
 
+def ascii_text(text: str) -> str:
+    """pdflatex-safe text: the symbols above spelled out, accents dropped (r̂ → r), any
+    other non-ASCII character as ``?``."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(TEX_ASCII))
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return kept.encode("ascii", "replace").decode("ascii")
+
+
 def tex_escape(text: str) -> str:
-    return "".join(TEX_SPECIAL.get(c, c) for c in text.translate(TEX_ASCII))
+    return "".join(TEX_SPECIAL.get(c, c) for c in ascii_text(text))
 
 
 def _tex(title: str, blocks: list[tuple[str, str, str]]) -> str:
@@ -86,6 +116,6 @@ def _tex(title: str, blocks: list[tuple[str, str, str]]) -> str:
     for head, text, verbatim in blocks:
         parts.append(rf"\subsection*{{{tex_escape(head)}}}")
         parts.append(tex_escape(text))
-        parts += [r"\begin{verbatim}", verbatim.translate(TEX_ASCII).rstrip(), r"\end{verbatim}"]
+        parts += [r"\begin{verbatim}", ascii_text(verbatim).rstrip(), r"\end{verbatim}"]
     parts.append(r"\end{document}")
     return "\n".join(parts) + "\n"

@@ -74,14 +74,15 @@ def report_json(report: Report) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def worked_lines(ex: Any) -> list[str]:
-    """An exercise's worked solution: the ``--show-work`` backups of the command that
-    answers it, or for the Bellman equations the equations and their solution."""
+def worked_lines(spec: Any, asked: tuple[str, ...], truth: dict[str, Any]) -> list[str]:
+    """An MDP exercise's worked solution: the ``--show-work`` backups of the command that
+    answers it, or for the Bellman equations the equations and their solution; then the
+    answer."""
     from rlcli.mdp.solve.exact import rational_policy
     from rlcli.mdp.solve.runs import run_evaluation, run_solve
     from rlcli.render import work
 
-    spec, mdp = ex.spec, ex.spec.mdp
+    mdp = spec.mdp
     lines: list[str] = []
     if spec.command == "evaluate" and spec.method == "sweeps":
         run = run_evaluation(
@@ -99,14 +100,23 @@ def worked_lines(ex: Any) -> list[str]:
     for sec in sections:
         lines.append(f"{sec['title']}:")
         lines += [f"  {line}" for line in sec["lines"]]
-    lines.append("answer:")
-    for key in ex.asked:
-        for name, value in ex.truth[key].items():
-            if isinstance(value, dict):
-                row = ", ".join(f"{s} = {_expected(v)}" for s, v in value.items())
-                lines.append(f"  {key} {name}: {row}")
-            else:
-                lines.append(f"  {key} {name} = {_expected(value)}")
+    return lines + answer_lines(asked, truth)
+
+
+def answer_lines(asked: tuple[str, ...], truth: Any) -> list[str]:
+    """``answer:`` and one line per asked entry: ``values: A = 3/4, B = 1``, ``sweeps 1:
+    A = .., ..``, ``ordinary = 16/3 (≈ 5.33333)``."""
+    lines = ["answer:"]
+    for key in asked:
+        node = truth[key]
+        if not isinstance(node, dict):
+            lines.append(f"  {key} = {_expected(node)}")
+        elif all(not isinstance(v, dict) for v in node.values()):
+            lines.append(f"  {key}: " + ", ".join(f"{n} = {_expected(v)}" for n, v in node.items()))
+        else:
+            for name, row in node.items():
+                cells = ", ".join(f"{n} = {_expected(v)}" for n, v in row.items())
+                lines.append(f"  {key} {name}: {cells}")
     return lines
 
 

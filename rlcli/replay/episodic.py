@@ -25,7 +25,7 @@ from rlcli.replay.returns import (
     return_text,
 )
 from rlcli.replay.setup import Setup
-from rlcli.replay.tabular import step_size
+from rlcli.replay.tabular import step_size, toward
 from rlcli.replay.worked import Line, paren, show, show_dec
 
 VARIANTS = ("offline", "accumulating", "replacing", "true-online")
@@ -65,7 +65,7 @@ def mc(
             seen.add(s)
             old = v[s]
             alpha, a_txt = step_size(setup, counts, s, f"({s})")
-            new = old + alpha * (G[t] - old)
+            new = toward(old, alpha, G[t], setup)
             v[s] = new
             updated.add(s)
             text = (
@@ -116,7 +116,7 @@ def nstep(
             tail = v_at(h)
             old = v[s]
             alpha, a_txt = step_size(setup, counts, s, f"({s})")
-            new = old + alpha * (target - old)
+            new = toward(old, alpha, target, setup)
             v[s] = new
             updated.add(s)
             boot = None if setup.is_terminal(ep.states[h]) else (ep.states[h], tail)
@@ -173,7 +173,7 @@ def _offline(
         for t, st in enumerate(ep.steps):
             s = st.state
             old = v[s]
-            new = old + alpha * (G[t] - old)
+            new = toward(old, alpha, G[t], setup)
             v[s] = new
             updated.add(s)
             nxt = ep.states[t + 1]

@@ -299,7 +299,7 @@ KNOWN_KEYS = (
 
 def from_file(path: Path, extra_terminal: set[str]) -> Experience:
     """A YAML (or JSON) experience file, checked with line numbers."""
-    from rlcli.mdp.read.source import line_of, parse_yaml, read_text
+    from rlcli.mdp.read.source import read_text
 
     file = str(path)
     try:
@@ -317,7 +317,14 @@ def from_file(path: Path, extra_terminal: set[str]) -> Experience:
                 )
             ]
         )
-    data = parse_yaml(read_text(path), file)
+    return loads(read_text(path), file, extra_terminal)
+
+
+def loads(text: str, file: str, extra_terminal: set[str]) -> Experience:
+    """An experience file's text (named ``file`` in messages), checked with line numbers."""
+    from rlcli.mdp.read.source import line_of, parse_yaml
+
+    data = parse_yaml(text, file)
     if not isinstance(data, Mapping):
         raise ExperienceError(
             [Problem(file, 1, "", "expected a mapping with 'episodes' or 'transitions'")]

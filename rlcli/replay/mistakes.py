@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rlcli.replay.experience import Experience
 from rlcli.replay.run import Options, replay
+from rlcli.replay.setup import resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.model import MDP
@@ -25,7 +26,11 @@ def replay_mistakes(
         return lambda: replay(m, exp, replace(opt, **changes), mdp).document()
 
     out: dict[str, Callable[[], Mapping[str, Any]]] = {}
-    if opt.gamma is not None and opt.gamma.strip() not in ("1", "1.0"):
+    # γ and α as the replay used them: given as options, or by the experience file
+    setup = resolve(exp, opt.gamma, opt.alpha, mdp) if exp is not None else None
+    gamma = setup.gamma if setup is not None else None
+    alpha = setup.alpha if setup is not None else None
+    if gamma is not None and gamma != 1:
         out["γ left out (γ = 1)"] = rerun(gamma="1")
     if method in ("mc", "importance-sampling"):
         other = "first" if opt.visit == "every" else "every"
@@ -42,6 +47,57 @@ def replay_mistakes(
         out["Q-learning's max instead of the next action's value"] = rerun("q-learning")
     if method == "td-lambda" and opt.variant != "offline":
         out["the offline λ-return instead of traces"] = rerun(variant="offline")
-    if opt.alpha is not None and opt.alpha.strip() not in ("1", "1.0"):
+    if alpha is not None and alpha != 1:
         out["α = 1 (the target itself instead of a step toward it)"] = rerun(alpha="1")
+    if (
+        method in ALPHA_UPDATES
+        and not opt.batch
+        and (method != "td-lambda" or opt.variant == "offline")
+    ):
+        out["α applied to the target instead of to the error (V + α·target)"] = rerun(
+            alpha_on_target=True
+        )
+    if method == "importance-sampling":
+        right = rerun()
+        out["ordinary IS (divided by n) instead of weighted (by Σρ)"] = _estimates(
+            right, weighted="ordinary"
+        )
+        out["weighted IS (divided by Σρ) instead of ordinary (by n)"] = _estimates(
+            right, ordinary="weighted"
+        )
+        out["ordinary and weighted IS swapped"] = _estimates(
+            right, ordinary="weighted", weighted="ordinary"
+        )
     return out
+
+
+# the methods whose updates are V ← V + α[target − V] (traces are not: they apply α·δ·e)
+ALPHA_UPDATES = ("td", "nstep", "td-lambda", "mc", "sarsa", "q-learning", "expected-sarsa",
+                 "double-q")  # fmt: skip
+
+
+def _estimates(
+    right: Callable[[], Mapping[str, Any]], **given_as: str
+) -> Callable[[], Mapping[str, Any]]:
+    """The importance-sampling document with each estimate ``key`` reported as the
+    estimate ``given_as[key]`` (the ordinary one where the weighted was asked, ...), for the
+    top-level state and every state."""
+
+    def swap(row: Any) -> Any:
+        if not isinstance(row, Mapping):
+            return row
+        return {**row, **{k: row[v] for k, v in given_as.items() if v in row}}
+
+    def doc() -> Mapping[str, Any]:
+        d = dict(right())
+        out = swap(d)
+        if isinstance(d.get("states"), Mapping):
+            out["states"] = {s: swap(r) for s, r in d["states"].items()}
+        if isinstance(d.get("exact"), Mapping):
+            ex = swap(d["exact"])
+            if isinstance(ex.get("states"), Mapping):
+                ex["states"] = {s: swap(r) for s, r in ex["states"].items()}
+            out["exact"] = ex
+        return out
+
+    return doc

@@ -86,6 +86,7 @@ class Options:
     per_decision: bool = False
     returns: str | None = None
     ratios: str | None = None
+    alpha_on_target: bool = False  # the mistake V ← V + α·target (``replay_mistakes``)
 
 
 def replay(method: str, exp: Experience | None, opt: Options, mdp: MDP | None = None) -> Worked:
@@ -99,7 +100,7 @@ def replay(method: str, exp: Experience | None, opt: Options, mdp: MDP | None = 
         )
     if mdp is not None:
         check_against_mdp(exp, mdp)
-    setup = resolve(exp, opt.gamma, opt.alpha, mdp)
+    setup = replace(resolve(exp, opt.gamma, opt.alpha, mdp), alpha_on_target=opt.alpha_on_target)
     traces = method == "td-lambda" and opt.variant != "offline"
     limit = EXACT_TRACE_STEPS if traces else EXACT_STEPS
     if exp.n_steps > limit:  # exact sizes grow with every update
@@ -524,7 +525,11 @@ def episode_importance(exp: Experience, setup: Setup, opt: Options) -> Worked:
         "states": num(per_state),
     }
     if all_exact(per_state):
-        doc["exact"] = exact(per_state)
+        doc["exact"] = {
+            "ordinary": exact(per_state[first]["ordinary"]),
+            "weighted": exact(per_state[first]["weighted"]),
+            "states": exact(per_state),
+        }
     notes = [
         *list(setup.notes),
         f"{opt.visit}-visit; 'ordinary' and 'weighted' at the top level are for {first}, the "

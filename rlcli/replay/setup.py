@@ -28,6 +28,7 @@ class Setup:
     alpha: Value | None
     terminal: set[str]
     notes: list[str]
+    alpha_on_target: bool = False  # the mistake V ← V + α·target, for diagnosing answers
 
     def is_terminal(self, s: str) -> bool:
         return s == TERMINAL or s in self.terminal

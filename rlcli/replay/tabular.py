@@ -28,6 +28,12 @@ def step_size(setup: Setup, counts: dict, key: object, name: str) -> tuple[Value
     return a, f"1/N{name} = {a}"
 
 
+def toward(old: Value, alpha: Value, target: Value, setup: Setup) -> Value:
+    """The incremental update V + α[target − V] (S&B eq. 2.4); with ``setup.alpha_on_target``
+    the mistake V + α·target (α applied to the target instead of to the error)."""
+    return old + alpha * target if setup.alpha_on_target else old + alpha * (target - old)
+
+
 def td0(
     episodes: Sequence[Episode], setup: Setup, v: dict[str, Value]
 ) -> tuple[list[Line], set[str]]:
@@ -43,7 +49,7 @@ def td0(
             old = v[s]
             alpha, a_txt = step_size(setup, counts, s, f"({s})")
             target = st.reward + g * v_next
-            new = old + alpha * (target - old)
+            new = toward(old, alpha, target, setup)
             v[s] = new
             updated.add(s)
             text = (
@@ -129,7 +135,7 @@ def control(
             old = table[(s, a)]
             alpha, a_txt = step_size(setup, counts, (which, s, a), f"({s},{a})")
             target = st.reward + g * boot
-            new = old + alpha * (target - old)
+            new = toward(old, alpha, target, setup)
             table[(s, a)] = new
             updated.add((s, a))
             name = f"Q{which}({s},{a})"

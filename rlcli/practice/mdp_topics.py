@@ -1,4 +1,4 @@
-"""Fresh exam exercises with hand-sized answers, reproducible from a seed.
+"""The MDP topic family: sweeps, solves and Bellman equations on a fresh small MDP.
 
 Each exercise is a small MDP file (states A, B, C and a terminal T; two actions per state;
 integer rewards; probabilities 1 or 1/2; γ ∈ {1/2, 1}) and a question. Numbers are drawn
@@ -8,7 +8,6 @@ a fraction with denominator ≤ 12 or a decimal with at most 2 digits, |x| ≤ 1
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 from rlcli.grade.answer import Choice
 from rlcli.grade.grader import lookup
 from rlcli.grade.mdp import Exact, MDPExercise
-from rlcli.practice.exercise import is_short
+from rlcli.practice.exercise import Exercise, is_short
 
 TOPICS = {
     "policy-evaluation": "iterative policy evaluation: the values after sweeps 1 and 2 "
@@ -29,24 +28,8 @@ TOPICS = {
     "grid-evaluation": "a small grid world, equiprobable policy: the values after sweeps 1 "
     "and 2 (S&B Figure 4.1)",
 }
-MAX_TRIES = 2000
 SWEEPS = 2
-
-
-@dataclass(frozen=True)
-class Exercise:
-    topic: str
-    seed: int
-    yaml: str  # the MDP file
-    question: str
-    options: str  # what to add to ``rlcli mdp ... FILE`` to get the answer
-    asked: tuple[str, ...]  # the answer document's keys asked for
-    spec: MDPExercise = field(compare=False)  # the loaded file: compared by its text
-    truth: dict[str, Any]  # the full answer document (Fractions and Choices)
-
-    @property
-    def solution(self) -> dict[str, Any]:
-        return {k: self.truth[k] for k in self.asked}
+FILE = "exercise.yaml"
 
 
 def _cells(doc: Any) -> list[Any]:
@@ -128,26 +111,30 @@ def _spec(topic: str, mdp: Any) -> tuple[MDPExercise, tuple[str, ...], str, str]
             "v_pi (answer: A=.., B=.., C=..).", "evaluate -p pi --exact")  # fmt: skip
 
 
-def generate(topic: str, seed: int) -> Exercise:
-    """The exercise of ``topic`` for ``seed``: the first draw whose answer is all short."""
+def draw(topic: str, rng: np.random.Generator) -> Exercise | None:
+    """One draw of ``topic`` from ``rng``: the exercise, or None when an answer is not short
+    (or a policy question has tied actions)."""
+    from rlcli.grade.mdp import grade_mdp
     from rlcli.mdp.read.load import loads_mdp
+    from rlcli.render.grading import worked_lines
 
-    if topic not in TOPICS:
-        raise KeyError(topic)
-    rng = np.random.default_rng([seed, list(TOPICS).index(topic)])
-    for _ in range(MAX_TRIES):
-        gamma = "1/2" if rng.random() < 0.6 else "1"
-        text = _grid_yaml(rng, gamma) if topic == "grid-evaluation" else _mdp_yaml(rng, gamma)
-        mdp = loads_mdp(text, "exercise.yaml")
-        spec, asked, question, options = _spec(topic, mdp)
-        worked = Exact(spec).work()
-        if worked is None:
-            continue
-        cells = _cells({k: worked.doc[k] for k in asked})
-        numbers = [c for c in cells if isinstance(c, Fraction)]
-        if all(is_short(x) for x in numbers) and _fair(topic, worked.doc):
-            return Exercise(topic, seed, text, question, options, asked, spec, dict(worked.doc))
-    raise RuntimeError(f"no hand-sized {topic} exercise in {MAX_TRIES} draws")  # pragma: no cover
+    gamma = "1/2" if rng.random() < 0.6 else "1"
+    text = _grid_yaml(rng, gamma) if topic == "grid-evaluation" else _mdp_yaml(rng, gamma)
+    mdp = loads_mdp(text, FILE)
+    spec, asked, question, options = _spec(topic, mdp)
+    worked = Exact(spec).work()
+    if worked is None:
+        return None
+    numbers = [c for c in _cells({k: worked.doc[k] for k in asked}) if isinstance(c, Fraction)]
+    if not all(is_short(x) for x in numbers) or not _fair(topic, worked.doc):
+        return None
+    truth = dict(worked.doc)
+    command, rest = options.split(" ", 1)
+    return Exercise(
+        topic, question, {FILE: text}, f"rlcli mdp {command} {FILE} {rest}", asked, truth,
+        grade=lambda answer, tol: grade_mdp(spec, answer, tol, text=True),
+        work=lambda: worked_lines(spec, asked, truth),
+    )  # fmt: skip
 
 
 def _fair(topic: str, doc: dict[str, Any]) -> bool:
