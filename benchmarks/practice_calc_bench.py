@@ -2,7 +2,7 @@
 
 1. In-process: the time to a kept exercise (draws until one is hand-sized, as the practice
    command does), per topic over seeds 0..N-1, beside an MDP topic's
-   ``rlcli.practice.generate.generate`` in the same run.
+   ``rlcli.practice.topics.generate`` in the same run.
 2. Whole process: a Python process that imports the module, draws one exercise, renders its
    worked solution and grades a wrong answer (with every mistake recomputed), interleaved
    with ``rlcli --version`` (start-up) and ``rlcli practice policy-evaluation`` with a
@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from rlcli.practice.calc_topics import TOPICS, draw
-from rlcli.practice.generate import generate
+from rlcli.practice.topics import generate
 
 ONE = (
     "import numpy as np\n"

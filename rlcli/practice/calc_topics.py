@@ -240,6 +240,7 @@ def _exercise(
     mistakes: Mistakes,
 ) -> Exercise | None:
     """The exercise, or None when an asked number is not short or a mistake does not show."""
+    from rlcli.render.grading import answer_lines
     from rlcli.render.worked import render
 
     doc = {"calc": topic, **worked.document()}
@@ -258,8 +259,8 @@ def _exercise(
         command=command,
         asked=asked,
         truth=truth,
-        grade=lambda text, tol: grade_document(doc, text, tol, mistakes),
-        work=lambda: render(worked, "text").splitlines(),
+        grade=lambda text, tol: grade_document(doc, text, tol, mistakes, text=True),
+        work=lambda: render(worked, "text").splitlines() + answer_lines(asked, truth),
     )
 
 

@@ -18,6 +18,7 @@ from rlcli.practice.exercise import Exercise
 FAMILIES = (
     "rlcli.practice.mdp_topics",
     "rlcli.practice.replay_topics",
+    "rlcli.practice.calc_topics",
 )
 MAX_TRIES = 2000
 

@@ -105,19 +105,26 @@ def worked_lines(spec: Any, asked: tuple[str, ...], truth: dict[str, Any]) -> li
 
 def answer_lines(asked: tuple[str, ...], truth: Any) -> list[str]:
     """``answer:`` and one line per asked entry: ``values: A = 3/4, B = 1``, ``sweeps 1:
-    A = .., ..``, ``ordinary = 16/3 (≈ 5.33333)``."""
+    A = .., ..``, ``ordinary = 16/3 (≈ 5.33333)``, ``advantages = [1/2, 3/4]``."""
     lines = ["answer:"]
     for key in asked:
         node = truth[key]
-        if not isinstance(node, dict):
-            lines.append(f"  {key} = {_expected(node)}")
-        elif all(not isinstance(v, dict) for v in node.values()):
-            lines.append(f"  {key}: " + ", ".join(f"{n} = {_expected(v)}" for n, v in node.items()))
+        if isinstance(node, dict) and any(isinstance(v, dict) for v in node.values()):
+            lines += [f"  {key} {name}: {_answer_value(row)}" for name, row in node.items()]
+        elif isinstance(node, dict):
+            lines.append(f"  {key}: {_answer_value(node)}")
         else:
-            for name, row in node.items():
-                cells = ", ".join(f"{n} = {_expected(v)}" for n, v in row.items())
-                lines.append(f"  {key} {name}: {cells}")
+            lines.append(f"  {key} = {_answer_value(node)}")
     return lines
+
+
+def _answer_value(node: Any) -> str:
+    """A leaf as the grader shows it; a list as ``[a, b]``; a mapping as ``n = v, ..``."""
+    if isinstance(node, list):
+        return "[" + ", ".join(_answer_value(v) for v in node) + "]"
+    if isinstance(node, dict):
+        return ", ".join(f"{n} = {_answer_value(v)}" for n, v in node.items())
+    return _expected(node)
 
 
 def bellman_lines(mdp: Any, pi: list[Any]) -> list[str]:

@@ -1,0 +1,87 @@
+"""`rlcli practice` serves the policy-gradient topics end to end: listed, drilled with a piped
+answer (right: exit 0; a named mistake: exit 1 and diagnosed), worksheets with the calc command
+as the check. The answers are worked in this file from the exercise's own command line."""
+
+from __future__ import annotations
+
+import shlex
+from fractions import Fraction as F
+
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+from rlcli.practice.topics import generate, topics
+
+runner = CliRunner()
+CALC = ("reinforce", "gae", "ppo-clip", "grpo", "kl")
+
+
+def options(command: str) -> dict[str, str]:
+    words = shlex.split(command)
+    return {w: words[i + 1] for i, w in enumerate(words) if w.startswith("--")}
+
+
+def gae(rewards, values, dones, gamma, lam):
+    """δ_t = r_t + γ(1−d_t)V_{t+1} − V_t; Â_t = δ_t + γλ(1−d_t)Â_{t+1} (GAE eq. 16)."""
+    deltas = [r + gamma * (1 - d) * values[t + 1] - values[t]
+              for t, (r, d) in enumerate(zip(rewards, dones, strict=True))]  # fmt: skip
+    adv, nxt = [], F(0)
+    for t in reversed(range(len(rewards))):
+        nxt = deltas[t] + gamma * lam * (1 - dones[t]) * nxt
+        adv.append(nxt)
+    return deltas, adv[::-1]
+
+
+def fractions(text: str) -> list[F]:
+    return [F(x) for x in text.split(",")]
+
+
+def answer(deltas, adv) -> str:
+    return f"deltas: [{', '.join(map(str, deltas))}]\nadvantages: [{', '.join(map(str, adv))}]\n"
+
+
+def test_the_calc_topics_are_listed():
+    listed = runner.invoke(app, ["practice"])
+    assert listed.exit_code == 0
+    for topic in CALC:
+        assert topic in topics()
+        assert topic in listed.output
+
+
+def test_a_gae_drill_right_and_with_lambda_left_out():
+    seed = next(s for s in range(50)
+                if options(generate("gae", s).command)["--lambda"] not in ("0", "1"))  # fmt: skip
+    o = options(generate("gae", seed).command)
+    data = (fractions(o["--rewards"]), fractions(o["--values"]),
+            [int(d) for d in o["--dones"].split(",")], F(o["--gamma"]))  # fmt: skip
+    right = runner.invoke(app, ["practice", "gae", "--seed", str(seed)],
+                          input=answer(*gae(*data, F(o["--lambda"]))))  # fmt: skip
+    assert right.exit_code == 0, right.output
+    assert "diagnosis" not in right.output
+    assert "worked solution (rlcli calc gae" in right.output
+    wrong = runner.invoke(app, ["practice", "gae", "--seed", str(seed)],
+                          input=answer(*gae(*data, F(1))))  # fmt: skip
+    assert wrong.exit_code == 1, wrong.output
+    assert "λ left out" in wrong.output
+
+
+def test_every_calc_topic_drills_without_an_answer_and_prints_its_command():
+    for topic in CALC:
+        res = runner.invoke(app, ["practice", topic, "--seed", "2"], input="")
+        assert res.exit_code == 1, (topic, res.output)  # no answer given is not a pass
+        assert "no answer given" in res.output
+        assert f"rlcli calc {generate(topic, 2).command.split()[2]}" in res.output
+        assert "answer:" in res.output
+
+
+def test_a_calc_worksheet_names_the_command_to_check_with(tmp_path):
+    sheet = tmp_path / "ws.md"
+    res = runner.invoke(app, ["practice", "gae", "ppo-clip", "--count", "2", "--seed", "1",
+                              "--worksheet", str(sheet)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    text = sheet.read_text()
+    for i, topic in enumerate(("gae", "ppo-clip"), 1):
+        ex = generate(topic, 1000 + i)
+        assert f"# check: {ex.command} --answer ANSWER" in text
+    solutions = (tmp_path / "ws-solutions.md").read_text()
+    assert solutions.count("answer:") == 2
