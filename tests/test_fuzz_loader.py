@@ -386,6 +386,7 @@ def test_hostile_expressions_everywhere_a_number_goes(text: str, place: str) -> 
 
 # ---- files -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def file_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One folder for the damaged files, removed with pytest's other temporary folders."""
