@@ -11,6 +11,9 @@ Layout (K state-action pairs, Z outcomes)::
 Terminal states have no pairs. Nothing here is dense in S×S, so a 100,000-state
 file fits. ``exact`` keeps the expressions the numbers came from, for rational and
 symbolic solving.
+
+Small models (at most ``DENSE_STATES`` states) are worked on with dense NumPy arrays:
+for them SciPy's import alone costs more than the whole solve, so it is never loaded.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from rlcli.mdp.read.expr import Expr, from_value
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
+
+# Up to this many states, matrices are dense arrays (an S×S float matrix of at most 2.9 MB)
+# and SciPy is not imported; above it, SciPy's sparse matrices and graph search.
+DENSE_STATES = 600
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,11 @@ class MDP:
     def outcomes(self, k: int) -> range:
         return range(int(self.out_ptr[k]), int(self.out_ptr[k + 1]))
 
+    @property
+    def small(self) -> bool:
+        """At most ``DENSE_STATES`` states: dense arrays, no SciPy."""
+        return self.n_states <= DENSE_STATES
+
     # ---- matrices ------------------------------------------------------------------
 
     @cached_property
@@ -223,6 +235,13 @@ class MDP:
         return sparse.csr_matrix(
             (self.out_prob, (self.out_pair, self.out_next)), shape=(self.n_pairs, self.n_states)
         )
+
+    def expected_next(self, values: np.ndarray) -> np.ndarray:
+        """(K,) (P V)[k] = Σ_{s'} p(s' | pair k) V(s'), the expectation in every Bellman backup."""
+        if self.small:
+            weights = self.out_prob * values[self.out_next]
+            return np.bincount(self.out_pair, weights=weights, minlength=self.n_pairs)
+        return self.P @ values
 
     def dense(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense (P[S, A, S'], R[S, A], mask[S, A]) for small models.
