@@ -148,3 +148,17 @@ def test_mdp_show_100_state_grid_is_readable(tmp_path) -> None:
     full = CliRunner().invoke(app, ["mdp", "show", str(path), "--all"])
     assert full.exit_code == 0 and "more outcomes" not in full.stdout
     assert "r9c8" in full.stdout
+
+
+def test_main_shortens_openblas_spin_wait_unless_the_user_set_it(monkeypatch) -> None:
+    import os
+
+    import rlcli.cli.app as app_module
+
+    monkeypatch.setattr(app_module, "app", lambda: None)  # the command itself is not run
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    app_module.main()
+    assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "20"
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "28")
+    app_module.main()
+    assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "28"
