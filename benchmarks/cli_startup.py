@@ -5,8 +5,9 @@ Run:  python benchmarks/cli_startup.py [--repeat 20] [--before DIR]
 References measured in the same run: the bare interpreter (``python -c pass``) and the floor
 any typer CLI pays (``python -c 'import typer'``); each command is also shown as a ratio to
 that floor. ``python -X importtime -m rlcli ARGS`` shows where the rest goes. With
-``--before DIR`` (another checkout of rlcli, e.g. main's), every command also runs from
-that tree (``PYTHONPATH=DIR``), interleaved, for a before/after in the same run.
+``--before DIR`` (another checkout of rlcli, e.g. ``git archive BASE rlcli problems | tar -x
+-C DIR``), every command also runs from that tree, interleaved, for a before/after in the
+same run.
 
 The last two commands are S&B Example 6.2 + Figure 6.2 (right) as docs/benchmarks.md
 times them (two processes). Compile the tree first (``python -m compileall -q rlcli``)
@@ -16,12 +17,12 @@ when PYTHONDONTWRITEBYTECODE is set: an installed package has its .pyc files.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 COMMANDS = [
     ["--help"],
@@ -43,17 +44,20 @@ HEAVY = ("sympy", "scipy", "matplotlib", "pygments", "pydantic", "numpy")
 def wall(args: list[str], repeat: int, tree: str | None = None) -> tuple[float, float]:
     """Median wall-clock and CPU (user + sys) seconds of ``rlcli ARGS`` as a whole process
     (run from the checkout ``tree`` when given)."""
-    env = None if tree is None else {**os.environ, "PYTHONPATH": tree}
-    return _measure([sys.executable, "-m", "rlcli", *args], repeat, env)
+    return _measure([sys.executable, "-m", "rlcli", *args], repeat, tree or str(ROOT))
 
 
-def _measure(argv: list[str], repeat: int, env: dict | None = None) -> tuple[float, float]:
+ROOT = Path(__file__).resolve().parent.parent  # this checkout
+
+
+def _measure(argv: list[str], repeat: int, tree: str | None = None) -> tuple[float, float]:
     """CPU time is what to compare on a shared machine: wall time waits for other work."""
     walls, cpus = [], []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True, env=env)
+        # run in the tree: ``python -m rlcli`` and ``-c`` import rlcli from the working folder
+        subprocess.run(argv, check=True, capture_output=True, cwd=tree)
         walls.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -68,8 +72,9 @@ def heavy_imports(args: list[str], tree: str | None = None) -> list[str]:
         "try:\n    app()\nexcept SystemExit:\n    pass\n"
         f"print('HEAVY:', *(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    env = None if tree is None else {**os.environ, "PYTHONPATH": tree}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tree or str(ROOT)
+    )
     return result.stdout.rsplit("HEAVY:", 1)[-1].split()
 
 
