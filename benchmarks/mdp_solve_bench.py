@@ -38,7 +38,10 @@ sys.path.insert(0, str(HERE))
 
 from mdp_generate import generate  # noqa: E402
 
-from rlcli.cli.app import BLAS_SPIN  # noqa: E402
+try:
+    from rlcli.cli.app import BLAS_SPIN
+except ImportError:  # an rlcli from before the setting (run from an older checkout)
+    BLAS_SPIN = {}
 
 ENV = {**BLAS_SPIN, **os.environ}  # rlcli's settings, for every process timed here
 
