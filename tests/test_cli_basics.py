@@ -162,3 +162,14 @@ def test_main_shortens_openblas_spin_wait_unless_the_user_set_it(monkeypatch) ->
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "28")
     app_module.main()
     assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "28"
+
+
+@pytest.mark.parametrize(("option", "value"), [("--seed", "٣"), ("--runs", "２"), ("--seed", "³")])
+def test_integer_options_refuse_non_ascii_digits(option: str, value: str) -> None:
+    # Python's int() reads Arabic-Indic and full-width digits; a seed typed so is a mistake
+    # (typer >= 0.29 converts options with pydantic, which refuses them: keep it so)
+    result = CliRunner().invoke(
+        app, ["estimate", "random-walk-5", "-p", "uniform", "--method", "td", option, value]
+    )
+    assert result.exit_code == 2
+    assert option in result.output and "Traceback" not in result.output
