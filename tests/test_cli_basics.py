@@ -173,3 +173,11 @@ def test_integer_options_refuse_non_ascii_digits(option: str, value: str) -> Non
     )
     assert result.exit_code == 2
     assert option in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("group", ["mdp", "problems", "derive", "train", "calc", "lm"])
+def test_command_groups_offer_no_completion_install_of_their_own(group: str) -> None:
+    result = CliRunner().invoke(app, [group, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.stdout
+    assert "--install-completion" not in result.stdout
+    assert CliRunner().invoke(app, [group, "--install-completion"]).exit_code == 2

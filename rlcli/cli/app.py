@@ -84,8 +84,13 @@ def _load_command(name: str) -> Any:
         obj = single
     command = typer.main.get_command(obj)
     command.name = name
+    # a group's own --install-completion would install completion for "rlcli mdp" alone
+    command.params = [p for p in command.params if p.name not in COMPLETION_OPTIONS]
     _plain_help(command)
     return command
+
+
+COMPLETION_OPTIONS = ("install_completion", "show_completion")
 
 
 def _plain_help(command: Any) -> None:
