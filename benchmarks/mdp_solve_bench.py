@@ -8,7 +8,9 @@ a SciPy sparse matrix, policy iteration with GMRES evaluation, nothing else (no
 validation, no output); the ratio is the CPU time of ``--json`` over the reference's
 (best of ``--repeat`` runs each: wall time on a shared machine measures the others). In a
 fresh process the load and the policy-iteration solve are timed separately, and the
-values of rlcli and the reference are compared. With ``--toolbox-python`` (an
+values of rlcli and the reference are compared. The reference runs under the OpenBLAS
+settings rlcli gives itself (``BLAS_SPIN`` in rlcli/cli/app.py: a short idle spin-wait),
+so the ratio measures rlcli's own work, not a BLAS setting. With ``--toolbox-python`` (an
 interpreter that has pymdptoolbox, kept OUT of the project: python3 -m venv /tmp/bench-venv &&
 /tmp/bench-venv/bin/pip install pymdptoolbox), pymdptoolbox's PolicyIteration runs on
 the sizes up to ``--toolbox-max`` states and its values are compared with rlcli's.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -34,6 +37,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from mdp_generate import generate  # noqa: E402
+
+try:
+    from rlcli.cli.app import BLAS_SPIN
+except ImportError:  # an rlcli from before the setting (run from an older checkout)
+    BLAS_SPIN = {}
+
+ENV = {**BLAS_SPIN, **os.environ}  # rlcli's settings, for every process timed here
 
 SPLIT = """
 import json, sys, time
@@ -117,7 +127,7 @@ def wall(cmd: list[str], repeat: int = 1) -> tuple[float, float, str]:
         t0 = time.perf_counter()
         proc = subprocess.run(
             [*prefix, *cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True,
+            text=True, env=ENV,
         )  # fmt: skip
         seconds = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -148,3 +148,36 @@ def test_mdp_show_100_state_grid_is_readable(tmp_path) -> None:
     full = CliRunner().invoke(app, ["mdp", "show", str(path), "--all"])
     assert full.exit_code == 0 and "more outcomes" not in full.stdout
     assert "r9c8" in full.stdout
+
+
+def test_main_shortens_openblas_spin_wait_unless_the_user_set_it(monkeypatch) -> None:
+    import os
+
+    import rlcli.cli.app as app_module
+
+    monkeypatch.setattr(app_module, "app", lambda: None)  # the command itself is not run
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    app_module.main()
+    assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "20"
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "28")
+    app_module.main()
+    assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "28"
+
+
+@pytest.mark.parametrize(("option", "value"), [("--seed", "٣"), ("--runs", "２"), ("--seed", "³")])
+def test_integer_options_refuse_non_ascii_digits(option: str, value: str) -> None:
+    # Python's int() reads Arabic-Indic and full-width digits; a seed typed so is a mistake
+    # (typer >= 0.29 converts options with pydantic, which refuses them: keep it so)
+    result = CliRunner().invoke(
+        app, ["estimate", "random-walk-5", "-p", "uniform", "--method", "td", option, value]
+    )
+    assert result.exit_code == 2
+    assert option in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("group", ["mdp", "problems", "derive", "train", "calc", "lm"])
+def test_command_groups_offer_no_completion_install_of_their_own(group: str) -> None:
+    result = CliRunner().invoke(app, [group, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.stdout
+    assert "--install-completion" not in result.stdout
+    assert CliRunner().invoke(app, [group, "--install-completion"]).exit_code == 2

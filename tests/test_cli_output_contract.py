@@ -225,3 +225,29 @@ def test_help_documents_the_contract() -> None:
     for name in COMMANDS:
         assert name in text
     assert "141" in text and '"error"' in text
+
+
+def test_json_documents_small_indented_large_one_line_per_key() -> None:
+    import numpy as np
+
+    from rlcli.render.jsonout import PRETTY_LIMIT, dumps
+
+    small = {"values": {"A": 0.5, "B": np.float64(-1.25)}, "iterations": np.int64(3)}
+    text = dumps(small)
+    assert text == json.dumps({"values": {"A": 0.5, "B": -1.25}, "iterations": 3}, indent=2)
+    n = PRETTY_LIMIT // 10  # about 20 characters per state: over the limit
+    large = {
+        "values": {f"s{i}": i / 3 for i in range(n)},
+        "q": {f"s{i}": {"a": np.float64(i / 7)} for i in range(n)},
+        "trace": [],
+        "bound": float("nan"),  # not JSON: becomes null, as in small documents
+    }
+    text = dumps(large)
+    assert len(text) > PRETTY_LIMIT
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and len(lines) == 2 + len(large)
+    assert [line.split(":")[0].strip() for line in lines[1:-1]] == [f'"{k}"' for k in large]
+    back = json.loads(text)
+    assert back["values"]["s5"] == 5 / 3 and back["q"]["s7"] == {"a": 1.0}
+    assert back["bound"] is None and back["trace"] == []
+    assert json.loads(dumps([float("inf"), 1])) == [None, 1]

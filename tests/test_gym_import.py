@@ -322,6 +322,18 @@ def test_kwargs_text_is_read_as_yaml_values_with_bracketed_lists() -> None:
     }  # fmt: skip
 
 
+def test_kwargs_values_follow_yaml_1_2_core_not_yaml_1_1() -> None:
+    from rlcli.gym.kwargs import parse_kwargs
+
+    got = parse_kwargs("a=yes,b=on,c=n,d=True,e=010,f=0x1F,g=1:30,h=2024-01-01,i=.5,j=~,k=-3")
+    assert got == {
+        "a": "yes", "b": "on", "c": "n", "d": True, "e": 10, "f": 31, "g": "1:30",
+        "h": "2024-01-01", "i": 0.5, "j": None, "k": -3,
+    }  # fmt: skip
+    result = run("FrozenLake-v1", "--kwargs", "is_slippery=no")
+    assert result.exit_code == 2 and "kwargs.is_slippery: expected true or false" in result.output
+
+
 def test_help_does_not_import_gymnasium() -> None:
     code = (
         "import sys\nfrom rlcli.cli.app import app\n"

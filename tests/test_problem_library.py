@@ -286,3 +286,18 @@ def test_problems_copy_missing_dir(tmp_path) -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_list_shows_the_start_of_each_description() -> None:
+    from rlcli.cli.problems import SUMMARY_CHARS, summary
+
+    assert summary("Sutton & Barto (2nd ed.), Example 6.2. Undiscounted.") == (
+        "Sutton & Barto (2nd ed.), Example 6.2"
+    )
+    assert summary("S&B Ex. 5.1, as Gymnasium's: infinite deck") == "S&B Ex. 5.1, as Gymnasium's"
+    assert summary("a; b") == "a" and summary("") == ""
+    long = summary("word " * 40)
+    assert len(long) <= SUMMARY_CHARS and long.endswith("d…")  # cut after a whole word
+    listed = CliRunner().invoke(app, ["problems", "list"])
+    assert listed.exit_code == 0
+    assert "Blackjack-v1" in listed.stdout and "dealer" not in listed.stdout

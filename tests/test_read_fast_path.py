@@ -66,3 +66,31 @@ def test_unusual_files_fall_back_and_are_reported(change, where: str) -> None:
     with pytest.raises(MDPFileError) as info:
         loads_mdp(json.dumps(doc), "m.json", json_format=True)
     assert where in [p.path for p in info.value.problems]
+
+
+# ---- repeated keys in JSON (plain json would keep the last one silently) ----------------
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_repeated_key_anywhere_is_reported(form: str) -> None:
+    doc = generate(30, 2, 3, 0.9, seed=2, form=form)
+    text = json.dumps(doc)
+    assert loads_mdp(text, "m.json", json_format=True).n_states == 30
+    spec = json.dumps(doc["transitions"]["7"]["a1"])
+    if form == "expected":  # the action's reward given twice: {"r": .., "r": .., "next": ..}
+        doubled = spec.replace('{"r": ', '{"r": 0.5, "r": ', 1)
+    else:  # the first outcome's probability given twice
+        doubled = spec.replace('"p": ', '"p": 0.5, "p": ', 1)
+    bad = text.replace(spec, doubled, 1)
+    assert bad != text
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(bad, "m.json", json_format=True)
+    assert "duplicate key" in str(info.value) and "transitions.7.a1" in str(info.value)
+
+
+def test_colons_inside_strings_are_not_taken_for_repeated_keys() -> None:
+    doc = generate(20, 2, 3, 0.9, seed=4, form="expected")
+    doc["description"] = "S&B: a note: with colons, and a \\u003a"
+    doc["name"] = "key: value"
+    mdp = loads_mdp(json.dumps(doc), "m.json", json_format=True)
+    assert mdp.n_states == 20 and mdp.name == "key: value"

@@ -4,9 +4,12 @@ ate memory or ended in a traceback; each must now end in an ``MDPFileError`` /
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 
 from rlcli.errors import MDPFileError, UsageError
 from rlcli.mdp.policy import resolve_policy
+from rlcli.mdp.read import source
 from rlcli.mdp.read.expr import MAX_BITS, ExprError, literal, parse, to_float
 from rlcli.mdp.read.load import load_mdp, loads_mdp
 from rlcli.mdp.read.report import SUGGESTION_BUDGET
@@ -160,11 +164,60 @@ def test_devices_are_refused() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
-def test_a_fifo_is_refused_without_blocking(tmp_path) -> None:
+def test_a_fifo_without_a_writer_is_a_clean_error_without_blocking(tmp_path) -> None:
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
-    with pytest.raises(MDPFileError, match="not a regular file"):
+    with pytest.raises(MDPFileError, match="empty"):
         load_mdp(fifo)
+
+
+def _pipe_with(data: bytes, repeat: int = 1) -> tuple[Path, int, threading.Thread, list[int]]:
+    """A pipe's reading end as a path (and as our descriptor, to close after the reader's
+    own), a thread writing ``data`` into it ``repeat`` times (until the pipe is closed),
+    and the count of bytes it wrote."""
+    read_fd, write_fd = os.pipe()
+    written = [0]
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError), os.fdopen(write_fd, "wb", buffering=0) as f:
+            for _ in range(repeat):
+                written[0] += f.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return Path(f"/dev/fd/{read_fd}"), read_fd, writer, written
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
+def test_a_pipe_is_read_like_a_file() -> None:
+    path, read_fd, writer, _ = _pipe_with(ROBOT.read_bytes())
+    mdp = load_mdp(path)
+    os.close(read_fd)
+    writer.join(10)
+    assert mdp.n_states == 2 and mdp.n_outcomes == load_mdp(ROBOT).n_outcomes
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
+def test_a_pipe_is_read_only_up_to_the_size_limit(monkeypatch) -> None:
+    monkeypatch.setattr(source, "MAX_JSON_BYTES", 10_000)
+    # a comment line of up to 100 MB: a reader without a bound would take all of it
+    path, read_fd, writer, written = _pipe_with(b"#" * 4096, repeat=25_000)
+    with pytest.raises(MDPFileError, match="limit"):
+        load_mdp(path)
+    os.close(read_fd)
+    writer.join(10)
+    assert not writer.is_alive() and written[0] < 1_000_000  # stopped by the closed pipe
+
+
+def test_standard_input_is_read_for_dash_or_dev_stdin() -> None:
+    for name in ("-", "/dev/stdin"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "rlcli", "mdp", "check", name, "--json"],
+            input=ROBOT.read_text(), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout)
+        assert report["valid"] and report["files"][0]["states"] == 2
 
 
 def test_an_over_long_file_name_is_a_clean_error(tmp_path) -> None:

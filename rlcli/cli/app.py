@@ -84,8 +84,13 @@ def _load_command(name: str) -> Any:
         obj = single
     command = typer.main.get_command(obj)
     command.name = name
+    # a group's own --install-completion would install completion for "rlcli mdp" alone
+    command.params = [p for p in command.params if p.name not in COMPLETION_OPTIONS]
     _plain_help(command)
     return command
+
+
+COMPLETION_OPTIONS = ("install_completion", "show_completion")
 
 
 def _plain_help(command: Any) -> None:
@@ -233,5 +238,15 @@ def root(
     """Reinforcement-learning exercises and solvers."""
 
 
+# OpenBLAS's worker threads busy-wait 2**28 cycles (about 0.1 s) after start-up and after
+# every threaded call before they sleep: CPU taken from the other jobs of a shared machine
+# by a short command, and time that never shortens a run of rlcli's small matrices.
+# 2**20 cycles (under 1 ms) keeps the threads awake between back-to-back calls.
+# A value the user sets wins.
+BLAS_SPIN = {"OPENBLAS_THREAD_TIMEOUT": "20"}
+
+
 def main() -> None:
+    for name, value in BLAS_SPIN.items():  # before anything imports NumPy
+        os.environ.setdefault(name, value)
     app()

@@ -48,7 +48,8 @@ def file_path(text: str) -> Path:
 FileArg = Annotated[
     Path,
     typer.Argument(
-        help="An MDP file (.yaml, .yml or .json), or the name of a bundled problem.",
+        help="An MDP file (.yaml, .yml or .json), - for standard input, or the name of a "
+        "bundled problem.",
         parser=file_path,
     ),
 ]
@@ -78,8 +79,14 @@ def parse_overrides(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
+STDIN = Path("/dev/stdin")
+
+
 def resolve_file(file: Path) -> Path:
-    """``file`` itself, or the bundled problem of that name (``rlcli mdp solve student-mdp``)."""
+    """``file`` itself, standard input for ``-`` (``cat f.yaml | rlcli mdp check -``), or the
+    bundled problem of that name (``rlcli mdp solve student-mdp``)."""
+    if str(file) == "-":
+        return STDIN
     try:
         exists = file.exists()
     except OSError:  # e.g. a name too long for the file system: the loader reports it

@@ -25,7 +25,7 @@ def import_(
         str | None,
         typer.Option(
             "--kwargs",
-            help="Constructor arguments k=v,... (YAML values): "
+            help="Constructor arguments k=v,... (YAML 1.2 values: true/false, not yes/no): "
             "'map_name=8x8,is_slippery=false', 'desc=[SFF, FHF, FFG]'.",
             metavar="K=V,...",
         ),

@@ -18,7 +18,10 @@ from rlcli.render.jsonout import emit
 def check(
     files: Annotated[
         list[Path],
-        typer.Argument(help="MDP files (or bundled problem names) to validate.", parser=file_path),
+        typer.Argument(
+            help="MDP files (or bundled problem names; - for standard input) to validate.",
+            parser=file_path,
+        ),
     ],
     set_: SetOpt = None,
     json: JsonOpt = False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,17 @@ from rlcli.render.jsonout import emit
 app = typer.Typer(help="The bundled exercise library (problems/).", no_args_is_help=True)
 
 NameArg = Annotated[str, typer.Argument(help="Problem name, as in 'rlcli problems list'.")]
+SUMMARY_CHARS = 72
+
+
+def summary(description: str) -> str:
+    """The start of a description for the list: up to its first sentence end (a full stop
+    before a capital: "Ex. 6.2" goes on), colon or semicolon, and at most ``SUMMARY_CHARS``
+    characters (cut at a word, with "…")."""
+    first = re.split(r"\.\s+(?=[A-Z])|:\s|;\s", description, maxsplit=1)[0].rstrip(".")
+    if len(first) <= SUMMARY_CHARS:
+        return first
+    return first[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 @app.command("list")
@@ -46,7 +58,7 @@ def list_(json: JsonOpt = False) -> None:
     table.add_column("title")
     table.add_column("source")
     for e in items:
-        table.add_row(e.name, e.title, e.description.split(". ")[0].rstrip("."))
+        table.add_row(e.name, e.title, summary(e.description))
     out.print(table)
     out.print(
         "Use: rlcli problems show NAME | rlcli problems copy NAME | "

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 
 class TimeLimitExceeded(BaseException):
@@ -50,9 +54,13 @@ def time_limit(seconds: float, clock: str = "cpu") -> Iterator[None]:
     timer, signum, now = _CLOCKS[clock]
     alarms = _ALARMS[clock]
 
-    def _raise(signum: int, frame: object) -> None:
-        # fire again soon: an exception raised inside a finalizer (sympy's caches use
-        # weakref callbacks) is swallowed, and the body would then run without a limit
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        if _in_finalizer(frame):  # let it finish; fire again as soon as it has
+            signal.setitimer(timer, FINALIZER_RETRY)
+            return
+        # fire again soon: an exception raised inside a finalizer not seen as one (a weakref
+        # callback; sympy's caches use them) is swallowed (see _quiet_unraisable), and the
+        # body would then run without a limit
         signal.setitimer(timer, 0.05)
         raise TimeLimitExceeded
 
@@ -61,6 +69,8 @@ def time_limit(seconds: float, clock: str = "cpu") -> Iterator[None]:
         deadline = min(deadline, alarms[-1])
     alarms.append(deadline)
     previous = signal.signal(signum, _raise)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(previous_hook)
     signal.setitimer(timer, max(deadline - now(), 1e-6))
     try:
         yield
@@ -68,8 +78,36 @@ def time_limit(seconds: float, clock: str = "cpu") -> Iterator[None]:
         signal.setitimer(timer, 0)
         alarms.pop()
         signal.signal(signum, previous)
+        sys.unraisablehook = previous_hook
         if alarms:  # re-arm the enclosing limit
             signal.setitimer(timer, max(alarms[-1] - now(), 1e-6))
+
+
+FINALIZER_RETRY = 0.001  # seconds
+
+
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Whether the interrupted code runs inside a ``__del__`` method or a
+    ``weakref.finalize`` callback: an exception raised there would only be printed as
+    "Exception ignored in ..." and would leave the finalizer half done."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or code.co_filename == weakref.__file__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _quiet_unraisable(hook: Callable[[Any], object]) -> Callable[[Any], object]:
+    """``sys.unraisablehook`` that drops a :class:`TimeLimitExceeded` raised inside a
+    finalizer the frames did not show (a weakref callback): the alarm fires again shortly,
+    outside it. Anything else goes to ``hook``."""
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, TimeLimitExceeded):
+            hook(unraisable)
+
+    return quiet
 
 
 _DEADLINES: list[float] = []  # innermost budget last (CPU time)

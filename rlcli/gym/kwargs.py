@@ -1,18 +1,48 @@
 """Constructor arguments for ``gymnasium.make``: ``k=v,...`` text, checked against the env.
 
-Values are YAML scalars or flow sequences, read with ``yaml.safe_load`` (nothing runs):
-``is_slippery=false``, ``success_rate=0.8``, ``map_name=8x8``,
-``desc=[SFFF, FHFH, FFFH, HFFG]`` (commas inside brackets belong to the value).
+Values are YAML scalars or flow sequences (nothing runs): ``is_slippery=false``,
+``success_rate=0.8``, ``map_name=8x8``, ``desc=[SFFF, FHFH, FFFH, HFFG]`` (commas inside
+brackets belong to the value). Plain scalars follow YAML 1.2's core schema, not PyYAML's
+YAML 1.1: only true/false are booleans (``yes``, ``on``, ``n`` stay text), ``010`` is ten,
+and ``1:30`` or ``2024-01-01`` are text, not sexagesimal numbers or dates.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+import re
+from typing import Any, ClassVar
 
 import yaml
 
 from rlcli.errors import UsageError
+
+
+class CoreLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 core-schema plain scalars (see the module doc)."""
+
+    yaml_implicit_resolvers: ClassVar[dict] = {}  # none of SafeLoader's (YAML 1.1) ones
+
+    def construct_core_int(self, node: yaml.ScalarNode) -> int:
+        text = self.construct_scalar(node)
+        return int(text, 0) if text[:2] in ("0o", "0x") else int(text, 10)
+
+
+_CORE = {
+    "bool": (r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    "int": (r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    "float": (
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        "-+0123456789.",
+    ),
+    "null": (r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+}
+for _tag, (_pattern, _first) in _CORE.items():
+    CoreLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first)
+    )
+CoreLoader.add_constructor("tag:yaml.org,2002:int", CoreLoader.construct_core_int)
 
 
 def parse_kwargs(text: str | None) -> dict[str, Any]:
@@ -28,7 +58,7 @@ def parse_kwargs(text: str | None) -> dict[str, Any]:
         if key in result:
             raise UsageError(f"kwargs.{key}: given twice")
         try:
-            result[key] = yaml.safe_load(raw)
+            result[key] = yaml.load(raw, Loader=CoreLoader)  # a SafeLoader: nothing runs
         except yaml.YAMLError:
             raise UsageError(f"kwargs.{key}: cannot read the value {raw.strip()!r}") from None
     return result

@@ -11,6 +11,9 @@ Layout (K state-action pairs, Z outcomes)::
 Terminal states have no pairs. Nothing here is dense in S×S, so a 100,000-state
 file fits. ``exact`` keeps the expressions the numbers came from, for rational and
 symbolic solving.
+
+Small models (at most ``DENSE_STATES`` states) are worked on with dense NumPy arrays:
+for them SciPy's import alone costs more than the whole solve, so it is never loaded.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from rlcli.mdp.read.expr import Expr, from_value
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
+
+# Up to this many states, matrices are dense arrays (an S×S float matrix of at most 2.9 MB)
+# and SciPy is not imported; above it, SciPy's sparse matrices and graph search.
+DENSE_STATES = 600
 
 
 @dataclass(frozen=True)
@@ -195,8 +202,14 @@ class MDP:
         """(S,) how many actions each state has (0 for terminal states)."""
         return np.diff(self.pair_ptr)
 
+    @cached_property
+    def _pair_bounds(self) -> list[int]:
+        """``pair_ptr`` as Python ints: indexing a list is faster than a NumPy array."""
+        return self.pair_ptr.tolist()
+
     def pairs_of(self, s: int) -> range:
-        return range(int(self.pair_ptr[s]), int(self.pair_ptr[s + 1]))
+        bounds = self._pair_bounds
+        return range(bounds[s], bounds[s + 1])
 
     def actions_of(self, s: int) -> list[str]:
         return [self.actions[self.pair_action[k]] for k in self.pairs_of(s)]
@@ -213,6 +226,11 @@ class MDP:
     def outcomes(self, k: int) -> range:
         return range(int(self.out_ptr[k]), int(self.out_ptr[k + 1]))
 
+    @property
+    def small(self) -> bool:
+        """At most ``DENSE_STATES`` states: dense arrays, no SciPy."""
+        return self.n_states <= DENSE_STATES
+
     # ---- matrices ------------------------------------------------------------------
 
     @cached_property
@@ -223,6 +241,13 @@ class MDP:
         return sparse.csr_matrix(
             (self.out_prob, (self.out_pair, self.out_next)), shape=(self.n_pairs, self.n_states)
         )
+
+    def expected_next(self, values: np.ndarray) -> np.ndarray:
+        """(K,) (P V)[k] = Σ_{s'} p(s' | pair k) V(s'), the expectation in every Bellman backup."""
+        if self.small:
+            weights = self.out_prob * values[self.out_next]
+            return np.bincount(self.out_pair, weights=weights, minlength=self.n_pairs)
+        return self.P @ values
 
     def dense(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense (P[S, A, S'], R[S, A], mask[S, A]) for small models.
@@ -253,16 +278,24 @@ class MDP:
             (pi, (self.pair_state, np.arange(self.n_pairs))), shape=(self.n_states, self.n_pairs)
         )
 
+    def chosen_actions(self, chosen: np.ndarray) -> list[list[str]]:
+        """Per state, the names of its actions with ``chosen[k] > 0`` (a (K,) policy or tie
+        mask), in file order; [] for terminal states."""
+        ks = np.flatnonzero(chosen > 0)
+        names = [self.actions[a] for a in self.pair_action[ks].tolist()]
+        bounds = np.searchsorted(ks, self.pair_ptr).tolist()
+        return [names[bounds[s] : bounds[s + 1]] for s in range(self.n_states)]
+
     def policy_of_pairs(self, pi: np.ndarray) -> dict[str, str | dict[str, float]]:
         """A (K,) policy as {state: action} (deterministic) or {state: {action: prob}}."""
+        probs = pi[pi > 0].tolist()
         result: dict[str, str | dict[str, float]] = {}
-        for s in range(self.n_states):
-            ks = self.pairs_of(s)
-            if not ks:
-                continue
-            probs = {self.actions[self.pair_action[k]]: float(pi[k]) for k in ks if pi[k] > 0}
-            if len(probs) == 1:
-                result[self.states[s]] = next(iter(probs))
-            else:
-                result[self.states[s]] = probs
+        first = 0
+        chosen = self.chosen_actions(pi)
+        for state, names, n in zip(self.states, chosen, self.n_actions_of.tolist(), strict=True):
+            if len(names) == 1:
+                result[state] = names[0]
+            elif n:
+                result[state] = dict(zip(names, probs[first : first + len(names)], strict=True))
+            first += len(names)
         return result

@@ -40,12 +40,34 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+PRETTY_LIMIT = 100_000  # characters; larger documents put each top-level key on one line
+
+
 def dumps(obj: Any) -> str:
-    """JSON text; non-finite floats become null (the fast path fails on them)."""
+    """JSON text, indented by 2; non-finite floats become null (the fast path fails on them).
+
+    Python indents with its pure-Python encoder, which took longer than the solve itself on
+    a 10,000-state answer; a document over ``PRETTY_LIMIT`` characters (written by the C
+    encoder) therefore keeps each top-level key on a line of its own, and its value compact.
+    """
     try:
-        return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, default=_default)
+        return _dumps(obj)
     except (ValueError, TypeError):  # NaN or infinity, or odd dict keys: walk the document
-        return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False)
+        return _dumps(to_jsonable(obj))
+
+
+def _dumps(obj: Any) -> str:
+    if isinstance(obj, dict) and all(type(k) is str for k in obj):
+        members = [f"{_encode(k)}: {_encode(v)}" for k, v in obj.items()]
+        if sum(map(len, members)) > PRETTY_LIMIT:
+            return "{\n  " + ",\n  ".join(members) + "\n}"
+    elif len(compact := _encode(obj)) > PRETTY_LIMIT:
+        return compact
+    return _encode(obj, indent=2)
+
+
+def _encode(obj: Any, indent: int | None = None) -> str:
+    return json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False, default=_default)
 
 
 _documents = [0]  # how many documents emit() wrote in this process

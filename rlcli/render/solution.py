@@ -299,11 +299,8 @@ def sweep_json(mdp: MDP, sweep: Any, pi: np.ndarray, exact: list[Any] | None) ->
 
 def ties_json(mdp: MDP, ties: np.ndarray) -> dict[str, list[str]]:
     """{state: [every marked action]} for the non-terminal states."""
-    return {
-        mdp.states[s]: view.chosen_actions(mdp, ties, s)
-        for s in range(mdp.n_states)
-        if mdp.n_actions_of[s]
-    }
+    chosen = zip(mdp.states, mdp.chosen_actions(ties), mdp.n_actions_of.tolist(), strict=True)
+    return {state: names for state, names, n in chosen if n}
 
 
 def condition_json(c: Any) -> dict[str, str]:

@@ -243,8 +243,9 @@ def yaml_too_large(size: int) -> str:
 
 
 def read_text(path: Path) -> str:
-    """The text of a regular file of bounded size (a UTF-8 BOM is dropped); anything
-    else (a device, a pipe, a file over the limits) becomes an ``MDPFileError``."""
+    """The text of a regular file or a pipe (``cat f.yaml | rlcli mdp check /dev/stdin``) of
+    bounded size (a UTF-8 BOM is dropped); anything else (a device, a socket, input over the
+    limits) becomes an ``MDPFileError``. A pipe is read only up to the limit."""
 
     def refuse(message: str) -> MDPFileError:
         return MDPFileError([Problem(str(path), None, "", message)])
@@ -254,8 +255,10 @@ def read_text(path: Path) -> str:
             info = os.fstat(f.fileno())
             if stat.S_ISDIR(info.st_mode):
                 raise refuse("is a directory, not a file")
-            if not stat.S_ISREG(info.st_mode):
-                raise refuse("not a regular file (a device, pipe or socket); give an MDP file")
+            if stat.S_ISFIFO(info.st_mode):
+                os.set_blocking(f.fileno(), True)  # wait for the writer's data
+            elif not stat.S_ISREG(info.st_mode):
+                raise refuse("not a regular file or a pipe (a device or socket); give an MDP file")
             if info.st_size > MAX_JSON_BYTES:
                 raise refuse(
                     f"{info.st_size / MB:.0f} MB is over the {MAX_JSON_BYTES // MB} MB limit "
@@ -270,7 +273,7 @@ def read_text(path: Path) -> str:
         raise refuse("is a directory, not a file") from None
     except OSError as exc:
         raise refuse(exc.strerror or str(exc)) from None
-    if len(data) > MAX_JSON_BYTES:  # the file grew while it was read
+    if len(data) > MAX_JSON_BYTES:  # a pipe, or a file that grew while it was read
         raise refuse(f"over the {MAX_JSON_BYTES // MB} MB limit for an MDP file")
     try:
         return data.decode("utf-8-sig")

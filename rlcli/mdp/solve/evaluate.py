@@ -45,9 +45,39 @@ class Evaluation:
 
 
 def policy_model(mdp: MDP, pi: np.ndarray) -> tuple[Any, np.ndarray]:
-    """(P_π (S×S sparse), r_π (S,)): P_π = Π P, r_π = Π r; zero rows for terminal states."""
+    """(P_π (S×S), r_π (S,)): P_π = Π P, r_π = Π r; zero rows for terminal states.
+
+    P_π is a dense array for small models (``mdp.small``), a SciPy CSR matrix otherwise.
+    """
+    if mdp.small:
+        S = mdp.n_states
+        weights = pi[mdp.out_pair] * mdp.out_prob
+        cell = mdp.pair_state[mdp.out_pair] * S + mdp.out_next
+        P_pi = np.bincount(cell, weights=weights, minlength=S * S).reshape(S, S)
+        return P_pi, np.bincount(mdp.pair_state, weights=pi * mdp.expected_reward, minlength=S)
     Pi = mdp.policy_matrix(pi)
     return (Pi @ mdp.P).tocsr(), Pi @ mdp.expected_reward
+
+
+def _system(mdp: MDP, pi: np.ndarray, live: np.ndarray, gamma: float) -> tuple[Any, np.ndarray]:
+    """(A, r_π on ``live``) with A = I − γ P_π restricted to the ``live`` states: a dense
+    array for small models, CSR otherwise (terminal states' values are 0, so their columns go).
+    """
+    if mdp.small:
+        P_pi, r_pi = policy_model(mdp, pi)
+        return np.eye(len(live)) - gamma * P_pi[np.ix_(live, live)], r_pi[live]
+    import scipy.sparse as sparse
+
+    chosen = np.flatnonzero(pi > 0)
+    deterministic = len(chosen) == len(live) and bool(np.all(pi[chosen] == 1.0))
+    if deterministic:  # P_π and r_π are rows of P and r
+        M, r_pi = mdp.P[chosen], mdp.expected_reward[chosen]
+    else:
+        Pi = mdp.policy_matrix(pi)[live]
+        M, r_pi = (Pi @ mdp.P).tocsr(), Pi @ mdp.expected_reward
+    if len(live) < mdp.n_states:
+        M = M[:, live]
+    return (sparse.identity(len(live), format="csr") - gamma * M).tocsr(), r_pi
 
 
 def bellman_residual(mdp: MDP, P_pi: Any, r_pi: np.ndarray, v: np.ndarray) -> float:
@@ -92,20 +122,9 @@ def evaluate_policy(
 
     ``v0`` warm-starts the iterative solver; ``hint`` is the solver that worked last time.
     """
-    import scipy.sparse as sparse
-
     check_proper(mdp, pi)
     live = np.flatnonzero(mdp.n_actions_of > 0)
-    chosen = np.flatnonzero(pi > 0)
-    deterministic = len(chosen) == len(live) and bool(np.all(pi[chosen] == 1.0))
-    if deterministic:  # P_π and r_π are rows of P and r
-        M, r_pi = mdp.P[chosen], mdp.expected_reward[chosen]
-    else:
-        Pi = mdp.policy_matrix(pi)[live]
-        M, r_pi = (Pi @ mdp.P).tocsr(), Pi @ mdp.expected_reward
-    if len(live) < mdp.n_states:
-        M = M[:, live]
-    A = (sparse.identity(len(live), format="csr") - mdp.gamma * M).tocsr()
+    A, r_pi = _system(mdp, pi, live, mdp.gamma)
     x, method = solve_system(A, r_pi, None if v0 is None else v0[live], hint)
     values = np.zeros(mdp.n_states)
     values[live] = x
@@ -127,13 +146,10 @@ def evaluate_policy(
 def expected_episode_length(mdp: MDP, pi: np.ndarray, start: np.ndarray) -> float:
     """E[T] from the start distribution: t = 1 + P_π t on the non-terminal states (the value
     of reward 1 per step, γ = 1); inf if π may never reach a terminal state."""
-    import scipy.sparse as sparse
-
     if len(improper_states(mdp, pi)):
         return float("inf")
     live = np.flatnonzero(mdp.n_actions_of > 0)
-    P_pi, _ = policy_model(mdp, pi)
-    A = (sparse.identity(len(live), format="csr") - P_pi[live][:, live]).tocsr()
+    A, _ = _system(mdp, pi, live, 1.0)
     t = np.zeros(mdp.n_states)
     t[live], _ = solve_system(A, np.ones(len(live)))
     return float(start @ t)
@@ -197,8 +213,12 @@ def _finite_q(mdp: MDP, v: np.ndarray, k: int) -> np.ndarray:
 def _gauss_seidel(mdp: MDP, P_pi: Any, r_pi: np.ndarray, v: np.ndarray) -> np.ndarray:
     """One in-place sweep: V(s) ← r_π(s) + γ Σ_s' P_π(s, s') V(s'), s in order."""
     v = v.copy()
-    ptr, idx, val = P_pi.indptr, P_pi.indices, P_pi.data
     gamma = mdp.gamma
+    if isinstance(P_pi, np.ndarray):
+        for s in np.flatnonzero(~mdp.terminal):
+            v[s] = r_pi[s] + gamma * float(P_pi[s] @ v)
+        return v
+    ptr, idx, val = P_pi.indptr, P_pi.indices, P_pi.data
     for s in np.flatnonzero(~mdp.terminal):
         lo, hi = ptr[s], ptr[s + 1]
         v[s] = r_pi[s] + gamma * float(val[lo:hi] @ v[idx[lo:hi]])

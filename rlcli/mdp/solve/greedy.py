@@ -17,7 +17,7 @@ TIE_TOLERANCE = 1e-12
 
 def q_from_values(mdp: MDP, values: np.ndarray) -> np.ndarray:
     """(K,) Q(s, a) = Σ_{s', r} p(s', r | s, a) [r + γ V(s')]."""
-    return mdp.expected_reward + mdp.gamma * (mdp.P @ values)
+    return mdp.expected_reward + mdp.gamma * mdp.expected_next(values)
 
 
 def _starts(mdp: MDP) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,10 @@
 """Solving the policy-evaluation system (I − γ P_π) V = r_π: dense, sparse LU or GMRES.
 
-Small systems are solved densely. Large sparse ones are tried with GMRES first (a
-bounded budget; warm-started from the previous values inside policy iteration), which
-is fast on random transition graphs where sparse LU fills in; if GMRES does not reach
-the tolerance the system is factorised with sparse LU, which is fast on grids.
+Small systems are solved densely (small models build them as dense arrays, without
+SciPy). Large sparse ones are tried with GMRES first (a bounded budget; warm-started from
+the previous values inside policy iteration), which is fast on random transition graphs
+where sparse LU fills in; if GMRES does not reach the tolerance the system is factorised
+with sparse LU, which is fast on grids.
 Every answer's residual is checked by the caller.
 """
 
@@ -13,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-DENSE_LIMIT = 600  # states; below this a dense solve is fastest
+from rlcli.mdp.model import DENSE_STATES
+
+DENSE_LIMIT = DENSE_STATES  # unknowns; up to this a dense solve is fastest
 GMRES_RESTART = 30
 GMRES_CYCLES = 8  # at most 240 matrix-vector products before falling back to LU
 
@@ -21,13 +24,15 @@ GMRES_CYCLES = 8  # at most 240 matrix-vector products before falling back to LU
 def solve_system(
     A: Any, b: np.ndarray, x0: np.ndarray | None = None, hint: str | None = None
 ) -> tuple[np.ndarray, str]:
-    """Solve A x = b (A a scipy sparse matrix); returns (x, method used).
+    """Solve A x = b (A a dense array or a SciPy sparse matrix); returns (x, method used).
 
     ``hint`` ("gmres" or "lu") is the method that worked last time for a similar system.
     """
     n = A.shape[0]
     if n == 0:
         return np.zeros(0), "dense"
+    if isinstance(A, np.ndarray):
+        return np.linalg.solve(A, b), "dense"
     if n <= DENSE_LIMIT:
         return np.linalg.solve(A.toarray(), b), "dense"
     if hint != "lu":

@@ -1,4 +1,5 @@
-"""γ = 1 (episodic) tasks: which states reach a terminal state with probability 1.
+"""γ = 1 (episodic) tasks: which states reach a terminal state with probability 1; and
+which states a policy can reach at all.
 
 A policy is *proper* if from every state it reaches a terminal state with
 probability 1; only then is (I − P_π) V = r_π non-singular on the non-terminal
@@ -12,17 +13,32 @@ from collections import deque
 
 import numpy as np
 
-from rlcli.mdp.model import MDP
+from rlcli.mdp.model import DENSE_STATES, MDP
 
 
-def _reaches(n: int, src: np.ndarray, dst: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """(n,) bool: the nodes with a path to one of ``targets`` along edges src → dst."""
+def _search(n: int, src: np.ndarray, dst: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """(n,) bool: the nodes reachable from ``sources`` (included) along edges src → dst.
+
+    Breadth-first, one level at a time over a dense boolean adjacency matrix for small
+    graphs (``DENSE_STATES``; no SciPy), SciPy's graph search from a super-source otherwise.
+    """
+    if n <= DENSE_STATES:
+        found = np.zeros(n, dtype=bool)
+        found[sources] = True
+        adjacent = np.zeros((n, n), dtype=bool)
+        adjacent[src, dst] = True
+        frontier = np.flatnonzero(found)
+        while len(frontier):
+            new = adjacent[frontier].any(axis=0) & ~found
+            found |= new
+            frontier = np.flatnonzero(new)
+        return found
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import breadth_first_order
 
-    # reversed graph plus a super-source n pointing at every target
-    rows = np.concatenate([dst, np.full(len(targets), n)])
-    cols = np.concatenate([src, targets])
+    # a super-source n pointing at every source
+    rows = np.concatenate([src, np.full(len(sources), n)])
+    cols = np.concatenate([dst, sources])
     graph = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1))
     order = breadth_first_order(graph, n, directed=True, return_predecessors=False)
     found = np.zeros(n + 1, dtype=bool)
@@ -30,13 +46,30 @@ def _reaches(n: int, src: np.ndarray, dst: np.ndarray, targets: np.ndarray) -> n
     return found[:n]
 
 
+def _reaches(n: int, src: np.ndarray, dst: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(n,) bool: the nodes with a path to one of ``targets`` along edges src → dst."""
+    return _search(n, dst, src, targets)  # search the reversed graph from the targets
+
+
+def _policy_edges(mdp: MDP, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(src, dst): s → s' for every outcome with positive probability of an action π takes."""
+    z = np.flatnonzero((pi[mdp.out_pair] > 0) & (mdp.out_prob > 0))
+    return mdp.pair_state[mdp.out_pair[z]], mdp.out_next[z]
+
+
+def reachable_states(mdp: MDP, pi: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """(S,) bool: the states reachable with positive probability from the states
+    ``sources`` (included) when following the (K,) policy ``pi``."""
+    src, dst = _policy_edges(mdp, pi)
+    return _search(mdp.n_states, src, dst, sources)
+
+
 def improper_states(mdp: MDP, pi: np.ndarray) -> np.ndarray:
     """Sorted indices of the states from which π fails to terminate with probability 1.
 
     A state terminates w.p. 1 iff no state it can reach is cut off from every terminal.
     """
-    z = np.flatnonzero((pi[mdp.out_pair] > 0) & (mdp.out_prob > 0))
-    src, dst = mdp.pair_state[mdp.out_pair[z]], mdp.out_next[z]
+    src, dst = _policy_edges(mdp, pi)
     can_end = _reaches(mdp.n_states, src, dst, np.flatnonzero(mdp.terminal))
     stuck = np.flatnonzero(~can_end)
     if not len(stuck):
