@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from rlcli.nn.layers import Linear, tanh_backward, tanh_forward
+from rlcli.nn.layers import Linear, tanh_backward
 
 
 class MLP:
@@ -52,10 +52,10 @@ class MLP:
         for i, layer in enumerate(self.layers):
             z, x_in = layer.forward(x)
             if i < last:
-                x, y = tanh_forward(z)
+                x = np.tanh(z, out=z)  # z is the layer's own fresh array
             else:
-                x, y = z, z
-            cache.append((x_in, y))
+                x = z
+            cache.append((x_in, x))
         return x, cache
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
