@@ -23,7 +23,8 @@ def gymnasium_step(state: tuple[float, float, float, float], action: int):
     xacc = temp - polemass_length * thetaacc * costheta / total_mass
     x, x_dot = x + tau * x_dot, x_dot + tau * xacc
     theta, theta_dot = theta + tau * theta_dot, theta_dot + tau * thetaacc
-    terminated = x < -2.4 or x > 2.4 or theta < -12 * 2 * math.pi / 360 or theta > 12 * 2 * math.pi / 360
+    theta_max = 12 * 2 * math.pi / 360
+    terminated = x < -2.4 or x > 2.4 or theta < -theta_max or theta > theta_max
     return (x, x_dot, theta, theta_dot), terminated
 
 

@@ -51,10 +51,7 @@ class MLP:
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             z, x_in = layer.forward(x)
-            if i < last:
-                x = np.tanh(z, out=z)  # z is the layer's own fresh array
-            else:
-                x = z
+            x = np.tanh(z, out=z) if i < last else z  # z is the layer's own fresh array
             cache.append((x_in, x))
         return x, cache
 
