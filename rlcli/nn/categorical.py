@@ -21,7 +21,7 @@ def log_softmax(logits: np.ndarray, mask: np.ndarray | None = None) -> np.ndarra
 
 def log_prob(logp_all: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """log π(a_i|s_i) for each row i."""
-    return np.take_along_axis(logp_all, actions[:, None], axis=-1)[:, 0]
+    return logp_all[np.arange(len(actions)), actions]
 
 
 def entropy(logp_all: np.ndarray) -> np.ndarray:

@@ -84,7 +84,7 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
             v_losses.append(v_loss)
             ents.append(ent)
             kls.append(approx_kl(logp, old_logp))
-            clipfracs.append(float((np.abs(ratio - 1.0) > clip).mean()))
+            clipfracs.append(np.count_nonzero(np.abs(ratio - 1.0) > clip) / len(ratio))
         if cfg.target_kl is not None and kls[-1] > cfg.target_kl:
             stop = True
             break
