@@ -30,10 +30,12 @@ def entropy(logp_all: np.ndarray) -> np.ndarray:
 
 
 def sample(logp_all: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One action per row by inverting the cumulative distribution."""
+    """One action per row by inverting the cumulative distribution: the first a with
+    u < F(a), u ~ U[0, F(last)) (the last action if rounding puts u at the top)."""
     cdf = np.cumsum(np.exp(logp_all), axis=-1)
     u = rng.random(len(cdf)) * cdf[:, -1]
-    return np.minimum((cdf <= u[:, None]).sum(axis=-1), logp_all.shape[-1] - 1)
+    cdf[:, -1] = np.inf
+    return (u[:, None] < cdf).argmax(axis=-1)
 
 
 def grad_log_prob(logp_all: np.ndarray, actions: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -55,7 +55,7 @@ def rollout(
     truncation as termination would teach V that time runs out where it does not show).
     """
     N = env.num_envs
-    obs_buf = np.zeros((n_steps, N, env.obs_dim))
+    obs_buf = np.zeros((n_steps, N, env.obs_dim), dtype=agent.dtype)  # as the networks read it
     if agent.continuous:  # an action vector per copy; the policy row is [μ | log σ]
         act_buf = np.zeros((n_steps, N, env.n_actions))
         logp_all_buf = np.zeros((n_steps, N, 2 * env.n_actions))
@@ -78,9 +78,10 @@ def rollout(
         tracker.record(info.get("raw_reward", reward), done)  # the return as the task pays it
         rew_buf[t] = reward
         done_buf[t] = done
-        cut = truncated & ~terminated
-        if bootstrap_truncated and cut.any():
-            trunc_obs.append((t, np.flatnonzero(cut), info["final_obs"][cut]))
+        if bootstrap_truncated and truncated.any():  # rare: most steps skip the test below
+            cut = truncated & ~terminated
+            if cut.any():
+                trunc_obs.append((t, np.flatnonzero(cut), info["final_obs"][cut]))
     flat = n_steps * N
     logp_buf = agent.dist.log_prob(
         logp_all_buf.reshape(flat, -1), act_buf.reshape(flat, *act_buf.shape[2:])
