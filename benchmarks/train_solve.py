@@ -8,8 +8,11 @@ goal ≥ 4 of 5 seeds within 50k env steps. Tokens: solved = ≥ 95% correct ans
 20,000 completions (about five GRPO iterations). Each run is a fresh process-internal call of
 ``rlcli.train.run.train`` with the CLI defaults; CPU time is ``time.process_time``.
 If stable-baselines3 and gymnasium are importable, SB3 PPO (rl-zoo CartPole settings) runs
-side by side, stopped by the same rule; they are not dependencies and are not installed by this
-script (a separate venv: ``pip install stable-baselines3 -e .``, about 5 GB with torch).
+side by side in the same process, stopped by the same rule, and a table gives per seed SB3's
+CPU-s over ours and the CPU-µs per env step of each; they are not dependencies and are not
+installed by this script (a separate venv with the torch CPU wheel:
+``python -m venv /tmp/sb3venv; /tmp/sb3venv/bin/pip install torch --index-url
+https://download.pytorch.org/whl/cpu; /tmp/sb3venv/bin/pip install stable-baselines3 -e .``).
 """
 
 from __future__ import annotations
@@ -46,8 +49,9 @@ def run(algo: str, task: str, seeds: int) -> list[tuple[int, int | None, float, 
     return rows
 
 
-def sb3_cartpole(seeds: int, threads: int) -> None:
-    """SB3 PPO with the rl-zoo CartPole-v1 settings, stopped by the same rule as ours."""
+def sb3_cartpole(seeds: int, threads: int) -> list[tuple[int, int | None, float]] | None:
+    """SB3 PPO with the rl-zoo CartPole-v1 settings, stopped by the same rule as ours.
+    Returns (seed, steps when solved or None, CPU-s, env steps run) rows, None without SB3."""
     try:
         import torch
         from stable_baselines3 import PPO
@@ -55,7 +59,7 @@ def sb3_cartpole(seeds: int, threads: int) -> None:
         from stable_baselines3.common.env_util import make_vec_env
     except ImportError:
         print("stable-baselines3/gymnasium not installed: SB3 comparison skipped")
-        return
+        return None
     torch.set_num_threads(threads)  # 1 as ours: tiny matrices, more threads only add CPU time
 
     class Solved(BaseCallback):
@@ -65,6 +69,7 @@ def sb3_cartpole(seeds: int, threads: int) -> None:
             returns = [info["r"] for info in list(self.model.ep_info_buffer)[-20:]]
             return not (len(returns) == 20 and sum(returns) / 20 >= 475)
 
+    rows = []
     for seed in range(seeds):
         env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
         model = PPO(
@@ -88,6 +93,23 @@ def sb3_cartpole(seeds: int, threads: int) -> None:
         solved = len(returns) == 20 and sum(returns) / 20 >= 475
         at = f"{model.num_timesteps:>8,d}" if solved else "       —"
         print(f"SB3 PPO cartpole seed {seed}: solved at {at} steps, {cpu:6.2f} CPU-s", flush=True)
+        rows.append((seed, model.num_timesteps if solved else None, cpu, model.num_timesteps))
+    return rows
+
+
+def ratios(ours: list[tuple[int, int | None, float, float]], sb3: list) -> None:
+    """Per seed: SB3's CPU-s over ours to the same stopping rule, and the CPU cost per env step
+    (µs), which separates speed from sample efficiency (steps to solve differ by seed)."""
+    print("seed | ours steps, CPU-s | SB3 steps, CPU-s | SB3/ours CPU-s | µs/step ours, SB3, ratio")
+    for (seed, steps, cpu, _), (_, sb3_steps, sb3_cpu, sb3_run) in zip(ours, sb3, strict=True):
+        if steps is None or sb3_steps is None:
+            print(f"{seed} | not solved by both: no ratio")
+            continue
+        us, sb3_us = 1e6 * cpu / steps, 1e6 * sb3_cpu / sb3_run
+        print(
+            f"{seed} | {steps:,d}, {cpu:.2f} | {sb3_steps:,d}, {sb3_cpu:.2f} | "
+            f"{sb3_cpu / cpu:.1f}× | {us:.1f}, {sb3_us:.1f}, {sb3_us / us:.1f}×"
+        )
 
 
 def main() -> None:
@@ -104,7 +126,9 @@ def main() -> None:
             f"PPO cartpole: {ok}/{len(rows)} seeds reach 475 within 50k steps; "
             f"CPU-s per solve {min(cpu, default=0):.2f}–{max(cpu, default=0):.2f}"
         )
-        sb3_cartpole(args.seeds, args.torch_threads)
+        sb3 = sb3_cartpole(args.seeds, args.torch_threads)
+        if sb3 is not None:
+            ratios(rows, sb3)
     if args.only in (None, "tokens"):
         rows = run("grpo", "tokens", args.seeds)
         ok = sum(1 for _, s, _, _ in rows if s is not None)
