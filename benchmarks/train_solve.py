@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -112,12 +113,78 @@ def ratios(ours: list[tuple[int, int | None, float, float]], sb3: list) -> None:
         )
 
 
+def breakdown(seed: int) -> None:
+    """Where PPO's CPU time goes on one CartPole solve: the functions below are wrapped with
+    CPU-time accumulators (about 1 µs per call of overhead, a few % of the total)."""
+    from rlcli.envs.cartpole import CartPoleEnv
+    from rlcli.nn.adam import Adam
+    from rlcli.nn.mlp import MLP
+    from rlcli.train import rollout, run
+
+    spent: dict[str, float] = {}
+    inside: list[str] = []  # the wrapped calls under way (rollout vs update)
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        """Replace ``owner.name`` (or ``owner[name]`` for a dict) by a timed wrapper."""
+        original = owner[name] if isinstance(owner, dict) else getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            if label.startswith("network") and "rollout" in inside:
+                label_now = "rollout: networks (π per step, V on the batch)"
+            else:
+                label_now = label
+            inside.append(label_now)
+            t0 = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label_now] = spent.get(label_now, 0.0) + time.process_time() - t0
+                inside.pop()
+
+        if isinstance(owner, dict):
+            owner[name] = wrapper
+        else:
+            setattr(owner, name, wrapper)
+
+    timed(rollout, "rollout", "rollout")
+    timed(CartPoleEnv, "step", "rollout: CartPole step")
+    timed(MLP, "forward", "network forward")
+    timed(MLP, "backward", "network backward")
+    timed(Adam, "step", "Adam step")
+    timed(run.ITERATIONS, "ppo", "iteration")
+    cfg = default_config("ppo", "cartpole").updated(seed=seed)
+    t0 = time.process_time()
+    result = train("ppo", "cartpole", cfg)
+    total = time.process_time() - t0
+    own = dict(spent)
+    # exclusive times: a wrapped call's time minus the wrapped calls inside it
+    own["rollout"] -= (
+        spent["rollout: CartPole step"] + spent["rollout: networks (π per step, V on the batch)"]
+    )
+    own["iteration"] -= (
+        spent["rollout"] + spent["network forward"] + spent["network backward"] + spent["Adam step"]
+    )
+    own["training loop outside the iteration"] = total - spent["iteration"]
+    names = {"rollout": "rollout: the rest (sampling, buffers, GAE, values)",
+             "iteration": "update: the rest (losses, softmax, bookkeeping)"}  # fmt: skip
+    print(f"seed {seed}: {result.solved_at_steps:,d} steps, {total:.2f} CPU-s")
+    for label, sec in sorted(own.items(), key=lambda kv: -kv[1]):
+        print(f"  {names.get(label, label):55s} {sec:6.3f} s  {100 * sec / total:4.1f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--only", choices=["cartpole", "tokens"], default=None)
     parser.add_argument("--torch-threads", type=int, default=1, help="SB3's torch threads")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="where PPO's CPU time goes (seeds 0..)"
+    )
     args = parser.parse_args()
+    if args.breakdown:
+        for seed in range(args.seeds):
+            breakdown(seed)
+        return
     if args.only in (None, "cartpole"):
         rows = run("ppo", "cartpole", args.seeds)
         ok = sum(1 for _, s, _, _ in rows if s is not None and s <= 50_000)

@@ -107,7 +107,7 @@ class ActorCritic:
 
     def apply(self, grads: list[np.ndarray], max_grad_norm: float) -> float:
         """Clip the global gradient norm, take one Adam step; returns the norm before clipping."""
-        flat = np.concatenate([g.ravel() for g in grads])
+        flat = np.concatenate(grads, axis=None)  # axis None: each one flattened, one call
         norm = clip_grad_norm([flat], max_grad_norm)
         self.optimizer.step([flat])
         return norm
