@@ -38,6 +38,15 @@ def sample(logp_all: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (u[:, None] < cdf).argmax(axis=-1)
 
 
+def gumbel_max(logits: np.ndarray, rng: np.random.Generator, mask: np.ndarray | None = None):
+    """One action per row, a = argmax_a (z_a + g_a) with g_a ~ Gumbel(0, 1) i.i.d.: a draw from
+    softmax(z) (the Gumbel-max trick, Gumbel 1954; Maddison et al. 2014). Takes logits or
+    log-probabilities alike (a constant per row changes no argmax)."""
+    if mask is not None:
+        logits = np.where(mask, logits, MASKED)
+    return (logits + rng.gumbel(size=logits.shape)).argmax(axis=-1)
+
+
 def grad_log_prob(logp_all: np.ndarray, actions: np.ndarray, g: np.ndarray) -> np.ndarray:
     """∂L/∂z given ∂L/∂log π(a_i|s_i) = g_i: ∇_z log π(a|s) = onehot(a) − π(·|s)."""
     d = -np.exp(logp_all) * g[:, None]

@@ -85,6 +85,14 @@ class ActorCritic:
         log_std = np.broadcast_to(self.log_std.astype(np.float64), (n, len(self.log_std)))
         return np.concatenate([mu[:n].astype(np.float64), log_std], axis=1), cache
 
+    def act(self, obs: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+        """One action a ~ π(·|s) per row: Gumbel-max on the logits for a softmax policy (no
+        normalisation needed), μ + σξ for a Gaussian one."""
+        if self.continuous:
+            return gaussian.sample(self.policy_out(obs, mask)[0], rng)
+        logits, _ = self.actor.forward(_padded(obs, self.dtype))
+        return categorical.gumbel_max(logits[: len(obs)], rng, mask)
+
     def values(self, obs: np.ndarray) -> tuple[np.ndarray, list]:
         n = len(obs)
         v, cache = self.critic.forward(_padded(obs, self.dtype))
