@@ -113,6 +113,9 @@ def ratios(ours: list[tuple[int, int | None, float, float]], sb3: list) -> None:
         )
 
 
+ROLLOUT_NETS = "rollout: networks (π per step; π_old, V on the batch)"
+
+
 def breakdown(seed: int) -> None:
     """Where PPO's CPU time goes on one CartPole solve: the functions below are wrapped with
     CPU-time accumulators (about 1 µs per call of overhead, a few % of the total)."""
@@ -130,7 +133,7 @@ def breakdown(seed: int) -> None:
 
         def wrapper(*args: object, **kwargs: object) -> object:
             if label.startswith("network") and "rollout" in inside:
-                label_now = "rollout: networks (π per step, V on the batch)"
+                label_now = ROLLOUT_NETS
             else:
                 label_now = label
             inside.append(label_now)
@@ -158,14 +161,12 @@ def breakdown(seed: int) -> None:
     total = time.process_time() - t0
     own = dict(spent)
     # exclusive times: a wrapped call's time minus the wrapped calls inside it
-    own["rollout"] -= (
-        spent["rollout: CartPole step"] + spent["rollout: networks (π per step, V on the batch)"]
-    )
+    own["rollout"] -= spent["rollout: CartPole step"] + spent[ROLLOUT_NETS]
     own["iteration"] -= (
         spent["rollout"] + spent["network forward"] + spent["network backward"] + spent["Adam step"]
     )
     own["training loop outside the iteration"] = total - spent["iteration"]
-    names = {"rollout": "rollout: the rest (sampling, buffers, GAE, values)",
+    names = {"rollout": "rollout: the rest (sampling, buffers, log-softmax, GAE)",
              "iteration": "update: the rest (losses, softmax, bookkeeping)"}  # fmt: skip
     print(f"seed {seed}: {result.solved_at_steps:,d} steps, {total:.2f} CPU-s")
     for label, sec in sorted(own.items(), key=lambda kv: -kv[1]):

@@ -22,7 +22,8 @@ ROW_BLOCK = 8
 
 def _padded(x: np.ndarray, dtype: type) -> np.ndarray:
     """Pad rows to a multiple of 8: BLAS then computes every row the same way whatever the
-    batch size, so a minibatch recomputes the rollout's log π bit for bit (PPO's ρ = 1)."""
+    batch size, so a shuffled minibatch recomputes the batch's log π_old bit for bit (PPO's
+    ρ = 1 before the first step)."""
     extra = -len(x) % ROW_BLOCK
     if extra:
         x = np.concatenate([x, np.zeros((extra, x.shape[1]))])
