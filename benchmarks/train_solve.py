@@ -7,8 +7,11 @@ CartPole: solved = rolling mean of the last 20 episodes ≥ 475 (checked after e
 goal ≥ 4 of 5 seeds within 50k env steps. Each run is a fresh process-internal call of
 ``rlcli.train.run.train`` with the CLI defaults; CPU time is ``time.process_time``.
 If stable-baselines3 and gymnasium are importable, SB3 PPO (rl-zoo CartPole settings) runs
-side by side, stopped by the same rule; they are not dependencies and are not installed by this
-script (a separate venv: ``pip install stable-baselines3 -e .``, about 5 GB with torch).
+side by side in the same process, stopped by the same rule, and a table gives per seed SB3's
+CPU-s over ours and the CPU-µs per env step of each; they are not dependencies and are not
+installed by this script (a separate venv with the torch CPU wheel:
+``python -m venv /tmp/sb3venv; /tmp/sb3venv/bin/pip install torch --index-url
+https://download.pytorch.org/whl/cpu; /tmp/sb3venv/bin/pip install stable-baselines3 -e .``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -40,8 +44,9 @@ def run(algo: str, task: str, seeds: int) -> list[tuple[int, int | None, float, 
     return rows
 
 
-def sb3_cartpole(seeds: int, threads: int) -> None:
-    """SB3 PPO with the rl-zoo CartPole-v1 settings, stopped by the same rule as ours."""
+def sb3_cartpole(seeds: int, threads: int) -> list[tuple[int, int | None, float]] | None:
+    """SB3 PPO with the rl-zoo CartPole-v1 settings, stopped by the same rule as ours.
+    Returns (seed, steps when solved or None, CPU-s, env steps run) rows, None without SB3."""
     try:
         import torch
         from stable_baselines3 import PPO
@@ -49,7 +54,7 @@ def sb3_cartpole(seeds: int, threads: int) -> None:
         from stable_baselines3.common.env_util import make_vec_env
     except ImportError:
         print("stable-baselines3/gymnasium not installed: SB3 comparison skipped")
-        return
+        return None
     torch.set_num_threads(threads)  # 1 as ours: tiny matrices, more threads only add CPU time
 
     class Solved(BaseCallback):
@@ -59,6 +64,7 @@ def sb3_cartpole(seeds: int, threads: int) -> None:
             returns = [info["r"] for info in list(self.model.ep_info_buffer)[-20:]]
             return not (len(returns) == 20 and sum(returns) / 20 >= 475)
 
+    rows = []
     for seed in range(seeds):
         env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
         model = PPO(
@@ -82,6 +88,83 @@ def sb3_cartpole(seeds: int, threads: int) -> None:
         solved = len(returns) == 20 and sum(returns) / 20 >= 475
         at = f"{model.num_timesteps:>8,d}" if solved else "       —"
         print(f"SB3 PPO cartpole seed {seed}: solved at {at} steps, {cpu:6.2f} CPU-s", flush=True)
+        rows.append((seed, model.num_timesteps if solved else None, cpu, model.num_timesteps))
+    return rows
+
+
+def ratios(ours: list[tuple[int, int | None, float, float]], sb3: list) -> None:
+    """Per seed: SB3's CPU-s over ours to the same stopping rule, and the CPU cost per env step
+    (µs), which separates speed from sample efficiency (steps to solve differ by seed)."""
+    print("seed | ours steps, CPU-s | SB3 steps, CPU-s | SB3/ours CPU-s | µs/step ours, SB3, ratio")
+    for (seed, steps, cpu, _), (_, sb3_steps, sb3_cpu, sb3_run) in zip(ours, sb3, strict=True):
+        if steps is None or sb3_steps is None:
+            print(f"{seed} | not solved by both: no ratio")
+            continue
+        us, sb3_us = 1e6 * cpu / steps, 1e6 * sb3_cpu / sb3_run
+        print(
+            f"{seed} | {steps:,d}, {cpu:.2f} | {sb3_steps:,d}, {sb3_cpu:.2f} | "
+            f"{sb3_cpu / cpu:.1f}× | {us:.1f}, {sb3_us:.1f}, {sb3_us / us:.1f}×"
+        )
+
+
+ROLLOUT_NETS = "rollout: networks (π per step; π_old, V on the batch)"
+
+
+def breakdown(seed: int) -> None:
+    """Where PPO's CPU time goes on one CartPole solve: the functions below are wrapped with
+    CPU-time accumulators (about 1 µs per call of overhead, a few % of the total)."""
+    from rlcli.envs.cartpole import CartPoleEnv
+    from rlcli.nn.adam import Adam
+    from rlcli.nn.mlp import MLP
+    from rlcli.train import rollout, run
+
+    spent: dict[str, float] = {}
+    inside: list[str] = []  # the wrapped calls under way (rollout vs update)
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        """Replace ``owner.name`` (or ``owner[name]`` for a dict) by a timed wrapper."""
+        original = owner[name] if isinstance(owner, dict) else getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            if label.startswith("network") and "rollout" in inside:
+                label_now = ROLLOUT_NETS
+            else:
+                label_now = label
+            inside.append(label_now)
+            t0 = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label_now] = spent.get(label_now, 0.0) + time.process_time() - t0
+                inside.pop()
+
+        if isinstance(owner, dict):
+            owner[name] = wrapper
+        else:
+            setattr(owner, name, wrapper)
+
+    timed(rollout, "rollout", "rollout")
+    timed(CartPoleEnv, "step", "rollout: CartPole step")
+    timed(MLP, "forward", "network forward")
+    timed(MLP, "backward", "network backward")
+    timed(Adam, "step", "Adam step")
+    timed(run.ITERATIONS, "ppo", "iteration")
+    cfg = default_config("ppo", "cartpole").updated(seed=seed)
+    t0 = time.process_time()
+    result = train("ppo", "cartpole", cfg)
+    total = time.process_time() - t0
+    own = dict(spent)
+    # exclusive times: a wrapped call's time minus the wrapped calls inside it
+    own["rollout"] -= spent["rollout: CartPole step"] + spent[ROLLOUT_NETS]
+    own["iteration"] -= (
+        spent["rollout"] + spent["network forward"] + spent["network backward"] + spent["Adam step"]
+    )
+    own["training loop outside the iteration"] = total - spent["iteration"]
+    names = {"rollout": "rollout: the rest (sampling, buffers, log-softmax, GAE)",
+             "iteration": "update: the rest (losses, softmax, bookkeeping)"}  # fmt: skip
+    print(f"seed {seed}: {result.solved_at_steps:,d} steps, {total:.2f} CPU-s")
+    for label, sec in sorted(own.items(), key=lambda kv: -kv[1]):
+        print(f"  {names.get(label, label):55s} {sec:6.3f} s  {100 * sec / total:4.1f} %")
 
 
 def main() -> None:
@@ -89,7 +172,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--only", choices=["cartpole"], default=None)
     parser.add_argument("--torch-threads", type=int, default=1, help="SB3's torch threads")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="where PPO's CPU time goes (seeds 0..)"
+    )
     args = parser.parse_args()
+    if args.breakdown:
+        for seed in range(args.seeds):
+            breakdown(seed)
+        return
     if args.only in (None, "cartpole"):
         rows = run("ppo", "cartpole", args.seeds)
         ok = sum(1 for _, s, _, _ in rows if s is not None and s <= 50_000)
@@ -98,7 +188,9 @@ def main() -> None:
             f"PPO cartpole: {ok}/{len(rows)} seeds reach 475 within 50k steps; "
             f"CPU-s per solve {min(cpu, default=0):.2f}–{max(cpu, default=0):.2f}"
         )
-        sb3_cartpole(args.seeds, args.torch_threads)
+        sb3 = sb3_cartpole(args.seeds, args.torch_threads)
+        if sb3 is not None:
+            ratios(rows, sb3)
 
 
 if __name__ == "__main__":

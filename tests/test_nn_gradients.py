@@ -295,3 +295,29 @@ def test_gaussian_agent_gradients_reach_the_mean_network_and_the_log_std(rng):
     assert_close(analytic, numeric[:n_actor])
     assert np.all(numeric[n_actor:] == 0)  # the critic plays no part in log π
     assert analytic[-2:] == pytest.approx(numeric[n_actor - 2 : n_actor], abs=1e-6)
+
+
+@pytest.mark.parametrize("sampler", ["inverse_cdf", "gumbel_max"])
+def test_sampling_follows_the_probabilities_and_never_draws_a_masked_action(sampler):
+    # 3 rows of probabilities (one with a masked action); 100,000 draws each: every action's
+    # frequency lies within 5 standard errors √(p(1−p)/n) of its probability. Gumbel-max gets
+    # unnormalised logits (log p + 2 per row: no change to the distribution) and the mask.
+    p = np.array([[0.1, 0.6, 0.3], [0.5, 0.0, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    mask = p > 0
+    logp_all = cat.log_softmax(np.log(np.where(mask, p, 1.0)), mask)
+    logits = np.log(np.where(mask, p, 7.0)) + 2.0  # the masked entry would be the likeliest
+    n = 100_000
+    rng = np.random.default_rng(7)
+    counts = np.zeros_like(p)
+    for _ in range(n // 1000):
+        if sampler == "inverse_cdf":
+            actions = cat.sample(np.repeat(logp_all, 1000, axis=0), rng)
+        else:
+            rows = np.repeat(logits, 1000, axis=0)
+            actions = cat.gumbel_max(rows, rng, np.repeat(mask, 1000, axis=0))
+        actions = actions.reshape(3, 1000)
+        for i in range(3):
+            counts[i] += np.bincount(actions[i], minlength=3)
+    assert counts[1, 1] == 0
+    se = np.sqrt(p * (1 - p) / n)
+    assert np.all(np.abs(counts / n - p) <= 5 * se + 1e-12), counts / n

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -32,15 +34,23 @@ class Adam:
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
         self.t = 0
+        self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in params]
 
     def step(self, grads: list[np.ndarray]) -> None:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        step = self.lr * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=False):
+        step = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        # bias-corrected update with ε scaled as in PyTorch: m̂ / (√v̂ + ε)
+        eps = self.eps * math.sqrt(1 - b2**self.t)
+        for p, g, m, v, (s, u) in zip(
+            self.params, grads, self.m, self.v, self._scratch, strict=False
+        ):
             m *= b1
-            m += (1 - b1) * g
+            m += np.multiply(g, 1 - b1, out=s)
             v *= b2
-            v += (1 - b2) * (g * g)
-            # bias-corrected update with ε scaled as in PyTorch: m̂ / (√v̂ + ε)
-            p -= step * m / (np.sqrt(v) + self.eps * np.sqrt(1 - b2**self.t))
+            v += np.multiply(np.multiply(g, g, out=s), 1 - b2, out=s)
+            np.sqrt(v, out=s)
+            s += eps
+            np.multiply(m, step, out=u)
+            u /= s
+            p -= u  # θ ← θ − step·m / (√v + ε̂), in scratch arrays: no allocation

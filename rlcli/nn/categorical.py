@@ -21,7 +21,7 @@ def log_softmax(logits: np.ndarray, mask: np.ndarray | None = None) -> np.ndarra
 
 def log_prob(logp_all: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """log π(a_i|s_i) for each row i."""
-    return np.take_along_axis(logp_all, actions[:, None], axis=-1)[:, 0]
+    return logp_all[np.arange(len(actions)), actions]
 
 
 def entropy(logp_all: np.ndarray) -> np.ndarray:
@@ -30,10 +30,21 @@ def entropy(logp_all: np.ndarray) -> np.ndarray:
 
 
 def sample(logp_all: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One action per row by inverting the cumulative distribution."""
+    """One action per row by inverting the cumulative distribution: the first a with
+    u < F(a), u ~ U[0, F(last)) (the last action if rounding puts u at the top)."""
     cdf = np.cumsum(np.exp(logp_all), axis=-1)
     u = rng.random(len(cdf)) * cdf[:, -1]
-    return np.minimum((cdf <= u[:, None]).sum(axis=-1), logp_all.shape[-1] - 1)
+    cdf[:, -1] = np.inf
+    return (u[:, None] < cdf).argmax(axis=-1)
+
+
+def gumbel_max(logits: np.ndarray, rng: np.random.Generator, mask: np.ndarray | None = None):
+    """One action per row, a = argmax_a (z_a + g_a) with g_a ~ Gumbel(0, 1) i.i.d.: a draw from
+    softmax(z) (the Gumbel-max trick, Gumbel 1954; Maddison et al. 2014). Takes logits or
+    log-probabilities alike (a constant per row changes no argmax)."""
+    if mask is not None:
+        logits = np.where(mask, logits, MASKED)
+    return (logits + rng.gumbel(size=logits.shape)).argmax(axis=-1)
 
 
 def grad_log_prob(logp_all: np.ndarray, actions: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from rlcli.nn.layers import Linear, tanh_backward, tanh_forward
+from rlcli.nn.layers import Linear, tanh_backward
 
 
 class MLP:
@@ -51,11 +51,8 @@ class MLP:
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             z, x_in = layer.forward(x)
-            if i < last:
-                x, y = tanh_forward(z)
-            else:
-                x, y = z, z
-            cache.append((x_in, y))
+            x = np.tanh(z, out=z) if i < last else z  # z is the layer's own fresh array
+            cache.append((x_in, x))
         return x, cache
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

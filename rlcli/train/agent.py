@@ -22,7 +22,8 @@ ROW_BLOCK = 8
 
 def _padded(x: np.ndarray, dtype: type) -> np.ndarray:
     """Pad rows to a multiple of 8: BLAS then computes every row the same way whatever the
-    batch size, so a minibatch recomputes the rollout's log π bit for bit (PPO's ρ = 1)."""
+    batch size, so a shuffled minibatch recomputes the batch's log π_old bit for bit (PPO's
+    ρ = 1 before the first step)."""
     extra = -len(x) % ROW_BLOCK
     if extra:
         x = np.concatenate([x, np.zeros((extra, x.shape[1]))])
@@ -85,6 +86,14 @@ class ActorCritic:
         log_std = np.broadcast_to(self.log_std.astype(np.float64), (n, len(self.log_std)))
         return np.concatenate([mu[:n].astype(np.float64), log_std], axis=1), cache
 
+    def act(self, obs: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+        """One action a ~ π(·|s) per row: Gumbel-max on the logits for a softmax policy (no
+        normalisation needed), μ + σξ for a Gaussian one."""
+        if self.continuous:
+            return gaussian.sample(self.policy_out(obs, mask)[0], rng)
+        logits, _ = self.actor.forward(_padded(obs, self.dtype))
+        return categorical.gumbel_max(logits[: len(obs)], rng, mask)
+
     def values(self, obs: np.ndarray) -> tuple[np.ndarray, list]:
         n = len(obs)
         v, cache = self.critic.forward(_padded(obs, self.dtype))
@@ -107,7 +116,7 @@ class ActorCritic:
 
     def apply(self, grads: list[np.ndarray], max_grad_norm: float) -> float:
         """Clip the global gradient norm, take one Adam step; returns the norm before clipping."""
-        flat = np.concatenate([g.ravel() for g in grads])
+        flat = np.concatenate(grads, axis=None)  # axis None: each one flattened, one call
         norm = clip_grad_norm([flat], max_grad_norm)
         self.optimizer.step([flat])
         return norm

@@ -22,15 +22,15 @@ def gae(
     give exact advantages, as ``rlcli calc gae`` shows them.
     """
     T = len(r_t)
+    not_done = 1 - done_t
+    v_next = np.concatenate([v_t[1:], np.reshape(v_last, (1, *v_t.shape[1:]))])  # V(s_{t+1})
+    delta = r_t + gamma * v_next * not_done - v_t  # every δ_t at once
+    decay = gamma * lam * not_done
     adv = np.zeros_like(v_t)
     lastgaelam = np.zeros_like(v_last)
-    next_v = v_last
     for t in range(T - 1, -1, -1):
-        not_done = 1 - done_t[t]
-        delta = r_t[t] + gamma * next_v * not_done - v_t[t]
-        lastgaelam = delta + gamma * lam * not_done * lastgaelam
+        lastgaelam = delta[t] + decay[t] * lastgaelam
         adv[t] = lastgaelam
-        next_v = v_t[t]
     return adv
 
 

@@ -27,10 +27,11 @@ def clipped_objective(
     unclipped branch is the one taken. Exact on object arrays of ``Fraction``s.
     """
     unclipped = adv * ratio
-    clipped = adv * np.clip(ratio, 1 - clip, 1 + clip)
+    clipped_ratio = np.clip(ratio, 1 - clip, 1 + clip)
+    clipped = adv * clipped_ratio
     # the min picks the unclipped term, or the clipped one (gradient 0 when ρ is outside)
     use_unclipped = unclipped <= clipped
-    inside = (ratio >= 1 - clip) & (ratio <= 1 + clip)
+    inside = clipped_ratio == ratio  # 1−ε ≤ ρ ≤ 1+ε
     d_ratio = np.where(use_unclipped | inside, adv, 0 * adv)
     return np.minimum(unclipped, clipped), d_ratio, use_unclipped
 
@@ -46,7 +47,7 @@ def clipped_surrogate(
 
     ``weights`` default to 1/n (the mean). Returns the loss, ∂L/∂log π and the ratios ρ.
     """
-    w = np.full(len(logp), 1.0 / len(logp)) if weights is None else weights
+    w = 1.0 / len(logp) if weights is None else weights
     ratio = np.exp(logp - old_logp)
     objective, d_ratio, _ = clipped_objective(ratio, adv, clip)
     dlogp = -d_ratio * ratio * w  # ∂ρ/∂log π = ρ
@@ -69,7 +70,7 @@ def value_loss(
     n = len(v)
     err = v - returns
     if clip is None or old_v is None:
-        return float(0.5 * (err**2).mean()), err / n
+        return 0.5 * float(err @ err) / n, err / n
     v_clipped = old_v + np.clip(v - old_v, -clip, clip)
     err_c = v_clipped - returns
     use_unclipped = err**2 >= err_c**2
@@ -89,7 +90,7 @@ def k3(logp: np.ndarray, ref_logp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def approx_kl(logp: np.ndarray, old_logp: np.ndarray) -> float:
     """k3 estimate of KL(π_old ‖ π) from samples of π_old: mean((ρ−1) − log ρ)."""
     log_ratio = logp - old_logp
-    return float((np.expm1(log_ratio) - log_ratio).mean())
+    return float((np.expm1(log_ratio) - log_ratio).sum()) / len(log_ratio)
 
 
 def group_advantages(
@@ -128,5 +129,6 @@ def _sqrt(x: Any) -> Any:
 
 
 def normalize(adv: np.ndarray) -> np.ndarray:
-    """(Â − mean Â) / (std Â + 1e-8), per minibatch."""
-    return (adv - adv.mean()) / (adv.std() + 1e-8)
+    """(Â − mean Â) / (std Â + 1e-8), per minibatch (std: the population one, ddof 0)."""
+    centred = adv - adv.sum() / len(adv)
+    return centred / (np.sqrt(centred @ centred / len(adv)) + 1e-8)

@@ -34,6 +34,14 @@ def adapted_beta(beta: float, d: float, d_targ: float) -> float:
     return beta
 
 
+def _minibatches(n: int, k: int, rng: np.random.Generator) -> list[Any]:
+    """``k`` shuffled minibatches of the n samples; ``k`` = 1 is the whole batch in rollout order
+    (a view: shuffling would only reorder the sums over it, and the gathers cost time)."""
+    if k == 1:
+        return [slice(None)]
+    return np.array_split(rng.permutation(n), k)
+
+
 def ppo_iteration(run: Runner) -> dict[str, Any]:
     """One rollout, then ``epochs`` × ``minibatches`` gradient steps on the PPO loss.
 
@@ -49,20 +57,20 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
     first_ratio_dev: float | None = None
     stop = False
     for _epoch in range(cfg.epochs):
-        order = run.rng.permutation(n)
-        for mb in np.array_split(order, cfg.minibatches):  # every sample, every epoch
+        for mb in _minibatches(n, cfg.minibatches, run.rng):  # every sample, every epoch
             obs, actions, old_logp = b.obs[mb], b.actions[mb], b.logp[mb]
+            n_mb = len(actions)
             masks = None if b.masks is None else b.masks[mb]
             logp_all, cache = agent.policy_out(obs, masks)  # log π(·|s), every action
             logp = dist.log_prob(logp_all, actions)
-            adv = normalize(b.advantages[mb]) if cfg.norm_adv and len(mb) > 1 else b.advantages[mb]
+            adv = normalize(b.advantages[mb]) if cfg.norm_adv and n_mb > 1 else b.advantages[mb]
             dlogits_kl = None
             if cfg.kl_penalty:
                 # L = −mean(ρÂ) + β·mean KL(π_old ‖ π) (PPO paper, eq. 8), exact over actions
                 old_logp_all = b.logp_all[mb]
                 loss, dlogp, ratio = importance_weighted(logp, old_logp, adv)
                 loss += run.beta * float(dist.kl(old_logp_all, logp_all).mean())
-                g = np.full(len(mb), run.beta / len(mb))
+                g = np.full(n_mb, run.beta / n_mb)
                 dlogits_kl = dist.grad_kl(old_logp_all, logp_all, g)
             else:
                 loss, dlogp, ratio = clipped_surrogate(logp, old_logp, adv, clip)
@@ -84,7 +92,7 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
             v_losses.append(v_loss)
             ents.append(ent)
             kls.append(approx_kl(logp, old_logp))
-            clipfracs.append(float((np.abs(ratio - 1.0) > clip).mean()))
+            clipfracs.append(np.count_nonzero(np.abs(ratio - 1.0) > clip) / n_mb)
         if cfg.target_kl is not None and kls[-1] > cfg.target_kl:
             stop = True
             break

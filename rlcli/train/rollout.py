@@ -55,36 +55,38 @@ def rollout(
     truncation as termination would teach V that time runs out where it does not show).
     """
     N = env.num_envs
-    obs_buf = np.zeros((n_steps, N, env.obs_dim))
-    if agent.continuous:  # an action vector per copy; the policy row is [μ | log σ]
-        act_buf = np.zeros((n_steps, N, env.n_actions))
-        logp_all_buf = np.zeros((n_steps, N, 2 * env.n_actions))
-    else:
-        act_buf = np.zeros((n_steps, N), dtype=np.int64)
-        logp_all_buf = np.zeros((n_steps, N, env.n_actions))
+    obs_buf = np.zeros((n_steps, N, env.obs_dim), dtype=agent.dtype)  # as the networks read it
+    shape = (n_steps, N, env.n_actions) if agent.continuous else (n_steps, N)
+    act_buf = np.zeros(shape, dtype=np.float64 if agent.continuous else np.int64)
     mask_buf = None
     rew_buf = np.zeros((n_steps, N))
     done_buf = np.zeros((n_steps, N))
     trunc_obs: list[tuple[int, np.ndarray, np.ndarray]] = []
     for t in range(n_steps):
-        mask, logp_all, actions = _act(env, agent, obs, rng)
+        mask = env.action_mask()
         if mask is not None:
             if mask_buf is None:
                 mask_buf = np.ones((n_steps, N, env.n_actions), dtype=bool)
             mask_buf[t] = mask
-        obs_buf[t], act_buf[t], logp_all_buf[t] = obs, actions, logp_all
+        actions = agent.act(obs, mask, rng)
+        obs_buf[t], act_buf[t] = obs, actions
         obs, reward, terminated, truncated, info = env.step(actions)
         done = terminated | truncated
         tracker.record(info.get("raw_reward", reward), done)  # the return as the task pays it
         rew_buf[t] = reward
         done_buf[t] = done
-        cut = truncated & ~terminated
-        if bootstrap_truncated and cut.any():
-            trunc_obs.append((t, np.flatnonzero(cut), info["final_obs"][cut]))
+        if bootstrap_truncated and truncated.any():  # rare: most steps skip the test below
+            cut = truncated & ~terminated
+            if cut.any():
+                trunc_obs.append((t, np.flatnonzero(cut), info["final_obs"][cut]))
+    # π_old(·|s) of the whole batch in one pass, computed as the update will recompute it
     flat = n_steps * N
-    logp_buf = agent.dist.log_prob(
-        logp_all_buf.reshape(flat, -1), act_buf.reshape(flat, *act_buf.shape[2:])
-    ).reshape(n_steps, N)
+    logp_all, _ = agent.policy_out(
+        obs_buf.reshape(flat, -1), None if mask_buf is None else mask_buf.reshape(flat, -1)
+    )
+    logp_buf = agent.dist.log_prob(logp_all, act_buf.reshape(flat, *act_buf.shape[2:]))
+    logp_all_buf = logp_all.reshape(n_steps, N, -1)
+    logp_buf = logp_buf.reshape(n_steps, N)
     batch = Batch(
         obs_buf,
         act_buf,

@@ -40,4 +40,4 @@ def gradient_step(
         v_loss, dv = value_loss(v, returns, old_values, cfg.clip_value)
         grads += agent.critic_grads(c_cache, cfg.vf_coef * dv)
     agent.apply(grads, cfg.max_grad_norm)
-    return float(h.mean()), v_loss
+    return float(h.sum()) / n, v_loss
