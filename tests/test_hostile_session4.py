@@ -1,0 +1,51 @@
+"""Hostile and edge inputs on the features merged in session 4 (calc mistakes and topics,
+estimate --error-state, train compare --env, lm rl ppo --value-clip/--kl-target): each test
+is a defect found by trying the input, fixed, and kept here so it stays fixed. Bad input
+exits 2 with a message naming the field, never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def refused(*args: str, field: str) -> str:
+    """The command exits 2 with ``field`` in its message and no traceback."""
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert field in result.output, result.output
+    return result.output
+
+
+def test_grpo_equal_rewards_with_eps_zero_is_refused_not_a_zero_division():
+    # std of (1, 1) is 0; with ε = 0, Â = (1 − 1)/(0 + 0) = 0/0: was a ZeroDivisionError.
+    refused("calc", "grpo", "--rewards", "1,1", "--eps", "0", field="eps")
+    refused("calc", "grpo", "--rewards", "1,1", "--std", "sample", "--eps", "0", field="eps")
+
+
+def test_grpo_negative_eps_is_refused():
+    # ε = −1/2 with rewards (1, 2): std = 1/2, denominator 1/2 − 1/2 = 0 (was a traceback);
+    # ε = −1 gave Â = (∓1/2)/(1/2 − 1) = ±1: the signs flipped silently.
+    refused("calc", "grpo", "--rewards", "1,2", "--eps", "-1/2", field="eps")
+    refused("calc", "grpo", "--rewards", "1,2", "--eps", "-1", field="eps")
+
+
+def test_grpo_equal_rewards_wrong_answer_is_graded_not_crashed():
+    # Default ε = 1e-4: every Â = 0/(0 + 1e-4) = 0. The "ε left out" mistake would divide
+    # 0 by 0; the grader must skip it (it was a traceback) and grade the answer: 1 is wrong.
+    result = run("calc", "grpo", "--rewards", "1,1", "--answer", "advantages: [1, 0]", "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert [c["ok"] for c in report["cells"]] == [False, True]
+    # Dr. GRPO has no std: equal rewards with ε = 0 are fine, Â = 0.
+    ok = run("calc", "grpo", "--rewards", "1,1", "--eps", "0", "--dr-grpo", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["advantages"] == [0, 0]
