@@ -49,3 +49,39 @@ def test_grpo_equal_rewards_wrong_answer_is_graded_not_crashed():
     # Dr. GRPO has no std: equal rewards with ε = 0 are fine, Â = 0.
     ok = run("calc", "grpo", "--rewards", "1,1", "--eps", "0", "--dr-grpo", "--json")
     assert ok.exit_code == 0 and json.loads(ok.stdout)["advantages"] == [0, 0]
+
+
+RW = """\
+gamma: 1
+states: [L, A, B, R, X]
+terminal: [L, R]
+start: A
+transitions:
+  A:
+    left: {next: L, r: 0}
+    right: {next: B, r: 0}
+  B:
+    left: {next: A, r: 0}
+    right: {next: R, r: 1}
+  X:
+    left: {next: L, r: 0}
+    right: {next: L, r: 5}
+policies:
+  goright: {A: right, B: right, X: right}
+"""
+
+
+def test_error_state_never_visited_is_refused(tmp_path):
+    # X has no way in: from start A every episode ends in L or R without visiting X, so its
+    # estimate stays V0 = 0 and the Fig 5.3 curve is the constant (0 − v_π(X))² = 5² = 25.
+    # (It was run and plotted as a flat line.) Same for B when episodes start in X.
+    f = tmp_path / "rw.yaml"
+    f.write_text(RW)
+    base = ["estimate", str(f), "-p", "goright", "-m", "mc", "--runs", "2", "--episodes", "3"]
+    out = refused(*base, "--behavior", "uniform", "--error-state", "X", field="--error-state")
+    assert "25" in out
+    refused(*base, "--error-state", "B", "--start", "X", field="--error-state")
+    # a reachable state is followed: X from --start X, under the behaviour policy too
+    ok = run(*base, "--behavior", "uniform", "--error-state", "X", "--start", "X", "--json")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["error_state"] == "X"
