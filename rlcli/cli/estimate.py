@@ -258,7 +258,9 @@ def _settings(
     visits = choices(visit or "every", "--visit", VISITS)
     if behavior is not None:
         if methods != ["mc"] or batch:
-            raise UsageError("--behavior (off-policy prediction) works with --method mc only")
+            raise UsageError(
+                "--behavior (off-policy prediction) works with --method mc only, not --batch"
+            )
         if alpha is not None:
             raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
         kinds = choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)
