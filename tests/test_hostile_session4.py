@@ -85,3 +85,28 @@ def test_error_state_never_visited_is_refused(tmp_path):
     ok = run(*base, "--behavior", "uniform", "--error-state", "X", "--start", "X", "--json")
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["error_state"] == "X"
+
+
+def test_env_kwargs_refused_before_training():
+    # Each of these reached gymnasium and came back as a traceback (exit 1): a
+    # max_episode_steps gymnasium refuses (ValueError), render_mode=human (pygame missing, or
+    # a window per copy), a number spelled nan/1e999 (YAML reads it as text: Pendulum's
+    # step then divided a str), .nan (a float NaN: every observation NaN), and a flag given
+    # text (sutton_barto_reward=maybe, silently truthy).
+    import pytest
+
+    pytest.importorskip("gymnasium")
+    for env, kwargs in [
+        ("CartPole-v1", "max_episode_steps=0"),
+        ("CartPole-v1", "max_episode_steps=-5"),
+        ("CartPole-v1", "render_mode=human"),
+        ("CartPole-v1", "sutton_barto_reward=maybe"),
+        ("Pendulum-v1", "g=nan"),
+        ("Pendulum-v1", "g=1e999"),
+        ("Pendulum-v1", "g=.nan"),
+        ("Pendulum-v1", "g=.inf"),
+    ]:
+        refused("train", "ppo", "--env", env, "--env-kwargs", kwargs, "--steps", "64",
+                field="--env-kwargs")  # fmt: skip
+    refused("train", "compare", "--env", "CartPole-v1", "--env-kwargs", "max_episode_steps=0",
+            "--seeds", "1", "--steps", "64", field="--env-kwargs")  # fmt: skip
