@@ -110,3 +110,49 @@ def test_env_kwargs_refused_before_training():
                 field="--env-kwargs")  # fmt: skip
     refused("train", "compare", "--env", "CartPole-v1", "--env-kwargs", "max_episode_steps=0",
             "--seeds", "1", "--steps", "64", field="--env-kwargs")  # fmt: skip
+
+
+def test_kl_horizon_that_would_turn_beta_negative_is_refused():
+    # Ziegler et al. 2019: β ← β(1 + e·n/H), e = clip(KL/target − 1, −0.2, 0.2). With
+    # n = 4 × 2 = 8 completions and H = 1, a rollout under the target gives
+    # β ← β(1 − 0.2·8) = −0.6β: β went 0.04 → −0.024 → 0.0144 (a reward for drifting).
+    # H must exceed n/5 = 1.6; H = 2 gives the factor 1 − 0.8 = 0.2 > 0.
+    import pytest
+
+    from rlcli.errors import UsageError
+    from rlcli.lm.advantages import adaptive_kl_coef
+    from rlcli.lm.rl_config import RLConfig
+
+    base = {"algo": "ppo", "prompts": 4, "group_size": 2, "kl_target": 0.5}
+    with pytest.raises(UsageError, match="kl_horizon: must exceed n/5"):
+        RLConfig(**base, kl_horizon=1).check()
+    RLConfig(**base, kl_horizon=2).check()
+    assert adaptive_kl_coef(0.04, 0.0, 0.5, 2, 8) == pytest.approx(0.04 * 0.2)
+    # and above the target: KL = 1 = 2 × target, e = clip(1, ±0.2) = 0.2, β·(1 + 0.2·8/2)
+    assert adaptive_kl_coef(0.04, 1.0, 0.5, 2, 8) == pytest.approx(0.04 * 1.8)
+    # within the clip: KL = 0.55, e = 0.1, n/H = 8/10000: β·(1 + 0.1·0.0008)
+    assert adaptive_kl_coef(0.04, 0.55, 0.5, 10_000, 8) == pytest.approx(0.04 * 1.00008)
+
+
+def test_lm_rl_non_finite_settings_refused(tmp_path):
+    # --temperature nan sampled NaN logits and ended as "the loss became nan; lower lr";
+    # --kl-target inf and --value-clip inf were taken (β shrinking every rollout; no clip).
+    import numpy as np
+
+    from rlcli.lm import checkpoint as ckpt
+    from rlcli.lm import task
+    from rlcli.lm.model import ModelConfig, init_params
+
+    tok = task.tokenizer()
+    p_len = task.prompt_length(tok)
+    cfg = ModelConfig(len(tok), context=p_len + 8, d_model=8, n_layers=1, n_heads=2)
+    info = {"prompt_len": p_len, "seed": 0}
+    params = init_params(cfg, np.random.default_rng(0))
+    ckpt.save(tmp_path / "p.npz", ckpt.Checkpoint("policy", cfg, tok.vocab, params, info))
+    base = ["lm", "rl", "ppo", str(tmp_path / "p.npz"), "-o", str(tmp_path / "o.npz"),
+            "--iterations", "1", "--prompts", "4", "--group-size", "2", "-q"]  # fmt: skip
+    refused(*base, "--temperature", "nan", field="temperature")
+    refused(*base, "--kl-target", "inf", field="kl_target")
+    refused(*base, "--value-clip", "inf", field="value_clip")
+    refused(*base, "--kl-target", "0.1", "--kl-horizon", "1", field="kl_horizon")
+    assert not (tmp_path / "o.npz").exists()
