@@ -156,3 +156,19 @@ def test_lm_rl_non_finite_settings_refused(tmp_path):
     refused(*base, "--value-clip", "inf", field="value_clip")
     refused(*base, "--kl-target", "0.1", "--kl-horizon", "1", field="kl_horizon")
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_kl_samples_empty_or_not_ascii_digits():
+    # --samples "" gave k1 = k2 = k3 = mean of nothing = nan (exit 0); "²" passed
+    # str.isdigit() and int("²") raised ValueError (a traceback); "١" (Arabic-Indic one)
+    # was read as index 1.
+    for text in ["", " , ", "²", "١"]:
+        refused("calc", "kl", "--p", "1/2,1/2", "--q", "1/3,2/3", "--samples", text,
+                field="samples")  # fmt: skip
+    # the same samples in ASCII: x = 0, 1, r = (1/3)/(1/2) = 2/3 and (2/3)/(1/2) = 4/3,
+    # k1 mean = −(ln 2/3 + ln 4/3)/2 = −ln(8/9)/2
+    import math
+
+    ok = run("calc", "kl", "--p", "1/2,1/2", "--q", "1/3,2/3", "--samples", "0,1", "--json")
+    assert ok.exit_code == 0
+    assert abs(json.loads(ok.stdout)["k1"] + math.log(8 / 9) / 2) < 1e-12

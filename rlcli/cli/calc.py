@@ -229,7 +229,7 @@ def kl(
     idx = None
     if samples is not None:
         items = split_items(samples, "samples")
-        if not all(s.isdigit() for s in items):
+        if not all(s.isascii() and s.isdigit() for s in items):
             raise UsageError("samples: each is an outcome index 0, 1, 2, ...")
         idx = [int(s) for s in items]
     pp, qq = number_list(p, "p"), number_list(q, "q")
