@@ -172,3 +172,20 @@ def test_kl_samples_empty_or_not_ascii_digits():
     ok = run("calc", "kl", "--p", "1/2,1/2", "--q", "1/3,2/3", "--samples", "0,1", "--json")
     assert ok.exit_code == 0
     assert abs(json.loads(ok.stdout)["k1"] + math.log(8 / 9) / 2) < 1e-12
+
+
+def test_calc_results_beyond_the_float_range_are_refused():
+    # Each input is below 10**308, so the parser takes it; the result is not:
+    # r·A = 10**600 in the KL-penalty form, and the sample variance of (10**300, 0, 1)
+    # is about 10**600/3. Both were an OverflowError traceback.
+    refused("calc", "ppo-clip", "--ratio", "1e300", "--advantage", "1e300", "--kl-penalty", "1",
+            field="float range")  # fmt: skip
+    refused("calc", "grpo", "--rewards", "1e300,0,1", "--std", "sample", field="float range")
+    result = run("calc", "grpo", "--rewards", "1e300,0,1", "--std", "sample", "--json")
+    assert result.exit_code == 2 and "float range" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_ppo_negative_kl_penalty_is_refused():
+    # β = −1 rewarded the KL estimate: L = rA + k3 (was computed and shown, exit 0)
+    refused("calc", "ppo-clip", "--ratio", "1/2", "--advantage", "1", "--kl-penalty", "-1",
+            field="kl-penalty")  # fmt: skip

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,6 +23,24 @@ app = typer.Typer(
 )
 
 GammaOpt = Annotated[str, typer.Option("--gamma", help="Discount γ.")]
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _float_range(command: F) -> F:
+    """Exact inputs up to 10**308 can make a result (a product, a variance) that a float
+    cannot hold: refuse them instead of an OverflowError traceback."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except OverflowError:
+            raise UsageError(
+                "the numbers are too large: a result is beyond the float range (about "
+                "10**308); scale them down"
+            ) from None
+
+    return guarded  # type: ignore[return-value]
 
 
 def _show(
@@ -97,6 +117,7 @@ LrOpt = Annotated[str | None, typer.Option("--lr", help="Step size: show θ + lr
 
 
 @app.command("reinforce")
+@_float_range
 def reinforce(
     logits: LogitsOpt = None,
     probs: ProbsOpt = None,
@@ -118,6 +139,7 @@ def reinforce(
 
 
 @app.command("actor-critic")
+@_float_range
 def actor_critic(
     values: Annotated[str, typer.Option(help="Critic values 's1=1, s2=0' (terminal: 0).")],
     logits: LogitsOpt = None,
@@ -140,6 +162,7 @@ def actor_critic(
 
 
 @app.command("gae")
+@_float_range
 def gae(
     rewards: Annotated[str, typer.Option(help="r_0, ..., r_{T-1}.")],
     values: Annotated[
@@ -169,6 +192,7 @@ def gae(
 
 
 @app.command("ppo-clip")
+@_float_range
 def ppo_clip(
     advantage: Annotated[str, typer.Option(help="Advantages A, comma list.")],
     ratio: Annotated[str | None, typer.Option(help="Ratios r = π_new/π_old, comma list.")] = None,
@@ -210,6 +234,7 @@ def ppo_clip(
 
 
 @app.command("kl")
+@_float_range
 def kl(
     p: Annotated[str, typer.Option("--p", help="p(x) per outcome, comma list.")],
     q: Annotated[str, typer.Option("--q", help="q(x) per outcome, comma list.")],
@@ -238,6 +263,7 @@ def kl(
 
 
 @app.command("grpo")
+@_float_range
 def grpo(
     rewards: Annotated[str, typer.Option(help="The group's rewards, comma list.")],
     std: Annotated[
@@ -263,6 +289,7 @@ def grpo(
 
 
 @app.command("importance-sampling")
+@_float_range
 def importance_sampling(
     returns: Annotated[str, typer.Option(help="Returns G_i, comma list.")],
     ratios: Annotated[str, typer.Option(help="Ratios ρ_i, comma list.")],
