@@ -66,8 +66,8 @@ def _policy_gradient(
     values: str | None,
     lr: str | None,
 ) -> tuple[Worked, dict]:
-    """The worked gradient and its named mistakes (REINFORCE only)."""
-    from rlcli.calc.mistakes import reinforce_mistakes
+    """The worked gradient and its named mistakes."""
+    from rlcli.calc.mistakes import actor_critic_mistakes, reinforce_mistakes
     from rlcli.calc.policy import parse_table
     from rlcli.calc.reinforce import parse_trajectory, policy_gradient
     from rlcli.replay.numbers import assignments, number
@@ -98,8 +98,9 @@ def _policy_gradient(
     v = per_state(values, "--values") if name == "actor-critic" else None
     step = number(lr, "lr") if lr is not None else None
     worked = policy_gradient(table, trajs, g, gamma_t, b, v, step)
-    mistakes = reinforce_mistakes(table, trajs, g, gamma_t, b, step) if v is None else {}
-    return worked, mistakes
+    if v is None:
+        return worked, reinforce_mistakes(table, trajs, g, gamma_t, b, step)
+    return worked, actor_critic_mistakes(table, trajs, g, gamma_t, v, step)
 
 
 LogitsOpt = Annotated[
@@ -155,10 +156,10 @@ def actor_critic(
 ) -> None:
     """One-step actor-critic: δ_t = r + γV(s') − V(s) as the advantage, given V. A
     trajectory ending with a state bootstraps from its value; ending with a reward, from 0."""
-    worked, _ = _policy_gradient(
+    worked, mistakes = _policy_gradient(
         "actor-critic", logits, probs, trajectory, gamma, gamma_t, None, values, lr
     )
-    _show(worked, "actor-critic", format, json, answer, tol)
+    _show(worked, "actor-critic", format, json, answer, tol, mistakes)
 
 
 @app.command("gae")
