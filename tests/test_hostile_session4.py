@@ -189,3 +189,17 @@ def test_ppo_negative_kl_penalty_is_refused():
     # β = −1 rewarded the KL estimate: L = rA + k3 (was computed and shown, exit 0)
     refused("calc", "ppo-clip", "--ratio", "1/2", "--advantage", "1", "--kl-penalty", "-1",
             field="kl-penalty")  # fmt: skip
+
+
+def test_actor_critic_missing_value_of_a_visited_state_is_refused():
+    # --values "" took V(s1) = 0 silently: δ_0 = 1 + 0 − 0 = 1 and a gradient (−1/2, 1/2)
+    # was printed as if V(s1) had been given. The final state may still be left out (a
+    # terminal state, value 0).
+    probs = "s1: L=1/2, R=1/2; s2: L=1/2, R=1/2"
+    refused("calc", "actor-critic", "--probs", probs, "--trajectory", "s1 R 1", "--values", "",
+            field="values: no value for state 's1'")  # fmt: skip
+    ok = run("calc", "actor-critic", "--probs", probs, "--trajectory", "s1 R 1 s2",
+             "--values", "s1=1", "--json")  # fmt: skip
+    # δ_0 = 1 + 1·0 − 1 = 0: the gradient is 0
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["gradient"] == {"s1": {"L": 0, "R": 0}, "s2": {"L": 0, "R": 0}}

@@ -109,6 +109,14 @@ def policy_gradient(
     lines: list[Line] = []
     sections: dict[int, str] = {}
     critic = values is not None
+    if values is not None:
+        for j, tr in enumerate(trajectories, start=1):
+            for t, s in enumerate(tr.states):
+                if s not in values:
+                    raise UsageError(
+                        f"values: no value for state {s!r}, where trajectory {j} acts at "
+                        f"t = {t} (δ_t subtracts V(S_t)); give it, e.g. '{s}=0'"
+                    )
     for s, row in table.items():
         terms = ", ".join(f"π({a}|{s}) = {show_dec(p)}" for a, p in pi[s].items())
         logits = ", ".join(f"θ({s},{a}) = {x}" for a, x in row.items())
