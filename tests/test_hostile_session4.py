@@ -203,3 +203,23 @@ def test_actor_critic_missing_value_of_a_visited_state_is_refused():
     # δ_0 = 1 + 1·0 − 1 = 0: the gradient is 0
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["gradient"] == {"s1": {"L": 0, "R": 0}, "s2": {"L": 0, "R": 0}}
+
+
+def test_env_kwargs_lists_and_values_the_env_refuses():
+    # train's --env-kwargs split at every comma, so desc=[SF, FG] (a FrozenLake map) could
+    # not be given; it now shares rlcli mdp import's parser. map_name=9x9 was a KeyError
+    # traceback from inside FrozenLake.
+    import pytest
+
+    pytest.importorskip("gymnasium")
+    ok = run("train", "ppo", "--env", "FrozenLake-v1", "--env-kwargs",
+             "desc=[SF, FG],is_slippery=false", "--steps", "64", "--json")  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    for kwargs, field in [
+        ("map_name=9x9", "9x9"),
+        ("desc=[SF, FG", "unbalanced"),
+        ("is_slippery=true,is_slippery=false", "given twice"),
+        ("a", "--env-kwargs"),
+    ]:
+        refused("train", "compare", "--env", "FrozenLake-v1", "--env-kwargs", kwargs,
+                "--seeds", "1", "--steps", "64", field=field)  # fmt: skip

@@ -93,8 +93,10 @@ def _make(gym: Any, env_id: str, kwargs: dict[str, Any]) -> Any:
         return gym.make(env_id, **kwargs)
     except gym.error.Error as exc:
         raise SettingError("env_id", f"env_id {env_id!r}: {exc}") from None
-    except (TypeError, ValueError) as exc:  # an unknown keyword, or a value refused
-        raise SettingError("env_kwargs", f"env_kwargs for {env_id}: {exc}") from None
+    except (TypeError, ValueError, KeyError, IndexError, AssertionError) as exc:
+        # a keyword or value the environment refuses (FrozenLake map_name=9x9: KeyError)
+        what = f"no such value {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise SettingError("env_kwargs", f"env_kwargs for {env_id}: {what}") from None
 
 
 def action_space_is_box(env_id: str, kwargs: dict[str, Any] | None = None) -> bool:
