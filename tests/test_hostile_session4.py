@@ -223,3 +223,25 @@ def test_env_kwargs_lists_and_values_the_env_refuses():
     ]:
         refused("train", "compare", "--env", "FrozenLake-v1", "--env-kwargs", kwargs,
                 "--seeds", "1", "--steps", "64", field=field)  # fmt: skip
+
+
+def test_value_clip_loss_by_hand_and_finite_differences():
+    # lm rl ppo --value-clip c: L = ½ mean max((V − R)², (V_old + clip(V − V_old, ±c) − R)²).
+    # V = (2, 1/2), R = 0, V_old = 1, c = 0.2:
+    #   pair 1: (2)² = 4 vs (1 + 0.2)² = 1.44 → 4, ∂/∂V = (V − R)/n = 2/2 = 1;
+    #   pair 2: (0.5)² = 0.25 vs (1 − 0.2)² = 0.64 → 0.64, clipped and V outside ±c: ∂ = 0.
+    #   L = ½ (4 + 0.64)/2 = 1.16
+    import numpy as np
+
+    from rlcli.train.losses import value_loss
+
+    v, r, old = np.array([2.0, 0.5]), np.zeros(2), np.ones(2)
+    loss, dv = value_loss(v, r, old, 0.2)
+    assert abs(loss - 1.16) < 1e-12
+    assert np.allclose(dv, [1.0, 0.0])
+    h = 1e-6
+    for i in range(2):
+        e = np.zeros(2)
+        e[i] = h
+        fd = (value_loss(v + e, r, old, 0.2)[0] - value_loss(v - e, r, old, 0.2)[0]) / (2 * h)
+        assert abs(fd - dv[i]) < 1e-6
