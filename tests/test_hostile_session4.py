@@ -245,3 +245,18 @@ def test_value_clip_loss_by_hand_and_finite_differences():
         e[i] = h
         fd = (value_loss(v + e, r, old, 0.2)[0] - value_loss(v - e, r, old, 0.2)[0]) / (2 * h)
         assert abs(fd - dv[i]) < 1e-6
+
+
+def test_lm_rl_sizes_bounded_before_allocating():
+    # --prompts 100000000 --group-size 1000 built a list of 10^11 prompts: MemoryError
+    # traceback; --iterations 10^11 ran on for days.
+    import pytest
+
+    from rlcli.errors import UsageError
+    from rlcli.lm.rl_config import RLConfig
+
+    with pytest.raises(UsageError, match="completions per rollout"):
+        RLConfig(prompts=100_000_000, group_size=1000).check()
+    with pytest.raises(UsageError, match="iterations: at most"):
+        RLConfig(iterations=10**11).check()
+    RLConfig(prompts=8192, group_size=8).check()  # 65,536: the limit itself is accepted

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from rlcli.errors import UsageError
 
 ALGOS = ("ppo", "grpo", "dr-grpo", "rloo", "reinforce")
+MAX_ROLLOUT = 65_536  # completions per rollout (prompts × group_size)
+MAX_ITERATIONS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,17 @@ class RLConfig:
         for name in ("iterations", "prompts", "group_size", "epochs", "minibatches"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
+        if self.iterations > MAX_ITERATIONS:
+            raise UsageError(f"iterations: at most {MAX_ITERATIONS:,}, got {self.iterations:,}")
+        n = self.prompts * self.group_size
+        if n > MAX_ROLLOUT:
+            raise UsageError(
+                f"prompts × group_size = {n:,} completions per rollout; at most "
+                f"{MAX_ROLLOUT:,} are accepted (a rollout keeps every completion's tokens, "
+                "log-probabilities and activations in memory at once)"
+            )
+        if self.eval_prompts > MAX_ROLLOUT:
+            raise UsageError(f"eval_prompts: at most {MAX_ROLLOUT:,}, got {self.eval_prompts:,}")
         if not 0 < self.clip < 1:
             raise UsageError(f"clip: must be in (0, 1), got {self.clip}")
         for name in ("lr", "kl_coef", "clip", "temperature", "gamma", "lam", "vf_coef"):
@@ -81,7 +94,6 @@ class RLConfig:
                 raise UsageError("kl_target: adapts β by multiplying it, so kl_coef must be > 0")
         if self.kl_horizon < 1:
             raise UsageError(f"kl_horizon: must be ≥ 1, got {self.kl_horizon}")
-        n = self.prompts * self.group_size
         if self.kl_target is not None and 5 * self.kl_horizon <= n:
             raise UsageError(
                 f"kl_horizon: must exceed n/5 = {n}/5 (n = prompts × group_size completions "
