@@ -187,7 +187,7 @@ def _env_kwargs(text: str | None) -> dict[str, Any]:
     try:
         return parse_kwargs(text)
     except UsageError as exc:
-        raise UsageError(f"--env-kwargs: {exc}") from None
+        raise UsageError(f"--env-kwargs (NAME=VALUE,...): {exc}") from None
 
 
 EnvOpt = Annotated[
