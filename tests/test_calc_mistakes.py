@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from rlcli.calc.mistakes import (
     CLIP_PRODUCT,
     NO_MIN,
+    actor_critic_mistakes,
     gae_mistakes,
     grpo_mistakes,
     kl_mistakes,
@@ -132,3 +133,67 @@ def test_kl_p_and_q_swapped():
     assert diagnoses(*args, "--answer", f"{{kl: {swapped:.4f}, k1: -0.6931}}") == [[name]]
     assert diagnoses(*args, "--answer", "kl: 0.2") == []
     assert kl_mistakes([F(1)], [F(1)], None) == {}
+
+
+AC = [
+    "calc", "actor-critic", "--probs", "s1: L=1/4, R=3/4; s2: L=1/2, R=1/2",
+    "--values", "s1=1, s2=2", "--trajectory", "s1 R 1 s2 L 2 s1", "--gamma", "1/2",
+]  # fmt: skip
+
+
+def ac_answer(s1: tuple[str, str], s2: tuple[str, str]) -> str:
+    return f"gradient: {{s1: {{L: {s1[0]}, R: {s1[1]}}}, s2: {{L: {s2[0]}, R: {s2[1]}}}}}"
+
+
+def test_actor_critic_mistakes_hand_worked():
+    # π(·|s1) = (1/4, 3/4), π(·|s2) = (1/2, 1/2); ∇log π(R|s1) = (−1/4, 1/4) over (L, R),
+    # ∇log π(L|s2) = (1/2, −1/2). V(s1) = 1, V(s2) = 2, γ = 1/2, the trajectory ends in s1
+    # (bootstrapped), weight γ^t δ_t (S&B §13.5's I).
+    # Right: δ_0 = 1 + ½·2 − 1 = 1, δ_1 = 2 + ½·1 − 2 = ½:
+    #   s1: 1·(−1/4, 1/4); s2: ½·½·(1/2, −1/2) = (1/8, −1/8).
+    right = run_ok(*AC, "--answer", ac_answer(("-1/4", "1/4"), ("1/8", "-1/8")))
+    assert right == 0
+    cases = {
+        # γ left out of δ: δ_0 = 1 + 2 − 1 = 2, δ_1 = 2 + 1 − 2 = 1:
+        #   s1: 2·(−1/4, 1/4) = (−1/2, 1/2); s2: ½·1·(1/2, −1/2) = (1/4, −1/4)
+        "γ left out of δ (δ = R + V(S') − V(S))": (("-1/2", "1/2"), ("1/4", "-1/4")),
+        # V(S) not subtracted: δ_0 = 1 + 1 = 2, δ_1 = 2 + ½ = 5/2:
+        #   s1: (−1/2, 1/2); s2: ½·(5/2)·(1/2, −1/2) = (5/8, −5/8)
+        "V(S) not subtracted (δ = R + γV(S'))": (("-1/2", "1/2"), ("5/8", "-5/8")),
+        # the final s1 taken as terminal: δ_1 = 2 − 2 = 0: s2: (0, 0)
+        "the last state's value not bootstrapped (δ = R − V(S), as if terminal)": (
+            ("-1/4", "1/4"),
+            ("0", "0"),
+        ),
+        # γ^t left out: δ as right, s2: 1·½·(1/2, −1/2) = (1/4, −1/4)
+        "γ^t left out in each term": (("-1/4", "1/4"), ("1/4", "-1/4")),
+    }
+    for name, (s1, s2) in cases.items():
+        assert diagnoses(*AC, "--answer", ac_answer(s1, s2)) == [[name]], name
+    # an unrelated wrong answer is diagnosed as nothing
+    assert diagnoses(*AC, "--answer", ac_answer(("1", "1"), ("1", "1"))) == []
+
+
+def test_actor_critic_mistakes_listed_only_where_they_change_the_numbers():
+    from rlcli.calc.policy import parse_table
+    from rlcli.calc.reinforce import parse_trajectory
+
+    table = parse_table("s1: L=1/2, R=1/2", "--probs", True)
+    ends = parse_trajectory("s1 R 1", 1, table)  # ends with a reward: V(S') = 0
+    cut = parse_trajectory("s1 R 1 s1", 1, table)
+    # γ = 1, V(s1) = 0: nothing the four mistakes could change
+    assert actor_critic_mistakes(table, [cut], F(1), True, {"s1": F(0)}, None) == {}
+    # γ = 1/2, one step ending with a reward: V(S') = 0, so γ in δ cannot matter, and the
+    # only term has γ^0 = 1, so γ^t cannot either; V(s1) = 3 ≠ 0 can be left out
+    names = set(actor_critic_mistakes(table, [ends], F(1, 2), True, {"s1": F(3)}, None))
+    assert names == {"V(S) not subtracted (δ = R + γV(S'))"}
+    two = parse_trajectory("s1 R 1 s1 L 0", 1, table)
+    names = set(actor_critic_mistakes(table, [two], F(1, 2), True, {"s1": F(3)}, None))
+    assert "γ^t left out in each term" in names
+    names = set(actor_critic_mistakes(table, [cut], F(1, 2), True, {"s1": F(3)}, None))
+    assert "γ left out of δ (δ = R + V(S') − V(S))" in names
+    assert "the last state's value not bootstrapped (δ = R − V(S), as if terminal)" in names
+
+
+def run_ok(*args: str) -> int:
+    return CliRunner().invoke(app, list(args)).exit_code

@@ -28,10 +28,17 @@ def grpo_calc(rewards: list[Value], std_kind: str, eps: Value, dr_grpo: bool, rl
         raise UsageError("rewards: a group needs at least 2 rewards")
     if dr_grpo and rloo:
         raise UsageError("choose one of --dr-grpo and --rloo")
+    if eps < 0:
+        raise UsageError(f"eps: {show(eps)} is negative; ε is added to the std (≥ 0)")
     ddof = 0 if std_kind == "population" else 1
     arr = np.array([rewards], dtype=object)
     mean = sum(rewards, Fraction(0)) / G
     std = group_std(arr, ddof)[0, 0]
+    if std == 0 and eps == 0 and not (dr_grpo or rloo):
+        raise UsageError(
+            "eps: the rewards are all equal (std 0) and ε = 0, so Â = 0/0 is undefined; "
+            "give ε > 0 (every Â is then 0)"
+        )
     lines = [
         Line(
             "mean",

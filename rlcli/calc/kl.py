@@ -54,6 +54,8 @@ def kl_calc(p: list[Value], q: list[Value], samples: list[int] | None) -> Worked
     tables = []
     notes = ["natural logarithm (nats)"]
     if samples is not None:
+        if not samples:
+            raise UsageError("samples: expected at least one outcome index 0, 1, 2, ...")
         for i in samples:
             if not 0 <= i < len(p):
                 raise UsageError(f"samples: index {i} is not an outcome (0..{len(p) - 1})")

@@ -45,6 +45,52 @@ def reinforce_mistakes(
     return out
 
 
+def actor_critic_mistakes(
+    table: Table,
+    trajectories: list[Trajectory],
+    gamma: Value,
+    discount_t: bool,
+    values: dict[str, Value],
+    lr: Value | None,
+) -> Mistakes:
+    """One-step actor-critic (S&B §13.5, δ_t = R_{t+1} + γV(S_{t+1}) − V(S_t), weight γ^t δ_t
+    with the book's I): γ left out of δ, V(S_t) not subtracted (the critic's target
+    R + γV(S') as the weight), the last state's value not bootstrapped (an episode cut
+    there taken as ended: δ = R − V(S)), and γ^t put in or left out. Each is listed only
+    where it changes some δ_t or weight."""
+    from dataclasses import replace
+
+    from rlcli.calc.reinforce import TDError, policy_gradient
+
+    def rerun(
+        trajs: list[Trajectory] = trajectories, t: bool = discount_t, td: TDError = TDError()
+    ) -> Callable[[], Mapping[str, Any]]:
+        return lambda: policy_gradient(table, trajs, gamma, t, None, values, lr, td).document()
+
+    def v(s: str | None) -> Value:
+        return values.get(s, Fraction(0)) if s is not None else Fraction(0)
+
+    nexts = [
+        tr.states[t + 1] if t + 1 < len(tr.states) else tr.final
+        for tr in trajectories
+        for t in range(len(tr.states))
+    ]
+    out: Mistakes = {}
+    if gamma != 1 and any(v(s) != 0 for s in nexts):
+        out["γ left out of δ (δ = R + V(S') − V(S))"] = rerun(td=TDError(gamma=False))
+    if any(v(s) != 0 for tr in trajectories for s in tr.states):
+        out["V(S) not subtracted (δ = R + γV(S'))"] = rerun(td=TDError(subtract_v=False))
+    if gamma != 0 and any(v(tr.final) != 0 for tr in trajectories):
+        cut = [replace(tr, final=None) for tr in trajectories]
+        out["the last state's value not bootstrapped (δ = R − V(S), as if terminal)"] = rerun(
+            trajs=cut
+        )
+    if gamma != 1 and any(len(tr.states) > 1 for tr in trajectories):
+        flip = "γ^t included" if not discount_t else "γ^t left out"
+        out[f"{flip} in each term"] = rerun(t=not discount_t)
+    return out
+
+
 def gae_mistakes(
     rewards: list[Value], values: list[Value], dones: list[Value], gamma: Value, lam: Value
 ) -> Mistakes:

@@ -32,6 +32,8 @@ def ppo_clip(ratios: list[Value], advs: list[Value], eps: Value, beta: Value | N
         raise UsageError("ratio: a probability ratio must be positive")
     if not 0 < eps < 1:
         raise UsageError(f"eps: {eps} is not in (0, 1)")
+    if beta is not None and beta < 0:
+        raise UsageError(f"kl-penalty: β = {show(beta)} is negative (it weighs a penalty, ≥ 0)")
     r_arr, a_arr = np.array(ratios, dtype=object), np.array(advs, dtype=object)
     obj, d_ratio, unclipped = clipped_objective(r_arr, a_arr, eps)
     lines, rows = [], []

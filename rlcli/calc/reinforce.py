@@ -79,6 +79,15 @@ def parse_trajectory(text: str, index: int, table: Table) -> Trajectory:
     return Trajectory(states, actions, rewards, final)
 
 
+@dataclass(frozen=True)
+class TDError:
+    """How the actor-critic weight δ_t = R_{t+1} + γV(S_{t+1}) − V(S_t) is formed. The
+    defaults are the formula; switching one off is a named mistake (``rlcli.calc.mistakes``)."""
+
+    gamma: bool = True  # γ multiplies V(S_{t+1})
+    subtract_v: bool = True  # V(S_t) is subtracted
+
+
 def grad_log_pi(pi: dict[str, Value], a: str) -> dict[str, Value]:
     """∇_θ(s,·) log π(a|s) = onehot(a) − π(·|s)."""
     return {b: (1 if b == a else 0) - p for b, p in pi.items()}
@@ -92,12 +101,22 @@ def policy_gradient(
     baseline: dict[str, Value] | None,
     values: dict[str, Value] | None,
     lr: Value | None,
+    td: TDError = TDError(),
 ) -> Worked:
-    """REINFORCE (``values`` None) or actor-critic with δ_t (``values`` given)."""
+    """REINFORCE (``values`` None) or actor-critic with δ_t (``values`` given, formed as
+    ``td`` says)."""
     pi = {s: softmax(row) for s, row in table.items()}
     lines: list[Line] = []
     sections: dict[int, str] = {}
     critic = values is not None
+    if values is not None:
+        for j, tr in enumerate(trajectories, start=1):
+            for t, s in enumerate(tr.states):
+                if s not in values:
+                    raise UsageError(
+                        f"values: no value for state {s!r}, where trajectory {j} acts at "
+                        f"t = {t} (δ_t subtracts V(S_t)); give it, e.g. '{s}=0'"
+                    )
     for s, row in table.items():
         terms = ", ".join(f"π({a}|{s}) = {show_dec(p)}" for a, p in pi[s].items())
         logits = ", ".join(f"θ({s},{a}) = {x}" for a, x in row.items())
@@ -119,10 +138,12 @@ def policy_gradient(
                 assert values is not None
                 s2 = tr.states[t + 1] if t + 1 < len(tr.states) else tr.final
                 v2 = values.get(s2, Fraction(0)) if s2 is not None else Fraction(0)
-                adv = tr.rewards[t] + gamma * v2 - values.get(s, Fraction(0))
+                g_td = gamma if td.gamma else Fraction(1)
+                v_s = values.get(s, Fraction(0)) if td.subtract_v else Fraction(0)
+                adv = tr.rewards[t] + g_td * v2 - v_s
                 adv_text = (
-                    f"δ_{t} = {show(tr.rewards[t])} + {paren(gamma)}·{paren(v2)} − "
-                    f"{paren(values.get(s, Fraction(0)))} = {show(adv)}"
+                    f"δ_{t} = {show(tr.rewards[t])} + {paren(g_td)}·{paren(v2)} − "
+                    f"{paren(v_s)} = {show(adv)}"
                 )
                 plain_adv = adv
             else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,6 +23,24 @@ app = typer.Typer(
 )
 
 GammaOpt = Annotated[str, typer.Option("--gamma", help="Discount γ.")]
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _float_range(command: F) -> F:
+    """Exact inputs up to 10**308 can make a result (a product, a variance) that a float
+    cannot hold: refuse them instead of an OverflowError traceback."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except OverflowError:
+            raise UsageError(
+                "the numbers are too large: a result is beyond the float range (about "
+                "10**308); scale them down"
+            ) from None
+
+    return guarded  # type: ignore[return-value]
 
 
 def _show(
@@ -46,8 +66,8 @@ def _policy_gradient(
     values: str | None,
     lr: str | None,
 ) -> tuple[Worked, dict]:
-    """The worked gradient and its named mistakes (REINFORCE only)."""
-    from rlcli.calc.mistakes import reinforce_mistakes
+    """The worked gradient and its named mistakes."""
+    from rlcli.calc.mistakes import actor_critic_mistakes, reinforce_mistakes
     from rlcli.calc.policy import parse_table
     from rlcli.calc.reinforce import parse_trajectory, policy_gradient
     from rlcli.replay.numbers import assignments, number
@@ -78,8 +98,9 @@ def _policy_gradient(
     v = per_state(values, "--values") if name == "actor-critic" else None
     step = number(lr, "lr") if lr is not None else None
     worked = policy_gradient(table, trajs, g, gamma_t, b, v, step)
-    mistakes = reinforce_mistakes(table, trajs, g, gamma_t, b, step) if v is None else {}
-    return worked, mistakes
+    if v is None:
+        return worked, reinforce_mistakes(table, trajs, g, gamma_t, b, step)
+    return worked, actor_critic_mistakes(table, trajs, g, gamma_t, v, step)
 
 
 LogitsOpt = Annotated[
@@ -97,6 +118,7 @@ LrOpt = Annotated[str | None, typer.Option("--lr", help="Step size: show θ + lr
 
 
 @app.command("reinforce")
+@_float_range
 def reinforce(
     logits: LogitsOpt = None,
     probs: ProbsOpt = None,
@@ -118,6 +140,7 @@ def reinforce(
 
 
 @app.command("actor-critic")
+@_float_range
 def actor_critic(
     values: Annotated[str, typer.Option(help="Critic values 's1=1, s2=0' (terminal: 0).")],
     logits: LogitsOpt = None,
@@ -133,13 +156,14 @@ def actor_critic(
 ) -> None:
     """One-step actor-critic: δ_t = r + γV(s') − V(s) as the advantage, given V. A
     trajectory ending with a state bootstraps from its value; ending with a reward, from 0."""
-    worked, _ = _policy_gradient(
+    worked, mistakes = _policy_gradient(
         "actor-critic", logits, probs, trajectory, gamma, gamma_t, None, values, lr
     )
-    _show(worked, "actor-critic", format, json, answer, tol)
+    _show(worked, "actor-critic", format, json, answer, tol, mistakes)
 
 
 @app.command("gae")
+@_float_range
 def gae(
     rewards: Annotated[str, typer.Option(help="r_0, ..., r_{T-1}.")],
     values: Annotated[
@@ -169,6 +193,7 @@ def gae(
 
 
 @app.command("ppo-clip")
+@_float_range
 def ppo_clip(
     advantage: Annotated[str, typer.Option(help="Advantages A, comma list.")],
     ratio: Annotated[str | None, typer.Option(help="Ratios r = π_new/π_old, comma list.")] = None,
@@ -210,6 +235,7 @@ def ppo_clip(
 
 
 @app.command("kl")
+@_float_range
 def kl(
     p: Annotated[str, typer.Option("--p", help="p(x) per outcome, comma list.")],
     q: Annotated[str, typer.Option("--q", help="q(x) per outcome, comma list.")],
@@ -229,7 +255,7 @@ def kl(
     idx = None
     if samples is not None:
         items = split_items(samples, "samples")
-        if not all(s.isdigit() for s in items):
+        if not all(s.isascii() and s.isdigit() for s in items):
             raise UsageError("samples: each is an outcome index 0, 1, 2, ...")
         idx = [int(s) for s in items]
     pp, qq = number_list(p, "p"), number_list(q, "q")
@@ -238,6 +264,7 @@ def kl(
 
 
 @app.command("grpo")
+@_float_range
 def grpo(
     rewards: Annotated[str, typer.Option(help="The group's rewards, comma list.")],
     std: Annotated[
@@ -263,6 +290,7 @@ def grpo(
 
 
 @app.command("importance-sampling")
+@_float_range
 def importance_sampling(
     returns: Annotated[str, typer.Option(help="Returns G_i, comma list.")],
     ratios: Annotated[str, typer.Option(help="Ratios ρ_i, comma list.")],

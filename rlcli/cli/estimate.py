@@ -166,6 +166,14 @@ def _estimate(
     start_dist = start_distribution(mdp, start)
     watch = _state(mdp, error_state, "--error-state")
     followed = b_pi if b_pi is not None else pi
+    seen = reachable(mdp, followed, start_dist) | mdp.terminal
+    if watch is not None and not seen[watch]:
+        raise UsageError(
+            f"--error-state: {error_state!r} is never visited from the start under the "
+            f"{'behaviour ' if behavior else ''}policy, so its estimate stays V0 = {init:g} "
+            f"and its squared error (V0 − v_π)² = {(init - float(true_values[watch])) ** 2:g} "
+            "in every episode; choose a state the episodes reach (or another --start)"
+        )
     max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
@@ -179,7 +187,6 @@ def _estimate(
     results = run_prediction(exp, settings)
     watched = None if watch is None else (mdp.states[watch], float(true_values[watch]))
     notes = _notes(settings)
-    seen = reachable(mdp, followed, start_dist) | mdp.terminal
     unreachable = [mdp.states[s] for s in range(mdp.n_states) if not seen[s]]
     cut = results[0].cut
     if csv is not None:
@@ -251,7 +258,9 @@ def _settings(
     visits = choices(visit or "every", "--visit", VISITS)
     if behavior is not None:
         if methods != ["mc"] or batch:
-            raise UsageError("--behavior (off-policy prediction) works with --method mc only")
+            raise UsageError(
+                "--behavior (off-policy prediction) works with --method mc only, not --batch"
+            )
         if alpha is not None:
             raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
         kinds = choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)

@@ -180,25 +180,14 @@ def _param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
 
 
 def _env_kwargs(text: str | None) -> dict[str, Any]:
-    """``--env-kwargs g=9.81,sutton_barto_reward=true`` -> {"g": 9.81, "sutton_barto_reward":
-    True}: each value read as a YAML scalar (number, true/false, null, else text), never
-    evaluated."""
-    import yaml
+    """``--env-kwargs g=9.81,desc=[SF, FG]`` -> {"g": 9.81, "desc": ["SF", "FG"]}: the
+    parser of ``rlcli mdp import --kwargs`` (YAML scalars and flow lists, never evaluated)."""
+    from rlcli.gym.kwargs import parse_kwargs
 
-    kwargs: dict[str, Any] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier() or not value.strip():
-            raise UsageError(f"--env-kwargs expects NAME=VALUE,..., got {item.strip()!r}")
-        try:
-            parsed = yaml.safe_load(value.strip())
-        except yaml.YAMLError:
-            parsed = value.strip()
-        kwargs[name] = parsed if isinstance(parsed, (int, float, bool, str, type(None))) else value
-    return kwargs
+    try:
+        return parse_kwargs(text)
+    except UsageError as exc:
+        raise UsageError(f"--env-kwargs (NAME=VALUE,...): {exc}") from None
 
 
 EnvOpt = Annotated[

@@ -30,6 +30,8 @@ from rlcli.errors import UsageError
 INSTALL_HINT = "pip install 'rlcli[gym]'"
 CLIP = 10.0
 MAX_ENV_OBS_DIM = 100_000
+# keywords of gymnasium.make itself, not of the environment's constructor
+MAKE_KWARGS = ("max_episode_steps", "disable_env_checker", "order_enforce", "autoreset")
 
 
 class RunningMeanStd:
@@ -62,13 +64,39 @@ def _gymnasium() -> Any:
 
 
 def _make(gym: Any, env_id: str, kwargs: dict[str, Any]) -> Any:
-    """``gymnasium.make``, its errors as SettingError naming the field at fault."""
+    """``gymnasium.make``, its errors as SettingError naming the field at fault. The
+    constructor's keywords are checked first against its defaults' types
+    (``rlcli.gym.kwargs.check_kwargs``: a number for ``g``, true/false for a flag), and every
+    number must be finite, so a wrong value is refused here, not in the first step."""
+    from rlcli.gym.kwargs import check_kwargs
+
+    if kwargs.get("render_mode") is not None:
+        raise SettingError(
+            "env_kwargs",
+            f"env_kwargs for {env_id}: render_mode: training renders nothing; drop it",
+        )
+    for key, value in kwargs.items():
+        if isinstance(value, float) and not np.isfinite(value):
+            raise SettingError(
+                "env_kwargs", f"env_kwargs for {env_id}: {key}: {value} is not a finite number"
+            )
+    try:
+        spec = gym.spec(env_id)
+    except gym.error.Error as exc:
+        raise SettingError("env_id", f"env_id {env_id!r}: {exc}") from None
+    own = {k: v for k, v in kwargs.items() if k not in MAKE_KWARGS}
+    try:
+        check_kwargs(env_id, spec, own)
+    except UsageError as exc:
+        raise SettingError("env_kwargs", f"env_kwargs for {env_id}: {exc}") from None
     try:
         return gym.make(env_id, **kwargs)
     except gym.error.Error as exc:
         raise SettingError("env_id", f"env_id {env_id!r}: {exc}") from None
-    except TypeError as exc:  # an unknown keyword of the environment's constructor
-        raise SettingError("env_kwargs", f"env_kwargs for {env_id}: {exc}") from None
+    except (TypeError, ValueError, KeyError, IndexError, AssertionError) as exc:
+        # a keyword or value the environment refuses (FrozenLake map_name=9x9: KeyError)
+        what = f"no such value {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise SettingError("env_kwargs", f"env_kwargs for {env_id}: {what}") from None
 
 
 def action_space_is_box(env_id: str, kwargs: dict[str, Any] | None = None) -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rlcli.errors import UsageError
 
 ALGOS = ("ppo", "grpo", "dr-grpo", "rloo", "reinforce")
+MAX_ROLLOUT = 65_536  # completions per rollout (prompts × group_size)
+MAX_ITERATIONS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,22 @@ class RLConfig:
         for name in ("iterations", "prompts", "group_size", "epochs", "minibatches"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
+        if self.iterations > MAX_ITERATIONS:
+            raise UsageError(f"iterations: at most {MAX_ITERATIONS:,}, got {self.iterations:,}")
+        n = self.prompts * self.group_size
+        if n > MAX_ROLLOUT:
+            raise UsageError(
+                f"prompts × group_size = {n:,} completions per rollout; at most "
+                f"{MAX_ROLLOUT:,} are accepted (a rollout keeps every completion's tokens, "
+                "log-probabilities and activations in memory at once)"
+            )
+        if self.eval_prompts > MAX_ROLLOUT:
+            raise UsageError(f"eval_prompts: at most {MAX_ROLLOUT:,}, got {self.eval_prompts:,}")
         if not 0 < self.clip < 1:
             raise UsageError(f"clip: must be in (0, 1), got {self.clip}")
+        for name in ("lr", "kl_coef", "clip", "temperature", "gamma", "lam", "vf_coef"):
+            if not math.isfinite(getattr(self, name)):
+                raise UsageError(f"{name}: must be a finite number, got {getattr(self, name)}")
         if self.kl_coef < 0 or self.temperature <= 0 or self.lr <= 0:
             raise UsageError("kl_coef must be ≥ 0, temperature and lr > 0")
         if (self.prompts * self.group_size) % self.minibatches:
@@ -68,12 +85,18 @@ class RLConfig:
         if self.value_clip is not None:
             if self.algo != "ppo":
                 raise UsageError(f"value_clip: {self.algo} has no critic (only ppo has)")
-            if not self.value_clip > 0:
-                raise UsageError(f"value_clip: must be > 0, got {self.value_clip}")
+            if not 0 < self.value_clip < math.inf:
+                raise UsageError(f"value_clip: must be > 0 and finite, got {self.value_clip}")
         if self.kl_target is not None:
-            if not self.kl_target > 0:
-                raise UsageError(f"kl_target: must be > 0, got {self.kl_target}")
+            if not 0 < self.kl_target < math.inf:
+                raise UsageError(f"kl_target: must be > 0 and finite, got {self.kl_target}")
             if self.kl_coef == 0:
                 raise UsageError("kl_target: adapts β by multiplying it, so kl_coef must be > 0")
         if self.kl_horizon < 1:
             raise UsageError(f"kl_horizon: must be ≥ 1, got {self.kl_horizon}")
+        if self.kl_target is not None and 5 * self.kl_horizon <= n:
+            raise UsageError(
+                f"kl_horizon: must exceed n/5 = {n}/5 (n = prompts × group_size completions "
+                f"per rollout), got {self.kl_horizon}: a rollout with the KL below target "
+                f"multiplies β by 1 − 0.2·n/horizon = {1 - 0.2 * n / self.kl_horizon:.4g} ≤ 0"
+            )
