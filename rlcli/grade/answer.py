@@ -2,6 +2,11 @@
 inline ``"A=3/4, B=-1.7"`` for ``values``; read against the truth document so that every
 entry is checked to name something the exercise computes.
 
+What a student types on one line is read leniently where it is unambiguous: items
+separated by ``,`` or ``;``, each ``NAME=value`` or ``NAME: value``, NAME a state of
+``values`` or a top-level number (``ordinary=32/9, weighted=2``); a YAML mapping of states
+(``{A: 3/4, B: 1}``) means ``values``.
+
 The truth document is a tree of dicts (and lists, indexed from 0) whose leaves are
 Fractions (number cells; ``Inexact`` for a number known only as a float) or ``Choice``s
 (a set of right names among the options, e.g. the optimal actions of a state).
@@ -11,6 +16,7 @@ Fractions (number cells; ``Inexact`` for a number known only as a float) or ``Ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -71,11 +77,13 @@ def parse_answer(
     text: str, name: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
 ) -> list[Entry]:
     """Answer text → its entries, checked against the truth document's shape."""
-    if "=" in text and ":" not in text:
+    if _is_inline(text):
         return _inline(text, name, truth, labels)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
+        if _is_inline(text, yaml_failed=True):
+            return _inline(text, name, truth, labels)
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         raise AnswerError(f"{name}{line}: YAML syntax error: {exc.problem}") from None
@@ -89,25 +97,57 @@ def parse_answer(
             f"'values: {{A: 3/4}}' or inline 'A=3/4, B=-1.7'"
         )
     entries: list[Entry] = []
-    _walk(node, truth, (), name, labels, entries)
+    if _states_only(node, truth):
+        _walk(node, truth["values"], ("values",), name, labels, entries)
+    else:
+        _walk(node, truth, (), name, labels, entries)
     if not entries:
         raise AnswerError(f"{name}: the answer is empty; give at least one value")
     return entries
 
 
+_ITEM = re.compile(r"^\s*([^\s=:{}\[\],;]+)\s*[=:]\s*([^=:{}\[\],;]*?)\s*$")
+
+
+def _is_inline(text: str, yaml_failed: bool = False) -> bool:
+    """One line of ``NAME=value`` items (or, when it is not YAML, ``NAME: value`` items)."""
+    line = text.strip()
+    if "\n" in line or any(c in line for c in "{}[]"):
+        return False
+    if "=" in line and ":" not in line:
+        return True
+    return yaml_failed and all(_ITEM.match(item) for item in re.split(r"[,;]", line))
+
+
+def _states_only(node: yaml.Node, truth: Mapping[str, Any]) -> bool:
+    """A mapping of states (``{A: 3/4}``) where the truth has ``values`` keyed by them."""
+    values = truth.get("values")
+    if not isinstance(node, yaml.MappingNode) or not isinstance(values, Mapping):
+        return False
+    keys = [k.value if isinstance(k, yaml.ScalarNode) else None for k, _ in node.value]
+    return all(k not in truth and k in values for k in keys)
+
+
 def _inline(
     text: str, name: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
 ) -> list[Entry]:
-    """``A=3/4, B=-1.7`` → values.A, values.B (item i named by its position)."""
-    if "values" not in truth:
-        raise AnswerError(f"{name}: inline 'S=value' answers give values; this exercise has none")
+    """``A=3/4, B=-1.7`` → values.A, values.B; ``ordinary=32/9`` → ordinary, a top-level
+    number (item i named by its position)."""
     entries = []
-    for i, item in enumerate(t for t in text.split(",")):
-        key, sep, value = item.partition("=")
-        key = key.strip()
+    for i, item in enumerate(re.split(r"[,;]", text.strip())):
+        match = _ITEM.match(item)
         where = f"{name}: item {i + 1} ({item.strip()!r})"
-        if not sep or not key:
+        if not match:
             raise AnswerError(f"{where}: expected STATE=VALUE")
+        key, value = match.groups()
+        if isinstance(truth.get(key), (Fraction, Inexact)):
+            entries.append(_leaf(value, truth[key], (key,), f"{name}: {key}", None))
+            continue
+        if "values" not in truth:
+            numbers = [k for k, v in truth.items() if isinstance(v, (Fraction, Inexact))]
+            known = f" (this exercise computes {', '.join(numbers)})" if numbers else ""
+            raise AnswerError(f"{where}: inline 'NAME=value' answers give values or single "
+                              f"numbers; '{key}' is neither{known}")  # fmt: skip
         path = ("values", key)
         _check_key(truth["values"], key, ("values",), f"{name}: values.{key}", labels)
         entries.append(_leaf(value, truth["values"][key], path, f"{name}: values.{key}", None))

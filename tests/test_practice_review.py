@@ -1,0 +1,74 @@
+"""A student's and a teacher's review of ``rlcli practice``: each defect found, pinned.
+
+The numbers are worked by hand in the comments (exact fractions), never taken from the code.
+"""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from rlcli.cli.app import app
+from rlcli.grade.answer import AnswerError
+from rlcli.practice.topics import generate
+
+runner = CliRunner()
+
+# td0, seed 1: gamma 1, alpha 1/10, episodes "B 0" and "C 2 A 1 A 1".
+#   B→end r=0: V(B) = 0 + 1/10·(0 + 0 − 0) = 0
+#   C→A r=2:  V(C) = 1/10·(2 + 0 − 0) = 1/5
+#   A→A r=1:  V(A) = 1/10·(1 + 0 − 0) = 1/10
+#   A→end r=1: V(A) = 1/10 + 1/10·(1 + 0 − 1/10) = 1/10 + 9/100 = 19/100
+TD0_FILE = "gamma: 1\nalpha: 1/10\nepisodes:\n  - B 0\n  - C 2 A 1 A 1\n"
+# importance-sampling, seed 1: gamma 1, π: A→right, B→right; b(right|A) = 1/4,
+# b(right|B) = 3/4. Episodes "A left 1" (ρ = 0, G = 1), "A right 2 B right 0"
+# (ρ = 4·4/3 = 16/3, G = 2), "A left 2 B right 2" (ρ = 0, G = 4).
+#   ordinary = (16/3·2)/3 = 32/9; weighted = (32/3)/(16/3) = 2
+IS_FILE = (
+    'gamma: 1\ntarget: "A=right; B=right"\n'
+    'behaviour: "A=left:3/4|right:1/4; B=left:1/4|right:3/4"\n'
+    "episodes:\n  - A left 1\n  - A right 2 B right 0\n  - A left 2 B right 2\n"
+)
+
+
+def test_the_hand_worked_exercises_are_the_drawn_ones():
+    assert generate("td0", 1).files["experience.yaml"] == TD0_FILE
+    assert generate("importance-sampling", 1).files["experience.yaml"] == IS_FILE
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "A=19/100, B=0, C=1/5",
+        "A = 0.19, B = 0, C = 0.2",
+        "A=19/100; B=0; C=1/5",  # semicolons
+        "A: 19/100, B: 0, C: 1/5",  # colons on one line: not YAML, unambiguous
+        "{A: 19/100, B: 0, C: 1/5}",  # a YAML mapping of states means values
+        "A: 0.19\nB: 0\nC: 0.2",
+        "values: {A: 19/100, B: 0, C: 1/5}",
+    ],
+)
+def test_values_written_the_ways_a_student_writes_them(answer):
+    report = generate("td0", 1).grade(answer, None)
+    assert report.all_right
+    assert sorted(".".join(c.path) for c in report.cells) == ["values.A", "values.B", "values.C"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["ordinary=32/9, weighted=2", "ordinary: 32/9, weighted: 2", "ordinary: 3.56; weighted: 2",
+     "{ordinary: 32/9, weighted: 2}"],
+)  # fmt: skip
+def test_two_numbers_on_one_line(answer):
+    report = generate("importance-sampling", 1).grade(answer, None)
+    assert report.all_right and len(report.cells) == 2
+
+
+def test_lenient_reading_still_grades_wrong_numbers_and_refuses_unknown_names():
+    ex = generate("importance-sampling", 1)
+    report = ex.grade("ordinary: 2, weighted: 32/9", None)  # swapped
+    assert [c.ok for c in report.cells] == [False, False]
+    with pytest.raises(AnswerError, match="'rho' is neither"):
+        ex.grade("rho=2, weighted=2", None)
+    with pytest.raises(AnswerError, match="values.D"):
+        generate("td0", 1).grade("D: 1, A: 2", None)
