@@ -70,5 +70,46 @@ def test_lenient_reading_still_grades_wrong_numbers_and_refuses_unknown_names():
     assert [c.ok for c in report.cells] == [False, False]
     with pytest.raises(AnswerError, match="'rho' is neither"):
         ex.grade("rho=2, weighted=2", None)
-    with pytest.raises(AnswerError, match="values.D"):
+    with pytest.raises(AnswerError, match=r"values\.D"):
         generate("td0", 1).grade("D: 1, A: 2", None)
+
+
+# policy-evaluation, seed 1 (gamma 1/2; pi: A right, B right, C right):
+#   V1(A) = 1/2·0 + 1/2·2 = 1; V1(B) = 1/2·2 + 1/2·(−2) = 0; V1(C) = −2
+#   V2(A) = 1/2·0 + 1/2·(2 + 1/2·V1(C)) = 1/2·(2 − 1) = 1/2
+#   V2(B) = 1/2·(2 + 1/2·V1(A)) + 1/2·(−2) = 5/4 − 1 = 1/4; V2(C) = −2 + 1/2·V1(B) = −2
+PE_V1 = "1: {A: 1, B: 0, C: -2}"
+PE_V2 = "2: {A: 1/2, B: 1/4, C: -2}"
+
+
+def _drill(topic: str, seed: int, answer: str):
+    return runner.invoke(app, ["practice", topic, "--seed", str(seed)], input=answer + "\n")
+
+
+def test_a_drill_answer_must_give_every_asked_value():
+    # V1 alone used to be "3 right, 0 wrong", exit 0, though V2 was asked for too
+    res = _drill("policy-evaluation", 1, "sweeps: {" + PE_V1 + "}")
+    assert res.exit_code == 1
+    assert "missing: 3 asked value(s) not given: sweeps.2.A, sweeps.2.B, sweeps.2.C" in res.output
+    # the terminal state's 0 need not be given, but may be
+    full = _drill("policy-evaluation", 1, "sweeps: {" + PE_V1 + ", " + PE_V2 + "}")
+    assert full.exit_code == 0 and "missing" not in full.output
+    with_t = "sweeps: {1: {A: 1, B: 0, C: -2, T: 0}, 2: {A: 0.5, B: 0.25, C: -2, T: 0}}"
+    assert _drill("policy-evaluation", 1, with_t).exit_code == 0
+
+
+def test_a_drill_answer_missing_an_action_or_a_number():
+    # importance-sampling seed 1: the weighted estimate (2) alone is not the whole answer
+    res = _drill("importance-sampling", 1, "weighted: 2")
+    assert res.exit_code == 1 and "not given: ordinary" in res.output
+    assert _drill("importance-sampling", 1, "ordinary=32/9, weighted=2").exit_code == 0
+
+
+def test_grid_terminal_cells_need_not_be_given():
+    # grid-evaluation seed 1: a 3×3 grid, terminal at r1c2 (the map in the file)
+    ex = generate("grid-evaluation", 1)
+    assert "    . . .\n    . . T\n    . . .\n" in ex.files["exercise.yaml"]
+    assert ex.given == frozenset({"r1c2"})
+    report = ex.grade("sweeps: {1: {r0c0: -1}}", None)
+    missing = ex.missing(report)
+    assert len(missing) == 2 * 8 - 1 and "sweeps.1.r1c2" not in missing

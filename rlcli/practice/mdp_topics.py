@@ -134,6 +134,7 @@ def draw(topic: str, rng: np.random.Generator) -> Exercise | None:
         topic, question, {FILE: text}, f"rlcli mdp {command} {FILE} {rest}", asked, truth,
         grade=lambda answer, tol: grade_mdp(spec, answer, tol, text=True),
         work=lambda: worked_lines(spec, asked, truth),
+        given=frozenset(n for n, end in zip(mdp.states, mdp.terminal, strict=True) if end),
     )  # fmt: skip
 
 

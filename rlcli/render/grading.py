@@ -44,6 +44,13 @@ def report_lines(report: Report) -> list[str]:
     return lines
 
 
+def missing_lines(paths: list[str]) -> list[str]:
+    """The asked cells an answer left out, named (shown after its report)."""
+    if not paths:
+        return []
+    return [f"missing: {len(paths)} asked value(s) not given: {', '.join(paths)}"]
+
+
 def _json_value(x: Any) -> Any:
     if isinstance(x, Choice):
         return sorted(x.right)
