@@ -113,3 +113,43 @@ def test_grid_terminal_cells_need_not_be_given():
     report = ex.grade("sweeps: {1: {r0c0: -1}}", None)
     missing = ex.missing(report)
     assert len(missing) == 2 * 8 - 1 and "sweeps.1.r1c2" not in missing
+
+
+VALUE_TOPICS = ("td0", "mc-first-visit", "mc-every-visit", "batch-td-vs-mc", "n-step",
+                "lambda-return")  # fmt: skip
+
+
+@pytest.mark.parametrize("topic", VALUE_TOPICS)
+def test_the_answer_hint_names_exactly_the_states_graded(topic):
+    # the hint used to be 'A=.., B=.., ..' also when the episodes never visit A: a student
+    # answering A=0 was refused (exit 2)
+    for seed in range(15):
+        ex = generate(topic, seed)
+        hint = ex.question[ex.question.index("(answer: ") :]
+        named = {item.split("=")[0] for item in hint[len("(answer: ") : -2].split(", ")}
+        assert named == set(ex.truth["values"]), (seed, hint)
+        assert named == {t for t in ex.files["experience.yaml"].split() if t in ("A", "B", "C")}
+
+
+def test_n_step_return_written_out_for_n_2():
+    # n-step seed 2: n = 2, gamma 1/2, alpha 1/2; episodes "C 0 A 0", "A 1 A 0 B 2".
+    #   ep 1: G = 0 for both steps: V(C) = V(A) = 0
+    #   ep 2: τ=0: G = 1 + 1/2·0 + 1/4·V(B) = 1, V(A) = 1/2
+    #         τ=1: G = 0 + 1/2·2 = 1, V(A) = 1/2 + 1/2·(1 − 1/2) = 3/4
+    #         τ=2: G = 2, V(B) = 1
+    ex = generate("n-step", 2)
+    assert ex.files["experience.yaml"].endswith("  - C 0 A 0\n  - A 1 A 0 B 2\n")
+    assert "G_τ:τ+2 = R_τ+1 + γR_τ+2 + γ^2V(S_τ+2) (" in ex.question
+    assert "+ … +" not in ex.question  # was "R_τ+1 + γR_τ+2 + … + γ^1R_τ+2 + ..."
+    assert _drill("n-step", 2, "A=3/4, B=1, C=0").exit_code == 0
+    assert "γ^2R_τ+3 + γ^3V(S_τ+3)" in generate("n-step", 1).question
+
+
+def test_visit_rules_and_batch_questions_read_as_sentences():
+    first, every = generate("mc-first-visit", 1).question, generate("mc-every-visit", 1).question
+    assert "following the first visit to s in each episode" in first
+    assert "following every visit to s," in every and "every visits" not in every
+    questions = {generate("batch-td-vs-mc", s).question for s in range(10)}
+    assert any("values that batch TD(0) converges to: V = r̂ + γP̂V" in q for q in questions)
+    assert any("values that batch every-visit Monte Carlo converges to" in q for q in questions)
+    assert "Σ_{n=1}^{T−t−1} λ^(n−1) G_t:t+n" in generate("lambda-return", 1).question
