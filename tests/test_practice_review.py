@@ -5,7 +5,10 @@ The numbers are worked by hand in the comments (exact fractions), never taken fr
 
 from __future__ import annotations
 
+from fractions import Fraction as F
+
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -153,3 +156,43 @@ def test_visit_rules_and_batch_questions_read_as_sentences():
     assert any("values that batch TD(0) converges to: V = r̂ + γP̂V" in q for q in questions)
     assert any("values that batch every-visit Monte Carlo converges to" in q for q in questions)
     assert "Σ_{n=1}^{T−t−1} λ^(n−1) G_t:t+n" in generate("lambda-return", 1).question
+
+
+def _q(data: dict, v: dict, s: str, a: str) -> F:
+    """Σ p·(r + γ·v(s')) straight from the MDP file."""
+    spec = data["transitions"][s][a]
+    gamma = F(str(data["gamma"]))
+    return sum(F(str(o.get("p", 1))) * (o["r"] + gamma * v[o["next"]])
+               for o in (spec if isinstance(spec, list) else [spec]))  # fmt: skip
+
+
+def _greedy(data: dict, v: dict) -> dict:
+    out = {}
+    for s in ("A", "B", "C"):
+        qs = {a: _q(data, v, s, a) for a in ("left", "right")}
+        out[s] = {a for a, x in qs.items() if x == max(qs.values())}
+    return out
+
+
+def test_value_iteration_policy_is_greedy_with_respect_to_v2_as_the_question_says():
+    # "the greedy actions after sweep 2" could be read as the actions achieving the max in
+    # sweep 2 (greedy w.r.t. V1); the truth is greedy w.r.t. V2, and in seed 9 the two differ
+    other_reading = 0
+    for seed in range(12):
+        ex = generate("value-iteration", seed)
+        assert "greedy with respect to V2, argmax_a Σ p·(r + γ·V2(s'))" in ex.question
+        data = yaml.safe_load(ex.files["exercise.yaml"])
+        v0 = {s: F(0) for s in data["states"]}
+        v1 = {**v0, **{s: max(_q(data, v0, s, a) for a in ("left", "right")) for s in "ABC"}}
+        v2 = {**v0, **{s: max(_q(data, v1, s, a) for a in ("left", "right")) for s in "ABC"}}
+        truth = {s: set(c.right) for s, c in ex.truth["policy"].items()}
+        assert truth == _greedy(data, v2), seed
+        other_reading += _greedy(data, v1) != truth
+    assert other_reading >= 1
+
+
+def test_grid_question_says_where_r0c0_is_and_solve_questions_set_pi_aside():
+    assert "counted from 0 at the top left" in generate("grid-evaluation", 1).question
+    assert "for every non-terminal cell" in generate("grid-evaluation", 1).question
+    assert "the file's policy pi is not used" in generate("value-iteration", 1).question
+    assert "from any initial policy" in generate("policy-iteration", 1).question
