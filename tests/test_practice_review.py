@@ -71,7 +71,7 @@ def test_lenient_reading_still_grades_wrong_numbers_and_refuses_unknown_names():
     ex = generate("importance-sampling", 1)
     report = ex.grade("ordinary: 2, weighted: 32/9", None)  # swapped
     assert [c.ok for c in report.cells] == [False, False]
-    with pytest.raises(AnswerError, match="'rho' is neither"):
+    with pytest.raises(AnswerError, match="'rho' is none of them"):
         ex.grade("rho=2, weighted=2", None)
     with pytest.raises(AnswerError, match=r"values\.D"):
         generate("td0", 1).grade("D: 1, A: 2", None)
@@ -196,3 +196,33 @@ def test_grid_question_says_where_r0c0_is_and_solve_questions_set_pi_aside():
     assert "for every non-terminal cell" in generate("grid-evaluation", 1).question
     assert "the file's policy pi is not used" in generate("value-iteration", 1).question
     assert "from any initial policy" in generate("policy-iteration", 1).question
+
+
+# sarsa, seed 1: gamma 9/10, alpha 1/2; episodes "A right 0 B right 1", "A left 2 B left 0".
+#   Q(A,right) = 1/2·(0 + 9/10·Q(B,right) − 0) = 0;  Q(B,right) = 1/2·(1 + 0) = 1/2
+#   Q(A,left) = 1/2·(2 + 9/10·Q(B,left) − 0) = 1;    Q(B,left) = 1/2·(0 + 0) = 0
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "q: {A: {left: 1, right: 0}, B: {left: 0, right: 1/2}}",
+        "{A: {left: 1, right: 0}, B: {left: 0, right: 1/2}}",  # q: left out
+        "Q(A,left)=1, Q(A, right)=0; Q(B,left)=0, Q(B,right)=0.5",
+        "Q(A, left): 1, Q(A, right): 0, Q(B, left): 0, Q(B, right): 1/2",
+    ],
+)
+def test_q_written_the_ways_a_student_writes_it(answer):
+    ex = generate("sarsa", 1)
+    assert ex.files["experience.yaml"].endswith("  - A right 0 B right 1\n  - A left 2 B left 0\n")
+    report = ex.grade(answer, None)
+    assert report.all_right and len(report.cells) == 4 and not ex.missing(report)
+
+
+def test_v_of_state_notation_and_refusals():
+    assert generate("td0", 1).grade("V(A)=19/100, V(B)=0, V(C)=0.2", None).all_right
+    assert not generate("td0", 1).grade("V(A)=1/5", None).all_right
+    with pytest.raises(AnswerError, match=r"computes q; 'V\(A\)' is none of them"):
+        generate("sarsa", 1).grade("V(A)=1", None)
+    with pytest.raises(AnswerError, match=r"action 'up' does not exist"):
+        generate("sarsa", 1).grade("Q(A,up)=1", None)
+    with pytest.raises(AnswerError, match=r"expected Q\(STATE, ACTION\)"):
+        generate("sarsa", 1).grade("Q(A)=1", None)

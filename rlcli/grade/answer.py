@@ -4,8 +4,9 @@ entry is checked to name something the exercise computes.
 
 What a student types on one line is read leniently where it is unambiguous: items
 separated by ``,`` or ``;``, each ``NAME=value`` or ``NAME: value``, NAME a state of
-``values`` or a top-level number (``ordinary=32/9, weighted=2``); a YAML mapping of states
-(``{A: 3/4, B: 1}``) means ``values``.
+``values`` (also written ``V(A)``), ``Q(A, left)`` for ``q``, or a top-level number
+(``ordinary=32/9, weighted=2``); a YAML mapping of states (``{A: 3/4, B: 1}``,
+``{A: {left: 1}}``) means ``values`` (or ``q``).
 
 The truth document is a tree of dicts (and lists, indexed from 0) whose leaves are
 Fractions (number cells; ``Inexact`` for a number known only as a float) or ``Choice``s
@@ -97,8 +98,9 @@ def parse_answer(
             f"'values: {{A: 3/4}}' or inline 'A=3/4, B=-1.7'"
         )
     entries: list[Entry] = []
-    if _states_only(node, truth):
-        _walk(node, truth["values"], ("values",), name, labels, entries)
+    implicit = _implicit_key(node, truth)
+    if implicit is not None:
+        _walk(node, truth[implicit], (implicit,), name, labels, entries)
     else:
         _walk(node, truth, (), name, labels, entries)
     if not entries:
@@ -106,51 +108,73 @@ def parse_answer(
     return entries
 
 
-_ITEM = re.compile(r"^\s*([^\s=:{}\[\],;]+)\s*[=:]\s*([^=:{}\[\],;]*?)\s*$")
+_ITEM = re.compile(
+    r"^\s*(?:([VQ])\(\s*([^\s(),]+)\s*(?:,\s*([^\s(),]+)\s*)?\)|([^\s=:{}\[\](),;]+))"
+    r"\s*[=:]\s*([^=:{}\[\](),;]*?)\s*$"
+)
+_SEPARATOR = re.compile(r"[,;](?![^()]*\))")  # a comma inside Q(A, left) separates nothing
+
+
+def _items(line: str) -> list[str]:
+    return _SEPARATOR.split(line.strip())
 
 
 def _is_inline(text: str, yaml_failed: bool = False) -> bool:
-    """One line of ``NAME=value`` items (or, when it is not YAML, ``NAME: value`` items)."""
+    """One line of ``NAME=value`` items (or, when it is not YAML, ``NAME: value`` items);
+    NAME may be written ``V(A)`` or ``Q(A, left)``."""
     line = text.strip()
     if "\n" in line or any(c in line for c in "{}[]"):
         return False
     if "=" in line and ":" not in line:
         return True
-    return yaml_failed and all(_ITEM.match(item) for item in re.split(r"[,;]", line))
+    return yaml_failed and all(_ITEM.match(item) for item in _items(line))
 
 
-def _states_only(node: yaml.Node, truth: Mapping[str, Any]) -> bool:
-    """A mapping of states (``{A: 3/4}``) where the truth has ``values`` keyed by them."""
-    values = truth.get("values")
-    if not isinstance(node, yaml.MappingNode) or not isinstance(values, Mapping):
-        return False
+def _implicit_key(node: yaml.Node, truth: Mapping[str, Any]) -> str | None:
+    """``values`` (or ``q``) for a mapping of states (``{A: 3/4}``, ``{A: {left: 1}}``)
+    whose keys are all states of that answer and none a key of the truth."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
     keys = [k.value if isinstance(k, yaml.ScalarNode) else None for k, _ in node.value]
-    return all(k not in truth and k in values for k in keys)
+    if any(k in truth for k in keys):
+        return None
+    fits = [
+        name
+        for name in ("values", "q")
+        if isinstance(truth.get(name), Mapping) and all(k in truth[name] for k in keys)
+    ]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _inline(
     text: str, name: str, truth: Mapping[str, Any], labels: Mapping[str, Sequence[str]]
 ) -> list[Entry]:
-    """``A=3/4, B=-1.7`` → values.A, values.B; ``ordinary=32/9`` → ordinary, a top-level
-    number (item i named by its position)."""
+    """``A=3/4, B=-1.7`` (or ``V(A)=3/4``) → values.A, values.B; ``Q(A, left)=1`` →
+    q.A.left; ``ordinary=32/9`` → ordinary, a top-level number (item i named by its
+    position)."""
     entries = []
-    for i, item in enumerate(re.split(r"[,;]", text.strip())):
+    for i, item in enumerate(_items(text)):
         match = _ITEM.match(item)
         where = f"{name}: item {i + 1} ({item.strip()!r})"
         if not match:
             raise AnswerError(f"{where}: expected STATE=VALUE")
-        key, value = match.groups()
-        if isinstance(truth.get(key), (Fraction, Inexact)):
+        letter, state, action, key, value = match.groups()
+        inner = state if action is None else f"{state}, {action}"
+        shown = key if letter is None else f"{letter}({inner})"
+        if letter == "Q" and action is None:
+            raise AnswerError(f"{where}: expected Q(STATE, ACTION)=VALUE")
+        if letter is None and isinstance(truth.get(key), (Fraction, Inexact)):
             entries.append(_leaf(value, truth[key], (key,), f"{name}: {key}", None))
             continue
-        if "values" not in truth:
-            numbers = [k for k, v in truth.items() if isinstance(v, (Fraction, Inexact))]
-            known = f" (this exercise computes {', '.join(numbers)})" if numbers else ""
-            raise AnswerError(f"{where}: inline 'NAME=value' answers give values or single "
-                              f"numbers; '{key}' is neither{known}")  # fmt: skip
-        path = ("values", key)
-        _check_key(truth["values"], key, ("values",), f"{name}: values.{key}", labels)
-        entries.append(_leaf(value, truth["values"][key], path, f"{name}: values.{key}", None))
+        path: Key = ("q", state, action) if letter == "Q" else ("values", state or key)
+        if path[0] not in truth or (letter == "V" and action is not None):
+            raise AnswerError(f"{where}: this exercise computes {', '.join(truth)}; "
+                              f"'{shown}' is none of them")  # fmt: skip
+        node: Any = truth
+        for depth, part in enumerate(path):
+            _check_key(node, part, path[:depth], f"{name}: {'.'.join(path[: depth + 1])}", labels)
+            node = node[part]
+        entries.append(_leaf(value, node, path, f"{name}: {'.'.join(path)}", None))
     return entries
 
 
