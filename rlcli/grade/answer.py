@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -85,9 +85,9 @@ def parse_answer(
     except yaml.MarkedYAMLError as exc:
         if _is_inline(text, yaml_failed=True):
             return _inline(text, name, truth, labels)
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise AnswerError(f"{name}{line}: YAML syntax error: {exc.problem}") from None
+        node = _braced(text)
+        if node is None:
+            _yaml_error(exc, name)
     except (yaml.YAMLError, RecursionError) as exc:
         raise AnswerError(f"{name}: not readable as YAML ({type(exc).__name__})") from None
     if node is None:
@@ -106,6 +106,24 @@ def parse_answer(
     if not entries:
         raise AnswerError(f"{name}: the answer is empty; give at least one value")
     return entries
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> NoReturn:
+    mark = exc.problem_mark or exc.context_mark
+    line = f":{mark.line + 1}" if mark is not None else ""
+    raise AnswerError(f"{name}{line}: YAML syntax error: {exc.problem}") from None
+
+
+def _braced(text: str) -> yaml.Node | None:
+    """One line of ``key: value`` pairs that is not YAML, ``deltas: [1, 2], advantages:
+    [3, 4]``, read as the flow mapping it means (None: not that either)."""
+    if "\n" in text.strip():
+        return None
+    try:
+        node = yaml.compose("{" + text.strip() + "}", Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    return node if isinstance(node, yaml.MappingNode) else None
 
 
 _ITEM = re.compile(
@@ -208,8 +226,11 @@ def _walk(node: yaml.Node, truth: Any, path: Key, name: str,
         )
         return
     if isinstance(truth, list):
+        if isinstance(node, yaml.ScalarNode) and "," in node.value:
+            _listed(node, truth, path, name, entries)  # a list written without brackets
+            return
         if not isinstance(node, yaml.SequenceNode):
-            raise AnswerError(f"{_where(name, node, path)}: expected a list")
+            raise AnswerError(f"{_where(name, node, path)}: expected a list such as [1/2, -1]")
         if len(node.value) > len(truth):
             raise AnswerError(
                 f"{_where(name, node, path)}: {len(node.value)} items given, "
@@ -229,6 +250,20 @@ def _walk(node: yaml.Node, truth: Any, path: Key, name: str,
         seen.add(key)
         _check_key(truth, key, path, here, labels)
         _walk(child, truth[key], (*path, key), name, labels, entries)
+
+
+def _listed(node: yaml.ScalarNode, truth: list[Any], path: Key, name: str,
+            entries: list[Entry]) -> None:  # fmt: skip
+    """``advantages: 1/2, -1, 3/4``: the items of a list, comma-separated."""
+    items = [item.strip() for item in node.value.split(",")]
+    where = _where(name, node, path)
+    if len(items) > len(truth):
+        raise AnswerError(f"{where}: {len(items)} items given, the exercise has {len(truth)}")
+    for i, item in enumerate(items):
+        if isinstance(truth[i], (list, Mapping)):
+            raise AnswerError(f"{where}: item {i + 1} is not a single value here")
+        entries.append(_leaf(item, truth[i], (*path, str(i)), f"{where}.{i}",
+                             node.start_mark.line + 1))  # fmt: skip
 
 
 def _leaf(
