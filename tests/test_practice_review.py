@@ -5,6 +5,10 @@ The numbers are worked by hand in the comments (exact fractions), never taken fr
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
+import subprocess
 from fractions import Fraction as F
 
 import pytest
@@ -264,3 +268,75 @@ def test_the_one_line_hint_of_grpo_and_reinforce_is_accepted():
     # ĝ = −1/2·(1/4, −1/4) + 1/2·(−1)·(−3/4, 3/4) = (1/4, −1/4)
     answer = "returns: [-1/2, -1], gradient: {s1: {L: 1/4, R: -1/4}}"
     assert _drill("reinforce", 1, answer).exit_code == 0
+
+
+MIXED = ["policy-evaluation", "td0", "reinforce", "sarsa", "gae", "value-iteration"]
+
+
+def _sheet(tmp_path, name: str, topics: list[str], count: int):
+    res = runner.invoke(app, ["practice", *topics, "--count", str(count), "--seed", "4",
+                              "--worksheet", str(tmp_path / name)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+
+
+def _solution_yaml(ex) -> str:
+    from rlcli.practice.sheet import exercise_json
+
+    return yaml.safe_dump(exercise_json(ex)["solution"], default_flow_style=True, width=10**6)
+
+
+def test_every_check_hint_of_a_mixed_worksheet_runs_as_printed(tmp_path, monkeypatch):
+    # a teacher's sheet of MDP, replay and calc exercises; each '# check:' line, run as
+    # printed with the exercise's right answer for 'ANSWER', exits 0
+    from rlcli.practice.sheet import exercises
+
+    monkeypatch.chdir(tmp_path)
+    _sheet(tmp_path, "ws.md", MIXED, 6)
+    text = (tmp_path / "ws.md").read_text()
+    checks = [ln[len("# check: ") :] for ln in text.splitlines() if ln.startswith("# check: ")]
+    exs = exercises(MIXED, 6, 4)
+    assert [ex.topic for ex in exs] == MIXED and len(checks) == 6
+    assert sorted(p.name for p in tmp_path.glob("ws-*.yaml")) == [
+        "ws-01.yaml", "ws-02.yaml", "ws-04.yaml", "ws-06.yaml"]  # fmt: skip
+    for ex, check in zip(exs, checks, strict=True):
+        assert check.endswith(" --answer 'ANSWER'")  # quoted: answers have spaces
+        words = shlex.split(check.replace("'ANSWER'", shlex.quote(_solution_yaml(ex))))
+        assert words[0] == "rlcli"
+        res = runner.invoke(app, words[1:])
+        assert res.exit_code == 0, (check, res.output)
+
+
+def test_latex_sheet_spells_out_every_symbol_and_fits_the_page(tmp_path):
+    # θ, ∇, ∂, √, ‖, ½ used to print as '?'; solution lines ran off the page (to 208 columns)
+    from rlcli.practice.sheet import TEX_VERBATIM_WIDTH
+    from rlcli.practice.topics import topics
+
+    every = list(topics())
+    _sheet(tmp_path, "w.tex", every, len(every))
+    sheet, solutions = tmp_path / "w.tex", tmp_path / "w-solutions.tex"
+    for path in (sheet, solutions):
+        text = path.read_text()
+        assert text.isascii() and "?" not in text
+        for block in re.findall(r"\\begin\{verbatim\}\n(.*?)\\end\{verbatim\}", text, re.S):
+            assert max(len(line) for line in block.splitlines()) <= TEX_VERBATIM_WIDTH
+    assert r"grad\_theta log pi(A\_t|S\_t)" in sheet.read_text()
+    # a check command broken over lines still reads as the command
+    joined = re.sub(r" \\\n +", " ", sheet.read_text())
+    long = [f"# check: {ex.command} --answer 'ANSWER'" for ex in generate_sheet(every)
+            if not ex.files]  # fmt: skip
+    long = [check for check in long if len(check) > TEX_VERBATIM_WIDTH]
+    assert long and all(check in joined for check in long)
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        return
+    for path in (sheet, solutions):
+        done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", path.name],
+                              cwd=tmp_path, capture_output=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert b"Overfull \\hbox" not in path.with_suffix(".log").read_bytes()
+
+
+def generate_sheet(topics: list[str]):
+    from rlcli.practice.sheet import exercises
+
+    return exercises(topics, len(topics), 4)
