@@ -340,3 +340,11 @@ def generate_sheet(topics: list[str]):
     from rlcli.practice.sheet import exercises
 
     return exercises(topics, len(topics), 4)
+
+
+def test_the_worked_answer_lists_states_and_actions_in_the_hints_order():
+    # td0 seed 1 visits B, then C, then A; the answer line reads A, B, C like the hint
+    # (values from the hand-worked TD0_FILE above)
+    assert "  values: A = 19/100 (= 0.19), B = 0, C = 1/5 (= 0.2)" in generate("td0", 1).work()
+    # sarsa seed 1 (hand-worked above): left before right, as in the hint
+    assert "  q A: left = 1, right = 0" in generate("sarsa", 1).work()
