@@ -348,3 +348,11 @@ def test_the_worked_answer_lists_states_and_actions_in_the_hints_order():
     assert "  values: A = 19/100 (= 0.19), B = 0, C = 1/5 (= 0.2)" in generate("td0", 1).work()
     # sarsa seed 1 (hand-worked above): left before right, as in the hint
     assert "  q A: left = 1, right = 0" in generate("sarsa", 1).work()
+
+
+def test_a_minus_sign_copied_from_the_printed_question_is_a_minus():
+    # U+2212, as the questions print it in formulas
+    answer = "Q(A,left)=1, Q(A,right)=0, Q(B,left)=\u22120"
+    assert generate("sarsa", 1).grade(answer, None).all_right
+    report = generate("gae", 1).grade("deltas: [\u22121, \u22122, 5/2, \u22122]", None)
+    assert report.all_right and len(report.cells) == 4
