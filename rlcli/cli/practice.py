@@ -131,7 +131,8 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
         typer.echo(f"# {name}\n{text}")
     typer.echo(ex.question)
     if tty:
-        typer.echo("your answer (YAML or A=.., B=..; an empty line ends it):")
+        typer.echo("your answer (in the form the question ends with, YAML or A=.., B=..; "
+                   "an empty line ends it):")  # fmt: skip
         text = "\n".join(iter(lambda: sys.stdin.readline().rstrip("\n"), ""))
     else:
         text = sys.stdin.read()

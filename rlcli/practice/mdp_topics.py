@@ -86,10 +86,10 @@ def _spec(topic: str, mdp: Any) -> tuple[MDPExercise, tuple[str, ...], str, str]
             MDPExercise(mdp, "evaluate", "sweeps", SWEEPS, False, pi),
             ("sweeps",),
             "Evaluate the equiprobable policy pi on this grid (states r{row}c{col}, rows "
-            "and columns counted from 0 at the top left; moves up/down/left/right, each "
-            "reward step_reward; a move off the grid or into # stays put; T terminal, value "
-            "0) by synchronous sweeps from V0 = 0: give V1 and V2 for every non-terminal "
-            "cell (answer: sweeps: {1: {r0c0: .., ..}, 2: {..}}).",
+            "and columns counted from 0 at the top left; moves up/down/left/right, every "
+            "move's reward step_reward from the file; a move off the grid or into # stays "
+            "put; T terminal, value 0) by synchronous sweeps from V0 = 0: give V1 and V2 "
+            "for every non-terminal cell (answer: sweeps: {1: {r0c0: .., ..}, 2: {..}}).",
             f"evaluate -p pi --method iterative --sweeps {SWEEPS} --exact",
         )
     if topic == "policy-evaluation":
