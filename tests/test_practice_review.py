@@ -356,3 +356,12 @@ def test_a_minus_sign_copied_from_the_printed_question_is_a_minus():
     assert generate("sarsa", 1).grade(answer, None).all_right
     report = generate("gae", 1).grade("deltas: [\u22121, \u22122, 5/2, \u22122]", None)
     assert report.all_right and len(report.cells) == 4
+
+
+def test_one_value_a_line_as_typed_at_the_terminal_prompt():
+    # the prompt reads lines until an empty one: 'A=..' one a line is the natural answer
+    assert _drill("td0", 1, "A=19/100\nB=0\nC=1/5").exit_code == 0
+    res = _drill("sarsa", 1, "Q(A,left)=1\nQ(A,right)=0\nQ(B,left)=0, Q(B,right)=1/2")
+    assert res.exit_code == 0 and "answer: 4 right, 0 wrong" in res.output
+    wrong = generate("td0", 1).grade("A=19/100\nB=0\nC=0.21", None)
+    assert [c.ok for c in wrong.cells] == [True, True, False]

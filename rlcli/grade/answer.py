@@ -130,7 +130,7 @@ _ITEM = re.compile(
     r"^\s*(?:([VQ])\(\s*([^\s(),]+)\s*(?:,\s*([^\s(),]+)\s*)?\)|([^\s=:{}\[\](),;]+))"
     r"\s*[=:]\s*([^=:{}\[\](),;]*?)\s*$"
 )
-_SEPARATOR = re.compile(r"[,;](?![^()]*\))")  # a comma inside Q(A, left) separates nothing
+_SEPARATOR = re.compile(r"\n|[,;](?![^()]*\))")  # a comma inside Q(A, left) separates nothing
 
 
 def _items(line: str) -> list[str]:
@@ -138,14 +138,14 @@ def _items(line: str) -> list[str]:
 
 
 def _is_inline(text: str, yaml_failed: bool = False) -> bool:
-    """One line of ``NAME=value`` items (or, when it is not YAML, ``NAME: value`` items);
-    NAME may be written ``V(A)`` or ``Q(A, left)``."""
+    """``NAME=value`` items (on one line or one a line; or, when it is not YAML, one line
+    of ``NAME: value`` items); NAME may be written ``V(A)`` or ``Q(A, left)``."""
     line = text.strip()
-    if "\n" in line or any(c in line for c in "{}[]"):
+    if any(c in line for c in "{}[]"):
         return False
     if "=" in line and ":" not in line:
         return True
-    return yaml_failed and all(_ITEM.match(item) for item in _items(line))
+    return yaml_failed and "\n" not in line and all(_ITEM.match(item) for item in _items(line))
 
 
 def _implicit_key(node: yaml.Node, truth: Mapping[str, Any]) -> str | None:
