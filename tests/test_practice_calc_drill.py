@@ -82,6 +82,6 @@ def test_a_calc_worksheet_names_the_command_to_check_with(tmp_path):
     text = sheet.read_text()
     for i, topic in enumerate(("gae", "ppo-clip"), 1):
         ex = generate(topic, 1000 + i)
-        assert f"# check: {ex.command} --answer ANSWER" in text
+        assert f"# check: {ex.command} --answer 'ANSWER'" in text
     solutions = (tmp_path / "ws-solutions.md").read_text()
     assert solutions.count("answer:") == 2

@@ -327,8 +327,8 @@ def test_worksheet_data_file_checks_with_its_command(tmp_path, monkeypatch):
         "ws-01.yaml", "ws-02.yaml", "ws-solutions.md", "ws.md"
     ]  # fmt: skip
     sheet = (tmp_path / "ws.md").read_text()
-    assert "# check: rlcli replay sarsa ws-01.yaml --answer ANSWER" in sheet
-    assert "# check: rlcli replay mc ws-02.yaml --visit first --answer ANSWER" in sheet
+    assert "# check: rlcli replay sarsa ws-01.yaml --answer 'ANSWER'" in sheet
+    assert "# check: rlcli replay mc ws-02.yaml --visit first --answer 'ANSWER'" in sheet
     settings, episodes = parse((tmp_path / "ws-02.yaml").read_text())
     answer = as_answer(mc(settings, episodes, first=True))
     check = runner.invoke(app, ["replay", "mc", "ws-02.yaml", "--visit", "first",

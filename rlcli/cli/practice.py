@@ -131,15 +131,21 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
         typer.echo(f"# {name}\n{text}")
     typer.echo(ex.question)
     if tty:
-        typer.echo("your answer (YAML or A=.., B=..; an empty line ends it):")
+        typer.echo("your answer (in the form the question ends with, YAML or A=.., B=..; "
+                   "an empty line ends it):")  # fmt: skip
         text = "\n".join(iter(lambda: sys.stdin.readline().rstrip("\n"), ""))
     else:
         text = sys.stdin.read()
     typer.echo("")
     if text.strip():
+        from rlcli.render.grading import missing_lines
+
         report = ex.grade(text.rstrip(), None)
         _print_report(report, False)
-        code = 0 if report.all_right else 1
+        missing = ex.missing(report)
+        for line in missing_lines(missing):
+            typer.echo(line)
+        code = 0 if report.all_right and not missing else 1
     else:
         typer.echo("no answer given")
         code = 1

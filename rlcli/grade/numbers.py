@@ -43,8 +43,9 @@ FRACTION_REL_TOL = Fraction(1, 10**9)  # a fraction against an Inexact truth
 
 
 def parse_given(text: str) -> Given | None:
-    """``"3/4"`` → 3/4 exact; ``"-1.70"`` → −17/10 with 2 digits; None if not a number."""
-    text = text.strip()
+    """``"3/4"`` → 3/4 exact; ``"-1.70"`` → −17/10 with 2 digits (the minus sign may be
+    U+2212, as printed); None if not a number."""
+    text = text.strip().replace("\u2212", "-")
     if len(text) > 2 * MAX_DIGITS:
         return None
     if _FRACTION.match(text):

@@ -29,7 +29,8 @@ class Exercise:
     ``command``: the rlcli command line that answers it, naming those files (the student adds
     ``--answer ANSWER``); ``asked``: the answer document's keys asked for; ``truth``: the full
     answer document (Fractions, ``Choice``s, ``Inexact``s); ``grade(answer_text, tol)``: the
-    graded and diagnosed report; ``work()``: the worked solution, line by line."""
+    graded and diagnosed report; ``work()``: the worked solution, line by line; ``given``:
+    names whose cells the answer may leave out (terminal states: 0 by definition)."""
 
     topic: str
     question: str
@@ -40,10 +41,26 @@ class Exercise:
     grade: Grader = field(compare=False, repr=False)
     work: Callable[[], list[str]] = field(compare=False, repr=False)
     seed: int = 0
+    given: frozenset[str] = frozenset()
 
     @property
     def solution(self) -> dict[str, Any]:
         return {k: self.truth[k] for k in self.asked}
+
+    def missing(self, report: Report) -> list[str]:
+        """The asked cells (``sweeps.2.B``) the graded answer does not give: a drill's
+        answer must give every one."""
+        answered = {c.path for c in report.cells}
+        return [".".join(p) for p in _leaves(self.solution, ())
+                if p not in answered and not self.given.intersection(p)]  # fmt: skip
+
+
+def _leaves(node: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if isinstance(node, Mapping):
+        return [p for k, v in node.items() for p in _leaves(v, (*path, str(k)))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _leaves(v, (*path, str(i)))]
+    return [path]
 
 
 def is_short(x: Fraction) -> bool:

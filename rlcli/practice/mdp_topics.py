@@ -85,10 +85,11 @@ def _spec(topic: str, mdp: Any) -> tuple[MDPExercise, tuple[str, ...], str, str]
         return (
             MDPExercise(mdp, "evaluate", "sweeps", SWEEPS, False, pi),
             ("sweeps",),
-            "Evaluate the equiprobable policy pi on this grid (states r{row}c{col}, moves "
-            "up/down/left/right, a move off the grid or into # stays put) by synchronous "
-            "sweeps from V0 = 0: give V1 and V2 (answer: sweeps: {1: {r0c0: .., ..}, 2: "
-            "{..}}).",
+            "Evaluate the equiprobable policy pi on this grid (states r{row}c{col}, rows "
+            "and columns counted from 0 at the top left; moves up/down/left/right, every "
+            "move's reward step_reward from the file; a move off the grid or into # stays "
+            "put; T terminal, value 0) by synchronous sweeps from V0 = 0: give V1 and V2 "
+            "for every non-terminal cell (answer: sweeps: {1: {r0c0: .., ..}, 2: {..}}).",
             f"evaluate -p pi --method iterative --sweeps {SWEEPS} --exact",
         )
     if topic == "policy-evaluation":
@@ -98,12 +99,14 @@ def _spec(topic: str, mdp: Any) -> tuple[MDPExercise, tuple[str, ...], str, str]
                 f"evaluate -p pi --method iterative --sweeps {SWEEPS} --exact")  # fmt: skip
     if topic == "value-iteration":
         return (MDPExercise(mdp, "solve", "sweeps", SWEEPS), ("sweeps", "policy"),
-                "Run value iteration from V0 = 0: give V1, V2 and the greedy actions after "
-                "sweep 2 (answer: sweeps: {1: {A: .., ..}, 2: {..}}, policy: {A: left, ..}).",
+                "Run value iteration from V0 = 0: give V1, V2 and the actions greedy with "
+                "respect to V2, argmax_a Σ p·(r + γ·V2(s')) (answer: sweeps: {1: {A: .., "
+                "..}, 2: {..}}, policy: {A: left, ..}); the file's policy pi is not used.",
                 f"solve --method value-iteration --sweeps {SWEEPS} --exact")  # fmt: skip
     if topic == "policy-iteration":
         return (MDPExercise(mdp, "solve", "policy-iteration"), ("values", "policy"),
-                "Find V* and the optimal actions by policy iteration "
+                "Find V* and the optimal actions by policy iteration (from any initial "
+                "policy: the answer does not depend on it, nor on the file's pi) "
                 "(answer: values: {A: .., B: .., C: ..}, policy: {A: left, ..}).",
                 "solve --exact")  # fmt: skip
     return (MDPExercise(mdp, "evaluate", "linear", pi=pi), ("values",),
@@ -134,6 +137,7 @@ def draw(topic: str, rng: np.random.Generator) -> Exercise | None:
         topic, question, {FILE: text}, f"rlcli mdp {command} {FILE} {rest}", asked, truth,
         grade=lambda answer, tol: grade_mdp(spec, answer, tol, text=True),
         work=lambda: worked_lines(spec, asked, truth),
+        given=frozenset(n for n, end in zip(mdp.states, mdp.terminal, strict=True) if end),
     )  # fmt: skip
 
 

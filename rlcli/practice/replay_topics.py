@@ -23,7 +23,6 @@ import numpy as np
 from rlcli.practice.exercise import Exercise, is_short
 
 FILE = "experience.yaml"
-ANSWER_V = "(answer: A=.., B=.., ..)"
 ANSWER_Q = "(answer: q: {A: {left: .., right: ..}, B: {..}})"
 TOPICS = {
     "td0": "TD(0) on given episodes: the final V (S&B eq. 6.2)",
@@ -42,6 +41,7 @@ TOPICS = {
 ALPHAS = ("1/2", "1/4", "1/10")
 GAMMAS = ("1", "1/2", "9/10")
 ACTIONS = ("left", "right")
+VISITS = {"first": "the first visit to s in each episode", "every": "every visit to s"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,18 @@ def _file(settings: Mapping[str, str], episodes: list[str]) -> str:
     return "\n".join([*lines, "episodes:", *(f"  - {e}" for e in episodes)]) + "\n"
 
 
+def _values_hint(episodes: list[str]) -> str:
+    """``(answer: A=.., C=..)``: every state the episodes visit, and only those."""
+    states = sorted({t for e in episodes for t in e.split() if t in ("A", "B", "C")})
+    return "(answer: " + ", ".join(f"{s}=.." for s in states) + ")"
+
+
+def _n_step_return(n: int) -> str:
+    """``R_τ+1 + γR_τ+2 + γ^2V(S_τ+2)``: the n-step return of eq. 7.1, term by term."""
+    power = ["", "γ", *(f"γ^{k}" for k in range(2, n + 1))]
+    return " + ".join([*(f"{power[k]}R_τ+{k + 1}" for k in range(n)), f"{power[n]}V(S_τ+{n})"])
+
+
 RULES = (
     "Values start at 0; a trailing reward ends an episode in a terminal state (value 0); "
     "α and γ are in the file."
@@ -107,7 +119,7 @@ def _question(topic: str, rng: np.random.Generator) -> tuple[Question, str]:
         return Question(
             "td", {}, "", ("values",),
             "Apply TD(0), V(S) ← V(S) + α[R + γV(S') − V(S)], to every step of the episodes "
-            f"in order. {RULES} Give the final V {ANSWER_V}.",
+            f"in order. {RULES} Give the final V {_values_hint(eps)}.",
             ("td", {"alpha_on_target": True}),
         ), _file({"gamma": gamma, "alpha": alpha}, eps)  # fmt: skip
     if topic in ("sarsa", "q-learning"):
@@ -130,24 +142,26 @@ def _question(topic: str, rng: np.random.Generator) -> tuple[Question, str]:
         return Question(
             "mc", {"visit": visit}, f" --visit {visit}", ("values",),
             f"{visit.capitalize()}-visit Monte Carlo prediction with sample averages: V(s) = "
-            f"the average of the returns G_t following {visit} visits to s, over all "
+            f"the average of the returns G_t following {VISITS[visit]}, over all "
             f"episodes. The episodes end in a terminal state; γ is in the file. Give V "
-            f"{ANSWER_V}.",
+            f"{_values_hint(eps)}.",
             ("mc", {"visit": other}),
         ), _file({"gamma": gamma}, eps)  # fmt: skip
     if topic == "batch-td-vs-mc":
         method = "td" if rng.random() < 0.5 else "mc"
         eps = _episodes(rng, ("A", "B", "C"), (3, 5), (1, 2))
         what = (
-            "batch TD(0): the values V = r̂ + γP̂V of the maximum-likelihood model of the episodes"
+            "batch TD(0) converges to: V = r̂ + γP̂V, the values of the maximum-likelihood "
+            "model of the episodes"
             if method == "td"
-            else "batch every-visit Monte Carlo: V(s) = the average of every return from s"
+            else "batch every-visit Monte Carlo converges to: V(s) = the average of every "
+            "return from s"
         )
         return Question(
             method, {"batch": True}, " --batch", ("values",),
             f"The episodes are presented over and over until V converges. Give the values "
-            f"{what} (S&B §6.3; the episodes end in a terminal state; γ is in the file) "
-            f"{ANSWER_V}.",
+            f"that {what} (S&B §6.3; the episodes end in a terminal state; γ is in the file) "
+            f"{_values_hint(eps)}.",
             ("mc" if method == "td" else "td", {"batch": True}),
         ), _file({"gamma": gamma}, eps)  # fmt: skip
     if topic == "n-step":
@@ -156,9 +170,9 @@ def _question(topic: str, rng: np.random.Generator) -> tuple[Question, str]:
         return Question(
             "nstep", {"n": n}, f" --n {n}", ("values",),
             f"Apply {n}-step TD, V(S_τ) ← V(S_τ) + α[G_τ:τ+{n} − V(S_τ)] with G_τ:τ+{n} = "
-            f"R_τ+1 + γR_τ+2 + … + γ^{n - 1}R_τ+{n} + γ^{n}V(S_τ+{n}) (no V term past the "
-            f"end), for τ = 0, 1, …, T−1 of each episode in order, each G from the current "
-            f"V. {RULES} Give the final V {ANSWER_V}.",
+            f"{_n_step_return(n)} (terms past the end of the episode left out), for τ = 0, "
+            f"1, …, T−1 of each episode in order, each G from the current V. {RULES} Give "
+            f"the final V {_values_hint(eps)}.",
             ("nstep", {"n": 1}),
         ), _file({"gamma": gamma, "alpha": alpha}, eps)  # fmt: skip
     if topic == "lambda-return":
@@ -167,8 +181,9 @@ def _question(topic: str, rng: np.random.Generator) -> tuple[Question, str]:
             "td-lambda", {"lam": "1/2"}, " --lambda 1/2", ("values",),
             "Apply the offline λ-return algorithm with λ = 1/2: at the end of each episode, "
             "V(S_t) ← V(S_t) + α[G^λ_t − V(S_t)] for t = 0, 1, …, T−1 in order, with G^λ_t "
-            "= (1−λ) Σ_n λ^(n−1) G_t:t+n + λ^(T−t−1) G_t computed from the values at the "
-            f"start of the episode. {RULES} Give the final V {ANSWER_V}.",
+            "= (1−λ) Σ_{n=1}^{T−t−1} λ^(n−1) G_t:t+n + λ^(T−t−1) G_t computed from the "
+            f"values at the start of the episode. {RULES} Give the final V "
+            f"{_values_hint(eps)}.",
             ("td-lambda", {"alpha_on_target": True}),
         ), _file({"gamma": gamma, "alpha": alpha}, eps)  # fmt: skip
     # importance-sampling

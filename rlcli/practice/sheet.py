@@ -5,6 +5,8 @@ deterministic. Works from the generic ``Exercise``, whatever its topic family.""
 
 from __future__ import annotations
 
+import re
+import textwrap
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,10 @@ TEX_ASCII = str.maketrans({
     "₈": "_8", "₉": "_9", "∑": "sum", "Σ": "sum", "Π": "prod", "—": "--", "−": "-",
     "α": "alpha", "λ": "lambda", "ρ": "rho", "τ": "tau", "δ": "delta", "ε": "eps",
     "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "×": "x", "§": "S", "′": "'", "²": "^2",
+    "θ": "theta", "∇": "grad", "∂": "d", "√": "sqrt", "‖": "||", "½": "1/2", "±": "+/-",
 })  # fmt: skip
+CHECK = "# check: "  # then the command, ANSWER standing for the student's answer
+TEX_VERBATIM_WIDTH = 100  # characters of \footnotesize verbatim across a 17 cm text width
 TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                "^": r"\textasciicircum{}"}  # fmt: skip
@@ -78,7 +83,7 @@ def worksheet_files(
 
 def _exercise_block(ex: Exercise, data: dict[str, Path], i: int) -> tuple[str, str, str]:
     names = {name: path.name for name, path in data.items()}
-    check = f"# check: {command(ex, names)} --answer ANSWER\n"
+    check = f"{CHECK}{command(ex, names)} --answer 'ANSWER'\n"
     shown = "".join(f"# data file: {names[n]}\n{text}" for n, text in ex.files.items())
     return (f"Exercise {i} ({ex.topic})", ex.question, shown + check)
 
@@ -102,6 +107,26 @@ def ascii_text(text: str) -> str:
     return kept.encode("ascii", "replace").decode("ascii")
 
 
+def _wrap(line: str) -> list[str]:
+    """A verbatim line broken at spaces to fit the page, continued 4 columns further in; a
+    check command is broken between its words (a quoted word kept whole), each line but
+    the last ending with `` \\``, so that it still runs when copied."""
+    if len(line) <= TEX_VERBATIM_WIDTH:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    if not line.startswith(CHECK):
+        return textwrap.wrap(line, TEX_VERBATIM_WIDTH, subsequent_indent=indent,
+                             break_on_hyphens=False, break_long_words=False)  # fmt: skip
+    lines = [CHECK.rstrip()]
+    for word in re.findall(r"(?:'[^']*'|\S)+", line[len(CHECK) :]):
+        if len(lines[-1]) + 1 + len(word) > TEX_VERBATIM_WIDTH - 2:
+            lines[-1] += " \\"
+            lines.append(indent + word)
+        else:
+            lines[-1] += " " + word
+    return lines
+
+
 def tex_escape(text: str) -> str:
     return "".join(TEX_SPECIAL.get(c, c) for c in ascii_text(text))
 
@@ -116,6 +141,7 @@ def _tex(title: str, blocks: list[tuple[str, str, str]]) -> str:
     for head, text, verbatim in blocks:
         parts.append(rf"\subsection*{{{tex_escape(head)}}}")
         parts.append(tex_escape(text))
-        parts += [r"\begin{verbatim}", ascii_text(verbatim).rstrip(), r"\end{verbatim}"]
+        lines = [w for line in ascii_text(verbatim).rstrip().splitlines() for w in _wrap(line)]
+        parts += [r"{\footnotesize", r"\begin{verbatim}", *lines, r"\end{verbatim}", "}"]
     parts.append(r"\end{document}")
     return "\n".join(parts) + "\n"

@@ -44,6 +44,13 @@ def report_lines(report: Report) -> list[str]:
     return lines
 
 
+def missing_lines(paths: list[str]) -> list[str]:
+    """The asked cells an answer left out, named (shown after its report)."""
+    if not paths:
+        return []
+    return [f"missing: {len(paths)} asked value(s) not given: {', '.join(paths)}"]
+
+
 def _json_value(x: Any) -> Any:
     if isinstance(x, Choice):
         return sorted(x.right)
@@ -110,7 +117,7 @@ def answer_lines(asked: tuple[str, ...], truth: Any) -> list[str]:
     for key in asked:
         node = truth[key]
         if isinstance(node, dict) and any(isinstance(v, dict) for v in node.values()):
-            lines += [f"  {key} {name}: {_answer_value(row)}" for name, row in node.items()]
+            lines += [f"  {key} {name}: {_answer_value(node[name])}" for name in _ordered(node)]
         elif isinstance(node, dict):
             lines.append(f"  {key}: {_answer_value(node)}")
         else:
@@ -123,8 +130,13 @@ def _answer_value(node: Any) -> str:
     if isinstance(node, list):
         return "[" + ", ".join(_answer_value(v) for v in node) + "]"
     if isinstance(node, dict):
-        return ", ".join(f"{n} = {_answer_value(v)}" for n, v in node.items())
+        return ", ".join(f"{n} = {_answer_value(node[n])}" for n in _ordered(node))
     return _expected(node)
+
+
+def _ordered(node: dict[str, Any]) -> list[str]:
+    """Names in the order of the questions' answer hints: A, B, C; left, right; sweeps 1, 2."""
+    return sorted(node, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
 
 
 def bellman_lines(mdp: Any, pi: list[Any]) -> list[str]:
