@@ -83,5 +83,8 @@ def gae_table(
         f"γ = {show(gamma)}, λ = {show(lam)}; λ = 0 gives Â = δ, λ = 1 gives Â = return − V",
         "computed by rlcli.train.gae.gae, the function rlcli train uses",
     ]
-    title = "GAE: δ_t = r_t + γV(s_{t+1}) − V(s_t),  Â_t = δ_t + γλÂ_{t+1}  (Schulman et al. 2016)"
+    title = (
+        "GAE: δ_t = r_t + γ(1−d_t)V(s_{t+1}) − V(s_t),  Â_t = δ_t + γλ(1−d_t)Â_{t+1}  "
+        "(Schulman et al. 2016)"
+    )
     return Worked(title, notes, lines, [table], doc)

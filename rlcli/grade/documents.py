@@ -115,7 +115,7 @@ def document_mistakes(
             return None
         try:
             return worked_document(named[mistakes[0].name](), every_number)
-        except RlcliError:  # the mistake does not apply to these inputs
+        except (RlcliError, ArithmeticError):  # the mistake cannot be worked on these inputs
             return None
 
     return catalogue, recompute

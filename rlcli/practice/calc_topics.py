@@ -94,6 +94,8 @@ def _draw_reinforce(rng: np.random.Generator) -> Exercise | None:
         baseline = ", ".join(f"{s}={x}" for s, x in b.items())
         options.append(("--baseline", baseline))
         given += f", baseline b: {baseline}"
+    else:
+        given += ", no baseline (b = 0)"
     shape = ", ".join(f"{s}: {{L: .., R: ..}}" for s in states)
     question = (
         f"A tabular softmax policy π(a|s) = e^θ(s,a) / Σ_b e^θ(s,b) has logits {logits}. "

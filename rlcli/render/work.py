@@ -105,7 +105,9 @@ def expectation_backups(
             value = _q_value(mdp, j, used, gamma, probs, rewards)
             body = f"{mdp.actions[mdp.pair_action[j]]}: {expr} = {num(value)}"
             terms.append(body if pi[j] == 1 else f"{num(pi[j])}·[{body}]")
-        lines.append(f"V{sub(k)}({mdp.states[s]}) = {' + '.join(terms)} = {num(after[s])}")
+        single = len(terms) == 1 and not terms[0].endswith("]")  # one action, π = 1
+        total = "" if single else f" = {num(after[s])}"  # its value already ends the term
+        lines.append(f"V{sub(k)}({mdp.states[s]}) = {' + '.join(terms)}{total}")
     return lines
 
 
