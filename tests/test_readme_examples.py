@@ -271,6 +271,22 @@ def test_gymnasium_import_examples(tmp_path, monkeypatch):
     assert result.stdout.rstrip("\n") == shown["out"]
 
 
+def test_python_api_snippet_runs(monkeypatch):
+    text = README.read_text(encoding="utf-8")
+    snippet = re.search(r"## Python API\n\n```python\n(?P<code>.*?)```", text, re.S)
+    assert snippet, "README has a Python API snippet"
+    monkeypatch.chdir(README.parent)
+    namespace: dict = {}
+    exec(snippet["code"], namespace)
+    mdp, pi = namespace["mdp"], namespace["pi"]
+    assert tuple(mdp.states) == ("high", "low")
+    # overrides alpha = 0.7: the pair (high, search) goes to high w.p. 7/10, to low w.p. 3/10
+    assert mdp.P.toarray()[0].tolist() == pytest.approx([0.7, 0.3])
+    # cautious: search in high, recharge in low; pairs are high·search, high·wait, low·search,
+    # low·wait, low·recharge
+    assert pi.tolist() == [1, 0, 0, 0, 1]
+
+
 def _regenerate() -> None:
     """Rewrite every RUN block of README.md with today's output at WIDTH columns."""
     text = README.read_text(encoding="utf-8")
@@ -299,19 +315,3 @@ def _check_slow() -> None:
 
 if __name__ == "__main__":
     {"--write": _regenerate, "--check-slow": _check_slow}[sys.argv[1]]()
-
-
-def test_python_api_snippet_runs(monkeypatch):
-    text = README.read_text(encoding="utf-8")
-    snippet = re.search(r"## Python API\n\n```python\n(?P<code>.*?)```", text, re.S)
-    assert snippet, "README has a Python API snippet"
-    monkeypatch.chdir(README.parent)
-    namespace: dict = {}
-    exec(snippet["code"], namespace)
-    mdp, pi = namespace["mdp"], namespace["pi"]
-    assert tuple(mdp.states) == ("high", "low")
-    # overrides alpha = 0.7: the pair (high, search) goes to high w.p. 7/10, to low w.p. 3/10
-    assert mdp.P.toarray()[0].tolist() == pytest.approx([0.7, 0.3])
-    # cautious: search in high, recharge in low; pairs are high·search, high·wait, low·search,
-    # low·wait, low·recharge
-    assert pi.tolist() == [1, 0, 0, 0, 1]
