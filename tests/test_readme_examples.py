@@ -61,7 +61,9 @@ def run(cmd: str, stdin: str | None = None):
     """Run ``rlcli ARGS`` in-process at WIDTH columns."""
     args = shlex.split(cmd)
     assert args[0] == "rlcli", cmd
-    return CliRunner().invoke(app, args[1:], input=stdin, env={"COLUMNS": str(WIDTH)})
+    return CliRunner().invoke(
+        app, args[1:], input=stdin, env={"COLUMNS": str(WIDTH), "FORCE_COLOR": None}
+    )
 
 
 def printed(block: Block, stdout: str) -> list[str]:
