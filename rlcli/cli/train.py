@@ -329,12 +329,7 @@ def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     from rlcli.train.run import check_config, check_size, train
 
     task, env_id, env_kwargs = given.pop("task"), given.pop("env"), given.pop("env_kwargs")
-    if env_id is not None and task is not None:
-        raise UsageError("--task and --env are two ways to name what to train on: give one")
-    if env_kwargs is not None and env_id is None:
-        raise UsageError("--env-kwargs sets the keyword arguments of --env; add --env ENV_ID")
-    if env_id is None:
-        task = task or default_task
+    task = _target(task, env_id, env_kwargs, default_task)
     changes = _config_changes(algo, given)
     if algo == "ppo":
         if changes["kl_target"] is not None and not changes["kl_penalty"]:
@@ -389,6 +384,17 @@ def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
 
 
 PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def _target(
+    task: Task | None, env_id: str | None, env_kwargs: str | None, default: Task
+) -> Task | None:
+    """What to train on: ``--task`` (``default`` when neither is given) or ``--env`` (None)."""
+    if env_id is not None and task is not None:
+        raise UsageError("--task and --env are two ways to name what to train on: give one")
+    if env_kwargs is not None and env_id is None:
+        raise UsageError("--env-kwargs sets the keyword arguments of --env; add --env ENV_ID")
+    return task or default if env_id is None else None
 
 
 def _check_outputs(plot: Path | None, csv: Path | None, force: bool) -> None:
@@ -538,12 +544,7 @@ def _compare(
     from rlcli.train.config import ALGOS, default_config
     from rlcli.train.run import check_config, check_size, env_config, train
 
-    if env_id is not None and task is not None:
-        raise UsageError("--task and --env are two ways to name what to train on: give one")
-    if env_kwargs is not None and env_id is None:
-        raise UsageError("--env-kwargs sets the keyword arguments of --env; add --env ENV_ID")
-    if env_id is None:
-        task = task or COMPARE_TASK
+    task = _target(task, env_id, env_kwargs, COMPARE_TASK)
     if algos is None:
         algos = COMPARE_ALGOS if env_id is None else COMPARE_ENV_ALGOS
     names = list(dict.fromkeys(a.strip() for a in algos.split(",") if a.strip()))
