@@ -40,12 +40,18 @@ class Linear:
         return y, x
 
     def backward(
-        self, x: np.ndarray, dy: np.ndarray, need_dx: bool = True
+        self,
+        x: np.ndarray,
+        dy: np.ndarray,
+        need_dx: bool = True,
+        out: list[np.ndarray] | None = None,
     ) -> tuple[np.ndarray | None, list[np.ndarray]]:
-        # ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_rows dy = 1ᵀ dy (a BLAS product: 4× faster than dy.sum(0)),
-        # ∂L/∂x = dy Wᵀ
-        db = ones(len(dy), dy.dtype) @ dy
-        return (dy @ self.W.T if need_dx else None), [x.T @ dy, db]
+        """∂L/∂W = xᵀ dy, ∂L/∂b = Σ_rows dy = 1ᵀ dy (a BLAS product: 4× faster than
+        dy.sum(0)), ∂L/∂x = dy Wᵀ. ``out``: arrays [∂W, ∂b] to write the gradients into."""
+        d_w, d_b = out if out is not None else (None, None)
+        d_b = np.matmul(ones(len(dy), dy.dtype), dy, out=d_b)
+        d_w = np.matmul(x.T, dy, out=d_w)
+        return (dy @ self.W.T if need_dx else None), [d_w, d_b]
 
 
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,17 +33,24 @@ class MLP:
             Linear(a, b, g, rng, dtype) for a, b, g in zip(sizes, sizes[1:], gains, strict=False)
         ]
         self.params = [p for layer in self.layers for p in layer.params]
+        self.grads: list[np.ndarray] | None = None  # where ``backward`` writes, if shared
 
-    def share(self, flat: np.ndarray, offset: int) -> int:
-        """Move the weights into ``flat[offset:]`` (views), so one optimizer step updates all."""
+    def share(self, flat: np.ndarray, offset: int, grad: np.ndarray | None = None) -> int:
+        """Move the weights into ``flat[offset:]`` (views), so one optimizer step updates all;
+        with ``grad`` (shaped as ``flat``), ``backward`` writes each gradient into the same
+        place of ``grad``: the flat gradient vector without a copy."""
+        grads = []
         for layer in self.layers:
             for name in ("W", "b"):
                 p = getattr(layer, name)
                 view = flat[offset : offset + p.size].reshape(p.shape)
                 view[...] = p
                 setattr(layer, name, view)
+                if grad is not None:
+                    grads.append(grad[offset : offset + p.size].reshape(p.shape))
                 offset += p.size
         self.params = [p for layer in self.layers for p in layer.params]
+        self.grads = grads if grad is not None else None
         return offset
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
@@ -59,13 +66,16 @@ class MLP:
         return self.forward(x)[0]
 
     def backward(self, cache: list, dy: np.ndarray) -> list[np.ndarray]:
-        """Gradients of the loss w.r.t. ``params`` given ∂L/∂output = ``dy``."""
+        """Gradients of the loss w.r.t. ``params`` given ∂L/∂output = ``dy`` (written into
+        the shared gradient vector's views after ``share(..., grad)``: the next call
+        overwrites them)."""
         grads: list[np.ndarray] = []
         for i in range(len(self.layers) - 1, -1, -1):
             x_in, y = cache[i]
             if i < len(self.layers) - 1:
                 dy = tanh_backward(y, dy)
-            dy, g = self.layers[i].backward(x_in, dy, need_dx=i > 0)
+            out = None if self.grads is None else self.grads[2 * i : 2 * i + 2]
+            dy, g = self.layers[i].backward(x_in, dy, i > 0, out)
             grads = g + grads
         return grads
 

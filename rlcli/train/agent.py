@@ -56,14 +56,20 @@ class ActorCritic:
         n_log_std = n_actions if continuous else 0
         size = sum(p.size for net in nets for p in net.params) + n_log_std
         self.flat = np.zeros(size, dtype=dtype)
-        # the layout of the gradients too: actor, log σ (a Gaussian's), critic
-        offset = self.actor.share(self.flat, 0)
+        # ∇θ L in the same layout (actor, log σ of a Gaussian, critic), written in place by
+        # the networks' backward passes: no concatenation of per-layer gradients per step
+        self.grad = np.zeros(size, dtype=dtype)
+        offset = self.actor.share(self.flat, 0, self.grad)
         self.log_std = self.flat[offset : offset + n_log_std]  # empty for a softmax policy
+        self._grad_log_std = self.grad[offset : offset + n_log_std]
         if self.critic is not None:
-            self.critic.share(self.flat, offset + n_log_std)
+            self.critic.share(self.flat, offset + n_log_std, self.grad)
         self.params = [*self.actor.params, *([self.log_std] if continuous else [])]
         self.params += self.critic.params if self.critic is not None else []
         self.optimizer = Adam([self.flat], lr)
+        # what actor_grads + critic_grads return: the views of ``grad``, in its order
+        self._grad_views = [*self.actor.grads, *([self._grad_log_std] if continuous else [])]
+        self._grad_views += self.critic.grads if self.critic is not None else []
 
     @property
     def dist(self) -> ModuleType:
@@ -109,14 +115,23 @@ class ActorCritic:
             return self.actor.backward(cache, _padded(dout, self.dtype))
         d = len(self.log_std)
         grads = self.actor.backward(cache, _padded(dout[:, :d], self.dtype))
-        return [*grads, dout[:, d:].sum(axis=0).astype(self.dtype)]
+        self._grad_log_std[...] = dout[:, d:].sum(axis=0)
+        return [*grads, self._grad_log_std]
 
     def critic_grads(self, cache: list, dv: np.ndarray) -> list[np.ndarray]:
         return self.critic.backward(cache, _padded(dv[:, None], self.dtype))
 
     def apply(self, grads: list[np.ndarray], max_grad_norm: float) -> float:
-        """Clip the global gradient norm, take one Adam step; returns the norm before clipping."""
-        flat = np.concatenate(grads, axis=None)  # axis None: each one flattened, one call
+        """Clip the global gradient norm, take one Adam step; returns the norm before clipping.
+
+        ``grads`` in the order of ``params``; those ``actor_grads`` and ``critic_grads``
+        return already lie in ``self.grad``, in place."""
+        if len(grads) == len(self._grad_views) and all(
+            g is v for g, v in zip(grads, self._grad_views, strict=True)
+        ):
+            flat = self.grad
+        else:
+            flat = np.concatenate(grads, axis=None)  # axis None: each one flattened, one call
         norm = clip_grad_norm([flat], max_grad_norm)
         self.optimizer.step([flat])
         return norm

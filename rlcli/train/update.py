@@ -38,6 +38,6 @@ def gradient_step(
     if agent.critic is not None and returns is not None:
         v, c_cache = agent.values(obs)
         v_loss, dv = value_loss(v, returns, old_values, cfg.clip_value)
-        grads += agent.critic_grads(c_cache, cfg.vf_coef * dv)
+        grads = grads + agent.critic_grads(c_cache, cfg.vf_coef * dv)
     agent.apply(grads, cfg.max_grad_norm)
     return float(h.sum()) / n, v_loss
