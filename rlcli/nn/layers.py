@@ -51,7 +51,12 @@ class Linear:
         d_w, d_b = out if out is not None else (None, None)
         d_b = np.matmul(ones(len(dy), dy.dtype), dy, out=d_b)
         d_w = np.matmul(x.T, dy, out=d_w)
-        return (dy @ self.W.T if need_dx else None), [d_w, d_b]
+        if not need_dx:
+            return None, [d_w, d_b]
+        # one output (a value head): dy Wᵀ is an outer product, one multiplication per element,
+        # the matmul's very numbers; a K = 1 matmul costs 3× as much as the broadcast product
+        dx = dy * self.W.T if self.W.shape[1] == 1 else dy @ self.W.T
+        return dx, [d_w, d_b]
 
 
 def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -56,14 +56,27 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
     p_losses, v_losses, ents, kls, clipfracs = [], [], [], [], []
     first_ratio_dev: float | None = None
     stop = False
+    whole = cfg.minibatches == 1  # the same samples in every step: normalise Â once
+    adv_whole = normalize(b.advantages) if whole and cfg.norm_adv and n > 1 else b.advantages
+    # the rollout evaluated π and V on the batch with these very weights: the first step of a
+    # one-minibatch update reuses that forward pass (the same numbers: ρ = 1 exactly)
+    reuse = b.forward if whole else None
     for _epoch in range(cfg.epochs):
         for mb in _minibatches(n, cfg.minibatches, run.rng):  # every sample, every epoch
             obs, actions, old_logp = b.obs[mb], b.actions[mb], b.logp[mb]
             n_mb = len(actions)
             masks = None if b.masks is None else b.masks[mb]
-            logp_all, cache = agent.policy_out(obs, masks)  # log π(·|s), every action
+            if reuse is not None:
+                (logp_all, cache), critic_out = reuse
+                reuse = None
+            else:
+                logp_all, cache = agent.policy_out(obs, masks)  # log π(·|s), every action
+                critic_out = None
             logp = dist.log_prob(logp_all, actions)
-            adv = normalize(b.advantages[mb]) if cfg.norm_adv and n_mb > 1 else b.advantages[mb]
+            if whole:
+                adv = adv_whole
+            else:
+                adv = normalize(b.advantages[mb]) if cfg.norm_adv and n_mb > 1 else b.advantages[mb]
             dlogits_kl = None
             if cfg.kl_penalty:
                 # L = −mean(ρÂ) + β·mean KL(π_old ‖ π) (PPO paper, eq. 8), exact over actions
@@ -87,6 +100,7 @@ def ppo_iteration(run: Runner) -> dict[str, Any]:
                 b.returns[mb],
                 b.values[mb],
                 dlogits_kl,
+                critic_out,
             )
             p_losses.append(loss)
             v_losses.append(v_loss)

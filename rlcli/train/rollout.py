@@ -25,6 +25,8 @@ class Batch:
     alive: np.ndarray
     values: np.ndarray | None = None
     last_value: np.ndarray | None = None
+    # (agent.policy_out, agent.values) of the flattened batch, caches included (rollout only)
+    forward: tuple | None = None
 
     @property
     def steps(self) -> int:
@@ -81,9 +83,10 @@ def rollout(
                 trunc_obs.append((t, np.flatnonzero(cut), info["final_obs"][cut]))
     # π_old(·|s) of the whole batch in one pass, computed as the update will recompute it
     flat = n_steps * N
-    logp_all, _ = agent.policy_out(
+    policy_out = agent.policy_out(
         obs_buf.reshape(flat, -1), None if mask_buf is None else mask_buf.reshape(flat, -1)
     )
+    logp_all = policy_out[0]
     logp_buf = agent.dist.log_prob(logp_all, act_buf.reshape(flat, *act_buf.shape[2:]))
     logp_all_buf = logp_all.reshape(n_steps, N, -1)
     logp_buf = logp_buf.reshape(n_steps, N)
@@ -98,7 +101,9 @@ def rollout(
         np.ones((n_steps, N), dtype=bool),
     )
     if agent.critic is not None:
-        batch.values = agent.value(obs_buf.reshape(n_steps * N, -1)).reshape(n_steps, N)
+        critic_out = agent.values(obs_buf.reshape(flat, -1))
+        batch.forward = (policy_out, critic_out)
+        batch.values = critic_out[0].reshape(n_steps, N)
         batch.last_value = agent.value(obs)
         if trunc_obs:
             final = agent.value(np.concatenate([o for _, _, o in trunc_obs]))
@@ -165,6 +170,7 @@ class AdvantageBatch:
     advantages: np.ndarray
     returns: np.ndarray
     steps: int
+    forward: tuple | None = None  # Batch.forward: π and V of ``obs`` at the rollout's weights
 
 
 def rollout_advantages(run) -> AdvantageBatch:
@@ -194,4 +200,5 @@ def rollout_advantages(run) -> AdvantageBatch:
         advantages=adv.ravel(),
         returns=(adv + batch.values).ravel(),
         steps=batch.steps,
+        forward=batch.forward,
     )

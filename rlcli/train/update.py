@@ -20,10 +20,12 @@ def gradient_step(
     returns: np.ndarray | None = None,
     old_values: np.ndarray | None = None,
     dlogits_extra: np.ndarray | None = None,
+    critic_out: tuple[np.ndarray, list] | None = None,
 ) -> tuple[float, float]:
     """L = L_π − c_H·mean H(π) + c_V·L_V; one clipped Adam step. Returns (mean entropy, L_V).
 
-    ``logp_all`` is the policy's output row (``agent.policy_out``), ``dlogp`` = ∂L_π/∂log π(a|s).
+    ``logp_all`` is the policy's output row (``agent.policy_out``), ``dlogp`` = ∂L_π/∂log π(a|s);
+    ``critic_out``: ``agent.values(obs)`` if already computed at the current weights.
     """
     n = len(actions)
     dist = agent.dist
@@ -36,7 +38,7 @@ def gradient_step(
     grads = agent.actor_grads(a_cache, dlogits)
     v_loss = float("nan")
     if agent.critic is not None and returns is not None:
-        v, c_cache = agent.values(obs)
+        v, c_cache = critic_out if critic_out is not None else agent.values(obs)
         v_loss, dv = value_loss(v, returns, old_values, cfg.clip_value)
         grads = grads + agent.critic_grads(c_cache, cfg.vf_coef * dv)
     agent.apply(grads, cfg.max_grad_norm)
