@@ -9,14 +9,30 @@ from __future__ import annotations
 import numpy as np
 
 MASKED = -1e9
+FEW = 8  # from 8 terms on NumPy sums pairwise, below it left to right
+
+
+def row_reduce(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
+    """``ufunc.reduce(x, axis=-1, keepdims=True)`` (add: Σ over each row, maximum: its max).
+
+    With fewer than 8 columns (a few actions) it runs column by column: NumPy's reduction
+    over a short last axis costs 5-10 µs on 256 rows, the loop about 1 µs per column, and it
+    combines the terms in NumPy's order (left to right below 8 terms): the same numbers.
+    """
+    if x.shape[-1] >= FEW or x.dtype == object:
+        return ufunc.reduce(x, axis=-1, keepdims=True)
+    acc = x[..., :1].copy()
+    for j in range(1, x.shape[-1]):
+        ufunc(acc, x[..., j : j + 1], out=acc)
+    return acc
 
 
 def log_softmax(logits: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """log π(a|s) = z_a − log Σ_b exp z_b, row-wise."""
     if mask is not None:
         logits = np.where(mask, logits, MASKED)
-    z = logits - logits.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    z = logits - row_reduce(np.maximum, logits)
+    return z - np.log(row_reduce(np.add, np.exp(z)))
 
 
 def log_prob(logp_all: np.ndarray, actions: np.ndarray) -> np.ndarray:
@@ -26,7 +42,7 @@ def log_prob(logp_all: np.ndarray, actions: np.ndarray) -> np.ndarray:
 
 def entropy(logp_all: np.ndarray) -> np.ndarray:
     """H(π(·|s)) = −Σ_a π(a|s) log π(a|s), row-wise."""
-    return -(np.exp(logp_all) * logp_all).sum(axis=-1)
+    return -row_reduce(np.add, np.exp(logp_all) * logp_all)[..., 0]
 
 
 def sample(logp_all: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -57,13 +73,13 @@ def grad_log_prob(logp_all: np.ndarray, actions: np.ndarray, g: np.ndarray) -> n
 def grad_entropy(logp_all: np.ndarray, g: np.ndarray) -> np.ndarray:
     """∂L/∂z given ∂L/∂H_i = g_i: ∂H/∂z_j = −π_j (log π_j + H)."""
     p = np.exp(logp_all)
-    h = -(p * logp_all).sum(axis=-1, keepdims=True)
+    h = -row_reduce(np.add, p * logp_all)
     return -p * (logp_all + h) * g[:, None]
 
 
 def kl(logp_old: np.ndarray, logp_new: np.ndarray) -> np.ndarray:
     """KL(π_old ‖ π_new) = Σ_a π_old(a) (log π_old(a) − log π_new(a)), row-wise (exact)."""
-    return (np.exp(logp_old) * (logp_old - logp_new)).sum(axis=-1)
+    return row_reduce(np.add, np.exp(logp_old) * (logp_old - logp_new))[..., 0]
 
 
 def grad_kl(logp_old: np.ndarray, logp_new: np.ndarray, g: np.ndarray) -> np.ndarray:
