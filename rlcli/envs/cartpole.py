@@ -61,12 +61,10 @@ def cartpole_terminated(state: np.ndarray) -> np.ndarray:
 SCALAR_MAX_ENVS = 16
 
 
-def cartpole_step_scalar(
-    state: np.ndarray, action: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def cartpole_step_scalar(state: np.ndarray, action: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``cartpole_step`` and ``cartpole_terminated`` on Python floats, one copy at a time:
     Gymnasium's own scalar code, the same numbers bit for bit (math.cos/sin and NumPy's agree
-    on float64, ``tests/test_train_cartpole_speed.py`` checks it)."""
+    on float64, ``tests/test_train_fast_paths.py`` checks it)."""
     rows, ended = [], []
     for (x, x_dot, theta, theta_dot), a in zip(state.tolist(), action.tolist(), strict=True):
         force = FORCE_MAG if a == 1 else -FORCE_MAG
