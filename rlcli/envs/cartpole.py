@@ -62,16 +62,24 @@ SCALAR_MAX_ENVS = 16
 
 
 def cartpole_step_scalar(state: np.ndarray, action: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``cartpole_step`` and ``cartpole_terminated`` on Python floats, one copy at a time:
-    Gymnasium's own scalar code, the same numbers bit for bit (math.cos/sin and NumPy's agree
-    on float64, ``tests/test_train_fast_paths.py`` checks it)."""
+    """``cartpole_step`` and ``cartpole_terminated`` on Python floats, one copy at a time: the
+    same operations in the same order, so the same numbers bit for bit (IEEE arithmetic is
+    exactly rounded either way; cos and sin come from NumPy, as in the vectorised step, since
+    libm's may differ in the last bit; ``tests/test_train_fast_paths.py`` checks it)."""
     rows, ended = [], []
-    for (x, x_dot, theta, theta_dot), a in zip(state.tolist(), action.tolist(), strict=True):
+    theta_col = state[:, 2]
+    for (x, x_dot, theta, theta_dot), costheta, sintheta, a in zip(
+        state.tolist(),
+        np.cos(theta_col).tolist(),
+        np.sin(theta_col).tolist(),
+        action.tolist(),
+        strict=True,
+    ):
         force = FORCE_MAG if a == 1 else -FORCE_MAG
-        costheta, sintheta = math.cos(theta), math.sin(theta)
-        temp = (force + POLEMASS_LENGTH * theta_dot**2 * sintheta) / TOTAL_MASS
+        # u * u, not u**2: NumPy squares by multiplying, C's pow() differs in 1 case of 1000
+        temp = (force + POLEMASS_LENGTH * (theta_dot * theta_dot) * sintheta) / TOTAL_MASS
         thetaacc = (GRAVITY * sintheta - costheta * temp) / (
-            LENGTH * (4.0 / 3.0 - MASSPOLE * costheta**2 / TOTAL_MASS)
+            LENGTH * (4.0 / 3.0 - MASSPOLE * (costheta * costheta) / TOTAL_MASS)
         )
         xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS
         x, theta = x + TAU * x_dot, theta + TAU * theta_dot
