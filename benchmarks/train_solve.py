@@ -17,6 +17,7 @@ https://download.pytorch.org/whl/cpu; /tmp/sb3venv/bin/pip install stable-baseli
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 from typing import Any
@@ -167,6 +168,25 @@ def breakdown(seed: int) -> None:
         print(f"  {names.get(label, label):55s} {sec:6.3f} s  {100 * sec / total:4.1f} %")
 
 
+def fixed_work(iterations: int, repeats: int) -> None:
+    """CPU time per PPO iteration on CartPole at fixed work: ``iterations`` iterations of seed 0
+    (8 envs × 32 steps and the update), no early stop; the minimum over ``repeats`` runs. Run it
+    alternately on two checkouts (``PYTHONPATH=...``) to compare code, not machine load."""
+    from dataclasses import replace
+
+    cfg = default_config("ppo", "cartpole")
+    cfg = replace(cfg, target=None, total_steps=iterations * cfg.n_envs * cfg.n_steps)
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.process_time()
+        result = train("ppo", "cartpole", cfg)
+        best = min(best, time.process_time() - t0)
+    print(
+        f"{iterations} iterations: {1e3 * best / iterations:.3f} ms per iteration "
+        f"(min of {repeats}); last mean return {result.curve[-1][1]:.3f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
@@ -175,7 +195,16 @@ def main() -> None:
     parser.add_argument(
         "--breakdown", action="store_true", help="where PPO's CPU time goes (seeds 0..)"
     )
+    parser.add_argument(
+        "--fixed-work",
+        type=int,
+        metavar="N",
+        help="CPU-ms per PPO iteration over N iterations of seed 0 (min of 5 runs)",
+    )
     args = parser.parse_args()
+    if args.fixed_work:
+        fixed_work(args.fixed_work, 5)
+        return
     if args.breakdown:
         for seed in range(args.seeds):
             breakdown(seed)
