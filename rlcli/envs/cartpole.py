@@ -73,7 +73,7 @@ def cartpole_step_scalar(state: np.ndarray, action: np.ndarray) -> tuple[np.ndar
         state.tolist(),
         np.cos(theta_col).tolist(),
         np.sin(theta_col).tolist(),
-        action.tolist(),
+        np.asarray(action).tolist(),
         strict=True,
     ):
         force = FORCE_MAG if a == 1 else -FORCE_MAG
