@@ -20,12 +20,13 @@ QTable = dict[tuple[str, str], Value]
 
 
 def step_size(setup: Setup, counts: dict, key: object, name: str) -> tuple[Value, str]:
-    """α and how it is written: ``1/2`` or ``1/N(A) = 1/3``."""
+    """α, and the note written after an update under sample averages: ``   (α = 1/N(A) = 1/3)``
+    (empty for a given α)."""
     counts[key] = counts.get(key, 0) + 1
     if setup.alpha is not None:
-        return setup.alpha, show(setup.alpha)
+        return setup.alpha, ""
     a = Fraction(1, counts[key])
-    return a, f"1/N{name} = {a}"
+    return a, f"   (α = 1/N{name} = {a})"
 
 
 def toward(old: Value, alpha: Value, target: Value, setup: Setup) -> Value:
@@ -47,7 +48,7 @@ def td0(
             s, s2 = st.state, st.next_state
             v_next = Fraction(0) if setup.is_terminal(s2) else v[s2]
             old = v[s]
-            alpha, a_txt = step_size(setup, counts, s, f"({s})")
+            alpha, a_note = step_size(setup, counts, s, f"({s})")
             target = st.reward + g * v_next
             new = toward(old, alpha, target, setup)
             v[s] = new
@@ -55,9 +56,8 @@ def td0(
             text = (
                 f"V({s}) ← V({s}) + α[R + γV({s2}) − V({s})] = {show(old)} + {paren(alpha)}·"
                 f"[{show(st.reward)} + {paren(g)}·{paren(v_next)} − {paren(old)}] = {show_dec(new)}"
+                f"{a_note}"
             )
-            if setup.alpha is None:
-                text += f"   (α = {a_txt})"
             lines.append(
                 Line(
                     f"{ep.label} t={t}",
@@ -133,7 +133,7 @@ def control(
                 method, st, ep, setup, table, other, actions, epsilon, policy, which
             )
             old = table[(s, a)]
-            alpha, a_txt = step_size(setup, counts, (which, s, a), f"({s},{a})")
+            alpha, a_note = step_size(setup, counts, (which, s, a), f"({s},{a})")
             target = st.reward + g * boot
             new = toward(old, alpha, target, setup)
             table[(s, a)] = new
@@ -142,10 +142,8 @@ def control(
             text = (
                 f"{name} ← {name} + α[R + γ·{boot_sym} − {name}] = {show(old)} + "
                 f"{paren(alpha)}·[{show(st.reward)} + {paren(g)}·{boot_txt} − {paren(old)}] "
-                f"= {show_dec(new)}"
+                f"= {show_dec(new)}{a_note}"
             )
-            if setup.alpha is None:
-                text += f"   (α = {a_txt})"
             if q2 is not None:
                 text = f"coin {which}: " + text
             lines.append(
