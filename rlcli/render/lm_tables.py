@@ -10,8 +10,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from rlcli.errors import UsageError
-
 RL_COLUMNS = [
     ("iteration", "iter", "{:d}"),
     ("reward_mean", "reward", "{:.3f}"),
@@ -91,13 +89,9 @@ def write_history_plot(
     path: Path, curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str, ylabel: str
 ) -> None:
     """Curves as an image (matplotlib, optional: pip install 'rlcli[plot]')."""
-    try:
-        import matplotlib
+    from rlcli.render.plot import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'") from None
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, curve in curves.items():
         ax.plot([c[0] for c in curve], [c[1] for c in curve], label=label, linewidth=1)
@@ -105,13 +99,7 @@ def write_history_plot(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def micro_tables(rep: Any, group_size: int, repeats: int) -> list[Table]:

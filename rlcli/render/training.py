@@ -197,13 +197,9 @@ def write_plot(
     path: Path, curves: dict[str, list[tuple[int, float]]], title: str, target: float | None = None
 ) -> None:
     """Learning curves as a PNG (matplotlib, optional: pip install 'rlcli[plot]')."""
-    try:
-        import matplotlib
+    from rlcli.render.plot import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'") from None
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     colors: dict[str, str] = {}
     for label, curve in curves.items():
@@ -224,13 +220,7 @@ def write_plot(
     ax.set_ylabel("mean return")
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def compare_table(name: str, runs: dict[str, list[TrainResult]]) -> Table:
