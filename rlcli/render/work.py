@@ -74,12 +74,7 @@ def optimality_backups(
         if mdp.terminal[s]:
             lines.append(f"V{sub(k)}({mdp.states[s]}) = 0 (terminal state)")
             continue
-        terms = [
-            f"{mdp.actions[mdp.pair_action[j]]}: "
-            f"{q_expression(mdp, j, before, gamma, probs, rewards)} = "
-            f"{num(_q_value(mdp, j, before, gamma, probs, rewards))}"
-            for j in mdp.pairs_of(s)
-        ]
+        terms = [_action_backup(mdp, j, before, gamma, probs, rewards) for j in mdp.pairs_of(s)]
         lines.append(f"V{sub(k)}({mdp.states[s]}) = max{{{', '.join(terms)}}} = {num(after[s])}")
     return lines
 
@@ -101,14 +96,19 @@ def expectation_backups(
         for j in mdp.pairs_of(s):
             if not pi[j]:
                 continue
-            expr = q_expression(mdp, j, used, gamma, probs, rewards)
-            value = _q_value(mdp, j, used, gamma, probs, rewards)
-            body = f"{mdp.actions[mdp.pair_action[j]]}: {expr} = {num(value)}"
+            body = _action_backup(mdp, j, used, gamma, probs, rewards)
             terms.append(body if pi[j] == 1 else f"{num(pi[j])}·[{body}]")
         single = len(terms) == 1 and not terms[0].endswith("]")  # one action, π = 1
         total = "" if single else f" = {num(after[s])}"  # its value already ends the term
         lines.append(f"V{sub(k)}({mdp.states[s]}) = {' + '.join(terms)}{total}")
     return lines
+
+
+def _action_backup(mdp: MDP, j: int, v: list[Any], gamma: Any, probs: Any, rewards: Any) -> str:
+    """One action's backup written out: ``a: Σ p(r + γV(s')) with numbers = q``."""
+    expr = q_expression(mdp, j, v, gamma, probs, rewards)
+    q = _q_value(mdp, j, v, gamma, probs, rewards)
+    return f"{mdp.actions[mdp.pair_action[j]]}: {expr} = {num(q)}"
 
 
 def _q_value(mdp: MDP, k: int, v: list[Any], gamma: Any, probs: Any, rewards: Any) -> Any:
