@@ -15,9 +15,7 @@ from rlcli.cli.app import app
 runner = CliRunner()
 
 # Two states and a terminal, gamma = 1/2; the reward depends on the state entered
-# (B: 2, A: 1, T: 4). Uniform policy, hand-worked: V1 = (3, 5/2), V2 = (29/8, 13/4);
-# v_pi = (58/15, 52/15); V* = (4, 4), optimal actions A: left (2 + 1/2·4 = 4) and right (4),
-# B: right (4 > 1 + 2).
+# (A: 1, B: 2, T: 4). Its values are worked by hand in the tests that use it.
 TWO_STATE_MDP = """
 gamma: 1/2
 states: [A, B, T]

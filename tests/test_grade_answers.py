@@ -8,6 +8,7 @@ import json
 from fractions import Fraction as F
 
 import pytest
+from helpers import TWO_STATE_MDP
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -15,27 +16,15 @@ from rlcli.grade.numbers import is_right, parse_given
 
 runner = CliRunner()
 
-# Two states and a terminal, gamma = 1/2, uniform policy; rewards depend on the state entered
-# (B: 2, A: 1, T: 4). Hand-worked: V1 = (3, 5/2), V2 = (29/8, 13/4); v_pi = (58/15, 52/15);
-# V* = (4, 4), optimal actions A: left (2 + 1/2·4 = 4) and right (4), B: right (4 > 1 + 2).
-MDP = """
-gamma: 1/2
-states: [A, B, T]
-terminal: [T]
-transitions:
-  A:
-    left: {next: B, r: 2}
-    right: {next: T, r: 4}
-  B:
-    left: {next: A, r: 1}
-    right: {next: T, r: 4}
-"""
+# TWO_STATE_MDP, uniform policy, hand-worked: V1 = (3, 5/2), V2 = (29/8, 13/4);
+# v_pi = (58/15, 52/15); V* = (4, 4), optimal actions A: left (2 + 1/2·4 = 4) and right (4),
+# B: right (4 > 1 + 2).
 
 
 @pytest.fixture
 def mdp_file(tmp_path):
     path = tmp_path / "two.yaml"
-    path.write_text(MDP)
+    path.write_text(TWO_STATE_MDP)
     return path
 
 
