@@ -1,8 +1,9 @@
-"""Small helpers shared by several test files: the hand-worked two-state MDP of the grading
-tests, a piped practice drill, and the LaTeX checks of the worksheet tests."""
+"""Small helpers shared by several test files: the two-state MDP of the grading tests, a piped
+practice drill, the diagnoses of a wrong answer, and the LaTeX checks of the worksheets."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -33,6 +34,13 @@ transitions:
 def drill(topic: str, seed: int, answer: str) -> Result:
     """``rlcli practice TOPIC --seed SEED`` with ``answer`` typed at the prompt, then Enter."""
     return runner.invoke(app, ["practice", topic, "--seed", str(seed)], input=answer + "\n")
+
+
+def diagnoses(*args: str) -> list[list[str]]:
+    """The names of each diagnosis of ``rlcli ARGS --json``, a wrong ``--answer`` (exit 1)."""
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 1, result.output
+    return [d["names"] for d in json.loads(result.stdout)["diagnoses"]]
 
 
 def well_formed_latex(text: str) -> None:
