@@ -25,7 +25,7 @@ from rlcli.replay.returns import (
     return_text,
 )
 from rlcli.replay.setup import Setup
-from rlcli.replay.tabular import step_size, toward
+from rlcli.replay.tabular import step_line, step_size, toward
 from rlcli.replay.worked import Line, paren, show, show_dec
 
 VARIANTS = ("offline", "accumulating", "replacing", "true-online")
@@ -70,9 +70,10 @@ def _update_v(
         f"{working};  V({s}) ← {show(old)} + {paren(alpha)}·[{show(target)} − {paren(old)}] "
         f"= {show_dec(new)}{note}"
     )
-    label = f"{ep.label} {time}={t}"
-    data = {"episode": ep.label, "t": t, "update": f"V({s})", "state": s, **extra}
-    return Line(label, text, {**data, "alpha": alpha, "target": target, "old": old, "new": new})
+    data = {"update": f"V({s})", "state": s, **extra}
+    return step_line(
+        ep, t, text, {**data, "alpha": alpha, "target": target, "old": old, "new": new}, time
+    )
 
 
 def mc(
@@ -212,18 +213,6 @@ def _traces(
                 f"δ = {show(st.reward)} + {paren(g)}·{paren(v_next)} − {paren(v_s)} = "
                 f"{show(delta)};  {traces};  " + "; ".join(changes)
             )
-            lines.append(
-                Line(
-                    f"{ep.label} t={t}",
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "state": s,
-                        "td_error": delta,
-                        "traces": dict(e),
-                        "values": dict(v),
-                    },
-                )
-            )
+            data = {"state": s, "td_error": delta, "traces": dict(e), "values": dict(v)}
+            lines.append(step_line(ep, t, text, data))
     return lines, updated

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from rlcli.errors import UsageError
 from rlcli.replay.experience import TERMINAL, Episode, Step
@@ -27,6 +28,12 @@ def step_size(setup: Setup, counts: dict, key: object, name: str) -> tuple[Value
         return setup.alpha, ""
     a = Fraction(1, counts[key])
     return a, f"   (α = 1/N{name} = {a})"
+
+
+def step_line(ep: Episode, t: int, text: str, data: dict[str, Any], time: str = "t") -> Line:
+    """The working of step t of an episode: labelled ``episode 1 t=2`` (``τ=2`` for n-step),
+    its ``--json`` entry led by the episode and t."""
+    return Line(f"{ep.label} {time}={t}", text, {"episode": ep.label, "t": t, **data})
 
 
 def toward(old: Value, alpha: Value, target: Value, setup: Setup) -> Value:
@@ -58,27 +65,20 @@ def td0(
                 f"[{show(st.reward)} + {paren(g)}·{paren(v_next)} − {paren(old)}] = {show_dec(new)}"
                 f"{a_note}"
             )
-            lines.append(
-                Line(
-                    f"{ep.label} t={t}",
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "update": f"V({s})",
-                        "state": s,
-                        "reward": st.reward,
-                        "next_state": s2,
-                        "next_value": v_next,
-                        "gamma": g,
-                        "alpha": alpha,
-                        "target": target,
-                        "td_error": target - old,
-                        "old": old,
-                        "new": new,
-                    },
-                )
-            )
+            data = {
+                "update": f"V({s})",
+                "state": s,
+                "reward": st.reward,
+                "next_state": s2,
+                "next_value": v_next,
+                "gamma": g,
+                "alpha": alpha,
+                "target": target,
+                "td_error": target - old,
+                "old": old,
+                "new": new,
+            }
+            lines.append(step_line(ep, t, text, data))
     return lines, updated
 
 
@@ -118,7 +118,6 @@ def control(
             if st.action is None:
                 raise UsageError(f"{method}: {ep.label} has no actions; write it as S A R S ...")
             s, a, s2 = st.state, st.action, st.next_state
-            label = f"{ep.label} t={t}"
             table, other, which = q, q, ""
             if q2 is not None:
                 if coins is None or flip >= len(coins):
@@ -146,27 +145,20 @@ def control(
             )
             if q2 is not None:
                 text = f"coin {which}: " + text
-            lines.append(
-                Line(
-                    label,
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "update": name,
-                        "state": s,
-                        "action": a,
-                        "reward": st.reward,
-                        "next_state": s2,
-                        "bootstrap": boot,
-                        "gamma": g,
-                        "alpha": alpha,
-                        "target": target,
-                        "old": old,
-                        "new": new,
-                    },
-                )
-            )
+            data = {
+                "update": name,
+                "state": s,
+                "action": a,
+                "reward": st.reward,
+                "next_state": s2,
+                "bootstrap": boot,
+                "gamma": g,
+                "alpha": alpha,
+                "target": target,
+                "old": old,
+                "new": new,
+            }
+            lines.append(step_line(ep, t, text, data))
     return lines, updated, q2
 
 
