@@ -11,6 +11,7 @@ Numbers are exact fractions when the solver ran exactly, otherwise floats as in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -69,14 +70,12 @@ def optimality_backups(
     """Sweep k of value iteration: V_k(s) = max{a: q expression = Q} = V_k(s), from V_{k-1}
     = ``before``."""
     gamma, probs, rewards = model_numbers(mdp, exact)
-    lines = []
-    for s in _states(mdp, states):
-        if mdp.terminal[s]:
-            lines.append(f"V{sub(k)}({mdp.states[s]}) = 0 (terminal state)")
-            continue
+
+    def backup(s: int) -> str:
         terms = [_action_backup(mdp, j, before, gamma, probs, rewards) for j in mdp.pairs_of(s)]
-        lines.append(f"V{sub(k)}({mdp.states[s]}) = max{{{', '.join(terms)}}} = {num(after[s])}")
-    return lines
+        return f"max{{{', '.join(terms)}}} = {num(after[s])}"
+
+    return _sweep_lines(mdp, k, states, backup)
 
 
 def expectation_backups(
@@ -86,11 +85,8 @@ def expectation_backups(
     """Sweep k of iterative policy evaluation: V_k(s) = Σ_a π(a|s)·[a: q expression = q]
     = V_k(s). In-place sweeps use the values already updated in this sweep (file order)."""
     gamma, probs, rewards = model_numbers(mdp, exact)
-    lines = []
-    for s in _states(mdp, states):
-        if mdp.terminal[s]:
-            lines.append(f"V{sub(k)}({mdp.states[s]}) = 0 (terminal state)")
-            continue
+
+    def backup(s: int) -> str:
         used = [after[t] if in_place and t < s else before[t] for t in range(mdp.n_states)]
         terms = []
         for j in mdp.pairs_of(s):
@@ -100,8 +96,19 @@ def expectation_backups(
             terms.append(body if pi[j] == 1 else f"{num(pi[j])}·[{body}]")
         single = len(terms) == 1 and not terms[0].endswith("]")  # one action, π = 1
         total = "" if single else f" = {num(after[s])}"  # its value already ends the term
-        lines.append(f"V{sub(k)}({mdp.states[s]}) = {' + '.join(terms)}{total}")
-    return lines
+        return " + ".join(terms) + total
+
+    return _sweep_lines(mdp, k, states, backup)
+
+
+def _sweep_lines(
+    mdp: MDP, k: int, states: list[int] | None, backup: Callable[[int], str]
+) -> list[str]:
+    """One line per state of sweep k, ``V_k(s) = backup(s)``; a terminal state's is 0."""
+    return [
+        f"V{sub(k)}({mdp.states[s]}) = " + ("0 (terminal state)" if mdp.terminal[s] else backup(s))
+        for s in _states(mdp, states)
+    ]
 
 
 def _action_backup(mdp: MDP, j: int, v: list[Any], gamma: Any, probs: Any, rewards: Any) -> str:
