@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from typer.testing import CliRunner, Result
@@ -34,6 +35,18 @@ transitions:
 def drill(topic: str, seed: int, answer: str) -> Result:
     """``rlcli practice TOPIC --seed SEED`` with ``answer`` typed at the prompt, then Enter."""
     return runner.invoke(app, ["practice", topic, "--seed", str(seed)], input=answer + "\n")
+
+
+def worksheet(
+    path: Path | str, topics: Sequence[str], count: int, seed: int | None = None
+) -> list[str]:
+    """``rlcli practice TOPICS --count N [--seed S] --worksheet PATH``, which must succeed;
+    returns its arguments, to run it again."""
+    seeded = [] if seed is None else ["--seed", str(seed)]
+    args = ["practice", *topics, "--count", str(count), *seeded, "--worksheet", str(path)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return args
 
 
 def diagnoses(*args: str) -> list[list[str]]:

@@ -8,7 +8,7 @@ import shlex
 from fractions import Fraction as F
 
 import pytest
-from helpers import drill
+from helpers import drill, worksheet
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -79,9 +79,7 @@ def test_every_calc_topic_drills_without_an_answer_and_prints_its_command():
 
 def test_a_calc_worksheet_names_the_command_to_check_with(tmp_path):
     sheet = tmp_path / "ws.md"
-    res = runner.invoke(app, ["practice", "gae", "ppo-clip", "--count", "2", "--seed", "1",
-                              "--worksheet", str(sheet)])  # fmt: skip
-    assert res.exit_code == 0, res.output
+    worksheet(sheet, ["gae", "ppo-clip"], 2, seed=1)
     text = sheet.read_text()
     for i, topic in enumerate(("gae", "ppo-clip"), 1):
         ex = generate(topic, 1000 + i)

@@ -11,7 +11,7 @@ from fractions import Fraction as F
 
 import pytest
 import yaml
-from helpers import assert_compiles, drill, latex_engine, well_formed_latex
+from helpers import assert_compiles, drill, latex_engine, well_formed_latex, worksheet
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -108,10 +108,7 @@ def test_json_prints_exercise_and_solution():
 
 def test_markdown_worksheet_data_files_and_no_overwrite(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["practice", "policy-evaluation", "bellman-equations", "--count", "3", "--seed", "9",
-            "--worksheet", "ws.md"]  # fmt: skip
-    res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
+    args = worksheet("ws.md", ["policy-evaluation", "bellman-equations"], 3, seed=9)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["ws-01.yaml", "ws-02.yaml", "ws-03.yaml", "ws-solutions.md", "ws.md"]
     sheet = (tmp_path / "ws.md").read_text()
@@ -141,12 +138,8 @@ def test_solutions_path_and_bad_suffix(tmp_path):
 
 
 def _latex_sheet(tmp_path):
-    res = runner.invoke(
-        app,
-        ["practice", "policy-evaluation", "value-iteration", "policy-iteration",
-         "bellman-equations", "--count", "4", "--worksheet", str(tmp_path / "w.tex")],
-    )  # fmt: skip
-    assert res.exit_code == 0, res.output
+    topics = ["policy-evaluation", "value-iteration", "policy-iteration", "bellman-equations"]
+    worksheet(tmp_path / "w.tex", topics, 4)
     return [tmp_path / "w.tex", tmp_path / "w-solutions.tex"]
 
 
@@ -215,12 +208,6 @@ def test_a_minus_sign_copied_from_the_printed_question_is_a_minus():
 MIXED = ["policy-evaluation", "td0", "reinforce", "sarsa", "gae", "value-iteration"]
 
 
-def _sheet(tmp_path, name: str, topics: list[str], count: int):
-    res = runner.invoke(app, ["practice", *topics, "--count", str(count), "--seed", "4",
-                              "--worksheet", str(tmp_path / name)])  # fmt: skip
-    assert res.exit_code == 0, res.output
-
-
 def _solution_yaml(ex) -> str:
     from rlcli.practice.sheet import exercise_json
 
@@ -233,7 +220,7 @@ def test_every_check_hint_of_a_mixed_worksheet_runs_as_printed(tmp_path, monkeyp
     from rlcli.practice.sheet import exercises
 
     monkeypatch.chdir(tmp_path)
-    _sheet(tmp_path, "ws.md", MIXED, 6)
+    worksheet(tmp_path / "ws.md", MIXED, 6, seed=4)
     text = (tmp_path / "ws.md").read_text()
     checks = [ln[len("# check: ") :] for ln in text.splitlines() if ln.startswith("# check: ")]
     exs = exercises(MIXED, 6, 4)
@@ -254,7 +241,7 @@ def test_latex_sheet_spells_out_every_symbol_and_fits_the_page(tmp_path):
     from rlcli.practice.topics import topics
 
     every = list(topics())
-    _sheet(tmp_path, "w.tex", every, len(every))
+    worksheet(tmp_path / "w.tex", every, len(every), seed=4)
     sheet, solutions = tmp_path / "w.tex", tmp_path / "w-solutions.tex"
     for path in (sheet, solutions):
         text = path.read_text()

@@ -12,7 +12,7 @@ from fractions import Fraction as F
 
 import pytest
 import yaml
-from helpers import assert_compiles, drill, latex_engine, well_formed_latex
+from helpers import assert_compiles, drill, latex_engine, well_formed_latex, worksheet
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -321,10 +321,7 @@ def test_json_prints_the_exercise_and_its_solution():
 
 def test_worksheet_data_file_checks_with_its_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["practice", "sarsa", "mc-first-visit", "--count", "2", "--seed", "2",
-            "--worksheet", "ws.md"]  # fmt: skip
-    res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
+    worksheet("ws.md", ["sarsa", "mc-first-visit"], 2, seed=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ws-01.yaml", "ws-02.yaml", "ws-solutions.md", "ws.md"
     ]  # fmt: skip
@@ -339,9 +336,7 @@ def test_worksheet_data_file_checks_with_its_command(tmp_path, monkeypatch):
 
 
 def test_latex_worksheet_of_every_replay_topic_is_well_formed(tmp_path):
-    res = runner.invoke(app, ["practice", *TOPICS, "--count", str(len(TOPICS)), "--seed", "1",
-                              "--worksheet", str(tmp_path / "w.tex")])  # fmt: skip
-    assert res.exit_code == 0, res.output
+    worksheet(tmp_path / "w.tex", TOPICS, len(TOPICS), seed=1)
     for name in ("w.tex", "w-solutions.tex"):
         text = (tmp_path / name).read_text()
         well_formed_latex(text)
@@ -378,9 +373,7 @@ def test_latex_worksheet_of_every_replay_topic_compiles(tmp_path):
     engine = latex_engine()
     if engine is None:
         pytest.skip("no LaTeX engine installed")
-    res = runner.invoke(app, ["practice", *TOPICS, "--count", str(len(TOPICS)), "--seed", "2",
-                              "--worksheet", str(tmp_path / "w.tex")])  # fmt: skip
-    assert res.exit_code == 0, res.output
+    worksheet(tmp_path / "w.tex", TOPICS, len(TOPICS), seed=2)
     for name in ("w.tex", "w-solutions.tex"):
         assert_compiles(engine, tmp_path / name)
 
