@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from rich import box
 from rich.markup import escape
 from rich.table import Table
+
+from rlcli.render.training import stat_cell
 
 RL_COLUMNS = [
     ("iteration", "iter", "{:d}"),
@@ -28,12 +29,6 @@ RL_COLUMNS = [
 WIDE = 120  # columns when the output is not a terminal (a file or a pipe)
 
 
-def _fmt(value: Any, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return fmt.format(value)
-
-
 def history_table(title: str, history: list[dict[str, Any]], columns=RL_COLUMNS) -> Table:
     """One row per iteration (or step) with the columns that occur in ``history``."""
     cols = [c for c in columns if any(c[0] in h for h in history)]
@@ -41,7 +36,7 @@ def history_table(title: str, history: list[dict[str, Any]], columns=RL_COLUMNS)
     for _, head, _ in cols:
         table.add_column(head, justify="right", no_wrap=True)
     for h in history:
-        table.add_row(*[_fmt(h.get(k), f) for k, _, f in cols])
+        table.add_row(*[stat_cell(h.get(k), f) for k, _, f in cols])
     return table
 
 
@@ -140,11 +135,11 @@ def overopt_table(runs: dict[float, list[dict[str, Any]]]) -> Table:
             table.add_row(
                 f"{beta:g}",
                 str(h["iteration"]),
-                _fmt(h.get("reward_mean"), "{:+.3f}"),
-                _fmt(h.get("sample_accuracy"), "{:.1%}"),
-                _fmt(h.get("greedy_accuracy"), "{:.1%}"),
-                _fmt(h.get("greedy_length"), "{:.1f}"),
-                _fmt(h.get("kl_k3"), "{:.2f}"),
+                stat_cell(h.get("reward_mean"), "{:+.3f}"),
+                stat_cell(h.get("sample_accuracy"), "{:.1%}"),
+                stat_cell(h.get("greedy_accuracy"), "{:.1%}"),
+                stat_cell(h.get("greedy_length"), "{:.1f}"),
+                stat_cell(h.get("kl_k3"), "{:.2f}"),
             )
         table.add_section()
     return table
