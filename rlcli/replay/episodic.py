@@ -85,12 +85,8 @@ def mc(
     for ep in episodes:
         _require_complete(ep, "mc")
         G = discounted_returns(ep.rewards, setup.gamma)
-        seen: set[str] = set()
-        for t, st in enumerate(ep.steps):
+        for t, st in ep.visits(first_visit):
             s = st.state
-            if first_visit and s in seen:
-                continue
-            seen.add(s)
             alpha, note = step_size(setup, counts, s, f"({s})")
             working = f"G_{t} = {return_text(ep.rewards, setup.gamma, t)} = {show(G[t])}"
             lines.append(_update_v(v, setup, ep, t, G[t], alpha, working, note, {"return": G[t]}))
