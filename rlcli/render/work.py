@@ -88,17 +88,24 @@ def expectation_backups(
 
     def backup(s: int) -> str:
         used = [after[t] if in_place and t < s else before[t] for t in range(mdp.n_states)]
-        terms = []
-        for j in mdp.pairs_of(s):
-            if not pi[j]:
-                continue
-            body = _action_backup(mdp, j, used, gamma, probs, rewards)
-            terms.append(body if pi[j] == 1 else f"{num(pi[j])}·[{body}]")
+        terms = policy_terms(
+            mdp, s, pi, lambda j: _action_backup(mdp, j, used, gamma, probs, rewards)
+        )
         single = len(terms) == 1 and not terms[0].endswith("]")  # one action, π = 1
         total = "" if single else f" = {num(after[s])}"  # its value already ends the term
         return " + ".join(terms) + total
 
     return _sweep_lines(mdp, k, states, backup)
+
+
+def policy_terms(mdp: MDP, s: int, pi: list[Any], term: Callable[[int], str]) -> list[str]:
+    """The terms of Σ_a π(a|s)·[term(a)] as written out: an action with π = 0 left out, the
+    weight left out where π = 1."""
+    terms = []
+    for j in mdp.pairs_of(s):
+        if pi[j]:
+            terms.append(term(j) if pi[j] == 1 else f"{num(pi[j])}·[{term(j)}]")
+    return terms
 
 
 def _sweep_lines(
