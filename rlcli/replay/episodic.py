@@ -71,9 +71,8 @@ def _update_v(
         f"= {show_dec(new)}{note}"
     )
     data = {"update": f"V({s})", "state": s, **extra}
-    return step_line(
-        ep, t, text, {**data, "alpha": alpha, "target": target, "old": old, "new": new}, time
-    )
+    data |= {"alpha": alpha, "target": target, "old": old, "new": new}
+    return step_line(ep, t, text, data, time)
 
 
 def mc(
