@@ -9,6 +9,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from rlcli.render import training
 from rlcli.render.training import stat_cell
 
 RL_COLUMNS = [
@@ -72,12 +73,10 @@ def key_value_table(title: str, items: list[tuple[str, str]]) -> Table:
 
 def write_history_csv(path: Path, history: list[dict[str, Any]]) -> None:
     """Every iteration's statistics, one row each, columns in order of first appearance."""
-    from rlcli.render.training import write_history_csv as write_rows
-
     keys: list[str] = []
     for h in history:
         keys += [k for k in h if k not in keys]
-    write_rows(path, history, keys)
+    training.write_history_csv(path, history, keys)
 
 
 def write_history_plot(
