@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import diagnoses
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -139,19 +140,8 @@ def test_calc_gae_answer_and_lambda_mistake(tmp_path):
 
 def test_grpo_sample_std_mistake():
     # population std 1/2 → ±1; the sample std √(1/3) gives ±0.866
-    result = run(
-        "calc",
-        "grpo",
-        "--rewards",
-        "1,0,0,1",
-        "--eps",
-        "0",
-        "--json",
-        "--answer",
-        "advantages: [0.866, -0.866, -0.866, 0.866]",
-    )
-    assert result.exit_code == 1
-    assert [d["names"] for d in json.loads(result.stdout)["diagnoses"]] == [
+    answer = "advantages: [0.866, -0.866, -0.866, 0.866]"
+    assert diagnoses("calc", "grpo", "--rewards", "1,0,0,1", "--eps", "0", "--answer", answer) == [
         ["the sample std instead of the population std"]
     ]
 
@@ -173,21 +163,10 @@ def test_malformed_answers_exit_2(answer, word):
 def test_reinforce_gamma_t_mistake():
     # γ = 1/2, trajectory s1 R 1 s2 L 2: with γ^t the s2 term is (1/2)·2·(1/2, −1/2) = (1/2, −1/2);
     # without γ^t it is 2·(1/2, −1/2) = (1, −1)
-    result = run(
-        "calc",
-        "reinforce",
-        "--logits",
-        "s1: L=0, R=ln(3); s2: L=0, R=0",
-        "--trajectory",
-        "s1 R 1 s2 L 2",
-        "--gamma",
-        "1/2",
-        "--json",
-        "--answer",
-        "gradient: {s2: {L: 1, R: -1}}",
-    )
-    assert result.exit_code == 1
-    assert [d["names"] for d in json.loads(result.stdout)["diagnoses"]] == [
+    policy = ["--logits", "s1: L=0, R=ln(3); s2: L=0, R=0"]
+    given = ["--trajectory", "s1 R 1 s2 L 2", "--gamma", "1/2"]
+    answer = "gradient: {s2: {L: 1, R: -1}}"
+    assert diagnoses("calc", "reinforce", *policy, *given, "--answer", answer) == [
         ["γ^t left out in each term"]
     ]
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from fractions import Fraction as F
 
+from helpers import diagnoses
 from typer.testing import CliRunner
 
 from rlcli.calc.mistakes import (
@@ -22,12 +22,6 @@ from rlcli.calc.mistakes import (
 )
 from rlcli.cli.app import app
 from rlcli.grade.documents import worked_document
-
-
-def diagnoses(*args: str) -> list[list[str]]:
-    result = CliRunner().invoke(app, [*args, "--json"])
-    assert result.exit_code == 1, result.output
-    return [d["names"] for d in json.loads(result.stdout)["diagnoses"]]
 
 
 def cells(doc, key):

@@ -65,17 +65,8 @@ def test_gamma_t_option_and_averaging_and_step():
     without = calc("reinforce", "--logits", LOGITS, *traj, "--no-gamma-t")
     assert fractions(without["exact"]["gradient"])["s2"] == {"L": F(1), "R": F(-1)}
     # a second trajectory with return 0 halves the average; lr = 1: θ(s1,R) = ln 3 + 3/8
-    doc = calc(
-        "reinforce",
-        "--logits",
-        LOGITS,
-        "--trajectory",
-        "s1 R 1 s2 L 2",
-        "--trajectory",
-        "s1 L 0",
-        "--lr",
-        "1",
-    )
+    two = ["--trajectory", "s1 R 1 s2 L 2", "--trajectory", "s1 L 0"]
+    doc = calc("reinforce", "--logits", LOGITS, *two, "--lr", "1")
     assert fractions(doc["exact"]["gradient"]) == {
         "s1": {"L": F(-3, 8), "R": F(3, 8)},
         "s2": {"L": F(1, 2), "R": F(-1, 2)},
@@ -86,13 +77,8 @@ def test_gamma_t_option_and_averaging_and_step():
 
 def test_probs_give_the_same_gradient_as_logits():
     a = calc("reinforce", "--logits", LOGITS, "--trajectory", "s1 R 1 s2 L 2")
-    b = calc(
-        "reinforce",
-        "--probs",
-        "s1: L=1/4, R=3/4; s2: L=1/2, R=1/2",
-        "--trajectory",
-        "s1 R 1 s2 L 2",
-    )
+    probs = "s1: L=1/4, R=3/4; s2: L=1/2, R=1/2"
+    b = calc("reinforce", "--probs", probs, "--trajectory", "s1 R 1 s2 L 2")
     assert a["exact"]["gradient"] == b["exact"]["gradient"]
 
 
@@ -146,29 +132,14 @@ def test_actor_critic_uses_the_td_error():
     # V(s1) = 1, V(s2) = 2, γ = 1, trajectory ends with a reward (terminal)
     # δ_0 = 1 + V(s2)=2 − 1 = 2; δ_1 = 2 + 0 − 2 = 0
     # ĝ: s1: 2·(−1/4, 1/4) = (−1/2, 1/2); s2: 0
-    doc = calc(
-        "actor-critic",
-        "--logits",
-        LOGITS,
-        "--values",
-        "s1=1, s2=2",
-        "--trajectory",
-        "s1 R 1 s2 L 2",
-    )
+    critic = ["actor-critic", "--logits", LOGITS, "--values", "s1=1, s2=2"]
+    doc = calc(*critic, "--trajectory", "s1 R 1 s2 L 2")
     assert fractions(doc["exact"]["gradient"]) == {
         "s1": {"L": F(-1, 2), "R": F(1, 2)},
         "s2": {"L": F(0), "R": F(0)},
     }
     # ending with a state bootstraps from it: δ_1 = 2 + V(s1)=1 − 2 = 1 → s2: (1/2, −1/2)
-    doc = calc(
-        "actor-critic",
-        "--logits",
-        LOGITS,
-        "--values",
-        "s1=1, s2=2",
-        "--trajectory",
-        "s1 R 1 s2 L 2 s1",
-    )
+    doc = calc(*critic, "--trajectory", "s1 R 1 s2 L 2 s1")
     assert fractions(doc["exact"]["gradient"])["s2"] == {"L": F(1, 2), "R": F(-1, 2)}
 
 

@@ -151,22 +151,9 @@ def test_importance_sampling_support_violation_exits_1() -> None:
 
 
 def test_importance_sampling_monte_carlo() -> None:
-    doc = json.loads(
-        run(
-            "importance-sampling",
-            "--p",
-            "normal(0,1)",
-            "--q",
-            "normal(1,2)",
-            "--f",
-            "x**2",
-            "--samples",
-            "20000",
-            "--seed",
-            "3",
-            "--json",
-        ).stdout
-    )
+    given = ["--p", "normal(0,1)", "--q", "normal(1,2)", "--f", "x**2"]
+    doc = json.loads(run("importance-sampling", *given, "--samples", "20000", "--seed", "3",
+                         "--json").stdout)  # fmt: skip
     mc = next(c for c in doc["checks"] if c["name"].startswith("Monte Carlo"))["values"]
     assert abs(mc["ordinary"] - 1) <= 4 * mc["ordinary_se"]
     assert abs(mc["weighted"] - 1) <= 4 * mc["weighted_se"]
@@ -187,18 +174,8 @@ def test_kl_estimators_monte_carlo() -> None:
 
 
 def test_user_density() -> None:
-    result = run(
-        "log-derivative",
-        "--density",
-        "theta*exp(-theta*x)",
-        "--support",
-        "0,inf",
-        "--samples",
-        "3000",
-        "--at",
-        "theta=2",
-        "--json",
-    )
+    density = ["--density", "theta*exp(-theta*x)", "--support", "0,inf"]
+    result = run("log-derivative", *density, "--samples", "3000", "--at", "theta=2", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert "-1/θ^2" in [s["text"] for s in doc["steps"]]  # ∇θ E[x] = ∇θ (1/θ)

@@ -33,6 +33,13 @@ def _is(*args: str) -> Any:
     return CliRunner().invoke(app, ["derive", "importance-sampling", *args, "--json"])
 
 
+def _variance_check(*args: str) -> dict:
+    """The ``estimator variance`` check of ``derive importance-sampling ARGS --json``."""
+    result = _is(*args)
+    assert result.exit_code == 0, result.output
+    return next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "estimator variance")
+
+
 def test_importance_sampling_closed_form_fails_with_a_wrong_integral(monkeypatch) -> None:
     good = isx.integral_exp_poly
 
@@ -77,10 +84,7 @@ def test_importance_sampling_without_options_equals_its_documented_defaults() ->
 
 
 def test_importance_sampling_infinite_variance_is_infinite_not_a_failure() -> None:
-    result = _cli("importance-sampling", "--q", "normal(0,0.5)", "--json")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    variance = next(c for c in doc["checks"] if c["name"] == "estimator variance")
+    variance = _variance_check("--q", "normal(0,0.5)")
     assert "INFINITE" in variance["detail"] and variance["values"]["variance"] == "inf"
 
 
@@ -152,28 +156,19 @@ def test_is_q_scale_beyond_quadrature_is_refused_with_exit_2() -> None:
 
 def test_is_zero_f_has_zero_variance() -> None:
     """f ≡ 0: Var = 0 although E_q[w²] = ∞ (σ_q² = 0.25 ≤ σ_p²/2 = 0.5)."""
-    result = _is("--q", "normal(0,0.5)", "--f", "0")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    var = next(c for c in doc["checks"] if c["name"] == "estimator variance")
+    var = _variance_check("--q", "normal(0,0.5)", "--f", "0")
     assert var["ok"] is True and var["values"]["variance"] == 0
     assert "∞ confirmed" in var["detail"]
 
 
 def test_is_zero_f_satisfies_the_support_condition() -> None:
     """p·f ≡ 0, so q = 0 on half of p's support does not matter; E_q[w²] = ∫_0^∞ φ²/q."""
-    result = _is("--q", "exponential(1)", "--f", "0")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    var = next(c for c in doc["checks"] if c["name"] == "estimator variance")
+    var = _variance_check("--q", "exponential(1)", "--f", "0")
     w2 = integrate.quad(lambda t: math.exp(t - t * t) / (2 * math.pi), 0, math.inf)[0]  # φ²/e^{−t}
     assert var["values"]["ess_per_sample"] == pytest.approx(1 / w2, rel=1e-9)
 
 
 def test_is_variance_peak_out_of_reach_is_not_checked_not_failed() -> None:
     """σ_q² just above σ_p²/2: p²f²/q peaks near x ≈ −1.1e4, beyond quadrature's reach."""
-    result = _is("--q", "normal(3,0.7072)", "--f", "x**2")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    var = next(c for c in doc["checks"] if c["name"] == "estimator variance")
+    var = _variance_check("--q", "normal(3,0.7072)", "--f", "x**2")
     assert var["ok"] is None and "not checked numerically" in var["detail"]

@@ -8,6 +8,7 @@ import json
 from fractions import Fraction as F
 
 import pytest
+from helpers import TWO_STATE_MDP
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -15,27 +16,15 @@ from rlcli.grade.numbers import is_right, parse_given
 
 runner = CliRunner()
 
-# Two states and a terminal, gamma = 1/2, uniform policy; rewards depend on the state entered
-# (B: 2, A: 1, T: 4). Hand-worked: V1 = (3, 5/2), V2 = (29/8, 13/4); v_pi = (58/15, 52/15);
-# V* = (4, 4), optimal actions A: left (2 + 1/2·4 = 4) and right (4), B: right (4 > 1 + 2).
-MDP = """
-gamma: 1/2
-states: [A, B, T]
-terminal: [T]
-transitions:
-  A:
-    left: {next: B, r: 2}
-    right: {next: T, r: 4}
-  B:
-    left: {next: A, r: 1}
-    right: {next: T, r: 4}
-"""
+# TWO_STATE_MDP, uniform policy, hand-worked: V1 = (3, 5/2), V2 = (29/8, 13/4);
+# v_pi = (58/15, 52/15); V* = (4, 4), optimal actions A: left (2 + 1/2·4 = 4) and right (4),
+# B: right (4 > 1 + 2).
 
 
 @pytest.fixture
 def mdp_file(tmp_path):
     path = tmp_path / "two.yaml"
-    path.write_text(MDP)
+    path.write_text(TWO_STATE_MDP)
     return path
 
 
@@ -82,26 +71,16 @@ def test_inline_values_right_exit_0(mdp_file):
     assert "2 right, 0 wrong" in res.output
 
 
+def _two_sweeps(mdp_file, *more: str):
+    """``mdp evaluate`` of the uniform policy, two iterative sweeps, with ``more`` options."""
+    args = ["-p", "uniform", "--method", "iterative", "--sweeps", "2", *more]
+    return runner.invoke(app, ["mdp", "evaluate", str(mdp_file), *args])
+
+
 def test_answer_file_json_report(mdp_file, tmp_path):
     answer = tmp_path / "answer.yaml"
     answer.write_text("sweeps:\n  1: {A: 3, B: 2.5}\n  2: {A: 29/8, B: 3.4}\n")
-    res = runner.invoke(
-        app,
-        [
-            "mdp",
-            "evaluate",
-            str(mdp_file),
-            "-p",
-            "uniform",
-            "--method",
-            "iterative",
-            "--sweeps",
-            "2",
-            "--answer",
-            str(answer),
-            "--json",
-        ],
-    )
+    res = _two_sweeps(mdp_file, "--answer", str(answer), "--json")
     assert res.exit_code == 1
     doc = json.loads(res.stdout)
     cells = {c["path"]: c for c in doc["cells"]}
@@ -114,56 +93,16 @@ def test_answer_file_json_report(mdp_file, tmp_path):
 def test_tie_rounding_and_tol_flag(mdp_file):
     # 13/4 = 3.25 exactly: 3.2 and 3.3 are both 0.05 away, within half a unit of the last
     # digit: both are correct roundings; --tol 0.01 rejects 3.3.
-    res = runner.invoke(
-        app,
-        [
-            "mdp",
-            "evaluate",
-            str(mdp_file),
-            "-p",
-            "uniform",
-            "--method",
-            "iterative",
-            "--sweeps",
-            "2",
-            "--answer",
-            "sweeps: {2: {B: 3.3}}",
-        ],
-    )
+    res = _two_sweeps(mdp_file, "--answer", "sweeps: {2: {B: 3.3}}")
     assert res.exit_code == 0, res.output
-    res = runner.invoke(
-        app,
-        [
-            "mdp",
-            "evaluate",
-            str(mdp_file),
-            "-p",
-            "uniform",
-            "--method",
-            "iterative",
-            "--sweeps",
-            "2",
-            "--answer",
-            "sweeps: {2: {B: 3.3}}",
-            "--tol",
-            "0.01",
-        ],
-    )
+    res = _two_sweeps(mdp_file, "--answer", "sweeps: {2: {B: 3.3}}", "--tol", "0.01")
     assert res.exit_code == 1
 
 
 def test_policy_ties_and_q(mdp_file):
     # A: left and right tie at 4; q*(B, left) = 1 + 1/2·4 = 3
-    res = runner.invoke(
-        app,
-        [
-            "mdp",
-            "solve",
-            str(mdp_file),
-            "--answer",
-            "policy: {A: [left, right], B: right}\nq: {B: {left: 3}}",
-        ],
-    )
+    answer = "policy: {A: [left, right], B: right}\nq: {B: {left: 3}}"
+    res = runner.invoke(app, ["mdp", "solve", str(mdp_file), "--answer", answer])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["mdp", "solve", str(mdp_file), "--answer", "policy: {B: left}"])
     assert res.exit_code == 1

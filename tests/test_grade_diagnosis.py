@@ -7,25 +7,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import TWO_STATE_MDP
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
 
 runner = CliRunner()
 
-# gamma = 1/2; the reward depends on the state entered: A 1, B 2, T 4 (terminal).
-ENTERING = """
-gamma: 1/2
-states: [A, B, T]
-terminal: [T]
-transitions:
-  A:
-    left: {next: B, r: 2}
-    right: {next: T, r: 4}
-  B:
-    left: {next: A, r: 1}
-    right: {next: T, r: 4}
-"""
+ENTERING = TWO_STATE_MDP  # gamma = 1/2; the reward depends on the state entered
 # Uniform policy, synchronous sweeps from V0 = 0 (the truth):
 #   V1(A) = 1/2(2 + 0) + 1/2(4 + 0) = 3          V1(B) = 1/2(1 + 0) + 1/2·4 = 5/2
 #   V2(A) = 1/2(2 + 1/2·5/2) + 2 = 29/8          V2(B) = 1/2(1 + 1/2·3) + 2 = 13/4

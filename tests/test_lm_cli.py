@@ -37,17 +37,9 @@ def _fails(args, pattern):
 
 
 def test_sample_prints_completions_as_json(files):
+    prompt = "Ada has 7 apples and buys 5 more. How many apples does Ada have now?"
     res = runner.invoke(
-        app,
-        [
-            "lm",
-            "sample",
-            str(files / "policy.npz"),
-            "Ada has 7 apples and buys 5 more. How many apples does Ada have now?",
-            "-n",
-            "3",
-            "--json",
-        ],
+        app, ["lm", "sample", str(files / "policy.npz"), prompt, "-n", "3", "--json"]
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
@@ -72,16 +64,9 @@ def test_reward_model_where_a_policy_belongs(files):
         "is a reward-model, but a policy is needed",
     )
     _fails(["lm", "rl", "grpo", str(files / "rm.npz")], "a policy is needed")
+    policy = str(files / "policy.npz")
     _fails(
-        [
-            "lm",
-            "rl",
-            "grpo",
-            str(files / "policy.npz"),
-            "--reward",
-            "model",
-            str(files / "policy.npz"),
-        ],
+        ["lm", "rl", "grpo", policy, "--reward", "model", policy],
         "is a policy, but a reward-model is needed",
     )
 
@@ -107,20 +92,9 @@ def test_existing_files_need_force(files):
 
 def test_eval_json_keys(files):
     res = runner.invoke(
-        app,
-        [
-            "lm",
-            "eval",
-            str(files / "policy.npz"),
-            "--prompts",
-            "4",
-            "--samples",
-            "2",
-            "--k",
-            "1,2",
-            "--json",
-        ],
-    )
+        app, ["lm", "eval", str(files / "policy.npz"), "--prompts", "4", "--samples", "2",
+              "--k", "1,2", "--json"]
+    )  # fmt: skip
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert set(doc) >= {"greedy_accuracy", "pass_at", "maj_at"}
@@ -174,19 +148,8 @@ def test_rl_writes_csv_and_plot_and_refuses_to_overwrite_them(files):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     before = csv_path.read_bytes(), png.read_bytes()
     for flag, path in (("--csv", csv_path), ("--plot", png)):
-        _fails(
-            [
-                "lm",
-                "rl",
-                "grpo",
-                str(files / "policy.npz"),
-                "-o",
-                str(files / "r.npz"),
-                flag,
-                str(path),
-            ],
-            "use --force to overwrite it",
-        )
+        rl = ["lm", "rl", "grpo", str(files / "policy.npz"), "-o", str(files / "r.npz")]
+        _fails([*rl, flag, str(path)], "use --force to overwrite it")
     assert (csv_path.read_bytes(), png.read_bytes()) == before
     assert not (files / "r.npz").exists()
     res = _rl(files, "-o", str(files / "p.npz"), "--csv", str(csv_path), "--force")

@@ -72,6 +72,13 @@ def _rollout(policy, reward, algo, seed=0):
     return collect(policy, policy.params, problems, 4, reward, rng, 1.0, algo == "ppo")
 
 
+def _short_run(**changes) -> RLConfig:
+    """A training run small enough for a unit test: 4 prompts × 2 completions, lr 1e-2, no
+    held-out evaluation inside it (eval_every past the last iteration)."""
+    short = {"prompts": 4, "group_size": 2, "lr": 1e-2, "eval_every": 100, "eval_prompts": 4}
+    return RLConfig(**{**short, **changes})
+
+
 def _alternating(problems, texts, seq, mask):
     return np.arange(len(texts)) % 2 * 1.0  # mixed rewards in every group of 4
 
@@ -130,17 +137,7 @@ def test_ppo_ratio_is_one_on_the_first_minibatch_of_every_update_in_training():
     """In ``rl_train`` itself: max |ρ − 1| on the first minibatch of each update is float
     round-off (π_θ = π_old there), while later minibatches, after optimiser steps, move ρ."""
     pol = _tiny_policy(dtype=np.float32)
-    cfg = RLConfig(
-        algo="ppo",
-        iterations=2,
-        prompts=4,
-        group_size=2,
-        epochs=2,
-        minibatches=2,
-        lr=1e-2,
-        eval_every=100,
-        eval_prompts=4,
-    )
+    cfg = _short_run(algo="ppo", iterations=2, epochs=2, minibatches=2)
     hist = rl_train(pol, cfg, _alternating).history[1:]
     assert len(hist) == 2
     for row in hist:
@@ -196,17 +193,8 @@ def test_rl_improves_held_out_reward_in_seconds():
         return ro.scores.mean()
 
     before = held_out_reward(pol)
-    cfg = RLConfig(
-        algo="grpo",
-        iterations=10,
-        prompts=8,
-        group_size=8,
-        lr=1e-2,
-        epochs=1,
-        minibatches=1,
-        eval_every=100,
-        eval_prompts=8,
-    )
+    cfg = _short_run(algo="grpo", iterations=10, prompts=8, group_size=8, epochs=1,
+                     minibatches=1, eval_prompts=8)  # fmt: skip
     res = rl_train(pol, cfg, short)
     after = held_out_reward(Policy(res.params, pol.config, pol.tok, pol.prompt_len))
     assert after > before + 0.1, (before, after)
@@ -252,20 +240,8 @@ def test_adaptive_kl_coefficient_by_hand():
 
 def test_adaptive_kl_steers_beta_from_each_rollouts_kl_in_training():
     pol = _tiny_policy(dtype=np.float32)
-    cfg = RLConfig(
-        algo="ppo",
-        iterations=3,
-        prompts=4,
-        group_size=2,
-        minibatches=1,
-        epochs=1,
-        lr=1e-2,
-        kl_coef=0.1,
-        kl_target=0.5,
-        kl_horizon=40,
-        eval_every=100,
-        eval_prompts=4,
-    )
+    cfg = _short_run(algo="ppo", iterations=3, minibatches=1, epochs=1, kl_coef=0.1,
+                     kl_target=0.5, kl_horizon=40)  # fmt: skip
     hist = rl_train(pol, cfg, _alternating).history[1:]
     assert hist[0]["kl_coef"] == 0.1  # the first rollout comes from π_ref: KL 0, e = −0.2
     for prev, row in pairwise(hist):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
-import subprocess
 from fractions import Fraction as F
 
 import pytest
 import yaml
+from helpers import assert_compiles, drill, latex_engine, well_formed_latex, worksheet
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
@@ -107,10 +108,7 @@ def test_json_prints_exercise_and_solution():
 
 def test_markdown_worksheet_data_files_and_no_overwrite(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["practice", "policy-evaluation", "bellman-equations", "--count", "3", "--seed", "9",
-            "--worksheet", "ws.md"]  # fmt: skip
-    res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
+    args = worksheet("ws.md", ["policy-evaluation", "bellman-equations"], 3, seed=9)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["ws-01.yaml", "ws-02.yaml", "ws-03.yaml", "ws-solutions.md", "ws.md"]
     sheet = (tmp_path / "ws.md").read_text()
@@ -139,35 +137,9 @@ def test_solutions_path_and_bad_suffix(tmp_path):
     assert res.exit_code == 2
 
 
-def well_formed_latex(text: str) -> None:
-    """One document; environments nest; braces balance and TeX specials are escaped outside
-    verbatim; ASCII only (pdflatex without inputenc surprises)."""
-    assert text.isascii()
-    assert text.startswith("\\documentclass") and text.rstrip().endswith("\\end{document}")
-    stack = []
-    outside = re.sub(r"\\begin\{verbatim\}.*?\\end\{verbatim\}", "", text, flags=re.S)
-    for kind, name in re.findall(r"\\(begin|end)\{(\w+)\}", text):
-        if kind == "begin":
-            stack.append(name)
-        else:
-            assert stack and stack.pop() == name
-    assert not stack
-    plain = re.sub(r"\\[{}&%$#_]", "", outside)
-    depth = 0
-    for c in plain:
-        depth += {"{": 1, "}": -1}.get(c, 0)
-        assert depth >= 0
-    assert depth == 0
-    assert not re.search(r"(?<!\\)[&%$#_^]", re.sub(r"\\textasciicircum\{\}", "", outside))
-
-
 def _latex_sheet(tmp_path):
-    res = runner.invoke(
-        app,
-        ["practice", "policy-evaluation", "value-iteration", "policy-iteration",
-         "bellman-equations", "--count", "4", "--worksheet", str(tmp_path / "w.tex")],
-    )  # fmt: skip
-    assert res.exit_code == 0, res.output
+    topics = ["policy-evaluation", "value-iteration", "policy-iteration", "bellman-equations"]
+    worksheet(tmp_path / "w.tex", topics, 4)
     return [tmp_path / "w.tex", tmp_path / "w-solutions.tex"]
 
 
@@ -177,13 +149,11 @@ def test_latex_worksheet_is_well_formed(tmp_path):
 
 
 def test_latex_worksheet_compiles(tmp_path):
-    engine = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
+    engine = latex_engine()
     if engine is None:
         pytest.skip("no LaTeX engine installed")
     for path in _latex_sheet(tmp_path):
-        done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", path.name],
-                              cwd=tmp_path, capture_output=True, timeout=120)  # fmt: skip
-        assert done.returncode == 0, done.stdout[-2000:]
+        assert_compiles(engine, path)
 
 
 def test_the_topic_list_with_json_is_one_json_document() -> None:
@@ -198,3 +168,102 @@ def test_the_topic_list_with_json_is_one_json_document() -> None:
     result = CliRunner().invoke(app, ["practice", "--json"])
     assert result.exit_code == 0
     assert set(_json.loads(result.stdout)["topics"]) == set(topics())
+
+
+# policy-evaluation, seed 1 (gamma 1/2; pi: A right, B right, C right):
+#   V1(A) = 1/2·0 + 1/2·2 = 1; V1(B) = 1/2·2 + 1/2·(−2) = 0; V1(C) = −2
+#   V2(A) = 1/2·0 + 1/2·(2 + 1/2·V1(C)) = 1/2·(2 − 1) = 1/2
+#   V2(B) = 1/2·(2 + 1/2·V1(A)) + 1/2·(−2) = 5/4 − 1 = 1/4; V2(C) = −2 + 1/2·V1(B) = −2
+PE_V1 = "1: {A: 1, B: 0, C: -2}"
+PE_V2 = "2: {A: 1/2, B: 1/4, C: -2}"
+
+
+def test_a_drill_answer_must_give_every_asked_value():
+    # V1 alone used to be "3 right, 0 wrong", exit 0, though V2 was asked for too
+    res = drill("policy-evaluation", 1, "sweeps: {" + PE_V1 + "}")
+    assert res.exit_code == 1
+    assert "missing: 3 asked value(s) not given: sweeps.2.A, sweeps.2.B, sweeps.2.C" in res.output
+    # the terminal state's 0 need not be given, but may be
+    full = drill("policy-evaluation", 1, "sweeps: {" + PE_V1 + ", " + PE_V2 + "}")
+    assert full.exit_code == 0 and "missing" not in full.output
+    with_t = "sweeps: {1: {A: 1, B: 0, C: -2, T: 0}, 2: {A: 0.5, B: 0.25, C: -2, T: 0}}"
+    assert drill("policy-evaluation", 1, with_t).exit_code == 0
+
+
+def test_a_drill_answer_missing_an_action_or_a_number():
+    # importance-sampling seed 1: the weighted estimate (2) alone is not the whole answer
+    res = drill("importance-sampling", 1, "weighted: 2")
+    assert res.exit_code == 1 and "not given: ordinary" in res.output
+    assert drill("importance-sampling", 1, "ordinary=32/9, weighted=2").exit_code == 0
+
+
+def test_a_minus_sign_copied_from_the_printed_question_is_a_minus():
+    # U+2212, as the questions print it in formulas
+    answer = "Q(A,left)=1, Q(A,right)=0, Q(B,left)=\u22120"
+    assert generate("sarsa", 1).grade(answer, None).all_right
+    report = generate("gae", 1).grade("deltas: [\u22121, \u22122, 5/2, \u22122]", None)
+    assert report.all_right and len(report.cells) == 4
+
+
+MIXED = ["policy-evaluation", "td0", "reinforce", "sarsa", "gae", "value-iteration"]
+
+
+def _solution_yaml(ex) -> str:
+    from rlcli.practice.sheet import exercise_json
+
+    return yaml.safe_dump(exercise_json(ex)["solution"], default_flow_style=True, width=10**6)
+
+
+def test_every_check_hint_of_a_mixed_worksheet_runs_as_printed(tmp_path, monkeypatch):
+    # a teacher's sheet of MDP, replay and calc exercises; each '# check:' line, run as
+    # printed with the exercise's right answer for 'ANSWER', exits 0
+    from rlcli.practice.sheet import exercises
+
+    monkeypatch.chdir(tmp_path)
+    worksheet(tmp_path / "ws.md", MIXED, 6, seed=4)
+    text = (tmp_path / "ws.md").read_text()
+    checks = [ln[len("# check: ") :] for ln in text.splitlines() if ln.startswith("# check: ")]
+    exs = exercises(MIXED, 6, 4)
+    assert [ex.topic for ex in exs] == MIXED and len(checks) == 6
+    assert sorted(p.name for p in tmp_path.glob("ws-*.yaml")) == [
+        "ws-01.yaml", "ws-02.yaml", "ws-04.yaml", "ws-06.yaml"]  # fmt: skip
+    for ex, check in zip(exs, checks, strict=True):
+        assert check.endswith(" --answer 'ANSWER'")  # quoted: answers have spaces
+        words = shlex.split(check.replace("'ANSWER'", shlex.quote(_solution_yaml(ex))))
+        assert words[0] == "rlcli"
+        res = runner.invoke(app, words[1:])
+        assert res.exit_code == 0, (check, res.output)
+
+
+def test_latex_sheet_spells_out_every_symbol_and_fits_the_page(tmp_path):
+    # θ, ∇, ∂, √, ‖, ½ used to print as '?'; solution lines ran off the page (to 208 columns)
+    from rlcli.practice.sheet import TEX_VERBATIM_WIDTH
+    from rlcli.practice.topics import topics
+
+    every = list(topics())
+    worksheet(tmp_path / "w.tex", every, len(every), seed=4)
+    sheet, solutions = tmp_path / "w.tex", tmp_path / "w-solutions.tex"
+    for path in (sheet, solutions):
+        text = path.read_text()
+        assert text.isascii() and "?" not in text
+        for block in re.findall(r"\\begin\{verbatim\}\n(.*?)\\end\{verbatim\}", text, re.S):
+            assert max(len(line) for line in block.splitlines()) <= TEX_VERBATIM_WIDTH
+    assert r"grad\_theta log pi(A\_t|S\_t)" in sheet.read_text()
+    # a check command broken over lines still reads as the command
+    joined = re.sub(r" \\\n +", " ", sheet.read_text())
+    long = [f"# check: {ex.command} --answer 'ANSWER'" for ex in generate_sheet(every)
+            if not ex.files]  # fmt: skip
+    long = [check for check in long if len(check) > TEX_VERBATIM_WIDTH]
+    assert long and all(check in joined for check in long)
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        return
+    for path in (sheet, solutions):
+        assert_compiles(engine, path)
+        assert b"Overfull \\hbox" not in path.with_suffix(".log").read_bytes()
+
+
+def generate_sheet(topics: list[str]):
+    from rlcli.practice.sheet import exercises
+
+    return exercises(topics, len(topics), 4)

@@ -41,6 +41,11 @@ def q(trans, gamma, v, s, a):
     return sum(p * (r + gamma * v[n]) for p, r, n in trans[s][a])
 
 
+def optimality_backup(trans, gamma):
+    """max_a Σ p·(r + γ·v(s')), the value-iteration backup of state s."""
+    return lambda s, v: max(q(trans, gamma, v, s, a) for a in trans[s])
+
+
 def sweeps(states, terminal, gamma, trans, backup, k):
     v = {s: F(0) for s in states}
     out = []
@@ -151,11 +156,7 @@ def reference(topic: str, text: str) -> dict:
 
         return {"sweeps": dict(enumerate(sweeps(states, terminal, gamma, trans, backup, 2), 1))}
     if topic == "value-iteration":
-
-        def backup(s, v):
-            return max(q(trans, gamma, v, s, a) for a in trans[s])
-
-        vs = sweeps(states, terminal, gamma, trans, backup, 2)
+        vs = sweeps(states, terminal, gamma, trans, optimality_backup(trans, gamma), 2)
         return {
             "sweeps": dict(enumerate(vs, 1)),
             "policy": greedy(states, terminal, gamma, trans, vs[-1]),
@@ -205,3 +206,35 @@ def test_policy_questions_have_one_optimal_action_per_state():
     for topic in ("value-iteration", "policy-iteration"):
         for seed in range(50):
             assert all(len(c.right) == 1 for c in generate(topic, seed).solution["policy"].values())
+
+
+def test_grid_terminal_cells_need_not_be_given():
+    # grid-evaluation seed 1: a 3×3 grid, terminal at r1c2 (the map in the file)
+    ex = generate("grid-evaluation", 1)
+    assert "    . . .\n    . . T\n    . . .\n" in ex.files["exercise.yaml"]
+    assert ex.given == frozenset({"r1c2"})
+    report = ex.grade("sweeps: {1: {r0c0: -1}}", None)
+    missing = ex.missing(report)
+    assert len(missing) == 2 * 8 - 1 and "sweeps.1.r1c2" not in missing
+
+
+def test_value_iteration_policy_is_greedy_with_respect_to_v2_as_the_question_says():
+    # "the greedy actions after sweep 2" could be read as the actions achieving the max in
+    # sweep 2 (greedy w.r.t. V1); the truth is greedy w.r.t. V2, and in seed 9 the two differ
+    other_reading = 0
+    for seed in range(12):
+        ex = generate("value-iteration", seed)
+        assert "greedy with respect to V2, argmax_a Σ p·(r + γ·V2(s'))" in ex.question
+        states, terminal, gamma, trans, _ = model(ex.files["exercise.yaml"])
+        v1, v2 = sweeps(states, terminal, gamma, trans, optimality_backup(trans, gamma), 2)
+        truth = {s: set(c.right) for s, c in ex.truth["policy"].items()}
+        assert truth == greedy(states, terminal, gamma, trans, v2), seed
+        other_reading += greedy(states, terminal, gamma, trans, v1) != truth
+    assert other_reading >= 1
+
+
+def test_grid_question_says_where_r0c0_is_and_solve_questions_set_pi_aside():
+    assert "counted from 0 at the top left" in generate("grid-evaluation", 1).question
+    assert "for every non-terminal cell" in generate("grid-evaluation", 1).question
+    assert "the file's policy pi is not used" in generate("value-iteration", 1).question
+    assert "from any initial policy" in generate("policy-iteration", 1).question

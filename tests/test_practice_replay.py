@@ -12,9 +12,11 @@ from fractions import Fraction as F
 
 import pytest
 import yaml
+from helpers import assert_compiles, drill, latex_engine, well_formed_latex, worksheet
 from typer.testing import CliRunner
 
 from rlcli.cli.app import app
+from rlcli.grade.answer import AnswerError
 from rlcli.practice.replay_topics import TOPICS
 from rlcli.practice.topics import generate
 
@@ -319,10 +321,7 @@ def test_json_prints_the_exercise_and_its_solution():
 
 def test_worksheet_data_file_checks_with_its_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["practice", "sarsa", "mc-first-visit", "--count", "2", "--seed", "2",
-            "--worksheet", "ws.md"]  # fmt: skip
-    res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
+    worksheet("ws.md", ["sarsa", "mc-first-visit"], 2, seed=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ws-01.yaml", "ws-02.yaml", "ws-solutions.md", "ws.md"
     ]  # fmt: skip
@@ -337,11 +336,7 @@ def test_worksheet_data_file_checks_with_its_command(tmp_path, monkeypatch):
 
 
 def test_latex_worksheet_of_every_replay_topic_is_well_formed(tmp_path):
-    from test_practice_cli import well_formed_latex
-
-    res = runner.invoke(app, ["practice", *TOPICS, "--count", str(len(TOPICS)), "--seed", "1",
-                              "--worksheet", str(tmp_path / "w.tex")])  # fmt: skip
-    assert res.exit_code == 0, res.output
+    worksheet(tmp_path / "w.tex", TOPICS, len(TOPICS), seed=1)
     for name in ("w.tex", "w-solutions.tex"):
         text = (tmp_path / name).read_text()
         well_formed_latex(text)
@@ -375,16 +370,156 @@ def test_json_form_of_any_family_exercise_with_list_answers():
 
 
 def test_latex_worksheet_of_every_replay_topic_compiles(tmp_path):
-    import shutil
-    import subprocess
-
-    engine = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
+    engine = latex_engine()
     if engine is None:
         pytest.skip("no LaTeX engine installed")
-    res = runner.invoke(app, ["practice", *TOPICS, "--count", str(len(TOPICS)), "--seed", "2",
-                              "--worksheet", str(tmp_path / "w.tex")])  # fmt: skip
-    assert res.exit_code == 0, res.output
+    worksheet(tmp_path / "w.tex", TOPICS, len(TOPICS), seed=2)
     for name in ("w.tex", "w-solutions.tex"):
-        done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", name],
-                              cwd=tmp_path, capture_output=True, timeout=120)  # fmt: skip
-        assert done.returncode == 0, done.stdout[-2000:]
+        assert_compiles(engine, tmp_path / name)
+
+
+# td0, seed 1: gamma 1, alpha 1/10, episodes "B 0" and "C 2 A 1 A 1".
+#   B→end r=0: V(B) = 0 + 1/10·(0 + 0 − 0) = 0
+#   C→A r=2:  V(C) = 1/10·(2 + 0 − 0) = 1/5
+#   A→A r=1:  V(A) = 1/10·(1 + 0 − 0) = 1/10
+#   A→end r=1: V(A) = 1/10 + 1/10·(1 + 0 − 1/10) = 1/10 + 9/100 = 19/100
+TD0_FILE = "gamma: 1\nalpha: 1/10\nepisodes:\n  - B 0\n  - C 2 A 1 A 1\n"
+# importance-sampling, seed 1: gamma 1, π: A→right, B→right; b(right|A) = 1/4,
+# b(right|B) = 3/4. Episodes "A left 1" (ρ = 0, G = 1), "A right 2 B right 0"
+# (ρ = 4·4/3 = 16/3, G = 2), "A left 2 B right 2" (ρ = 0, G = 4).
+#   ordinary = (16/3·2)/3 = 32/9; weighted = (32/3)/(16/3) = 2
+IS_FILE = (
+    'gamma: 1\ntarget: "A=right; B=right"\n'
+    'behaviour: "A=left:3/4|right:1/4; B=left:1/4|right:3/4"\n'
+    "episodes:\n  - A left 1\n  - A right 2 B right 0\n  - A left 2 B right 2\n"
+)
+
+
+def test_the_hand_worked_exercises_are_the_drawn_ones():
+    assert generate("td0", 1).files["experience.yaml"] == TD0_FILE
+    assert generate("importance-sampling", 1).files["experience.yaml"] == IS_FILE
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "A=19/100, B=0, C=1/5",
+        "A = 0.19, B = 0, C = 0.2",
+        "A=19/100; B=0; C=1/5",  # semicolons
+        "A: 19/100, B: 0, C: 1/5",  # colons on one line: not YAML, unambiguous
+        "{A: 19/100, B: 0, C: 1/5}",  # a YAML mapping of states means values
+        "A: 0.19\nB: 0\nC: 0.2",
+        "values: {A: 19/100, B: 0, C: 1/5}",
+    ],
+)
+def test_values_written_the_ways_a_student_writes_them(answer):
+    report = generate("td0", 1).grade(answer, None)
+    assert report.all_right
+    assert sorted(".".join(c.path) for c in report.cells) == ["values.A", "values.B", "values.C"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["ordinary=32/9, weighted=2", "ordinary: 32/9, weighted: 2", "ordinary: 3.56; weighted: 2",
+     "{ordinary: 32/9, weighted: 2}"],
+)  # fmt: skip
+def test_two_numbers_on_one_line(answer):
+    report = generate("importance-sampling", 1).grade(answer, None)
+    assert report.all_right and len(report.cells) == 2
+
+
+def test_lenient_reading_still_grades_wrong_numbers_and_refuses_unknown_names():
+    ex = generate("importance-sampling", 1)
+    report = ex.grade("ordinary: 2, weighted: 32/9", None)  # swapped
+    assert [c.ok for c in report.cells] == [False, False]
+    with pytest.raises(AnswerError, match="'rho' is none of them"):
+        ex.grade("rho=2, weighted=2", None)
+    with pytest.raises(AnswerError, match=r"values\.D"):
+        generate("td0", 1).grade("D: 1, A: 2", None)
+
+
+VALUE_TOPICS = ("td0", "mc-first-visit", "mc-every-visit", "batch-td-vs-mc", "n-step",
+                "lambda-return")  # fmt: skip
+
+
+@pytest.mark.parametrize("topic", VALUE_TOPICS)
+def test_the_answer_hint_names_exactly_the_states_graded(topic):
+    # the hint used to be 'A=.., B=.., ..' also when the episodes never visit A: a student
+    # answering A=0 was refused (exit 2)
+    for seed in range(15):
+        ex = generate(topic, seed)
+        hint = ex.question[ex.question.index("(answer: ") :]
+        named = {item.split("=")[0] for item in hint[len("(answer: ") : -2].split(", ")}
+        assert named == set(ex.truth["values"]), (seed, hint)
+        assert named == {t for t in ex.files["experience.yaml"].split() if t in ("A", "B", "C")}
+
+
+def test_n_step_return_written_out_for_n_2():
+    # n-step seed 2: n = 2, gamma 1/2, alpha 1/2; episodes "C 0 A 0", "A 1 A 0 B 2".
+    #   ep 1: G = 0 for both steps: V(C) = V(A) = 0
+    #   ep 2: τ=0: G = 1 + 1/2·0 + 1/4·V(B) = 1, V(A) = 1/2
+    #         τ=1: G = 0 + 1/2·2 = 1, V(A) = 1/2 + 1/2·(1 − 1/2) = 3/4
+    #         τ=2: G = 2, V(B) = 1
+    ex = generate("n-step", 2)
+    assert ex.files["experience.yaml"].endswith("  - C 0 A 0\n  - A 1 A 0 B 2\n")
+    assert "G_τ:τ+2 = R_τ+1 + γR_τ+2 + γ^2V(S_τ+2) (" in ex.question
+    assert "+ … +" not in ex.question  # was "R_τ+1 + γR_τ+2 + … + γ^1R_τ+2 + ..."
+    assert drill("n-step", 2, "A=3/4, B=1, C=0").exit_code == 0
+    assert "γ^2R_τ+3 + γ^3V(S_τ+3)" in generate("n-step", 1).question
+
+
+def test_visit_rules_and_batch_questions_read_as_sentences():
+    first, every = generate("mc-first-visit", 1).question, generate("mc-every-visit", 1).question
+    assert "following the first visit to s in each episode" in first
+    assert "following every visit to s," in every and "every visits" not in every
+    questions = {generate("batch-td-vs-mc", s).question for s in range(10)}
+    assert any("values that batch TD(0) converges to: V = r̂ + γP̂V" in q for q in questions)
+    assert any("values that batch every-visit Monte Carlo converges to" in q for q in questions)
+    assert "Σ_{n=1}^{T−t−1} λ^(n−1) G_t:t+n" in generate("lambda-return", 1).question
+
+
+# sarsa, seed 1: gamma 9/10, alpha 1/2; episodes "A right 0 B right 1", "A left 2 B left 0".
+#   Q(A,right) = 1/2·(0 + 9/10·Q(B,right) − 0) = 0;  Q(B,right) = 1/2·(1 + 0) = 1/2
+#   Q(A,left) = 1/2·(2 + 9/10·Q(B,left) − 0) = 1;    Q(B,left) = 1/2·(0 + 0) = 0
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "q: {A: {left: 1, right: 0}, B: {left: 0, right: 1/2}}",
+        "{A: {left: 1, right: 0}, B: {left: 0, right: 1/2}}",  # q: left out
+        "Q(A,left)=1, Q(A, right)=0; Q(B,left)=0, Q(B,right)=0.5",
+        "Q(A, left): 1, Q(A, right): 0, Q(B, left): 0, Q(B, right): 1/2",
+    ],
+)
+def test_q_written_the_ways_a_student_writes_it(answer):
+    ex = generate("sarsa", 1)
+    assert ex.files["experience.yaml"].endswith("  - A right 0 B right 1\n  - A left 2 B left 0\n")
+    report = ex.grade(answer, None)
+    assert report.all_right and len(report.cells) == 4 and not ex.missing(report)
+
+
+def test_v_of_state_notation_and_refusals():
+    assert generate("td0", 1).grade("V(A)=19/100, V(B)=0, V(C)=0.2", None).all_right
+    assert not generate("td0", 1).grade("V(A)=1/5", None).all_right
+    with pytest.raises(AnswerError, match=r"computes q; 'V\(A\)' is none of them"):
+        generate("sarsa", 1).grade("V(A)=1", None)
+    with pytest.raises(AnswerError, match=r"action 'up' does not exist"):
+        generate("sarsa", 1).grade("Q(A,up)=1", None)
+    with pytest.raises(AnswerError, match=r"expected Q\(STATE, ACTION\)"):
+        generate("sarsa", 1).grade("Q(A)=1", None)
+
+
+def test_the_worked_answer_lists_states_and_actions_in_the_hints_order():
+    # td0 seed 1 visits B, then C, then A; the answer line reads A, B, C like the hint
+    # (values from the hand-worked TD0_FILE above)
+    assert "  values: A = 19/100 (= 0.19), B = 0, C = 1/5 (= 0.2)" in generate("td0", 1).work()
+    # sarsa seed 1 (hand-worked above): left before right, as in the hint
+    assert "  q A: left = 1, right = 0" in generate("sarsa", 1).work()
+
+
+def test_one_value_a_line_as_typed_at_the_terminal_prompt():
+    # the prompt reads lines until an empty one: 'A=..' one a line is the natural answer
+    assert drill("td0", 1, "A=19/100\nB=0\nC=1/5").exit_code == 0
+    res = drill("sarsa", 1, "Q(A,left)=1\nQ(A,right)=0\nQ(B,left)=0, Q(B,right)=1/2")
+    assert res.exit_code == 0 and "answer: 4 right, 0 wrong" in res.output
+    wrong = generate("td0", 1).grade("A=19/100\nB=0\nC=0.21", None)
+    assert [c.ok for c in wrong.cells] == [True, True, False]

@@ -220,20 +220,8 @@ def test_unvisited_state_is_flagged(tmp_path):
 
 def test_mdp_file_supplies_names_and_gamma():
     # student-mdp has γ = 1; the experience is checked against it
-    result = CliRunner().invoke(
-        app,
-        [
-            "replay",
-            "td",
-            "--mdp",
-            "problems/student-mdp.yaml",
-            "--episodes",
-            "Class1 -2 Class2",
-            "--alpha",
-            "1/2",
-            "--json",
-        ],
-    )
+    given = ["--mdp", "problems/student-mdp.yaml", "--episodes", "Class1 -2 Class2"]
+    result = CliRunner().invoke(app, ["replay", "td", *given, "--alpha", "1/2", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["exact"]["Class1"] == "-1"  # 0 + 1/2[−2 + V(Class2)=0 − 0]

@@ -77,28 +77,12 @@ def test_value_iteration_k_sweeps_at_gamma_1_matches_the_hand_computation():
 
 def test_cli_k_sweeps_prints_greedy_ties_and_since_when_stable(tmp_path):
     file = _file(tmp_path)
-    result = runner.invoke(
-        app, ["mdp", "solve", file, "--method", "value-iteration", "--sweeps", "3", "--exact"]
-    )
+    args = ["mdp", "solve", file, "--method", "value-iteration", "--sweeps", "3", "--exact"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "the greedy policy has not changed since sweep 2" in result.stdout
     assert "stay | move" in result.stdout  # the tie after sweep 1
-    doc = json.loads(
-        runner.invoke(
-            app,
-            [
-                "mdp",
-                "solve",
-                file,
-                "--method",
-                "value-iteration",
-                "--sweeps",
-                "3",
-                "--exact",
-                "--json",
-            ],
-        ).stdout
-    )
+    doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert [t["exact"] for t in doc["trace"]] == [
         {"A": "1", "B": "2"},
         {"A": "2", "B": "7/2"},
@@ -137,28 +121,16 @@ def test_show_work_value_iteration_lines(tmp_path):
     ]
 
 
+def _random_gridworld(sweeps: int, *more: str):
+    """``mdp evaluate gridworld-4x4 -p random`` (S&B Fig 4.1), ``sweeps`` iterative sweeps."""
+    args = ["-p", "random", "--method", "iterative", "--sweeps", str(sweeps), *more]
+    return runner.invoke(app, ["mdp", "evaluate", "gridworld-4x4", *args])
+
+
 def test_show_work_evaluation_backup_fig_4_1():
     # S&B Fig 4.1, random policy, sweep 2 at r0c1 from V1 (all -1, terminals 0):
     # 1/4·(-1 - 1) + 1/4·(-1 - 1) + 1/4·(-1 + 0) + 1/4·(-1 - 1) = -7/4
-    result = runner.invoke(
-        app,
-        [
-            "mdp",
-            "evaluate",
-            "gridworld-4x4",
-            "-p",
-            "random",
-            "--method",
-            "iterative",
-            "--sweeps",
-            "2",
-            "--exact",
-            "--show-work",
-            "--state",
-            "r0c1",
-            "--json",
-        ],
-    )
+    result = _random_gridworld(2, "--exact", "--show-work", "--state", "r0c1", "--json")
     assert result.exit_code == 0, result.output
     work = json.loads(result.stdout)["work"]
     assert work[1]["lines"] == [
@@ -188,22 +160,7 @@ def test_show_work_policy_iteration_q_tables():
 
 def test_evaluate_trace_shows_the_greedy_policy_of_each_sweep():
     # S&B Fig 4.1 right column, k = 1: r0c1 next to the corner goes left only
-    result = runner.invoke(
-        app,
-        [
-            "mdp",
-            "evaluate",
-            "gridworld-4x4",
-            "-p",
-            "random",
-            "--method",
-            "iterative",
-            "--sweeps",
-            "2",
-            "--trace",
-            "--json",
-        ],
-    )
+    result = _random_gridworld(2, "--trace", "--json")
     trace = json.loads(result.stdout)["trace"]
     assert trace[0]["greedy"]["r0c1"] == ["left"]
     assert trace[0]["greedy"]["r1c1"] == ["up", "down", "left", "right"]
@@ -256,42 +213,13 @@ def test_latex_exact_column_is_latex_with_one_minus_gamma():
 
 def test_markdown_keeps_trace_q_and_worked_steps(tmp_path):
     file = _file(tmp_path)
-    result = runner.invoke(
-        app,
-        [
-            "mdp",
-            "solve",
-            file,
-            "--method",
-            "value-iteration",
-            "--sweeps",
-            "2",
-            "--show-work",
-            "--format",
-            "markdown",
-        ],
-    )
+    args = ["--method", "value-iteration", "--sweeps", "2", "--show-work", "--format", "markdown"]
+    result = runner.invoke(app, ["mdp", "solve", file, *args])
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert "**values after k sweeps**" in text and "| A | 0 | 1 | 2 |" in text
     assert "Q from V_2" in text and "V₂(A) = max{stay: 1 + 1·1 = 2" in text
-    evaluation = runner.invoke(
-        app,
-        [
-            "mdp",
-            "evaluate",
-            "gridworld-4x4",
-            "-p",
-            "random",
-            "--method",
-            "iterative",
-            "--sweeps",
-            "1",
-            "--trace",
-            "--format",
-            "markdown",
-        ],
-    ).stdout
+    evaluation = _random_gridworld(1, "--trace", "--format", "markdown").stdout
     assert "values after k sweeps" in evaluation and "q_pi(s, a)" in evaluation
 
 
@@ -330,11 +258,8 @@ def test_show_work_in_place_sweep_uses_values_already_updated():
     # Gauss-Seidel, file order: r0c1 is updated first, V1(r0c1) = 1/4·(-1·4) = -1 (all
     # neighbours still 0); then r0c2 sees the new V(r0c1) = -1 on its left:
     # 1/4·(-1 + 0) + 1/4·(-1 + 0) + 1/4·(-1 - 1) + 1/4·(-1 + 0) = -5/4
-    result = runner.invoke(
-        app,
-        ["mdp", "evaluate", "gridworld-4x4", "-p", "random", "--method", "iterative",
-         "--sweeps", "1", "--in-place", "--exact", "--show-work", "--state", "r0c2", "--json"],
-    )  # fmt: skip
+    result = _random_gridworld(1, "--in-place", "--exact", "--show-work", "--state", "r0c2",
+                               "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["work"][0]["lines"] == [

@@ -68,6 +68,13 @@ def check_new_file(path: Path | None, flag: str, force: bool) -> None:
         raise UsageError(f"{flag} {path}: the file exists; use --force to overwrite it")
 
 
+def check_output_file(path: Path | None, flag: str, force: bool) -> None:
+    """``check_new_file``, and the folder the file goes in must exist."""
+    check_new_file(path, flag, force)
+    if path is not None and not path.parent.is_dir():
+        raise UsageError(f"{flag} {path}: no directory {path.parent}")
+
+
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
     """``["alpha=0.7", "beta=1/2"]`` -> ``{"alpha": "0.7", "beta": "1/2"}``."""
     overrides: dict[str, str] = {}

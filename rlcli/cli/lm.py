@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_new_file
+from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_output_file
 from rlcli.errors import UsageError
 from rlcli.lm.rl_config import RLConfig
 
@@ -70,9 +70,7 @@ def _quiet_blas() -> None:
 
 def _outputs(force: bool, **paths: Path | None) -> None:
     for flag, path in paths.items():
-        check_new_file(path, f"--{flag}", force)
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(f"--{flag} {path}: no directory {path.parent}")
+        check_output_file(path, f"--{flag}", force)
 
 
 def _live(title: str, quiet: bool, as_json: bool):

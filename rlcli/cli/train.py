@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, SetOpt, check_new_file
+from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, SetOpt, check_output_file
 from rlcli.errors import RlcliError, UsageError
 from rlcli.train.config import ConfigError
 
@@ -410,9 +410,7 @@ def _check_outputs(plot: Path | None, csv: Path | None, force: bool) -> None:
     for flag, path in (("--plot", plot), ("--csv", csv)):
         if path is None:
             continue
-        check_new_file(path, flag, force)
-        if not path.parent.is_dir():
-            raise UsageError(f"{flag} {path}: no directory {path.parent}")
+        check_output_file(path, flag, force)
         if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
             raise UsageError(f"{flag} {path}: not writable")
 

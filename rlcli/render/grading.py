@@ -141,7 +141,7 @@ def _ordered(node: dict[str, Any]) -> list[str]:
 
 def bellman_lines(mdp: Any, pi: list[Any]) -> list[str]:
     """v(s) = Σ_a π(a|s) Σ p (r + γ v(s')) for each non-terminal state, with the numbers."""
-    from rlcli.render.work import q_expression
+    from rlcli.render.work import policy_terms, q_expression
 
     gamma, probs, rewards = mdp.exact.rational()
     names = [("0" if mdp.terminal[s] else f"v({n})") for s, n in enumerate(mdp.states)]
@@ -149,11 +149,8 @@ def bellman_lines(mdp: Any, pi: list[Any]) -> list[str]:
     for s, state in enumerate(mdp.states):
         if mdp.terminal[s]:
             continue
-        terms = []
-        for k in mdp.pairs_of(s):
-            if not pi[k]:
-                continue
-            expr = q_expression(mdp, k, names, gamma, probs, rewards)
-            terms.append(expr if pi[k] == 1 else f"{pi[k]}·[{expr}]")
+        terms = policy_terms(
+            mdp, s, pi, lambda k: q_expression(mdp, k, names, gamma, probs, rewards)
+        )
         lines.append(f"v({state}) = " + " + ".join(terms))
     return lines

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from rlcli.errors import UsageError
+from rlcli.render import training
+from rlcli.render.training import stat_cell
 
 RL_COLUMNS = [
     ("iteration", "iter", "{:d}"),
@@ -30,12 +30,6 @@ RL_COLUMNS = [
 WIDE = 120  # columns when the output is not a terminal (a file or a pipe)
 
 
-def _fmt(value: Any, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return fmt.format(value)
-
-
 def history_table(title: str, history: list[dict[str, Any]], columns=RL_COLUMNS) -> Table:
     """One row per iteration (or step) with the columns that occur in ``history``."""
     cols = [c for c in columns if any(c[0] in h for h in history)]
@@ -43,7 +37,7 @@ def history_table(title: str, history: list[dict[str, Any]], columns=RL_COLUMNS)
     for _, head, _ in cols:
         table.add_column(head, justify="right", no_wrap=True)
     for h in history:
-        table.add_row(*[_fmt(h.get(k), f) for k, _, f in cols])
+        table.add_row(*[stat_cell(h.get(k), f) for k, _, f in cols])
     return table
 
 
@@ -79,25 +73,19 @@ def key_value_table(title: str, items: list[tuple[str, str]]) -> Table:
 
 def write_history_csv(path: Path, history: list[dict[str, Any]]) -> None:
     """Every iteration's statistics, one row each, columns in order of first appearance."""
-    from rlcli.render.training import write_history_csv as write_rows
-
     keys: list[str] = []
     for h in history:
         keys += [k for k in h if k not in keys]
-    write_rows(path, history, keys)
+    training.write_history_csv(path, history, keys)
 
 
 def write_history_plot(
     path: Path, curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str, ylabel: str
 ) -> None:
     """Curves as an image (matplotlib, optional: pip install 'rlcli[plot]')."""
-    try:
-        import matplotlib
+    from rlcli.render.plot import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'") from None
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, curve in curves.items():
         ax.plot([c[0] for c in curve], [c[1] for c in curve], label=label, linewidth=1)
@@ -105,13 +93,7 @@ def write_history_plot(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def micro_tables(rep: Any, group_size: int, repeats: int) -> list[Table]:
@@ -152,11 +134,11 @@ def overopt_table(runs: dict[float, list[dict[str, Any]]]) -> Table:
             table.add_row(
                 f"{beta:g}",
                 str(h["iteration"]),
-                _fmt(h.get("reward_mean"), "{:+.3f}"),
-                _fmt(h.get("sample_accuracy"), "{:.1%}"),
-                _fmt(h.get("greedy_accuracy"), "{:.1%}"),
-                _fmt(h.get("greedy_length"), "{:.1f}"),
-                _fmt(h.get("kl_k3"), "{:.2f}"),
+                stat_cell(h.get("reward_mean"), "{:+.3f}"),
+                stat_cell(h.get("sample_accuracy"), "{:.1%}"),
+                stat_cell(h.get("greedy_accuracy"), "{:.1%}"),
+                stat_cell(h.get("greedy_length"), "{:.1f}"),
+                stat_cell(h.get("kl_k3"), "{:.2f}"),
             )
         table.add_section()
     return table

@@ -40,7 +40,9 @@ COLUMNS = [
 ]
 
 
-def _fmt(value: Any, fmt: str) -> str:
+def stat_cell(value: Any, fmt: str) -> str:
+    """A statistic in a table cell: ``fmt`` applied (``si``: 12.3k), ``–`` when missing or NaN;
+    shared by ``train`` and ``lm``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if fmt == "si":  # 12.3k
@@ -97,7 +99,7 @@ class LiveTable:
             table.add_column(title, justify="right", no_wrap=True)
         rows = self.rows + ([self.latest] if self.latest is not None else [])
         for row in rows:
-            table.add_row(*(_fmt(row.get(k), f) for k, _, f in self.keys))
+            table.add_row(*(stat_cell(row.get(k), f) for k, _, f in self.keys))
         return Group(Text(self.title, style="italic"), table)  # the title as wide as the screen
 
 
@@ -114,12 +116,12 @@ def summary_table(result: TrainResult, target_given: bool) -> Table:
     best = max((c[1] for c in result.curve), default=None)
     table.add_row("env steps", f"{result.env_steps:,d}")
     table.add_row("episodes", f"{result.episodes:,d}")
-    table.add_row("final mean return", _fmt(final, "{:.3f}"))
+    table.add_row("final mean return", stat_cell(final, "{:.3f}"))
     if result.history:
         over = result.history[-1]["mean_over"]
         whole = over == result.episodes
         table.add_row("averaged over", f"{'all ' if whole else 'the last '}{over:,d} episodes")
-    table.add_row("best mean return", _fmt(best, "{:.3f}"))
+    table.add_row("best mean return", stat_cell(best, "{:.3f}"))
     if result.reference_return is not None:
         label = {
             "bandit": "best arm's mean reward",
@@ -197,13 +199,9 @@ def write_plot(
     path: Path, curves: dict[str, list[tuple[int, float]]], title: str, target: float | None = None
 ) -> None:
     """Learning curves as a PNG (matplotlib, optional: pip install 'rlcli[plot]')."""
-    try:
-        import matplotlib
+    from rlcli.render.plot import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'") from None
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     colors: dict[str, str] = {}
     for label, curve in curves.items():
@@ -224,13 +222,7 @@ def write_plot(
     ax.set_ylabel("mean return")
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def compare_table(name: str, runs: dict[str, list[TrainResult]]) -> Table:

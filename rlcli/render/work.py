@@ -11,6 +11,7 @@ Numbers are exact fractions when the solver ran exactly, otherwise floats as in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -69,19 +70,12 @@ def optimality_backups(
     """Sweep k of value iteration: V_k(s) = max{a: q expression = Q} = V_k(s), from V_{k-1}
     = ``before``."""
     gamma, probs, rewards = model_numbers(mdp, exact)
-    lines = []
-    for s in _states(mdp, states):
-        if mdp.terminal[s]:
-            lines.append(f"V{sub(k)}({mdp.states[s]}) = 0 (terminal state)")
-            continue
-        terms = [
-            f"{mdp.actions[mdp.pair_action[j]]}: "
-            f"{q_expression(mdp, j, before, gamma, probs, rewards)} = "
-            f"{num(_q_value(mdp, j, before, gamma, probs, rewards))}"
-            for j in mdp.pairs_of(s)
-        ]
-        lines.append(f"V{sub(k)}({mdp.states[s]}) = max{{{', '.join(terms)}}} = {num(after[s])}")
-    return lines
+
+    def backup(s: int) -> str:
+        terms = [_action_backup(mdp, j, before, gamma, probs, rewards) for j in mdp.pairs_of(s)]
+        return f"max{{{', '.join(terms)}}} = {num(after[s])}"
+
+    return _sweep_lines(mdp, k, states, backup)
 
 
 def expectation_backups(
@@ -91,24 +85,44 @@ def expectation_backups(
     """Sweep k of iterative policy evaluation: V_k(s) = Σ_a π(a|s)·[a: q expression = q]
     = V_k(s). In-place sweeps use the values already updated in this sweep (file order)."""
     gamma, probs, rewards = model_numbers(mdp, exact)
-    lines = []
-    for s in _states(mdp, states):
-        if mdp.terminal[s]:
-            lines.append(f"V{sub(k)}({mdp.states[s]}) = 0 (terminal state)")
-            continue
+
+    def backup(s: int) -> str:
         used = [after[t] if in_place and t < s else before[t] for t in range(mdp.n_states)]
-        terms = []
-        for j in mdp.pairs_of(s):
-            if not pi[j]:
-                continue
-            expr = q_expression(mdp, j, used, gamma, probs, rewards)
-            value = _q_value(mdp, j, used, gamma, probs, rewards)
-            body = f"{mdp.actions[mdp.pair_action[j]]}: {expr} = {num(value)}"
-            terms.append(body if pi[j] == 1 else f"{num(pi[j])}·[{body}]")
+        terms = policy_terms(
+            mdp, s, pi, lambda j: _action_backup(mdp, j, used, gamma, probs, rewards)
+        )
         single = len(terms) == 1 and not terms[0].endswith("]")  # one action, π = 1
         total = "" if single else f" = {num(after[s])}"  # its value already ends the term
-        lines.append(f"V{sub(k)}({mdp.states[s]}) = {' + '.join(terms)}{total}")
-    return lines
+        return " + ".join(terms) + total
+
+    return _sweep_lines(mdp, k, states, backup)
+
+
+def policy_terms(mdp: MDP, s: int, pi: list[Any], term: Callable[[int], str]) -> list[str]:
+    """The terms of Σ_a π(a|s)·[term(a)] as written out: an action with π = 0 left out, the
+    weight left out where π = 1."""
+    terms = []
+    for j in mdp.pairs_of(s):
+        if pi[j]:
+            terms.append(term(j) if pi[j] == 1 else f"{num(pi[j])}·[{term(j)}]")
+    return terms
+
+
+def _sweep_lines(
+    mdp: MDP, k: int, states: list[int] | None, backup: Callable[[int], str]
+) -> list[str]:
+    """One line per state of sweep k, ``V_k(s) = backup(s)``; a terminal state's is 0."""
+    return [
+        f"V{sub(k)}({mdp.states[s]}) = " + ("0 (terminal state)" if mdp.terminal[s] else backup(s))
+        for s in _states(mdp, states)
+    ]
+
+
+def _action_backup(mdp: MDP, j: int, v: list[Any], gamma: Any, probs: Any, rewards: Any) -> str:
+    """One action's backup written out: ``a: Σ p(r + γV(s')) with numbers = q``."""
+    expr = q_expression(mdp, j, v, gamma, probs, rewards)
+    q = _q_value(mdp, j, v, gamma, probs, rewards)
+    return f"{mdp.actions[mdp.pair_action[j]]}: {expr} = {num(q)}"
 
 
 def _q_value(mdp: MDP, k: int, v: list[Any], gamma: Any, probs: Any, rewards: Any) -> Any:

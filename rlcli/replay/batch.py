@@ -120,11 +120,7 @@ def batch_mc(
         if not ep.complete:
             raise UsageError(f"batch mc: {ep.label} does not end in a terminal state")
         G = discounted_returns(ep.rewards, setup.gamma)
-        seen: set[str] = set()
-        for t, st in enumerate(ep.steps):
-            if first_visit and st.state in seen:
-                continue
-            seen.add(st.state)
+        for t, st in ep.visits(first_visit):
             returns.setdefault(st.state, []).append(G[t])
     out = dict(v0)
     out.update({s: sum(g, Fraction(0)) / len(g) for s, g in returns.items()})

@@ -25,7 +25,7 @@ from rlcli.replay.returns import (
     return_text,
 )
 from rlcli.replay.setup import Setup
-from rlcli.replay.tabular import step_size, toward
+from rlcli.replay.tabular import step_line, step_size, toward
 from rlcli.replay.worked import Line, paren, show, show_dec
 
 VARIANTS = ("offline", "accumulating", "replacing", "true-online")
@@ -48,6 +48,33 @@ def _require_complete(ep: Episode, what: str) -> None:
         )
 
 
+def _update_v(
+    v: dict[str, Value],
+    setup: Setup,
+    ep: Episode,
+    t: int,
+    target: Value,
+    alpha: Value,
+    working: str,
+    note: str,
+    extra: dict[str, Value],
+    time: str = "t",
+) -> Line:
+    """V(S_t) ← V(S_t) + α[target − V(S_t)] in place (eq. 6.1, 7.2, 12.4 with their targets),
+    written after ``working``, the line that found the target."""
+    s = ep.steps[t].state
+    old = v[s]
+    new = toward(old, alpha, target, setup)
+    v[s] = new
+    text = (
+        f"{working};  V({s}) ← {show(old)} + {paren(alpha)}·[{show(target)} − {paren(old)}] "
+        f"= {show_dec(new)}{note}"
+    )
+    data = {"update": f"V({s})", "state": s, **extra}
+    data |= {"alpha": alpha, "target": target, "old": old, "new": new}
+    return step_line(ep, t, text, data, time)
+
+
 def mc(
     episodes: Sequence[Episode], setup: Setup, v: dict[str, Value], first_visit: bool
 ) -> tuple[list[Line], set[str]]:
@@ -57,41 +84,12 @@ def mc(
     for ep in episodes:
         _require_complete(ep, "mc")
         G = discounted_returns(ep.rewards, setup.gamma)
-        seen: set[str] = set()
-        for t, st in enumerate(ep.steps):
+        for t, st in ep.visits(first_visit):
             s = st.state
-            if first_visit and s in seen:
-                continue
-            seen.add(s)
-            old = v[s]
-            alpha, a_txt = step_size(setup, counts, s, f"({s})")
-            new = toward(old, alpha, G[t], setup)
-            v[s] = new
+            alpha, note = step_size(setup, counts, s, f"({s})")
+            working = f"G_{t} = {return_text(ep.rewards, setup.gamma, t)} = {show(G[t])}"
+            lines.append(_update_v(v, setup, ep, t, G[t], alpha, working, note, {"return": G[t]}))
             updated.add(s)
-            text = (
-                f"G_{t} = {return_text(ep.rewards, setup.gamma, t)} = {show(G[t])};  "
-                f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(G[t])} − {paren(old)}] "
-                f"= {show_dec(new)}"
-            )
-            if setup.alpha is None:
-                text += f"   (α = {a_txt})"
-            lines.append(
-                Line(
-                    f"{ep.label} t={t}",
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "update": f"V({s})",
-                        "state": s,
-                        "return": G[t],
-                        "alpha": alpha,
-                        "target": G[t],
-                        "old": old,
-                        "new": new,
-                    },
-                )
-            )
     return lines, updated
 
 
@@ -113,38 +111,14 @@ def nstep(
             s = ep.steps[tau].state
             h = min(tau + n, T)
             target = nstep_return(ep.rewards, v_at, setup.gamma, tau, n)
-            tail = v_at(h)
-            old = v[s]
-            alpha, a_txt = step_size(setup, counts, s, f"({s})")
-            new = toward(old, alpha, target, setup)
-            v[s] = new
+            alpha, note = step_size(setup, counts, s, f"({s})")
+            boot = None if setup.is_terminal(ep.states[h]) else (ep.states[h], v_at(h))
+            working = f"G_{tau}:{tau + n} = " + _sum_is(
+                nstep_text(ep.rewards, setup.gamma, boot, tau, h), target
+            )
+            line = _update_v(v, setup, ep, tau, target, alpha, working, note, {"n": n}, time="τ")
+            lines.append(line)
             updated.add(s)
-            boot = None if setup.is_terminal(ep.states[h]) else (ep.states[h], tail)
-            working = nstep_text(ep.rewards, setup.gamma, boot, tau, h)
-            text = (
-                f"G_{tau}:{tau + n} = {_sum_is(working, target)};  "
-                f"V({s}) ← {show(old)} + {paren(alpha)}·[{show(target)} − "
-                f"{paren(old)}] = {show_dec(new)}"
-            )
-            if setup.alpha is None:
-                text += f"   (α = {a_txt})"
-            lines.append(
-                Line(
-                    f"{ep.label} τ={tau}",
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": tau,
-                        "update": f"V({s})",
-                        "state": s,
-                        "n": n,
-                        "alpha": alpha,
-                        "target": target,
-                        "old": old,
-                        "new": new,
-                    },
-                )
-            )
     return lines, updated
 
 
@@ -171,34 +145,13 @@ def _offline(
         start = dict(v)  # λ-returns from the values the episode was played with
         G = lambda_returns(ep.rewards, _value_at(ep, setup, start), setup.gamma, lam)
         for t, st in enumerate(ep.steps):
-            s = st.state
-            old = v[s]
-            new = toward(old, alpha, G[t], setup)
-            v[s] = new
-            updated.add(s)
             nxt = ep.states[t + 1]
             rest = f"V({nxt})" if t == len(ep.steps) - 1 else f"(1−λ)V({nxt}) + λG^λ_{t + 1}"
-            text = (
-                f"G^λ_{t} = R + γ[{rest}] = {show(G[t])};  V({s}) ← {show(old)} + "
-                f"{paren(alpha)}·[{show(G[t])} − {paren(old)}] = {show_dec(new)}"
-            )
+            working = f"G^λ_{t} = R + γ[{rest}] = {show(G[t])}"
             lines.append(
-                Line(
-                    f"{ep.label} t={t}",
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "update": f"V({s})",
-                        "state": s,
-                        "lambda_return": G[t],
-                        "alpha": alpha,
-                        "target": G[t],
-                        "old": old,
-                        "new": new,
-                    },
-                )
+                _update_v(v, setup, ep, t, G[t], alpha, working, "", {"lambda_return": G[t]})
             )
+            updated.add(st.state)
     return lines, updated
 
 
@@ -255,18 +208,6 @@ def _traces(
                 f"δ = {show(st.reward)} + {paren(g)}·{paren(v_next)} − {paren(v_s)} = "
                 f"{show(delta)};  {traces};  " + "; ".join(changes)
             )
-            lines.append(
-                Line(
-                    f"{ep.label} t={t}",
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "state": s,
-                        "td_error": delta,
-                        "traces": dict(e),
-                        "values": dict(v),
-                    },
-                )
-            )
+            data = {"state": s, "td_error": delta, "traces": dict(e), "values": dict(v)}
+            lines.append(step_line(ep, t, text, data))
     return lines, updated

@@ -60,6 +60,17 @@ class Episode:
     def rewards(self) -> list[Value]:
         return [s.reward for s in self.steps]
 
+    def visits(self, first_visit: bool) -> list[tuple[int, Step]]:
+        """The steps (t, S_t, ...) Monte Carlo learns from: every step, or with ``first_visit``
+        only the first visit to each state in the episode (S&B §5.1)."""
+        seen: set[str] = set()
+        out = []
+        for t, st in enumerate(self.steps):
+            if not (first_visit and st.state in seen):
+                out.append((t, st))
+            seen.add(st.state)
+        return out
+
 
 @dataclass
 class Experience:

@@ -85,10 +85,6 @@ def visits(
         for t in range(T - 1, -1, -1):
             rho_tail[t] = steps[t] * rho_tail[t + 1]
             pd[t] = steps[t] * (ep.rewards[t] + gamma * pd[t + 1])
-        seen: set[str] = set()
-        for t, st in enumerate(ep.steps):
-            if first_visit and st.state in seen:
-                continue
-            seen.add(st.state)
+        for t, st in ep.visits(first_visit):
             out.append(Visit(ep.label, t, st.state, tuple(steps[t:]), rho_tail[t], G[t], pd[t]))
     return out

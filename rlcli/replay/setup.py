@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from rlcli.errors import Problem, UsageError
-from rlcli.replay.experience import TERMINAL, Experience, ExperienceError
+from rlcli.replay.experience import TERMINAL, Experience, ExperienceError, Step
 from rlcli.replay.numbers import Value, assignments, number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,78 +65,52 @@ def _mdp_gamma(mdp: MDP) -> Value:
 
 
 def check_against_mdp(exp: Experience, mdp: MDP) -> None:
-    """Every state, action and step must exist in the MDP with probability > 0."""
+    """Every state, action and step must exist in the MDP with probability > 0; the first
+    step of each episode that does not is reported."""
     problems: list[Problem] = []
-    index = mdp.state_index
     for ep in exp.all:
         for st in ep.steps:
-            where = f"{ep.label}, token {st.token}"
-            if st.state not in index:
-                problems.append(
-                    Problem(
-                        exp.source,
-                        None,
-                        "",
-                        f"{where}: unknown state {st.state!r} (not in {mdp.source})",
-                    )
-                )
-                break
-            s = index[st.state]
-            if mdp.terminal[s]:
-                problems.append(
-                    Problem(
-                        exp.source,
-                        None,
-                        "",
-                        f"{where}: {st.state} is terminal in {mdp.source}, yet the episode goes on",
-                    )
-                )
-                break
-            nxt = st.next_state
-            if nxt != TERMINAL and nxt not in index:
-                problems.append(
-                    Problem(
-                        exp.source,
-                        None,
-                        "",
-                        f"{ep.label}, token {st.token + (3 if st.action else 2)}: unknown "
-                        f"state {nxt!r} (not in {mdp.source})",
-                    )
-                )
-                break
-            if st.action is None:
-                continue
-            actions = mdp.actions_of(s)
-            if st.action not in actions:
-                problems.append(
-                    Problem(
-                        exp.source,
-                        None,
-                        "",
-                        f"{ep.label}, token "
-                        f"{st.token + 1}: {st.state} has no action {st.action!r} "
-                        f"in {mdp.source} (actions: {', '.join(actions)})",
-                    )
-                )
-                break
-            k = mdp.pair(st.state, st.action)
-            reachable = {
-                mdp.states[mdp.out_next[z]] for z in mdp.outcomes(k) if mdp.out_prob[z] > 0
-            }
-            if nxt != TERMINAL and nxt not in reachable:
-                problems.append(
-                    Problem(
-                        exp.source,
-                        None,
-                        "",
-                        f"{ep.label}, token "
-                        f"{st.token + 3}: {st.state} --{st.action}--> {nxt} has "
-                        f"probability 0 in {mdp.source}",
-                    )
-                )
+            message = _step_problem(ep.label, st, mdp)
+            if message is not None:
+                problems.append(Problem(exp.source, None, "", message))
                 break
     if problems:
         raise ExperienceError(problems)
+
+
+def _step_problem(label: str, st: Step, mdp: MDP) -> str | None:
+    """What is wrong with one step of episode ``label`` against the MDP, or None."""
+    index = mdp.state_index
+    if st.state not in index:
+        return f"{label}, token {st.token}: unknown state {st.state!r} (not in {mdp.source})"
+    s = index[st.state]
+    if mdp.terminal[s]:
+        return (
+            f"{label}, token {st.token}: {st.state} is terminal in {mdp.source}, "
+            "yet the episode goes on"
+        )
+    nxt = st.next_state
+    if nxt != TERMINAL and nxt not in index:
+        return (
+            f"{label}, token {st.token + (3 if st.action else 2)}: unknown "
+            f"state {nxt!r} (not in {mdp.source})"
+        )
+    if st.action is None:
+        return None
+    actions = mdp.actions_of(s)
+    if st.action not in actions:
+        return (
+            f"{label}, token {st.token + 1}: {st.state} has no action {st.action!r} "
+            f"in {mdp.source} (actions: {', '.join(actions)})"
+        )
+    k = mdp.pair(st.state, st.action)
+    reachable = {mdp.states[mdp.out_next[z]] for z in mdp.outcomes(k) if mdp.out_prob[z] > 0}
+    if nxt != TERMINAL and nxt not in reachable:
+        return (
+            f"{label}, token {st.token + 3}: {st.state} --{st.action}--> {nxt} has "
+            f"probability 0 in {mdp.source}"
+        )
+    return None
 
 
 def _parse_init_value(raw: Any, where: str) -> Value:

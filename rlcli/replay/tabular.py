@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from rlcli.errors import UsageError
 from rlcli.replay.experience import TERMINAL, Episode, Step
@@ -20,12 +21,19 @@ QTable = dict[tuple[str, str], Value]
 
 
 def step_size(setup: Setup, counts: dict, key: object, name: str) -> tuple[Value, str]:
-    """α and how it is written: ``1/2`` or ``1/N(A) = 1/3``."""
+    """α, and the note written after an update under sample averages: ``   (α = 1/N(A) = 1/3)``
+    (empty for a given α)."""
     counts[key] = counts.get(key, 0) + 1
     if setup.alpha is not None:
-        return setup.alpha, show(setup.alpha)
+        return setup.alpha, ""
     a = Fraction(1, counts[key])
-    return a, f"1/N{name} = {a}"
+    return a, f"   (α = 1/N{name} = {a})"
+
+
+def step_line(ep: Episode, t: int, text: str, data: dict[str, Any], time: str = "t") -> Line:
+    """The working of step t of an episode: labelled ``episode 1 t=2`` (``τ=2`` for n-step),
+    its ``--json`` entry led by the episode and t."""
+    return Line(f"{ep.label} {time}={t}", text, {"episode": ep.label, "t": t, **data})
 
 
 def toward(old: Value, alpha: Value, target: Value, setup: Setup) -> Value:
@@ -47,7 +55,7 @@ def td0(
             s, s2 = st.state, st.next_state
             v_next = Fraction(0) if setup.is_terminal(s2) else v[s2]
             old = v[s]
-            alpha, a_txt = step_size(setup, counts, s, f"({s})")
+            alpha, a_note = step_size(setup, counts, s, f"({s})")
             target = st.reward + g * v_next
             new = toward(old, alpha, target, setup)
             v[s] = new
@@ -55,30 +63,22 @@ def td0(
             text = (
                 f"V({s}) ← V({s}) + α[R + γV({s2}) − V({s})] = {show(old)} + {paren(alpha)}·"
                 f"[{show(st.reward)} + {paren(g)}·{paren(v_next)} − {paren(old)}] = {show_dec(new)}"
+                f"{a_note}"
             )
-            if setup.alpha is None:
-                text += f"   (α = {a_txt})"
-            lines.append(
-                Line(
-                    f"{ep.label} t={t}",
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "update": f"V({s})",
-                        "state": s,
-                        "reward": st.reward,
-                        "next_state": s2,
-                        "next_value": v_next,
-                        "gamma": g,
-                        "alpha": alpha,
-                        "target": target,
-                        "td_error": target - old,
-                        "old": old,
-                        "new": new,
-                    },
-                )
-            )
+            data = {
+                "update": f"V({s})",
+                "state": s,
+                "reward": st.reward,
+                "next_state": s2,
+                "next_value": v_next,
+                "gamma": g,
+                "alpha": alpha,
+                "target": target,
+                "td_error": target - old,
+                "old": old,
+                "new": new,
+            }
+            lines.append(step_line(ep, t, text, data))
     return lines, updated
 
 
@@ -118,7 +118,6 @@ def control(
             if st.action is None:
                 raise UsageError(f"{method}: {ep.label} has no actions; write it as S A R S ...")
             s, a, s2 = st.state, st.action, st.next_state
-            label = f"{ep.label} t={t}"
             table, other, which = q, q, ""
             if q2 is not None:
                 if coins is None or flip >= len(coins):
@@ -133,7 +132,7 @@ def control(
                 method, st, ep, setup, table, other, actions, epsilon, policy, which
             )
             old = table[(s, a)]
-            alpha, a_txt = step_size(setup, counts, (which, s, a), f"({s},{a})")
+            alpha, a_note = step_size(setup, counts, (which, s, a), f"({s},{a})")
             target = st.reward + g * boot
             new = toward(old, alpha, target, setup)
             table[(s, a)] = new
@@ -142,33 +141,24 @@ def control(
             text = (
                 f"{name} ← {name} + α[R + γ·{boot_sym} − {name}] = {show(old)} + "
                 f"{paren(alpha)}·[{show(st.reward)} + {paren(g)}·{boot_txt} − {paren(old)}] "
-                f"= {show_dec(new)}"
+                f"= {show_dec(new)}{a_note}"
             )
-            if setup.alpha is None:
-                text += f"   (α = {a_txt})"
             if q2 is not None:
                 text = f"coin {which}: " + text
-            lines.append(
-                Line(
-                    label,
-                    text,
-                    {
-                        "episode": ep.label,
-                        "t": t,
-                        "update": name,
-                        "state": s,
-                        "action": a,
-                        "reward": st.reward,
-                        "next_state": s2,
-                        "bootstrap": boot,
-                        "gamma": g,
-                        "alpha": alpha,
-                        "target": target,
-                        "old": old,
-                        "new": new,
-                    },
-                )
-            )
+            data = {
+                "update": name,
+                "state": s,
+                "action": a,
+                "reward": st.reward,
+                "next_state": s2,
+                "bootstrap": boot,
+                "gamma": g,
+                "alpha": alpha,
+                "target": target,
+                "old": old,
+                "new": new,
+            }
+            lines.append(step_line(ep, t, text, data))
     return lines, updated, q2
 
 
