@@ -178,3 +178,12 @@ def test_rl_ppo_value_clip_and_adaptive_kl_from_the_command_line(files):
         ["lm", "rl", "ppo", str(files / "policy.npz"), "--kl-target", "1", "--kl-coef", "0"],
         "kl_coef must be > 0",
     )
+
+
+def test_rl_refuses_a_plot_name_matplotlib_cannot_write_before_any_work(tmp_path):
+    # the policy file does not exist: the --plot check must come first, before any training
+    _fails(
+        ["lm", "rl", "grpo", str(tmp_path / "missing.npz"), "--plot", str(tmp_path / "c.txt")],
+        "--plot",
+    )
+    assert not (tmp_path / "c.txt").exists()

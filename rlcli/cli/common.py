@@ -75,6 +75,22 @@ def check_output_file(path: Path | None, flag: str, force: bool) -> None:
         raise UsageError(f"{flag} {path}: no directory {path.parent}")
 
 
+PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def check_plot_file(plot: Path | None) -> None:
+    """Before any work: ``--plot`` needs matplotlib installed and a file name matplotlib can
+    write (.png, .pdf, .svg)."""
+    if plot is None:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
+    if plot.suffix.lower() not in PLOT_FORMATS:
+        raise UsageError(f"--plot {plot}: the file name must end in {', '.join(PLOT_FORMATS)}")
+
+
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
     """``["alpha=0.7", "beta=1/2"]`` -> ``{"alpha": "0.7", "beta": "1/2"}``."""
     overrides: dict[str, str] = {}

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_output_file
+from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_output_file, check_plot_file
 from rlcli.errors import UsageError
 from rlcli.lm.rl_config import RLConfig
 
@@ -291,13 +291,7 @@ def rl_cmd(
     _quiet_blas()
     rm_path = _reward_file(reward, reward_file)
     _outputs(force, out=out, csv=csv, plot=plot)
-    if plot is not None:
-        import importlib.util
-
-        if importlib.util.find_spec("matplotlib") is None:
-            raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
-        if plot.suffix.lower() not in (".png", ".pdf", ".svg"):
-            raise UsageError(f"--plot {plot}: the file name must end in .png, .pdf or .svg")
+    check_plot_file(plot)
     from dataclasses import asdict
 
     from rlcli.cli.console import out as stdout

@@ -13,7 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, SetOpt, check_output_file
+from rlcli.cli.common import (
+    ForceOpt,
+    JsonOpt,
+    SeedOpt,
+    SetOpt,
+    check_output_file,
+    check_plot_file,
+)
 from rlcli.errors import RlcliError, UsageError
 from rlcli.train.config import ConfigError
 
@@ -383,9 +390,6 @@ def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
         raise typer.Exit(1)
 
 
-PLOT_FORMATS = (".png", ".pdf", ".svg")
-
-
 def _target(
     task: Task | None, env_id: str | None, env_kwargs: str | None, default: Task
 ) -> Task | None:
@@ -400,13 +404,7 @@ def _target(
 def _check_outputs(plot: Path | None, csv: Path | None, force: bool) -> None:
     """Fail before training, not after it, when an output cannot be written, or would
     overwrite a file without ``--force``."""
-    import importlib.util
-
-    if plot is not None:
-        if importlib.util.find_spec("matplotlib") is None:
-            raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
-        if plot.suffix.lower() not in PLOT_FORMATS:
-            raise UsageError(f"--plot {plot}: the file name must end in {', '.join(PLOT_FORMATS)}")
+    check_plot_file(plot)
     for flag, path in (("--plot", plot), ("--csv", csv)):
         if path is None:
             continue
