@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,7 +37,13 @@ from rlcli.cli.sweep_options import (
     step_sizes,
 )
 from rlcli.errors import UsageError
-from rlcli.learn.methods import IMPORTANCE, PREDICTION_METHODS, TD_LAMBDA_VARIANTS, VISITS
+from rlcli.learn.methods import (
+    BATCH_METHODS,
+    IMPORTANCE,
+    PREDICTION_METHODS,
+    TD_LAMBDA_VARIANTS,
+    VISITS,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.learn.predict import Experiment, PredictionResult, Setting
@@ -46,6 +53,7 @@ MaxStepsOpt = max_steps_option(100_000)
 CsvOpt = csv_option("Write the RMS curves as CSV.")
 PlotOpt = plot_option("Save the curves as PNG (needs matplotlib).")
 DEFAULT_ALPHA = {"mc": "1/n", "td": "0.1", "nstep": "0.1", "td-lambda": "0.1"}
+METHODS = (*PREDICTION_METHODS, *BATCH_METHODS)
 
 NOTES = {
     "mc": "MC: constant α updates V(S_t) += α[G_t − V(S_t)] forward in time at the episode's "
@@ -66,7 +74,12 @@ def estimate(
     policy_spec: PolicyOpt,
     method: Annotated[
         str,
-        typer.Option("--method", "-m", help=f"{', '.join(PREDICTION_METHODS)}, or a comma list."),
+        typer.Option(
+            "--method",
+            "-m",
+            help=f"{', '.join(METHODS)}, or a comma list (batch-td, batch-mc: td and mc with "
+            "batch updating, so one call can mix online and batch learners).",
+        ),
     ] = "td",
     alpha: Annotated[
         str | None,
@@ -109,8 +122,14 @@ def estimate(
     episodes: EpisodesOpt = 100,
     seed: SeedOpt = 0,
     init: Annotated[
-        float, typer.Option("--init", help="Initial value V0 of non-terminal states.")
-    ] = 0.0,
+        str,
+        typer.Option(
+            "--init",
+            help="Initial value V0 of non-terminal states, or a comma list of a default and "
+            "METHOD=V0 for the learners of one --method (batch=V0: every batch learner), "
+            "e.g. 0.5,batch=-1.",
+        ),
+    ] = "0.0",
     start: StartOpt = None,
     error_state: Annotated[
         str | None,
@@ -141,7 +160,7 @@ def estimate(
 def _estimate(
     file: Path, policy_spec: str, method: str, alpha: str | None, n: str | None,
     lam: str | None, variant: str | None, visit: str | None, batch: bool, behavior: str | None,
-    importance: str | None, runs: int, episodes: int, seed: int, init: float,
+    importance: str | None, runs: int, episodes: int, seed: int, init: str,
     start: str | None, error_state: str | None, max_steps: int | None, csv: Path | None,
     plot: Path | None, set_: list[str] | None, json: bool, force: bool,
 ) -> None:  # fmt: skip
@@ -155,9 +174,10 @@ def _estimate(
         learning.require_matplotlib()
     check_new_file(csv, "--csv", force)
     check_new_file(plot, "--plot", force)
-    initial_value(init, "--init")
+    inits = Inits.parse(init)
     mdp = load(file, set_)
-    settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
+    settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance,
+                         inits)  # fmt: skip
     positive(runs, "--runs")
     positive(episodes, "--episodes")
     pi = policy(mdp, policy_spec)
@@ -170,14 +190,19 @@ def _estimate(
     if watch is not None and not seen[watch]:
         raise UsageError(
             f"--error-state: {error_state!r} is never visited from the start under the "
-            f"{'behaviour ' if behavior else ''}policy, so its estimate stays V0 = {init:g} "
-            f"and its squared error (V0 − v_π)² = {(init - float(true_values[watch])) ** 2:g} "
-            "in every episode; choose a state the episodes reach (or another --start)"
+            f"{'behaviour ' if behavior else ''}policy, so its estimate stays "
+            + (
+                f"each learner's V0 (--init {inits})"
+                if inits.by_method
+                else f"V0 = {inits.default:g} and its squared error (V0 − v_π)² = "
+                f"{(inits.default - float(true_values[watch])) ** 2:g}"
+            )
+            + " in every episode; choose a state the episodes reach (or another --start)"
         )
     max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
-        v0=init, max_steps=max_steps, behavior=b_pi, error_state=watch,
+        v0=inits.default, max_steps=max_steps, behavior=b_pi, error_state=watch,
     )  # fmt: skip
     mean_length = expected_episode_length(mdp, followed, start_dist)
     check_size(exp, settings, mean_length)
@@ -204,7 +229,7 @@ def _estimate(
     header = (
         f"{mdp.name or file} · target policy {policy_spec}"
         + (f" · behaviour policy {behavior}" if behavior else "")
-        + f" · {runs} runs × {episodes} episodes · seed {seed} · V0 = {init:g}\n"
+        + f" · {runs} runs × {episodes} episodes · seed {seed} · V0 = {inits}\n"
         f"RMS error over the {int((~mdp.terminal).sum())} non-terminal states against the "
         "exact v_π (linear solve)"
         + (
@@ -240,60 +265,121 @@ def _state(mdp: MDP, name: str | None, option: str) -> int | None:
     return s
 
 
+@dataclass(frozen=True)
+class Inits:
+    """``--init``: the default V0 and the V0 of the learners of named methods."""
+
+    default: float
+    by_method: dict[str, float]  # a --method name, or "batch" (every batch learner): V0
+
+    @classmethod
+    def parse(cls, text: str) -> Inits:
+        """``V0`` or a comma list of ``V0`` (at most once) and ``METHOD=V0`` items."""
+        default: float | None = None
+        by_method: dict[str, float] = {}
+        for item in (t.strip() for t in text.split(",")):
+            key, _, value = item.rpartition("=")
+            key = key.strip()
+            if "=" in item and key not in (*METHODS, "batch"):
+                raise UsageError(f"--init: {item!r}: {key!r} is not a method "
+                                 f"({', '.join(METHODS)}, or batch)")  # fmt: skip
+            if key in by_method or (not key and default is not None):
+                raise UsageError(f"--init: {key or 'the default V0'} is given twice in {text!r}")
+            try:
+                number = float(value)
+            except ValueError:
+                raise UsageError(f"--init: {value.strip()!r} is not a number") from None
+            initial_value(number, "--init")
+            if key:
+                by_method[key] = number
+            else:
+                default = number
+        return cls(0.0 if default is None else default, by_method)
+
+    def of(self, method: str, batch: bool) -> float | None:
+        """The V0 of the learners of ``method`` as written in --method (batch updating or
+        not); None when --init is one value for all."""
+        if not self.by_method:
+            return None
+        if method in self.by_method:
+            return self.by_method[method]
+        return self.by_method.get("batch", self.default) if batch else self.default
+
+    def check(self, methods: list[str], batch: bool) -> None:
+        """Each METHOD=V0 names a method of the call."""
+        batched = batch or any(m in BATCH_METHODS for m in methods)
+        for key in self.by_method:
+            if key not in methods and not (key == "batch" and batched):
+                raise UsageError(f"--init: {key}={self.by_method[key]:g} names no learner of "
+                                 f"--method {','.join(methods)}")  # fmt: skip
+
+    def __str__(self) -> str:
+        return ", ".join([f"{self.default:g}", *(f"{k}={v:g}" for k, v in self.by_method.items())])
+
+
 def _settings(
     method: str, alpha: str | None, n: str | None, lam: str | None, variant: str | None,
     visit: str | None, batch: bool, behavior: str | None, importance: str | None,
+    inits: Inits,
 ) -> list[Setting]:  # fmt: skip
     from rlcli.learn.predict import Setting
 
-    methods = choices(method, "--method", PREDICTION_METHODS)
+    methods = choices(method, "--method", METHODS)
+    inits.check(methods, batch)
     for given, option, needs in (
-        (n, "--n", "nstep"), (lam, "--lambda", "td-lambda"),
-        (variant, "--variant", "td-lambda"), (visit, "--visit", "mc"),
+        (n, "--n", ("nstep",)), (lam, "--lambda", ("td-lambda",)),
+        (variant, "--variant", ("td-lambda",)), (visit, "--visit", ("mc", "batch-mc")),
     ):  # fmt: skip
-        if given is not None and needs not in methods:
-            raise UsageError(f"{option} applies to --method {needs} only")
+        if given is not None and not set(needs) & set(methods):
+            raise UsageError(f"{option} applies to --method {needs[0]} only"
+                             + "".join(f" (and {m})" for m in needs[1:]))  # fmt: skip
     if importance is not None and behavior is None:
         raise UsageError("--importance applies to off-policy MC only: add --behavior POLICY")
     visits = choices(visit or "every", "--visit", VISITS)
     if behavior is not None:
         if methods != ["mc"] or batch:
             raise UsageError(
-                "--behavior (off-policy prediction) works with --method mc only, not --batch"
+                "--behavior (off-policy prediction) works with --method mc only, not --batch "
+                "(batch-td, batch-mc)"
             )
         if alpha is not None:
             raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
         kinds = choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)
         return [Setting("mc", visit=v, importance=k) for v in visits for k in kinds]
     if batch:
-        if set(methods) - {"td", "mc"}:
+        if set(methods) - {"td", "mc", *BATCH_METHODS}:
             raise UsageError("--batch works with --method td and mc (S&B §6.3)")
         if alpha is not None:
             raise UsageError("--batch computes the fixed point that small-α batch updating "
                              "reaches; drop --alpha")  # fmt: skip
-        return [
-            Setting("td", batch=True) if m == "td" else Setting("mc", batch=True, visit=v)
-            for m in methods
-            for v in (visits if m == "mc" else ["every"])
-        ]
+    elif alpha is not None and all(m in BATCH_METHODS for m in methods):
+        raise UsageError("--alpha applies to online learners: batch-td and batch-mc compute "
+                         "the fixed point that small-α batch updating reaches")  # fmt: skip
     ns = counts(n or "4", "--n")
     lams = numbers(lam or "0.9", "--lambda", 0.0, 1.0)
     variants = choices(variant or "offline", "--variant", TD_LAMBDA_VARIANTS)
     out = []
-    for m in methods:
+    for written in methods:
+        m = BATCH_METHODS.get(written, written)
+        batched = batch or written in BATCH_METHODS
+        v0 = inits.of(written, batched)
+        if batched:
+            out += [Setting(m, batch=True, visit=v if m == "mc" else None, init=v0)
+                    for v in (visits if m == "mc" else ["every"])]  # fmt: skip
+            continue
         alphas = step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])
         if m == "mc":
-            out += [Setting("mc", alpha=a, visit=v) for v in visits for a in alphas]
+            out += [Setting("mc", alpha=a, visit=v, init=v0) for v in visits for a in alphas]
         elif m == "td":
-            out += [Setting("td", alpha=a) for a in alphas]
+            out += [Setting("td", alpha=a, init=v0) for a in alphas]
         elif m == "nstep":
-            out += [Setting("nstep", alpha=a, n=k) for k in ns for a in alphas]
+            out += [Setting("nstep", alpha=a, n=k, init=v0) for k in ns for a in alphas]
         else:
             out += [
-                Setting("td-lambda", alpha=a, lam=x, variant=v)
+                Setting("td-lambda", alpha=a, lam=x, variant=v, init=v0)
                 for v in variants for x in lams for a in alphas
             ]  # fmt: skip
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _notes(settings: list[Setting]) -> list[str]:

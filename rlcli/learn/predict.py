@@ -48,6 +48,7 @@ class Setting:
     visit: str | None = None  # mc: first | every
     batch: bool = False  # td, mc: batch updating
     importance: str | None = None  # off-policy mc: ordinary | weighted
+    init: float | None = None  # V0 of this learner; None: the experiment's ``v0``
 
     def __post_init__(self) -> None:
         if self.method not in PREDICTION_METHODS:
@@ -59,7 +60,8 @@ class Setting:
 
     @property
     def family(self) -> tuple:
-        return (self.method, self.variant, self.visit, self.batch, self.importance is not None)
+        return (self.method, self.variant, self.visit, self.batch, self.importance is not None,
+                self.init)  # fmt: skip
 
     @property
     def name(self) -> str:
@@ -93,6 +95,8 @@ class Setting:
             parts.append(f"λ={self.lam:g}")
         if not self.batch and not self.importance:
             parts.append("α=1/N(s)" if self.alpha is None else f"α={self.alpha:g}")
+        if self.init is not None:
+            parts.append(f"V0={self.init:g}")
         return " ".join(parts)
 
     def parameters(self) -> dict:
@@ -110,7 +114,13 @@ class Setting:
                 out[key] = value
         if self.batch:
             out["batch"] = True
+        if self.init is not None:
+            out["init"] = self.init
         return out
+
+    def v0(self, default: float) -> float:
+        """This learner's initial value of the non-terminal states."""
+        return default if self.init is None else self.init
 
 
 @dataclass(frozen=True)
@@ -224,7 +234,8 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
     mdp, R, P = exp.mdp, exp.runs, len(group)
     B, S = P * R, mdp.n_states
     first = group[0]
-    V = np.where(mdp.terminal, 0.0, exp.v0)[None, :].repeat(B, axis=0)
+    v0 = first.v0(exp.v0)
+    V = np.where(mdp.terminal, 0.0, v0)[None, :].repeat(B, axis=0)
 
     def each(values: list) -> np.ndarray:
         return np.repeat(np.array(values, dtype=float), R)
@@ -254,7 +265,7 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
         if not whole_chunks:
             for i in range(chunk.count):
                 episode = chunk.episode(i)
-                _learn_episode(first, V, episode, rows, n, lam, gamma, batch_data, exp.v0,
+                _learn_episode(first, V, episode, rows, n, lam, gamma, batch_data, v0,
                                terminal)  # fmt: skip
                 curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
                 if state is not None:
@@ -264,7 +275,7 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
             start = V.copy()
             if first.importance:
                 written = importance_chunk(
-                    V, part, sums, ratio, weighted, first.visit == "first", exp.v0, terminal,
+                    V, part, sums, ratio, weighted, first.visit == "first", v0, terminal,
                     rows.run,
                 )  # fmt: skip
             else:
