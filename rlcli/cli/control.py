@@ -17,7 +17,7 @@ from rlcli.cli.common import (
     load,
     policy,
 )
-from rlcli.cli.console import err, out
+from rlcli.cli import console
 from rlcli.cli.sweep_options import (
     EpisodesOpt,
     RunsOpt,
@@ -151,14 +151,14 @@ def _control(
         f"{learning.num(v_start)}"
     )
     every_optimal = tie_policy(mdp, optimal.optimal.astype(float), tol=0.5)  # the mask's ties
-    learning.print_parts(out, learning.control_view(mdp, results, summaries, optimal, header,
+    learning.print_parts(console.out, learning.control_view(mdp, results, summaries, optimal, header,
                                                     window, every_optimal))  # fmt: skip
     for note in dict.fromkeys(NOTES[m] for m in methods if m in NOTES):
-        out.print(note, style="dim", markup=False)
+        console.out.print(note, style="dim", markup=False)
     if any(r.cut and r.setting.method in MC_CONTROL_METHODS for r in results):
-        out.print(MC_CUT, style="dim", markup=False)
+        console.out.print(MC_CUT, style="dim", markup=False)
     if csv or plot:
-        err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+        console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
 NOTES = {

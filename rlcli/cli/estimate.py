@@ -19,7 +19,7 @@ from rlcli.cli.common import (
     load,
     policy,
 )
-from rlcli.cli.console import err, out
+from rlcli.cli import console
 from rlcli.cli.sweep_options import (
     EpisodesOpt,
     RunsOpt,
@@ -168,10 +168,11 @@ def _estimate(
     from rlcli.learn.predict import Experiment, check_size, run_prediction
     from rlcli.learn.reach import episode_limit, reachable
     from rlcli.mdp.solve.evaluate import evaluate_policy, expected_episode_length
-    from rlcli.render import learning
 
     if plot is not None:
-        learning.require_matplotlib()
+        from rlcli.render.learning import require_matplotlib
+
+        require_matplotlib()
     check_new_file(csv, "--csv", force)
     check_new_file(plot, "--plot", force)
     inits = Inits.parse(init)
@@ -208,12 +209,14 @@ def _estimate(
     check_size(exp, settings, mean_length)
     note = long_run_note(mean_length, runs, episodes, max_steps)
     if note is not None:
-        err.print(note, markup=False)
+        console.err.print(note, markup=False)
     results = run_prediction(exp, settings)
     watched = None if watch is None else (mdp.states[watch], float(true_values[watch]))
     notes = _notes(settings)
     unreachable = [mdp.states[s] for s in range(mdp.n_states) if not seen[s]]
     cut = results[0].cut
+    if csv is not None or plot is not None or not json:
+        from rlcli.render import learning  # rich tables: not for --json alone
     if csv is not None:
         learning.write_csv(csv, *learning.estimate_csv_rows(results, watched))
     if plot is not None:
@@ -240,7 +243,7 @@ def _estimate(
         )
     )
     if unreachable:
-        err.print(
+        console.err.print(
             f"warning: {len(unreachable)} non-terminal state(s) are never visited from the "
             f"start under the {'behaviour ' if behavior else ''}policy: "
             f"{', '.join(unreachable[:8])}{' …' if len(unreachable) > 8 else ''}. They keep "
@@ -248,9 +251,9 @@ def _estimate(
             markup=False,
         )
     view = learning.estimate_view(mdp, results, true_values, header, notes, watched)
-    learning.print_parts(out, view)
+    learning.print_parts(console.out, view)
     if (csv or plot) and not json:
-        err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+        console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
 def _state(mdp: MDP, name: str | None, option: str) -> int | None:
