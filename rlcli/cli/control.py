@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rlcli.cli import console
 from rlcli.cli.common import (
     FileArg,
     ForceOpt,
@@ -17,7 +18,6 @@ from rlcli.cli.common import (
     load,
     policy,
 )
-from rlcli.cli import console
 from rlcli.cli.sweep_options import (
     EpisodesOpt,
     RunsOpt,
@@ -151,8 +151,8 @@ def _control(
         f"{learning.num(v_start)}"
     )
     every_optimal = tie_policy(mdp, optimal.optimal.astype(float), tol=0.5)  # the mask's ties
-    learning.print_parts(console.out, learning.control_view(mdp, results, summaries, optimal, header,
-                                                    window, every_optimal))  # fmt: skip
+    view = learning.control_view(mdp, results, summaries, optimal, header, window, every_optimal)
+    learning.print_parts(console.out, view)
     for note in dict.fromkeys(NOTES[m] for m in methods if m in NOTES):
         console.out.print(note, style="dim", markup=False)
     if any(r.cut and r.setting.method in MC_CONTROL_METHODS for r in results):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rlcli.cli import console
 from rlcli.cli.common import (
     FileArg,
     ForceOpt,
@@ -19,7 +20,6 @@ from rlcli.cli.common import (
     load,
     policy,
 )
-from rlcli.cli import console
 from rlcli.cli.sweep_options import (
     EpisodesOpt,
     RunsOpt,
