@@ -1,0 +1,176 @@
+"""TD(0) and constant-α / sample-average MC over each run's episodes as one stream of steps.
+
+Row b (a setting × run lane, see ``steps``) reads the episodes of run ``run[b]`` of a chunk
+back to back: position i of run r's stream is one time step (S_t, R_{t+1}, S_{t+1}, G_t) of
+one of its episodes. Every row advances one position per iteration, so a chunk costs one
+Python iteration per step of its longest run stream (≈ episodes × mean length) instead of
+one per time step of every episode's longest run.
+
+- TD(0), S&B eq. 6.2: V(S_t) ← V(S_t) + α[R_{t+1} + γV(S_{t+1}) − V(S_t)], as it happens.
+- MC, S&B §5.1/eq. 6.1: V(S_t) ← V(S_t) + α[G_t − V(S_t)] forward in time at the end of the
+  episode. Applied at stream position t instead: nothing reads V between the steps of an
+  episode but these updates, and the error is read only at episode ends, so the values at
+  every episode end are the same floats.
+
+The error after each episode is read from a copy of the rows whose episode ended at that
+position. Positions past the end of a shorter stream, and steps that are not counted (later
+visits, for first-visit MC), point at a scratch column S (value 0, reward 0): an update
+there writes 0 again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rlcli.learn.episodes import Chunk
+from rlcli.learn.rms import rms_error
+from rlcli.learn.steps import Rows, first_visits, require_complete
+
+BLOCK_ELEMENTS = 1 << 20  # (positions × rows) of flat indices prepared at once
+SNAPSHOT_ELEMENTS = 1 << 21  # values copied at episode ends before their errors are taken
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A chunk's steps laid out per run: (positions, runs) arrays, scratch-padded."""
+
+    here: np.ndarray  # (L, R) S_t, or the scratch column S
+    ahead: np.ndarray  # (L, R) S_{t+1} (TD), or S
+    target: np.ndarray  # (L, R) R_{t+1} (TD) or G_t (MC); 0 at scratch steps
+    end_at: np.ndarray  # (N,) the position of chunk row n's last step (offset − 1 if none)
+
+    @classmethod
+    def of(cls, chunk: Chunk, n_states: int, mc: bool, first_visit: bool) -> Stream:
+        R, count = chunk.runs, chunk.count
+        length = chunk.length.reshape(count, R)
+        offset = (np.cumsum(length, axis=0) - length).reshape(-1)  # (N,) stream start
+        L = max(1, int(length.sum(axis=0).max()))
+        counted = (
+            first_visits(chunk.states, chunk.length, n_states)
+            if first_visit
+            else np.arange(chunk.horizon) < chunk.length[:, None]
+        )
+        n, t = np.nonzero(counted)
+        pos, run = offset[n] + t, n % R
+        here = np.full((L, R), n_states, dtype=np.int64)
+        ahead = np.full((L, R), n_states, dtype=np.int64)
+        target = np.zeros((L, R))
+        here[pos, run] = chunk.states[n, t]
+        if mc:
+            target[pos, run] = chunk.returns[n, t]
+        else:
+            ahead[pos, run] = chunk.states[n, t + 1]
+            target[pos, run] = chunk.rewards[n, t]
+        end_at = offset + chunk.length - 1  # −1: an empty first episode
+        return cls(here, ahead, target, end_at)
+
+
+def stream_chunk(
+    V: np.ndarray, chunk: Chunk, rows: Rows, gamma: float, mc: bool, first_visit: bool,
+    v_true: np.ndarray | None = None, terminal: np.ndarray | None = None,
+    watch: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """Learn a chunk; ``V`` (B, S) in place, row b = p·R + r reading run r (``Rows``).
+    Returns the RMS error against ``v_true`` of every row after each of the chunk's
+    episodes, (count, B), and V(watch) likewise (or None); without ``v_true``, nothing is
+    scored and the errors are NaN."""
+    if mc:
+        require_complete(chunk, "Monte Carlo")
+    B, S = V.shape
+    R, run, alpha = chunk.runs, rows.run, rows.alpha
+    stream = Stream.of(chunk, S, mc, first_visit)
+    L = stream.here.shape[0]
+    wide = np.zeros((B, S + 1))  # V with the scratch column
+    wide[:, :S] = V
+    flat = wide.reshape(-1)
+    base = np.arange(B) * (S + 1)
+    counts = None
+    if rows.sample_average:
+        counts = np.zeros((B, S + 1))
+        counts[:, :S] = rows.visits
+        counts = counts.reshape(-1)
+    # chunk rows (episodes) by the position after which they have ended: bucket j holds
+    # those ending at position j − 1; bucket 0 the empty episodes at a stream's start
+    after = stream.end_at + 1
+    order = np.argsort(after, kind="stable")
+    bounds = np.searchsorted(after[order], np.arange(L + 2))
+    snaps = Snapshots(wide.reshape(-1, R, S + 1), chunk.count, v_true, terminal, watch)
+    scored = v_true is not None
+    if scored:
+        snaps.take(order[bounds[0] : bounds[1]])
+    v, w = np.empty(B), np.empty(B)
+    a = alpha
+    step = max(1, BLOCK_ELEMENTS // B)
+    for p0 in range(0, L, step):
+        p1 = min(L, p0 + step)
+        here = stream.here[p0:p1][:, run] + base  # (block, B) flat indices
+        ahead = None if mc else stream.ahead[p0:p1][:, run] + base
+        target = stream.target[p0:p1][:, run]
+        for i in range(p1 - p0):
+            h = here[i]
+            np.take(flat, h, out=v)
+            if counts is not None:
+                counts[h] += 1
+                a = np.where(np.isnan(alpha), 1.0 / counts[h], alpha)
+            if mc:  # w = α[G_t − V(S_t)]
+                np.subtract(target[i], v, out=w)
+            else:  # w = α[R_{t+1} + γV(S_{t+1}) − V(S_t)]
+                np.take(flat, ahead[i], out=w)
+                w *= gamma
+                w += target[i]
+                w -= v
+            w *= a
+            w += v
+            flat[h] = w
+            j = p0 + i + 1
+            if scored and bounds[j] < bounds[j + 1]:
+                snaps.take(order[bounds[j] : bounds[j + 1]])
+    snaps.record()
+    V[:] = wide[:, :S]
+    if counts is not None:
+        rows.visits[:] = counts.reshape(B, S + 1)[:, :S]
+    return snaps.errors, snaps.watched
+
+
+class Snapshots:
+    """Copies of the values of the rows whose episode just ended; their errors are taken
+    in batches. Row p·R + r reads run r (``Rows``: settings × runs)."""
+
+    def __init__(self, by_run: np.ndarray, count: int, v_true: np.ndarray,
+                 terminal: np.ndarray, watch: int | None) -> None:  # fmt: skip
+        self.by_run = by_run  # (P, R, S+1) view of the values with the scratch column
+        self.v_true, self.terminal, self.watch = v_true, terminal, watch
+        P, R, _ = by_run.shape
+        self.errors = np.full((count, P * R), np.nan)
+        self.watched = None if watch is None else np.empty((count, P * R))
+        self.values: list[np.ndarray] = []  # (P, k, S) each
+        self.ended: list[np.ndarray] = []  # (k,) chunk rows: episode n // R of run n % R
+        self.held = 0
+
+    def take(self, ended: np.ndarray) -> None:
+        """Copy the rows that read the episodes ``ended`` (chunk rows)."""
+        R = self.by_run.shape[1]
+        self.values.append(self.by_run[:, ended % R, :-1])
+        self.ended.append(ended)
+        self.held += self.values[-1].size
+        if self.held >= SNAPSHOT_ELEMENTS:
+            self.record()
+
+    def record(self) -> None:
+        """The errors (and watched values) of the copies, then forget them."""
+        if not self.values:
+            return
+        P, R, S1 = self.by_run.shape
+        values = np.concatenate(self.values, axis=1)  # (P, K, S)
+        ended = np.concatenate(self.ended)  # (K,)
+        rows = np.arange(P)[:, None] * R + ended % R  # (P, K)
+        episode = np.broadcast_to(ended // R, rows.shape)
+        flat = values.reshape(-1, S1 - 1)
+        self.errors[episode, rows] = rms_error(flat, self.v_true, self.terminal).reshape(rows.shape)
+        if self.watched is not None:
+            self.watched[episode, rows] = values[:, :, self.watch]
+        self.values.clear()
+        self.ended.clear()
+        self.held = 0
