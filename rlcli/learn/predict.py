@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rlcli.errors import UsageError
-from rlcli.learn.batch import BatchData, batch_mc_episode, batch_td_episode
+from rlcli.learn.batch import BatchData, batch_mc_chunk, batch_td_chunk
 from rlcli.learn.episodes import Chunk, Episode, iter_chunks
 from rlcli.learn.mc import mc_chunk
 from rlcli.learn.methods import PREDICTION_METHODS, TD_LAMBDA_VARIANTS
@@ -28,7 +28,7 @@ from rlcli.learn.nstep import nstep_episode
 from rlcli.learn.offpolicy import importance_chunk, ratios
 from rlcli.learn.rms import errors_after_each_episode, rms_error
 from rlcli.learn.sizes import check_memory, prediction_bytes
-from rlcli.learn.steps import Rows, gather
+from rlcli.learn.steps import Rows
 from rlcli.learn.stream import stream_chunk
 from rlcli.learn.td_lambda import (
     offline_lambda_return_episode,
@@ -250,7 +250,7 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
     n = each([s.n or 1 for s in group]).astype(np.int64)
     lam = each([s.lam or 0.0 for s in group])
     gamma, terminal, watch = mdp.gamma, mdp.terminal, exp.error_state
-    batch_data = BatchData.empty(B, S, td=first.method == "td") if first.batch else None
+    batch_data = BatchData.empty(R, S, td=first.method == "td") if first.batch else None
     if first.importance:
         ratio = ratios(mdp, exp.pi, exp.behavior)
         weighted = np.repeat([s.importance == "weighted" for s in group], R)
@@ -265,12 +265,16 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
     cut = 0
     for chunk in chunks:
         cut += int(chunk.cut.sum())
-        if streamed:
-            errors, watched = stream_chunk(
-                V, chunk, rows, gamma, first.method == "mc", first.visit == "first",
-                exp.true_values, terminal, watch,
-            )  # fmt: skip
-            done = slice(chunk.first + 1, chunk.first + 1 + chunk.count)
+        done = slice(chunk.first + 1, chunk.first + 1 + chunk.count)
+        if streamed or first.batch:
+            if streamed:
+                errors, watched = stream_chunk(
+                    V, chunk, rows, gamma, first.method == "mc", first.visit == "first",
+                    exp.true_values, terminal, watch,
+                )  # fmt: skip
+            else:
+                errors, watched = _batch_chunk(first, V, chunk, rows, batch_data, v0, gamma,
+                                               exp.true_values, terminal, watch)  # fmt: skip
             curve[:, done] = errors.T
             if state is not None:
                 state[:, done] = watched.T
@@ -278,8 +282,7 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
         if not whole_chunks:
             for i in range(chunk.count):
                 episode = chunk.episode(i)
-                _learn_episode(first, V, episode, rows, n, lam, gamma, batch_data, v0,
-                               terminal)  # fmt: skip
+                _learn_episode(first, V, episode, rows, n, lam, gamma)
                 curve[:, episode.index + 1] = rms_error(V, exp.true_values, terminal)
                 if state is not None:
                     state[:, episode.index + 1] = V[:, watch]
@@ -307,6 +310,23 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
         )
         for setting, p in zip(group, parts, strict=True)
     ]
+
+
+def _batch_chunk(
+    first: Setting, V: np.ndarray, chunk: Chunk, rows: Rows, data: BatchData, v0: float,
+    gamma: float, v_true: np.ndarray, terminal: np.ndarray, watch: int | None,
+) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """A batch family learns a chunk: V after its last episode, in place; the errors (and
+    V(watch)) of every row after each episode, (count, B)."""
+    if first.method == "td":
+        per_run = batch_td_chunk(chunk, data, v0, gamma, terminal)
+    else:
+        per_run = batch_mc_chunk(chunk, data, v0, first.visit == "first", terminal)
+    values = per_run[:, rows.run]  # (count, B, S): rows of one run share its statistics
+    count, B, S = values.shape
+    V[:] = values[-1]
+    errors = rms_error(values.reshape(-1, S), v_true, terminal).reshape(count, B)
+    return errors, None if watch is None else values[:, :, watch]
 
 
 # On-policy MC learns from run streams (``stream``) with at least this many rows, else
@@ -343,15 +363,9 @@ def _parts(chunk: Chunk, settings: int) -> Iterator[Chunk]:
 
 
 def _learn_episode(first: Setting, V: np.ndarray, episode: Episode, rows: Rows, n: np.ndarray,
-                   lam: np.ndarray, gamma: float, batch_data: BatchData | None, v0: float,
-                   terminal: np.ndarray) -> None:  # fmt: skip
+                   lam: np.ndarray, gamma: float) -> None:  # fmt: skip
     """One episode of every run, for the methods that learn episode by episode."""
-    if first.batch and first.method == "td":
-        batch_td_episode(V, gather(episode, rows.run), batch_data, v0, gamma, terminal)
-    elif first.batch:
-        batch_mc_episode(V, gather(episode, rows.run), batch_data, v0, first.visit == "first",
-                         terminal)  # fmt: skip
-    elif first.method == "nstep":
+    if first.method == "nstep":
         nstep_episode(V, episode, rows, n, gamma)
     elif first.variant == "offline":
         offline_lambda_return_episode(V, episode, rows, lam, gamma)
