@@ -9,32 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rlcli.cli import console
+from rlcli.cli import sweep_options as sweep
 from rlcli.cli.common import (
     FileArg,
-    ForceOpt,
-    JsonOpt,
     PolicyOpt,
     SeedOpt,
-    SetOpt,
-    check_new_file,
-    load,
     policy,
-)
-from rlcli.cli.sweep_options import (
-    EpisodesOpt,
-    RunsOpt,
-    StartOpt,
-    choices,
-    counts,
-    csv_option,
-    flag_names,
-    initial_value,
-    long_run_note,
-    max_steps_option,
-    numbers,
-    plot_option,
-    positive,
-    step_sizes,
 )
 from rlcli.errors import UsageError
 from rlcli.learn.methods import (
@@ -49,9 +29,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from rlcli.learn.predict import Experiment, PredictionResult, Setting
     from rlcli.mdp.model import MDP
 
-MaxStepsOpt = max_steps_option(100_000)
-CsvOpt = csv_option("Write the RMS curves as CSV.")
-PlotOpt = plot_option("Save the curves as PNG (needs matplotlib).")
 DEFAULT_ALPHA = {"mc": "1/n", "td": "0.1", "nstep": "0.1", "td-lambda": "0.1"}
 METHODS = (*PREDICTION_METHODS, *BATCH_METHODS)
 
@@ -69,6 +46,8 @@ NOTES = {
 }
 
 
+@sweep.run_options(100_000, csv="Write the RMS curves as CSV.",
+             plot="Save the curves as PNG (needs matplotlib).")  # fmt: skip
 def estimate(
     file: FileArg,
     policy_spec: PolicyOpt,
@@ -118,8 +97,8 @@ def estimate(
         str | None,
         typer.Option(help="With --behavior: ordinary, weighted (comma list). Default: both."),
     ] = None,
-    runs: RunsOpt = 100,
-    episodes: EpisodesOpt = 100,
+    runs: sweep.RunsOpt = 100,
+    episodes: sweep.EpisodesOpt = 100,
     seed: SeedOpt = 0,
     init: Annotated[
         str,
@@ -130,7 +109,7 @@ def estimate(
             "e.g. 0.5,batch=-1.",
         ),
     ] = "0.0",
-    start: StartOpt = None,
+    start: sweep.StartOpt = None,
     error_state: Annotated[
         str | None,
         typer.Option(
@@ -139,48 +118,38 @@ def estimate(
             "episode (S&B Fig 5.3) and every run's final estimate.",
         ),
     ] = None,
-    max_steps: MaxStepsOpt = None,
-    csv: CsvOpt = None,
-    plot: PlotOpt = None,
-    set_: SetOpt = None,
-    json: JsonOpt = False,
-    force: ForceOpt = False,
+    *,
+    run: sweep.RunOptions,
 ) -> None:
     """Estimate v_π by MC / TD(0) / n-step TD / TD(λ) and compare with the exact values.
 
     The error is the RMS over the non-terminal states against v_π from the linear solve,
     per episode, averaged over runs. All learners in one call see the same episodes.
     """
-    with flag_names():
+    with sweep.flag_names():
         _estimate(file, policy_spec, method, alpha, n, lam, variant, visit, batch, behavior,
-                  importance, runs, episodes, seed, init, start, error_state, max_steps, csv,
-                  plot, set_, json, force)  # fmt: skip
+                  importance, runs, episodes, seed, init, start, error_state, run)  # fmt: skip
 
 
 def _estimate(
     file: Path, policy_spec: str, method: str, alpha: str | None, n: str | None,
     lam: str | None, variant: str | None, visit: str | None, batch: bool, behavior: str | None,
     importance: str | None, runs: int, episodes: int, seed: int, init: str,
-    start: str | None, error_state: str | None, max_steps: int | None, csv: Path | None,
-    plot: Path | None, set_: list[str] | None, json: bool, force: bool,
+    start: str | None, error_state: str | None, run: sweep.RunOptions,
 ) -> None:  # fmt: skip
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.predict import Experiment, check_size, run_prediction
     from rlcli.learn.reach import episode_limit, reachable
     from rlcli.mdp.solve.evaluate import evaluate_policy, expected_episode_length
 
-    if plot is not None:
-        from rlcli.render.learning import require_matplotlib
-
-        require_matplotlib()
-    check_new_file(csv, "--csv", force)
-    check_new_file(plot, "--plot", force)
+    run.check_exports()
     inits = Inits.parse(init)
-    mdp = load(file, set_)
+    mdp = run.load(file)
+    csv, plot, json = run.csv, run.plot, run.json
     settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance,
                          inits)  # fmt: skip
-    positive(runs, "--runs")
-    positive(episodes, "--episodes")
+    sweep.positive(runs, "--runs")
+    sweep.positive(episodes, "--episodes")
     pi = policy(mdp, policy_spec)
     b_pi = policy(mdp, behavior) if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values
@@ -200,14 +169,14 @@ def _estimate(
             )
             + " in every episode; choose a state the episodes reach (or another --start)"
         )
-    max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
+    max_steps = episode_limit(mdp, run.max_steps, 100_000, followed, start_dist)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
         v0=inits.default, max_steps=max_steps, behavior=b_pi, error_state=watch,
     )  # fmt: skip
     mean_length = expected_episode_length(mdp, followed, start_dist)
     check_size(exp, settings, mean_length)
-    note = long_run_note(mean_length, runs, episodes, max_steps)
+    note = sweep.long_run_note(mean_length, runs, episodes, max_steps)
     if note is not None:
         console.err.print(note, markup=False)
     results = run_prediction(exp, settings)
@@ -292,7 +261,7 @@ class Inits:
                 number = float(value)
             except ValueError:
                 raise UsageError(f"--init: {value.strip()!r} is not a number") from None
-            initial_value(number, "--init")
+            sweep.initial_value(number, "--init")
             if key:
                 by_method[key] = number
             else:
@@ -327,7 +296,7 @@ def _settings(
 ) -> list[Setting]:  # fmt: skip
     from rlcli.learn.predict import Setting
 
-    methods = choices(method, "--method", METHODS)
+    methods = sweep.choices(method, "--method", METHODS)
     inits.check(methods, batch)
     for given, option, needs in (
         (n, "--n", ("nstep",)), (lam, "--lambda", ("td-lambda",)),
@@ -338,7 +307,7 @@ def _settings(
                              + "".join(f" (and {m})" for m in needs[1:]))  # fmt: skip
     if importance is not None and behavior is None:
         raise UsageError("--importance applies to off-policy MC only: add --behavior POLICY")
-    visits = choices(visit or "every", "--visit", VISITS)
+    visits = sweep.choices(visit or "every", "--visit", VISITS)
     if behavior is not None:
         if methods != ["mc"] or batch:
             raise UsageError(
@@ -347,7 +316,7 @@ def _settings(
             )
         if alpha is not None:
             raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
-        kinds = choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)
+        kinds = sweep.choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)
         return [Setting("mc", visit=v, importance=k) for v in visits for k in kinds]
     if batch:
         if set(methods) - {"td", "mc", *BATCH_METHODS}:
@@ -358,9 +327,9 @@ def _settings(
     elif alpha is not None and all(m in BATCH_METHODS for m in methods):
         raise UsageError("--alpha applies to online learners: batch-td and batch-mc compute "
                          "the fixed point that small-α batch updating reaches")  # fmt: skip
-    ns = counts(n or "4", "--n")
-    lams = numbers(lam or "0.9", "--lambda", 0.0, 1.0)
-    variants = choices(variant or "offline", "--variant", TD_LAMBDA_VARIANTS)
+    ns = sweep.counts(n or "4", "--n")
+    lams = sweep.numbers(lam or "0.9", "--lambda", 0.0, 1.0)
+    variants = sweep.choices(variant or "offline", "--variant", TD_LAMBDA_VARIANTS)
     out = []
     for written in methods:
         m = BATCH_METHODS.get(written, written)
@@ -370,7 +339,7 @@ def _settings(
             out += [Setting(m, batch=True, visit=v if m == "mc" else None, init=v0)
                     for v in (visits if m == "mc" else ["every"])]  # fmt: skip
             continue
-        alphas = step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])
+        alphas = sweep.step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])
         if m == "mc":
             out += [Setting("mc", alpha=a, visit=v, init=v0) for v in visits for a in alphas]
         elif m == "td":
