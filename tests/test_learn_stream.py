@@ -160,3 +160,26 @@ def test_td0_discounts_the_bootstrap_on_a_continuing_task():
     exp = experiment("recycling-robot.yaml", 3, 9, 6, max_steps=6)
     assert exp.mdp.gamma == pytest.approx(0.9)
     check(exp, [Setting("td", alpha=a) for a in (None, 0.3)], td0_reference)
+
+
+def test_td_and_mc_rows_learn_in_one_pass_as_in_their_own(monkeypatch):
+    # one stream pass holds TD(0), every-visit and first-visit MC rows with their own V0
+    monkeypatch.setattr(predict, "STREAM_MC_ROWS", 1)
+    exp = experiment("random-walk-5.yaml", 4, 25, 13)
+    settings = [Setting("mc", alpha=0.1, visit="first", init=-0.5), Setting("td", alpha=0.1),
+                Setting("mc", alpha=None, visit="every", init=1.0),
+                Setting("td", alpha=None, init=0.25)]  # fmt: skip
+    assert len(predict.passes_of(settings, exp.runs)) == 1
+    episodes = list(iter_episodes(exp.mdp, exp.pi, exp.start, exp.runs, exp.episodes, exp.seed,
+                                  exp.max_steps))  # fmt: skip
+    for setting, result in zip(settings, run_prediction(exp, settings), strict=True):
+        v0 = setting.v0(exp.v0)
+        for run in range(exp.runs):
+            if setting.method == "td":
+                _, curve, _ = td0_reference(exp.mdp, episodes, run, setting.alpha, v0,
+                                            exp.true_values, exp.error_state)  # fmt: skip
+            else:
+                _, curve, _ = mc_reference(exp.mdp, episodes, run, setting.alpha,
+                                           setting.visit == "first", v0, exp.true_values,
+                                           exp.error_state)  # fmt: skip
+            np.testing.assert_allclose(result.rms_runs[run], curve, rtol=0, atol=1e-12)

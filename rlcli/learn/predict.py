@@ -29,7 +29,7 @@ from rlcli.learn.offpolicy import importance_chunk, ratios
 from rlcli.learn.rms import errors_after_each_episode, rms_error
 from rlcli.learn.sizes import check_memory, prediction_bytes
 from rlcli.learn.steps import Rows
-from rlcli.learn.stream import stream_chunk
+from rlcli.learn.stream import Kinds, stream_chunk
 from rlcli.learn.td_lambda import (
     offline_lambda_return_episode,
     traces_episode,
@@ -171,13 +171,27 @@ def families_of(settings: list[Setting]) -> dict[tuple, list[Setting]]:
     return families
 
 
+def passes_of(settings: list[Setting], runs: int) -> list[list[Setting]]:
+    """The groups of settings that learn together: every family that learns from run
+    streams in one pass (``stream``: one Python loop for TD(0) and MC alike), each other
+    family on its own."""
+    streamed: list[Setting] = []
+    passes: list[list[Setting]] = []
+    for group in families_of(settings).values():
+        if _streamed(group[0], len(group) * runs):
+            streamed += group
+        else:
+            passes.append(group)
+    return ([streamed] if streamed else []) + passes
+
+
 def check_size(exp: Experiment, settings: list[Setting], mean_length: float = 1.0) -> None:
     """Refuse (before allocating) a sweep whose arrays would not fit in memory.
 
     ``mean_length`` is the expected episode length (1, a lower bound, when not known).
     """
     families = families_of(settings).values()
-    largest = max(families, key=len)
+    largest = max(passes_of(settings, exp.runs), key=len)
     needed = prediction_bytes(
         len(settings), len(largest), exp.runs, exp.episodes, exp.mdp.n_states, mean_length,
         exp.max_steps, batch_td=any(g[0].batch and g[0].method == "td" for g in families),
@@ -191,11 +205,10 @@ def run_prediction(exp: Experiment, settings: list[Setting]) -> list[PredictionR
     check_size(exp, settings)
     if any((s.importance is not None) != (exp.behavior is not None) for s in settings):
         raise UsageError("importance sampling needs a behaviour policy, and only it uses one")
-    families = families_of(settings)
     results: dict[Setting, PredictionResult] = {}
     cache = EpisodeCache(exp)
     with np.errstate(over="ignore", invalid="ignore"):  # diverging settings report inf/NaN
-        for group in families.values():
+        for group in passes_of(settings, exp.runs):
             for result in _run_family(exp, group, cache):
                 results[result.setting] = result
     return [results[s] for s in settings]
@@ -231,16 +244,19 @@ class EpisodeCache:
 
 def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
                 ) -> list[PredictionResult]:  # fmt: skip
-    """One family's rows learn from the chunks of episodes: Monte Carlo and importance
-    sampling a whole chunk at a time (``visits``), the other methods episode by episode."""
+    """One pass (``passes_of``: a family, or the families that learn from run streams)
+    learns from the chunks of episodes: run streams (``stream``), batch updating and Monte
+    Carlo / importance sampling a whole chunk at a time (``batch``, ``visits``), the other
+    methods episode by episode."""
     mdp, R, P = exp.mdp, exp.runs, len(group)
     B, S = P * R, mdp.n_states
     first = group[0]
     v0 = first.v0(exp.v0)
-    V = np.where(mdp.terminal, 0.0, v0)[None, :].repeat(B, axis=0)
 
     def each(values: list) -> np.ndarray:
         return np.repeat(np.array(values, dtype=float), R)
+
+    V = np.where(mdp.terminal, 0.0, each([s.v0(exp.v0) for s in group])[:, None])
 
     rows = Rows(
         run=np.tile(np.arange(R), P),
@@ -256,6 +272,9 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
         weighted = np.repeat([s.importance == "weighted" for s in group], R)
         sums = np.zeros((3, B, S))
     streamed = _streamed(first, B)
+    if streamed:
+        mc = each([s.method == "mc" for s in group]) > 0
+        kinds = Kinds(mc, mc & (each([s.visit == "first" for s in group]) > 0))
     whole_chunks = first.importance is not None or (first.method == "mc" and not first.batch)
     curve = np.zeros((B, exp.episodes + 1))
     curve[:, 0] = rms_error(V, exp.true_values, terminal)
@@ -268,10 +287,8 @@ def _run_family(exp: Experiment, group: list[Setting], chunks: EpisodeCache
         done = slice(chunk.first + 1, chunk.first + 1 + chunk.count)
         if streamed or first.batch:
             if streamed:
-                errors, watched = stream_chunk(
-                    V, chunk, rows, gamma, first.method == "mc", first.visit == "first",
-                    exp.true_values, terminal, watch,
-                )  # fmt: skip
+                errors, watched = stream_chunk(V, chunk, rows, gamma, kinds, exp.true_values,
+                                               terminal, watch)  # fmt: skip
             else:
                 errors, watched = _batch_chunk(first, V, chunk, rows, batch_data, v0, gamma,
                                                exp.true_values, terminal, watch)  # fmt: skip

@@ -12,6 +12,8 @@ one per time step of every episode's longest run.
   episode but these updates, and the error is read only at episode ends, so the values at
   every episode end are the same floats.
 
+TD and MC rows of a sweep learn in the same pass (one Python loop for both).
+
 The error after each episode is read from a copy of the rows whose episode ended at that
 position. Positions past the end of a shorter stream, and steps that are not counted (later
 visits, for first-visit MC), point at a scratch column S (value 0, reward 0): an update
@@ -28,7 +30,6 @@ from rlcli.learn.episodes import Chunk
 from rlcli.learn.rms import rms_error
 from rlcli.learn.steps import Rows, first_visits, require_complete
 
-BLOCK_ELEMENTS = 1 << 20  # (positions × rows) of flat indices prepared at once
 SNAPSHOT_ELEMENTS = 1 << 21  # values copied at episode ends before their errors are taken
 
 
@@ -37,55 +38,72 @@ class Stream:
     """A chunk's steps laid out per run: (positions, runs) arrays, scratch-padded."""
 
     here: np.ndarray  # (L, R) S_t, or the scratch column S
-    ahead: np.ndarray  # (L, R) S_{t+1} (TD), or S
-    target: np.ndarray  # (L, R) R_{t+1} (TD) or G_t (MC); 0 at scratch steps
+    first: np.ndarray | None  # (L, R) S_t at first visits, else S (for first-visit MC)
+    ahead: np.ndarray  # (L, R) S_{t+1}, or S
+    reward: np.ndarray  # (L, R) R_{t+1}; 0 at scratch steps
+    ret: np.ndarray  # (L, R) G_t; 0 at scratch steps
     end_at: np.ndarray  # (N,) the position of chunk row n's last step (offset − 1 if none)
 
     @classmethod
-    def of(cls, chunk: Chunk, n_states: int, mc: bool, first_visit: bool) -> Stream:
+    def of(cls, chunk: Chunk, n_states: int, first_visit: bool) -> Stream:
         R, count = chunk.runs, chunk.count
         length = chunk.length.reshape(count, R)
         offset = (np.cumsum(length, axis=0) - length).reshape(-1)  # (N,) stream start
         L = max(1, int(length.sum(axis=0).max()))
-        counted = (
-            first_visits(chunk.states, chunk.length, n_states)
-            if first_visit
-            else np.arange(chunk.horizon) < chunk.length[:, None]
-        )
-        n, t = np.nonzero(counted)
-        pos, run = offset[n] + t, n % R
-        here = np.full((L, R), n_states, dtype=np.int64)
-        ahead = np.full((L, R), n_states, dtype=np.int64)
-        target = np.zeros((L, R))
-        here[pos, run] = chunk.states[n, t]
-        if mc:
-            target[pos, run] = chunk.returns[n, t]
-        else:
-            ahead[pos, run] = chunk.states[n, t + 1]
-            target[pos, run] = chunk.rewards[n, t]
-        end_at = offset + chunk.length - 1  # −1: an empty first episode
-        return cls(here, ahead, target, end_at)
+        n, t = np.nonzero(np.arange(chunk.horizon) < chunk.length[:, None])
+        at = (offset[n] + t, n % R)
+
+        def laid_out(values: np.ndarray, fill: float | int) -> np.ndarray:
+            out = np.full((L, R), fill, dtype=values.dtype)
+            out[at] = values
+            return out
+
+        s = chunk.states[n, t]
+        first = None
+        if first_visit:
+            counted = first_visits(chunk.states, chunk.length, n_states)[n, t]
+            first = laid_out(np.where(counted, s, n_states), n_states)
+        return cls(
+            laid_out(s, n_states), first, laid_out(chunk.states[n, t + 1], n_states),
+            laid_out(chunk.rewards[n, t], 0.0), laid_out(chunk.returns[n, t], 0.0),
+            offset + chunk.length - 1,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """What each row learns: TD(0), or MC (every or first visit)."""
+
+    mc: np.ndarray  # (B,) bool
+    first_visit: np.ndarray  # (B,) bool, MC rows only
+
+    @classmethod
+    def all(cls, rows: int, mc: bool, first_visit: bool) -> Kinds:
+        return cls(np.full(rows, mc), np.full(rows, mc and first_visit))
 
 
 def stream_chunk(
-    V: np.ndarray, chunk: Chunk, rows: Rows, gamma: float, mc: bool, first_visit: bool,
+    V: np.ndarray, chunk: Chunk, rows: Rows, gamma: float, kinds: Kinds,
     v_true: np.ndarray | None = None, terminal: np.ndarray | None = None,
     watch: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
-    """Learn a chunk; ``V`` (B, S) in place, row b = p·R + r reading run r (``Rows``).
-    Returns the RMS error against ``v_true`` of every row after each of the chunk's
-    episodes, (count, B), and V(watch) likewise (or None); without ``v_true``, nothing is
-    scored and the errors are NaN."""
-    if mc:
+    """Learn a chunk; ``V`` (B, S) in place, row b = p·R + r reading run r (``Rows``), as
+    TD(0) or MC (``kinds``). Returns the RMS error against ``v_true`` of every row after
+    each of the chunk's episodes, (count, B), and V(watch) likewise (or None); without
+    ``v_true``, nothing is scored and the errors are NaN.
+
+    One update serves both kinds, w = α[X + γV(A) − V(S)]: TD rows read X = R_{t+1} and
+    A = S_{t+1}; MC rows X = G_t and A = the scratch column (γ·0 = 0, so X + 0 = G_t and
+    the floats are those of α[G_t − V(S_t)])."""
+    if kinds.mc.any():
         require_complete(chunk, "Monte Carlo")
     B, S = V.shape
-    R, run, alpha = chunk.runs, rows.run, rows.alpha
-    stream = Stream.of(chunk, S, mc, first_visit)
+    R, alpha = chunk.runs, rows.alpha
+    stream = Stream.of(chunk, S, bool(kinds.first_visit.any()))
     L = stream.here.shape[0]
     wide = np.zeros((B, S + 1))  # V with the scratch column
     wide[:, :S] = V
     flat = wide.reshape(-1)
-    base = np.arange(B) * (S + 1)
     counts = None
     if rows.sample_average:
         counts = np.zeros((B, S + 1))
@@ -100,33 +118,32 @@ def stream_chunk(
     scored = v_true is not None
     if scored:
         snaps.take(order[bounds[0] : bounds[1]])
-    v, w = np.empty(B), np.empty(B)
+    # per position, per kind (TD, every-visit MC, first-visit MC) and run: the flat index
+    # of S within a row, that of A, and X; row p·R + r reads kind code[p] of run r
+    scratch = np.full_like(stream.here, S)
+    first = stream.here if stream.first is None else stream.first
+    column = np.arange(R) * (S + 1)
+    here = np.stack([stream.here, stream.here, first], axis=1) + column
+    ahead = np.stack([stream.ahead, scratch, scratch], axis=1) + column
+    target = np.stack([stream.reward, stream.ret, np.where(first == S, 0.0, stream.ret)], axis=1)
+    code = (kinds.mc.astype(np.int64) + kinds.first_visit).reshape(-1, R)[:, 0]  # (P,)
+    offset = (np.arange(len(code)) * R * (S + 1))[:, None]  # (P, 1) start of row p·R
     a = alpha
-    step = max(1, BLOCK_ELEMENTS // B)
-    for p0 in range(0, L, step):
-        p1 = min(L, p0 + step)
-        here = stream.here[p0:p1][:, run] + base  # (block, B) flat indices
-        ahead = None if mc else stream.ahead[p0:p1][:, run] + base
-        target = stream.target[p0:p1][:, run]
-        for i in range(p1 - p0):
-            h = here[i]
-            np.take(flat, h, out=v)
-            if counts is not None:
-                counts[h] += 1
-                a = np.where(np.isnan(alpha), 1.0 / counts[h], alpha)
-            if mc:  # w = α[G_t − V(S_t)]
-                np.subtract(target[i], v, out=w)
-            else:  # w = α[R_{t+1} + γV(S_{t+1}) − V(S_t)]
-                np.take(flat, ahead[i], out=w)
-                w *= gamma
-                w += target[i]
-                w -= v
-            w *= a
-            w += v
-            flat[h] = w
-            j = p0 + i + 1
-            if scored and bounds[j] < bounds[j + 1]:
-                snaps.take(order[bounds[j] : bounds[j + 1]])
+    for i in range(L):
+        h = (here[i][code] + offset).reshape(-1)
+        v = flat.take(h)
+        if counts is not None:
+            counts[h] += 1
+            a = np.where(np.isnan(alpha), 1.0 / counts[h], alpha)
+        w = flat.take(ahead[i][code] + offset).reshape(-1)  # w = α[X + γV(A) − V(S)]
+        w *= gamma
+        w += target[i][code].reshape(-1)
+        w -= v
+        w *= a
+        w += v
+        flat[h] = w
+        if scored and bounds[i + 1] < bounds[i + 2]:
+            snaps.take(order[bounds[i + 1] : bounds[i + 2]])
     snaps.record()
     V[:] = wide[:, :S]
     if counts is not None:

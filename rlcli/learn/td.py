@@ -6,7 +6,7 @@ import numpy as np
 
 from rlcli.learn.episodes import Chunk, Episode
 from rlcli.learn.steps import Rows
-from rlcli.learn.stream import stream_chunk
+from rlcli.learn.stream import Kinds, stream_chunk
 
 
 def td0_episode(V: np.ndarray, ep: Episode, rows: Rows, gamma: float) -> None:
@@ -16,4 +16,4 @@ def td0_episode(V: np.ndarray, ep: Episode, rows: Rows, gamma: float) -> None:
     ``V`` (B, S) is updated in place; terminal states keep the value 0. Where an
     episode was cut by --max-steps the last update still bootstraps from V(S_T).
     """
-    stream_chunk(V, Chunk.of(ep), rows, gamma, mc=False, first_visit=False)
+    stream_chunk(V, Chunk.of(ep), rows, gamma, Kinds.all(len(V), mc=False, first_visit=False))
