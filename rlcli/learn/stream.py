@@ -118,15 +118,20 @@ def stream_chunk(
     scored = v_true is not None
     if scored:
         snaps.take(order[bounds[0] : bounds[1]])
-    # per position, per kind (TD, every-visit MC, first-visit MC) and run: the flat index
-    # of S within a row, that of A, and X; row p·R + r reads kind code[p] of run r
+    # per position, per kind present (of TD, every-visit MC, first-visit MC) and run: the
+    # flat index of S within a row, that of A, and X; row p·R + r reads kind code[p] of run r
+    kind = (kinds.mc.astype(np.int64) + kinds.first_visit).reshape(-1, R)[:, 0]  # (P,)
+    present, code = np.unique(kind, return_inverse=True)
     scratch = np.full_like(stream.here, S)
     first = stream.here if stream.first is None else stream.first
+    tables = {
+        0: (stream.here, stream.ahead, stream.reward),
+        1: (stream.here, scratch, stream.ret),
+        2: (first, scratch, np.where(first == S, 0.0, stream.ret)),
+    }
     column = np.arange(R) * (S + 1)
-    here = np.stack([stream.here, stream.here, first], axis=1) + column
-    ahead = np.stack([stream.ahead, scratch, scratch], axis=1) + column
-    target = np.stack([stream.reward, stream.ret, np.where(first == S, 0.0, stream.ret)], axis=1)
-    code = (kinds.mc.astype(np.int64) + kinds.first_visit).reshape(-1, R)[:, 0]  # (P,)
+    here, ahead, target = (np.stack([tables[k][j] for k in present], axis=1) for j in range(3))
+    here, ahead = here + column, ahead + column
     offset = (np.arange(len(code)) * R * (S + 1))[:, None]  # (P, 1) start of row p·R
     a = alpha
     for i in range(L):
