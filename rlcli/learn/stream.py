@@ -14,10 +14,10 @@ one per time step of every episode's longest run.
 
 TD and MC rows of a sweep learn in the same pass (one Python loop for both).
 
-The error after each episode is read from a copy of the rows whose episode ended at that
-position. Positions past the end of a shorter stream, and steps that are not counted (later
-visits, for first-visit MC), point at a scratch column S (value 0, reward 0): an update
-there writes 0 again.
+The error after each episode is taken from the rows whose episode ended at that position,
+right after that position's update. Positions past the end of a shorter stream, and steps
+that are not counted (later visits, for first-visit MC), point at a scratch column S
+(value 0, reward 0): an update there writes 0 again.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ import numpy as np
 from rlcli.learn.episodes import Chunk
 from rlcli.learn.rms import rms_error
 from rlcli.learn.steps import Rows, first_visits, require_complete
-
-SNAPSHOT_ELEMENTS = 1 << 21  # values copied at episode ends before their errors are taken
 
 
 @dataclass(frozen=True)
@@ -114,10 +112,10 @@ def stream_chunk(
     after = stream.end_at + 1
     order = np.argsort(after, kind="stable")
     bounds = np.searchsorted(after[order], np.arange(L + 2))
-    snaps = Snapshots(wide.reshape(-1, R, S + 1), chunk.count, v_true, terminal, watch)
+    ends = EpisodeEnds(wide.reshape(-1, R, S + 1), chunk.count, v_true, terminal, watch)
     scored = v_true is not None
-    if scored:
-        snaps.take(order[bounds[0] : bounds[1]])
+    if scored and bounds[0] < bounds[1]:
+        ends.score(order[bounds[0] : bounds[1]])
     # per position, per kind present (of TD, every-visit MC, first-visit MC) and run: the
     # flat index of S within a row, that of A, and X; row p·R + r reads kind code[p] of run r
     kind = (kinds.mc.astype(np.int64) + kinds.first_visit).reshape(-1, R)[:, 0]  # (P,)
@@ -148,51 +146,36 @@ def stream_chunk(
         w += v
         flat[h] = w
         if scored and bounds[i + 1] < bounds[i + 2]:
-            snaps.take(order[bounds[i + 1] : bounds[i + 2]])
-    snaps.record()
+            ends.score(order[bounds[i + 1] : bounds[i + 2]])
     V[:] = wide[:, :S]
     if counts is not None:
         rows.visits[:] = counts.reshape(B, S + 1)[:, :S]
-    return snaps.errors, snaps.watched
+    return ends.errors, ends.watched
 
 
-class Snapshots:
-    """Copies of the values of the rows whose episode just ended; their errors are taken
-    in batches. Row p·R + r reads run r (``Rows``: settings × runs)."""
+class EpisodeEnds:
+    """The error (and V(watch)) of the rows whose episode just ended, into (count, B)
+    arrays. Row p·R + r reads run r (``Rows``: settings × runs)."""
 
-    def __init__(self, by_run: np.ndarray, count: int, v_true: np.ndarray,
-                 terminal: np.ndarray, watch: int | None) -> None:  # fmt: skip
+    def __init__(self, by_run: np.ndarray, count: int, v_true: np.ndarray | None,
+                 terminal: np.ndarray | None, watch: int | None) -> None:  # fmt: skip
         self.by_run = by_run  # (P, R, S+1) view of the values with the scratch column
         self.v_true, self.terminal, self.watch = v_true, terminal, watch
         P, R, _ = by_run.shape
+        self.rows = np.arange(P)[:, None] * R  # (P, 1) + r: the rows of run r
         self.errors = np.full((count, P * R), np.nan)
         self.watched = None if watch is None else np.empty((count, P * R))
-        self.values: list[np.ndarray] = []  # (P, k, S) each
-        self.ended: list[np.ndarray] = []  # (k,) chunk rows: episode n // R of run n % R
-        self.held = 0
 
-    def take(self, ended: np.ndarray) -> None:
-        """Copy the rows that read the episodes ``ended`` (chunk rows)."""
-        R = self.by_run.shape[1]
-        self.values.append(self.by_run[:, ended % R, :-1])
-        self.ended.append(ended)
-        self.held += self.values[-1].size
-        if self.held >= SNAPSHOT_ELEMENTS:
-            self.record()
-
-    def record(self) -> None:
-        """The errors (and watched values) of the copies, then forget them."""
-        if not self.values:
-            return
-        P, R, S1 = self.by_run.shape
-        values = np.concatenate(self.values, axis=1)  # (P, K, S)
-        ended = np.concatenate(self.ended)  # (K,)
-        rows = np.arange(P)[:, None] * R + ended % R  # (P, K)
-        episode = np.broadcast_to(ended // R, rows.shape)
-        flat = values.reshape(-1, S1 - 1)
-        self.errors[episode, rows] = rms_error(flat, self.v_true, self.terminal).reshape(rows.shape)
+    def score(self, ended: np.ndarray) -> None:
+        """Score the rows that read the episodes ``ended`` (chunk rows: episode n // R of
+        run n % R), as their values are now."""
+        _, R, S1 = self.by_run.shape
+        run = ended % R
+        rows = self.rows + run  # (P, k)
+        values = self.by_run.reshape(-1, S1).take(rows.reshape(-1), axis=0)[:, :-1]
+        episode = ended // R
+        self.errors[episode, rows] = rms_error(values, self.v_true, self.terminal).reshape(
+            rows.shape
+        )
         if self.watched is not None:
-            self.watched[episode, rows] = values[:, :, self.watch]
-        self.values.clear()
-        self.ended.clear()
-        self.held = 0
+            self.watched[episode, rows] = values[:, self.watch].reshape(rows.shape)
