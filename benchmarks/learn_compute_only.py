@@ -31,14 +31,14 @@ def experiment(name: str, runs: int, episodes: int, v0: float) -> Experiment:
 
 def main() -> None:
     walk5 = experiment("random-walk-5.yaml", 100, 100, 0.5)
-    walk5_batch = experiment("random-walk-5.yaml", 100, 100, -1.0)
     walk19 = experiment("random-walk-19.yaml", 100, 10, 0.0)
     walk19_50 = experiment("random-walk-19.yaml", 50, 10, 0.0)
     figures = {
         "Example 6.2 + Fig 6.2 right": [
             (walk5, [Setting(m, alpha=a, visit="every" if m == "mc" else None)
-                     for m in ("td", "mc") for a in ALPHAS_6_2]),
-            (walk5_batch, [Setting("td", batch=True), Setting("mc", batch=True, visit="every")]),
+                     for m in ("td", "mc") for a in ALPHAS_6_2]
+             + [Setting("td", batch=True, init=-1.0),
+                Setting("mc", batch=True, visit="every", init=-1.0)]),
         ],
         "Fig 7.2": [
             (walk19, [Setting("nstep", alpha=a, n=2**k) for k in range(10) for a in ALPHAS]),

@@ -181,3 +181,27 @@ def test_command_groups_offer_no_completion_install_of_their_own(group: str) -> 
     assert result.exit_code == 0 and "Usage:" in result.stdout
     assert "--install-completion" not in result.stdout
     assert CliRunner().invoke(app, [group, "--install-completion"]).exit_code == 2
+
+
+JSON_RUN_IMPORTS = """
+import sys
+from rlcli.cli.app import app
+try:
+    app(["estimate", "random-walk-5", "-p", "uniform", "--method", "td,mc,batch-td,batch-mc",
+         "--init", "0.5,batch=-1", "--runs", "3", "--episodes", "4", "--json"])
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+print("LOADED:" + ",".join(sorted(m for m in ("rich", "numpy.ma", "scipy", "sympy")
+                                    if m in sys.modules)))
+"""
+
+
+def test_estimate_json_loads_neither_rich_nor_numpy_ma() -> None:
+    # --json needs no rich console or table (≈ 0.03 CPU-s) and no numpy.ma (≈ 0.01, loaded
+    # by np.intersect1d); printing the tables still uses rich
+    proc = subprocess.run(
+        [sys.executable, "-c", JSON_RUN_IMPORTS], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"results"' in proc.stdout  # the run really happened
+    assert proc.stdout.strip().splitlines()[-1] == "LOADED:"

@@ -7,29 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rlcli.cli import console
+from rlcli.cli import sweep_options as sweep
 from rlcli.cli.common import (
     FileArg,
-    ForceOpt,
-    JsonOpt,
     SeedOpt,
-    SetOpt,
-    check_new_file,
-    load,
     policy,
-)
-from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import (
-    EpisodesOpt,
-    RunsOpt,
-    StartOpt,
-    choices,
-    csv_option,
-    flag_names,
-    initial_value,
-    max_steps_option,
-    numbers,
-    plot_option,
-    positive,
 )
 from rlcli.errors import UsageError
 from rlcli.learn.methods import CONTROL_METHODS, MC_CONTROL_METHODS
@@ -41,11 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from rlcli.mdp.model import MDP
     from rlcli.mdp.solve.optimal import Solution
 
-MaxStepsOpt = max_steps_option(10_000)
-CsvOpt = csv_option("Write the per-episode returns as CSV.")
-PlotOpt = plot_option("Save the return curves as PNG (matplotlib).")
 
-
+@sweep.run_options(10_000, csv="Write the per-episode returns as CSV.",
+             plot="Save the return curves as PNG (matplotlib).")  # fmt: skip
 def control(
     file: FileArg,
     method: Annotated[
@@ -61,17 +42,13 @@ def control(
             help="mc-off-policy: episodes follow this (soft) policy instead of ε-greedy in Q.",
         ),
     ] = None,
-    runs: RunsOpt = 10,
-    episodes: EpisodesOpt = 500,
+    runs: sweep.RunsOpt = 10,
+    episodes: sweep.EpisodesOpt = 500,
     seed: SeedOpt = 0,
     init: Annotated[float, typer.Option("--init", help="Initial action value Q0.")] = 0.0,
-    start: StartOpt = None,
-    max_steps: MaxStepsOpt = None,
-    csv: CsvOpt = None,
-    plot: PlotOpt = None,
-    set_: SetOpt = None,
-    json: JsonOpt = False,
-    force: ForceOpt = False,
+    start: sweep.StartOpt = None,
+    *,
+    run: sweep.RunOptions,
 ) -> None:
     """Learn to act with ε-greedy TD control or Monte Carlo control and compare with the
     optimal policy.
@@ -80,16 +57,14 @@ def control(
     of the learned Q beside the optimal one from policy iteration, and the distance
     of Q from Q*.
     """
-    with flag_names():
+    with sweep.flag_names():
         _control(file, method, alpha, epsilon, behavior, runs, episodes, seed, init, start,
-                 max_steps, csv, plot, set_, json, force)  # fmt: skip
+                 run)  # fmt: skip
 
 
 def _control(
     file: Path, method: str, alpha: str, epsilon: str, behavior: str | None, runs: int,
-    episodes: int, seed: int,
-    init: float, start: str | None, max_steps: int | None, csv: Path | None,
-    plot: Path | None, set_: list[str] | None, json: bool, force: bool,
+    episodes: int, seed: int, init: float, start: str | None, run: sweep.RunOptions,
 ) -> None:  # fmt: skip
     from rlcli.learn.control import check_control_size, run_control, summarize
     from rlcli.learn.episodes import start_distribution
@@ -98,19 +73,17 @@ def _control(
     from rlcli.mdp.solve.optimal import policy_iteration
     from rlcli.render import learning
 
-    if plot is not None:
-        learning.require_matplotlib()
-    check_new_file(csv, "--csv", force)
-    check_new_file(plot, "--plot", force)
-    initial_value(init, "--init")
-    mdp = load(file, set_)
-    methods = choices(method, "--method", CONTROL_METHODS)
-    alphas = numbers(alpha, "--alpha", 0.0, 1.0)
-    epsilons = numbers(epsilon, "--epsilon", 0.0, 1.0)
-    positive(runs, "--runs")
-    positive(episodes, "--episodes")
+    run.check_exports()
+    sweep.initial_value(init, "--init")
+    mdp = run.load(file)
+    csv, plot, json = run.csv, run.plot, run.json
+    methods = sweep.choices(method, "--method", CONTROL_METHODS)
+    alphas = sweep.numbers(alpha, "--alpha", 0.0, 1.0)
+    epsilons = sweep.numbers(epsilon, "--epsilon", 0.0, 1.0)
+    sweep.positive(runs, "--runs")
+    sweep.positive(episodes, "--episodes")
     start_dist = start_distribution(mdp, start)
-    max_steps = episode_limit(mdp, max_steps, 10_000, None, start_dist)
+    max_steps = episode_limit(mdp, run.max_steps, 10_000, None, start_dist)
     if behavior is not None and "mc-off-policy" not in methods:
         raise UsageError("--behavior applies to --method mc-off-policy only")
     b_pi = policy(mdp, behavior) if behavior is not None else None
@@ -151,14 +124,14 @@ def _control(
         f"{learning.num(v_start)}"
     )
     every_optimal = tie_policy(mdp, optimal.optimal.astype(float), tol=0.5)  # the mask's ties
-    learning.print_parts(out, learning.control_view(mdp, results, summaries, optimal, header,
-                                                    window, every_optimal))  # fmt: skip
+    view = learning.control_view(mdp, results, summaries, optimal, header, window, every_optimal)
+    learning.print_parts(console.out, view)
     for note in dict.fromkeys(NOTES[m] for m in methods if m in NOTES):
-        out.print(note, style="dim", markup=False)
+        console.out.print(note, style="dim", markup=False)
     if any(r.cut and r.setting.method in MC_CONTROL_METHODS for r in results):
-        out.print(MC_CUT, style="dim", markup=False)
+        console.out.print(MC_CUT, style="dim", markup=False)
     if csv or plot:
-        err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+        console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
 NOTES = {

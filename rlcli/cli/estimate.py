@@ -2,50 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rlcli.cli import console
+from rlcli.cli import sweep_options as sweep
 from rlcli.cli.common import (
     FileArg,
-    ForceOpt,
-    JsonOpt,
     PolicyOpt,
     SeedOpt,
-    SetOpt,
-    check_new_file,
-    load,
     policy,
 )
-from rlcli.cli.console import err, out
-from rlcli.cli.sweep_options import (
-    EpisodesOpt,
-    RunsOpt,
-    StartOpt,
-    choices,
-    counts,
-    csv_option,
-    flag_names,
-    initial_value,
-    long_run_note,
-    max_steps_option,
-    numbers,
-    plot_option,
-    positive,
-    step_sizes,
-)
 from rlcli.errors import UsageError
-from rlcli.learn.methods import IMPORTANCE, PREDICTION_METHODS, TD_LAMBDA_VARIANTS, VISITS
+from rlcli.learn.methods import (
+    BATCH_METHODS,
+    IMPORTANCE,
+    PREDICTION_METHODS,
+    TD_LAMBDA_VARIANTS,
+    VISITS,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.learn.predict import Experiment, PredictionResult, Setting
     from rlcli.mdp.model import MDP
 
-MaxStepsOpt = max_steps_option(100_000)
-CsvOpt = csv_option("Write the RMS curves as CSV.")
-PlotOpt = plot_option("Save the curves as PNG (needs matplotlib).")
 DEFAULT_ALPHA = {"mc": "1/n", "td": "0.1", "nstep": "0.1", "td-lambda": "0.1"}
+METHODS = (*PREDICTION_METHODS, *BATCH_METHODS)
 
 NOTES = {
     "mc": "MC: constant α updates V(S_t) += α[G_t − V(S_t)] forward in time at the episode's "
@@ -61,12 +46,19 @@ NOTES = {
 }
 
 
+@sweep.run_options(100_000, csv="Write the RMS curves as CSV.",
+             plot="Save the curves as PNG (needs matplotlib).")  # fmt: skip
 def estimate(
     file: FileArg,
     policy_spec: PolicyOpt,
     method: Annotated[
         str,
-        typer.Option("--method", "-m", help=f"{', '.join(PREDICTION_METHODS)}, or a comma list."),
+        typer.Option(
+            "--method",
+            "-m",
+            help=f"{', '.join(METHODS)}, or a comma list (batch-td, batch-mc: td and mc with "
+            "batch updating, so one call can mix online and batch learners).",
+        ),
     ] = "td",
     alpha: Annotated[
         str | None,
@@ -105,13 +97,19 @@ def estimate(
         str | None,
         typer.Option(help="With --behavior: ordinary, weighted (comma list). Default: both."),
     ] = None,
-    runs: RunsOpt = 100,
-    episodes: EpisodesOpt = 100,
+    runs: sweep.RunsOpt = 100,
+    episodes: sweep.EpisodesOpt = 100,
     seed: SeedOpt = 0,
     init: Annotated[
-        float, typer.Option("--init", help="Initial value V0 of non-terminal states.")
-    ] = 0.0,
-    start: StartOpt = None,
+        str,
+        typer.Option(
+            "--init",
+            help="Initial value V0 of non-terminal states, or a comma list of a default and "
+            "METHOD=V0 for the learners of one --method (batch=V0: every batch learner), "
+            "e.g. 0.5,batch=-1.",
+        ),
+    ] = "0.0",
+    start: sweep.StartOpt = None,
     error_state: Annotated[
         str | None,
         typer.Option(
@@ -120,46 +118,38 @@ def estimate(
             "episode (S&B Fig 5.3) and every run's final estimate.",
         ),
     ] = None,
-    max_steps: MaxStepsOpt = None,
-    csv: CsvOpt = None,
-    plot: PlotOpt = None,
-    set_: SetOpt = None,
-    json: JsonOpt = False,
-    force: ForceOpt = False,
+    *,
+    run: sweep.RunOptions,
 ) -> None:
     """Estimate v_π by MC / TD(0) / n-step TD / TD(λ) and compare with the exact values.
 
     The error is the RMS over the non-terminal states against v_π from the linear solve,
     per episode, averaged over runs. All learners in one call see the same episodes.
     """
-    with flag_names():
+    with sweep.flag_names():
         _estimate(file, policy_spec, method, alpha, n, lam, variant, visit, batch, behavior,
-                  importance, runs, episodes, seed, init, start, error_state, max_steps, csv,
-                  plot, set_, json, force)  # fmt: skip
+                  importance, runs, episodes, seed, init, start, error_state, run)  # fmt: skip
 
 
 def _estimate(
     file: Path, policy_spec: str, method: str, alpha: str | None, n: str | None,
     lam: str | None, variant: str | None, visit: str | None, batch: bool, behavior: str | None,
-    importance: str | None, runs: int, episodes: int, seed: int, init: float,
-    start: str | None, error_state: str | None, max_steps: int | None, csv: Path | None,
-    plot: Path | None, set_: list[str] | None, json: bool, force: bool,
+    importance: str | None, runs: int, episodes: int, seed: int, init: str,
+    start: str | None, error_state: str | None, run: sweep.RunOptions,
 ) -> None:  # fmt: skip
     from rlcli.learn.episodes import start_distribution
     from rlcli.learn.predict import Experiment, check_size, run_prediction
     from rlcli.learn.reach import episode_limit, reachable
     from rlcli.mdp.solve.evaluate import evaluate_policy, expected_episode_length
-    from rlcli.render import learning
 
-    if plot is not None:
-        learning.require_matplotlib()
-    check_new_file(csv, "--csv", force)
-    check_new_file(plot, "--plot", force)
-    initial_value(init, "--init")
-    mdp = load(file, set_)
-    settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance)
-    positive(runs, "--runs")
-    positive(episodes, "--episodes")
+    run.check_exports()
+    inits = Inits.parse(init)
+    mdp = run.load(file)
+    csv, plot, json = run.csv, run.plot, run.json
+    settings = _settings(method, alpha, n, lam, variant, visit, batch, behavior, importance,
+                         inits)  # fmt: skip
+    sweep.positive(runs, "--runs")
+    sweep.positive(episodes, "--episodes")
     pi = policy(mdp, policy_spec)
     b_pi = policy(mdp, behavior) if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values
@@ -170,25 +160,32 @@ def _estimate(
     if watch is not None and not seen[watch]:
         raise UsageError(
             f"--error-state: {error_state!r} is never visited from the start under the "
-            f"{'behaviour ' if behavior else ''}policy, so its estimate stays V0 = {init:g} "
-            f"and its squared error (V0 − v_π)² = {(init - float(true_values[watch])) ** 2:g} "
-            "in every episode; choose a state the episodes reach (or another --start)"
+            f"{'behaviour ' if behavior else ''}policy, so its estimate stays "
+            + (
+                f"each learner's V0 (--init {inits})"
+                if inits.by_method
+                else f"V0 = {inits.default:g} and its squared error (V0 − v_π)² = "
+                f"{(inits.default - float(true_values[watch])) ** 2:g}"
+            )
+            + " in every episode; choose a state the episodes reach (or another --start)"
         )
-    max_steps = episode_limit(mdp, max_steps, 100_000, followed, start_dist)
+    max_steps = episode_limit(mdp, run.max_steps, 100_000, followed, start_dist)
     exp = Experiment(
         mdp, pi, true_values, start_dist, runs, episodes, seed,
-        v0=init, max_steps=max_steps, behavior=b_pi, error_state=watch,
+        v0=inits.default, max_steps=max_steps, behavior=b_pi, error_state=watch,
     )  # fmt: skip
     mean_length = expected_episode_length(mdp, followed, start_dist)
     check_size(exp, settings, mean_length)
-    note = long_run_note(mean_length, runs, episodes, max_steps)
+    note = sweep.long_run_note(mean_length, runs, episodes, max_steps)
     if note is not None:
-        err.print(note, markup=False)
+        console.err.print(note, markup=False)
     results = run_prediction(exp, settings)
     watched = None if watch is None else (mdp.states[watch], float(true_values[watch]))
     notes = _notes(settings)
     unreachable = [mdp.states[s] for s in range(mdp.n_states) if not seen[s]]
     cut = results[0].cut
+    if csv is not None or plot is not None or not json:
+        from rlcli.render import learning  # rich tables: not for --json alone
     if csv is not None:
         learning.write_csv(csv, *learning.estimate_csv_rows(results, watched))
     if plot is not None:
@@ -204,7 +201,7 @@ def _estimate(
     header = (
         f"{mdp.name or file} · target policy {policy_spec}"
         + (f" · behaviour policy {behavior}" if behavior else "")
-        + f" · {runs} runs × {episodes} episodes · seed {seed} · V0 = {init:g}\n"
+        + f" · {runs} runs × {episodes} episodes · seed {seed} · V0 = {inits}\n"
         f"RMS error over the {int((~mdp.terminal).sum())} non-terminal states against the "
         "exact v_π (linear solve)"
         + (
@@ -215,7 +212,7 @@ def _estimate(
         )
     )
     if unreachable:
-        err.print(
+        console.err.print(
             f"warning: {len(unreachable)} non-terminal state(s) are never visited from the "
             f"start under the {'behaviour ' if behavior else ''}policy: "
             f"{', '.join(unreachable[:8])}{' …' if len(unreachable) > 8 else ''}. They keep "
@@ -223,9 +220,9 @@ def _estimate(
             markup=False,
         )
     view = learning.estimate_view(mdp, results, true_values, header, notes, watched)
-    learning.print_parts(out, view)
+    learning.print_parts(console.out, view)
     if (csv or plot) and not json:
-        err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+        console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
 def _state(mdp: MDP, name: str | None, option: str) -> int | None:
@@ -240,60 +237,121 @@ def _state(mdp: MDP, name: str | None, option: str) -> int | None:
     return s
 
 
+@dataclass(frozen=True)
+class Inits:
+    """``--init``: the default V0 and the V0 of the learners of named methods."""
+
+    default: float
+    by_method: dict[str, float]  # a --method name, or "batch" (every batch learner): V0
+
+    @classmethod
+    def parse(cls, text: str) -> Inits:
+        """``V0`` or a comma list of ``V0`` (at most once) and ``METHOD=V0`` items."""
+        default: float | None = None
+        by_method: dict[str, float] = {}
+        for item in (t.strip() for t in text.split(",")):
+            key, _, value = item.rpartition("=")
+            key = key.strip()
+            if "=" in item and key not in (*METHODS, "batch"):
+                raise UsageError(f"--init: {item!r}: {key!r} is not a method "
+                                 f"({', '.join(METHODS)}, or batch)")  # fmt: skip
+            if key in by_method or (not key and default is not None):
+                raise UsageError(f"--init: {key or 'the default V0'} is given twice in {text!r}")
+            try:
+                number = float(value)
+            except ValueError:
+                raise UsageError(f"--init: {value.strip()!r} is not a number") from None
+            sweep.initial_value(number, "--init")
+            if key:
+                by_method[key] = number
+            else:
+                default = number
+        return cls(0.0 if default is None else default, by_method)
+
+    def of(self, method: str, batch: bool) -> float | None:
+        """The V0 of the learners of ``method`` as written in --method (batch updating or
+        not); None when --init is one value for all."""
+        if not self.by_method:
+            return None
+        if method in self.by_method:
+            return self.by_method[method]
+        return self.by_method.get("batch", self.default) if batch else self.default
+
+    def check(self, methods: list[str], batch: bool) -> None:
+        """Each METHOD=V0 names a method of the call."""
+        batched = batch or any(m in BATCH_METHODS for m in methods)
+        for key in self.by_method:
+            if key not in methods and not (key == "batch" and batched):
+                raise UsageError(f"--init: {key}={self.by_method[key]:g} names no learner of "
+                                 f"--method {','.join(methods)}")  # fmt: skip
+
+    def __str__(self) -> str:
+        return ", ".join([f"{self.default:g}", *(f"{k}={v:g}" for k, v in self.by_method.items())])
+
+
 def _settings(
     method: str, alpha: str | None, n: str | None, lam: str | None, variant: str | None,
     visit: str | None, batch: bool, behavior: str | None, importance: str | None,
+    inits: Inits,
 ) -> list[Setting]:  # fmt: skip
     from rlcli.learn.predict import Setting
 
-    methods = choices(method, "--method", PREDICTION_METHODS)
+    methods = sweep.choices(method, "--method", METHODS)
+    inits.check(methods, batch)
     for given, option, needs in (
-        (n, "--n", "nstep"), (lam, "--lambda", "td-lambda"),
-        (variant, "--variant", "td-lambda"), (visit, "--visit", "mc"),
+        (n, "--n", ("nstep",)), (lam, "--lambda", ("td-lambda",)),
+        (variant, "--variant", ("td-lambda",)), (visit, "--visit", ("mc", "batch-mc")),
     ):  # fmt: skip
-        if given is not None and needs not in methods:
-            raise UsageError(f"{option} applies to --method {needs} only")
+        if given is not None and not set(needs) & set(methods):
+            raise UsageError(f"{option} applies to --method {needs[0]} only"
+                             + "".join(f" (and {m})" for m in needs[1:]))  # fmt: skip
     if importance is not None and behavior is None:
         raise UsageError("--importance applies to off-policy MC only: add --behavior POLICY")
-    visits = choices(visit or "every", "--visit", VISITS)
+    visits = sweep.choices(visit or "every", "--visit", VISITS)
     if behavior is not None:
         if methods != ["mc"] or batch:
             raise UsageError(
-                "--behavior (off-policy prediction) works with --method mc only, not --batch"
+                "--behavior (off-policy prediction) works with --method mc only, not --batch "
+                "(batch-td, batch-mc)"
             )
         if alpha is not None:
             raise UsageError("--behavior: off-policy MC uses sample averages; drop --alpha")
-        kinds = choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)
+        kinds = sweep.choices(importance or ",".join(IMPORTANCE), "--importance", IMPORTANCE)
         return [Setting("mc", visit=v, importance=k) for v in visits for k in kinds]
     if batch:
-        if set(methods) - {"td", "mc"}:
+        if set(methods) - {"td", "mc", *BATCH_METHODS}:
             raise UsageError("--batch works with --method td and mc (S&B §6.3)")
         if alpha is not None:
             raise UsageError("--batch computes the fixed point that small-α batch updating "
                              "reaches; drop --alpha")  # fmt: skip
-        return [
-            Setting("td", batch=True) if m == "td" else Setting("mc", batch=True, visit=v)
-            for m in methods
-            for v in (visits if m == "mc" else ["every"])
-        ]
-    ns = counts(n or "4", "--n")
-    lams = numbers(lam or "0.9", "--lambda", 0.0, 1.0)
-    variants = choices(variant or "offline", "--variant", TD_LAMBDA_VARIANTS)
+    elif alpha is not None and all(m in BATCH_METHODS for m in methods):
+        raise UsageError("--alpha applies to online learners: batch-td and batch-mc compute "
+                         "the fixed point that small-α batch updating reaches")  # fmt: skip
+    ns = sweep.counts(n or "4", "--n")
+    lams = sweep.numbers(lam or "0.9", "--lambda", 0.0, 1.0)
+    variants = sweep.choices(variant or "offline", "--variant", TD_LAMBDA_VARIANTS)
     out = []
-    for m in methods:
-        alphas = step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])
+    for written in methods:
+        m = BATCH_METHODS.get(written, written)
+        batched = batch or written in BATCH_METHODS
+        v0 = inits.of(written, batched)
+        if batched:
+            out += [Setting(m, batch=True, visit=v if m == "mc" else None, init=v0)
+                    for v in (visits if m == "mc" else ["every"])]  # fmt: skip
+            continue
+        alphas = sweep.step_sizes(alpha if alpha is not None else DEFAULT_ALPHA[m])
         if m == "mc":
-            out += [Setting("mc", alpha=a, visit=v) for v in visits for a in alphas]
+            out += [Setting("mc", alpha=a, visit=v, init=v0) for v in visits for a in alphas]
         elif m == "td":
-            out += [Setting("td", alpha=a) for a in alphas]
+            out += [Setting("td", alpha=a, init=v0) for a in alphas]
         elif m == "nstep":
-            out += [Setting("nstep", alpha=a, n=k) for k in ns for a in alphas]
+            out += [Setting("nstep", alpha=a, n=k, init=v0) for k in ns for a in alphas]
         else:
             out += [
-                Setting("td-lambda", alpha=a, lam=x, variant=v)
+                Setting("td-lambda", alpha=a, lam=x, variant=v, init=v0)
                 for v in variants for x in lams for a in alphas
             ]  # fmt: skip
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _notes(settings: list[Setting]) -> list[str]:

@@ -1,18 +1,25 @@
-"""What ``rlcli estimate`` and ``rlcli control`` share: their common options, comma-separated
-values that sweep a grid (``--alpha 0.1,0.2``, ``--n 1,2,4``), and the flag of each library
-field in error messages."""
+"""What ``rlcli estimate`` and ``rlcli control`` share: their common options (declared once,
+``run_options``), comma-separated values that sweep a grid (``--alpha 0.1,0.2``,
+``--n 1,2,4``), and the flag of each library field in error messages."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rlcli.cli.common import ForceOpt, JsonOpt, SetOpt, check_new_file, load
 from rlcli.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rlcli.mdp.model import MDP
 
 # ---- options declared once ------------------------------------------------------------
 
@@ -21,23 +28,66 @@ EpisodesOpt = Annotated[int, typer.Option(help="Episodes per run.")]
 StartOpt = Annotated[str | None, typer.Option(help="Start state (default: the file's 'start').")]
 
 
-def max_steps_option(default: int) -> object:
-    """``--max-steps``, with the command's default in its help."""
-    return Annotated[
-        int | None,
-        typer.Option(
-            help=f"Cut an episode after this many steps (default {default:,d}; "
-            "required when the MDP has no terminal state)."
-        ),
-    ]
+@dataclass(frozen=True)
+class RunOptions:
+    """The options that close every simulation command (``run_options``): how long an
+    episode may last, exports, parameter overrides, JSON, overwriting."""
+
+    max_steps: int | None
+    csv: Path | None
+    plot: Path | None
+    set_: list[str] | None
+    json: bool
+    force: bool
+
+    def check_exports(self) -> None:
+        """Refuse, before any work, exports that would overwrite a file without --force or
+        need a matplotlib that is not installed."""
+        if self.plot is not None:
+            from rlcli.render.learning import require_matplotlib
+
+            require_matplotlib()
+        check_new_file(self.csv, "--csv", self.force)
+        check_new_file(self.plot, "--plot", self.force)
+
+    def load(self, file: Path) -> MDP:
+        """The MDP file with the ``--set`` overrides."""
+        return load(file, self.set_)
 
 
-def csv_option(help: str) -> object:
-    return Annotated[Path | None, typer.Option("--csv", help=help)]
+def run_options(max_steps: int, csv: str, plot: str) -> Callable[[Callable], Callable]:
+    """Append the ``RunOptions`` to a command's options, declared here once, with the
+    command's default ``--max-steps`` and help for ``--csv``/``--plot``; the command takes
+    them as one parameter ``run: RunOptions``. Typer reads the new signature."""
+    shared = [
+        ("max_steps", Annotated[int | None, typer.Option(
+            help=f"Cut an episode after this many steps (default {max_steps:,d}; "
+            "required when the MDP has no terminal state).",
+        )], None),
+        ("csv", Annotated[Path | None, typer.Option("--csv", help=csv)], None),
+        ("plot", Annotated[Path | None, typer.Option("--plot", help=plot)], None),
+        ("set_", SetOpt, None),
+        ("json", JsonOpt, False),
+        ("force", ForceOpt, False),
+    ]  # fmt: skip
 
+    def decorate(command: Callable) -> Callable:
+        own = inspect.signature(command, eval_str=True)
+        params = [p for name, p in own.parameters.items() if name != "run"]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        params += [inspect.Parameter(name, keyword, default=default, annotation=kind)
+                   for name, kind, default in shared]  # fmt: skip
 
-def plot_option(help: str) -> object:
-    return Annotated[Path | None, typer.Option("--plot", help=help)]
+        @functools.wraps(command)
+        def with_options(*args: Any, **kwargs: Any) -> Any:
+            run = RunOptions(**{name: kwargs.pop(name) for name, _, _ in shared})
+            return command(*args, **kwargs, run=run)
+
+        with_options.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+        with_options.__annotations__ = {p.name: p.annotation for p in params}
+        return with_options
+
+    return decorate
 
 
 # ---- library fields named by their flags ----------------------------------------------

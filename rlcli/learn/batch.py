@@ -9,6 +9,11 @@ directly after every episode instead of iterated:
 - batch MC: the average of the returns observed from s (first or every visit).
 
 States not visited yet keep their initial value V0.
+
+A chunk of episodes is learned at once: the statistics after each episode are cumulative
+sums over the chunk's episodes (``np.bincount`` per episode, then ``np.cumsum``), and the
+fixed points after all of them come from one batched solve, in blocks of episodes that bound
+the memory of the (episodes, runs, S, S) models.
 """
 
 from __future__ import annotations
@@ -18,15 +23,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlcli.errors import NumericalError
-from rlcli.learn.episodes import Episode
+from rlcli.learn.episodes import Chunk, Episode
 from rlcli.learn.steps import first_visits, require_complete
 
 MAX_BATCH_TD_STATES = 400  # the model is kept dense, (runs, S, S)
+BLOCK_ELEMENTS = 1 << 22  # model entries (episodes × runs × S × S) solved at once
 
 
 @dataclass
 class BatchData:
-    """Everything batch updating needs from the episodes seen so far, per row."""
+    """Everything batch updating needs from the episodes seen so far, per run."""
 
     visits: np.ndarray  # (B, S) departures from s (TD)
     reward_sum: np.ndarray  # (B, S) Σ R_{t+1} over departures from s
@@ -48,48 +54,91 @@ class BatchData:
         )  # fmt: skip
 
 
+def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
+                   terminal: np.ndarray) -> np.ndarray:  # fmt: skip
+    """(count, R, S) the values after each episode of the chunk, per run: the solution of
+    V = r̂ + γP̂V from all transitions so far (S&B §6.3); ``data`` is advanced."""
+    R, S = chunk.runs, data.visits.shape[1]
+    n, t = np.nonzero(np.arange(chunk.horizon) < chunk.length[:, None])
+    s, s_next, reward = chunk.states[n, t], chunk.states[n, t + 1], chunk.rewards[n, t]
+    out = np.empty((chunk.count, R, S))
+    identity = np.eye(S)
+    for e0, e1, here in _blocks(n, chunk, R * S * S):
+        k = e1 - e0
+        cell = n[here] - e0 * R  # (episode − e0)·R + run
+        visits = _cumulative(data.visits, cell * S + s[here], None, k)
+        reward_sum = _cumulative(data.reward_sum, cell * S + s[here], reward[here], k)
+        transitions = _cumulative(data.transitions, (cell * S + s[here]) * S + s_next[here],
+                                  None, k)  # fmt: skip
+        seen = visits > 0
+        count = np.maximum(visits, 1)
+        A = identity - np.where(seen[..., None], gamma * transitions / count[..., None], 0.0)
+        c = np.where(seen, reward_sum / count, np.where(terminal, 0.0, v0))
+        try:
+            out[e0:e1] = np.linalg.solve(A, c[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            raise NumericalError(
+                "batch TD: the model estimated from the episodes has no way out of a loop "
+                "(I − γP̂ is singular); use gamma < 1 or complete episodes"
+            ) from None
+    return out
+
+
+def batch_mc_chunk(chunk: Chunk, data: BatchData, v0: float, first_visit: bool,
+                   terminal: np.ndarray) -> np.ndarray:  # fmt: skip
+    """(count, R, S) the values after each episode of the chunk, per run: the mean of the
+    returns observed from each state so far (S&B §6.3); ``data`` is advanced."""
+    require_complete(chunk, "batch Monte Carlo")
+    R, S = chunk.runs, data.return_sum.shape[1]
+    counted = (
+        first_visits(chunk.states, chunk.length, S)
+        if first_visit
+        else np.arange(chunk.horizon) < chunk.length[:, None]
+    )
+    n, t = np.nonzero(counted)
+    s, g = chunk.states[n, t], chunk.returns[n, t]
+    out = np.empty((chunk.count, R, S))
+    for e0, e1, here in _blocks(n, chunk, R * S):
+        cell = (n[here] - e0 * R) * S + s[here]
+        total = _cumulative(data.return_sum, cell, g[here], e1 - e0)
+        count = _cumulative(data.return_count, cell, None, e1 - e0)
+        out[e0:e1] = np.where(count > 0, total / np.maximum(count, 1),
+                              np.where(terminal, 0.0, v0))  # fmt: skip
+    return out
+
+
+def _blocks(n: np.ndarray, chunk: Chunk, per_episode: int):
+    """Episodes e0..e1−1 of the chunk in blocks of at most ``BLOCK_ELEMENTS`` model entries
+    (one episode at least), with the steps (indices into ``n``, sorted) that belong to them."""
+    step = max(1, BLOCK_ELEMENTS // per_episode)
+    for e0 in range(0, chunk.count, step):
+        e1 = min(chunk.count, e0 + step)
+        lo, hi = np.searchsorted(n, [e0 * chunk.runs, e1 * chunk.runs])
+        yield e0, e1, slice(lo, hi)
+
+
+def _cumulative(total: np.ndarray, cell: np.ndarray, weight: np.ndarray | None,
+                episodes: int) -> np.ndarray:  # fmt: skip
+    """(episodes, *total.shape): ``total`` plus the sums of ``weight`` (1 each if None) by
+    flat cell index over the episodes up to each; ``total`` becomes the last of them."""
+    size = episodes * total.size
+    sums = np.bincount(cell, weights=weight, minlength=size).astype(float, copy=False)
+    out = np.cumsum(sums.reshape(episodes, *total.shape), axis=0)
+    out += total
+    total[...] = out[-1]
+    return out
+
+
 def batch_td_episode(
     V: np.ndarray, ep: Episode, data: BatchData, v0: float, gamma: float, terminal: np.ndarray
 ) -> None:
-    """Add the episode's transitions, then V ← the solution of V = r̂ + γP̂V (S&B §6.3)."""
-    B, S = V.shape
-    b = np.arange(B)[:, None]
-    live = np.arange(ep.horizon)[None, :] < ep.length[:, None]
-    s, s_next = ep.states[:, :-1], ep.states[:, 1:]
-    rb, ss, sn = np.broadcast_to(b, s.shape)[live], s[live], s_next[live]
-    np.add.at(data.visits, (rb, ss), 1)
-    np.add.at(data.reward_sum, (rb, ss), ep.rewards[live])
-    np.add.at(data.transitions, (rb, ss, sn), 1)
-    seen = data.visits > 0
-    n = np.maximum(data.visits, 1)
-    A = np.broadcast_to(np.eye(S), (B, S, S)).copy()
-    A -= np.where(seen[:, :, None], gamma * data.transitions / n[:, :, None], 0.0)
-    c = np.where(seen, data.reward_sum / n, np.where(terminal, 0.0, v0))
-    try:
-        V[:] = np.linalg.solve(A, c[:, :, None])[:, :, 0]
-    except np.linalg.LinAlgError:
-        raise NumericalError(
-            "batch TD: the model estimated from the episodes has no way out of a loop "
-            "(I − γP̂ is singular); use gamma < 1 or complete episodes"
-        ) from None
+    """Add the episode's transitions, then V ← the solution of V = r̂ + γP̂V (S&B §6.3):
+    ``batch_td_chunk`` on one episode of every row."""
+    V[:] = batch_td_chunk(Chunk.of(ep), data, v0, gamma, terminal)[-1]
 
 
 def batch_mc_episode(V: np.ndarray, ep: Episode, data: BatchData, v0: float, first_visit: bool,
                      terminal: np.ndarray) -> None:  # fmt: skip
-    """Add the episode's returns, then V(s) ← mean of the returns from s (S&B §6.3)."""
-    require_complete(ep, "batch Monte Carlo")
-    B = V.shape[0]
-    T = ep.horizon
-    live = (
-        first_visits(ep.states, ep.length, V.shape[1])
-        if first_visit
-        else np.arange(T)[None, :] < ep.length[:, None]
-    )
-    rb = np.broadcast_to(np.arange(B)[:, None], (B, T))[live]
-    ss = ep.states[:, :T][live]
-    np.add.at(data.return_sum, (rb, ss), ep.returns[:, :T][live])
-    np.add.at(data.return_count, (rb, ss), 1)
-    seen = data.return_count > 0
-    V[:] = np.where(
-        seen, data.return_sum / np.maximum(data.return_count, 1), np.where(terminal, 0.0, v0)
-    )
+    """Add the episode's returns, then V(s) ← mean of the returns from s (S&B §6.3):
+    ``batch_mc_chunk`` on one episode of every row."""
+    V[:] = batch_mc_chunk(Chunk.of(ep), data, v0, first_visit, terminal)[-1]

@@ -6,6 +6,7 @@ Plain tuples without NumPy, so the command line can list them in ``--help`` chea
 from __future__ import annotations
 
 PREDICTION_METHODS = ("mc", "td", "nstep", "td-lambda")
+BATCH_METHODS = {"batch-td": "td", "batch-mc": "mc"}  # batch updating (S&B §6.3) of td, mc
 TD_LAMBDA_VARIANTS = ("offline", "accumulating", "replacing", "true-online")
 VISITS = ("every", "first")
 IMPORTANCE = ("ordinary", "weighted")

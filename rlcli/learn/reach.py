@@ -22,7 +22,9 @@ def never_ending_starts(mdp: MDP, pi: np.ndarray, start: np.ndarray) -> np.ndarr
     never reach a terminal state (reach one with probability < 1)."""
     from rlcli.mdp.solve.proper import improper_states
 
-    return np.intersect1d(improper_states(mdp, pi), np.flatnonzero(start > 0))
+    stuck = np.zeros(mdp.n_states, dtype=bool)
+    stuck[improper_states(mdp, pi)] = True  # a mask, not np.intersect1d: that loads numpy.ma
+    return np.flatnonzero(stuck & (start > 0))
 
 
 def episode_limit(

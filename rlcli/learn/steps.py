@@ -60,14 +60,6 @@ def first_visits(states: np.ndarray, length: np.ndarray, n_states: int) -> np.nd
     return mask.reshape(R, T) & live
 
 
-def gather(ep: Episode, run: np.ndarray) -> Episode:
-    """The episode as seen by each row (row b gets run ``run[b]``), for whole-episode methods."""
-    return Episode(
-        ep.index, ep.states[run], ep.rewards[run], ep.pairs[run], ep.length[run], ep.cut[run],
-        ep.returns[run],
-    )  # fmt: skip
-
-
 def require_complete(ep: Episode, method: str) -> None:
     """Monte Carlo needs episodes that end; cut episodes have no true return."""
     if ep.cut.any():

@@ -273,10 +273,13 @@ def estimate_view(mdp, results: Sequence, true_values: np.ndarray, header: str,
             f"{common + ': ' if common else ''}RMS error averaged over episodes "
             f"1–{episodes} and runs (best in bold)",
         ))  # fmt: skip
-    if not study or len(results) <= 12:
+    compared = results if not study or len(results) <= 12 else [
+        r for r in results if r.setting.batch  # not in the α table: batch learners
+    ]  # fmt: skip
+    if compared:
         rows = []
         finals = []
-        for r in results:
+        for r in compared:
             final = mean_and_stderr(r.rms_runs[:, -1])
             avg = mean_and_stderr(r.rms_runs[:, 1:].mean(axis=1))
             finals.append(final[0] if np.isfinite(final[0]) else np.inf)
