@@ -119,6 +119,20 @@ def test_kl_estimators_on_samples_proportional_to_p():
     assert doc["bias"]["k3"] == -0.5
 
 
+def test_kl_estimator_bias_when_kl_is_infinite():
+    # p puts 1/10 on outcome 2 where q = 0: KL(p‖q) = ∞, and E_p k2 = ∞ too, so k2's bias
+    # E_p k2 − KL = ∞ − ∞ is undefined (null, and said in words, never "nan"); the samples
+    # avoid outcome 2, so every sample's k is finite. k1 stays unbiased; k3's bias is
+    # Σ_{p>0} q − 1 = 9/10 + 1/10 + 0 − 1 = 0
+    args = ["kl", "--p", "1/2,2/5,1/10", "--q", "9/10,1/10,0", "--samples", "0,1,0"]
+    doc = calc(*args)
+    assert doc["kl"] is None  # ∞ is not a JSON number
+    assert doc["bias"] == {"k1": 0.0, "k2": None, "k3": 0.0}
+    text = CliRunner().invoke(app, ["calc", *args]).output
+    assert "nan" not in text
+    assert "undefined (∞ − ∞)" in text
+
+
 def test_grpo_both_std_conventions():
     # rewards 1,0,0,1: mean 1/2, deviations ±1/2
     # population std = √(4·1/4 / 4) = 1/2 → Â = ±1 (ε = 0)

@@ -100,7 +100,10 @@ def kl_calc(p: list[Value], q: list[Value], samples: list[int] | None) -> Worked
         k3_bias = float(sum(q[i] for i in support) - 1)  # Σ_{p>0} q − 1, exactly
         e3 = fwd + k3_bias
         rows.append(["E_p (exact)", "", "", f"{e1:.6g}", f"{e2:.6g}", f"{e3:.6g}"])
-        rows.append(["bias", "", "", "0", f"{e2 - fwd:.6g}", f"{k3_bias:.6g}"])
+        # E_p k1 = KL and E_p k3 = KL + Σ_{p>0} q − 1 hold even when KL(p‖q) = ∞; k2's bias
+        # E_p k2 − KL is then ∞ − ∞, undefined (null in --json)
+        k2_bias = f"{e2 - fwd:.6g}" if math.isfinite(fwd) else "undefined (∞ − ∞)"
+        rows.append(["bias", "", "", "0", k2_bias, f"{k3_bias:.6g}"])
         tables.append(
             Table(
                 "estimators of KL(p‖q) from samples x ~ p, r = q(x)/p(x)",
