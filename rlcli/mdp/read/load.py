@@ -23,7 +23,6 @@ from rlcli.mdp.read.policies import named_policies, start_field
 from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
     DuplicateKeyError,
-    check_unicode,
     is_json,
     line_of,
     parse_json,
@@ -81,10 +80,9 @@ def loads_mdp(
     except DuplicateKeyError as exc:
         try:
             located = parse_yaml(text, file)
-        except MDPFileError:
-            raise MDPFileError([Problem(file, None, "", str(exc))]) from None
-        return build_mdp(located, file, overrides)  # reports the duplicate with its line
-    check_unicode(data, text, file)
+        except MDPFileError:  # e.g. too large for YAML: the repeat alone, with its line
+            raise MDPFileError([Problem(file, exc.line, exc.path, "duplicate key")]) from None
+        return build_mdp(located, file, overrides)  # every problem, with its line
     try:
         return build_mdp(data, file, overrides)
     except MDPFileError as fast_error:
