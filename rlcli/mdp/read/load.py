@@ -224,8 +224,10 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
     pair_counts = np.array([c for pairs in per_state for _, _, c in pairs], dtype=np.int64)
     out_ptr = np.zeros(len(firsts) + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum(pair_counts)
-    out_idx = np.repeat(firsts - out_ptr[:-1], pair_counts) + np.arange(out_ptr[-1])
-    in_order = bool(np.array_equal(out_idx, np.arange(len(out_idx))))
+    given = pair_counts > 0  # in order: each pair's outcomes start where out_ptr says
+    in_order = bool(np.array_equal(firsts[given], out_ptr[:-1][given]))
+    if not in_order:
+        out_idx = np.repeat(firsts - out_ptr[:-1], pair_counts) + np.arange(out_ptr[-1])
     term = np.zeros(len(states), dtype=bool)
     term[list(terminal)] = True
 

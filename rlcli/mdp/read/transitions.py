@@ -153,11 +153,11 @@ def _plain_transitions(
     ``[{next, p, r}, ...]``, or every action is ``{r, next: {state: p}}``, with plain
     numbers; every non-terminal state has actions, every sum is 1.
 
-    Outcomes are taken out with C-level iteration (``map``, ``itemgetter``,
-    ``np.fromiter``) and checked as NumPy arrays: no Python bytecode runs per outcome
-    (4 million outcomes in about a second). Fills ``per_state`` and ``out`` and returns
-    True, or returns False having changed nothing: the careful path then finds and reports
-    what is unusual.
+    Outcomes are taken out with C-level iteration (``map``, ``itemgetter``, ``chain``; a
+    list, then an array: ``np.fromiter`` is 2x slower) and checked as NumPy arrays: no
+    Python bytecode runs per outcome (4 million outcomes in about a second). Fills
+    ``per_state`` and ``out`` and returns True, or returns False having changed nothing:
+    the careful path then finds and reports what is unusual.
     """
     try:
         pairs = [
@@ -205,11 +205,9 @@ def _outcome_lists(specs: list[list], index: Mapping[str, int]) -> Columns | Non
     if not all(specs):
         return None
     flat = list(chain.from_iterable(specs))
-    if set(map(type, flat)) != {dict} or sum(map(len, flat)) != 3 * len(flat):
-        return None  # each outcome has exactly next, p, r (else KeyError below)
-    nexts = np.fromiter(
-        map(index.__getitem__, map(itemgetter("next"), flat)), dtype=np.int64, count=len(flat)
-    )
+    if sum(map(len, flat)) != 3 * len(flat):
+        return None  # each outcome has exactly next, p, r (else KeyError or TypeError below)
+    nexts = np.array(list(map(index.__getitem__, map(itemgetter("next"), flat))), np.int64)
     probs = list(map(itemgetter("p"), flat))
     rewards = list(map(itemgetter("r"), flat))
     p, r = _floats(probs), _floats(rewards)
@@ -227,10 +225,7 @@ def _expected_rewards(specs: list[dict], index: Mapping[str, int]) -> Columns | 
     if set(map(type, maps)) != {dict} or not all(maps):
         return None
     counts = list(map(len, maps))
-    total = sum(counts)
-    nexts = np.fromiter(
-        map(index.__getitem__, chain.from_iterable(maps)), dtype=np.int64, count=total
-    )
+    nexts = np.array(list(map(index.__getitem__, chain.from_iterable(maps))), np.int64)
     probs = list(chain.from_iterable(map(dict.values, maps)))
     pair_rewards = list(map(itemgetter("r"), specs))
     p, r = _floats(probs), _floats(pair_rewards)
