@@ -8,6 +8,8 @@ files far above the size where the check used to be skipped."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -15,14 +17,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlcli.errors import MDPFileError
-from rlcli.mdp.read import transitions
-from rlcli.mdp.read.load import loads_mdp
+from rlcli.mdp.read import load, transitions
+from rlcli.mdp.read.load import build_mdp, loads_mdp
 from rlcli.mdp.read.source import (
     MAX_YAML_CHARS,
     DuplicateKeyError,
     orjson_reading_is_exact,
     parse_json,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from mdp_generate import FORMS, generate
 
 
 def typed(text: str) -> str:
@@ -235,3 +240,70 @@ def test_the_fast_path_reads_outcome_fields_in_any_order(monkeypatch) -> None:
     assert loads_mdp(json.dumps(expected_form), "m.json", json_format=True).out_reward.tolist() == [
         3
     ]
+
+
+# ---- the transitions fast path counts its own part -------------------------------------
+
+
+def colon_names(doc: dict) -> dict:
+    """``doc`` with colons in every state and action name (and a ':' in the description)."""
+    rename = {s: f"s:{s}:" for s in doc["states"]}
+    transitions = {}
+    for s, actions in doc["transitions"].items():
+        transitions[rename[s]] = {}
+        for a, spec in actions.items():
+            if isinstance(spec, list):
+                spec = [{**o, "next": rename[o["next"]]} for o in spec]
+            else:
+                spec = {"r": spec["r"], "next": {rename[t]: p for t, p in spec["next"].items()}}
+            transitions[rename[s]][f"{a}:x"] = spec
+    states = [rename[s] for s in doc["states"]]
+    return {**doc, "description": "a: b", "states": states, "transitions": transitions}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("colons", [False, True])
+def test_the_fast_path_tally_is_the_dump_of_the_transitions(form: str, colons: bool) -> None:
+    doc = generate(40, 3, 4, 0.9, seed=5, form=form)
+    doc = colon_names(doc) if colons else doc
+    text = json.dumps(doc)
+    data = orjson.loads(text)
+    known: dict = {}
+    build_mdp(data, "m.json", None, known)
+    dumped = orjson.dumps(data["transitions"])
+    assert known == {id(data["transitions"]): (dumped.count(b":"), False)}
+    assert orjson_reading_is_exact(data, text, known)
+
+
+def test_a_large_reward_is_tallied_as_a_possible_exponent() -> None:
+    doc = generate(5, 2, 2, 0.9, seed=1, form="outcomes")
+    doc["transitions"]["3"]["a1"][0]["r"] = 2.5e16  # orjson writes 2.5e+16
+    data = orjson.loads(json.dumps(doc))
+    known: dict = {}
+    build_mdp(data, "m.json", None, known)
+    assert known[id(data["transitions"])][1] is True
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_clean_file_is_read_once_by_orjson(form: str, monkeypatch) -> None:
+    def exact_reading(*args):
+        raise AssertionError("read again by json")
+
+    monkeypatch.setattr(load, "parse_json_exactly", exact_reading)
+    doc = colon_names(generate(30, 2, 3, 0.9, seed=3, form=form))
+    assert loads_mdp(json.dumps(doc), "m.json", json_format=True).n_states == 30
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_repeat_inside_fast_path_transitions_is_reported(form: str) -> None:
+    doc = colon_names(generate(30, 2, 3, 0.9, seed=3, form=form))
+    text = json.dumps(doc, indent=1)
+    first_action = '"a0:x": '
+    at = text.index(first_action, text.index('"s:7:": {'))
+    inserted = '"a1:x": 1,\n'
+    bad = text[:at] + inserted + text[at:]  # a1:x given twice in state s:7:, first here
+    second = bad.index('"a1:x": ', at + len(inserted))
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(bad, "m.json", json_format=True)
+    where = (bad.count("\n", 0, second) + 1, "transitions.s:7:.a1:x")
+    assert [(p.line, p.path) for p in info.value.problems] == [where]

@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rlcli.errors import MDPFileError, Problem
+from rlcli.errors import MDPFileError, Problem, RlcliError
 from rlcli.mdp.model import MDP, ExactData, GridLayout
 from rlcli.mdp.read.numbers import gamma_field, parameters
 from rlcli.mdp.read.policies import named_policies, start_field
 from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
     DuplicateKeyError,
+    Tally,
     is_json,
     line_of,
-    parse_json,
+    orjson_reading_is_exact,
+    parse_json_exactly,
     parse_yaml,
     read_text,
+    read_with_orjson,
     show,
 )
 from rlcli.mdp.read.transitions import transitions
@@ -71,12 +74,26 @@ def loads_mdp(
     json_format: bool = False,
     overrides: Mapping[str, str] | None = None,
 ) -> MDP:
-    """Like ``load_mdp`` but from text; ``file`` is the name used in messages."""
+    """Like ``load_mdp`` but from text; ``file`` is the name used in messages.
+
+    JSON is read by orjson and the model built from that reading; the reading is then proven
+    to be ``json``'s (``orjson_reading_is_exact``; the transitions fast path has counted
+    its part). A file it cannot prove, or one with problems to report, is read again by
+    ``json`` with the duplicate-key hook, the reading every message is made from.
+    """
     text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, in JSON as in YAML
     if not json_format:
         return build_mdp(parse_yaml(text, file), file, overrides)
+    data = read_with_orjson(text)
+    if data is not None:
+        known: dict[int, Tally] = {}
+        with suppress(RlcliError):  # reported from the exact reading below
+            mdp = build_mdp(data, file, overrides, known)
+            if orjson_reading_is_exact(data, text, known):
+                return mdp
+        del data  # before the exact reading: bounded memory
     try:
-        data = parse_json(text, file)
+        data = parse_json_exactly(text, file)
     except DuplicateKeyError as exc:
         try:
             located = parse_yaml(text, file)
@@ -154,8 +171,15 @@ def terminal_states(data: Mapping, report: Report, index: Mapping[str, int]) -> 
     return result
 
 
-def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) -> MDP:
-    """Validate parsed file data and build the model (raises ``MDPFileError``)."""
+def build_mdp(
+    data: Any,
+    file: str,
+    overrides: Mapping[str, str] | None = None,
+    known: dict[int, Tally] | None = None,
+) -> MDP:
+    """Validate parsed file data and build the model (raises ``MDPFileError``). ``known``
+    receives the ``Tally`` of ``data["transitions"]`` (by ``id``) when the fast path took
+    it, for ``orjson_reading_is_exact``."""
     overrides = dict(overrides or {})
     report = Report(file)
     if data is None or data == "":
@@ -207,6 +231,8 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
     index = {s: i for i, s in enumerate(states)}
     terminal = terminal_states(data, report, index)
     per_state, out = transitions(data, report, numbers, states, index, terminal)
+    if known is not None and out.tally is not None and layout is None:
+        known[id(data["transitions"])] = out.tally
 
     pair_ptr = np.zeros(len(states) + 1, dtype=np.int64)
     pair_ptr[1:] = np.cumsum([len(p) for p in per_state])

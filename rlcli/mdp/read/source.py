@@ -219,27 +219,34 @@ def parse_json(text: str, file: str) -> Any:
     orjson reads it (2-4x faster than ``json`` on large files) whenever
     ``orjson_reading_is_exact`` shows its result is the one ``json`` would give with every
     key unique. Otherwise (a syntax error, NaN or Infinity, a lone surrogate, an integer
-    beyond 64 bits, a repeated key, ...) ``json`` reads it again with a hook that refuses
-    repeated keys: its messages (line, column) are the ones the loader gives, and the
-    repeated key is located.
+    beyond 64 bits, a repeated key, ...) ``parse_json_exactly`` reads it.
     """
+    data = read_with_orjson(text)
+    if data is not None and orjson_reading_is_exact(data, text):
+        return data
+    return parse_json_exactly(text, file)
+
+
+def read_with_orjson(text: str) -> Any | None:
+    """orjson's reading of ``text`` (to be proven with ``orjson_reading_is_exact``), or None
+    where orjson refuses it (invalid JSON, NaN, Infinity, a lone surrogate, too deep)."""
     try:
-        data = orjson.loads(text)
+        return orjson.loads(text)
     except orjson.JSONDecodeError:
-        pass
-    else:
-        if orjson_reading_is_exact(data, text):
-            return data
-    return _parse_with_json(text, file)
+        return None
 
 
-def orjson_reading_is_exact(data: Any, text: str) -> bool:
+# A subtree's count of ':' and whether an 'e+' may appear in ``orjson.dumps`` of it
+Tally = tuple[int, bool]
+
+
+def orjson_reading_is_exact(data: Any, text: str, known: Mapping[int, Tally] | None = None) -> bool:
     r"""Whether orjson's ``data`` is what ``json`` reads from ``text``, with no repeated key.
 
     orjson and ``json`` differ on valid JSON in two ways: orjson keeps the last of repeated
     keys, and it reads an integer beyond 64 bits as a float. Both show in ``orjson.dumps(data)``
-    (dumped in pieces: bounded memory), which writes every float of magnitude 1e16 or more
-    with an exponent ``e+``:
+    (dumped in pieces: bounded memory), which (orjson ≥ 3.11.7) writes every float of
+    magnitude 1e16 or more with an exponent ``e+``:
 
     - no repeated key ⇔ ``text`` and the dump hold as many ``:``. Each ``:`` outside strings
       separates one key from its value; a dropped repeat takes at least its own ``:`` away,
@@ -249,33 +256,41 @@ def orjson_reading_is_exact(data: Any, text: str) -> bool:
     - no integer beyond 64 bits ⇐ no ``e+`` in the dump (such an integer has magnitude
       ≥ 2^63 ≈ 9.2e18). A float ≥ 1e16 (or ``e+`` in a string) also says "inexact": the
       exact reading is then slower, never different.
+
+    ``known`` gives the ``Tally`` of subtrees (by ``id``) that the caller has counted from
+    what it took out of them (the transitions fast path), instead of dumping them again.
     """
     if "\\" in text and ("\\u003a" in text or "\\u003A" in text):
         return False
     colons = 0
     try:
-        for piece in _dump_pieces(data):
-            if b"e+" in piece:
+        for count, exponent in _tallies(data, known or {}, top=True):
+            if exponent:
                 return False
-            colons += piece.count(b":")
+            colons += count
     except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels)
         return False
     return colons == text.count(":")
 
 
-def _dump_pieces(value: Any) -> Iterator[bytes]:
-    """``orjson.dumps(value)`` as pieces that hold the same ``:`` and ``e+``: a large mapping
-    is written entry by entry (its keys as one piece with a ``:`` each)."""
-    if isinstance(value, dict) and len(value) > 64:
-        yield orjson.dumps(list(value)) + b":" * len(value)
+def _tallies(value: Any, known: Mapping[int, Tally], top: bool = False) -> Iterator[Tally]:
+    """The ``Tally`` of ``orjson.dumps(value)`` in pieces: the top mapping and large ones
+    are dumped entry by entry (their keys as one piece), ``known`` subtrees not at all."""
+    if id(value) in known:
+        yield known[id(value)]
+    elif isinstance(value, dict) and (top or len(value) > 64):
+        keys = orjson.dumps(list(value))
+        yield keys.count(b":") + len(value), b"e+" in keys
         for item in value.values():
-            yield from _dump_pieces(item)
+            yield from _tallies(item, known)
     else:
-        yield orjson.dumps(value)
+        piece = orjson.dumps(value)
+        yield piece.count(b":"), b"e+" in piece
 
 
-def _parse_with_json(text: str, file: str) -> Any:
-    """The exact, slower reading: ``json`` with a hook refusing repeated keys."""
+def parse_json_exactly(text: str, file: str) -> Any:
+    """The exact, slower reading: ``json`` with a hook refusing repeated keys (located:
+    ``DuplicateKeyError`` carries its line and path)."""
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
