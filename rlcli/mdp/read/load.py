@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -236,18 +237,14 @@ def build_mdp(
 
     pair_ptr = np.zeros(len(states) + 1, dtype=np.int64)
     pair_ptr[1:] = np.cumsum([len(p) for p in per_state])
-    actions: dict[str, int] = {}
-    pair_names = [a for pairs in per_state for a, _, _ in pairs]
-    for a in pair_names:
-        actions.setdefault(a, len(actions))
+    pair_names, firsts, pair_counts = _pair_columns(per_state)
+    actions = {a: i for i, a in enumerate(dict.fromkeys(pair_names))}  # first seen, first
     start = start_field(data, report, numbers, index)
     policies = named_policies(data, report, numbers, states, index, pair_ptr, pair_names)
     if report.problems:
         raise MDPFileError(report.problems)
 
     # outcomes were appended in the file's order of states; put pairs in state-index order
-    firsts = np.array([f for pairs in per_state for _, f, _ in pairs], dtype=np.int64)
-    pair_counts = np.array([c for pairs in per_state for _, _, c in pairs], dtype=np.int64)
     out_ptr = np.zeros(len(firsts) + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum(pair_counts)
     given = pair_counts > 0  # in order: each pair's outcomes start where out_ptr says
@@ -282,7 +279,7 @@ def build_mdp(
         gamma=gamma,
         terminal=term,
         pair_ptr=pair_ptr,
-        pair_action=np.array([actions[a] for a in pair_names], dtype=np.int64),
+        pair_action=np.array(list(map(actions.__getitem__, pair_names)), dtype=np.int64),
         out_ptr=out_ptr,
         out_next=array(out.next, np.int64),
         out_prob=array(out.prob, np.float64),
@@ -295,3 +292,12 @@ def build_mdp(
         layout=layout,
         exact=exact,
     )
+
+
+def _pair_columns(
+    per_state: list[list[tuple[str, int, int]]],
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Per pair, in state-index order: its action, first outcome and outcome count."""
+    pairs = list(chain.from_iterable(per_state))
+    names, firsts, counts = zip(*pairs, strict=True) if pairs else ((), (), ())
+    return list(names), np.array(firsts, dtype=np.int64), np.array(counts, dtype=np.int64)

@@ -176,10 +176,11 @@ def _plain_transitions(
             return False
     except (KeyError, TypeError, AttributeError):
         return False
-    if columns is None or any(type(a) is not str or not a.strip() for _, a, _ in pairs):
+    actions = list(map(itemgetter(1), pairs))
+    if columns is None or any(type(a) is not str or not a.strip() for a in set(actions)):
         return False
     counts, nexts, probs, rewards, prob_src, reward_src = columns
-    with_actions = {s for s, _, _ in pairs}
+    with_actions = set(map(itemgetter(0), pairs))
     if with_actions & terminal or len(with_actions) + len(terminal) != len(index):
         return False
     if not (np.isfinite(probs).all() and np.isfinite(rewards).all()):
@@ -195,7 +196,7 @@ def _plain_transitions(
     out.next, out.prob, out.reward = nexts, probs, rewards
     out.prob_src, out.reward_src = prob_src, reward_src
     fields = 3 * len(nexts) if forms == {list} else 2 * len(pairs) + len(nexts)
-    out.tally = _tally(raw, [a for _, a, _ in pairs], fields, index, nexts, rewards)
+    out.tally = _tally(raw, actions, fields, index, nexts, rewards)
     return True
 
 
