@@ -203,6 +203,13 @@ class MDP:
         return np.diff(self.pair_ptr)
 
     @cached_property
+    def _action_names(self) -> np.ndarray:
+        """``actions`` as an object array, to name many pairs with one fancy index."""
+        names = np.empty(len(self.actions), dtype=object)
+        names[:] = self.actions
+        return names
+
+    @cached_property
     def _pair_bounds(self) -> list[int]:
         """``pair_ptr`` as Python ints: indexing a list is faster than a NumPy array."""
         return self.pair_ptr.tolist()
@@ -282,7 +289,7 @@ class MDP:
         """Per state, the names of its actions with ``chosen[k] > 0`` (a (K,) policy or tie
         mask), in file order; [] for terminal states."""
         ks = np.flatnonzero(chosen > 0)
-        names = [self.actions[a] for a in self.pair_action[ks].tolist()]
+        names = self._action_names[self.pair_action[ks]].tolist()
         bounds = np.searchsorted(ks, self.pair_ptr).tolist()
         return [names[bounds[s] : bounds[s + 1]] for s in range(self.n_states)]
 
