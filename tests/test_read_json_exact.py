@@ -69,6 +69,23 @@ def test_any_document_reads_as_json_reads_it(doc, ascii_only: bool, indent: int 
     assert typed(text) == reference(text)
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    whole=st.text("0123456789", min_size=1, max_size=22),
+    fraction=st.text("0123456789", max_size=30),
+    exponent=st.integers(-330, 310) | st.none(),
+    sign=st.sampled_from(["", "-"]),
+)
+def test_any_written_number_reads_as_json_reads_it(whole, fraction, exponent, sign) -> None:
+    """Hand-written decimals (more digits than a double holds, near the float range's ends)
+    round to the same double as ``json``'s reading, and integers keep their type."""
+    number = sign + (whole.lstrip("0") or "0")
+    number += f".{fraction}" if fraction else ""
+    number += f"e{exponent}" if exponent is not None else ""
+    text = '{"r": NUM}'.replace("NUM", number)
+    assert typed(text) == reference(text)
+
+
 @pytest.mark.parametrize(
     "number",
     [
