@@ -159,7 +159,7 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 MAX_YAML_CHARS = 2_000_000  # YAML is composed as a node tree: ~70 bytes of memory per character
-MAX_JSON_BYTES = 256_000_000  # JSON: about 10 bytes of memory per byte (100,000 states: 207 MB)
+MAX_JSON_BYTES = 256_000_000  # JSON: about 11 bytes of memory per byte (100,000 states: 207 MB)
 MB = 1_000_000
 
 
