@@ -217,7 +217,7 @@ def _tally(
     if ":" in "".join(index):
         state_colons = np.array([name.count(":") for name in index], dtype=np.int64)
         colons += int(state_colons[nexts].sum())
-    return colons, bool(np.any(np.abs(rewards) >= 1e16))
+    return colons, bool(len(rewards) and max(rewards.max(), -rewards.min()) >= 1e16)
 
 
 # (counts, next, p, r, p as written, r as written): next, p, r as NumPy arrays
