@@ -7,7 +7,8 @@ expected-reward form ``{r, next: {state: p}}``): generate the JSON
 a SciPy sparse matrix, policy iteration with GMRES evaluation, nothing else (no
 validation, no output); the ratio is the CPU time of ``--json`` over the reference's
 (best of ``--repeat`` runs each: wall time on a shared machine measures the others). In a
-fresh process the load and the policy-iteration solve are timed separately, and the
+fresh process the load and the policy-iteration solve are timed separately (wall and CPU of
+that process; CPU counts every BLAS thread), and the
 values of rlcli and the reference are compared. The reference runs under the OpenBLAS
 settings rlcli gives itself (``BLAS_SPIN`` in rlcli/cli/app.py: a short idle spin-wait),
 so the ratio measures rlcli's own work, not a BLAS setting. With ``--toolbox-python`` (an
@@ -48,15 +49,16 @@ ENV = {**BLAS_SPIN, **os.environ}  # rlcli's settings, for every process timed h
 SPLIT = """
 import json, sys, time
 import scipy.sparse, scipy.sparse.linalg, scipy.sparse.csgraph  # imports are not solve time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 from rlcli.mdp.read.load import load_mdp
 from rlcli.mdp.solve.optimal import policy_iteration
 mdp = load_mdp(sys.argv[1])
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 sol = policy_iteration(mdp)
-t2 = time.perf_counter()
-json.dump({"load": t1 - t0, "solve": t2 - t1, "iterations": sol.iterations,
-           "residual": sol.residual, "values": sol.values.tolist()}, sys.stdout)
+t2, c2 = time.perf_counter(), time.process_time()
+json.dump({"load": t1 - t0, "solve": t2 - t1, "load_cpu": c1 - c0, "solve_cpu": c2 - c1,
+           "iterations": sol.iterations, "residual": sol.residual,
+           "values": sol.values.tolist()}, sys.stdout)
 """
 
 REFERENCE = """
@@ -150,7 +152,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| states | form | outcomes | MB | rlcli end to end (s) | with --json: wall / CPU (s) | "
-        "reference: wall / CPU (s) | ratio (CPU) | peak MB rlcli / ref | load (s) | solve (s) | "
+        "reference: wall / CPU (s) | ratio (CPU) | peak MB rlcli / ref | load: wall / CPU (s) | "
+        "solve: wall / CPU (s) | "
         "PI iterations | max abs value diff vs ref | pymdptoolbox PI (s) | "
         "max abs diff vs toolbox |"
     )
@@ -195,7 +198,9 @@ def bench(n: int, form: str, args: argparse.Namespace) -> None:
         f"| {n:,} | {form} | {outcomes:,} | {path.stat().st_size / 1e6:.0f} | {end_to_end:.2f} | "
         f"{with_json:.2f} / {json_cpu:.2f} | {reference:.2f} / {ref_cpu:.2f} | "
         f"{json_cpu / ref_cpu:.2f} | {peak} / {ref_peak} | "
-        f"{split['load']:.2f} | {split['solve']:.2f} | {split['iterations']} | {ref_diff:.1e} | "
+        f"{split['load']:.2f} / {split['load_cpu']:.2f} | "
+        f"{split['solve']:.2f} / {split['solve_cpu']:.2f} | {split['iterations']} | "
+        f"{ref_diff:.1e} | "
         f"{toolbox} | {diff} |",
         flush=True,
     )

@@ -35,3 +35,19 @@ def test_policy_of_pairs_and_chosen_actions_against_loops() -> None:
                 assert list(mdp.pairs_of(s)) == [
                     k for k in range(mdp.n_pairs) if mdp.pair_state[k] == s
                 ]
+
+
+def test_sparse_P_adds_a_repeated_next_state_and_leaves_the_outcomes_alone() -> None:
+    from rlcli.mdp.read.load import loads_mdp
+
+    mdp = loads_mdp(
+        "gamma: 0.5\nstates: [a, b]\ntransitions:\n"
+        "  a: {go: [{next: b, p: 0.25, r: 1}, {next: a, p: 0.5, r: 0}, {next: b, p: 0.25, r: 3}]}\n"
+        "  b: {stay: {next: b}}\n",
+        "m.yaml",
+    )
+    next_before, prob_before = mdp.out_next.copy(), mdp.out_prob.copy()
+    # row (a, go): p(a) = 0.5, p(b) = 0.25 + 0.25; row (b, stay): p(b) = 1
+    assert mdp.P.toarray().tolist() == [[0.5, 0.5], [0.0, 1.0]]
+    assert mdp.out_next.tolist() == next_before.tolist() == [1, 0, 1, 1]
+    assert mdp.out_prob.tolist() == prob_before.tolist()

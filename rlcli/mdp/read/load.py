@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rlcli.errors import MDPFileError, Problem
+from rlcli.errors import MDPFileError, Problem, RlcliError
 from rlcli.mdp.model import MDP, ExactData, GridLayout
 from rlcli.mdp.read.numbers import gamma_field, parameters
 from rlcli.mdp.read.policies import named_policies, start_field
 from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
     DuplicateKeyError,
-    check_unicode,
+    Tally,
     is_json,
     line_of,
-    parse_json,
+    orjson_reading_is_exact,
+    parse_json_exactly,
     parse_yaml,
     read_text,
+    read_with_orjson,
     show,
 )
 from rlcli.mdp.read.transitions import transitions
@@ -72,19 +75,32 @@ def loads_mdp(
     json_format: bool = False,
     overrides: Mapping[str, str] | None = None,
 ) -> MDP:
-    """Like ``load_mdp`` but from text; ``file`` is the name used in messages."""
+    """Like ``load_mdp`` but from text; ``file`` is the name used in messages.
+
+    JSON is read by orjson and the model built from that reading; the reading is then proven
+    to be ``json``'s (``orjson_reading_is_exact``; the transitions fast path has counted
+    its part). A file it cannot prove, or one with problems to report, is read again by
+    ``json`` with the duplicate-key hook, the reading every message is made from.
+    """
     text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, in JSON as in YAML
     if not json_format:
         return build_mdp(parse_yaml(text, file), file, overrides)
+    data = read_with_orjson(text)
+    if data is not None:
+        known: dict[int, Tally] = {}
+        with suppress(RlcliError):  # reported from the exact reading below
+            mdp = build_mdp(data, file, overrides, known)
+            if orjson_reading_is_exact(data, text, known):
+                return mdp
+        del data  # before the exact reading: bounded memory
     try:
-        data = parse_json(text, file)
+        data = parse_json_exactly(text, file)
     except DuplicateKeyError as exc:
         try:
             located = parse_yaml(text, file)
-        except MDPFileError:
-            raise MDPFileError([Problem(file, None, "", str(exc))]) from None
-        return build_mdp(located, file, overrides)  # reports the duplicate with its line
-    check_unicode(data, text, file)
+        except MDPFileError:  # e.g. too large for YAML: the repeat alone, with its line
+            raise MDPFileError([Problem(file, exc.line, exc.path, "duplicate key")]) from None
+        return build_mdp(located, file, overrides)  # every problem, with its line
     try:
         return build_mdp(data, file, overrides)
     except MDPFileError as fast_error:
@@ -156,8 +172,15 @@ def terminal_states(data: Mapping, report: Report, index: Mapping[str, int]) -> 
     return result
 
 
-def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) -> MDP:
-    """Validate parsed file data and build the model (raises ``MDPFileError``)."""
+def build_mdp(
+    data: Any,
+    file: str,
+    overrides: Mapping[str, str] | None = None,
+    known: dict[int, Tally] | None = None,
+) -> MDP:
+    """Validate parsed file data and build the model (raises ``MDPFileError``). ``known``
+    receives the ``Tally`` of ``data["transitions"]`` (by ``id``) when the fast path took
+    it, for ``orjson_reading_is_exact``."""
     overrides = dict(overrides or {})
     report = Report(file)
     if data is None or data == "":
@@ -209,25 +232,25 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
     index = {s: i for i, s in enumerate(states)}
     terminal = terminal_states(data, report, index)
     per_state, out = transitions(data, report, numbers, states, index, terminal)
+    if known is not None and out.tally is not None and layout is None:
+        known[id(data["transitions"])] = out.tally
 
     pair_ptr = np.zeros(len(states) + 1, dtype=np.int64)
     pair_ptr[1:] = np.cumsum([len(p) for p in per_state])
-    actions: dict[str, int] = {}
-    pair_names = [a for pairs in per_state for a, _, _ in pairs]
-    for a in pair_names:
-        actions.setdefault(a, len(actions))
+    pair_names, firsts, pair_counts = _pair_columns(per_state)
+    actions = {a: i for i, a in enumerate(dict.fromkeys(pair_names))}  # first seen, first
     start = start_field(data, report, numbers, index)
     policies = named_policies(data, report, numbers, states, index, pair_ptr, pair_names)
     if report.problems:
         raise MDPFileError(report.problems)
 
     # outcomes were appended in the file's order of states; put pairs in state-index order
-    firsts = np.array([f for pairs in per_state for _, f, _ in pairs], dtype=np.int64)
-    pair_counts = np.array([c for pairs in per_state for _, _, c in pairs], dtype=np.int64)
     out_ptr = np.zeros(len(firsts) + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum(pair_counts)
-    out_idx = np.repeat(firsts - out_ptr[:-1], pair_counts) + np.arange(out_ptr[-1])
-    in_order = bool(np.array_equal(out_idx, np.arange(len(out_idx))))
+    given = pair_counts > 0  # in order: each pair's outcomes start where out_ptr says
+    in_order = bool(np.array_equal(firsts[given], out_ptr[:-1][given]))
+    if not in_order:
+        out_idx = np.repeat(firsts - out_ptr[:-1], pair_counts) + np.arange(out_ptr[-1])
     term = np.zeros(len(states), dtype=bool)
     term[list(terminal)] = True
 
@@ -256,7 +279,7 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
         gamma=gamma,
         terminal=term,
         pair_ptr=pair_ptr,
-        pair_action=np.array([actions[a] for a in pair_names], dtype=np.int64),
+        pair_action=np.array(list(map(actions.__getitem__, pair_names)), dtype=np.int64),
         out_ptr=out_ptr,
         out_next=array(out.next, np.int64),
         out_prob=array(out.prob, np.float64),
@@ -269,3 +292,12 @@ def build_mdp(data: Any, file: str, overrides: Mapping[str, str] | None = None) 
         layout=layout,
         exact=exact,
     )
+
+
+def _pair_columns(
+    per_state: list[list[tuple[str, int, int]]],
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Per pair, in state-index order: its action, first outcome and outcome count."""
+    pairs = list(chain.from_iterable(per_state))
+    names, firsts, counts = zip(*pairs, strict=True) if pairs else ((), (), ())
+    return list(names), np.array(firsts, dtype=np.int64), np.array(counts, dtype=np.int64)
