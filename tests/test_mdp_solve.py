@@ -353,3 +353,27 @@ def test_frozenlake_undiscounted_value_and_no_looping_ties():
         corner = [mdp.actions[mdp.pair_action[k]] for k in mdp.pairs_of(0) if sol.optimal[k]]
         assert corner == ["left", "down", "right"]
         assert sol.values[0] == pytest.approx(14 / 17, abs=1e-12)
+
+
+def test_text_q_table_shows_the_first_rows_and_counts_the_rest(tmp_path):
+    # a 250-state random walk (one action, 'walk'): 250 pairs, v(s_i) = q(s_i, walk) = i/251
+    # (S&B Example 6.2's line, longer); the terminal shows 200 rows and says 50 more
+    n = 250
+    lines = ["gamma: 1", "states: [L, " + ", ".join(f"s{i}" for i in range(1, n + 1)) + ", R]",
+             "terminal: [L, R]", "transitions:"]  # fmt: skip
+    for i in range(1, n + 1):
+        left = "L" if i == 1 else f"s{i - 1}"
+        right, r = ("R", 1) if i == n else (f"s{i + 1}", 0)
+        lines.append(
+            f"  s{i}: {{walk: [{{next: {left}, p: 1/2}}, {{next: {right}, p: 1/2, r: {r}}}]}}"
+        )
+    path = tmp_path / "walk.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    res = runner.invoke(app, ["mdp", "solve", str(path), "--q"], env={"COLUMNS": "120"})
+    assert res.exit_code == 0, res.output
+    q_part = res.output[res.output.index("q*(s, a)") :]
+    assert "50 more rows" in q_part
+    rows = {ln.split("│")[1].strip(): ln for ln in q_part.splitlines() if ln.count("│") >= 3}
+    assert "s200" in rows and "s201" not in rows
+    assert "0.004" in rows["s1"]  # 1/251 = 0.00398…
+    assert "0.7968" in rows["s200"]  # 200/251 = 0.796812…

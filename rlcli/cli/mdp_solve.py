@@ -204,6 +204,7 @@ def evaluate(
     """V_pi and Q_pi of a policy: linear solve, sweeps (--trace), exact fractions or closed form."""
     from rlcli.mdp.solve.runs import run_evaluation
     from rlcli.render import solution as doc
+    from rlcli.render.values import ROW_LIMIT
     from rlcli.render.work import evaluation_work
 
     if show_work and (method is not EvalMethod.iterative or sweeps is None):
@@ -278,7 +279,8 @@ def evaluate(
         _print_sections(sections)
     _print_values(mdp, ev.values, pi, title, exact_text, ties=False)
     if _wants_q(mdp, show_q):
-        _print_sections([doc.q_section(mdp, ev.q, "q(s, a)", exact_q=run.exact_q)])
+        q_sec = doc.q_section(mdp, ev.q, "q(s, a)", exact_q=run.exact_q, limit=ROW_LIMIT)
+        _print_sections([q_sec])
     else:
         out.print("(Q table: --q)", style="dim")
 
@@ -361,6 +363,7 @@ def solve(
     from rlcli.mdp.solve.greedy import equiprobable
     from rlcli.mdp.solve.runs import run_solve
     from rlcli.render import solution as doc
+    from rlcli.render.values import ROW_LIMIT
 
     vi = method is SolveMethod.value_iteration
     if show_work and vi and sweeps is None:
@@ -444,7 +447,8 @@ def solve(
     for sec in doc.condition_sections(run):
         out.print(Text("\n".join(sec.rows)))  # type: ignore[arg-type]
     if _wants_q(mdp, show_q):
-        _print_sections([doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q)])
+        q_sec = doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q, limit=ROW_LIMIT)
+        _print_sections([q_sec])
     else:
         out.print("(Q table: --q)", style="dim")
 

@@ -27,6 +27,7 @@ class Section:
     title: str
     rows: list[list[str]] | list[str]
     header: list[str] | None = None
+    total_rows: int | None = None  # the whole table's rows when ``rows`` holds the first ones
 
 
 class Worded(str):
@@ -129,18 +130,22 @@ def greedy_section(mdp: MDP, trace: list[Any], title: str, ties: list[np.ndarray
 
 
 def q_section(mdp: MDP, q: np.ndarray, title: str, optimal: np.ndarray | None = None,
-              exact_q: list[Any] | None = None, style: str = "text") -> Section:  # fmt: skip
+              exact_q: list[Any] | None = None, style: str = "text",
+              limit: int | None = None) -> Section:  # fmt: skip
+    """One row per state-action pair; with ``limit``, only the first ``limit`` rows are
+    written (the terminal shows ``view.ROW_LIMIT`` of 400,000 pairs; formatting them all
+    took 2 s) and ``total_rows`` counts them all."""
     header = ["state", "action", "q"] + (["exact"] if exact_q is not None else [])
     rows = []
-    for s in range(mdp.n_states):
-        for k in mdp.pairs_of(s):
-            mark = " ★" if optimal is not None and optimal[k] else ""
-            name = mdp.states[s] if k == mdp.pair_ptr[s] else ""  # the state on its first row
-            row = [name, mdp.actions[mdp.pair_action[k]], view.fmt(q[k]) + mark]
-            if exact_q is not None:
-                row.append(exact_text(exact_q[k], style))
-            rows.append(row)
-    return Section(title, rows, header)
+    shown = mdp.n_pairs if limit is None else min(limit, mdp.n_pairs)
+    for k, s in enumerate(mdp.pair_state[:shown].tolist()):  # pairs are stored state by state
+        mark = " ★" if optimal is not None and optimal[k] else ""
+        name = mdp.states[s] if k == mdp.pair_ptr[s] else ""  # the state on its first row
+        row = [name, mdp.actions[mdp.pair_action[k]], view.fmt(q[k]) + mark]
+        if exact_q is not None:
+            row.append(exact_text(exact_q[k], style))
+        rows.append(row)
+    return Section(title, rows, header, total_rows=mdp.n_pairs)
 
 
 def values_section(mdp: MDP, values: np.ndarray, policy: np.ndarray | None, title: str,
@@ -204,8 +209,9 @@ def rich_section(sec: Section, width: int = 80) -> Table | Text:
         table.add_column(escape(h), justify="left" if left else "right", overflow="fold")
     for row in sec.rows[: view.ROW_LIMIT]:
         table.add_row(*(escape(str(c)) for c in row))  # type: ignore[union-attr]
-    if len(sec.rows) > view.ROW_LIMIT:
-        table.caption = f"… {len(sec.rows) - view.ROW_LIMIT} more rows (use --json for all)"
+    total = len(sec.rows) if sec.total_rows is None else sec.total_rows
+    if total > view.ROW_LIMIT:
+        table.caption = f"… {total - view.ROW_LIMIT} more rows (use --json for all)"
     return table
 
 
