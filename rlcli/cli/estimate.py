@@ -250,18 +250,20 @@ class Inits:
         default: float | None = None
         by_method: dict[str, float] = {}
         for item in (t.strip() for t in text.split(",")):
+            if not item:
+                raise UsageError(f"--init: expected V0 or a comma list of V0 and METHOD=V0, "
+                                 f"got an empty item in {text!r}")  # fmt: skip
             key, _, value = item.rpartition("=")
-            key = key.strip()
+            key, value = key.strip(), value.strip()
             if "=" in item and key not in (*METHODS, "batch"):
                 raise UsageError(f"--init: {item!r}: {key!r} is not a method "
                                  f"({', '.join(METHODS)}, or batch)")  # fmt: skip
             if key in by_method or (not key and default is not None):
                 raise UsageError(f"--init: {key or 'the default V0'} is given twice in {text!r}")
-            try:
-                number = float(value)
-            except ValueError:
-                raise UsageError(f"--init: {value.strip()!r} is not a number") from None
-            sweep.initial_value(number, "--init")
+            if not sweep.DECIMAL.fullmatch(value):  # float() also reads "0_5", "١", "nan"
+                raise UsageError(f"--init: {value!r} is not a number (write a decimal such "
+                                 "as -1, 0.5 or 1e-3)")  # fmt: skip
+            number = sweep.initial_value(float(value), "--init", value)
             if key:
                 by_method[key] = number
             else:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SetOpt, check_new_file, load
+from rlcli.cli.common import (
+    ForceOpt,
+    JsonOpt,
+    SetOpt,
+    check_new_file,
+    check_plot_file,
+    load,
+)
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,10 +50,7 @@ class RunOptions:
     def check_exports(self) -> None:
         """Refuse, before any work, exports that would overwrite a file without --force or
         need a matplotlib that is not installed."""
-        if self.plot is not None:
-            from rlcli.render.learning import require_matplotlib
-
-            require_matplotlib()
+        check_plot_file(self.plot)
         check_new_file(self.csv, "--csv", self.force)
         check_new_file(self.plot, "--plot", self.force)
 
@@ -178,15 +182,17 @@ def positive(value: int, option: str) -> int:
 MAX_INIT = 1e12  # |V0|, |Q0|: squared errors of larger values overflow float64 sums
 
 
-def initial_value(value: float, option: str) -> float:
-    """A finite initial value small enough that errors against the exact values stay finite."""
+def initial_value(value: float, option: str, written: str | None = None) -> float:
+    """A finite initial value small enough that errors against the exact values stay finite;
+    ``written``: the text it was read from, for the message."""
     import math
 
+    shown = f"{value:g}" if written is None else written
     if not math.isfinite(value):
-        raise UsageError(f"{option} must be a finite number, got {value}")
+        raise UsageError(f"{option} must be a finite number, got {shown}")
     if abs(value) > MAX_INIT:
         raise UsageError(
-            f"{option} must be between -{MAX_INIT:g} and {MAX_INIT:g}, got {value:g} (the "
+            f"{option} must be between -{MAX_INIT:g} and {MAX_INIT:g}, got {shown} (the "
             "errors against the exact values would overflow)"
         )
     return value
