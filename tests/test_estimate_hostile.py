@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -92,3 +93,55 @@ def test_a_plot_file_matplotlib_cannot_write_is_refused_before_any_work(tmp_path
             "--plot")  # fmt: skip
     assert ".png" in run(*WALK, "--plot", str(target)).output  # names the formats
     assert not target.exists()
+
+
+# ---- one mixed call against separate calls: the same seed gives the same numbers ------
+
+
+def results_of(*args: str) -> list[dict]:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["results"]
+
+
+PER_LEARNER = ("rms", "final_values", "mse", "state_values")
+
+
+@pytest.mark.parametrize(
+    ("common", "alpha", "visit"),
+    [
+        # γ = 0.99, revisits, first and every visit, 1/n and constant α, a watched state;
+        # 40 runs × 7 α = 280 rows: the MC families learn from run streams
+        (["frozenlake-4x4", "-p", "uniform", "--runs", "40", "--episodes", "12", "--seed", "5",
+          "--error-state", "r2c1"], "1/n,0.01,0.02,0.05,0.1,0.2,0.5", "first,every"),
+        # few rows (MC whole chunks), another start state
+        (["random-walk-5", "-p", "uniform", "--runs", "3", "--episodes", "9", "--seed", "2",
+          "--start", "B", "--error-state", "D"], "1/n,0.1", "every"),
+    ],
+)  # fmt: skip
+def test_a_mixed_call_reports_the_numbers_of_the_separate_calls(common, alpha, visit):
+    mixed = results_of(*common, "--method", "td,mc,batch-td,batch-mc", "--alpha", alpha,
+                       "--visit", visit, "--init", "0.3,mc=-0.2,batch=1")  # fmt: skip
+    separate = (
+        results_of(*common, "--method", "td", "--alpha", alpha, "--init", "0.3")
+        + results_of(*common, "--method", "mc", "--alpha", alpha, "--visit", visit,
+                     "--init", "-0.2")
+        + results_of(*common, "--method", "td,mc", "--batch", "--visit", visit, "--init", "1")
+    )  # fmt: skip
+    assert len(mixed) == len(separate) > 4
+    for m, s in zip(mixed, separate, strict=True):
+        assert m["label"] == s["label"] + f" V0={m['init']:g}"
+        for key in PER_LEARNER:
+            assert m[key] == s[key], (m["label"], key)  # the same floats
+
+
+def test_td_cut_by_max_steps_mixed_with_batch_td_on_a_continuing_task():
+    # gridworld 5x5, γ = 0.9, no terminal: every episode is cut, TD and batch TD bootstrap
+    common = ["gridworld-5x5", "-p", "uniform", "--runs", "4", "--episodes", "6", "--seed", "8",
+              "--start", "r0c1", "--max-steps", "30"]  # fmt: skip
+    doc = json.loads(run(*common, "--method", "td,batch-td", "--init", "0,batch=2",
+                         "--json").stdout)  # fmt: skip
+    assert doc["cut_episodes"] == 4 * 6
+    alone = results_of(*common, "--method", "batch-td", "--init", "2")
+    assert doc["results"][1]["rms"] == alone[0]["rms"]
+    assert all(np.isfinite(r["rms"]).all() for r in doc["results"])
