@@ -176,9 +176,12 @@ def _estimate(
     )  # fmt: skip
     mean_length = expected_episode_length(mdp, followed, start_dist)
     check_size(exp, settings, mean_length)
-    note = sweep.long_run_note(mean_length, runs, episodes, max_steps)
-    if note is not None:
-        console.err.print(note, markup=False)
+    announcements = [sweep.long_run_note(mean_length, runs, episodes, max_steps)]
+    if any(s.batch and s.method == "td" for s in settings):
+        announcements.append(sweep.batch_td_note(runs, episodes, mdp.n_states))
+    for note in announcements:
+        if note is not None:
+            console.err.print(note, markup=False)
     results = run_prediction(exp, settings)
     watched = None if watch is None else (mdp.states[watch], float(true_values[watch]))
     notes = _notes(settings)

@@ -219,3 +219,31 @@ def long_run_note(mean_length: float, runs: int, episodes: int, max_steps: int) 
         f"simulate about {steps:.1e} steps: this takes a while. Fewer --runs or --episodes, "
         "or --max-steps N, are quicker."
     )
+
+
+BATCH_TD_WORK = 1e10  # Σ S³ over the solves beyond which batch TD takes tens of seconds
+SOLVE_RATE = 1e9  # S³ units per second of one core, measured order of magnitude
+
+
+def batch_td_note(runs: int, episodes: int, n_states: int) -> str | None:
+    """A warning before batch TD that will take a while: it solves one dense S×S system
+    per run after every episode (≈ S³ operations each) whatever the episodes' length; None
+    if it won't."""
+    solves = runs * episodes
+    work = solves * float(n_states) ** 3
+    if work <= BATCH_TD_WORK:
+        return None
+    seconds = work / SOLVE_RATE
+    if seconds >= 3600:
+        took = f"{seconds / 3600:.1f} h"
+    elif seconds >= 60:
+        took = f"{seconds / 60:.0f} min"
+    else:
+        took = f"{seconds:.0f} s"
+    return (
+        f"note: batch TD solves a {n_states}×{n_states} linear system per run after every "
+        f"episode: {runs} runs × {episodes} episodes = {solves:,d} solves of ≈ "
+        f"{float(n_states) ** 3:.1e} operations, about {took} at 10⁹ a second. Fewer --runs "
+        "or --episodes are quicker."
+    )
+
