@@ -145,3 +145,15 @@ def test_td_cut_by_max_steps_mixed_with_batch_td_on_a_continuing_task():
     alone = results_of(*common, "--method", "batch-td", "--init", "2")
     assert doc["results"][1]["rms"] == alone[0]["rms"]
     assert all(np.isfinite(r["rms"]).all() for r in doc["results"])
+
+
+@pytest.mark.parametrize(
+    ("behavior", "message"),
+    [
+        ("C=left", "--behavior: state 'C' has no action 'left'"),
+        ("nope", "--behavior: no policy named 'nope'"),
+        ("C=walk,C=walk", "--behavior: state 'C' is given twice"),
+    ],
+)
+def test_a_bad_behaviour_policy_is_named_as_the_behaviour_not_the_target(behavior, message):
+    refused(run(*WALK, "--method", "mc", "--behavior", behavior), message)
