@@ -157,3 +157,17 @@ def test_td_cut_by_max_steps_mixed_with_batch_td_on_a_continuing_task():
 )
 def test_a_bad_behaviour_policy_is_named_as_the_behaviour_not_the_target(behavior, message):
     refused(run(*WALK, "--method", "mc", "--behavior", behavior), message)
+
+
+def test_under_batch_the_batch_name_of_a_method_sets_its_v0():
+    # --method td --batch is batch TD: --init batch-td=V0 names it, as batch-td=V0 does for
+    # --method batch-td (it was refused: "names no learner of --method td")
+    flag = results_of(*WALK, "--method", "td,mc", "--batch", "--init", "0,batch-td=-1")
+    names = results_of(*WALK, "--method", "batch-td,batch-mc", "--init", "0,batch-td=-1")
+    assert [r["init"] for r in flag] == [-1.0, 0.0]
+    assert flag == names
+    # the name as written is the most specific: td=1 beats batch-td=2 beats batch=3
+    doc = results_of(*WALK, "--method", "td,mc", "--batch", "--init", "batch=3,batch-td=2,td=1")
+    assert [r["init"] for r in doc] == [1.0, 3.0]
+    refused(run(*WALK, "--method", "td", "--init", "0,batch-td=1"),
+            "--init: batch-td=1 names no learner of --method td")  # fmt: skip

@@ -283,20 +283,30 @@ class Inits:
                 default = number
         return cls(0.0 if default is None else default, by_method)
 
+    @staticmethod
+    def keys(method: str, batch: bool) -> list[str]:
+        """The METHOD keys that name the learners of ``method`` as written in --method,
+        most specific first: under --batch, td is also batch-td (and mc batch-mc)."""
+        alias = f"batch-{method}"
+        return [
+            method,
+            *([alias] if batch and alias in BATCH_METHODS else []),
+            *(["batch"] if batch or method in BATCH_METHODS else []),
+        ]
+
     def of(self, method: str, batch: bool) -> float | None:
         """The V0 of the learners of ``method`` as written in --method (batch updating or
         not); None when --init is one value for all."""
         if not self.by_method:
             return None
-        if method in self.by_method:
-            return self.by_method[method]
-        return self.by_method.get("batch", self.default) if batch else self.default
+        named = (self.by_method[k] for k in self.keys(method, batch) if k in self.by_method)
+        return next(named, self.default)
 
     def check(self, methods: list[str], batch: bool) -> None:
         """Each METHOD=V0 names a method of the call."""
-        batched = batch or any(m in BATCH_METHODS for m in methods)
+        named = {key for m in methods for key in self.keys(m, batch)}
         for key in self.by_method:
-            if key not in methods and not (key == "batch" and batched):
+            if key not in named:
                 raise UsageError(f"--init: {key}={self.by_method[key]:g} names no learner of "
                                  f"--method {','.join(methods)}")  # fmt: skip
 
