@@ -171,3 +171,14 @@ def test_under_batch_the_batch_name_of_a_method_sets_its_v0():
     assert [r["init"] for r in doc] == [1.0, 3.0]
     refused(run(*WALK, "--method", "td", "--init", "0,batch-td=1"),
             "--init: batch-td=1 names no learner of --method td")  # fmt: skip
+
+
+def test_batch_td_on_a_loop_left_by_cut_episodes_names_max_steps():
+    # γ = 1 and episodes cut after 3 steps in the middle of the grid: some run's model has
+    # a closed loop (e.g. r1c1 → r1c2 → r1c1) with reward −1 per step, so
+    # V = r̂ + P̂V has no solution there
+    common = ["gridworld-4x4", "-p", "uniform", "--runs", "2", "--episodes", "3",
+              "--start", "r1c1", "--max-steps", "3"]  # fmt: skip
+    refused(run(*common, "--method", "td,batch-td"),
+            "as episodes cut at --max-steps never left it; raise --max-steps")  # fmt: skip
+    assert run(*common, "--method", "td").exit_code == 0  # TD(0) bootstraps where cut
