@@ -182,3 +182,26 @@ def test_batch_td_on_a_loop_left_by_cut_episodes_names_max_steps():
     refused(run(*common, "--method", "td,batch-td"),
             "as episodes cut at --max-steps never left it; raise --max-steps")  # fmt: skip
     assert run(*common, "--method", "td").exit_code == 0  # TD(0) bootstraps where cut
+
+
+@pytest.mark.parametrize(
+    ("exports", "message"),
+    [
+        (["--csv", "{tmp}/no/such/dir/a.csv"], "--csv {tmp}/no/such/dir/a.csv: no directory"),
+        (["--plot", "{tmp}/no/dir/a.png"], "--plot {tmp}/no/dir/a.png: no directory"),
+        (["--csv", "{tmp}/a.png", "--plot", "{tmp}/a.png"], "--csv and --plot name the same"),
+        (["--csv", "{tmp}/a.png", "--plot", "{tmp}/./a.png", "--force"], "the same file"),
+    ],
+)
+def test_exports_that_cannot_be_written_are_refused_before_any_work(
+    tmp_path, monkeypatch, exports, message
+):
+    from rlcli.learn import predict
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("simulated before refusing the export")
+
+    monkeypatch.setattr(predict, "run_prediction", no_work)
+    args = [e.format(tmp=tmp_path) for e in exports]
+    refused(run(*WALK, "--method", "td,batch-td", *args), message.format(tmp=tmp_path))
+    assert not (tmp_path / "a.png").exists()

@@ -19,7 +19,7 @@ from rlcli.cli.common import (
     ForceOpt,
     JsonOpt,
     SetOpt,
-    check_new_file,
+    check_output_file,
     check_plot_file,
     load,
 )
@@ -48,11 +48,15 @@ class RunOptions:
     force: bool
 
     def check_exports(self) -> None:
-        """Refuse, before any work, exports that would overwrite a file without --force or
-        need a matplotlib that is not installed."""
+        """Refuse, before any work, exports that would overwrite a file without --force,
+        go to a folder that does not exist or to one file twice, or need a matplotlib that is
+        not installed."""
         check_plot_file(self.plot)
-        check_new_file(self.csv, "--csv", self.force)
-        check_new_file(self.plot, "--plot", self.force)
+        check_output_file(self.csv, "--csv", self.force)
+        check_output_file(self.plot, "--plot", self.force)
+        if self.csv and self.plot and self.csv.resolve() == self.plot.resolve():
+            raise UsageError(f"--csv and --plot name the same file {self.csv}; the plot "
+                             "would overwrite the table")  # fmt: skip
 
     def load(self, file: Path) -> MDP:
         """The MDP file with the ``--set`` overrides."""
@@ -246,4 +250,3 @@ def batch_td_note(runs: int, episodes: int, n_states: int) -> str | None:
         f"{float(n_states) ** 3:.1e} operations, about {took} at 10⁹ a second. Fewer --runs "
         "or --episodes are quicker."
     )
-
