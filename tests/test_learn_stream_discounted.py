@@ -114,8 +114,12 @@ def test_sample_average_first_visit_mc_over_many_chunks_hands_over_counts(monkey
 def test_discounted_td_and_mc_rows_share_one_pass_with_their_own_v0(monkeypatch):
     monkeypatch.setattr(predict, "STREAM_MC_ROWS", 1)
     exp = experiment("frozenlake-4x4.yaml", 3, 20, 11)
-    settings = [Setting("td", alpha=None, init=0.7), Setting("mc", alpha=0.1, visit="first"),
-                Setting("mc", alpha=None, visit="every", init=-0.4), Setting("td", alpha=0.3)]
+    settings = [
+        Setting("td", alpha=None, init=0.7),
+        Setting("mc", alpha=0.1, visit="first"),
+        Setting("mc", alpha=None, visit="every", init=-0.4),
+        Setting("td", alpha=0.3),
+    ]
     assert len(predict.passes_of(settings, exp.runs)) == 1  # one stream pass for all four
     check(exp, settings)
 
