@@ -51,9 +51,9 @@ class RunOptions:
         """Refuse, before any work, exports that would overwrite a file without --force,
         go to a folder that does not exist or to one file twice, or need a matplotlib that is
         not installed."""
-        check_plot_file(self.plot)
         check_output_file(self.csv, "--csv", self.force)
         check_output_file(self.plot, "--plot", self.force)
+        check_plot_file(self.plot)
         if self.csv and self.plot and self.csv.resolve() == self.plot.resolve():
             raise UsageError(f"--csv and --plot name the same file {self.csv}; the plot "
                              "would overwrite the table")  # fmt: skip
