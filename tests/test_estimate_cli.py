@@ -141,7 +141,7 @@ def test_csv_export_long_format(tmp_path):
         (["--n", "0", "--method", "nstep"], "whole numbers"),
         (["--start", "left_end"], "is terminal"),
         (["--variant", "dutch", "--method", "td-lambda"], "unknown value 'dutch'"),
-        (["--init", "nan"], "finite number"),
+        (["--init", "nan"], "--init: 'nan' is not a number"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args, message):

@@ -40,3 +40,35 @@ def test_long_run_note_only_when_the_simulation_is_long() -> None:
     assert note is not None and "6,453 steps" in note and "6.5e+07" in note
     assert long_run_note(6453.1, 100, 100, 50) is None  # cut short by --max-steps
     assert "may never end" in long_run_note(math.inf, 100, 100, 100_000)
+
+
+def test_batch_td_note_counts_one_dense_solve_per_run_and_episode() -> None:
+    from rlcli.cli.sweep_options import batch_td_note
+
+    assert batch_td_note(100, 100, 19) is None  # random walk 19: 1e4 × 6859 ≈ 7e7
+    note = batch_td_note(3000, 1000, 213)  # blackjack: 3e6 solves × 213³ = 2.9e13
+    assert note is not None and "3,000,000 solves" in note and "9.7e+06" in note
+    assert "8.1 h" in note  # 2.899e13 / 1e9 s = 8.05 h
+    assert "2 min" in batch_td_note(100, 100, 213)  # 1e4 × 9.66e6 / 1e9 = 97 s
+
+
+def test_estimate_announces_a_long_batch_td_before_simulating(monkeypatch) -> None:
+    # blackjack's one-step episodes are short, so only the solves make it long (no
+    # long-run note about steps); the note comes before any learning
+    from typer.testing import CliRunner
+
+    from rlcli.cli.app import app
+    from rlcli.errors import UsageError
+    from rlcli.learn import predict
+
+    def stop(*args, **kwargs):
+        raise UsageError("stopped before learning")
+
+    monkeypatch.setattr(predict, "run_prediction", stop)
+    args = ["estimate", "blackjack", "-p", "uniform", "--runs", "3000", "--episodes", "1000"]
+    result = CliRunner().invoke(app, [*args, "--method", "td,batch-td"])
+    assert result.exit_code == 2
+    assert "batch TD solves a 213×213 linear system" in result.output
+    assert "stopped before learning" in result.output
+    result = CliRunner().invoke(app, [*args, "--method", "td,batch-mc"])
+    assert "batch TD solves" not in result.output

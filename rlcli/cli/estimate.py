@@ -26,6 +26,8 @@ from rlcli.learn.methods import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from rlcli.learn.predict import Experiment, PredictionResult, Setting
     from rlcli.mdp.model import MDP
 
@@ -151,7 +153,7 @@ def _estimate(
     sweep.positive(runs, "--runs")
     sweep.positive(episodes, "--episodes")
     pi = policy(mdp, policy_spec)
-    b_pi = policy(mdp, behavior) if behavior is not None else None
+    b_pi = _behavior(mdp, behavior) if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values
     start_dist = start_distribution(mdp, start)
     watch = _state(mdp, error_state, "--error-state")
@@ -176,9 +178,12 @@ def _estimate(
     )  # fmt: skip
     mean_length = expected_episode_length(mdp, followed, start_dist)
     check_size(exp, settings, mean_length)
-    note = sweep.long_run_note(mean_length, runs, episodes, max_steps)
-    if note is not None:
-        console.err.print(note, markup=False)
+    announcements = [sweep.long_run_note(mean_length, runs, episodes, max_steps)]
+    if any(s.batch and s.method == "td" for s in settings):
+        announcements.append(sweep.batch_td_note(runs, episodes, mdp.n_states))
+    for note in announcements:
+        if note is not None:
+            console.err.print(note, markup=False)
     results = run_prediction(exp, settings)
     watched = None if watch is None else (mdp.states[watch], float(true_values[watch]))
     notes = _notes(settings)
@@ -225,6 +230,14 @@ def _estimate(
         console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
 
 
+def _behavior(mdp: MDP, spec: str) -> np.ndarray:
+    """``--behavior``'s policy; its errors name the option, not the target policy's."""
+    try:
+        return policy(mdp, spec)
+    except UsageError as exc:
+        raise UsageError(f"--behavior: {str(exc).removeprefix('policy: ')}") from None
+
+
 def _state(mdp: MDP, name: str | None, option: str) -> int | None:
     """The index of a non-terminal state named on the command line."""
     if name is None:
@@ -250,38 +263,50 @@ class Inits:
         default: float | None = None
         by_method: dict[str, float] = {}
         for item in (t.strip() for t in text.split(",")):
+            if not item:
+                raise UsageError(f"--init: expected V0 or a comma list of V0 and METHOD=V0, "
+                                 f"got an empty item in {text!r}")  # fmt: skip
             key, _, value = item.rpartition("=")
-            key = key.strip()
+            key, value = key.strip(), value.strip()
             if "=" in item and key not in (*METHODS, "batch"):
                 raise UsageError(f"--init: {item!r}: {key!r} is not a method "
                                  f"({', '.join(METHODS)}, or batch)")  # fmt: skip
             if key in by_method or (not key and default is not None):
                 raise UsageError(f"--init: {key or 'the default V0'} is given twice in {text!r}")
-            try:
-                number = float(value)
-            except ValueError:
-                raise UsageError(f"--init: {value.strip()!r} is not a number") from None
-            sweep.initial_value(number, "--init")
+            if not sweep.DECIMAL.fullmatch(value):  # float() also reads "0_5", "١", "nan"
+                raise UsageError(f"--init: {value!r} is not a number (write a decimal such "
+                                 "as -1, 0.5 or 1e-3)")  # fmt: skip
+            number = sweep.initial_value(float(value), "--init", value)
             if key:
                 by_method[key] = number
             else:
                 default = number
         return cls(0.0 if default is None else default, by_method)
 
+    @staticmethod
+    def keys(method: str, batch: bool) -> list[str]:
+        """The METHOD keys that name the learners of ``method`` as written in --method,
+        most specific first: under --batch, td is also batch-td (and mc batch-mc)."""
+        alias = f"batch-{method}"
+        return [
+            method,
+            *([alias] if batch and alias in BATCH_METHODS else []),
+            *(["batch"] if batch or method in BATCH_METHODS else []),
+        ]
+
     def of(self, method: str, batch: bool) -> float | None:
         """The V0 of the learners of ``method`` as written in --method (batch updating or
         not); None when --init is one value for all."""
         if not self.by_method:
             return None
-        if method in self.by_method:
-            return self.by_method[method]
-        return self.by_method.get("batch", self.default) if batch else self.default
+        named = (self.by_method[k] for k in self.keys(method, batch) if k in self.by_method)
+        return next(named, self.default)
 
     def check(self, methods: list[str], batch: bool) -> None:
         """Each METHOD=V0 names a method of the call."""
-        batched = batch or any(m in BATCH_METHODS for m in methods)
+        named = {key for m in methods for key in self.keys(m, batch)}
         for key in self.by_method:
-            if key not in methods and not (key == "batch" and batched):
+            if key not in named:
                 raise UsageError(f"--init: {key}={self.by_method[key]:g} names no learner of "
                                  f"--method {','.join(methods)}")  # fmt: skip
 

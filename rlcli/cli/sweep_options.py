@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SetOpt, check_new_file, load
+from rlcli.cli.common import (
+    ForceOpt,
+    JsonOpt,
+    SetOpt,
+    check_output_file,
+    check_plot_file,
+    load,
+)
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,14 +48,15 @@ class RunOptions:
     force: bool
 
     def check_exports(self) -> None:
-        """Refuse, before any work, exports that would overwrite a file without --force or
-        need a matplotlib that is not installed."""
-        if self.plot is not None:
-            from rlcli.render.learning import require_matplotlib
-
-            require_matplotlib()
-        check_new_file(self.csv, "--csv", self.force)
-        check_new_file(self.plot, "--plot", self.force)
+        """Refuse, before any work, exports that would overwrite a file without --force,
+        go to a folder that does not exist or to one file twice, or need a matplotlib that is
+        not installed."""
+        check_output_file(self.csv, "--csv", self.force)
+        check_output_file(self.plot, "--plot", self.force)
+        check_plot_file(self.plot)
+        if self.csv and self.plot and self.csv.resolve() == self.plot.resolve():
+            raise UsageError(f"--csv and --plot name the same file {self.csv}; the plot "
+                             "would overwrite the table")  # fmt: skip
 
     def load(self, file: Path) -> MDP:
         """The MDP file with the ``--set`` overrides."""
@@ -178,15 +186,17 @@ def positive(value: int, option: str) -> int:
 MAX_INIT = 1e12  # |V0|, |Q0|: squared errors of larger values overflow float64 sums
 
 
-def initial_value(value: float, option: str) -> float:
-    """A finite initial value small enough that errors against the exact values stay finite."""
+def initial_value(value: float, option: str, written: str | None = None) -> float:
+    """A finite initial value small enough that errors against the exact values stay finite;
+    ``written``: the text it was read from, for the message."""
     import math
 
+    shown = f"{value:g}" if written is None else written
     if not math.isfinite(value):
-        raise UsageError(f"{option} must be a finite number, got {value}")
+        raise UsageError(f"{option} must be a finite number, got {shown}")
     if abs(value) > MAX_INIT:
         raise UsageError(
-            f"{option} must be between -{MAX_INIT:g} and {MAX_INIT:g}, got {value:g} (the "
+            f"{option} must be between -{MAX_INIT:g} and {MAX_INIT:g}, got {shown} (the "
             "errors against the exact values would overflow)"
         )
     return value
@@ -212,4 +222,31 @@ def long_run_note(mean_length: float, runs: int, episodes: int, max_steps: int) 
         f"note: an episode under this policy {length}, so {runs} runs × {episodes} episodes "
         f"simulate about {steps:.1e} steps: this takes a while. Fewer --runs or --episodes, "
         "or --max-steps N, are quicker."
+    )
+
+
+BATCH_TD_WORK = 1e10  # Σ S³ over the solves beyond which batch TD takes tens of seconds
+SOLVE_RATE = 1e9  # S³ units per second of one core, measured order of magnitude
+
+
+def batch_td_note(runs: int, episodes: int, n_states: int) -> str | None:
+    """A warning before batch TD that will take a while: it solves one dense S×S system
+    per run after every episode (≈ S³ operations each) whatever the episodes' length; None
+    if it won't."""
+    solves = runs * episodes
+    work = solves * float(n_states) ** 3
+    if work <= BATCH_TD_WORK:
+        return None
+    seconds = work / SOLVE_RATE
+    if seconds >= 3600:
+        took = f"{seconds / 3600:.1f} h"
+    elif seconds >= 60:
+        took = f"{seconds / 60:.0f} min"
+    else:
+        took = f"{seconds:.0f} s"
+    return (
+        f"note: batch TD solves a {n_states}×{n_states} linear system per run after every "
+        f"episode: {runs} runs × {episodes} episodes = {solves:,d} solves of ≈ "
+        f"{float(n_states) ** 3:.1e} operations, about {took} at 10⁹ a second. Fewer --runs "
+        "or --episodes are quicker."
     )

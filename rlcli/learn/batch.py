@@ -24,6 +24,7 @@ import numpy as np
 
 from rlcli.errors import NumericalError
 from rlcli.learn.episodes import Chunk, Episode
+from rlcli.learn.errors import IncompleteEpisodes
 from rlcli.learn.steps import first_visits, require_complete
 
 MAX_BATCH_TD_STATES = 400  # the model is kept dense, (runs, S, S)
@@ -76,10 +77,12 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
         c = np.where(seen, reward_sum / count, np.where(terminal, 0.0, v0))
         try:
             out[e0:e1] = np.linalg.solve(A, c[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            raise NumericalError(
-                "batch TD: the model estimated from the episodes has no way out of a loop "
-                "(I − γP̂ is singular); use gamma < 1 or complete episodes"
+        except np.linalg.LinAlgError:  # γ = 1: only cut episodes leave a closed loop
+            raise IncompleteEpisodes(
+                "batch TD: the model estimated from the episodes has a loop with no way out "
+                "(I − γP̂ is singular), as episodes cut at {max_steps} never left it; raise "
+                "{max_steps}, use gamma < 1, or use TD(0) (it bootstraps where an episode is "
+                "cut)"
             ) from None
     return out
 
