@@ -48,8 +48,10 @@ def test_batch_td_note_counts_one_dense_solve_per_run_and_episode() -> None:
     assert batch_td_note(100, 100, 19) is None  # random walk 19: 1e4 × 6859 ≈ 7e7
     note = batch_td_note(3000, 1000, 213)  # blackjack: 3e6 solves × 213³ = 2.9e13
     assert note is not None and "3,000,000 solves" in note and "9.7e+06" in note
-    assert "8.1 h" in note  # 2.899e13 / 1e9 s = 8.05 h
-    assert "2 min" in batch_td_note(100, 100, 213)  # 1e4 × 9.66e6 / 1e9 = 97 s
+    assert "48 min" in note  # 2.899e13 / 1e10 s = 2,899 s
+    # 1e4 × 9.66e6 = 9.7e10, about 10 s at 1e10 (measured 10–12 s): no note under 30 s
+    assert batch_td_note(100, 100, 213) is None
+    assert "39 s" in batch_td_note(400, 100, 213)  # 4e4 × 9.66e6 / 1e10 = 38.6 s
 
 
 def test_estimate_announces_a_long_batch_td_before_simulating(monkeypatch) -> None:
