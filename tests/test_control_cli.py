@@ -260,6 +260,9 @@ def test_greedy_start_cell_counts_the_runs_that_never_end():
         (["--epsilon", "١"], "--epsilon: '١' is not a number"),
         (["--init", "1e308"], "--init must be between"),
         (["--init", "1e308", "--json"], "--init must be between"),
+        (["--init", "0_5"], "--init: '0_5' is not a number"),  # float() reads it as 5
+        (["--init", "١"], "--init: '١' is not a number"),  # float() reads it as 1
+        (["--init", "nan"], "--init: 'nan' is not a number"),
     ],
 )
 def test_hostile_sizes_and_numbers_exit_2(args, message):

@@ -45,7 +45,9 @@ def control(
     runs: sweep.RunsOpt = 10,
     episodes: sweep.EpisodesOpt = 500,
     seed: SeedOpt = 0,
-    init: Annotated[float, typer.Option("--init", help="Initial action value Q0.")] = 0.0,
+    init: Annotated[
+        str, typer.Option("--init", help="Initial action value Q0.", metavar="<float>")
+    ] = "0.0",
     start: sweep.StartOpt = None,
     *,
     run: sweep.RunOptions,
@@ -64,7 +66,7 @@ def control(
 
 def _control(
     file: Path, method: str, alpha: str, epsilon: str, behavior: str | None, runs: int,
-    episodes: int, seed: int, init: float, start: str | None, run: sweep.RunOptions,
+    episodes: int, seed: int, init_text: str, start: str | None, run: sweep.RunOptions,
 ) -> None:  # fmt: skip
     from rlcli.learn.control import check_control_size, run_control, summarize
     from rlcli.learn.episodes import start_distribution
@@ -74,7 +76,7 @@ def _control(
     from rlcli.render import learning
 
     run.check_exports()
-    sweep.initial_value(init, "--init")
+    init = sweep.initial_value_text(init_text, "--init")
     mdp = run.load(file)
     csv, plot, json = run.csv, run.plot, run.json
     methods = sweep.choices(method, "--method", CONTROL_METHODS)

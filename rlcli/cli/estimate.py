@@ -273,10 +273,7 @@ class Inits:
                                  f"({', '.join(METHODS)}, or batch)")  # fmt: skip
             if key in by_method or (not key and default is not None):
                 raise UsageError(f"--init: {key or 'the default V0'} is given twice in {text!r}")
-            if not sweep.DECIMAL.fullmatch(value):  # float() also reads "0_5", "١", "nan"
-                raise UsageError(f"--init: {value!r} is not a number (write a decimal such "
-                                 "as -1, 0.5 or 1e-3)")  # fmt: skip
-            number = sweep.initial_value(float(value), "--init", value)
+            number = sweep.initial_value_text(value, "--init")
             if key:
                 by_method[key] = number
             else:

@@ -202,6 +202,16 @@ def initial_value(value: float, option: str, written: str | None = None) -> floa
     return value
 
 
+def initial_value_text(text: str, option: str) -> float:
+    """``initial_value`` of a plain decimal as written (``float()`` would also read "0_5"
+    as 5, "١" as 1, and "nan")."""
+    if not DECIMAL.fullmatch(text.strip()):
+        raise UsageError(
+            f"{option}: {text!r} is not a number (write a decimal such as -1, 0.5 or 1e-3)"
+        )
+    return initial_value(float(text), option, text.strip())
+
+
 # ---- announcements --------------------------------------------------------------------
 
 LONG_RUN_STEPS = 10_000_000  # simulated steps beyond which a run takes tens of seconds
