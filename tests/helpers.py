@@ -1,5 +1,6 @@
 """Small helpers shared by several test files: the two-state MDP of the grading tests, a piped
-practice drill, the diagnoses of a wrong answer, and the LaTeX checks of the worksheets."""
+practice drill, the diagnoses of a wrong answer, the LaTeX checks of the worksheets, and the
+book's boxed Monte Carlo prediction as a plain loop (the reference of the learning tests)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from typer.testing import CliRunner, Result
 
 from rlcli.cli.app import app
@@ -88,3 +90,35 @@ def assert_compiles(engine: str, path: Path) -> None:
     done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", path.name],
                           cwd=path.parent, capture_output=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def rms(V, truth, terminal):
+    """The RMS error over the non-terminal states (S&B Fig 6.2's measure)."""
+    return np.sqrt(np.mean((V[~terminal] - truth[~terminal]) ** 2))
+
+
+def mc_reference(mdp, episodes, run, alpha, first_visit, v0, truth, watch=0):
+    """S&B §5.1 boxed first-visit MC prediction (every visit: drop the 'unless' test), with
+    V(S_t) += α(G_t − V(S_t)) in time order at the episode's end; α None: 1/N(S_t).
+    Returns V, the RMS error after each episode, and V(watch) after each episode."""
+    V = np.where(mdp.terminal, 0.0, v0)
+    N = np.zeros(mdp.n_states)
+    curve, watched = [rms(V, truth, mdp.terminal)], [V[watch]]
+    for ep in episodes:
+        T = int(ep.length[run])
+        states, rewards = ep.states[run], ep.rewards[run]
+        G, returns = 0.0, [0.0] * T
+        for t in range(T - 1, -1, -1):
+            G = mdp.gamma * G + rewards[t]
+            returns[t] = G
+        seen = set()
+        for t in range(T):
+            if first_visit and states[t] in seen:
+                continue
+            seen.add(states[t])
+            N[states[t]] += 1
+            step = 1.0 / N[states[t]] if alpha is None else alpha
+            V[states[t]] += step * (returns[t] - V[states[t]])
+        curve.append(rms(V, truth, mdp.terminal))
+        watched.append(V[watch])
+    return V, np.array(curve), np.array(watched)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import mc_reference, rms
 
 from rlcli.learn.episodes import iter_episodes, start_distribution
 from rlcli.learn.predict import Experiment, Setting, run_prediction
@@ -26,10 +27,6 @@ def setup(name: str):
     exp = Experiment(mdp, pi, truth, start_distribution(mdp, None), RUNS, EPISODES, SEED, v0=0.2)
     episodes = list(iter_episodes(mdp, pi, exp.start, RUNS, EPISODES, SEED, exp.max_steps))
     return mdp, exp, episodes
-
-
-def rms(V, truth, terminal):
-    return np.sqrt(np.mean((V[~terminal] - truth[~terminal]) ** 2))
 
 
 def nstep_reference(mdp, episodes, run, n, alpha, v0, truth):
@@ -136,31 +133,6 @@ def test_vectorised_traces_match_the_boxed_algorithm_per_run(variant):
 # hand-over of values, visit counts and IS sums between chunks is checked too.
 
 
-def mc_reference(mdp, episodes, run, alpha, first_visit, v0, truth):
-    """S&B §5.1 boxed first-visit MC prediction (every-visit: drop the 'unless' test), with
-    V(S_t) += α(G_t − V(S_t)) in time order at the episode's end; α None: 1/N(S_t)."""
-    V = np.where(mdp.terminal, 0.0, v0)
-    N = np.zeros(mdp.n_states)
-    curve = [rms(V, truth, mdp.terminal)]
-    for ep in episodes:
-        T = int(ep.length[run])
-        S, R = ep.states[run], ep.rewards[run]
-        G, returns = 0.0, [0.0] * T
-        for t in range(T - 1, -1, -1):
-            G = mdp.gamma * G + R[t]
-            returns[t] = G
-        seen = set()
-        for t in range(T):
-            if first_visit and S[t] in seen:
-                continue
-            seen.add(S[t])
-            N[S[t]] += 1
-            step = 1.0 / N[S[t]] if alpha is None else alpha
-            V[S[t]] += step * (returns[t] - V[S[t]])
-        curve.append(rms(V, truth, mdp.terminal))
-    return V, np.array(curve)
-
-
 @pytest.mark.parametrize("first_visit", [True, False])
 def test_chunked_mc_matches_the_boxed_algorithm_per_run(first_visit):
     mdp = load_mdp(PROBLEMS / "random-walk-5.yaml")  # states repeat within an episode
@@ -174,7 +146,7 @@ def test_chunked_mc_matches_the_boxed_algorithm_per_run(first_visit):
     for a, result in zip(alphas, results, strict=True):
         finals = []
         for run in range(RUNS):
-            V, expected = mc_reference(mdp, episodes, run, a, first_visit, exp.v0, truth)
+            V, expected, _ = mc_reference(mdp, episodes, run, a, first_visit, exp.v0, truth)
             assert np.allclose(result.rms_runs[run], expected, atol=1e-12), (a, run)
             finals.append(V)
         assert np.allclose(result.final_values, np.mean(finals, axis=0), atol=1e-12), a

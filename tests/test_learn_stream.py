@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import mc_reference, rms
 
 from rlcli.learn import episodes as episodes_module
 from rlcli.learn import predict
@@ -19,10 +20,6 @@ from rlcli.mdp.read.load import load_mdp
 from rlcli.mdp.solve.evaluate import evaluate_policy
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
-
-
-def rms(V, truth, terminal):
-    return np.sqrt(np.mean((V[~terminal] - truth[~terminal]) ** 2))
 
 
 def td0_reference(mdp, episodes, run, alpha, v0, truth, watch):
@@ -36,32 +33,6 @@ def td0_reference(mdp, episodes, run, alpha, v0, truth, watch):
             N[s] += 1
             step = 1.0 / N[s] if alpha is None else alpha
             V[s] += step * (ep.rewards[run, t] + mdp.gamma * V[s2] - V[s])
-        curve.append(rms(V, truth, mdp.terminal))
-        watched.append(V[watch])
-    return V, np.array(curve), np.array(watched)
-
-
-def mc_reference(mdp, episodes, run, alpha, first_visit, v0, truth, watch):
-    """S&B §5.1 boxed MC prediction (every visit: without the 'unless' test), with
-    V(S_t) += α(G_t − V(S_t)) in time order at the episode's end; α None: 1/N(S_t)."""
-    V = np.where(mdp.terminal, 0.0, v0)
-    N = np.zeros(mdp.n_states)
-    curve, watched = [rms(V, truth, mdp.terminal)], [V[watch]]
-    for ep in episodes:
-        T = int(ep.length[run])
-        states, rewards = ep.states[run], ep.rewards[run]
-        G, returns = 0.0, [0.0] * T
-        for t in range(T - 1, -1, -1):
-            G = mdp.gamma * G + rewards[t]
-            returns[t] = G
-        seen = set()
-        for t in range(T):
-            if first_visit and states[t] in seen:
-                continue
-            seen.add(states[t])
-            N[states[t]] += 1
-            step = 1.0 / N[states[t]] if alpha is None else alpha
-            V[states[t]] += step * (returns[t] - V[states[t]])
         curve.append(rms(V, truth, mdp.terminal))
         watched.append(V[watch])
     return V, np.array(curve), np.array(watched)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import rms
 
 from rlcli.learn import episodes as episodes_module
 from rlcli.learn import predict
@@ -20,10 +21,6 @@ from rlcli.mdp.read.load import load_mdp
 from rlcli.mdp.solve.evaluate import evaluate_policy
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
-
-
-def rms(V, truth, terminal):
-    return np.sqrt(np.mean((V[~terminal] - truth[~terminal]) ** 2))
 
 
 def plain_loop(mdp, episodes, run, setting, v0, truth):
