@@ -35,11 +35,11 @@ BLOCK_ELEMENTS = 1 << 22  # model entries (episodes × runs × S × S) solved at
 class BatchData:
     """Everything batch updating needs from the episodes seen so far, per run."""
 
-    visits: np.ndarray  # (B, S) departures from s (TD)
-    reward_sum: np.ndarray  # (B, S) Σ R_{t+1} over departures from s
-    transitions: np.ndarray  # (B, S, S) counts of s → s'
-    return_sum: np.ndarray  # (B, S) Σ G_t over counted visits (MC)
-    return_count: np.ndarray  # (B, S)
+    visits: np.ndarray  # (R, S) departures from s (TD)
+    reward_sum: np.ndarray  # (R, S) Σ R_{t+1} over departures from s
+    transitions: np.ndarray  # (R, S, S) counts of s → s'
+    return_sum: np.ndarray  # (R, S) Σ G_t over counted visits (MC)
+    return_count: np.ndarray  # (R, S)
 
     @classmethod
     def empty(cls, rows: int, n_states: int, td: bool) -> BatchData:

@@ -8,8 +8,11 @@ whole chunk at once (``visits``) and compute the error after each of its episode
 run's episodes as one stream of steps (``stream``); the other TD methods loop over the time
 steps of each episode.
 Every family reads the same episodes (the stream depends only on the seed, runs and
-episodes), so the settings are compared on common random numbers and a setting's result
-does not depend on what else is in the sweep.
+episodes), so the settings are compared on common random numbers and a setting's values
+do not depend on what else is in the sweep. One exception in the last bit: on-policy MC
+switches from chunks to streams at ``STREAM_MC_ROWS`` rows of its family, and the two add
+up the squared errors in different orders, so adding MC settings can move an MC setting's
+RMS error by one unit in the last place (its values stay the same floats).
 """
 
 from __future__ import annotations

@@ -165,23 +165,12 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
         raise UsageError(f"--csv: cannot write {path}: {exc.strerror}") from None
 
 
-def require_matplotlib() -> None:
-    """Fail early (before any simulation) when ``--plot`` cannot work."""
-    import importlib.util
-
-    if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--plot needs matplotlib: pip install 'rlcli[plot]'")
-
-
 def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
               title: str, y_range: tuple[float, float] | None = None) -> None:  # fmt: skip
     """Save the curves with matplotlib (the optional ``plot`` extra)."""
-    require_matplotlib()
-    import matplotlib
+    from rlcli.render.plot import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for s in series:
         ax.plot(s.x, np.where(np.isfinite(s.y), s.y, np.nan), label=s.label)
