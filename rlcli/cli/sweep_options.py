@@ -235,7 +235,7 @@ def long_run_note(mean_length: float, runs: int, episodes: int, max_steps: int) 
     )
 
 
-SOLVE_RATE = 1e10  # S³ units per second: blackjack's 10,000 solves of 213×213 took 10–12 s
+SOLVE_RATE = 1e10  # S³ units per second: blackjack's 10,000 solves of 213×213 take 9–12 s
 BATCH_TD_WORK = 30 * SOLVE_RATE  # Σ S³ over the solves beyond which the note is worth it
 
 
