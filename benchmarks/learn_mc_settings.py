@@ -8,21 +8,10 @@ the path:  PYTHONPATH=/tmp/old-checkout python benchmarks/learn_mc_settings.py
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from rlcli.learn.episodes import start_distribution
-from rlcli.learn.predict import Experiment, Setting, run_prediction
-from rlcli.mdp.read.load import load_mdp
-from rlcli.mdp.solve.evaluate import evaluate_policy
+from learn_compute_only import experiment  # the same experiment set-up (benchmarks/ is on the path)
 
-PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
-
-
-def experiment(name: str, runs: int, episodes: int, v0: float) -> Experiment:
-    mdp = load_mdp(PROBLEMS / name)
-    pi = mdp.uniform_policy()
-    truth = evaluate_policy(mdp, pi).values
-    return Experiment(mdp, pi, truth, start_distribution(mdp, None), runs, episodes, 0, v0=v0)
+from rlcli.learn.predict import Setting, run_prediction
 
 
 def main() -> None:
