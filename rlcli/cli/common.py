@@ -126,11 +126,14 @@ def resolve_file(file: Path) -> Path:
 
 def load(file: Path, set_: list[str] | None = None) -> MDP:
     """Load and validate an MDP file (or bundled problem) with ``--set`` overrides."""
+    from rlcli.cli.heap import prepare_for
     from rlcli.mdp.read.load import load_mdp
     from rlcli.mdp.read.numbers import OverrideError
 
+    path = resolve_file(file)
+    prepare_for(path)
     try:
-        return load_mdp(resolve_file(file), overrides=parse_overrides(set_))
+        return load_mdp(path, overrides=parse_overrides(set_))
     except OverrideError as exc:  # the library names the parameter; the flag is --set
         raise UsageError(f"--set {exc.detail}") from None
 
