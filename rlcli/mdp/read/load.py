@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from rlcli.mdp.read.source import (
     read_with_orjson,
     show,
 )
-from rlcli.mdp.read.transitions import transitions
+from rlcli.mdp.read.transitions import Pairs, transitions
 
 FIELDS = (
     "name", "description", "gamma", "parameters", "states", "terminal", "start",
@@ -137,6 +136,8 @@ def state_list(data: Mapping, report: Report) -> list[str]:
     if len(raw) > MAX_STATES:
         report.add(data, "states", "states", f"more than {MAX_STATES} states")
         return []
+    if set(map(type, raw)) == {str} and all(map(str.strip, raw)) and len(set(raw)) == len(raw):
+        return list(raw)  # distinct names, none blank: what the loop below would keep
     states: list[str] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
@@ -231,13 +232,11 @@ def build_mdp(
     states = state_list(data, report)
     index = {s: i for i, s in enumerate(states)}
     terminal = terminal_states(data, report, index)
-    per_state, out = transitions(data, report, numbers, states, index, terminal)
+    pairs, out = transitions(data, report, numbers, states, index, terminal)
     if known is not None and out.tally is not None and layout is None:
         known[id(data["transitions"])] = out.tally
 
-    pair_ptr = np.zeros(len(states) + 1, dtype=np.int64)
-    pair_ptr[1:] = np.cumsum([len(p) for p in per_state])
-    pair_names, firsts, pair_counts = _pair_columns(per_state)
+    pair_ptr, pair_names, firsts, pair_counts = _in_state_order(pairs, len(states))
     actions = {a: i for i, a in enumerate(dict.fromkeys(pair_names))}  # first seen, first
     start = start_field(data, report, numbers, index)
     policies = named_policies(data, report, numbers, states, index, pair_ptr, pair_names)
@@ -294,10 +293,17 @@ def build_mdp(
     )
 
 
-def _pair_columns(
-    per_state: list[list[tuple[str, int, int]]],
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Per pair, in state-index order: its action, first outcome and outcome count."""
-    pairs = list(chain.from_iterable(per_state))
-    names, firsts, counts = zip(*pairs, strict=True) if pairs else ((), (), ())
-    return list(names), np.array(firsts, dtype=np.int64), np.array(counts, dtype=np.int64)
+def _in_state_order(
+    pairs: Pairs, n_states: int
+) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """The pairs in state-index order (each state's in the file's order): the (S+1,) pointer
+    to each state's first pair, and per pair its action, first outcome and outcome count."""
+    state = np.asarray(pairs.state, dtype=np.int64)
+    first = np.asarray(pairs.first, dtype=np.int64)
+    count = np.asarray(pairs.count, dtype=np.int64)
+    pair_ptr = np.zeros(n_states + 1, dtype=np.int64)
+    np.cumsum(np.bincount(state, minlength=n_states), out=pair_ptr[1:])
+    if np.all(state[1:] >= state[:-1]):
+        return pair_ptr, pairs.action, first, count
+    order = np.argsort(state, kind="stable")
+    return pair_ptr, [pairs.action[k] for k in order.tolist()], first[order], count[order]

@@ -25,6 +25,23 @@ OUTCOME_FIELDS = ("next", "p", "r")
 MAX_PAIRS = 20_000_000
 
 
+class Pairs:
+    """The state-action pairs in the file's order: state index, action name, first outcome
+    and outcome count (lists, or NumPy arrays from the fast path)."""
+
+    def __init__(self) -> None:
+        self.state: list[int] | np.ndarray = []
+        self.action: list[str] = []
+        self.first: list[int] | np.ndarray = []
+        self.count: list[int] | np.ndarray = []
+
+    def add(self, s: int, action: str, first: int, count: int) -> None:
+        self.state.append(s)
+        self.action.append(action)
+        self.first.append(first)
+        self.count.append(count)
+
+
 class Outcomes:
     """The growing outcome arrays (and the expressions they came from)."""
 
@@ -147,26 +164,25 @@ def _plain_transitions(
     raw: Mapping,
     index: Mapping[str, int],
     terminal: set[int],
-    per_state: list[list[tuple[str, int, int]]],
+    pairs: Pairs,
     out: Outcomes,
 ) -> bool:
     """Fast path for machine-written (JSON) files: every action is an outcome list
     ``[{next, p, r}, ...]``, or every action is ``{r, next: {state: p}}``, with plain
     numbers; every non-terminal state has actions, every sum is 1.
 
-    Outcomes are taken out with C-level iteration (``map``, ``itemgetter``, ``chain``; a
-    list, then an array: ``np.fromiter`` is 2x slower) and checked as NumPy arrays: no
-    Python bytecode runs per outcome (4 million outcomes in about a second). Fills
-    ``per_state`` and ``out`` and returns True, or returns False having changed nothing:
-    the careful path then finds and reports what is unusual.
+    States, actions and outcomes are taken out with C-level iteration (``map``,
+    ``itemgetter``, ``chain``; a list, then an array: ``np.fromiter`` is 2x slower) and
+    checked as NumPy arrays: no Python bytecode runs per pair or outcome (4 million outcomes
+    in about a second). Fills ``pairs`` and ``out`` and returns True, or returns False having
+    changed nothing: the careful path then finds and reports what is unusual.
     """
     try:
-        pairs = [
-            (index[key], action, spec)
-            for key, actions in raw.items()
-            for action, spec in actions.items()
-        ]
-        specs = list(map(itemgetter(2), pairs))
+        if set(map(type, raw.values())) != {dict}:
+            return False
+        given = list(map(index.__getitem__, raw))
+        per_state = list(map(len, raw.values()))
+        specs = list(chain.from_iterable(map(dict.values, raw.values())))
         forms = set(map(type, specs))
         if forms == {list}:
             columns = _outcome_lists(specs, index)
@@ -176,26 +192,29 @@ def _plain_transitions(
             return False
     except (KeyError, TypeError, AttributeError):
         return False
-    actions = list(map(itemgetter(1), pairs))
+    actions = list(chain.from_iterable(raw.values()))
     if columns is None or any(type(a) is not str or not a.strip() for a in set(actions)):
         return False
     counts, nexts, probs, rewards, prob_src, reward_src = columns
-    with_actions = set(map(itemgetter(0), pairs))
-    if with_actions & terminal or len(with_actions) + len(terminal) != len(index):
+    with_actions = set(given)
+    if not all(per_state) or with_actions & terminal:
+        return False
+    if len(with_actions) != len(given) or len(given) + len(terminal) != len(index):
         return False
     if not (np.isfinite(probs).all() and np.isfinite(rewards).all()):
         return False
     if probs.min() < 0 or probs.max() > 1:
         return False
+    counts = np.array(counts, dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     sums = np.add.reduceat(probs, starts)
     if np.any(np.abs(sums - 1) > PROB_TOLERANCE):
         return False
-    for (s, action, _), first, count in zip(pairs, starts.tolist(), counts, strict=True):
-        per_state[s].append((action, first, count))
+    pairs.state = np.repeat(np.array(given, dtype=np.int64), per_state)
+    pairs.action, pairs.first, pairs.count = actions, starts, counts
     out.next, out.prob, out.reward = nexts, probs, rewards
     out.prob_src, out.reward_src = prob_src, reward_src
-    fields = 3 * len(nexts) if forms == {list} else 2 * len(pairs) + len(nexts)
+    fields = 3 * len(nexts) if forms == {list} else 2 * len(specs) + len(nexts)
     out.tally = _tally(raw, actions, fields, index, nexts, rewards)
     return True
 
@@ -243,7 +262,7 @@ def _outcome_lists(specs: list[list], index: Mapping[str, int]) -> Columns | Non
 def _expected_rewards(specs: list[dict], index: Mapping[str, int]) -> Columns | None:
     """The columns of actions written ``{r, next: {state: p}}``, or None; each outcome
     carries its action's reward r."""
-    if any(len(spec) != 2 for spec in specs):  # exactly r and next (else KeyError)
+    if set(map(len, specs)) != {2}:  # exactly r and next (else KeyError)
         return None
     maps = list(map(itemgetter("next"), specs))
     if set(map(type, maps)) != {dict} or not all(maps):
@@ -298,14 +317,14 @@ def transitions(
     states: list[str],
     index: Mapping[str, int],
     terminal: set[int],
-) -> tuple[list[list[tuple[str, int, int]]], Outcomes]:
-    """Per state, its [(action, first outcome, outcome count)]; and the outcomes."""
+) -> tuple[Pairs, Outcomes]:
+    """The state-action pairs (each state's together, in the file's order) and their outcomes."""
     raw = data.get("transitions")
-    per_state: list[list[tuple[str, int, int]]] = [[] for _ in states]
+    pairs = Pairs()
     out = Outcomes()
     if raw is None:
         report.add(data, None, "transitions", "missing: what each action does in each state")
-        return per_state, out
+        return pairs, out
     if not isinstance(raw, Mapping):
         report.add(
             data,
@@ -313,16 +332,19 @@ def transitions(
             "transitions",
             f"expected a mapping state: actions, got {kind(raw)}",
         )
-        return per_state, out
+        return pairs, out
     report.duplicates(raw, "transitions")
-    n_pairs = sum(len(v) for v in raw.values() if isinstance(v, Mapping))
+    if all(map(isinstance, raw.values(), repeat(dict))):
+        n_pairs = sum(map(len, raw.values()))
+    else:
+        n_pairs = sum(len(v) for v in raw.values() if isinstance(v, Mapping))
     if n_pairs > MAX_PAIRS:
         report.add(data, "transitions", "transitions", f"more than {MAX_PAIRS} state-action pairs")
-        return per_state, out
+        return pairs, out
     if not getattr(raw, "duplicates", None) and _plain_transitions(
-        raw, index, terminal, per_state, out
+        raw, index, terminal, pairs, out
     ):
-        return per_state, out
+        return pairs, out
     given: set[int] = set()
     for key, actions in raw.items():
         name = name_of(key)
@@ -357,7 +379,7 @@ def transitions(
             seen_actions.add(a_name)
             first = len(out.next)
             _action_outcomes(spec, actions, action, a_path, report, numbers, index, out)
-            per_state[s].append((a_name, first, len(out.next) - first))
+            pairs.add(s, a_name, first, len(out.next) - first)
     for s, name in enumerate(states):
         if s not in given and s not in terminal:
             report.add(
@@ -366,4 +388,4 @@ def transitions(
                 f"transitions.{name}",
                 "missing: a non-terminal state needs actions (or list it under terminal)",
             )
-    return per_state, out
+    return pairs, out
