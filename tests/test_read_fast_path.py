@@ -37,6 +37,30 @@ def test_fast_path_builds_the_careful_model(form: str) -> None:
     assert fast.exact.out_reward == careful.exact.out_reward
 
 
+@pytest.mark.parametrize("form", FORMS)
+def test_states_given_out_of_order_are_put_in_state_order(form: str) -> None:
+    doc = generate(40, 3, 4, 0.9, seed=2, form=form)
+    names = list(doc["transitions"])
+    shuffled = dict(doc, transitions={n: doc["transitions"][n] for n in reversed(names)})
+    in_order = loads_mdp(json.dumps(doc), "m.json", json_format=True)
+    for fast_or_careful in both_paths(shuffled):
+        for field in ("pair_ptr", "pair_action", "out_ptr", "out_next", "out_prob", "out_reward"):
+            assert np.array_equal(getattr(fast_or_careful, field), getattr(in_order, field))
+    # pair k of state s is the k-th action the file gives s
+    for s, name in enumerate(in_order.states):
+        given = list(doc["transitions"].get(name, {}))
+        ks = range(in_order.pair_ptr[s], in_order.pair_ptr[s + 1])
+        assert [in_order.actions[in_order.pair_action[k]] for k in ks] == given
+
+
+def test_a_state_with_no_actions_falls_back_and_is_reported() -> None:
+    doc = generate(4, 2, 2, 0.5, seed=0, form="expected")
+    doc["transitions"]["1"] = {}
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(json.dumps(doc), "m.json", json_format=True)
+    assert "transitions.1" in [p.path for p in info.value.problems]
+
+
 def test_expected_form_rewards_are_per_action() -> None:
     doc = generate(3, 2, 2, 0.5, seed=0, form="expected")
     fast = loads_mdp(json.dumps(doc), "m.json", json_format=True)
