@@ -18,16 +18,19 @@ for them SciPy's import alone costs more than the whole solve, so it is never lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from rlcli.errors import UsageError
 from rlcli.mdp.read.expr import Expr, from_value
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
@@ -217,6 +220,17 @@ class MDP:
     def pairs_of(self, s: int) -> range:
         bounds = self._pair_bounds
         return range(bounds[s], bounds[s + 1])
+
+    def by_state(self, per_pair: Sequence[T]) -> dict[str, dict[str, T]]:
+        """``{state: {action: per_pair[k]}}`` for every state with actions, in state and
+        pair order (a Q table as JSON)."""
+        names = self._action_names[self.pair_action].tolist()
+        bounds = self._pair_bounds
+        return {
+            self.states[s]: dict(zip(names[lo:hi], per_pair[lo:hi], strict=True))
+            for s, (lo, hi) in enumerate(pairwise(bounds))
+            if hi > lo
+        }
 
     def actions_of(self, s: int) -> list[str]:
         return [self.actions[self.pair_action[k]] for k in self.pairs_of(s)]

@@ -199,19 +199,10 @@ def as_json(
     if exact is not None:
         doc["exact"] = dict(zip(mdp.states, exact, strict=True))
     if exact_q is not None:
-        doc["exact_q"] = {
-            mdp.states[s]: {mdp.actions[mdp.pair_action[k]]: exact_q[k] for k in mdp.pairs_of(s)}
-            for s in range(mdp.n_states)
-            if mdp.n_actions_of[s]
-        }
+        doc["exact_q"] = mdp.by_state(exact_q)
     doc.update(extra)
     return doc
 
 
 def q_json(mdp: MDP, q: np.ndarray) -> dict[str, dict[str, float]]:
-    qs = q.tolist()
-    return {
-        mdp.states[s]: {mdp.actions[mdp.pair_action[k]]: qs[k] for k in mdp.pairs_of(s)}
-        for s in range(mdp.n_states)
-        if mdp.n_actions_of[s]
-    }
+    return mdp.by_state(q.tolist())
