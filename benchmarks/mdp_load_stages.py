@@ -3,7 +3,9 @@ MDP file in one process, as user and system CPU seconds, wall seconds and peak m
 
 The stages are those of ``loads_mdp`` (rlcli/mdp/read/load.py) on a file that takes the fast
 path: read the text, orjson's reading, building the model (the transitions fast path),
-proving the reading is ``json``'s, freeing the parsed data; then policy iteration. With
+proving the reading is ``json``'s, freeing the parsed data; then policy iteration. Like the
+CLI on a file this large, the process first asks glibc to keep freed memory
+(rlcli/cli/heap.py); ``--give-back`` leaves malloc's defaults, to see what that saves. With
 ``--json-module``, Python's ``json.loads`` of the same text is timed last, for comparison.
 Files come from benchmarks/mdp_generate.py.
 
@@ -44,7 +46,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file")
     parser.add_argument("--json-module", action="store_true", help="time json.loads too")
+    parser.add_argument("--give-back", action="store_true", help="malloc's default thresholds")
     args = parser.parse_args()
+    if not args.give_back:
+        from rlcli.cli.heap import keep_freed_memory
+
+        keep_freed_memory()
     print("| stage | user CPU (s) | system CPU (s) | wall (s) | peak memory (MB) |")
     print("|---|---|---|---|---|")
     stages = Stages()
