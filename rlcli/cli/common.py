@@ -135,8 +135,16 @@ def load(file: Path, set_: list[str] | None = None) -> MDP:
         raise UsageError(f"--set {exc.detail}") from None
 
 
-def policy(mdp: MDP, spec: str) -> np.ndarray:
-    """Resolve ``-p`` to a (K,) array of action probabilities per pair."""
+def policy(mdp: MDP, spec: str, option: str = "--policy") -> np.ndarray:
+    """Resolve the policy given to ``option`` (``-p/--policy``, ``--behavior``...) to a (K,)
+    array of action probabilities per pair; the library's errors on the field ``policy``
+    name the option instead: ``--policy: unknown state 'x'``."""
+    from rlcli.errors import FieldError
     from rlcli.mdp.policy import resolve_policy
 
-    return resolve_policy(mdp, spec)
+    try:
+        return resolve_policy(mdp, spec)
+    except FieldError as exc:
+        if exc.field != "policy":
+            raise
+        raise exc.as_option(option) from None

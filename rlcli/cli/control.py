@@ -88,7 +88,7 @@ def _control(
     max_steps = episode_limit(mdp, run.max_steps, 10_000, None, start_dist)
     if behavior is not None and "mc-off-policy" not in methods:
         raise UsageError("--behavior applies to --method mc-off-policy only")
-    b_pi = policy(mdp, behavior) if behavior is not None else None
+    b_pi = policy(mdp, behavior, "--behavior") if behavior is not None else None
     settings = _settings(methods, alphas, epsilons, behavior)
     check_control_size(mdp, settings, runs, episodes, max_steps)
     optimal = policy_iteration(mdp)

@@ -26,7 +26,6 @@ from rlcli.learn.methods import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
 
     from rlcli.learn.predict import Experiment, PredictionResult, Setting
     from rlcli.mdp.model import MDP
@@ -153,7 +152,7 @@ def _estimate(
     sweep.positive(runs, "--runs")
     sweep.positive(episodes, "--episodes")
     pi = policy(mdp, policy_spec)
-    b_pi = _behavior(mdp, behavior) if behavior is not None else None
+    b_pi = policy(mdp, behavior, "--behavior") if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values
     start_dist = start_distribution(mdp, start)
     watch = _state(mdp, error_state, "--error-state")
@@ -228,14 +227,6 @@ def _estimate(
     learning.print_parts(console.out, view)
     if (csv or plot) and not json:
         console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
-
-
-def _behavior(mdp: MDP, spec: str) -> np.ndarray:
-    """``--behavior``'s policy; its errors name the option, not the target policy's."""
-    try:
-        return policy(mdp, spec)
-    except UsageError as exc:
-        raise UsageError(f"--behavior: {str(exc).removeprefix('policy: ')}") from None
 
 
 def _state(mdp: MDP, name: str | None, option: str) -> int | None:
