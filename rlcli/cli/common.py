@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -135,16 +137,27 @@ def load(file: Path, set_: list[str] | None = None) -> MDP:
         raise UsageError(f"--set {exc.detail}") from None
 
 
+@contextmanager
+def field_options(**options: str) -> Iterator[None]:
+    """Library errors on a field (``FieldError``) name the option that fills it instead:
+    ``with field_options(csv="--csv"): ...`` turns ``csv x.csv: ...`` into ``--csv x.csv: ...``."""
+    try:
+        yield
+    except FieldError as exc:
+        if exc.field not in options:
+            raise
+        raise exc.as_option(options[exc.field]) from None
+
+
+# The files the render writers name by field, and the options that give them.
+OUTPUT_FLAGS = {"csv": "--csv", "plot": "--plot"}
+
+
 def policy(mdp: MDP, spec: str, option: str = "--policy") -> np.ndarray:
     """Resolve the policy given to ``option`` (``-p/--policy``, ``--behavior``...) to a (K,)
     array of action probabilities per pair; the library's errors on the field ``policy``
     name the option instead: ``--policy: unknown state 'x'``."""
-    from rlcli.errors import FieldError
     from rlcli.mdp.policy import resolve_policy
 
-    try:
+    with field_options(policy=option):
         return resolve_policy(mdp, spec)
-    except FieldError as exc:
-        if exc.field != "policy":
-            raise
-        raise exc.as_option(option) from None

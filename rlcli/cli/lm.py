@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_output_file, check_plot_file
+from rlcli.cli.common import (
+    OUTPUT_FLAGS,
+    ForceOpt,
+    JsonOpt,
+    SeedOpt,
+    check_output_file,
+    check_plot_file,
+    field_options,
+)
 from rlcli.errors import UsageError
 from rlcli.lm.rl_config import RLConfig
 
@@ -149,7 +157,8 @@ def pretrain_cmd(
     res = pretrain(cfg)
     ckpt.save(out, res.checkpoint)
     if csv is not None:
-        write_history_csv(csv, res.curve)
+        with field_options(**OUTPUT_FLAGS):
+            write_history_csv(csv, res.curve)
     if json:
         emit(
             {
@@ -339,15 +348,18 @@ def rl_cmd(
         "rl_config": asdict(cfg),
     }
     ckpt.save(out, ckpt.Checkpoint("policy", base_ck.config, base_ck.vocab, res.params, info))
-    if csv is not None:
-        write_history_csv(csv, res.history)
-    if plot is not None:
-        curve = [
-            (h["iteration"], h["greedy_accuracy"]) for h in res.history if "greedy_accuracy" in h
-        ]
-        write_history_plot(
-            plot, {algo.value: curve}, title, "iteration", "held-out greedy accuracy"
-        )
+    with field_options(**OUTPUT_FLAGS):
+        if csv is not None:
+            write_history_csv(csv, res.history)
+        if plot is not None:
+            curve = [
+                (h["iteration"], h["greedy_accuracy"])
+                for h in res.history
+                if "greedy_accuracy" in h
+            ]
+            write_history_plot(
+                plot, {algo.value: curve}, title, "iteration", "held-out greedy accuracy"
+            )
     if json:
         emit(
             {

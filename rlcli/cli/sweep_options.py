@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlcli.cli.common import (
+    OUTPUT_FLAGS,
     ForceOpt,
     JsonOpt,
     SetOpt,
     check_output_file,
     check_plot_file,
+    field_options,
     load,
 )
 from rlcli.errors import UsageError
@@ -109,11 +111,13 @@ FLAGS = {
 
 @contextmanager
 def flag_names() -> Iterator[None]:
-    """Library errors that name a setting's field name its flag instead."""
+    """Library errors that name a setting's field (or an output file's: csv, plot) name its
+    flag instead."""
     from rlcli.learn.errors import FieldError
 
     try:
-        yield
+        with field_options(**OUTPUT_FLAGS):
+            yield
     except FieldError as exc:
         raise exc.named(FLAGS) from None
 

@@ -14,12 +14,14 @@ from typing import Annotated, Any
 import typer
 
 from rlcli.cli.common import (
+    OUTPUT_FLAGS,
     ForceOpt,
     JsonOpt,
     SeedOpt,
     SetOpt,
     check_output_file,
     check_plot_file,
+    field_options,
 )
 from rlcli.errors import RlcliError, UsageError
 from rlcli.train.config import ConfigError
@@ -321,7 +323,8 @@ def _named_by_flags(exc: RlcliError) -> RlcliError:
 
 def _run(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     try:
-        _train(algo, default_task, given)
+        with field_options(**OUTPUT_FLAGS):
+            _train(algo, default_task, given)
     except RlcliError as exc:
         raise _named_by_flags(exc) from None
 
@@ -515,7 +518,8 @@ def compare(
     The same --seeds give the same table, byte for byte, except the s/run column (and
     wall_seconds in --json)."""
     try:
-        _compare(task, env, env_kwargs, algos, seeds, steps, problem, set_, plot, force, json)
+        with field_options(**OUTPUT_FLAGS):
+            _compare(task, env, env_kwargs, algos, seeds, steps, problem, set_, plot, force, json)
     except RlcliError as exc:
         raise _named_by_flags(exc) from None
 

@@ -1,7 +1,8 @@
 """Learning-curve output: comparison tables, a parameter-study table, a terminal plot of
 the curves, final estimates beside the true values, and CSV / PNG export.
 
-Used by ``rlcli estimate`` and ``rlcli control``; everything here takes plain arrays.
+Used by ``rlcli estimate`` and ``rlcli control``; everything here takes plain arrays. A file
+that cannot be written is a ``FieldError`` on the field ``csv`` or ``plot``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 MARKERS = "●▲■◆✚○△□◇×"
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta",
@@ -162,13 +163,13 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
             writer.writerow(header)
             writer.writerows(rows)
     except OSError as exc:
-        raise UsageError(f"--csv: cannot write {path}: {exc.strerror}") from None
+        raise FieldError("csv", f"cannot write ({exc.strerror})", str(path)) from None
 
 
 def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
               title: str, y_range: tuple[float, float] | None = None) -> None:  # fmt: skip
     """Save the curves with matplotlib (the optional ``plot`` extra)."""
-    from rlcli.render.plot import pyplot
+    from rlcli.render.plot import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -181,15 +182,7 @@ def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
     ax.set_title(title)
     if len(series) <= 12:
         ax.legend(fontsize="small")
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise UsageError(f"--plot: cannot write {path}: {exc.strerror}") from None
-    except ValueError as exc:  # matplotlib: an unsupported file type
-        raise UsageError(f"--plot {path}: {exc}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 # ---- rlcli estimate -------------------------------------------------------------------
