@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
@@ -77,14 +78,64 @@ def check_output_file(path: Path | None, flag: str, force: bool) -> None:
         raise UsageError(f"{flag} {path}: no directory {path.parent}")
 
 
+# ``--csv -``: the Unix name of standard output. The CSV is then all that goes there; the
+# report that would be printed beside it goes to stderr (``report_console``).
+STDOUT = "-"
+CSV_HELP = " '-' writes it to standard output (the report then goes to stderr)."
+
+
+def is_stdout(path: Path | None) -> bool:
+    """``--csv -``: the output is standard output, not a file named ``-``."""
+    return path is not None and str(path) == STDOUT
+
+
+def check_csv_file(csv: Path | None, force: bool, json: bool) -> None:
+    """Before any work: ``--csv FILE`` as an output file (``check_output_file``); ``--csv -``
+    goes to standard output, which ``--json`` needs for itself."""
+    if not is_stdout(csv):
+        check_output_file(csv, "--csv", force)
+    elif json:
+        raise UsageError(
+            "--csv - and --json both write to standard output: give --csv a file name, or "
+            "leave out one of them"
+        )
+
+
+def csv_target(csv: Path) -> Path | TextIO:
+    """Where the render writers put ``--csv``: the file, or standard output for ``-``."""
+    return sys.stdout if is_stdout(csv) else csv
+
+
+def report_console(csv: Path | None) -> Any:
+    """The console of a command's human-readable report: stdout, or stderr when ``--csv -``
+    puts the CSV on stdout (so a pipe receives the CSV alone)."""
+    from rlcli.cli import console
+
+    return console.err if is_stdout(csv) else console.out
+
+
+def files_written(*paths: Path | None) -> str | None:
+    """``wrote a.csv, b.png`` for the files among ``paths`` (not standard output); None if
+    there are none."""
+    files = [str(p) for p in paths if p is not None and not is_stdout(p)]
+    return f"wrote {', '.join(files)}" if files else None
+
+
 PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
-def check_plot_file(plot: Path | None) -> None:
-    """Before any work: ``--plot`` needs matplotlib installed and a file name matplotlib can
-    write (.png, .pdf, .svg)."""
+def check_plot_file(plot: Path | None, force: bool) -> None:
+    """Before any work: ``--plot`` names a new file (``check_output_file``) that matplotlib,
+    installed, can write (.png, .pdf, .svg); ``-`` is refused (an image on standard output is
+    never wanted)."""
     if plot is None:
         return
+    if is_stdout(plot):
+        raise UsageError(
+            "--plot -: a plot is an image file, not text for standard output; name a file "
+            f"ending in {', '.join(PLOT_FORMATS)}"
+        )
+    check_output_file(plot, "--plot", force)
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:

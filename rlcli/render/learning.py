@@ -11,6 +11,7 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 from rich.markup import escape
@@ -155,15 +156,25 @@ def plot(series: Sequence[Series], x_label: str, y_label: str, width: int = 64,
     return text
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Write rows to a CSV file (long format: one line per point)."""
+def write_csv(target: Path | TextIO, header: Sequence[str],
+              rows: Sequence[Sequence[object]]) -> None:  # fmt: skip
+    """Write a header and rows as CSV to a file or an open text stream (such as standard
+    output); a file that cannot be written is a FieldError on ``csv``. Shared by every
+    ``--csv``."""
+    if not isinstance(target, Path):  # a stream: its errors (a closed pipe) are the caller's
+        _csv_rows(target, header, rows)
+        return
     try:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            _csv_rows(handle, header, rows)
     except OSError as exc:
-        raise FieldError("csv", f"cannot write ({exc.strerror})", str(path)) from None
+        raise FieldError("csv", f"cannot write ({exc.strerror})", str(target)) from None
+
+
+def _csv_rows(handle: TextIO, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(header)
+    writer.writerows(rows)
 
 
 def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
