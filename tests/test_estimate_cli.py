@@ -346,6 +346,8 @@ def test_start_distribution_with_a_terminal_state_still_estimates_v_pi(tmp_path)
         (["--runs", "100000000", "--episodes", "1"], "lower --runs or --episodes"),
         (["--runs", "1000000000000"], "B (1,000,000,000,000 runs"),
         (["--episodes", "1000000000000"], "× 1,000,000,000,000 episodes"),
+        (["--runs", "1" + "0" * 400], "--runs must be at most 1,000,000,000,000,000"),
+        (["--episodes", "1" + "0" * 400], "--episodes must be at most 1,000,000,000,000,000"),
         (["--method", "nstep", "--n", "1180591620717411303424"], "--n: 1180591620717411303424 is"),
         (["--method", "nstep", "--n", "²"], "--n: expected whole numbers"),
         (["--method", "nstep", "--n", "٣"], "--n: expected whole numbers"),

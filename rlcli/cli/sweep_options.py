@@ -183,9 +183,18 @@ def counts(text: str, option: str, lo: int = 1, hi: int = MAX_COUNT) -> list[int
     return list(dict.fromkeys(out))
 
 
+# --runs, --episodes: far past any memory (the size check refuses 10⁹ runs of one episode),
+# and small enough for the size estimate's float arithmetic (10⁴⁰⁰ would overflow it).
+MAX_REPEATS = 10**15
+
+
 def positive(value: int, option: str) -> int:
+    """A count of runs or episodes: 1 to ``MAX_REPEATS``."""
     if value < 1:
         raise UsageError(f"{option} must be at least 1, got {value}")
+    if value > MAX_REPEATS:
+        shown = f"{value:,d}" if value < 10**30 else f"a number of {len(str(value))} digits"
+        raise UsageError(f"{option} must be at most {MAX_REPEATS:,d}, got {shown}")
     return value
 
 
