@@ -157,6 +157,22 @@ def test_sizes_and_option_combinations_that_cannot_work_exit_2(
     assert message in result.output and "Traceback" not in result.output
 
 
+def test_rollout_refusal_states_the_memory_in_a_readable_unit() -> None:
+    from test_units import stated_bytes
+
+    result = CliRunner().invoke(
+        app, ["train", "ppo", "--task", "cartpole", "--envs", "1000000", "--n-steps", "100000"]
+    )
+    assert result.exit_code == 2, result.output
+    # CartPole: 4 observations + 2 × 2 action numbers + 8 = 16 numbers per sample, so
+    # 10⁶ copies × 10⁵ steps × 16 × 8 bytes = 1.28·10¹³ bytes = 1.28e13 / 1024⁴ = 11.64 TB
+    # (not "11,920.9 GB")
+    assert "× 16 numbers" in result.output
+    stated, rounding = stated_bytes(result.output)
+    assert abs(stated - 1.28e13) <= rounding
+    assert "about 11.6 TB of experience" in result.output
+
+
 def test_plot_and_csv_given_a_directory_exit_2_before_training(tmp_path) -> None:
     for option in ("--plot", "--csv"):
         result = CliRunner().invoke(

@@ -256,6 +256,12 @@ def test_greedy_start_cell_counts_the_runs_that_never_end():
     [
         (["--runs", "100000000", "--episodes", "1"], "lower --runs or --episodes"),
         (["--episodes", "1000000000000"], "× 1,000,000,000,000 episodes"),
+        # 10⁴⁰⁰ runs once overflowed the size estimate's floats (a traceback)
+        (
+            ["--runs", "1" + "0" * 400],
+            "--runs must be at most 1,000,000,000,000,000, got a number of 401 digits",
+        ),
+        (["--episodes", "1" + "0" * 16], "--episodes must be at most 1,000,000,000,000,000"),
         (["--alpha", "0_1"], "--alpha: '0_1' is not a number"),
         (["--epsilon", "١"], "--epsilon: '١' is not a number"),
         (["--init", "1e308"], "--init must be between"),

@@ -344,8 +344,10 @@ def test_start_distribution_with_a_terminal_state_still_estimates_v_pi(tmp_path)
     ("args", "message"),
     [
         (["--runs", "100000000", "--episodes", "1"], "lower --runs or --episodes"),
-        (["--runs", "1000000000000"], "GB (1,000,000,000,000 runs"),
+        (["--runs", "1000000000000"], "B (1,000,000,000,000 runs"),
         (["--episodes", "1000000000000"], "× 1,000,000,000,000 episodes"),
+        (["--runs", "1" + "0" * 400], "--runs must be at most 1,000,000,000,000,000"),
+        (["--episodes", "1" + "0" * 400], "--episodes must be at most 1,000,000,000,000,000"),
         (["--method", "nstep", "--n", "1180591620717411303424"], "--n: 1180591620717411303424 is"),
         (["--method", "nstep", "--n", "²"], "--n: expected whole numbers"),
         (["--method", "nstep", "--n", "٣"], "--n: expected whole numbers"),
@@ -365,11 +367,20 @@ def test_hostile_sizes_and_numbers_exit_2_before_allocating(args, message):
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_memory_refusal_names_the_need_in_gigabytes():
+def test_memory_refusal_names_the_need_in_a_readable_unit():
+    from test_units import stated_bytes
+
     result = run("random-walk-5", "-p", "uniform", "--runs", "100000000", "--episodes", "1")
     # 10⁸ runs × 2 numbers of curve × 8 bytes alone are 1.5 GB; values and episodes add more
-    gigabytes = float(result.output.split("about ")[1].split(" GB")[0].replace(",", ""))
-    assert gigabytes > 4
+    stated, rounding = stated_bytes(result.output)
+    assert stated + rounding > 4 * 1024**3
+    assert "at most 4.00 GB" in result.output
+    # 10¹² runs × 101 numbers of curve × 8 bytes alone are 8.08·10¹⁴ bytes = 735 TB: the
+    # size is written in TB or PB (not "2,980,232,384.8 GB"), and is at least that
+    result = run("random-walk-5", "-p", "uniform", "--runs", "1000000000000")
+    stated, rounding = stated_bytes(result.output)
+    assert stated + rounding >= 8.08e14
+    assert any(f" {unit} (" in result.output for unit in ("TB", "PB"))
 
 
 def test_library_refuses_the_size_on_the_field():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -75,14 +78,64 @@ def check_output_file(path: Path | None, flag: str, force: bool) -> None:
         raise UsageError(f"{flag} {path}: no directory {path.parent}")
 
 
+# ``--csv -``: the Unix name of standard output. The CSV is then all that goes there; the
+# report that would be printed beside it goes to stderr (``report_console``).
+STDOUT = "-"
+CSV_HELP = " '-' writes it to standard output (the report then goes to stderr)."
+
+
+def is_stdout(path: Path | None) -> bool:
+    """``--csv -``: the output is standard output, not a file named ``-``."""
+    return path is not None and str(path) == STDOUT
+
+
+def check_csv_file(csv: Path | None, force: bool, json: bool) -> None:
+    """Before any work: ``--csv FILE`` as an output file (``check_output_file``); ``--csv -``
+    goes to standard output, which ``--json`` needs for itself."""
+    if not is_stdout(csv):
+        check_output_file(csv, "--csv", force)
+    elif json:
+        raise UsageError(
+            "--csv - and --json both write to standard output: give --csv a file name, or "
+            "leave out one of them"
+        )
+
+
+def csv_target(csv: Path) -> Path | TextIO:
+    """Where the render writers put ``--csv``: the file, or standard output for ``-``."""
+    return sys.stdout if is_stdout(csv) else csv
+
+
+def report_console(csv: Path | None) -> Any:
+    """The console of a command's human-readable report: stdout, or stderr when ``--csv -``
+    puts the CSV on stdout (so a pipe receives the CSV alone)."""
+    from rlcli.cli import console
+
+    return console.err if is_stdout(csv) else console.out
+
+
+def files_written(*paths: Path | None) -> str | None:
+    """``wrote a.csv, b.png`` for the files among ``paths`` (not standard output); None if
+    there are none."""
+    files = [str(p) for p in paths if p is not None and not is_stdout(p)]
+    return f"wrote {', '.join(files)}" if files else None
+
+
 PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
-def check_plot_file(plot: Path | None) -> None:
-    """Before any work: ``--plot`` needs matplotlib installed and a file name matplotlib can
-    write (.png, .pdf, .svg)."""
+def check_plot_file(plot: Path | None, force: bool) -> None:
+    """Before any work: ``--plot`` names a new file (``check_output_file``) that matplotlib,
+    installed, can write (.png, .pdf, .svg); ``-`` is refused (an image on standard output is
+    never wanted)."""
     if plot is None:
         return
+    if is_stdout(plot):
+        raise UsageError(
+            "--plot -: a plot is an image file, not text for standard output; name a file "
+            f"ending in {', '.join(PLOT_FORMATS)}"
+        )
+    check_output_file(plot, "--plot", force)
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
@@ -138,8 +191,27 @@ def load(file: Path, set_: list[str] | None = None) -> MDP:
         raise UsageError(f"--set {exc.detail}") from None
 
 
-def policy(mdp: MDP, spec: str) -> np.ndarray:
-    """Resolve ``-p`` to a (K,) array of action probabilities per pair."""
+@contextmanager
+def field_options(**options: str) -> Iterator[None]:
+    """Library errors on a field (``FieldError``) name the option that fills it instead:
+    ``with field_options(csv="--csv"): ...`` turns ``csv x.csv: ...`` into ``--csv x.csv: ...``."""
+    try:
+        yield
+    except FieldError as exc:
+        if exc.field not in options:
+            raise
+        raise exc.as_option(options[exc.field]) from None
+
+
+# The files the render writers name by field, and the options that give them.
+OUTPUT_FLAGS = {"csv": "--csv", "plot": "--plot"}
+
+
+def policy(mdp: MDP, spec: str, option: str = "--policy") -> np.ndarray:
+    """Resolve the policy given to ``option`` (``-p/--policy``, ``--behavior``...) to a (K,)
+    array of action probabilities per pair; the library's errors on the field ``policy``
+    name the option instead: ``--policy: unknown state 'x'``."""
     from rlcli.mdp.policy import resolve_policy
 
-    return resolve_policy(mdp, spec)
+    with field_options(policy=option):
+        return resolve_policy(mdp, spec)

@@ -12,7 +12,10 @@ from rlcli.cli import sweep_options as sweep
 from rlcli.cli.common import (
     FileArg,
     SeedOpt,
+    csv_target,
+    files_written,
     policy,
+    report_console,
 )
 from rlcli.errors import UsageError
 from rlcli.learn.methods import CONTROL_METHODS, MC_CONTROL_METHODS
@@ -88,7 +91,7 @@ def _control(
     max_steps = episode_limit(mdp, run.max_steps, 10_000, None, start_dist)
     if behavior is not None and "mc-off-policy" not in methods:
         raise UsageError("--behavior applies to --method mc-off-policy only")
-    b_pi = policy(mdp, behavior) if behavior is not None else None
+    b_pi = policy(mdp, behavior, "--behavior") if behavior is not None else None
     settings = _settings(methods, alphas, epsilons, behavior)
     check_control_size(mdp, settings, runs, episodes, max_steps)
     optimal = policy_iteration(mdp)
@@ -98,7 +101,7 @@ def _control(
     window = max(1, episodes // 50)
     if csv is not None:
         learning.write_csv(
-            csv,
+            csv_target(csv),
             ["learner", "method", "alpha", "epsilon", "episode", "mean_return"],
             [
                 [r.setting.label, r.setting.method, r.setting.alpha, r.setting.epsilon, e + 1,
@@ -127,13 +130,14 @@ def _control(
     )
     every_optimal = tie_policy(mdp, optimal.optimal.astype(float), tol=0.5)  # the mask's ties
     view = learning.control_view(mdp, results, summaries, optimal, header, window, every_optimal)
-    learning.print_parts(console.out, view)
+    report = report_console(csv)
+    learning.print_parts(report, view)
     for note in dict.fromkeys(NOTES[m] for m in methods if m in NOTES):
-        console.out.print(note, style="dim", markup=False)
+        report.print(note, style="dim", markup=False)
     if any(r.cut and r.setting.method in MC_CONTROL_METHODS for r in results):
-        console.out.print(MC_CUT, style="dim", markup=False)
-    if csv or plot:
-        console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
+        report.print(MC_CUT, style="dim", markup=False)
+    if (wrote := files_written(csv, plot)) is not None:
+        console.err.print(wrote, markup=False)
 
 
 NOTES = {

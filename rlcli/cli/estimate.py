@@ -14,7 +14,10 @@ from rlcli.cli.common import (
     FileArg,
     PolicyOpt,
     SeedOpt,
+    csv_target,
+    files_written,
     policy,
+    report_console,
 )
 from rlcli.errors import UsageError
 from rlcli.learn.methods import (
@@ -26,8 +29,6 @@ from rlcli.learn.methods import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-
     from rlcli.learn.predict import Experiment, PredictionResult, Setting
     from rlcli.mdp.model import MDP
 
@@ -153,7 +154,7 @@ def _estimate(
     sweep.positive(runs, "--runs")
     sweep.positive(episodes, "--episodes")
     pi = policy(mdp, policy_spec)
-    b_pi = _behavior(mdp, behavior) if behavior is not None else None
+    b_pi = policy(mdp, behavior, "--behavior") if behavior is not None else None
     true_values = evaluate_policy(mdp, pi).values
     start_dist = start_distribution(mdp, start)
     watch = _state(mdp, error_state, "--error-state")
@@ -192,7 +193,7 @@ def _estimate(
     if csv is not None or plot is not None or not json:
         from rlcli.render import learning  # rich tables: not for --json alone
     if csv is not None:
-        learning.write_csv(csv, *learning.estimate_csv_rows(results, watched))
+        learning.write_csv(csv_target(csv), *learning.estimate_csv_rows(results, watched))
     if plot is not None:
         series, x_label, y_label = learning.estimate_series(results, watched)
         learning.write_png(plot, series, x_label, y_label, f"{mdp.name}: {policy_spec}")
@@ -225,17 +226,9 @@ def _estimate(
             markup=False,
         )
     view = learning.estimate_view(mdp, results, true_values, header, notes, watched)
-    learning.print_parts(console.out, view)
-    if (csv or plot) and not json:
-        console.err.print(f"wrote {', '.join(str(p) for p in (csv, plot) if p)}", markup=False)
-
-
-def _behavior(mdp: MDP, spec: str) -> np.ndarray:
-    """``--behavior``'s policy; its errors name the option, not the target policy's."""
-    try:
-        return policy(mdp, spec)
-    except UsageError as exc:
-        raise UsageError(f"--behavior: {str(exc).removeprefix('policy: ')}") from None
+    learning.print_parts(report_console(csv), view)
+    if (wrote := files_written(csv, plot)) is not None:
+        console.err.print(wrote, markup=False)
 
 
 def _state(mdp: MDP, name: str | None, option: str) -> int | None:

@@ -9,7 +9,19 @@ from typing import Annotated, Any
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, SeedOpt, check_output_file, check_plot_file
+from rlcli.cli.common import (
+    CSV_HELP,
+    OUTPUT_FLAGS,
+    ForceOpt,
+    JsonOpt,
+    SeedOpt,
+    check_csv_file,
+    check_output_file,
+    check_plot_file,
+    csv_target,
+    field_options,
+    report_console,
+)
 from rlcli.errors import UsageError
 from rlcli.lm.rl_config import RLConfig
 
@@ -29,7 +41,9 @@ class Algo(str, Enum):
 
 
 OutOpt = Annotated[Path, typer.Option("-o", "--out", help="Checkpoint file to write (.npz).")]
-CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Write every iteration to FILE.csv.")]
+CsvOpt = Annotated[
+    Path | None, typer.Option("--csv", help="Write every iteration to FILE.csv." + CSV_HELP)
+]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Draw the curve to FILE.png.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live table.")]
 ModelArg = Annotated[Path, typer.Argument(help="A policy checkpoint (.npz).")]
@@ -68,9 +82,14 @@ def _quiet_blas() -> None:
         os.environ.setdefault(var, "1")
 
 
-def _outputs(force: bool, **paths: Path | None) -> None:
-    for flag, path in paths.items():
-        check_output_file(path, f"--{flag}", force)
+def _outputs(
+    force: bool, json: bool, out: Path, csv: Path | None = None, plot: Path | None = None
+) -> None:
+    """Before any work: the checkpoint, ``--csv`` and ``--plot`` can be written (and
+    ``--csv -`` does not share stdout with ``--json``)."""
+    check_output_file(out, "--out", force)
+    check_csv_file(csv, force, json)
+    check_plot_file(plot, force)
 
 
 def _live(title: str, quiet: bool, as_json: bool):
@@ -94,15 +113,15 @@ def _live(title: str, quiet: bool, as_json: bool):
 
 
 def _wide(console: Any) -> Any:
-    """The console itself on a terminal; else a 120-column one (tables in files keep every
-    column; rich would cut them to 80)."""
+    """The console itself on a terminal; else a 120-column one on the same stream (tables in
+    files keep every column; rich would cut them to 80)."""
     if console.is_terminal:
         return console
     from rich.console import Console
 
     from rlcli.render.lm_tables import WIDE
 
-    return Console(width=WIDE, highlight=False)
+    return Console(width=WIDE, highlight=False, stderr=console.stderr)
 
 
 def _load_policy(path: Path):
@@ -130,8 +149,7 @@ def pretrain_cmd(
     """Next-token cross-entropy on solved word problems → a base model; loss curve and held-out
     accuracy (greedy and sampled)."""
     _quiet_blas()
-    _outputs(force, out=out, csv=csv)
-    from rlcli.cli.console import out as stdout
+    _outputs(force, json, out, csv)
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm import task
     from rlcli.lm.pretrain import PretrainConfig, pretrain
@@ -149,7 +167,8 @@ def pretrain_cmd(
     res = pretrain(cfg)
     ckpt.save(out, res.checkpoint)
     if csv is not None:
-        write_history_csv(csv, res.curve)
+        with field_options(**OUTPUT_FLAGS):
+            write_history_csv(csv_target(csv), res.curve)
     if json:
         emit(
             {
@@ -164,12 +183,13 @@ def pretrain_cmd(
         return
     lines = curve_lines([(r["step"], r["loss"]) for r in res.curve])
     lines[-1] = lines[-1].replace("env steps", "steps")
-    stdout.print(
+    report = report_console(csv)
+    report.print(
         "\n".join(["training loss (next-token cross-entropy) vs step", *lines]),
         markup=False,
         highlight=False,
     )
-    stdout.print(
+    report.print(
         key_value_table(
             f"pretrained → {out}",
             [
@@ -195,7 +215,7 @@ def reward_model_cmd(
     """Bradley–Terry reward model on synthetic preference pairs (the labeller's rule, with its
     length bias, is printed); pairwise accuracy on held-out pairs."""
     _quiet_blas()
-    _outputs(force, out=out)
+    _outputs(force, json, out)
     from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.preferences import RULE
@@ -290,11 +310,9 @@ def rl_cmd(
     the KL reference."""
     _quiet_blas()
     rm_path = _reward_file(reward, reward_file)
-    _outputs(force, out=out, csv=csv, plot=plot)
-    check_plot_file(plot)
+    _outputs(force, json, out, csv, plot)
     from dataclasses import asdict
 
-    from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.pipeline import policy_of, reward_fn
     from rlcli.lm.rl import rl_train
@@ -339,15 +357,18 @@ def rl_cmd(
         "rl_config": asdict(cfg),
     }
     ckpt.save(out, ckpt.Checkpoint("policy", base_ck.config, base_ck.vocab, res.params, info))
-    if csv is not None:
-        write_history_csv(csv, res.history)
-    if plot is not None:
-        curve = [
-            (h["iteration"], h["greedy_accuracy"]) for h in res.history if "greedy_accuracy" in h
-        ]
-        write_history_plot(
-            plot, {algo.value: curve}, title, "iteration", "held-out greedy accuracy"
-        )
+    with field_options(**OUTPUT_FLAGS):
+        if csv is not None:
+            write_history_csv(csv_target(csv), res.history)
+        if plot is not None:
+            curve = [
+                (h["iteration"], h["greedy_accuracy"])
+                for h in res.history
+                if "greedy_accuracy" in h
+            ]
+            write_history_plot(
+                plot, {algo.value: curve}, title, "iteration", "held-out greedy accuracy"
+            )
     if json:
         emit(
             {
@@ -361,7 +382,7 @@ def rl_cmd(
             }
         )
         return
-    _wide(stdout).print(history_table(title, res.history))
+    _wide(report_console(csv)).print(history_table(title, res.history))
 
 
 @app.command("eval")

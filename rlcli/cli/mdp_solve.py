@@ -369,7 +369,7 @@ def solve(
     if show_work and vi and sweeps is None:
         raise UsageError("--show-work with value iteration writes out sweeps: add --sweeps K")
     mdp = load(file, set_)
-    pi0 = None if start_policy is None else policy(mdp, start_policy)
+    pi0 = None if start_policy is None else policy(mdp, start_policy, "--start-policy")
     only = _states(mdp, state)
     if answer is not None:
         from rlcli.grade.mdp import MDPExercise

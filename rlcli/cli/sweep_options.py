@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlcli.cli.common import (
+    CSV_HELP,
+    OUTPUT_FLAGS,
     ForceOpt,
     JsonOpt,
     SetOpt,
-    check_output_file,
+    check_csv_file,
     check_plot_file,
+    field_options,
+    is_stdout,
     load,
 )
 from rlcli.errors import UsageError
@@ -49,12 +53,12 @@ class RunOptions:
 
     def check_exports(self) -> None:
         """Refuse, before any work, exports that would overwrite a file without --force,
-        go to a folder that does not exist or to one file twice, or need a matplotlib that is
-        not installed."""
-        check_output_file(self.csv, "--csv", self.force)
-        check_output_file(self.plot, "--plot", self.force)
-        check_plot_file(self.plot)
-        if self.csv and self.plot and self.csv.resolve() == self.plot.resolve():
+        go to a folder that does not exist or to one file twice, need a matplotlib that is
+        not installed, or share standard output (``--csv -`` and ``--json``)."""
+        check_csv_file(self.csv, self.force, self.json)
+        check_plot_file(self.plot, self.force)
+        csv_file = None if is_stdout(self.csv) else self.csv
+        if csv_file and self.plot and csv_file.resolve() == self.plot.resolve():
             raise UsageError(f"--csv and --plot name the same file {self.csv}; the plot "
                              "would overwrite the table")  # fmt: skip
 
@@ -72,7 +76,7 @@ def run_options(max_steps: int, csv: str, plot: str) -> Callable[[Callable], Cal
             help=f"Cut an episode after this many steps (default {max_steps:,d}; "
             "required when the MDP has no terminal state).",
         )], None),
-        ("csv", Annotated[Path | None, typer.Option("--csv", help=csv)], None),
+        ("csv", Annotated[Path | None, typer.Option("--csv", help=csv + CSV_HELP)], None),
         ("plot", Annotated[Path | None, typer.Option("--plot", help=plot)], None),
         ("set_", SetOpt, None),
         ("json", JsonOpt, False),
@@ -109,11 +113,13 @@ FLAGS = {
 
 @contextmanager
 def flag_names() -> Iterator[None]:
-    """Library errors that name a setting's field name its flag instead."""
+    """Library errors that name a setting's field (or an output file's: csv, plot) name its
+    flag instead."""
     from rlcli.learn.errors import FieldError
 
     try:
-        yield
+        with field_options(**OUTPUT_FLAGS):
+            yield
     except FieldError as exc:
         raise exc.named(FLAGS) from None
 
@@ -177,9 +183,18 @@ def counts(text: str, option: str, lo: int = 1, hi: int = MAX_COUNT) -> list[int
     return list(dict.fromkeys(out))
 
 
+# --runs, --episodes: far past any memory (the size check refuses 10⁹ runs of one episode),
+# and small enough for the size estimate's float arithmetic (10⁴⁰⁰ would overflow it).
+MAX_REPEATS = 10**15
+
+
 def positive(value: int, option: str) -> int:
+    """A count of runs or episodes: 1 to ``MAX_REPEATS``."""
     if value < 1:
         raise UsageError(f"{option} must be at least 1, got {value}")
+    if value > MAX_REPEATS:
+        shown = f"{value:,d}" if value < 10**30 else f"a number of {len(str(value))} digits"
+        raise UsageError(f"{option} must be at most {MAX_REPEATS:,d}, got {shown}")
     return value
 
 

@@ -14,12 +14,18 @@ from typing import Annotated, Any
 import typer
 
 from rlcli.cli.common import (
+    CSV_HELP,
+    OUTPUT_FLAGS,
     ForceOpt,
     JsonOpt,
     SeedOpt,
     SetOpt,
-    check_output_file,
+    check_csv_file,
     check_plot_file,
+    csv_target,
+    field_options,
+    is_stdout,
+    report_console,
 )
 from rlcli.errors import RlcliError, UsageError
 from rlcli.train.config import ConfigError
@@ -117,7 +123,8 @@ CsvOpt = Annotated[
     Path | None,
     typer.Option(
         "--csv",
-        help="Write every iteration's statistics to FILE.csv (the timing column: steps_per_sec).",
+        help="Write every iteration's statistics to FILE.csv (the timing column: steps_per_sec)."
+        + CSV_HELP,
     ),
 ]
 PlotOpt = Annotated[
@@ -321,7 +328,8 @@ def _named_by_flags(exc: RlcliError) -> RlcliError:
 
 def _run(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     try:
-        _train(algo, default_task, given)
+        with field_options(**OUTPUT_FLAGS):
+            _train(algo, default_task, given)
     except RlcliError as exc:
         raise _named_by_flags(exc) from None
 
@@ -329,7 +337,7 @@ def _run(algo: str, default_task: Task, given: dict[str, Any]) -> None:
 def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     """Build the config, train with the live table, render and write the outputs."""
     _single_threaded_blas()
-    from rlcli.cli.console import err, out
+    from rlcli.cli.console import err
     from rlcli.render.jsonout import emit
     from rlcli.render.training import LiveTable, curve_text, summary_table, write_csv, write_plot
     from rlcli.train.config import default_config
@@ -344,7 +352,7 @@ def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
         if changes["clip"] is not None and changes["kl_penalty"]:
             raise UsageError("--clip has no effect with --kl-penalty (it replaces the clipping)")
     given_options = _task_options(task, given)
-    _check_outputs(given["plot"], given["csv"], given["force"])
+    _check_outputs(given["plot"], given["csv"], given["force"], given["json"])
     task_name = "env" if env_id is not None else task.value
     mdp = None
     if env_id is not None:
@@ -378,14 +386,15 @@ def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
         with LiveTable(err, title, max(1, cfg.total_steps // per_iteration)) as live:
             result = train(algo, task_name, cfg, mdp, on_iteration=live.update)
     if given["csv"] is not None:
-        write_csv(given["csv"], result.history)
+        write_csv(csv_target(given["csv"]), result.history)
     if given["plot"] is not None:
         write_plot(given["plot"], {algo: result.curve}, title, cfg.target)
     if as_json:
         emit(result_json(result))
     else:
-        out.print(summary_table(result, changes["target"] is not None))
-        out.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {result.name})"))
+        report = report_console(given["csv"])
+        report.print(summary_table(result, changes["target"] is not None))
+        report.print(curve_text(result.curve, f"mean return vs env steps ({algo}, {result.name})"))
     if changes["target"] is not None and result.solved_at_steps is None:
         raise typer.Exit(1)
 
@@ -401,14 +410,14 @@ def _target(
     return task or default if env_id is None else None
 
 
-def _check_outputs(plot: Path | None, csv: Path | None, force: bool) -> None:
+def _check_outputs(plot: Path | None, csv: Path | None, force: bool, json: bool = False) -> None:
     """Fail before training, not after it, when an output cannot be written, or would
-    overwrite a file without ``--force``."""
-    check_plot_file(plot)
+    overwrite a file without ``--force``, or ``--csv -`` and ``--json`` share stdout."""
+    check_plot_file(plot, force)
+    check_csv_file(csv, force, json)
     for flag, path in (("--plot", plot), ("--csv", csv)):
-        if path is None:
+        if path is None or is_stdout(path):
             continue
-        check_output_file(path, flag, force)
         if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
             raise UsageError(f"{flag} {path}: not writable")
 
@@ -515,7 +524,8 @@ def compare(
     The same --seeds give the same table, byte for byte, except the s/run column (and
     wall_seconds in --json)."""
     try:
-        _compare(task, env, env_kwargs, algos, seeds, steps, problem, set_, plot, force, json)
+        with field_options(**OUTPUT_FLAGS):
+            _compare(task, env, env_kwargs, algos, seeds, steps, problem, set_, plot, force, json)
     except RlcliError as exc:
         raise _named_by_flags(exc) from None
 

@@ -9,6 +9,7 @@ runs × states, runs × episode length) and is refused above ``MAX_BYTES``.
 from __future__ import annotations
 
 from rlcli.learn.errors import SettingError
+from rlcli.units import memory_size
 
 MAX_BYTES = 4 * 1024**3
 EPISODE_BYTES_PER_STEP = 64  # states, pairs, outcomes, rewards, returns of one step, copies
@@ -47,13 +48,13 @@ def check_memory(needed: float, runs: int, episodes: int, learners: int,
     (``episode_steps``: whole episodes are kept, so ``max_steps`` counts too)."""
     if needed > MAX_BYTES:
         raise SettingError(
-            "the simulation would hold about {gb:,.1f} GB ({n_runs:,d} runs × {n_episodes:,d} "
-            "episodes × {learners:,d} learners); at most {limit:g} GB: lower {runs} or "
+            "the simulation would hold about {size} ({n_runs:,d} runs × {n_episodes:,d} "
+            "episodes × {learners:,d} learners); at most {limit}: lower {runs} or "
             "{episodes}"
             + (" (or {max_steps}: Monte Carlo keeps whole episodes)" if episode_steps else ""),
-            gb=needed / 1024**3,
+            size=memory_size(needed),
             n_runs=runs,
             n_episodes=episodes,
             learners=learners,
-            limit=MAX_BYTES / 1024**3,
+            limit=memory_size(MAX_BYTES),
         )

@@ -4,6 +4,9 @@ A policy is a (K,) array: ``pi[k]`` is the probability of pair k's action in its
 Inline text names an action per state, ``high=search,low=recharge``; a distribution
 as ``high=search:0.5|wait:0.5``; ``*=right`` gives every (other) state the action
 ``right``.
+
+Errors are ``FieldError``s on the field ``policy``; the command line names its option
+(``--policy``, ``--behavior``...) instead.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 
 import numpy as np
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 from rlcli.mdp.model import MDP
 from rlcli.mdp.read.expr import ExprError, parse, to_float
 
@@ -27,9 +30,10 @@ def resolve_policy(mdp: MDP, spec: str) -> np.ndarray:
     if "=" in spec:
         return _inline(mdp, spec)
     named = ", ".join(mdp.policies) or "none"
-    raise UsageError(
+    raise FieldError(
+        "policy",
         f"no policy named {spec!r} in {mdp.source or 'the file'} (named policies: {named}); "
-        "use 'uniform' or inline 'state=action,...'"
+        "use 'uniform' or inline 'state=action,...'",
     )
 
 
@@ -41,16 +45,16 @@ def _inline(mdp: MDP, spec: str) -> np.ndarray:
         state, sep, choice = item.partition("=")
         state, choice = state.strip(), choice.strip()
         if not sep or not state or not choice:
-            raise UsageError(f"policy: expected state=action, got {item.strip()!r}")
+            raise FieldError("policy", f"expected state=action, got {item.strip()!r}")
         dist = _choice(choice, item)
         if state == "*":
             default = dist
             continue
         if state not in mdp.state_index:
-            raise UsageError(f"policy: unknown state {state!r}")
+            raise FieldError("policy", f"unknown state {state!r}")
         s = mdp.state_index[state]
         if s in given:
-            raise UsageError(f"policy: state {state!r} is given twice")
+            raise FieldError("policy", f"state {state!r} is given twice")
         _assign(mdp, pi, s, dist, item)
         given.add(s)
     missing = [s for s in range(mdp.n_states) if mdp.n_actions_of[s] > 0 and s not in given]
@@ -60,7 +64,9 @@ def _inline(mdp: MDP, spec: str) -> np.ndarray:
     elif missing:
         names = ", ".join(mdp.states[s] for s in missing[:6])
         more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
-        raise UsageError(f"policy: no action for state(s) {names}{more} (add them, or '*=ACTION')")
+        raise FieldError(
+            "policy", f"no action for state(s) {names}{more} (add them, or '*=ACTION')"
+        )
     return pi
 
 
@@ -73,24 +79,25 @@ def _choice(choice: str, item: str) -> dict[str, float]:
         try:
             p = to_float(parse(prob).evaluate({})) if sep else 1.0
         except ExprError as exc:
-            raise UsageError(f"policy: {item.strip()!r}: {exc}") from None
+            raise FieldError("policy", f"{item.strip()!r}: {exc}") from None
         if not action or p < 0 or p > 1:
-            raise UsageError(f"policy: {item.strip()!r}: expected action or action:probability")
+            raise FieldError("policy", f"{item.strip()!r}: expected action or action:probability")
         dist[action] = dist.get(action, 0.0) + p
     total = math.fsum(dist.values())
     if abs(total - 1) > 1e-9:
-        raise UsageError(f"policy: {item.strip()!r}: probabilities sum to {total:g}, not 1")
+        raise FieldError("policy", f"{item.strip()!r}: probabilities sum to {total:g}, not 1")
     return dist
 
 
 def _assign(mdp: MDP, pi: np.ndarray, s: int, dist: dict[str, float], item: str) -> None:
     if mdp.n_actions_of[s] == 0:
-        raise UsageError(f"policy: {mdp.states[s]!r} is terminal and takes no action")
+        raise FieldError("policy", f"{mdp.states[s]!r} is terminal and takes no action")
     available = {mdp.actions[mdp.pair_action[k]]: k for k in mdp.pairs_of(s)}
     for action, p in dist.items():
         if action not in available:
-            raise UsageError(
-                f"policy: state {mdp.states[s]!r} has no action {action!r} "
-                f"(it has: {', '.join(available)}) in {item.strip()!r}"
+            raise FieldError(
+                "policy",
+                f"state {mdp.states[s]!r} has no action {action!r} "
+                f"(it has: {', '.join(available)}) in {item.strip()!r}",
             )
         pi[available[action]] = p

@@ -1,7 +1,8 @@
 """Learning-curve output: comparison tables, a parameter-study table, a terminal plot of
 the curves, final estimates beside the true values, and CSV / PNG export.
 
-Used by ``rlcli estimate`` and ``rlcli control``; everything here takes plain arrays.
+Used by ``rlcli estimate`` and ``rlcli control``; everything here takes plain arrays. A file
+that cannot be written is a ``FieldError`` on the field ``csv`` or ``plot``.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError
 
 MARKERS = "●▲■◆✚○△□◇×"
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta",
@@ -154,21 +156,31 @@ def plot(series: Sequence[Series], x_label: str, y_label: str, width: int = 64,
     return text
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Write rows to a CSV file (long format: one line per point)."""
+def write_csv(target: Path | TextIO, header: Sequence[str],
+              rows: Sequence[Sequence[object]]) -> None:  # fmt: skip
+    """Write a header and rows as CSV to a file or an open text stream (such as standard
+    output); a file that cannot be written is a FieldError on ``csv``. Shared by every
+    ``--csv``."""
+    if not isinstance(target, Path):  # a stream: its errors (a closed pipe) are the caller's
+        _csv_rows(target, header, rows)
+        return
     try:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            _csv_rows(handle, header, rows)
     except OSError as exc:
-        raise UsageError(f"--csv: cannot write {path}: {exc.strerror}") from None
+        raise FieldError("csv", f"cannot write ({exc.strerror})", str(target)) from None
+
+
+def _csv_rows(handle: TextIO, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(header)
+    writer.writerows(rows)
 
 
 def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
               title: str, y_range: tuple[float, float] | None = None) -> None:  # fmt: skip
     """Save the curves with matplotlib (the optional ``plot`` extra)."""
-    from rlcli.render.plot import pyplot
+    from rlcli.render.plot import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -181,15 +193,7 @@ def write_png(path: Path, series: Sequence[Series], x_label: str, y_label: str,
     ax.set_title(title)
     if len(series) <= 12:
         ax.legend(fontsize="small")
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise UsageError(f"--plot: cannot write {path}: {exc.strerror}") from None
-    except ValueError as exc:  # matplotlib: an unsupported file type
-        raise UsageError(f"--plot {path}: {exc}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 # ---- rlcli estimate -------------------------------------------------------------------

@@ -3,18 +3,15 @@ and the CSV / PNG writers."""
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich import box
 from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
-
-from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -177,22 +174,17 @@ def curve_text(curve: list[tuple[int, float]], title: str = "mean return") -> Te
     return Text("\n".join([title, *curve_lines(curve)]))
 
 
-def write_csv(path: Path, history: list[dict[str, Any]]) -> None:
+def write_csv(path: Path | TextIO, history: list[dict[str, Any]]) -> None:
     """Every iteration's statistics, one row each."""
     write_history_csv(path, history, [k for k, _, _ in COLUMNS if any(k in h for h in history)])
 
 
-def write_history_csv(path: Path, history: list[dict[str, Any]], keys: list[str]) -> None:
-    """``history`` as CSV, one row per entry and one column per key (empty where missing);
-    shared by ``train`` and ``lm``."""
-    try:
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(keys)
-            for h in history:
-                writer.writerow(["" if h.get(k) is None else h.get(k) for k in keys])
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+def write_history_csv(path: Path | TextIO, history: list[dict[str, Any]], keys: list[str]) -> None:
+    """``history`` as CSV, one row per entry and one column per key (empty where missing), to
+    a file or a stream (``learning.write_csv``); shared by ``train`` and ``lm``."""
+    from rlcli.render.learning import write_csv
+
+    write_csv(path, keys, [["" if h.get(k) is None else h.get(k) for k in keys] for h in history])
 
 
 def write_plot(

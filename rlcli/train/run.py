@@ -256,11 +256,13 @@ def check_size(algo: str, task: str, cfg: TrainConfig, mdp: Any = None) -> None:
         )
     length = cfg.n_steps if rollout else probe.max_episode_steps
     width = probe.obs_dim + 2 * probe.n_actions + 8  # numbers kept per sample
-    gigabytes = cfg.n_envs * length * width * 8 / 1024**3
-    if gigabytes * 1024**3 > MAX_ROLLOUT_BYTES:
+    needed = cfg.n_envs * length * width * 8
+    if needed > MAX_ROLLOUT_BYTES:
+        from rlcli.units import memory_size
+
         knob = "n_envs or n_steps" if rollout else "n_envs"
         raise ConfigError(
-            f"one iteration would hold about {gigabytes:,.1f} GB of experience ({cfg.n_envs:,d} "
+            f"one iteration would hold about {memory_size(needed)} of experience ({cfg.n_envs:,d} "
             f"copies × {length:,d} steps × {width} numbers); lower {knob}",
             "n_envs",
             "n_steps",
