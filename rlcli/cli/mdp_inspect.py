@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from rlcli.cli import console
 from rlcli.cli.common import FileArg, JsonOpt, SetOpt, file_path, load, parse_overrides
-from rlcli.cli.console import err, out
 from rlcli.cli.mdp import app
 from rlcli.errors import MDPFileError
 from rlcli.render.jsonout import emit
@@ -44,7 +44,7 @@ def check(
             )
             if not json:
                 for problem in exc.problems:
-                    err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+                    console.err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
             continue
         reports.append(
             {
@@ -56,7 +56,7 @@ def check(
             }
         )
         if not json:
-            out.print(
+            console.out.print(
                 f"ok  {file}: {mdp.name}: {mdp.n_states} states, {mdp.n_pairs} state-action "
                 f"pairs, {mdp.n_outcomes} outcomes",
                 markup=False,
@@ -85,4 +85,4 @@ def show(
     if json:
         emit(mdp_view.as_json(mdp))
         return
-    out.print(mdp_view.show(mdp, limit=None if all_ else 200))
+    console.out.print(mdp_view.show(mdp, limit=None if all_ else 200))

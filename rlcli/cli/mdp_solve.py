@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
+from rlcli.cli import console
 from rlcli.cli.common import FileArg, JsonOpt, PolicyOpt, SetOpt, load, parse_overrides, policy
-from rlcli.cli.console import out
 from rlcli.cli.mdp import app
 from rlcli.cli.practice import AnswerOpt, TolOpt, check_answer
 from rlcli.errors import UsageError
@@ -132,22 +132,24 @@ def _print_values(
     from rlcli.render import values as view
 
     if mdp.layout is not None and exact is None:
-        out.print(view.grid_values(mdp, values, shown_policy, title=title))
+        console.out.print(view.grid_values(mdp, values, shown_policy, title=title))
         return
-    out.print(view.values_table(mdp, values, title, shown_policy, exact, ties=ties))
+    console.out.print(view.values_table(mdp, values, title, shown_policy, exact, ties=ties))
 
 
 def _emit_document(sections: list, style: Format) -> None:
     from rlcli.render.solution import document
 
-    out.print(document(sections, style.value), markup=False, highlight=False, soft_wrap=True)
+    console.out.print(
+        document(sections, style.value), markup=False, highlight=False, soft_wrap=True
+    )
 
 
 def _print_sections(sections: list) -> None:
     from rlcli.render.solution import rich_section
 
     for sec in sections:
-        out.print(rich_section(sec, out.width))
+        console.out.print(rich_section(sec, console.out.width))
 
 
 def _picks(n: int) -> list[int]:
@@ -268,10 +270,10 @@ def evaluate(
         q_sec = doc.q_section(mdp, ev.q, "q_pi(s, a)", exact_q=run.exact_q, style=format_.value)
         _emit_document([*sections, table, q_sec], format_)
         return
-    out.print(_header(mdp, "policy evaluation"))
-    out.print(f"{escape(run.how)}; Bellman residual {ev.residual:.2g}")
+    console.out.print(_header(mdp, "policy evaluation"))
+    console.out.print(f"{escape(run.how)}; Bellman residual {ev.residual:.2g}")
     if len(picks) < len(shown_trace):
-        out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {ev.sweeps}; --json has all)")
+        console.out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {ev.sweeps}; --json has all)")
     if mdp.layout is not None and chosen and not exact_trace:
         _print_grid_sweeps(mdp, [(t.k, t.values, _equi(mdp, t.greedy)) for t in chosen])
         _print_sections(sections[2:])
@@ -282,7 +284,7 @@ def evaluate(
         q_sec = doc.q_section(mdp, ev.q, "q(s, a)", exact_q=run.exact_q, limit=ROW_LIMIT)
         _print_sections([q_sec])
     else:
-        out.print("(Q table: --q)", style="dim")
+        console.out.print("(Q table: --q)", style="dim")
 
 
 def _rational_pi(pi: np.ndarray) -> list:
@@ -295,9 +297,9 @@ def _print_grid_sweeps(mdp: MDP, sweeps: list[tuple[int, np.ndarray, np.ndarray]
     """Grid worlds: the values after each sweep as a grid, the greedy arrows under them."""
     from rlcli.render import values as view
 
-    out.print("arrows: the actions greedy with respect to each sweep's values (every tie)")
+    console.out.print("arrows: the actions greedy with respect to each sweep's values (every tie)")
     for k, values, greedy in sweeps:
-        out.print(view.grid_values(mdp, values, greedy, title=f"values after sweep {k}"))
+        console.out.print(view.grid_values(mdp, values, greedy, title=f"values after sweep {k}"))
 
 
 def _equi(mdp: MDP, ties: np.ndarray) -> np.ndarray:
@@ -425,8 +427,8 @@ def solve(
         _emit_document([*sections, table, q_sec, *extra], format_)
         return
     name = sol.method + (" in exact rationals" if exact else "")
-    out.print(_header(mdp, name))
-    out.print(
+    console.out.print(_header(mdp, name))
+    console.out.print(
         f"{sol.iterations} iteration(s); stopped: {escape(sol.stopping)}; "
         f"Bellman optimality residual {sol.residual:.2g}",
         soft_wrap=True,
@@ -434,23 +436,25 @@ def solve(
     if steps and not vi:
         _print_pi_trace(mdp, steps, start_policy)
     if len(steps) > SHOWN_SWEEPS + 1 and vi:
-        out.print(f"(showing sweeps 1-{SHOWN_SWEEPS} and {steps[-1].index}; --json has all)")
+        console.out.print(
+            f"(showing sweeps 1-{SHOWN_SWEEPS} and {steps[-1].index}; --json has all)"
+        )
     if swept and mdp.layout is not None and not exact:
         shown = [steps[i] for i in _picks(len(steps))]
         _print_grid_sweeps(mdp, [(st.index, st.values, st.policy) for st in shown])
         sections = sections[2:]  # the grids replace the sweep and greedy tables
     _print_sections(sections)
     if swept:
-        out.print(f"the greedy policy has not changed since sweep {sol.stable_since}")
+        console.out.print(f"the greedy policy has not changed since sweep {sol.stable_since}")
     exact_text = None if exact_v is None else [doc.exact_text(x) for x in exact_v]
     _print_values(mdp, sol.values, ties, v_title, exact_text, ties=True)
     for sec in doc.condition_sections(run):
-        out.print(Text("\n".join(sec.rows)))  # type: ignore[arg-type]
+        console.out.print(Text("\n".join(sec.rows)))  # type: ignore[arg-type]
     if _wants_q(mdp, show_q):
         q_sec = doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q, limit=ROW_LIMIT)
         _print_sections([q_sec])
     else:
-        out.print("(Q table: --q)", style="dim")
+        console.out.print("(Q table: --q)", style="dim")
 
 
 def _solve_work(mdp: MDP, sol: Any, vi: bool, exact: bool, only: list[int] | None) -> list[dict]:
@@ -468,17 +472,17 @@ def _print_pi_trace(mdp: MDP, steps: list, start: str | None) -> None:
         start = "a proper policy from a reachability search" if mdp.gamma >= 1 else "first actions"
     else:
         start = f"--start-policy {start}"
-    out.print(
+    console.out.print(
         f"pi_0: {escape(start)}; each iteration evaluates pi_i exactly, then improves greedily"
     )
     for i, step in enumerate(steps):
         changed = ", ".join(mdp.states[s] for s in step.changed[:20]) or "none (stable)"
         title = f"iteration {i + 1}: v of pi_{i}"
         if mdp.layout is not None:
-            out.print(view.grid_values(mdp, step.values, step.policy, title=title))
+            console.out.print(view.grid_values(mdp, step.values, step.policy, title=title))
         else:
-            out.print(view.values_table(mdp, step.values, title, step.policy))
-        out.print(f"greedy improvement changes: {escape(changed)}", soft_wrap=True)
+            console.out.print(view.values_table(mdp, step.values, title, step.policy))
+        console.out.print(f"greedy improvement changes: {escape(changed)}", soft_wrap=True)
 
 
 @app.command()
@@ -519,4 +523,4 @@ def equations(
             }
         )
         return
-    out.print(render(system, format_.value), markup=False, highlight=False, soft_wrap=True)
+    console.out.print(render(system, format_.value), markup=False, highlight=False, soft_wrap=True)
