@@ -394,3 +394,11 @@ def test_importing_our_own_registered_env_points_to_the_file() -> None:
     with pytest.raises(UsageError, match="rlcli problems copy") as info:
         import_env("rlcli/Gridworld-v0", {}, GAMMA)
     assert "unknown" not in str(info.value)
+
+
+def test_cli_output_dash_is_standard_output(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    to_stdout = run("CliffWalking-v1", "-o", "-")
+    assert to_stdout.exit_code == 0, to_stdout.output
+    assert to_stdout.stdout == run("CliffWalking-v1").stdout
+    assert "grid:" in to_stdout.stdout and list(tmp_path.iterdir()) == []

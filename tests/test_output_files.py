@@ -195,3 +195,17 @@ def test_lm_and_train_name_an_unwritable_file_by_its_option(policy_file, option,
                    runner.invoke(app, [*TRAIN, option, str(path)])):  # fmt: skip
         assert result.exit_code == 2, result.output
         assert f"error: {option} {path}: cannot write (" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [(["lm", "pretrain", "--steps", "1", "-o", "-"], "--out"),
+     (["practice", "td0", "--count", "1", "--worksheet", "-"], "--worksheet"),
+     (["practice", "td0", "--count", "1", "--worksheet", "w.md", "--solutions", "-"],
+      "--solutions")],
+)  # fmt: skip
+def test_an_option_that_writes_a_file_refuses_dash(cwd, command, flag):
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert f"error: {flag} -: " in result.stderr
+    assert sorted(p.name for p in cwd.iterdir()) == ["-"]  # nothing written, "-" untouched

@@ -65,6 +65,8 @@ def check_new_file(path: Path | None, flag: str, force: bool) -> None:
     """
     if path is None:
         return
+    if is_stdout(path):  # a file named "-" is never what was meant
+        raise UsageError(f"{flag} -: this option writes a file; give it a file name")
     if path.is_dir():
         raise UsageError(f"{flag} {path}: is a directory, not a file name")
     if path.exists() and not force:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, check_new_file
+from rlcli.cli.common import ForceOpt, JsonOpt, check_new_file, is_stdout
 from rlcli.cli.mdp import app
 from rlcli.errors import UsageError
 from rlcli.render.jsonout import emit
@@ -32,7 +32,9 @@ def import_(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Write the MDP file here (default: stdout)."),
+        typer.Option(
+            "-o", "--output", help="Write the MDP file here (default, or '-': standard output)."
+        ),
     ] = None,
     gamma: Annotated[
         str,
@@ -46,6 +48,8 @@ def import_(
     from rlcli.gym.importer import import_env
     from rlcli.gym.kwargs import parse_kwargs
 
+    if is_stdout(output):
+        output = None  # ``-o -``: standard output, the default
     check_new_file(output, "-o", force)
     if output is not None and not output.parent.is_dir():
         raise UsageError(f"-o {output}: the directory {output.parent} does not exist")
