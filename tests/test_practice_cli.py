@@ -267,3 +267,49 @@ def generate_sheet(topics: list[str]):
     from rlcli.practice.sheet import exercises
 
     return exercises(topics, len(topics), 4)
+
+
+def test_a_worksheet_without_a_topic_is_refused_and_writes_nothing(tmp_path, monkeypatch):
+    # review: `practice --count 5 --seed 9 --worksheet s.md` listed the topics, exit 0
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["practice", "--count", "5", "--seed", "9", "--worksheet", "s.md"])
+    assert res.exit_code == 2 and "TOPIC" in res.output
+    res = runner.invoke(app, ["practice", "--solutions", "a.md"])
+    assert res.exit_code == 2 and "TOPIC" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_solutions_never_overwrite_the_worksheet_or_a_data_file(tmp_path, monkeypatch):
+    # review: --solutions s.md beside --worksheet s.md left only the solutions in s.md
+    monkeypatch.chdir(tmp_path)
+    base = ["practice", "td0", "--count", "2", "--seed", "1", "--worksheet", "s.md"]
+    for other in ("s.md", "./s.md", str(tmp_path / "s.md"), "s-01.yaml", "s-02.yaml"):
+        res = runner.invoke(app, [*base, "--solutions", other])
+        assert res.exit_code == 2 and "--solutions" in res.output, (other, res.output)
+        assert list(tmp_path.iterdir()) == []
+    res = runner.invoke(app, [*base, "--solutions", "answers.md"])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["answers.md", "s-01.yaml", "s-02.yaml", "s.md"]
+    assert "and 2 data file(s)" in res.output  # two exercises, one data file each
+
+
+def test_a_worksheet_without_seed_prints_and_records_a_seed_that_remakes_it(tmp_path):
+    # review: worksheets were always seed 0 though --help said "default: random"
+    first, again = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), again.mkdir()
+    args = ["practice", "td0", "sarsa", "--count", "3"]
+    res = runner.invoke(app, [*args, "--worksheet", str(first / "w.md")])
+    assert res.exit_code == 0, res.output
+    seed = re.search(r"seed (\d+) \(--seed \1 writes", res.output).group(1)
+    assert f"(seed {seed})" in (first / "w.md").read_text().splitlines()[0]
+    remade = runner.invoke(app, [*args, "--seed", seed, "--worksheet", str(again / "w.md")])
+    assert remade.exit_code == 0, remade.output
+    made = {p.name: p.read_bytes() for p in first.iterdir()}
+    assert made == {p.name: p.read_bytes() for p in again.iterdir()} and len(made) == 5
+    # the default is random: of three unseeded sheets, not all have the same seed
+    seeds = {seed}
+    for k in range(2):
+        out = runner.invoke(app, [*args, "--worksheet", str(tmp_path / f"c{k}.md")]).output
+        seeds.add(re.search(r"seed (\d+)", out).group(1))
+    assert len(seeds) > 1

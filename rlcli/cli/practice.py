@@ -72,7 +72,11 @@ def practice(
         list[str] | None, typer.Argument(help="Topic(s); none: list the topics.", metavar="TOPIC")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Reproduce an exercise (default: random).")
+        int | None, typer.Option(
+            "--seed", min=0,
+            help="Reproduce an exercise or worksheet (default: a random seed, printed, and "
+            "recorded in the worksheet's title).",
+        ),
     ] = None,
     count: Annotated[
         int, typer.Option("--count", min=1, max=200, help="Worksheet: exercises.")
@@ -91,6 +95,13 @@ def practice(
     from rlcli.practice.topics import topics as all_topics
 
     TOPICS = all_topics()
+    if not topics and (worksheet is not None or solutions is not None):
+        flag = "--worksheet" if worksheet is not None else "--solutions"
+        raise UsageError(
+            f"{flag}: name the TOPIC(s) its exercises are drawn from, e.g. "
+            "rlcli practice td0 sarsa --count 6 --worksheet sheet.md (rlcli practice lists "
+            "the topics)"
+        )
     if not topics:
         if json:
             from rlcli.render.jsonout import emit
@@ -104,7 +115,7 @@ def practice(
     if unknown:
         raise UsageError(f"TOPIC: no topic {unknown[0]!r} (topics: {', '.join(TOPICS)})")
     if worksheet is not None:
-        _worksheet(topics, count, seed or 0, worksheet, solutions, force)
+        _worksheet(topics, count, _seed(seed), worksheet, solutions, force)
         return
     if solutions is not None:
         raise UsageError("--solutions goes with --worksheet FILE")
@@ -113,14 +124,19 @@ def practice(
     _drill(topics[0], seed, json)
 
 
-def _drill(topic: str, seed: int | None, json: bool) -> None:
+def _seed(seed: int | None) -> int:
+    """``--seed``, or a fresh random one (printed, so that the run can be made again)."""
     import random
 
+    return random.SystemRandom().randrange(10**6) if seed is None else seed
+
+
+def _drill(topic: str, seed: int | None, json: bool) -> None:
     from rlcli.practice.sheet import exercise_json
     from rlcli.practice.topics import generate
     from rlcli.render.jsonout import emit
 
-    seed = random.SystemRandom().randrange(10**6) if seed is None else seed
+    seed = _seed(seed)
     ex = generate(topic, seed)
     if json:
         emit(exercise_json(ex))
@@ -167,8 +183,34 @@ def _worksheet(
         if not path.parent.is_dir():
             raise UsageError(f"{flag} {path}: the folder {path.parent} does not exist")
     files = worksheet_files(topics, count, seed, sheet, solutions)
-    for path in files:
+    _refuse_same_file([path for path, _ in files])
+    for path, _ in files:
         check_new_file(path, "--worksheet" if path != solutions else "--solutions", force)
-    for path, text in files.items():
+    for path, text in files:
         path.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {sheet}, {solutions} and {len(files) - 2} data file(s) beside them")
+    typer.echo(
+        f"wrote {sheet}, {solutions} and {len(files) - 2} data file(s) beside them; "
+        f"seed {seed} (--seed {seed} writes the same files again)"
+    )
+
+
+def _refuse_same_file(paths: list[Path]) -> None:
+    """The worksheet, its solutions and the data files (``paths``, in that order) must be
+    different files: one written over another would be lost."""
+    import os
+
+    flags = ["--worksheet", "--solutions"]
+    first: dict[str, int] = {}
+    for i, path in enumerate(paths):
+        j = first.setdefault(os.path.normcase(os.path.abspath(path)), i)
+        if j == i:
+            continue
+        if i == 1:
+            raise UsageError(
+                f"--solutions {path}: the same file as --worksheet; give the solutions "
+                "their own file"
+            )
+        raise UsageError(  # a data file, named after the worksheet: j is 0 or 1
+            f"{flags[j]} {paths[j]}: the worksheet's data file {path.name} would be "
+            "written there too; give it another name"
+        )

@@ -67,17 +67,18 @@ def data_names(ex: Exercise, sheet: Path, i: int) -> dict[str, Path]:
 
 def worksheet_files(
     topics: list[str], count: int, seed: int, sheet: Path, solutions: Path
-) -> dict[Path, str]:
-    """{path: text} for the worksheet, its solutions and each exercise's data files."""
+) -> list[tuple[Path, str]]:
+    """(path, text) for the worksheet, its solutions and each exercise's data files, in
+    that order (the caller checks that no two paths name the same file)."""
     exs = exercises(topics, count, seed)
     data = [data_names(ex, sheet, i) for i, ex in enumerate(exs, 1)]
     write = _tex if sheet.suffix == ".tex" else _markdown
     title = f"RL practice worksheet (seed {seed})"
     questions = [_exercise_block(ex, data[i - 1], i) for i, ex in enumerate(exs, 1)]
     answers = [_solution_block(ex, i) for i, ex in enumerate(exs, 1)]
-    files = {sheet: write(title, questions), solutions: write(title + ": solutions", answers)}
+    files = [(sheet, write(title, questions)), (solutions, write(title + ": solutions", answers))]
     for ex, names in zip(exs, data, strict=True):
-        files.update({path: ex.files[name] for name, path in names.items()})
+        files += [(path, ex.files[name]) for name, path in names.items()]
     return files
 
 
