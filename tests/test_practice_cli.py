@@ -4,6 +4,7 @@ right exit code, --json, seeds, worksheets (Markdown, LaTeX) that never overwrit
 from __future__ import annotations
 
 import json
+import math
 import re
 import shlex
 import shutil
@@ -313,3 +314,33 @@ def test_a_worksheet_without_seed_prints_and_records_a_seed_that_remakes_it(tmp_
         out = runner.invoke(app, [*args, "--worksheet", str(tmp_path / f"c{k}.md")]).output
         seeds.add(re.search(r"seed (\d+)", out).group(1))
     assert len(seeds) > 1
+
+
+def test_an_answer_piped_to_a_json_drill_is_graded():
+    # review: `echo 'kl: 9' | rlcli practice kl --seed 2 --json` ignored the answer, exit 0.
+    # kl seed 2: p = (1/2, 1/4, 1/4), q = (1/4, 1/4, 1/2); KL(p||q) = 1/2 ln 2 + 0 + 1/4 ln(1/2)
+    # = 1/4 ln 2 = 0.1733, so 9 is wrong and k1, k2, k3 are missing
+    kl = 0.25 * math.log(2)
+    res = runner.invoke(app, ["practice", "kl", "--seed", "2", "--json"], input="kl: 9\n")
+    assert res.exit_code == 1, res.output
+    doc = json.loads(res.stdout)
+    (cell,) = doc["answer"]["cells"]
+    assert cell["path"] == "kl" and not cell["ok"] and cell["expected"] == pytest.approx(kl)
+    assert doc["answer"]["missing"] == ["k1", "k2", "k3"]
+    # the samples are x = 1, 1, 2: r = q/p = 1, 1, 2; k1 = -ln r, k2 = (ln r)^2/2,
+    # k3 = (r - 1) - ln r, averaged over the three
+    ln2 = math.log(2)
+    right = f"kl: {kl:.4f}\nk1: {-ln2 / 3:.4f}\nk2: {ln2**2 / 6:.4f}\nk3: {(1 - ln2) / 3:.4f}\n"
+    ok = runner.invoke(app, ["practice", "kl", "--seed", "2", "--json"], input=right)
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["answer"]["all_right"] is True
+    # no answer: the exercise alone, no check asked for, exit 0
+    bare = runner.invoke(app, ["practice", "kl", "--seed", "2", "--json"], input="")
+    assert bare.exit_code == 0 and "answer" not in json.loads(bare.stdout)
+
+
+def test_a_drill_without_an_answer_exits_0():
+    # review: `rlcli practice td0 < /dev/null` exited 1 though no check was asked for
+    res = runner.invoke(app, ["practice", "td0", "--seed", "3"], input="")
+    assert res.exit_code == 0, res.output
+    assert "no answer given" in res.output and "worked solution" in res.output

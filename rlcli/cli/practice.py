@@ -132,19 +132,31 @@ def _seed(seed: int | None) -> int:
 
 
 def _drill(topic: str, seed: int | None, json: bool) -> None:
+    """Print the exercise, grade the answer read on stdin, print the worked solution. Exit 1
+    only when an answer was given and something in it is wrong or missing: without an
+    answer no check was asked for (exit 0)."""
     from rlcli.practice.sheet import exercise_json
     from rlcli.practice.topics import generate
+    from rlcli.render.grading import missing_lines, report_json
     from rlcli.render.jsonout import emit
 
     seed = _seed(seed)
     ex = generate(topic, seed)
-    if json:
-        emit(exercise_json(ex))
-        return
     tty = sys.stdin.isatty()
+    if json:  # an answer piped in is graded; at a terminal none is waited for
+        text = "" if tty else sys.stdin.read()
+        doc = exercise_json(ex)
+        code = 0
+        if text.strip():
+            report = ex.grade(text.rstrip(), None)
+            missing = ex.missing(report)
+            doc["answer"] = report_json(report) | {"missing": missing}
+            code = 0 if report.all_right and not missing else 1
+        emit(doc)
+        raise typer.Exit(code)
     typer.echo(f"{topic}, seed {seed} (rlcli practice {topic} --seed {seed} repeats it)\n")
-    for name, text in ex.files.items():
-        typer.echo(f"# {name}\n{text}")
+    for name, file_text in ex.files.items():
+        typer.echo(f"# {name}\n{file_text}")
     typer.echo(ex.question)
     if tty:
         typer.echo("your answer (in the form the question ends with, YAML or A=.., B=..; "
@@ -153,9 +165,8 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
     else:
         text = sys.stdin.read()
     typer.echo("")
+    code = 0
     if text.strip():
-        from rlcli.render.grading import missing_lines
-
         report = ex.grade(text.rstrip(), None)
         _print_report(report, False)
         missing = ex.missing(report)
@@ -163,8 +174,7 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
             typer.echo(line)
         code = 0 if report.all_right and not missing else 1
     else:
-        typer.echo("no answer given")
-        code = 1
+        typer.echo("no answer given: nothing graded")
     typer.echo(f"\nworked solution ({ex.command}):")
     typer.echo("\n".join(ex.work()))
     raise typer.Exit(code)
