@@ -4,6 +4,7 @@ what was expected (never a traceback); sizes are bounded before anything is allo
 from __future__ import annotations
 
 import json
+from fractions import Fraction as F
 
 import pytest
 from typer.testing import CliRunner
@@ -122,3 +123,40 @@ def test_long_experience_runs_in_floats_not_forever():
     )
     assert traces.exit_code == 0
     assert any("floating point" in n for n in json.loads(traces.stdout)["notes"])
+
+
+@pytest.mark.parametrize(
+    ("episode", "names"),
+    [
+        ("A 0 A' 1", ["A", "A'"]),  # S&B's primes, typed or as U+2032
+        ("A 0 A′ 1", ["A", "A′"]),
+        ("s-1 -1 s-2 1", ["s-1", "s-2"]),  # a name may hold -, a reward starts with it
+        ("é 1 état_2 2", ["é", "état_2"]),
+    ],
+)
+def test_state_names_with_primes_dashes_and_accents(episode, names):
+    # review: `replay td "A 0 A' 1"` said token 3 ("A'") was "a number".
+    # TD(0), alpha = 1/2, gamma = 1, V0 = 0: the first step's target is R1 + V(S1) = R1 + 0,
+    # so V(S0) = R1/2; the second, trailing reward R2 leads to the terminal: V(S1) = R2/2
+    result = CliRunner().invoke(app, ["replay", "td", episode, "--alpha", "1/2", "--json"])
+    assert result.exit_code == 0, result.output
+    r1, r2 = (F(t) for t in episode.split()[1::2])
+    assert json.loads(result.stdout)["exact"] == {names[0]: str(r1 / 2), names[1]: str(r2 / 2)}
+
+
+@pytest.mark.parametrize("token", ["(B)", "B+", "B/2x"])
+def test_a_token_that_is_neither_a_name_nor_a_number_is_called_so(token):
+    out = fails("td", f"A 0 {token} 1")
+    assert f"token 3 ({token!r})" in out and "is not a name" in out and "nor a number" in out
+    assert "got a number" not in out
+
+
+def test_experience_on_standard_input():
+    # README: "-" wherever a command takes a FILE. V(A) = 1/2 (0 + V(B)) = 0, then
+    # V(B) = 1/2 (1 + 0) = 1/2
+    text = "alpha: 1/2\nepisodes:\n  - A 0 B 1\n"
+    result = CliRunner().invoke(app, ["replay", "td", "-", "--json"], input=text)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["exact"] == {"A": "0", "B": "1/2"}
+    bad = CliRunner().invoke(app, ["replay", "td", "-"], input="episodes:\n  - A 0 B\n  - A 0 0\n")
+    assert bad.exit_code == 2 and "<stdin>:3: episodes[1]: episode 2, token 3" in bad.output

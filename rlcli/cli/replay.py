@@ -5,6 +5,7 @@ Also the output shared with ``rlcli calc``: ``--format`` and ``show_answer`` (``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -64,7 +65,10 @@ def replay(
     ],
     experience: Annotated[
         str | None,
-        typer.Argument(help="An experience file (YAML), or inline episodes 'A 0 B 1; B 1'."),
+        typer.Argument(
+            help="An experience file (YAML), - for standard input, or inline episodes "
+            "'A 0 B 1; B 1'."
+        ),
     ] = None,
     episodes: Annotated[
         str | None, typer.Option("--episodes", help="Inline episodes, ';' between them.")
@@ -154,7 +158,15 @@ def replay(
         raise UsageError(
             "give the experience once: a file/text argument or --episodes/--transitions"
         )
-    if experience is not None:
+    if experience == "-":  # standard input, as wherever a command takes a FILE
+        text = sys.stdin.read(xp.MAX_FILE_BYTES + 1)
+        if len(text) > xp.MAX_FILE_BYTES:
+            raise UsageError(
+                f"EXPERIENCE -: standard input is over the {xp.MAX_FILE_BYTES} character limit "
+                "of an experience file"
+            )
+        exp = xp.loads(text, "<stdin>", extra_terminal)
+    elif experience is not None:
         path = Path(experience)
         inline = any(c.isspace() or c in ";," for c in experience)
         if _exists(path) or (not inline and path.suffix):

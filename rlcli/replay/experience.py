@@ -1,7 +1,8 @@
 """Given experience for ``rlcli replay``: episodes and single transitions, read and checked.
 
-Tokens are separated by spaces or commas; names are identifiers, rewards are numbers or
-fractions. Prediction form ``S0 R1 S1 R2 ...``; control form ``S A R S A R ... S_T``. A
+Tokens are separated by spaces or commas; names start with a letter or _ and go on with
+letters, digits, _, - and primes (``A′``, ``s-1``, ``état``), rewards are numbers or fractions
+(a token starting with a digit, sign, point or parenthesis). Prediction form ``S0 R1 S1 R2 ...``; control form ``S A R S A R ... S_T``. A
 trailing reward means "then a terminal state"; an episode may end with a state and an
 action (the next action a SARSA update needs). A transition is one step: ``s a r s'``,
 ``s r s'``, ``s a r`` (then terminal) or ``s a r s' a'``. See DESIGN.md "Experience".
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rlcli.errors import Problem, RlcliError
-from rlcli.replay.numbers import NAME, Value, number
+from rlcli.replay.numbers import NAME, NAME_RULE, Value, number
 
 MAX_FILE_BYTES = 1_000_000
 MAX_TOKENS = 50_000  # over all episodes and transitions (exam data is far smaller)
@@ -115,6 +116,15 @@ def _is_name(tok: str) -> bool:
     return bool(NAME.match(tok))
 
 
+def _not_a_name(tok: str) -> str:
+    """Why a token is not a name, for a message."""
+    try:
+        number(tok, "token")
+    except RlcliError:
+        return f"{tok!r} is not a name ({NAME_RULE}) nor a number"
+    return "got a number"
+
+
 def parse_tokens(
     tokens: list[str], label: str, terminal: set[str], single: bool = False
 ) -> Episode:
@@ -131,7 +141,7 @@ def parse_tokens(
         if i >= len(tokens):
             raise ValueError(f"{where(i)}: expected {what}, but the {label.split()[0]} ends")
         if not _is_name(tokens[i]):
-            raise ValueError(f"{where(i)}: expected {what} (a name), got a number")
+            raise ValueError(f"{where(i)}: expected {what} (a name), {_not_a_name(tokens[i])}")
         return tokens[i]
 
     def reward_at(i: int) -> Value:

@@ -15,7 +15,11 @@ from rlcli.mdp.read.expr import ExprError, parse, to_float
 
 Value = Fraction | float
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
+# A name (state, action): a letter (any alphabet: é, α) or _ first, then letters, digits, _,
+# - and primes (S&B's A′, or A'): ``s-1``, ``A′``, ``état``. A token that starts with a digit,
+# a sign, a point or a parenthesis is a number, so ``s-1`` is a name and ``-1`` a reward.
+NAME = re.compile(r"[^\W\d][\w\-'′″]*\Z")
+NAME_RULE = "a letter or _ first, then letters, digits, _, - or primes ′ '"
 MAX_ITEMS = 100_000  # numbers in one list option
 
 
