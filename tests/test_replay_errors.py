@@ -160,3 +160,16 @@ def test_experience_on_standard_input():
     assert json.loads(result.stdout)["exact"] == {"A": "0", "B": "1/2"}
     bad = CliRunner().invoke(app, ["replay", "td", "-"], input="episodes:\n  - A 0 B\n  - A 0 0\n")
     assert bad.exit_code == 2 and "<stdin>:3: episodes[1]: episode 2, token 3" in bad.output
+
+
+def test_json_error_lists_every_problem_of_the_experience_file(tmp_path):
+    # review: a non-numeric reward gave "problems": [] though the message had file and line
+    ex = tmp_path / "ex.yaml"
+    ex.write_text("alpha: 1/2\nepisodes:\n  - A 0 B x\n  - A 0 C\n  - 3 A\n")
+    result = CliRunner().invoke(app, ["replay", "td", str(ex), "--json"])
+    assert result.exit_code == 2
+    problems = json.loads(result.stdout)["error"]["problems"]
+    assert [(p["file"], p["line"], p["path"]) for p in problems] == [
+        (str(ex), 3, "episodes[0]"), (str(ex), 5, "episodes[2]")
+    ]
+    assert "token 4 ('x')" in problems[0]["message"] and "token 1 ('3')" in problems[1]["message"]

@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rlcli.errors import Problem, RlcliError
+from rlcli.errors import MDPFileError, Problem, RlcliError
 from rlcli.replay.numbers import NAME, NAME_RULE, Value, number
 
 MAX_FILE_BYTES = 1_000_000
@@ -24,12 +24,11 @@ MAX_TOKENS = 50_000  # over all episodes and transitions (exam data is far small
 TERMINAL = "terminal"  # the implicit terminal state after a trailing reward
 
 
-class ExperienceError(RlcliError):
-    """Every problem found in the given experience, each naming its episode and token."""
+class ExperienceError(MDPFileError):
+    """Every problem found in the given experience, each naming its episode and token.
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+    An input file's problems, as an MDP file's are: the CLI prints them as ``FILE:LINE:
+    path: message`` lines and lists them under ``problems`` in the ``--json`` error."""
 
 
 @dataclass(frozen=True)
