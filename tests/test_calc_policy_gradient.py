@@ -152,3 +152,31 @@ def test_bad_trajectories_exit_2():
     ]:
         result = CliRunner().invoke(app, ["calc", "reinforce", "--logits", LOGITS, *args])
         assert result.exit_code == 2 and word in result.output, result.output
+
+
+def test_actor_critic_json_gives_the_deltas_not_mc_returns():
+    # review: --json had no deltas though the text shows δ_t, and MC returns it does not use.
+    # V(s1) = 1, V(s2) = 2, γ = 1/2, the trajectory ends in s1 (bootstrapped):
+    # δ_0 = 1 + ½·V(s2) − V(s1) = 1 + 1 − 1 = 1; δ_1 = 2 + ½·V(s1) − V(s2) = 2 + ½ − 2 = ½
+    critic = ["actor-critic", "--logits", LOGITS, "--values", "s1=1, s2=2", "--gamma", "1/2"]
+    doc = calc(*critic, "--trajectory", "s1 R 1 s2 L 2 s1")
+    assert doc["exact"]["deltas"] == ["1", "1/2"] and doc["deltas"] == [1, 0.5]
+    assert "returns" not in doc and "returns" not in doc["exact"]
+    assert [s["delta"] for s in doc["steps"] if "delta" in s] == [1, 0.5]
+    ok = CliRunner().invoke(app, ["calc", *critic, "--trajectory", "s1 R 1 s2 L 2 s1",
+                                  "--answer", "deltas: [1, 1/2]"])  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+
+
+def test_several_trajectories_give_every_trajectory_its_returns():
+    # review: with two --trajectory, the top-level returns held only the first's.
+    # γ = 1: trajectory 1 "s1 R 1 s2 L 2": G = (3, 2); trajectory 2 "s2 L 5": G = (5)
+    doc = calc("reinforce", "--logits", LOGITS, "--trajectory", "s1 R 1 s2 L 2",
+               "--trajectory", "s2 L 5")  # fmt: skip
+    assert doc["exact"]["returns"] == [["3", "2"], ["5"]] and doc["returns"] == [[3, 2], [5]]
+    # two trajectories of actor-critic, V(s1) = 1, V(s2) = 2, γ = 1, each ending with a
+    # reward: δ = (1 + 2 − 1, 2 + 0 − 2) = (2, 0) and (5 + 0 − 2) = (3)
+    doc = calc("actor-critic", "--logits", LOGITS, "--values", "s1=1, s2=2",
+               "--trajectory", "s1 R 1 s2 L 2", "--trajectory", "s2 L 5")  # fmt: skip
+    assert doc["exact"]["deltas"] == [["2", "0"], ["3"]]
+    assert [t["deltas"] for t in doc["trajectories"]] == [[2, 0], [3]]

@@ -124,12 +124,12 @@ def policy_gradient(
     zero = {s: {a: Fraction(0) for a in row} for s, row in table.items()}
     sums = {key: _copy(zero) for key in ("plain", "baseline")}
     per_traj = []
-    returns_first: list[Value] = []
+    weights_key = "deltas" if critic else "returns"  # what weights each term, per trajectory
+    weights: list[list[Value]] = []
     for j, tr in enumerate(trajectories, start=1):
         sections[len(lines)] = f"trajectory {j}"
         G = discounted_returns(tr.rewards, gamma)
-        if j == 1:
-            returns_first = G
+        deltas: list[Value] = []
         g_plain, g_base = _copy(zero), _copy(zero)
         for t, (s, a) in enumerate(zip(tr.states, tr.actions, strict=True)):
             grad = grad_log_pi(pi[s], a)
@@ -146,6 +146,7 @@ def policy_gradient(
                     f"{paren(v_s)} = {show(adv)}"
                 )
                 plain_adv = adv
+                deltas.append(adv)
             else:
                 plain_adv = G[t]
                 adv = G[t] - (baseline or {}).get(s, Fraction(0))
@@ -167,7 +168,7 @@ def policy_gradient(
                         "t": t,
                         "state": s,
                         "action": a,
-                        "return": G[t],
+                        ("delta" if critic else "return"): adv if critic else G[t],
                         "weight": adv,
                         "grad_log_pi": grad,
                     },
@@ -177,7 +178,8 @@ def policy_gradient(
         lines.append(Line(f"ĝ_{j}", _grad_text(main), {"gradient": main}))
         if baseline is not None:
             lines.append(Line(f"ĝ_{j} no baseline", _grad_text(g_plain), {"gradient": g_plain}))
-        per_traj.append({"returns": G, "gradient": main})
+        weights.append(deltas if critic else G)
+        per_traj.append({weights_key: weights[-1], "gradient": main})
         for s in zero:
             for b in zero[s]:
                 sums["plain"][s][b] += g_plain[s][b]
@@ -194,9 +196,11 @@ def policy_gradient(
             "gradient ĝ" + (" (with baseline)" if baseline is not None else ""), avg[main_key]
         )
     ]
+    # one trajectory: [G_t] (or [δ_t]); several: one such list per trajectory, in order
+    given = weights[0] if n == 1 else weights
     doc: dict = {
         "policy": num(pi),
-        "returns": num(returns_first),
+        weights_key: num(given),
         "gradient": num(avg[main_key]),
         "trajectories": num(per_traj),
         "gamma_t": discount_t,
@@ -204,9 +208,10 @@ def policy_gradient(
     ex: dict = {}
     if all_exact(pi):
         ex["policy"] = exact(pi)
+    if all_exact(given):
+        ex[weights_key] = exact(given)
     if all_exact(avg[main_key]):
         ex["gradient"] = exact(avg[main_key])
-        ex["returns"] = exact(returns_first)
     if baseline is not None:
         doc["gradient_no_baseline"] = num(avg["plain"])
         tables.append(_grad_table("gradient ĝ without baseline", avg["plain"]))

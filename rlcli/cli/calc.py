@@ -109,7 +109,11 @@ LogitsOpt = Annotated[
 ProbsOpt = Annotated[str | None, typer.Option(help="Or probabilities: 's1: L=1/4, R=3/4; ...'.")]
 TrajOpt = Annotated[
     list[str] | None,
-    typer.Option("--trajectory", help="'s1 R 1 s2 L 2' (state action reward ...), repeatable."),
+    typer.Option(
+        "--trajectory",
+        help="'s1 R 1 s2 L 2' (state action reward ...), repeatable; --json's returns "
+        "(actor-critic: deltas) is then one list per trajectory.",
+    ),
 ]
 GammaTOpt = Annotated[
     bool, typer.Option("--gamma-t/--no-gamma-t", help="Multiply term t by γ^t (S&B: yes).")
