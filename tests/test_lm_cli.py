@@ -187,3 +187,37 @@ def test_rl_refuses_a_plot_name_matplotlib_cannot_write_before_any_work(tmp_path
         "--plot",
     )
     assert not (tmp_path / "c.txt").exists()
+
+
+def test_eval_json_of_several_models_is_per_model(files):
+    # review: with two models the top-level greedy_accuracy, pass_at, maj_at were silently the
+    # first model's. Two models with different weights: each one's entry must be what
+    # evaluating it alone gives, and no top-level numbers may stand for "the" model.
+    tok = task.tokenizer()
+    cfg = ModelConfig(len(tok), context=task.prompt_length(tok) + 8, d_model=8, n_layers=1,
+                      n_heads=2)  # fmt: skip
+    info = {"prompt_len": task.prompt_length(tok), "seed": 1}
+    # weights 40x the initialisation's: sharp, different completions (lengths differ)
+    loud = {k: v * 40 for k, v in init_params(cfg, np.random.default_rng(7)).items()}
+    other = ckpt.Checkpoint("policy", cfg, tok.vocab, loud, info)
+    ckpt.save(files / "other.npz", other)
+    opts = ["--prompts", "8", "--samples", "4", "--k", "1,4", "--json"]
+    a, b = str(files / "policy.npz"), str(files / "other.npz")
+    both = runner.invoke(app, ["lm", "eval", a, b, *opts])
+    assert both.exit_code == 0, both.output
+    doc = json.loads(both.stdout)
+    assert set(doc) == {"models"} and list(doc["models"]) == [a, b]
+    for path in (a, b):
+        alone = json.loads(runner.invoke(app, ["lm", "eval", path, *opts]).stdout)
+        assert _flat(doc["models"][path]) == pytest.approx(_flat(alone))
+    assert doc["models"][a] != doc["models"][b]  # the test tells the two apart
+    _fails(["lm", "eval", a, a, *opts], "given twice")
+
+
+def _flat(doc: dict, prefix: str = "") -> dict:
+    """{"pass_at.1": 0.5, ...}: nested numbers under dotted keys (pytest.approx takes flat
+    mappings)."""
+    out: dict = {}
+    for k, v in doc.items():
+        out |= _flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v}
+    return out

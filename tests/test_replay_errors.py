@@ -170,6 +170,7 @@ def test_json_error_lists_every_problem_of_the_experience_file(tmp_path):
     assert result.exit_code == 2
     problems = json.loads(result.stdout)["error"]["problems"]
     assert [(p["file"], p["line"], p["path"]) for p in problems] == [
-        (str(ex), 3, "episodes[0]"), (str(ex), 5, "episodes[2]")
+        (str(ex), 3, "episodes[0]"),
+        (str(ex), 5, "episodes[2]"),
     ]
     assert "token 4 ('x')" in problems[0]["message"] and "token 1 ('3')" in problems[1]["message"]

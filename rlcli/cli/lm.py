@@ -387,7 +387,13 @@ def rl_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    models: Annotated[list[Path], typer.Argument(help="Policy checkpoints, e.g. base and RL.")],
+    models: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Policy checkpoints, e.g. base and RL. --json: one model's keys at the top; "
+            "several under models {path: keys}."
+        ),
+    ],
     samples: Annotated[int, typer.Option("--samples", min=1, help="n samples per prompt.")] = 8,
     k: Annotated[str, typer.Option("--k", help="k values of pass@k and maj@k.")] = "1,4,8",
     reward_model: Annotated[
@@ -414,6 +420,9 @@ def eval_cmd(
         raise UsageError(f"--k expects integers like 1,4,8, got {k!r}") from None
     if any(x < 1 or x > samples for x in ks):
         raise UsageError(f"--k values must be between 1 and --samples ({samples})")
+    twice = next((m for i, m in enumerate(models) if m in models[:i]), None)
+    if twice is not None:
+        raise UsageError(f"MODEL {twice}: given twice; name each model once")
     held = list(task.split()[1][:prompts])
     rm = None if reward_model is None else ckpt.load(reward_model, "reward-model")
     rows: dict[str, dict[str, Any]] = {}
@@ -423,8 +432,8 @@ def eval_cmd(
         if rm is not None:
             row["best_of_n"] = best_of_n(pol, rm, held, samples, np.random.default_rng(seed))
         rows[str(path)] = row
-    if json:
-        emit(rows[str(models[0])] | {"models": rows} if len(models) > 1 else rows[str(models[0])])
+    if json:  # one model: its keys (DESIGN); several: per model, nothing silently the first's
+        emit(rows[str(models[0])] if len(models) == 1 else {"models": rows})
         return
     title = f"held-out prompts: {len(held)}, n = {samples} samples (τ = 1)"
     if rm is not None:

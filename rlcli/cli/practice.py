@@ -72,8 +72,10 @@ def practice(
         list[str] | None, typer.Argument(help="Topic(s); none: list the topics.", metavar="TOPIC")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(
-            "--seed", min=0,
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
             help="Reproduce an exercise or worksheet (default: a random seed, printed, and "
             "recorded in the worksheet's title).",
         ),

@@ -2,9 +2,10 @@
 
 Tokens are separated by spaces or commas; names start with a letter or _ and go on with
 letters, digits, _, - and primes (``A′``, ``s-1``, ``état``), rewards are numbers or fractions
-(a token starting with a digit, sign, point or parenthesis). Prediction form ``S0 R1 S1 R2 ...``; control form ``S A R S A R ... S_T``. A
-trailing reward means "then a terminal state"; an episode may end with a state and an
-action (the next action a SARSA update needs). A transition is one step: ``s a r s'``,
+(a token starting with a digit, sign, point or parenthesis). Prediction form
+``S0 R1 S1 R2 ...``; control form ``S A R S A R ... S_T``. A trailing reward means "then a
+terminal state"; an episode may end with a state and an action (the next action a SARSA
+update needs). A transition is one step: ``s a r s'``,
 ``s r s'``, ``s a r`` (then terminal) or ``s a r s' a'``. See DESIGN.md "Experience".
 """
 
