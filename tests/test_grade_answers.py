@@ -187,3 +187,20 @@ def test_truth_agrees_with_the_exact_solvers(name):
                          pi=pi if command == "evaluate" else None)  # fmt: skip
         truth = Exact(ex).work().doc["values"]
         assert {s: str(v) for s, v in truth.items()} == exact
+
+
+def test_a_key_given_twice_inline_is_refused(mdp_file):
+    # review: --answer 'A=2, A=3' was accepted (and graded twice)
+    for answer in ("A=2, A=3", "A=2, V(A)=2"):
+        res = runner.invoke(app, ["mdp", "solve", str(mdp_file), "--answer", answer])
+        assert res.exit_code == 2 and "values.A is given twice" in res.output, res.output
+    res = runner.invoke(app, ["calc", "importance-sampling", "--returns", "3,1,2", "--ratios",
+                              "2,0,4", "--answer", "ordinary=2, ordinary=3"])  # fmt: skip
+    assert res.exit_code == 2 and "ordinary is given twice" in res.output
+
+
+def test_an_answer_file_that_does_not_exist_is_named_so(mdp_file, tmp_path):
+    # review: --answer nosuch.yaml said "expected a mapping"
+    missing = tmp_path / "nosuch.yaml"
+    res = runner.invoke(app, ["mdp", "solve", str(mdp_file), "--answer", str(missing)])
+    assert res.exit_code == 2 and f"{missing}: no such file" in res.output, res.output

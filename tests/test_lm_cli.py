@@ -221,3 +221,21 @@ def _flat(doc: dict, prefix: str = "") -> dict:
     for k, v in doc.items():
         out |= _flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v}
     return out
+
+
+def test_a_bad_rl_option_is_named_alone_as_its_flag(files):
+    # review: --temperature 0 said "kl_coef must be ≥ 0, temperature and lr > 0"
+    policy = str(files / "policy.npz")
+    for flag, value in (("--temperature", "0"), ("--lr", "0"), ("--clip", "1")):
+        res = runner.invoke(app, ["lm", "rl", "grpo", policy, flag, value, "-o",
+                                  str(files / "out.npz")])  # fmt: skip
+        assert res.exit_code == 2 and f"{flag} {float(value)}: must be" in res.output, res.output
+        assert "kl_coef" not in res.output and not (files / "out.npz").exists()
+
+
+def test_a_file_that_is_not_a_checkpoint_is_called_so(files):
+    # review: a YAML file passed NumPy's "pickled data ... allow_pickle" text through
+    (files / "two.yaml").write_text("gamma: 1\nstates: [A]\n")
+    _fails(["lm", "sample", str(files / "two.yaml"), "Ada has 7 apples"], "not a checkpoint")
+    res = runner.invoke(app, ["lm", "sample", str(files / "two.yaml"), "Ada has 7 apples"])
+    assert "pickle" not in res.output

@@ -256,10 +256,10 @@ def test_adaptive_kl_steers_beta_from_each_rollouts_kl_in_training():
     ("changes", "message"),
     [
         ({"algo": "grpo", "value_clip": 0.2}, "value_clip: grpo has no critic"),
-        ({"algo": "ppo", "value_clip": 0.0}, "value_clip: must be > 0"),
-        ({"kl_target": -1.0}, "kl_target: must be > 0"),
+        ({"algo": "ppo", "value_clip": 0.0}, "value_clip 0.0: must be > 0"),
+        ({"kl_target": -1.0}, "kl_target -1.0: must be > 0"),
         ({"kl_target": 1.0, "kl_coef": 0.0}, "kl_coef must be > 0"),
-        ({"kl_horizon": 0}, "kl_horizon: must be ≥ 1"),
+        ({"kl_horizon": 0}, "kl_horizon 0: must be ≥ 1"),
     ],
 )
 def test_ppo_options_refuse_settings_that_cannot_work(changes, message):

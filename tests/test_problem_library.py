@@ -301,3 +301,14 @@ def test_list_shows_the_start_of_each_description() -> None:
     listed = CliRunner().invoke(app, ["problems", "list"])
     assert listed.exit_code == 0
     assert "Blackjack-v1" in listed.stdout and "dealer" not in listed.stdout
+
+
+def test_copy_to_dash_is_standard_output(tmp_path, monkeypatch) -> None:
+    # review: `problems copy recycling-robot -` wrote a file named "-"
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["problems", "copy", "recycling-robot", "-"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == (PROBLEMS / "recycling-robot.yaml").read_text(encoding="utf-8")
+    assert list(tmp_path.iterdir()) == []
+    both = CliRunner().invoke(app, ["problems", "copy", "recycling-robot", "-", "--json"])
+    assert both.exit_code == 2 and list(tmp_path.iterdir()) == []

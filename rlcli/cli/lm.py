@@ -23,6 +23,7 @@ from rlcli.cli.common import (
     report_console,
 )
 from rlcli.errors import UsageError
+from rlcli.lm.rl_config import FLAGS as RL_FLAGS
 from rlcli.lm.rl_config import RLConfig
 
 app = typer.Typer(
@@ -338,7 +339,8 @@ def rl_cmd(
         kl_target=kl_target,
         kl_horizon=kl_horizon,
     )
-    cfg.check()
+    with field_options(**RL_FLAGS):
+        cfg.check()
     spelled = "verifier" if rm_path is None else f"model {rm_path}"
     title = f"rlcli lm rl {algo.value} --reward {spelled} --seed {seed}"
     live, update = _live(title, quiet, json)
@@ -522,7 +524,8 @@ def pipeline_cmd(
     from rlcli.render.lm_tables import eval_table
 
     cfg = RLConfig(algo.value, seed, iterations, kl_coef=kl_coef)
-    cfg.check()
+    with field_options(**RL_FLAGS):
+        cfg.check()
     last = {"stage": ""}
 
     def log(stage: str, row: dict[str, Any]) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from rlcli.cli.common import JsonOpt
+from rlcli.cli.common import JsonOpt, is_stdout
 from rlcli.errors import UsageError
 from rlcli.problem_library import entries, find
 from rlcli.render.jsonout import emit
@@ -94,12 +95,23 @@ def path(name: NameArg, json: JsonOpt = False) -> None:
 @app.command()
 def copy(
     name: NameArg,
-    dest: Annotated[Path, typer.Argument(help="Target file or directory.")] = Path("."),
+    dest: Annotated[
+        Path,
+        typer.Argument(help="Target file or directory; - for standard output (the file as is)."),
+    ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     json: JsonOpt = False,
 ) -> None:
     """Copy a bundled problem out, to edit it."""
     entry = find(name)
+    if is_stdout(dest):
+        if json:
+            raise UsageError(
+                "DEST - and --json both write to standard output: give DEST a file name, or "
+                "leave out one of them"
+            )
+        sys.stdout.write(entry.path.read_text(encoding="utf-8"))
+        return
     target = dest / entry.path.name if dest.is_dir() else dest
     if target.exists() and not force:
         raise UsageError(f"{target} exists; use --force to overwrite")

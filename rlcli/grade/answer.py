@@ -67,6 +67,8 @@ def read_answer(
                 f"(limit {MAX_ANSWER_BYTES:,})"
             )
         return parse_answer(path.read_text(encoding="utf-8", errors="replace"), spec, truth, labels)
+    if len(spec) < 4096 and re.fullmatch(r"\S+\.(ya?ml|json|txt)", spec.strip()):
+        raise AnswerError(f"{spec.strip()}: no such file (an answer file, or inline 'A=3/4')")
     if len(spec) > MAX_ANSWER_BYTES:
         raise AnswerError(
             f"answer: {len(spec):,} characters is too long (limit {MAX_ANSWER_BYTES:,})"
@@ -171,6 +173,7 @@ def _inline(
     q.A.left; ``ordinary=32/9`` → ordinary, a top-level number (item i named by its
     position)."""
     entries = []
+    seen: set[Key] = set()
     for i, item in enumerate(_items(text)):
         match = _ITEM.match(item)
         where = f"{name}: item {i + 1} ({item.strip()!r})"
@@ -181,10 +184,15 @@ def _inline(
         shown = key if letter is None else f"{letter}({inner})"
         if letter == "Q" and action is None:
             raise AnswerError(f"{where}: expected Q(STATE, ACTION)=VALUE")
+        path: Key = ("q", state, action) if letter == "Q" else ("values", state or key)
         if letter is None and isinstance(truth.get(key), (Fraction, Inexact)):
+            path = (key,)
+        if path in seen:
+            raise AnswerError(f"{where}: {'.'.join(path)} is given twice")
+        seen.add(path)
+        if path == (key,):
             entries.append(_leaf(value, truth[key], (key,), f"{name}: {key}", None))
             continue
-        path: Key = ("q", state, action) if letter == "Q" else ("values", state or key)
         if path[0] not in truth or (letter == "V" and action is not None):
             raise AnswerError(f"{where}: this exercise computes {', '.join(truth)}; "
                               f"'{shown}' is none of them")  # fmt: skip

@@ -62,6 +62,15 @@ def load(path: Path, kind: str | None = None) -> Checkpoint:
     if not path.is_file():
         raise UsageError(f"{where}: no such checkpoint file")
     try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise UsageError(f"{where}: {exc.strerror or exc}") from None
+    if magic[:2] != b"PK":  # a .npz is a zip archive; np.load would try a pickle or text
+        raise UsageError(
+            f"{where}: not a checkpoint (an rlcli lm .npz file, as pretrain/rl -o write)"
+        )
+    try:
         with np.load(path, allow_pickle=False) as data:
             files = dict(data.items())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:

@@ -5,11 +5,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rlcli.errors import UsageError
+from rlcli.errors import FieldError, UsageError
 
 ALGOS = ("ppo", "grpo", "dr-grpo", "rloo", "reinforce")
 MAX_ROLLOUT = 65_536  # completions per rollout (prompts × group_size)
 MAX_ITERATIONS = 1_000_000
+
+
+# The command-line option of each field whose check names it alone (``field_options``).
+FLAGS = {
+    "iterations": "--iterations", "prompts": "--prompts", "group_size": "--group-size",
+    "epochs": "--epochs", "minibatches": "--minibatches", "lr": "--lr", "kl_coef": "--kl-coef",
+    "clip": "--clip", "temperature": "--temperature", "value_clip": "--value-clip",
+    "kl_target": "--kl-target", "kl_horizon": "--kl-horizon",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,7 @@ class RLConfig:
             raise UsageError(f"group_size: {self.algo} compares ≥ 2 samples per prompt")
         for name in ("iterations", "prompts", "group_size", "epochs", "minibatches"):
             if getattr(self, name) < 1:
-                raise UsageError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
+                raise FieldError(name, "must be ≥ 1", str(getattr(self, name)))
         if self.iterations > MAX_ITERATIONS:
             raise UsageError(f"iterations: at most {MAX_ITERATIONS:,}, got {self.iterations:,}")
         n = self.prompts * self.group_size
@@ -73,27 +82,30 @@ class RLConfig:
             )
         if self.eval_prompts > MAX_ROLLOUT:
             raise UsageError(f"eval_prompts: at most {MAX_ROLLOUT:,}, got {self.eval_prompts:,}")
-        if not 0 < self.clip < 1:
-            raise UsageError(f"clip: must be in (0, 1), got {self.clip}")
         for name in ("lr", "kl_coef", "clip", "temperature", "gamma", "lam", "vf_coef"):
             if not math.isfinite(getattr(self, name)):
-                raise UsageError(f"{name}: must be a finite number, got {getattr(self, name)}")
-        if self.kl_coef < 0 or self.temperature <= 0 or self.lr <= 0:
-            raise UsageError("kl_coef must be ≥ 0, temperature and lr > 0")
+                raise FieldError(name, "must be a finite number", str(getattr(self, name)))
+        if not 0 < self.clip < 1:
+            raise FieldError("clip", "must be in (0, 1)", str(self.clip))
+        if self.kl_coef < 0:
+            raise FieldError("kl_coef", "must be ≥ 0", str(self.kl_coef))
+        for name in ("temperature", "lr"):
+            if getattr(self, name) <= 0:
+                raise FieldError(name, "must be > 0", str(getattr(self, name)))
         if (self.prompts * self.group_size) % self.minibatches:
             raise UsageError("minibatches: must divide prompts × group_size")
         if self.value_clip is not None:
             if self.algo != "ppo":
                 raise UsageError(f"value_clip: {self.algo} has no critic (only ppo has)")
             if not 0 < self.value_clip < math.inf:
-                raise UsageError(f"value_clip: must be > 0 and finite, got {self.value_clip}")
+                raise FieldError("value_clip", "must be > 0 and finite", str(self.value_clip))
         if self.kl_target is not None:
             if not 0 < self.kl_target < math.inf:
-                raise UsageError(f"kl_target: must be > 0 and finite, got {self.kl_target}")
+                raise FieldError("kl_target", "must be > 0 and finite", str(self.kl_target))
             if self.kl_coef == 0:
                 raise UsageError("kl_target: adapts β by multiplying it, so kl_coef must be > 0")
         if self.kl_horizon < 1:
-            raise UsageError(f"kl_horizon: must be ≥ 1, got {self.kl_horizon}")
+            raise FieldError("kl_horizon", "must be ≥ 1", str(self.kl_horizon))
         if self.kl_target is not None and 5 * self.kl_horizon <= n:
             raise UsageError(
                 f"kl_horizon: must exceed n/5 = {n}/5 (n = prompts × group_size completions "
