@@ -344,3 +344,27 @@ def test_a_drill_without_an_answer_exits_0():
     res = runner.invoke(app, ["practice", "td0", "--seed", "3"], input="")
     assert res.exit_code == 0, res.output
     assert "no answer given" in res.output and "worked solution" in res.output
+
+
+def test_latex_sheet_keeps_a_spelled_symbol_apart_from_the_next_word(tmp_path):
+    # review: "alpha[R + gammaV(S') - V(S)]" and "gammalambda(1-d_t)" in the LaTeX sheets
+    worksheet(tmp_path / "w.tex", ["td0", "gae"], 2, seed=1)
+    text = (tmp_path / "w.tex").read_text() + (tmp_path / "w-solutions.tex").read_text()
+    assert "gamma V(S')" in text and "gamma lambda(1-d" in text
+    glued = re.findall(r"(?:alpha|gamma|lambda|theta|delta(?!s))[A-Za-z0-9]", text)
+    assert glued == []
+    from rlcli.practice.sheet import ascii_text
+
+    assert ascii_text("γ² π(a|s) ∂L/∂r 2γ") == "gamma^2 pi(a|s) dL/dr 2 gamma"
+
+
+def test_help_texts_say_what_the_options_do_here():
+    # review: practice's --force spoke of --csv/--plot/-o (it has none); calc's --answer
+    # example was an MDP sweep
+    practice = runner.invoke(app, ["practice", "--help"], env={"COLUMNS": "200"}).output
+    force = next(line for line in practice.splitlines() if "--force" in line)
+    assert "worksheet" in force and "--csv" not in force
+    calc = runner.invoke(app, ["calc", "gae", "--help"], env={"COLUMNS": "200"}).output
+    assert "sweeps" not in calc and "advantages" in calc
+    replay = runner.invoke(app, ["replay", "--help"], env={"COLUMNS": "200"}).output
+    assert "sweeps" not in replay and "q: {A: {left: 0}}" in replay

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from rlcli.cli.common import JsonOpt
-from rlcli.cli.practice import AnswerOpt, TolOpt
+from rlcli.cli.practice import TolOpt, answer_option
 from rlcli.cli.replay import FormatOpt, show_answer
 from rlcli.errors import UsageError
 
@@ -24,6 +24,10 @@ app = typer.Typer(
 
 GammaOpt = Annotated[str, typer.Option("--gamma", help="Discount γ.")]
 F = TypeVar("F", bound=Callable[..., None])
+
+AnswerOpt = answer_option(
+    "'advantages: [1/2, -1]', 'gradient: {s1: {L: -1/4, R: 1/4}}', or 'kl=0.17, k1=-0.23'"
+)
 
 
 def _float_range(command: F) -> F:

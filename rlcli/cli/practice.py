@@ -10,19 +10,24 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from rlcli.cli.common import ForceOpt, JsonOpt, check_new_file
+from rlcli.cli.common import JsonOpt, check_new_file
 from rlcli.errors import UsageError
 
-AnswerOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--answer",
-        help="Check a hand-worked answer: a YAML file or inline text keyed as --json "
-        "('values: {A: 3/4}', 'sweeps: {2: {A: -1.75}}', or 'A=3/4, B=-1.7'). "
-        "Exit 0 all right, 1 something wrong; wrong numbers are diagnosed.",
-        metavar="FILE|TEXT",
-    ),
-]
+
+def answer_option(examples: str) -> Any:
+    """The ``--answer`` option, its help giving ``examples`` of the command's own keys."""
+    return Annotated[
+        str | None,
+        typer.Option(
+            "--answer",
+            help=f"Check a hand-worked answer: a YAML file or inline text keyed as --json "
+            f"({examples}). Exit 0 all right, 1 something wrong; wrong numbers are diagnosed.",
+            metavar="FILE|TEXT",
+        ),
+    ]
+
+
+AnswerOpt = answer_option("'values: {A: 3/4}', 'sweeps: {2: {A: -1.75}}', or 'A=3/4, B=-1.7'")
 TolOpt = Annotated[
     str | None,
     typer.Option("--tol", help="--answer: right when within this of the truth "
@@ -89,7 +94,12 @@ def practice(
     solutions: Annotated[
         Path | None, typer.Option("--solutions", help="Worksheet: the worked solutions here.")
     ] = None,
-    force: ForceOpt = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Worksheet: overwrite the worksheet, solutions and data files."
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Exam drill: a fresh exercise, your answer on stdin, graded and diagnosed, then the

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlcli.cli.common import JsonOpt
-from rlcli.cli.practice import AnswerOpt, TolOpt
+from rlcli.cli.practice import TolOpt, answer_option
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from rlcli.replay.worked import Worked
 
 
+AnswerOpt = answer_option("'values: {A: 3/4}', 'q: {A: {left: 0}}', or 'A=3/4, B=-1.7'")
 FormatOpt = Annotated[str, typer.Option("--format", help="text, markdown or latex.")]
 
 

@@ -14,14 +14,22 @@ from typing import Any
 from rlcli.practice.exercise import Exercise
 from rlcli.practice.topics import generate
 
-TEX_ASCII = str.maketrans({
+SPELLED = {
     "·": "*", "★": "*", "π": "pi", "γ": "gamma", "≈": "~", "→": "->", "…": "...",
     "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6", "₇": "_7",
     "₈": "_8", "₉": "_9", "∑": "sum", "Σ": "sum", "Π": "prod", "—": "--", "−": "-",
     "α": "alpha", "λ": "lambda", "ρ": "rho", "τ": "tau", "δ": "delta", "ε": "eps",
     "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "×": "x", "§": "S", "′": "'", "²": "^2",
     "θ": "theta", "∇": "grad", "∂": "d", "√": "sqrt", "‖": "||", "½": "1/2", "±": "+/-",
-})  # fmt: skip
+}  # fmt: skip
+TEX_ASCII = str.maketrans(SPELLED)
+# A symbol spelled as a word (γ → gamma) is kept apart from a letter or digit beside it:
+# γV(S') → "gamma V(S')", γλ → "gamma lambda", not "gammaV", "gammalambda".
+_WORDS = "".join(c for c, word in SPELLED.items() if word.isalpha() and len(word) > 1)
+_SIGNS = "".join(c for c in SPELLED if c not in _WORDS)  # ², ₁...: no space before them
+_GLUED = re.compile(
+    f"(?<=[{_WORDS}])(?![{_SIGNS}])(?=[^\\W_]|[{_WORDS}])|(?<=[^\\W_])(?<![{_SIGNS}])(?=[{_WORDS}])"
+)
 CHECK = "# check: "  # then the command, ANSWER standing for the student's answer
 TEX_VERBATIM_WIDTH = 100  # characters of \footnotesize verbatim across a 17 cm text width
 TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
@@ -101,9 +109,10 @@ def _markdown(title: str, blocks: list[tuple[str, str, str]]) -> str:
 
 
 def ascii_text(text: str) -> str:
-    """pdflatex-safe text: the symbols above spelled out, accents dropped (r̂ → r), any
-    other non-ASCII character as ``?``."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(TEX_ASCII))
+    """pdflatex-safe text: the symbols above spelled out (a space between a spelled word and
+    a letter or digit beside it), accents dropped (r̂ → r), any other non-ASCII character as
+    ``?``."""
+    decomposed = unicodedata.normalize("NFKD", _GLUED.sub(" ", text).translate(TEX_ASCII))
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     return kept.encode("ascii", "replace").decode("ascii")
 
