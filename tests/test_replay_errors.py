@@ -174,3 +174,9 @@ def test_json_error_lists_every_problem_of_the_experience_file(tmp_path):
         (str(ex), 5, "episodes[2]"),
     ]
     assert "token 4 ('x')" in problems[0]["message"] and "token 1 ('3')" in problems[1]["message"]
+
+
+def test_inline_experience_is_named_as_the_user_gave_it():
+    # the positional argument is EXPERIENCE, not the --episodes option the user did not type
+    assert fails("td", "A 0 0").startswith("EXPERIENCE: episode 1, token 3")
+    assert "--episodes: episode 1, token 3" in fails("td", "--episodes", "A 0 0")

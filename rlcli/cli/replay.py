@@ -173,7 +173,7 @@ def replay(
         if _exists(path) or (not inline and path.suffix):
             exp = xp.from_file(path, extra_terminal)
         else:
-            exp = xp.from_text(experience, None, extra_terminal)
+            exp = xp.from_text(experience, None, extra_terminal, "EXPERIENCE")
     elif episodes is not None or transitions is not None:
         exp = xp.from_text(episodes, transitions, extra_terminal)
     opt = Options(

@@ -280,8 +280,11 @@ def _names(episodes: list[Episode]) -> tuple[list[str], dict[str, list[str]]]:
     return list(states), {s: list(a) for s, a in actions.items()}
 
 
-def from_text(episodes: str | None, transitions: str | None, terminal: set[str]) -> Experience:
-    """Inline experience: episodes (or transitions) separated by ``;`` or new lines."""
+def from_text(
+    episodes: str | None, transitions: str | None, terminal: set[str], name: str | None = None
+) -> Experience:
+    """Inline experience: episodes (or transitions) separated by ``;`` or new lines; ``name``
+    is what messages call it (default: ``--episodes`` or ``--transitions``)."""
     items: list[tuple[str, str, int | None, str]] = []
     for kind, text, flag in (
         ("episode", episodes, "--episodes"),
@@ -291,14 +294,14 @@ def from_text(episodes: str | None, transitions: str | None, terminal: set[str])
             continue
         if len(text) > MAX_FILE_BYTES:
             raise ExperienceError(
-                [Problem(flag, None, "", f"longer than {MAX_FILE_BYTES} characters")]
+                [Problem(name or flag, None, "", f"longer than {MAX_FILE_BYTES} characters")]
             )
         for part in text.replace("\n", ";").split(";"):
             if part.strip():
                 items.append((kind, part, None, ""))
     if not items:
         raise ExperienceError([Problem("experience", None, "", "no episodes or transitions given")])
-    source = "--episodes" if episodes is not None else "--transitions"
+    source = name or ("--episodes" if episodes is not None else "--transitions")
     eps, trs = build(items, terminal, source)
     states, actions = _names(eps + trs)
     return Experience(eps, trs, terminal, states, actions, source)
