@@ -124,7 +124,7 @@ def test_kl_horizon_that_would_turn_beta_negative_is_refused():
     from rlcli.lm.rl_config import RLConfig
 
     base = {"algo": "ppo", "prompts": 4, "group_size": 2, "kl_target": 0.5}
-    with pytest.raises(UsageError, match="kl_horizon: must exceed n/5"):
+    with pytest.raises(UsageError, match="kl_horizon 1: must exceed n/5"):
         RLConfig(**base, kl_horizon=1).check()
     RLConfig(**base, kl_horizon=2).check()
     assert adaptive_kl_coef(0.04, 0.0, 0.5, 2, 8) == pytest.approx(0.04 * 0.2)
@@ -151,10 +151,12 @@ def test_lm_rl_non_finite_settings_refused(tmp_path):
     ckpt.save(tmp_path / "p.npz", ckpt.Checkpoint("policy", cfg, tok.vocab, params, info))
     base = ["lm", "rl", "ppo", str(tmp_path / "p.npz"), "-o", str(tmp_path / "o.npz"),
             "--iterations", "1", "--prompts", "4", "--group-size", "2", "-q"]  # fmt: skip
-    refused(*base, "--temperature", "nan", field="temperature")
-    refused(*base, "--kl-target", "inf", field="kl_target")
-    refused(*base, "--value-clip", "inf", field="value_clip")
-    refused(*base, "--kl-target", "0.1", "--kl-horizon", "1", field="kl_horizon")
+    refused(*base, "--temperature", "nan", field="--temperature nan: must be a finite number")
+    refused(*base, "--kl-target", "inf", field="--kl-target inf: must be > 0")
+    refused(*base, "--value-clip", "inf", field="--value-clip inf: must be > 0")
+    refused(
+        *base, "--kl-target", "0.1", "--kl-horizon", "1", field="--kl-horizon 1: must exceed n/5"
+    )
     assert not (tmp_path / "o.npz").exists()
 
 

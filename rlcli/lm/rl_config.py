@@ -107,8 +107,10 @@ class RLConfig:
         if self.kl_horizon < 1:
             raise FieldError("kl_horizon", "must be ≥ 1", str(self.kl_horizon))
         if self.kl_target is not None and 5 * self.kl_horizon <= n:
-            raise UsageError(
-                f"kl_horizon: must exceed n/5 = {n}/5 (n = prompts × group_size completions "
-                f"per rollout), got {self.kl_horizon}: a rollout with the KL below target "
-                f"multiplies β by 1 − 0.2·n/horizon = {1 - 0.2 * n / self.kl_horizon:.4g} ≤ 0"
+            raise FieldError(
+                "kl_horizon",
+                f"must exceed n/5 = {n}/5 (n = prompts × group_size completions per rollout): "
+                "a rollout with the KL below target multiplies β by 1 − 0.2·n/horizon = "
+                f"{1 - 0.2 * n / self.kl_horizon:.4g} ≤ 0",
+                str(self.kl_horizon),
             )
