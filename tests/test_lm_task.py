@@ -105,6 +105,9 @@ def test_checkpoint_round_trip(tmp_path):
 def test_checkpoint_refusals(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
+    with pytest.raises(UsageError, match="not a checkpoint"):
+        ckpt.load(bad)
+    bad.write_bytes(b"PK\x03\x04 a truncated zip")
     with pytest.raises(UsageError, match="not a readable"):
         ckpt.load(bad)
     ckpt.save(tmp_path / "rm.npz", _ck("reward-model"))
