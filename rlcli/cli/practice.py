@@ -156,7 +156,7 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
     ex = generate(topic, seed)
     tty = sys.stdin.isatty()
     if json:  # an answer piped in is graded; at a terminal none is waited for
-        text = "" if tty else sys.stdin.read()
+        text = "" if tty else _piped_answer()
         doc = exercise_json(ex)
         code = 0
         if text.strip():
@@ -175,7 +175,7 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
                    "an empty line ends it):")  # fmt: skip
         text = "\n".join(iter(lambda: sys.stdin.readline().rstrip("\n"), ""))
     else:
-        text = sys.stdin.read()
+        text = _piped_answer()
     typer.echo("")
     code = 0
     if text.strip():
@@ -190,6 +190,14 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
     typer.echo(f"\nworked solution ({ex.command}):")
     typer.echo("\n".join(ex.work()))
     raise typer.Exit(code)
+
+
+def _piped_answer() -> str:
+    """The answer on standard input, read up to one character over the answer size limit
+    (the grader refuses it then; ``/dev/zero`` piped in never fills the memory)."""
+    from rlcli.grade.answer import MAX_ANSWER_BYTES
+
+    return sys.stdin.read(MAX_ANSWER_BYTES + 1)
 
 
 def _worksheet(
