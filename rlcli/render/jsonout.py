@@ -12,9 +12,6 @@ from fractions import Fraction
 from json.encoder import encode_basestring  # json.dumps's own, for ensure_ascii=False
 from typing import Any
 
-import numpy as np
-import orjson
-
 
 def to_jsonable(obj: Any) -> Any:
     """Convert numpy scalars/arrays, fractions and non-finite floats to JSON values."""
@@ -121,6 +118,9 @@ def _number_map(obj: dict) -> str | None:
 
 def _float_texts(values: list[float]) -> list[str] | None:
     """Each float as ``repr`` writes it, or None if one is not finite (see ``_number_map``)."""
+    import numpy as np  # here, not at start-up: most documents are small
+    import orjson
+
     if not values:
         return []
     array = np.array(values)
