@@ -58,40 +58,105 @@ class BatchData:
 def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
                    terminal: np.ndarray) -> np.ndarray:  # fmt: skip
     """(count, R, S) the values after each episode of the chunk, per run: the solution of
-    V = r̂ + γP̂V from all transitions so far (S&B §6.3); ``data`` is advanced."""
+    V = r̂ + γP̂V from all transitions so far (S&B §6.3); ``data`` is advanced.
+
+    A state never left keeps V = c (V0, or 0 if terminal), so only the states left so far
+    are unknowns: with them first (``visit_order``), each run solves the leading K×K block
+    (I − γP̂_in)V_in = r̂ + γP̂_out c, K the largest visited set among the runs rounded up
+    (``_td_blocks``), instead of the whole S×S system."""
     R, S = chunk.runs, data.visits.shape[1]
     n, t = np.nonzero(np.arange(chunk.horizon) < chunk.length[:, None])
     s, s_next, reward = chunk.states[n, t], chunk.states[n, t + 1], chunk.rewards[n, t]
+    episode, run = np.divmod(n, R)
+    c_never_left = np.where(terminal, 0.0, v0)
+    order, rank, sizes = visit_order(data.visits > 0, episode, run, s, chunk.count)
+    rr = np.arange(R)[:, None]
     out = np.empty((chunk.count, R, S))
-    for e0, e1, here in _blocks(n, chunk, R * S * S):
-        k = e1 - e0
-        cell = n[here] - e0 * R  # (episode − e0)·R + run
-        visits = _cumulative(data.visits, cell * S + s[here], None, k)
-        reward_sum = _cumulative(data.reward_sum, cell * S + s[here], reward[here], k)
-        transitions = _cumulative(data.transitions, (cell * S + s[here]) * S + s_next[here],
-                                  None, k)  # fmt: skip
-        seen = visits > 0
-        count = np.maximum(visits, 1)
-        # A = I − γP̂ built in place in ``transitions`` (fresh from _cumulative): at 213
-        # states × 100 runs each temporary is 36 MB per episode, and allocating four of them
-        # per solve cost more (in page faults) than the solve
-        A = transitions
-        A *= gamma  # (γ·T)/N as before, then negated: the same floats
-        A /= count[..., None]
-        np.negative(A, out=A)
-        A[~seen] = 0.0  # a state never left: V(s) = c(s), the identity row
-        A.reshape(*A.shape[:-2], S * S)[..., :: S + 1] += 1.0
-        c = np.where(seen, reward_sum / count, np.where(terminal, 0.0, v0))
-        try:
-            out[e0:e1] = np.linalg.solve(A, c[..., None])[..., 0]
-        except np.linalg.LinAlgError:  # γ = 1: only cut episodes leave a closed loop
-            raise IncompleteEpisodes(
-                "batch TD: the model estimated from the episodes has a loop with no way out "
-                "(I − γP̂ is singular), as episodes cut at {max_steps} never left it; raise "
-                "{max_steps}, use gamma < 1, or use TD(0) (it bootstraps where an episode is "
-                "cut)"
-            ) from None
+    out[...] = c_never_left
+    for e0, e1, K in _td_blocks(sizes, R, S):
+        if K == S:  # the whole system: the states in their own order
+            order = rank = np.broadcast_to(np.arange(S), (R, S))
+        lo, hi = np.searchsorted(n, [e0 * R, e1 * R])
+        i, b = run[lo:hi], n[lo:hi] - e0 * R  # run, (episode − e0)·R + run
+        row, col = b * K + rank[i, s[lo:hi]], rank[i, s_next[lo:hi]]
+        inside = col < K
+        block = order[:, :K]
+        visits = _cumulative(data.visits[rr, block], row, None, e1 - e0)
+        reward_sum = _cumulative(data.reward_sum[rr, block], row, reward[lo:hi], e1 - e0)
+        transitions = _cumulative(data.transitions[rr[..., None], block[..., None],
+                                                   block[:, None, :]],
+                                  (row * K + col)[inside], None, e1 - e0)  # fmt: skip
+        # Σ_{s' outside} T(s, s') c(s'): the block's transitions to states never left
+        c_outside = np.where(rank >= K, c_never_left, 0.0)  # (R, S)
+        to_outside = _cumulative(
+            np.einsum("rks,rs->rk", data.transitions[rr, block], c_outside),
+            row[~inside], c_never_left[s_next[lo:hi][~inside]], e1 - e0,
+        )  # fmt: skip
+        np.add.at(data.visits, (i, s[lo:hi]), 1.0)
+        np.add.at(data.reward_sum, (i, s[lo:hi]), reward[lo:hi])
+        np.add.at(data.transitions, (i, s[lo:hi], s_next[lo:hi]), 1.0)
+        out[e0:e1, rr, block] = _solve_td(transitions, visits, reward_sum, to_outside,
+                                          c_never_left[block], gamma)  # fmt: skip
     return out
+
+
+def _solve_td(transitions: np.ndarray, visits: np.ndarray, reward_sum: np.ndarray,
+              to_outside: np.ndarray, c: np.ndarray, gamma: float) -> np.ndarray:  # fmt: skip
+    """(…, K) the solution of (I − γP̂)V = r̂ + γP̂_out c with P̂ = T/N (transitions/visits)
+    on a block of states; a row never left is V = c. ``transitions`` becomes I − γP̂."""
+    K = visits.shape[-1]
+    seen = visits > 0
+    count = np.maximum(visits, 1)
+    # A = I − γP̂ built in place in ``transitions`` (a row never left has no transitions:
+    # the identity row), in two passes over the (episodes, R, K, K) block
+    A = transitions
+    A *= (-gamma / count)[..., None]
+    A.reshape(*A.shape[:-2], K * K)[..., :: K + 1] += 1.0
+    rhs = np.where(seen, (reward_sum + gamma * to_outside) / count, c)
+    try:
+        return np.linalg.solve(A, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # γ = 1: only cut episodes leave a closed loop
+        raise IncompleteEpisodes(
+            "batch TD: the model estimated from the episodes has a loop with no way out "
+            "(I − γP̂ is singular), as episodes cut at {max_steps} never left it; raise "
+            "{max_steps}, use gamma < 1, or use TD(0) (it bootstraps where an episode is "
+            "cut)"
+        ) from None
+
+
+def visit_order(left_before: np.ndarray, episode: np.ndarray, run: np.ndarray, s: np.ndarray,
+                count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Each run's states in the order they were first left: those left before the chunk
+    (``left_before``, (R, S)), then by the chunk episode that first leaves them (steps
+    ``episode``, ``run``, ``s``), then the states never left; ties by state index.
+
+    Returns ``order`` (R, S) the states in that order, ``rank`` (R, S) each state's place in
+    it, and ``sizes`` (count,) the largest number of states left by any run after each
+    episode: after episode e, run r's visited states are ``order[r, :k]``, k ≤ sizes[e]."""
+    R, S = left_before.shape
+    first = np.where(left_before, -1, count)  # count: not left in this chunk
+    np.minimum.at(first, (run, s), episode)
+    order = np.argsort(first, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(S)[None], axis=1)
+    # left by episode e: first ≤ e, counted per run over first + 1 ∈ 0..count + 1
+    cell = (np.arange(R)[:, None] * (count + 2) + first + 1).ravel()
+    per_run = np.bincount(cell, minlength=R * (count + 2)).reshape(R, count + 2).cumsum(axis=1)
+    return order, rank, per_run[:, 1:-1].max(axis=0)
+
+
+def _td_blocks(sizes: np.ndarray, runs: int, n_states: int):
+    """(e0, e1, K): episodes e0..e1−1 of a chunk solved together in K×K blocks, K the
+    largest visited set among the runs after episode e1−1 rounded up to a multiple of 8
+    (or all the states); at most ``BLOCK_ELEMENTS`` entries (runs × K × K per episode)."""
+    padded = np.minimum(n_states, -(-np.maximum(sizes, 1) // 8) * 8)
+    e0 = 0
+    while e0 < len(sizes):
+        K = int(padded[e0])
+        same = int(np.searchsorted(padded, K, side="right"))
+        e1 = min(same, e0 + max(1, BLOCK_ELEMENTS // (runs * K * K)))
+        yield e0, e1, K
+        e0 = e1
 
 
 def batch_mc_chunk(chunk: Chunk, data: BatchData, v0: float, first_visit: bool,
@@ -132,8 +197,11 @@ def _cumulative(total: np.ndarray, cell: np.ndarray, weight: np.ndarray | None,
     """(episodes, *total.shape): ``total`` plus the sums of ``weight`` (1 each if None) by
     flat cell index over the episodes up to each; ``total`` becomes the last of them."""
     size = episodes * total.size
-    sums = np.bincount(cell, weights=weight, minlength=size).astype(float, copy=False)
-    out = np.cumsum(sums.reshape(episodes, *total.shape), axis=0)
+    if weight is None:  # float ones: summed as floats, no int64 counts to convert
+        weight = np.ones(len(cell))
+    sums = np.bincount(cell, weights=weight, minlength=size)  # int64 if ``cell`` is empty
+    out = sums.astype(float, copy=False).reshape(episodes, *total.shape)
+    np.cumsum(out, axis=0, out=out)  # in place: at (episodes, R, K, K) each pass counts
     out += total
     total[...] = out[-1]
     return out
