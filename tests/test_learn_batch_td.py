@@ -70,9 +70,9 @@ def dense_reference(chunk: Chunk, n_states: int, v0: float, gamma: float,
 
 
 def learned(chunk: Chunk, n_states: int, v0: float, gamma: float, terminal: np.ndarray,
-            per_chunk: int | None = None) -> np.ndarray:  # fmt: skip
+            per_chunk: int | None = None, data: BatchData | None = None) -> np.ndarray:  # fmt: skip
     """(count, R, S) from ``batch_td_chunk``, fed ``per_chunk`` episodes at a time."""
-    data = BatchData.empty(chunk.runs, n_states, td=True)
+    data = data or BatchData.empty(chunk.runs, n_states, td=True)
     step = per_chunk or chunk.count
     return np.concatenate([
         batch_td_chunk(chunk.part(e, min(chunk.count, e + step)), data, v0, gamma, terminal)
@@ -204,3 +204,42 @@ def test_visit_order_puts_each_runs_states_in_the_order_first_left():
     assert (np.take_along_axis(rank, order, axis=1) == np.arange(6)).all()
     # left after episodes 0, 1, 2: run 0 has 2, 3, 3 states; run 1 has 1, 2, 3
     assert sizes.tolist() == [2, 3, 3]
+
+
+def forward_episodes(runs: int, episodes: int, n_states: int, loop_from: int,
+                     seed: int) -> Chunk:  # fmt: skip
+    """Random episodes on states 0..n−1 (n−1 terminal): 1–5 steps, each to a later state,
+    so the model has no loop; from episode ``loop_from`` on, run 1 also steps back (a loop).
+    Every third episode is cut (it ends in a state that is not terminal)."""
+    rng = np.random.default_rng(seed)
+    T = 5
+    states = np.zeros((runs * episodes, T + 1), dtype=np.int64)
+    length = np.zeros(runs * episodes, dtype=np.int64)
+    for row in range(runs * episodes):
+        e, r = divmod(row, runs)
+        L = int(rng.integers(1, T + 1))
+        path = np.sort(rng.choice(n_states - 1, size=L + 1, replace=False))
+        if e % 3 != 2:
+            path[-1] = n_states - 1  # ends in the terminal state
+        if r == 1 and e >= loop_from and L >= 2:
+            path[2] = path[0]  # back to where it started: s0 → s1 → s0
+        states[row, : L + 1], length[row] = path, L
+    N = runs * episodes
+    rewards = np.round(rng.normal(size=(N, T)), 1)
+    return Chunk(0, runs, states, rewards, np.zeros((N, T), dtype=np.int64), length,
+                 np.zeros(N, dtype=bool), np.zeros((N, T + 1)))  # fmt: skip
+
+
+@pytest.mark.parametrize("loop_from", [1000, 17])
+def test_a_model_without_loops_then_with_one_matches_a_dense_solve(loop_from):
+    # 60 states, γ = 0.95, V0 = 0.3: episodes cut in states never left bring V0 into the
+    # right-hand side; without a loop the values come from sweeps along the model's paths,
+    # with one (run 1 from episode 17, in the third chunk of 8) from the block solve
+    S = 60
+    terminal = np.arange(S) == S - 1
+    chunk = forward_episodes(3, 40, S, loop_from, seed=loop_from)
+    want = dense_reference(chunk, S, 0.3, 0.95, terminal)
+    data = BatchData.empty(3, S, td=True)
+    got = learned(chunk, S, 0.3, 0.95, terminal, per_chunk=8, data=data)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert data.loops == (loop_from < 40)  # the model's loop was found, or there was none

@@ -40,6 +40,7 @@ class BatchData:
     transitions: np.ndarray  # (R, S, S) counts of s → s'
     return_sum: np.ndarray  # (R, S) Σ G_t over counted visits (MC)
     return_count: np.ndarray  # (R, S)
+    loops: bool = False  # TD: some run's model has a loop (it keeps it: counts only grow)
 
     @classmethod
     def empty(cls, rows: int, n_states: int, td: bool) -> BatchData:
@@ -78,43 +79,93 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
             order = rank = np.broadcast_to(np.arange(S), (R, S))
         lo, hi = np.searchsorted(n, [e0 * R, e1 * R])
         i, b = run[lo:hi], n[lo:hi] - e0 * R  # run, (episode − e0)·R + run
-        row, col = b * K + rank[i, s[lo:hi]], rank[i, s_next[lo:hi]]
+        a, col = rank[i, s[lo:hi]], rank[i, s_next[lo:hi]]  # block rows and columns
+        row = b * K + a
         inside = col < K
         block = order[:, :K]
         visits = _cumulative(data.visits[rr, block], row, None, e1 - e0)
         reward_sum = _cumulative(data.reward_sum[rr, block], row, reward[lo:hi], e1 - e0)
-        transitions = _cumulative(data.transitions[rr[..., None], block[..., None],
-                                                   block[:, None, :]],
-                                  (row * K + col)[inside], None, e1 - e0)  # fmt: skip
+        counts = data.transitions[rr[..., None], block[..., None], block[:, None, :]]
         # Σ_{s' outside} T(s, s') c(s'): the block's transitions to states never left
         c_outside = np.where(rank >= K, c_never_left, 0.0)  # (R, S)
         to_outside = _cumulative(
             np.einsum("rks,rs->rk", data.transitions[rr, block], c_outside),
             row[~inside], c_never_left[s_next[lo:hi][~inside]], e1 - e0,
         )  # fmt: skip
+        count = np.maximum(visits, 1)
+        c = np.where(visits > 0, (reward_sum + gamma * to_outside) / count, c_never_left[block])
+        cells, T = _transition_counts(counts, ((i * K + a) * K + col)[inside], b[inside] // R,
+                                      e1 - e0)  # fmt: skip
+        src, dst = cells // K, cells // (K * K) * K + cells % K  # flat r·K + s and r·K + s'
+        weight = T * (gamma / count.reshape(-1, R * K)[:, src])  # γP̂(s, s') = γT/N
+        length = None if data.loops else _longest_path(src, dst, R * K, K)
+        if length is None:
+            data.loops = True
+            out[e0:e1, rr, block] = _solve(_i_minus(weight, cells, c.shape), c)
+        else:
+            out[e0:e1, rr, block] = _sweeps(weight, src, dst, c, length)
         np.add.at(data.visits, (i, s[lo:hi]), 1.0)
         np.add.at(data.reward_sum, (i, s[lo:hi]), reward[lo:hi])
         np.add.at(data.transitions, (i, s[lo:hi], s_next[lo:hi]), 1.0)
-        out[e0:e1, rr, block] = _solve_td(transitions, visits, reward_sum, to_outside,
-                                          c_never_left[block], gamma)  # fmt: skip
     return out
 
 
-def _solve_td(transitions: np.ndarray, visits: np.ndarray, reward_sum: np.ndarray,
-              to_outside: np.ndarray, c: np.ndarray, gamma: float) -> np.ndarray:  # fmt: skip
-    """(…, K) the solution of (I − γP̂)V = r̂ + γP̂_out c with P̂ = T/N (transitions/visits)
-    on a block of states; a row never left is V = c. ``transitions`` becomes I − γP̂."""
-    K = visits.shape[-1]
-    seen = visits > 0
-    count = np.maximum(visits, 1)
-    # A = I − γP̂ built in place in ``transitions`` (a row never left has no transitions:
-    # the identity row), in two passes over the (episodes, R, K, K) block
-    A = transitions
-    A *= (-gamma / count)[..., None]
-    A.reshape(*A.shape[:-2], K * K)[..., :: K + 1] += 1.0
-    rhs = np.where(seen, (reward_sum + gamma * to_outside) / count, c)
+def _transition_counts(counts: np.ndarray, cell: np.ndarray, episode: np.ndarray,
+                       E: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The block's transition counts after each of E episodes: the flat cells
+    (r·K + s)·K + s' of the transitions s → s' seen by the last, and (E, cells) their
+    counts: ``counts`` (R, K, K) before the first, plus the new transitions (flat ``cell``,
+    in episode ``episode``)."""
+    cells = np.union1d(np.flatnonzero(counts), cell)
+    added = np.bincount(episode * len(cells) + np.searchsorted(cells, cell),
+                        minlength=E * len(cells)).reshape(E, len(cells))  # fmt: skip
+    return cells, counts.reshape(-1)[cells] + np.cumsum(added, axis=0)
+
+
+def _longest_path(src: np.ndarray, dst: np.ndarray, n_nodes: int, per_run: int) -> int | None:
+    """The number of steps on the longest path of the graph src → dst (nodes 0..n_nodes−1,
+    ``per_run`` in each run's part), or None if it has a loop. depth(s) = max over s → s' of
+    1 + depth(s'), from 0: it settles after L + 1 rounds on a graph without loops, whose
+    paths have at most per_run − 1 steps, and never settles on one with a loop."""
+    depth = np.zeros(n_nodes, dtype=np.int64)
+    for length in range(per_run):
+        longer = np.zeros_like(depth)
+        np.maximum.at(longer, src, depth[dst] + 1)
+        if np.array_equal(longer, depth):
+            return length
+        depth = longer
+    return None
+
+
+def _sweeps(weight: np.ndarray, src: np.ndarray, dst: np.ndarray, c: np.ndarray,
+            length: int) -> np.ndarray:  # fmt: skip
+    """(E, R, K) V = Σ_{k ≤ L} (γP̂)^k c, the solution of V = c + γP̂V when the model has no
+    loop and no path of more than L steps (P̂^{L+1} = 0): L sweeps V ← c + γP̂V from V = c,
+    P̂ given by its nonzeros ``weight`` (E, n) = γP̂(src → dst) on flat nodes r·K + s."""
+    E = len(c)
+    flat = c.reshape(E, -1)
+    rows = (np.arange(E)[:, None] * flat.shape[1] + src).ravel()
+    V = flat
+    for _ in range(length):
+        V = flat + np.bincount(rows, weights=(weight * V[:, dst]).ravel(),
+                               minlength=flat.size).reshape(flat.shape)  # fmt: skip
+    return V.reshape(c.shape)
+
+
+def _i_minus(weight: np.ndarray, cells: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(E, R, K, K) A = I − γP̂ from the nonzeros ``weight`` (E, n) = γP̂ at flat ``cells``
+    (r·K + s)·K + s' (a row never left has none: the identity row)."""
+    E, R, K = shape
+    A = np.zeros((E, R, K, K))
+    A.reshape(E, R * K * K)[:, cells] = -weight
+    A.reshape(E, R, K * K)[..., :: K + 1] += 1.0
+    return A
+
+
+def _solve(A: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """(…, K) the solution of AV = c, A = I − γP̂ (batched)."""
     try:
-        return np.linalg.solve(A, rhs[..., None])[..., 0]
+        return np.linalg.solve(A, c[..., None])[..., 0]
     except np.linalg.LinAlgError:  # γ = 1: only cut episodes leave a closed loop
         raise IncompleteEpisodes(
             "batch TD: the model estimated from the episodes has a loop with no way out "
