@@ -243,3 +243,30 @@ def test_a_model_without_loops_then_with_one_matches_a_dense_solve(loop_from):
     got = learned(chunk, S, 0.3, 0.95, terminal, per_chunk=8, data=data)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert data.loops == (loop_from < 40)  # the model's loop was found, or there was none
+
+
+def test_more_states_than_the_old_dense_limit_matches_a_dense_solve():
+    # 600 states (the dense S×S model stopped at 400): sweeps without a loop, then the
+    # block solve of run 1's visited states once it has one
+    S = 600
+    terminal = np.arange(S) == S - 1
+    chunk = forward_episodes(2, 8, S, loop_from=4, seed=9)
+    want = dense_reference(chunk, S, -0.2, 0.9, terminal)
+    data = BatchData.empty(2, S, td=True)
+    np.testing.assert_allclose(learned(chunk, S, -0.2, 0.9, terminal, per_chunk=3, data=data),
+                               want, rtol=1e-12, atol=1e-12)  # fmt: skip
+    assert data.loops
+
+
+def test_small_memory_blocks_solve_one_episode_and_run_at_a_time(monkeypatch):
+    # BLOCK_ELEMENTS = 64 allows no more than one 8×8 matrix at once: every block is one
+    # episode, and the dense solve goes run by run; the values are those of a dense solve
+    from rlcli.learn import batch
+
+    monkeypatch.setattr(batch, "BLOCK_ELEMENTS", 64)
+    chunk, mdp = simulate("gridworld-5x5.yaml", runs=3, episodes=8, seed=6, start="r4c4",
+                          max_steps=5)  # fmt: skip
+    S = mdp.n_states
+    want = dense_reference(chunk, S, 0.5, mdp.gamma, mdp.terminal)
+    np.testing.assert_allclose(learned(chunk, S, 0.5, mdp.gamma, mdp.terminal), want,
+                               rtol=1e-11, atol=1e-11)  # fmt: skip

@@ -12,8 +12,9 @@ States not visited yet keep their initial value V0.
 
 A chunk of episodes is learned at once: the statistics after each episode are cumulative
 sums over the chunk's episodes (``np.bincount`` per episode, then ``np.cumsum``), and the
-fixed points after all of them come from one batched solve, in blocks of episodes that bound
-the memory of the (episodes, runs, S, S) models.
+fixed points after all of them come in blocks of episodes. Batch TD keeps the transitions
+seen as a sparse list of counts and solves only for the states left so far: by sweeps
+along the model's paths when it has no loop, else by a batched dense solve of that block.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from rlcli.learn.episodes import Chunk, Episode
 from rlcli.learn.errors import IncompleteEpisodes
 from rlcli.learn.steps import first_visits, require_complete
 
-MAX_BATCH_TD_STATES = 400  # the model is kept dense, (runs, S, S)
-BLOCK_ELEMENTS = 1 << 22  # model entries (episodes × runs × S × S) solved at once
+MAX_BATCH_TD_STATES = 2000  # a model with loops is solved as a dense K×K block, K ≤ S
+BLOCK_ELEMENTS = 1 << 22  # matrix entries (episodes × runs × K × K) solved at once
 
 
 @dataclass
@@ -37,22 +38,22 @@ class BatchData:
 
     visits: np.ndarray  # (R, S) departures from s (TD)
     reward_sum: np.ndarray  # (R, S) Σ R_{t+1} over departures from s
-    transitions: np.ndarray  # (R, S, S) counts of s → s'
     return_sum: np.ndarray  # (R, S) Σ G_t over counted visits (MC)
     return_count: np.ndarray  # (R, S)
+    moves: np.ndarray  # (n,) int64, the transitions r: s → s' seen, as (r·S + s)·S + s', sorted
+    move_counts: np.ndarray  # (n,) how many times each
     loops: bool = False  # TD: some run's model has a loop (it keeps it: counts only grow)
 
     @classmethod
     def empty(cls, rows: int, n_states: int, td: bool) -> BatchData:
         if td and n_states > MAX_BATCH_TD_STATES:
             raise NumericalError(
-                f"batch TD keeps a dense {n_states}×{n_states} model per run; it is limited "
-                f"to {MAX_BATCH_TD_STATES} states"
+                f"batch TD solves a model with loops as a dense matrix of up to {n_states}×"
+                f"{n_states} per run; it is limited to {MAX_BATCH_TD_STATES} states"
             )
-        size = n_states if td else 0
         return cls(
-            np.zeros((rows, n_states)), np.zeros((rows, n_states)),
-            np.zeros((rows, size, size)), np.zeros((rows, n_states)), np.zeros((rows, n_states)),
+            np.zeros((rows, n_states)), np.zeros((rows, n_states)), np.zeros((rows, n_states)),
+            np.zeros((rows, n_states)), np.zeros(0, dtype=np.int64), np.zeros(0),
         )  # fmt: skip
 
 
@@ -77,49 +78,61 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
     for e0, e1, K in _td_blocks(sizes, R, S):
         if K == S:  # the whole system: the states in their own order
             order = rank = np.broadcast_to(np.arange(S), (R, S))
+        E, block = e1 - e0, order[:, :K]
         lo, hi = np.searchsorted(n, [e0 * R, e1 * R])
         i, b = run[lo:hi], n[lo:hi] - e0 * R  # run, (episode − e0)·R + run
         a, col = rank[i, s[lo:hi]], rank[i, s_next[lo:hi]]  # block rows and columns
-        row = b * K + a
-        inside = col < K
-        block = order[:, :K]
-        visits = _cumulative(data.visits[rr, block], row, None, e1 - e0)
-        reward_sum = _cumulative(data.reward_sum[rr, block], row, reward[lo:hi], e1 - e0)
-        counts = data.transitions[rr[..., None], block[..., None], block[:, None, :]]
+        row, inside = b * K + a, col < K
+        # the transitions before the block's first episode: all from states in the block
+        m_run, m_s, m_next = data.moves // (S * S), data.moves // S % S, data.moves % S
+        m_row, m_col = m_run * K + rank[m_run, m_s], rank[m_run, m_next]
+        m_in = m_col < K
+        visits = _cumulative(data.visits[rr, block], row, None, E)
+        reward_sum = _cumulative(data.reward_sum[rr, block], row, reward[lo:hi], E)
         # Σ_{s' outside} T(s, s') c(s'): the block's transitions to states never left
-        c_outside = np.where(rank >= K, c_never_left, 0.0)  # (R, S)
-        to_outside = _cumulative(
-            np.einsum("rks,rs->rk", data.transitions[rr, block], c_outside),
-            row[~inside], c_never_left[s_next[lo:hi][~inside]], e1 - e0,
-        )  # fmt: skip
+        before = np.bincount(m_row[~m_in], data.move_counts[~m_in] * c_never_left[m_next[~m_in]],
+                             minlength=R * K).reshape(R, K)  # fmt: skip
+        to_outside = _cumulative(before, row[~inside], c_never_left[s_next[lo:hi][~inside]], E)
         count = np.maximum(visits, 1)
         c = np.where(visits > 0, (reward_sum + gamma * to_outside) / count, c_never_left[block])
-        cells, T = _transition_counts(counts, ((i * K + a) * K + col)[inside], b[inside] // R,
-                                      e1 - e0)  # fmt: skip
+        cells, T = _transition_counts((m_row * K + m_col)[m_in], data.move_counts[m_in],
+                                      ((i * K + a) * K + col)[inside], E,
+                                      b[inside] // R)  # fmt: skip
         src, dst = cells // K, cells // (K * K) * K + cells % K  # flat r·K + s and r·K + s'
-        weight = T * (gamma / count.reshape(-1, R * K)[:, src])  # γP̂(s, s') = γT/N
+        weight = T * (gamma / count.reshape(E, R * K)[:, src])  # γP̂(s, s') = γT/N
         length = None if data.loops else _longest_path(src, dst, R * K, K)
         if length is None:
             data.loops = True
-            out[e0:e1, rr, block] = _solve(_i_minus(weight, cells, c.shape), c)
+            out[e0:e1, rr, block] = _solve_blocks(weight, cells, c)
         else:
             out[e0:e1, rr, block] = _sweeps(weight, src, dst, c, length)
         np.add.at(data.visits, (i, s[lo:hi]), 1.0)
         np.add.at(data.reward_sum, (i, s[lo:hi]), reward[lo:hi])
-        np.add.at(data.transitions, (i, s[lo:hi], s_next[lo:hi]), 1.0)
+        data.moves, data.move_counts = _merged(data.moves, data.move_counts,
+                                               (i * S + s[lo:hi]) * S + s_next[lo:hi])  # fmt: skip
     return out
 
 
-def _transition_counts(counts: np.ndarray, cell: np.ndarray, episode: np.ndarray,
-                       E: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _transition_counts(before: np.ndarray, before_counts: np.ndarray, cell: np.ndarray,
+                       E: int, episode: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The block's transition counts after each of E episodes: the flat cells
     (r·K + s)·K + s' of the transitions s → s' seen by the last, and (E, cells) their
-    counts: ``counts`` (R, K, K) before the first, plus the new transitions (flat ``cell``,
-    in episode ``episode``)."""
-    cells = np.union1d(np.flatnonzero(counts), cell)
+    counts: ``before`` (cells, unique) with ``before_counts`` before the first episode,
+    plus the new transitions (flat ``cell``, in episode ``episode``)."""
+    cells = np.union1d(before, cell)
+    start = np.zeros(len(cells))
+    start[np.searchsorted(cells, before)] = before_counts
     added = np.bincount(episode * len(cells) + np.searchsorted(cells, cell),
                         minlength=E * len(cells)).reshape(E, len(cells))  # fmt: skip
-    return cells, counts.reshape(-1)[cells] + np.cumsum(added, axis=0)
+    return cells, start + np.cumsum(added, axis=0)
+
+
+def _merged(moves: np.ndarray, counts: np.ndarray, new: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The sorted distinct transitions of ``moves`` and ``new``, with their counts."""
+    cells, which = np.unique(np.concatenate([moves, new]), return_inverse=True)
+    weights = np.concatenate([counts, np.ones(len(new))])
+    return cells, np.bincount(which, weights=weights, minlength=len(cells))
 
 
 def _longest_path(src: np.ndarray, dst: np.ndarray, n_nodes: int, per_run: int) -> int | None:
@@ -152,14 +165,21 @@ def _sweeps(weight: np.ndarray, src: np.ndarray, dst: np.ndarray, c: np.ndarray,
     return V.reshape(c.shape)
 
 
-def _i_minus(weight: np.ndarray, cells: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """(E, R, K, K) A = I − γP̂ from the nonzeros ``weight`` (E, n) = γP̂ at flat ``cells``
-    (r·K + s)·K + s' (a row never left has none: the identity row)."""
-    E, R, K = shape
-    A = np.zeros((E, R, K, K))
-    A.reshape(E, R * K * K)[:, cells] = -weight
-    A.reshape(E, R, K * K)[..., :: K + 1] += 1.0
-    return A
+def _solve_blocks(weight: np.ndarray, cells: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """(E, R, K) the solution of (I − γP̂)V = c, γP̂ given by its nonzeros ``weight`` (E, n)
+    at flat ``cells`` (r·K + s)·K + s' (sorted), solved densely for as many runs at once as
+    ``BLOCK_ELEMENTS`` matrix entries allow (one at least)."""
+    E, R, K = c.shape
+    V = np.empty_like(c)
+    step = max(1, BLOCK_ELEMENTS // (E * K * K))
+    for r0 in range(0, R, step):
+        r1 = min(R, r0 + step)
+        lo, hi = np.searchsorted(cells, [r0 * K * K, r1 * K * K])
+        A = np.zeros((E, r1 - r0, K, K))
+        A.reshape(E, -1)[:, cells[lo:hi] - r0 * K * K] = -weight[:, lo:hi]
+        A.reshape(E, r1 - r0, K * K)[..., :: K + 1] += 1.0  # a row never left: V(s) = c(s)
+        V[:, r0:r1] = _solve(A, c[:, r0:r1])
+    return V
 
 
 def _solve(A: np.ndarray, c: np.ndarray) -> np.ndarray:
