@@ -76,63 +76,86 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
     out = np.empty((chunk.count, R, S))
     out[...] = c_never_left
     for e0, e1, K in _td_blocks(sizes, R, S):
-        if K == S:  # the whole system: the states in their own order
+        whole = K == S  # the whole system: the states in their own order
+        if whole:
             order = rank = np.broadcast_to(np.arange(S), (R, S))
         E, block = e1 - e0, order[:, :K]
         lo, hi = np.searchsorted(n, [e0 * R, e1 * R])
         i, b = run[lo:hi], n[lo:hi] - e0 * R  # run, (episode − e0)·R + run
-        a, col = rank[i, s[lo:hi]], rank[i, s_next[lo:hi]]  # block rows and columns
-        row, inside = b * K + a, col < K
+        here, here_next = s[lo:hi], s_next[lo:hi]
+        a, col = (here, here_next) if whole else (rank[i, here], rank[i, here_next])
+        row = b * K + a  # flat (episode − e0, r, s) in the block
         # the transitions before the block's first episode: all from states in the block
         m_run, m_s, m_next = data.moves // (S * S), data.moves // S % S, data.moves % S
-        m_row, m_col = m_run * K + rank[m_run, m_s], rank[m_run, m_next]
-        m_in = m_col < K
+        m_a, m_col = (m_s, m_next) if whole else (rank[m_run, m_s], rank[m_run, m_next])
+        m_row, m_counts = m_run * K + m_a, data.move_counts
         visits = _cumulative(data.visits[rr, block], row, None, E)
         reward_sum = _cumulative(data.reward_sum[rr, block], row, reward[lo:hi], E)
-        # Σ_{s' outside} T(s, s') c(s'): the block's transitions to states never left
-        before = np.bincount(m_row[~m_in], data.move_counts[~m_in] * c_never_left[m_next[~m_in]],
-                             minlength=R * K).reshape(R, K)  # fmt: skip
-        to_outside = _cumulative(before, row[~inside], c_never_left[s_next[lo:hi][~inside]], E)
+        rhs = reward_sum  # N·(r̂ + γP̂_out c)
+        if not whole:  # a transition out of the block goes to a state never left, V = c:
+            # γ Σ_{s' outside} T(s, s') c(s') moves to the right-hand side
+            inside, m_in = col < K, m_col < K
+            before = np.bincount(m_row[~m_in], m_counts[~m_in] * c_never_left[m_next[~m_in]],
+                                 minlength=R * K).reshape(R, K)  # fmt: skip
+            to_outside = _cumulative(before, row[~inside], c_never_left[here_next[~inside]], E)
+            rhs = reward_sum + gamma * to_outside
+            row, col, m_row, m_col, m_counts = (row[inside], col[inside], m_row[m_in],
+                                                m_col[m_in], m_counts[m_in])  # fmt: skip
         count = np.maximum(visits, 1)
-        c = np.where(visits > 0, (reward_sum + gamma * to_outside) / count, c_never_left[block])
-        cells, T = _transition_counts((m_row * K + m_col)[m_in], data.move_counts[m_in],
-                                      ((i * K + a) * K + col)[inside], E,
-                                      b[inside] // R)  # fmt: skip
-        src, dst = cells // K, cells // (K * K) * K + cells % K  # flat r·K + s and r·K + s'
-        weight = T * (gamma / count.reshape(E, R * K)[:, src])  # γP̂(s, s') = γT/N
-        length = None if data.loops else _longest_path(src, dst, R * K, K)
-        if length is None:
-            data.loops = True
-            out[e0:e1, rr, block] = _solve_blocks(weight, cells, c)
+        c = np.where(visits > 0, rhs / count, c_never_left[block])
+        before, new = m_row * K + m_col, row * K + col  # flat (r, s, s'), (episode, r, s, s')
+        if not data.loops:
+            cells = _distinct(np.concatenate([before, new % (R * K * K)]), R * K * K)[0]
+            length = _longest_path(cells // K, cells // (K * K) * K + cells % K, R * K, K)
+            data.loops = length is None
+        if data.loops:
+            out[e0:e1, rr, block] = _solve_dense(before, m_counts, new, -gamma / count, c)
         else:
+            cells, T = _transition_counts(before, m_counts, new, (E, R, K))
+            src, dst = cells // K, cells // (K * K) * K + cells % K  # flat r·K + s, r·K + s'
+            weight = T * (gamma / count.reshape(E, R * K)[:, src])  # γP̂(s, s') = γT/N
             out[e0:e1, rr, block] = _sweeps(weight, src, dst, c, length)
-        np.add.at(data.visits, (i, s[lo:hi]), 1.0)
-        np.add.at(data.reward_sum, (i, s[lo:hi]), reward[lo:hi])
+        data.visits[rr, block], data.reward_sum[rr, block] = visits[-1], reward_sum[-1]
         data.moves, data.move_counts = _merged(data.moves, data.move_counts,
-                                               (i * S + s[lo:hi]) * S + s_next[lo:hi])  # fmt: skip
+                                               (i * S + here) * S + here_next,
+                                               R * S * S)  # fmt: skip
     return out
 
 
-def _transition_counts(before: np.ndarray, before_counts: np.ndarray, cell: np.ndarray,
-                       E: int, episode: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """The block's transition counts after each of E episodes: the flat cells
-    (r·K + s)·K + s' of the transitions s → s' seen by the last, and (E, cells) their
-    counts: ``before`` (cells, unique) with ``before_counts`` before the first episode,
-    plus the new transitions (flat ``cell``, in episode ``episode``)."""
-    cells = np.union1d(before, cell)
+def _transition_counts(before: np.ndarray, before_counts: np.ndarray, new: np.ndarray,
+                       shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The block's transition counts after each of its E episodes (``shape`` (E, R, K)):
+    the flat cells (r·K + s)·K + s' of the transitions s → s' seen by the last, and (E,
+    cells) their counts: ``before`` (distinct cells) with ``before_counts`` before the
+    first episode, plus the ``new`` transitions, flat (episode, r, s, s')."""
+    E, R, K = shape
+    episode, cell = np.divmod(new, R * K * K)
+    cells, which = _distinct(np.concatenate([before, cell]), R * K * K)
     start = np.zeros(len(cells))
-    start[np.searchsorted(cells, before)] = before_counts
-    added = np.bincount(episode * len(cells) + np.searchsorted(cells, cell),
+    start[which[: len(before)]] = before_counts
+    added = np.bincount(episode * len(cells) + which[len(before) :],
                         minlength=E * len(cells)).reshape(E, len(cells))  # fmt: skip
     return cells, start + np.cumsum(added, axis=0)
 
 
-def _merged(moves: np.ndarray, counts: np.ndarray, new: np.ndarray
+def _merged(moves: np.ndarray, counts: np.ndarray, new: np.ndarray, space: int
             ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """The sorted distinct transitions of ``moves`` and ``new``, with their counts."""
-    cells, which = np.unique(np.concatenate([moves, new]), return_inverse=True)
-    weights = np.concatenate([counts, np.ones(len(new))])
-    return cells, np.bincount(which, weights=weights, minlength=len(cells))
+    """The sorted distinct transitions of ``moves`` and ``new`` (flat cells below
+    ``space``), with their counts."""
+    cells, which = _distinct(np.concatenate([moves, new]), space)
+    merged = np.bincount(which[: len(moves)], weights=counts, minlength=len(cells))
+    return cells, merged + np.bincount(which[len(moves) :], minlength=len(cells))
+
+
+def _distinct(values: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``values`` (in 0..space−1) and each value's index among them, as
+    ``np.unique(values, return_inverse=True)``: by a table over 0..space−1 when that is no
+    longer than ``values`` (many steps on few states: no sort), else by sorting."""
+    if space > len(values):
+        return np.unique(values, return_inverse=True)
+    seen = np.zeros(space, dtype=bool)
+    seen[values] = True
+    return np.flatnonzero(seen), (np.cumsum(seen) - 1)[values]
 
 
 def _longest_path(src: np.ndarray, dst: np.ndarray, n_nodes: int, per_run: int) -> int | None:
@@ -165,19 +188,31 @@ def _sweeps(weight: np.ndarray, src: np.ndarray, dst: np.ndarray, c: np.ndarray,
     return V.reshape(c.shape)
 
 
-def _solve_blocks(weight: np.ndarray, cells: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """(E, R, K) the solution of (I − γP̂)V = c, γP̂ given by its nonzeros ``weight`` (E, n)
-    at flat ``cells`` (r·K + s)·K + s' (sorted), solved densely for as many runs at once as
-    ``BLOCK_ELEMENTS`` matrix entries allow (one at least)."""
+def _solve_dense(before: np.ndarray, before_counts: np.ndarray, new: np.ndarray,
+                 scale: np.ndarray, c: np.ndarray) -> np.ndarray:  # fmt: skip
+    """(E, R, K) the solution of (I − γP̂)V = c after each of E episodes, P̂ = T/N: the
+    counts T are ``before`` (distinct flat cells (r·K + s)·K + s', in order of r) with
+    ``before_counts``, plus the ``new`` transitions, flat (episode, r, s, s'), summed over
+    the episodes; ``scale`` (E, R, K) = −γ/N. A = I − γP̂ is written densely, T·(−γ/N) in
+    place of the counts (a row never left has none: the identity row), for as many runs at
+    once as ``BLOCK_ELEMENTS`` matrix entries allow (one at least)."""
     E, R, K = c.shape
     V = np.empty_like(c)
     step = max(1, BLOCK_ELEMENTS // (E * K * K))
     for r0 in range(0, R, step):
         r1 = min(R, r0 + step)
-        lo, hi = np.searchsorted(cells, [r0 * K * K, r1 * K * K])
-        A = np.zeros((E, r1 - r0, K, K))
-        A.reshape(E, -1)[:, cells[lo:hi] - r0 * K * K] = -weight[:, lo:hi]
-        A.reshape(E, r1 - r0, K * K)[..., :: K + 1] += 1.0  # a row never left: V(s) = c(s)
+        lo, hi = np.searchsorted(before, [r0 * K * K, r1 * K * K])
+        counts = np.zeros((r1 - r0) * K * K)
+        counts[before[lo:hi] - r0 * K * K] = before_counts[lo:hi]
+        if r1 - r0 < R:  # the new transitions of runs r0..r1−1, flat (episode, r − r0, s, s')
+            episode, cell = np.divmod(new, R * K * K)
+            mine = (cell >= r0 * K * K) & (cell < r1 * K * K)
+            part = episode[mine] * ((r1 - r0) * K * K) + cell[mine] - r0 * K * K
+        else:
+            part = new
+        A = _cumulative(counts.reshape(r1 - r0, K, K), part, None, E)
+        A *= scale[:, r0:r1, :, None]
+        A.reshape(E, r1 - r0, K * K)[..., :: K + 1] += 1.0
         V[:, r0:r1] = _solve(A, c[:, r0:r1])
     return V
 
@@ -268,10 +303,8 @@ def _cumulative(total: np.ndarray, cell: np.ndarray, weight: np.ndarray | None,
     """(episodes, *total.shape): ``total`` plus the sums of ``weight`` (1 each if None) by
     flat cell index over the episodes up to each; ``total`` becomes the last of them."""
     size = episodes * total.size
-    if weight is None:  # float ones: summed as floats, no int64 counts to convert
-        weight = np.ones(len(cell))
-    sums = np.bincount(cell, weights=weight, minlength=size)  # int64 if ``cell`` is empty
-    out = sums.astype(float, copy=False).reshape(episodes, *total.shape)
+    sums = np.bincount(cell, weights=weight, minlength=size).astype(float, copy=False)
+    out = sums.reshape(episodes, *total.shape)
     np.cumsum(out, axis=0, out=out)  # in place: at (episodes, R, K, K) each pass counts
     out += total
     total[...] = out[-1]
