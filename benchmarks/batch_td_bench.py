@@ -1,6 +1,7 @@
 """Batch TD before and after, as whole ``rlcli estimate`` processes, interleaved.
 
-Run:  git archive main rlcli problems | mkdir -p /tmp/btd_before && tar -x -C /tmp/btd_before
+Run:  mkdir -p /tmp/btd_before     # the tree before: main where this branch started
+      git archive $(git merge-base HEAD main) rlcli problems | tar -x -C /tmp/btd_before
       python -m compileall -q rlcli /tmp/btd_before/rlcli   # PYTHONDONTWRITEBYTECODE is set
       python benchmarks/batch_td_bench.py --before /tmp/btd_before [--repeat 3]
 

@@ -95,9 +95,9 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
         if not whole:  # a transition out of the block goes to a state never left, V = c:
             # γ Σ_{s' outside} T(s, s') c(s') moves to the right-hand side
             inside, m_in = col < K, m_col < K
-            before = np.bincount(m_row[~m_in], m_counts[~m_in] * c_never_left[m_next[~m_in]],
-                                 minlength=R * K).reshape(R, K)  # fmt: skip
-            to_outside = _cumulative(before, row[~inside], c_never_left[here_next[~inside]], E)
+            earlier = np.bincount(m_row[~m_in], m_counts[~m_in] * c_never_left[m_next[~m_in]],
+                                  minlength=R * K).reshape(R, K)  # fmt: skip
+            to_outside = _cumulative(earlier, row[~inside], c_never_left[here_next[~inside]], E)
             rhs = reward_sum + gamma * to_outside
             row, col, m_row, m_col, m_counts = (row[inside], col[inside], m_row[m_in],
                                                 m_col[m_in], m_counts[m_in])  # fmt: skip
