@@ -191,13 +191,13 @@ def test_a_loop_with_no_way_out_at_gamma_1_among_many_states_names_max_steps():
 
 def test_visit_order_puts_each_runs_states_in_the_order_first_left():
     # 2 runs, 6 states. Before the chunk run 0 had left state 4. Chunk steps (episode, run,
-    # state): (0, 0, 2), (0, 1, 5), (1, 0, 0), (1, 0, 2), (1, 1, 1), (2, 1, 3).
+    # state): (0, 0, 2), (0, 1, 5), (1, 0, 0), (1, 0, 2), (1, 1, 1), (2, 1, 3); the row of
+    # a step is episode·2 + run.
     left_before = np.zeros((2, 6), dtype=bool)
     left_before[0, 4] = True
-    episode = np.array([0, 0, 1, 1, 1, 2])
-    run = np.array([0, 1, 0, 0, 1, 1])
+    n = np.array([0, 1, 2, 2, 3, 5])
     s = np.array([2, 5, 0, 2, 1, 3])
-    order, rank, sizes = visit_order(left_before, episode, run, s, 3)
+    order, rank, sizes = visit_order(left_before, n, s, 3)
     # run 0: 4 (before), 2 (episode 0), 0 (episode 1), then never left 1, 3, 5
     # run 1: 5 (episode 0), 1 (episode 1), 3 (episode 2), then 0, 2, 4
     assert order.tolist() == [[4, 2, 0, 1, 3, 5], [5, 1, 3, 0, 2, 4]]

@@ -69,9 +69,9 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
     R, S = chunk.runs, data.visits.shape[1]
     n, t = np.nonzero(np.arange(chunk.horizon) < chunk.length[:, None])
     s, s_next, reward = chunk.states[n, t], chunk.states[n, t + 1], chunk.rewards[n, t]
-    episode, run = np.divmod(n, R)
+    run = n % R
     c_never_left = np.where(terminal, 0.0, v0)
-    order, rank, sizes = visit_order(data.visits > 0, episode, run, s, chunk.count)
+    order, rank, sizes = visit_order(data.visits > 0, n, s, chunk.count)
     rr = np.arange(R)[:, None]
     out = np.empty((chunk.count, R, S))
     out[...] = c_never_left
@@ -230,18 +230,21 @@ def _solve(A: np.ndarray, c: np.ndarray) -> np.ndarray:
         ) from None
 
 
-def visit_order(left_before: np.ndarray, episode: np.ndarray, run: np.ndarray, s: np.ndarray,
-                count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def visit_order(left_before: np.ndarray, n: np.ndarray, s: np.ndarray, count: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Each run's states in the order they were first left: those left before the chunk
-    (``left_before``, (R, S)), then by the chunk episode that first leaves them (steps
-    ``episode``, ``run``, ``s``), then the states never left; ties by state index.
+    (``left_before``, (R, S)), then by the chunk episode that first leaves them (the steps
+    leave ``s`` in row ``n`` = episode·R + run), then the states never left; ties by state
+    index.
 
     Returns ``order`` (R, S) the states in that order, ``rank`` (R, S) each state's place in
     it, and ``sizes`` (count,) the largest number of states left by any run after each
     episode: after episode e, run r's visited states are ``order[r, :k]``, k ≤ sizes[e]."""
     R, S = left_before.shape
-    first = np.where(left_before, -1, count)  # count: not left in this chunk
-    np.minimum.at(first, (run, s), episode)
+    left = np.zeros((count, R * S), dtype=bool)  # left in episode e, by (run, state)
+    left.reshape(-1)[n * S + s] = True
+    first = np.where(left.any(axis=0), left.argmax(axis=0), count).reshape(R, S)
+    first[left_before] = -1  # count: not left in this chunk
     order = np.argsort(first, axis=1, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(S)[None], axis=1)
@@ -303,8 +306,10 @@ def _cumulative(total: np.ndarray, cell: np.ndarray, weight: np.ndarray | None,
     """(episodes, *total.shape): ``total`` plus the sums of ``weight`` (1 each if None) by
     flat cell index over the episodes up to each; ``total`` becomes the last of them."""
     size = episodes * total.size
-    sums = np.bincount(cell, weights=weight, minlength=size).astype(float, copy=False)
-    out = sums.reshape(episodes, *total.shape)
+    if weight is None:  # float ones: summed as floats, no int64 counts to convert
+        weight = np.ones(len(cell))
+    sums = np.bincount(cell, weights=weight, minlength=size)  # int64 if ``cell`` is empty
+    out = sums.astype(float, copy=False).reshape(episodes, *total.shape)
     np.cumsum(out, axis=0, out=out)  # in place: at (episodes, R, K, K) each pass counts
     out += total
     total[...] = out[-1]
