@@ -91,14 +91,15 @@ def visited_after(chunk: Chunk, n_states: int) -> np.ndarray:
 
 def test_blackjack_many_states_few_visited_matches_a_dense_solve_per_run_and_episode():
     # 213 states, γ = 1, one to a few steps per episode: after 40 episodes a run has left
-    # at most ~40 states, so the solves are blocks of 8..40 states, not 213
+    # at most ~40 states, so the blocks have 8..40 states, not 213; blackjack's model has no
+    # loop (the player's sum only grows), so they are solved by sweeps
     chunk, mdp = simulate("blackjack.yaml", runs=4, episodes=40, seed=3)
     S = mdp.n_states
     got = learned(chunk, S, 0.25, mdp.gamma, mdp.terminal)
     want = dense_reference(chunk, S, 0.25, mdp.gamma, mdp.terminal)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     left = visited_after(chunk, S)
-    assert left[-1].sum(axis=1).max() < S // 3  # the block path is the one tested
+    assert left[-1].sum(axis=1).max() < S // 3  # blocks of visited states, not S×S
     assert len({tuple(np.flatnonzero(v)) for v in left[-1]}) == 4  # the runs' sets differ
     # a state never left keeps V0; terminal states 0 (win, draw, lose)
     assert np.all(got[~left & ~mdp.terminal] == 0.25)
