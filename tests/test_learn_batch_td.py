@@ -95,7 +95,9 @@ def test_blackjack_many_states_few_visited_matches_a_dense_solve_per_run_and_epi
     # loop (the player's sum only grows), so they are solved by sweeps
     chunk, mdp = simulate("blackjack.yaml", runs=4, episodes=40, seed=3)
     S = mdp.n_states
-    got = learned(chunk, S, 0.25, mdp.gamma, mdp.terminal)
+    data = BatchData.empty(4, S, td=True)
+    got = learned(chunk, S, 0.25, mdp.gamma, mdp.terminal, data=data)
+    assert not data.loops
     want = dense_reference(chunk, S, 0.25, mdp.gamma, mdp.terminal)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     left = visited_after(chunk, S)
