@@ -74,7 +74,6 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
     order, rank, sizes = visit_order(data.visits > 0, n, s, chunk.count)
     rr = np.arange(R)[:, None]
     out = np.empty((chunk.count, R, S))
-    out[...] = c_never_left
     for e0, e1, K in _td_blocks(sizes, R, S):
         whole = K == S  # the whole system: the states in their own order
         if whole:
@@ -109,12 +108,17 @@ def batch_td_chunk(chunk: Chunk, data: BatchData, v0: float, gamma: float,
             length = _longest_path(cells // K, cells // (K * K) * K + cells % K, R * K, K)
             data.loops = length is None
         if data.loops:
-            out[e0:e1, rr, block] = _solve_dense(before, m_counts, new, -gamma / count, c)
+            V = _solve_dense(before, m_counts, new, -gamma / count, c)
         else:
             cells, T = _transition_counts(before, m_counts, new, (E, R, K))
             src, dst = cells // K, cells // (K * K) * K + cells % K  # flat r·K + s, r·K + s'
             weight = T * (gamma / count.reshape(E, R * K)[:, src])  # γP̂(s, s') = γT/N
-            out[e0:e1, rr, block] = _sweeps(weight, src, dst, c, length)
+            V = _sweeps(weight, src, dst, c, length)
+        if whole:
+            out[e0:e1] = V
+        else:  # a state outside the block was never left: V = c
+            out[e0:e1] = c_never_left
+            out[e0:e1, rr, block] = V
         data.visits[rr, block], data.reward_sum[rr, block] = visits[-1], reward_sum[-1]
         data.moves, data.move_counts = _merged(data.moves, data.move_counts,
                                                (i * S + here) * S + here_next,
