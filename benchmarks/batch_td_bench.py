@@ -9,8 +9,9 @@ Each repeat runs every command from the ``--before`` tree, then from this tree, 
 load hits both alike; the table gives the medians of wall and CPU (user + system of the
 child) seconds, the CPU ratio before/after, and the largest difference between the two
 trees' ``--json`` numbers (``rms`` curves and ``final_values``: the same fixed points, so
-only rounding may differ). A second table times batch TD alone in process (the batch
-learner's ``run_prediction``, episodes included, no start-up): median CPU of 20 calls.
+only rounding may differ). A second table times batch TD alone in process:
+``batch_td_chunk`` over a run's chunks of episodes (sampled once beforehand, V0 = −1),
+median CPU of several repeats, no start-up, sampling or error curves.
 """
 
 from __future__ import annotations
@@ -55,28 +56,29 @@ def run(args: list[str], tree: Path) -> tuple[float, float, dict]:
 IN_PROCESS = """
 import statistics, sys, time
 from pathlib import Path
-from rlcli.learn.episodes import start_distribution
-from rlcli.learn.predict import Experiment, Setting, run_prediction
+from rlcli.learn.batch import BatchData, batch_td_chunk
+from rlcli.learn.episodes import iter_chunks, start_distribution
 from rlcli.mdp.read.load import load_mdp
-from rlcli.mdp.solve.evaluate import evaluate_policy
 mdp = load_mdp(Path("problems") / (sys.argv[1] + ".yaml"))
-pi = mdp.uniform_policy()
-exp = Experiment(mdp, pi, evaluate_policy(mdp, pi).values, start_distribution(mdp, None),
-                 int(sys.argv[2]), int(sys.argv[3]), 0, v0=-1.0)
+runs, episodes = int(sys.argv[2]), int(sys.argv[3])
+chunks = list(iter_chunks(mdp, mdp.uniform_policy(), start_distribution(mdp, None), runs,
+                          episodes, 0, 10_000))
 cpu = []
 for _ in range(int(sys.argv[4])):
+    data = BatchData.empty(runs, mdp.n_states, td=True)
     t0 = time.process_time()
-    run_prediction(exp, [Setting("td", batch=True)])
+    for chunk in chunks:
+        batch_td_chunk(chunk, data, -1.0, mdp.gamma, mdp.terminal)
     cpu.append(time.process_time() - t0)
 print(statistics.median(cpu))
 """
-IN_PROCESS_CASES = [("random-walk-5", 100, 100, 20), ("random-walk-19", 100, 100, 5),
+IN_PROCESS_CASES = [("random-walk-5", 100, 100, 60), ("random-walk-19", 100, 100, 10),
                     ("blackjack", 100, 100, 3)]  # fmt: skip
 
 
 def in_process(case: tuple[str, int, int, int], tree: Path) -> float:
-    """Median CPU seconds of batch TD's ``run_prediction`` on ``case`` (problem, runs,
-    episodes, calls) with the rlcli of ``tree``."""
+    """Median CPU seconds of ``batch_td_chunk`` over the chunks of ``case`` (problem, runs,
+    episodes, repeats) with the rlcli of ``tree``."""
     argv = [sys.executable, "-c", IN_PROCESS, *map(str, case)]
     done = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=tree)
     return float(done.stdout)
