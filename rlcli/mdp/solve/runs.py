@@ -167,6 +167,10 @@ def run_solve(
         raise FieldError("symbolic", "choose one of exact fractions and symbolic closed forms")
     if keep is not None and not symbolic:
         raise FieldError("keep", "is an option of symbolic closed forms (it chooses their symbols)")
+    if symbolic and value_iteration_method and sweeps is not None:
+        raise FieldError(
+            "symbolic", "closed forms come from the linear system of v*, not from K sweeps"
+        )
     if exact and value_iteration_method and sweeps is None:
         raise FieldError(
             "exact", "value iteration in fractions runs a given number of sweeps; give them"
