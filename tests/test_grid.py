@@ -174,6 +174,45 @@ def test_windy_gridworld_hand_moves() -> None:
     assert dist(mdp, "r2c9", "right") == {("r2c9", -1.0): 1.0}  # edge, no wind in column 9
 
 
+WINDY_EDGES = """\
+gamma: 1
+grid:
+  map: |
+    S . G
+    . . X
+  step_reward: -1
+  bump_reward: -3
+  wind: [0, 1, 1]
+  cells:
+    G: {terminal: true, reward: 10}
+    X: {reward: -5}
+"""
+
+
+def test_windy_edges_next_state_and_reward_follow_one_rule() -> None:
+    # target = (r + dr - wind[c], c + dc), clipped to the 2x3 grid; reward: the cell
+    # entered (G +10, X -5, else -1), or the bump -3 when clipping left the agent in place.
+    mdp = loads_mdp(WINDY_EDGES, "gw.yaml")
+    assert_same_dynamics(mdp, {
+        "r0c0": {"up": {("r0c0", -3): 1},     # (-1, 0) -> (0, 0): stopped by the edge
+                 "down": {("r1c0", -1): 1}, "left": {("r0c0", -3): 1},
+                 "right": {("r0c1", -1): 1}},
+        "r0c1": {"up": {("r0c1", -3): 1},     # (-2, 1) -> (0, 1)
+                 "down": {("r0c1", -1): 1},   # (0, 1): down 1, wind 1, never off the grid
+                 "left": {("r0c0", -1): 1},   # (-1, 0) -> (0, 0), a different cell
+                 "right": {("r0c2", 10): 1}},  # (-1, 2) -> (0, 2) = G
+        "r1c0": {"up": {("r0c0", -1): 1}, "down": {("r1c0", -3): 1},
+                 "left": {("r1c0", -3): 1}, "right": {("r1c1", -1): 1}},
+        "r1c1": {"up": {("r0c1", -1): 1},
+                 "down": {("r1c1", -1): 1},   # (1, 1): the wind cancels the move, no bump
+                 "left": {("r0c0", -1): 1}, "right": {("r0c2", 10): 1}},
+        "r1c2": {"up": {("r0c2", 10): 1},     # (-1, 2) -> (0, 2) = G
+                 "down": {("r1c2", -5): 1},   # (1, 2): back in X
+                 "left": {("r0c1", -1): 1},
+                 "right": {("r0c2", 10): 1}},  # (0, 3) -> (0, 2) = G: entered, +10
+    })  # fmt: skip
+
+
 def _shortest_path(mdp, start: str) -> int:
     """BFS over the expanded model's deterministic transitions."""
     seen = {start: 0}

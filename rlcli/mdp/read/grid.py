@@ -9,10 +9,10 @@ grid:
     . . . .
     . . . T
   step_reward: -1          # reward of every move (default 0)
-  bump_reward: -1          # a move into the edge or a wall: stay put (default step_reward)
+  bump_reward: -1          # the edge or a wall stops the agent where it was (default step_reward)
   moves: [up, down, left, right]     # default; also up-left, up-right, down-left, down-right, stay
   slip: 0                  # probability the move goes sideways instead (half each side)
-  wind: [0, 0, 1, 0]       # upward push per column, applied after the move
+  wind: [0, 0, 1, 0]       # upward push per column moved from; move + push clipped to the grid
   cells:                   # what the letters mean; these four are predefined
     S: {start: true}
     T: {terminal: true}
@@ -171,20 +171,26 @@ class _Board:
         return 0 <= r < self.n_rows and 0 <= c < self.n_cols and not self.kind[(r, c)].get("wall")
 
     def land(self, r: int, c: int, move: str) -> tuple[Cell, Expr]:
-        """Where ``move`` from (r, c) ends, with its reward.
+        """Where ``move`` from (r, c) ends, with its reward: one rule for both.
 
-        A move into the edge or a wall stays put with ``bump_reward``. Wind (which
-        ``_wind`` allows only without walls) adds the upward push of the column the
-        move starts in, and the result is clipped to the grid, as in S&B Example 6.5.
+        The target is (r + dr, c + dc); with wind (which ``_wind`` allows only without
+        walls) the upward push of the column the move starts in is added and the result
+        is clipped to the grid, as in S&B Example 6.5; without wind a target off the grid
+        or on a wall leaves the agent where it was. The reward is that of the cell entered
+        (its ``reward``, else ``step_reward``), or ``bump_reward`` when the edge or a wall
+        stopped the agent so that it stayed where it was (a move cancelled by the wind,
+        or ``stay``, is not a bump).
         """
         dr, dc = MOVES[move]
-        blocked = not self.inside(r + dr, c + dc)
-        nr, nc = (r, c) if blocked else (r + dr, c + dc)
+        target = (r + dr - self.wind[c], c + dc) if self.wind else (r + dr, c + dc)
         if self.wind:
-            nr = min(max(r + dr - self.wind[c], 0), self.n_rows - 1)
-            nc = min(max(c + dc, 0), self.n_cols - 1)
+            nr = min(max(target[0], 0), self.n_rows - 1)
+            nc = min(max(target[1], 0), self.n_cols - 1)
+        else:
+            nr, nc = target if self.inside(*target) else (r, c)
+        bumped = (nr, nc) == (r, c) != target
         cell = self.kind[(nr, nc)]
-        reward = self.bump if blocked else cell.get("reward", self.step)
+        reward = self.bump if bumped else cell.get("reward", self.step)
         if cell.get("reset"):
             return self.starts[0], reward
         return (nr, nc), reward
