@@ -361,17 +361,35 @@ def grid_problems(text: str):
 
 
 def test_ragged_rows() -> None:
+    # map: is on line 3, so the rows of its | block are on lines 4 and 5
     found = grid_problems("gamma: 1\ngrid:\n  map: |\n    . . .\n    . .\n")
     assert found == [
-        (3, "grid.map", "rows have different lengths [2, 3]; all rows must match"),
+        (5, "grid.map", "row 1 has 2 cells, row 0 has 3; all rows must match"),
     ]
+
+
+def test_ragged_rows_do_not_hide_unknown_cells_and_name_each_row_line() -> None:
+    # lines: 3 "map: |", 4 row 0, 5 blank, 6 row 1 (ragged), 7 row 2 (unknown Z)
+    found = grid_problems(
+        "gamma: 1\ngrid:\n  map: |\n    . . .\n\n    . .\n    . Z G\n"
+    )
+    assert [(line, path) for line, path, _ in found] == [(6, "grid.map"), (7, "grid.map")]
+    assert "row 1 has 2 cells" in found[0][2]
+    assert "row 2, column 1: unknown cell 'Z'" in found[1][2]
+
+
+def test_a_cell_defined_but_not_on_the_map_is_reported() -> None:
+    found = grid_problems(
+        "gamma: 1\ngrid:\n  map: |\n    S . G\n  cells:\n    Q: {reward: 1}\n"
+    )
+    assert found == [(6, "grid.cells.Q", "'Q' is not on the map")]
 
 
 def test_unknown_letter() -> None:
     found = grid_problems("gamma: 1\ngrid:\n  map: |\n    . X\n    . G\n")
     assert len(found) == 1
     line, path, msg = found[0]
-    assert (line, path) == (3, "grid.map")
+    assert (line, path) == (4, "grid.map")  # row 0's own line, below map: |
     assert "row 0, column 1: unknown cell 'X'" in msg
 
 

@@ -971,3 +971,41 @@ def test_reserved_word_parameter_is_reported_where_declared() -> None:
         loads_mdp(text, "m.yaml")
     assert [(p.line, p.path) for p in info.value.problems] == [(3, "parameters.lambda")]
     assert "reserved" in info.value.problems[0].message
+
+
+def test_probability_sum_is_checked_beside_other_problems_of_the_action() -> None:
+    # every probability that can be read counts, whatever else is wrong with its outcome
+    found = problems(
+        """\
+        gamma: 0.9
+        states: [a, b]
+        transitions:
+          a:
+            go:
+              - {next: b, p: 1/2, r: 1}
+              - {next: bb, p: 2/5, r: 1}
+            stay:
+              - {next: a, p: 1/2, r: nope}
+              - {next: b, p: 3/10}
+            jump: {r: 1, next: {a: 7/10, zz: 3/5}}
+            many:
+              - {next: a, p: 4/5}
+              - {next: b, p: 1/0}
+              - {next: b, p: 3/10}
+            fine:
+              - {next: a, p: 1/2}
+              - {next: b, p: 1/0}
+          b:
+            stay: {next: b}
+        """
+    )
+    sums = {path: msg for _, path, msg in found if "sum" in msg}
+    assert sums == {
+        "transitions.a.go": "probabilities sum to 9/10, not 1",  # 1/2 + 2/5, 'bb' unknown
+        "transitions.a.stay": "probabilities sum to 4/5, not 1",  # 1/2 + 3/10, bad reward
+        "transitions.a.jump": "probabilities sum to 13/10, not 1",  # 7/10 + 3/5, 'zz' unknown
+        # 4/5 + 3/10 = 11/10 already above 1 whatever 1/0 was meant to be
+        "transitions.a.many": "the probabilities that could be read already sum to 11/10, "
+        "above 1",
+    }  # transitions.a.fine: 1/2 read, the other unreadable: no sum can be claimed
+    assert len(found) == len(sums) + 5  # bb, nope, zz and the two 1/0

@@ -39,7 +39,7 @@ from rlcli.mdp.model import GridLayout
 from rlcli.mdp.read.expr import BinOp, Expr, ExprError, Num, to_float
 from rlcli.mdp.read.numbers import Numbers
 from rlcli.mdp.read.report import Report
-from rlcli.mdp.read.source import show
+from rlcli.mdp.read.source import show, text_line
 
 MOVES = {
     "up": (-1, 0),
@@ -82,9 +82,10 @@ def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, An
         report.add(data, "grid", "grid", "expected a mapping with at least 'map'")
         return None
     _check_fields(grid, report)
-    rows = _rows(grid, report)
+    rows, shaped = _rows(grid, report)
     cells = _cells(grid, report, numbers)
-    if rows is None or cells is None:
+    known = rows is not None and cells is not None and _known_cells(grid, report, rows, cells)
+    if rows is None or cells is None or not shaped or not known:
         return None
     step = _expr(grid, "step_reward", Num(Fraction(0)), report, numbers)
     bump = _expr(grid, "bump_reward", step, report, numbers)
@@ -205,22 +206,13 @@ def _board(
     step: Expr,
     bump: Expr,
 ) -> _Board | None:
-    """The map's cells looked up in ``cells``, with the checks that need the whole map
-    (unknown letters, jump targets, the start that reset cells need)."""
+    """The map's cells looked up in ``cells`` (every letter known), with the checks that
+    need the whole map (jump targets, the start that reset cells need)."""
     kind: dict[Cell, dict[str, Any]] = {}
     marks: dict[str, list[Cell]] = {}
     ok = True
     for r, row in enumerate(rows):
         for c, ch in enumerate(row):
-            if ch not in cells:
-                report.add(
-                    grid,
-                    "map",
-                    "grid.map",
-                    f"row {r}, column {c}: unknown cell {ch!r}; define it under grid.cells",
-                )
-                ok = False
-                continue
             kind[(r, c)] = cells[ch]
             marks.setdefault(ch, []).append((r, c))
     for ch, spec in cells.items():
@@ -292,7 +284,10 @@ def _checked(numbers: Numbers, raw: Any) -> Expr:
     return expr
 
 
-def _rows(grid: Mapping, report: Report) -> list[list[str]] | None:
+def _rows(grid: Mapping, report: Report) -> tuple[list[list[str]] | None, bool]:
+    """(the map's rows, whether they are all one-character cells of the same count); each
+    problem names the row's own line (known for a ``|`` block). Rows that fail the shape
+    are still returned, so their letters are checked too."""
     text = grid.get("map")
     if not isinstance(text, str) or not text.strip():
         report.add(
@@ -301,24 +296,58 @@ def _rows(grid: Mapping, report: Report) -> list[list[str]] | None:
             "grid.map",
             "expected the map as text, one row per line (e.g. 'S . . G')",
         )
-        return None
-    lines = [line for line in text.splitlines() if line.strip()]
-    rows = [line.split() if " " in line.strip() else list(line.strip()) for line in lines]
-    if any(len(row) != len(rows[0]) for row in rows):
-        widths = sorted({len(row) for row in rows})
-        report.add(
-            grid, "map", "grid.map", f"rows have different lengths {widths}; all rows must match"
-        )
-        return None
-    if any(len(cell) != 1 for row in rows for cell in row):
-        report.add(
-            grid, "map", "grid.map", "each cell is one character, separated by spaces or not"
-        )
-        return None
-    if len(rows) * len(rows[0]) > MAX_CELLS:
+        return None, False
+    texts = [line for line in text.split("\n") if line.strip()]
+    rows = [line.split() if " " in line.strip() else list(line.strip()) for line in texts]
+    lines = _row_lines(grid)
+    ok = True
+    for r, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            report.at(
+                lines[r], "grid.map",
+                f"row {r} has {len(row)} cells, row 0 has {len(rows[0])}; all rows must match",
+            )  # fmt: skip
+            ok = False
+        if any(len(cell) != 1 for cell in row):
+            report.at(
+                lines[r], "grid.map",
+                f"row {r}: each cell is one character, separated by spaces or not",
+            )  # fmt: skip
+            ok = False
+    if sum(map(len, rows)) > MAX_CELLS:
         report.add(grid, "map", "grid.map", f"more than {MAX_CELLS} cells")
-        return None
-    return rows
+        return None, False
+    return rows, ok
+
+
+def _known_cells(
+    grid: Mapping, report: Report, rows: list[list[str]], cells: Mapping[str, Any]
+) -> bool:
+    """Whether every letter on the map is defined and every letter defined under
+    ``grid.cells`` is on the map; each problem reported."""
+    ok = True
+    lines = _row_lines(grid)
+    for r, row in enumerate(rows):
+        for c, ch in enumerate(row):
+            if ch not in cells and len(ch) == 1:
+                report.at(
+                    lines[r], "grid.map",
+                    f"row {r}, column {c}: unknown cell {ch!r}; define it under grid.cells",
+                )  # fmt: skip
+                ok = False
+    used = {ch for row in rows for ch in row}
+    raw = grid.get("cells", {})
+    for ch in raw:
+        if ch in cells and ch not in used and ch not in DEFAULT_CELLS:
+            report.add(raw, ch, f"grid.cells.{ch}", f"{ch!r} is not on the map")
+            ok = False
+    return ok
+
+
+def _row_lines(grid: Mapping) -> list[int | None]:
+    """The file line of each map row (blank lines of the text hold no row)."""
+    text = grid["map"]
+    return [text_line(grid, "map", i) for i, line in enumerate(text.split("\n")) if line.strip()]
 
 
 def _cells(grid: Mapping, report: Report, numbers: Numbers) -> dict[str, dict[str, Any]] | None:
