@@ -291,6 +291,21 @@ def test_parameter_may_use_earlier_parameter() -> None:
     assert mdp.gamma == 0.9 and mdp.out_reward[0] == pytest.approx(1.8)
 
 
+def test_parameter_defined_later_or_itself_is_named_as_such() -> None:
+    text = "gamma: 1\nparameters:\n  a: b + 1\n  b: 2\n  c: c\nstates: [x]\n"
+    text += "transitions:\n  x: {go: {next: x}}\n"
+    assert problems(text) == [
+        (3, "parameters.a", "'b' is defined later (parameters refer only to earlier ones)"),
+        (5, "parameters.c", "'c' refers to itself"),
+    ]
+
+
+def test_set_value_naming_a_later_parameter_says_so() -> None:
+    result = CliRunner().invoke(app, ["mdp", "solve", "recycling-robot", "--set", "alpha=beta"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "alpha=beta" in result.output and "'beta' is defined later" in result.output
+
+
 # ---- policies -------------------------------------------------------------------------
 
 POLICY_BASE = """\
