@@ -556,8 +556,13 @@ def test_set_gamma_out_of_range_is_usage_error() -> None:
 
 
 def test_set_value_that_breaks_probabilities_is_reported_in_file(tmp_path) -> None:
-    found = problems(ROBOT, overrides={"alpha": "3/2"})
-    assert (9, "transitions.high.search[0].p", "probability 1.5 is above 1") in found
+    # the file is valid without the override, so the override is named, with the problem
+    from rlcli.mdp.read.numbers import OverrideError
+
+    with pytest.raises(OverrideError) as info:
+        loads_mdp(ROBOT, "m.yaml", overrides={"alpha": "3/2"})
+    assert info.value.detail.startswith("alpha=3/2: ")
+    assert "m.yaml:9: transitions.high.search[0].p: probability 1.5 is above 1" in str(info.value)
 
 
 def test_cli_set_unknown_parameter_exits_2_cleanly(tmp_path) -> None:
@@ -1024,3 +1029,21 @@ def test_probability_sum_is_checked_beside_other_problems_of_the_action() -> Non
         "above 1",
     }  # transitions.a.fine: 1/2 read, the other unreadable: no sum can be claimed
     assert len(found) == len(sums) + 5  # bb, nope, zz and the two 1/0
+
+
+def test_problems_caused_by_set_name_the_override() -> None:
+    # alpha = 1.7 makes p(high | high, search) = 1.7 and 1 - alpha = -0.7: the bundled file
+    # is fine, so the message must say the values came from --set alpha=1.7
+    result = CliRunner().invoke(app, ["mdp", "solve", "recycling-robot", "--set", "alpha=1.7"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    first, *rest = result.output.strip().splitlines()
+    assert first.startswith("--set alpha=1.7:")
+    assert any("probability 1.7 is above 1" in line for line in rest)
+    assert any("probability -0.7 is negative" in line for line in rest)
+
+
+def test_a_broken_file_keeps_its_own_problems_with_set() -> None:
+    text = "gamma: 1.5\nparameters: {a: 1/2}\nstates: [x]\ntransitions:\n  x: {go: {next: x}}\n"
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(text, "m.yaml", overrides={"a": "1/3"})
+    assert [(p.line, p.path) for p in info.value.problems] == [(1, "gamma")]

@@ -18,7 +18,7 @@ import numpy as np
 
 from rlcli.errors import MDPFileError, Problem, RlcliError
 from rlcli.mdp.model import MDP, ExactData, GridLayout
-from rlcli.mdp.read.numbers import gamma_field, parameters
+from rlcli.mdp.read.numbers import OverrideError, gamma_field, parameters
 from rlcli.mdp.read.policies import named_policies, start_field
 from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
@@ -80,8 +80,39 @@ def loads_mdp(
     to be ``json``'s (``orjson_reading_is_exact``; the transitions fast path has counted
     its part). A file it cannot prove, or one with problems to report, is read again by
     ``json`` with the duplicate-key hook, the reading every message is made from.
+
+    Problems that only the ``overrides`` cause (the file is valid without them) are an
+    ``OverrideError`` naming the overrides, not a fault of the file.
     """
     text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, in JSON as in YAML
+    try:
+        return _loads(text, file, json_format, overrides)
+    except MDPFileError as exc:
+        if not overrides:
+            raise
+        blame_overrides(exc, text, file, json_format, overrides)
+        raise
+
+
+def blame_overrides(
+    exc: MDPFileError, text: str, file: str, json_format: bool, overrides: Mapping[str, str]
+) -> None:
+    """Raise an ``OverrideError`` quoting ``exc``'s problems when the file is valid without
+    ``overrides`` (read again without them: only on failure); a file with problems of its
+    own keeps them as they are."""
+    try:
+        _loads(text, file, json_format, None)
+    except RlcliError:
+        return
+    given = ", ".join(f"{name}={value}" for name, value in overrides.items())
+    these = "this value" if len(overrides) == 1 else "these values"
+    lines = "\n".join(f"  {p}" for p in exc.problems)
+    raise OverrideError(f"{given}: with {these} the file is invalid:\n{lines}") from None
+
+
+def _loads(
+    text: str, file: str, json_format: bool, overrides: Mapping[str, str] | None
+) -> MDP:
     if not json_format:
         return build_mdp(parse_yaml(text, file), file, overrides)
     data = read_with_orjson(text)
