@@ -94,7 +94,7 @@ def test_irrational_power_falls_back_to_float() -> None:
         ("0**-1", "division by zero"),
         ("9**9**9", "number too large"),
         ("10**10**10", "number too large"),
-        ("(-8)**(1/3)", "not a real number"),
+        ("(-8)**(1/3)", "(-8)**(1/3) is not a real number"),  # parenthesised, not -8**1/3
         ("(1", "missing closing parenthesis"),
         ("1)", "unexpected ')'"),
         ("1 +", "ends too early"),

@@ -599,8 +599,43 @@ def _thirds(p: str) -> str:
 def test_rounded_thirds_pass_numerically_but_not_exactly() -> None:
     mdp = loads_mdp(_thirds("0.3333333333333333"), "m.yaml")
     assert abs(mdp.out_prob[:3].sum() - 1) < 1e-9
-    with pytest.raises(UsageError, match=r"\(a, go\) sum to .*not exactly 1"):
+    with pytest.raises(MDPFileError) as info:
         mdp.exact.rational()
+    # 3 * 0.3333333333333333 = 9999999999999999/10000000000000000, an exact decimal
+    [problem] = info.value.problems
+    assert (problem.line, problem.path) == (4, "transitions.a.go")
+    assert problem.message.startswith(
+        "exact mode: the probabilities sum to 0.9999999999999999, not exactly 1"
+    )
+
+
+def test_exact_mode_names_line_and_field_of_every_problem() -> None:
+    text = (
+        "gamma: 9/10\nparameters:\n  a: 2**0.5\nstates: [s, t]\ntransitions:\n  s:\n"
+        "    go:\n      - {next: s, p: 1/2, r: 3**(1/3)}\n      - {next: t, p: 1/2, r: a}\n"
+        "  t:\n    go: {r: 1, next: {s: 0.5, t: 0.49999999999}}\n"
+    )
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(text, "m.yaml").exact.rational()
+    found = [(p.line, p.path, p.message) for p in info.value.problems]
+    assert found == [
+        (3, "parameters.a", "exact mode: 2**(1/2) is not a rational number"),  # not at r: a
+        (8, "transitions.s.go[0].r", "exact mode: 3**(1/3) is not a rational number"),
+        (11, "transitions.t.go", "exact mode: the probabilities sum to 99999999999/100000000000, "
+         "not exactly 1 (write fractions such as 1/3 instead of rounded decimals)"),
+    ]  # fmt: skip
+
+
+def test_a_long_exact_sum_is_shown_short() -> None:
+    from rlcli.mdp.model import short_fraction
+
+    assert short_fraction(Fraction(1, 3)) == "1/3"
+    assert short_fraction(Fraction(-(10**17) + 1, 10**17)) == "-0.99999999999999999"
+    # 40 nines: too long as a decimal; cut (not rounded up to 1) at 20 digits
+    x = Fraction(10**40 - 1, 10**40)
+    assert short_fraction(x) == "0.99999999999999999999… (a fraction of 40/41 digits)"
+    y = Fraction(10**30, 3 * 10**30 + 1)  # 1/3 - a little: not a terminating decimal
+    assert short_fraction(y) == "0.33333333333333333333… (a fraction of 31/31 digits)"
 
 
 def test_fraction_thirds_are_exact() -> None:
@@ -618,8 +653,11 @@ def test_decimal_in_file_is_exact_decimal() -> None:
 def test_irrational_refused_in_exact_mode() -> None:
     mdp = loads_mdp(GOOD.replace("r: 1", "r: 2**0.5"), "m.yaml")
     assert mdp.out_reward[0] == pytest.approx(2**0.5)
-    with pytest.raises(UsageError, match="not a rational number"):
+    with pytest.raises(MDPFileError) as info:
         mdp.exact.rational()
+    [problem] = info.value.problems
+    assert (problem.line, problem.path) == (5, "transitions.a.go.r")
+    assert problem.message == "exact mode: 2**(1/2) is not a rational number"
 
 
 # ---- hostile input: alias bombs, deep nesting -------------------------------------------

@@ -233,16 +233,29 @@ def _power(a: Value, b: Value) -> Value:
         return a**e
     fa, fb = to_float(a), to_float(b)
     if fa < 0:
-        raise ExprError(f"{a}**{b} is not a real number")
+        raise ExprError(f"{_power_text(a, b)} is not a real number")
     if fa == 0 and fb < 0:
         raise ExprError("division by zero (0 to a negative power)")
     try:
         result = math.pow(fa, fb)
     except OverflowError:
-        raise ExprError(f"number too large: {a}**{b}") from None
+        raise ExprError(f"number too large: {_power_text(a, b)}") from None
     if not math.isfinite(result):
-        raise ExprError(f"number too large: {a}**{b}")
+        raise ExprError(f"number too large: {_power_text(a, b)}")
     return result
+
+
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?")
+
+
+def _power_text(a: Value, b: Value) -> str:
+    """``a**b`` for messages, a negative or fractional value in parentheses: (-8)**(1/3)."""
+
+    def operand(x: Value) -> str:
+        text = str(x)
+        return text if _PLAIN_NUMBER.fullmatch(text) else f"({text})"
+
+    return f"{operand(a)}**{operand(b)}"
 
 
 # ---- tokenizer and parser ---------------------------------------------------------
