@@ -7,6 +7,8 @@ raises ``FieldError`` on the field, which the CLI reports under its flag.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from rlcli.mdp.model import MDP
+from rlcli.mdp.solve import limits
 from rlcli.mdp.solve.arithmetic import Floats, Fractions
 from rlcli.mdp.solve.evaluate import Evaluation, Sweep, evaluate_policy, iterative_evaluation
 from rlcli.mdp.solve.limits import FieldError, check_sweeps
@@ -74,7 +77,8 @@ def run_evaluation(
         ev = iterative_evaluation(mdp, pi, sweeps=sweeps, in_place=in_place, trace=trace)
         return EvaluationRun(ev, f"{ev.method}: {ev.sweeps} sweep(s) from V0 = 0")
     if symbolic:
-        closed = exact_solve.evaluate_symbolic(mdp, pi, keep)
+        with symbolic_budget(mdp, keep):
+            closed = exact_solve.evaluate_symbolic(mdp, pi, keep)
         ev = _float_evaluation(mdp, pi, closed.values, closed.q)
         return EvaluationRun(
             ev, "linear solve; exact: sympy closed form", closed.values, closed.q, symbolic=True
@@ -183,7 +187,31 @@ def run_solve(
         sol = policy_iteration(mdp, start, trace=trace, field=Fractions(mdp) if exact else None)
     if not symbolic:
         return SolveRun(sol)
-    closed = exact_solve.evaluate_symbolic(mdp, sol.policy, keep)
-    conditions = exact_solve.optimality_conditions(mdp, sol.policy, closed.q)
-    region = exact_solve.optimality_region(mdp, conditions, keep)
+    with symbolic_budget(mdp, keep):
+        closed = exact_solve.evaluate_symbolic(mdp, sol.policy, keep)
+        conditions = exact_solve.optimality_conditions(mdp, sol.policy, closed.q)
+        region = exact_solve.optimality_region(mdp, conditions, keep)
     return SolveRun(sol, closed.values, closed.q, conditions, region)
+
+
+@contextmanager
+def symbolic_budget(mdp: MDP, keep: set[str] | None) -> Iterator[None]:
+    """Closed forms get ``limits.SYMBOLIC_SECONDS`` of CPU time (the hard limit of ``rlcli
+    derive``, with its timer), then a ``FieldError`` on ``symbolic`` says what to do."""
+    from rlcli.derive.timelimit import TimeLimitExceeded, time_limit
+
+    seconds = limits.SYMBOLIC_SECONDS
+    try:
+        with time_limit(seconds):
+            yield
+    except TimeLimitExceeded:
+        live = int((~mdp.terminal).sum())
+        kept = sorted(keep) if keep is not None else [*sorted(mdp.exact.parameters), "gamma"]
+        symbols = ", ".join(kept) if kept else "none"
+        raise FieldError(
+            "symbolic",
+            f"gave up on the closed form after {seconds:g} s of computation ({live} "
+            f"non-terminal states, symbols kept: {symbols}); keep fewer symbols, or use "
+            "exact fractions",
+            droppable=True,
+        ) from None
