@@ -127,10 +127,16 @@ class ExactData:
             if not isinstance(value, Fraction):
                 problems[(name, "")] = f"{self.parameters[name]} is not a rational number"
 
+        seen: dict[str, Fraction] = {}  # texts repeat ("1/600" thousands of times)
+
         def q(source: Any, z: int | str, field: str) -> Fraction:
+            if type(source) is str and source in seen:
+                return seen[source]
             expr = from_value(source)
             value = expr.evaluate(env)
             if isinstance(value, Fraction):
+                if type(source) is str:
+                    seen[source] = value
                 return value
             blamed = any((n, "") in problems for n in expr.names())  # on the parameter
             if not blamed and len(problems) < EXACT_PROBLEMS:

@@ -9,6 +9,7 @@ so a shared exercise file cannot run code. Numbers are kept as exact ``Fraction`
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from abc import ABC, abstractmethod
@@ -423,8 +424,29 @@ def tree_depth(node: Expr) -> int:
     return deepest - 1
 
 
+# "p/q" and "-p/q" with at most 300 digits each (far inside MAX_BITS), as files of
+# machine-written fractions hold them by the million
+_FRACTION = re.compile(r"\s*(-?)\s*([0-9]{1,300})\s*/\s*([0-9]{1,300})\s*")
+
+
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Expr:
-    """Parse an arithmetic expression; raise ``ExprError`` with a reason if not allowed."""
+    """Parse an arithmetic expression; raise ``ExprError`` with a reason if not allowed.
+
+    A plain fraction ``p/q`` (or ``-p/q``) takes a fast path to the tree the parser would
+    build; the trees of recent texts are reused (they are immutable): a file repeats its
+    few numbers many times.
+    """
+    fraction = _FRACTION.fullmatch(text)
+    if fraction is not None:
+        sign, p, q = fraction.groups()
+        num: Expr = Num(Fraction(int(p)))
+        return BinOp("/", Neg(num) if sign else num, Num(Fraction(int(q))))
+    return _parse(text)
+
+
+def _parse(text: str) -> Expr:
+    """The whitelist parser behind ``parse``."""
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     tokens = _tokenize(text)

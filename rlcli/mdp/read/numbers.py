@@ -51,6 +51,7 @@ class Numbers:
         self.invalid = invalid
         self.later = later or {}
         self.here = here
+        self._values: dict[str, float] = {}  # texts already evaluated (env never changes)
 
     def expr(self, raw: Any) -> Expr:
         expr = raw if isinstance(raw, Expr) else from_value(raw)
@@ -73,9 +74,15 @@ class Numbers:
         return expr
 
     def value(self, raw: Any) -> float:
-        """The float value of a file number; fast path for plain numbers."""
+        """The float value of a file number; fast paths for plain numbers and for a text
+        seen before (a file of fractions repeats "1/600" thousands of times)."""
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return to_float(raw)
+        if type(raw) is str:
+            known = self._values.get(raw)
+            if known is None:
+                known = self._values[raw] = to_float(self.expr(raw).evaluate(self.env))
+            return known
         return to_float(self.expr(raw).evaluate(self.env))
 
 

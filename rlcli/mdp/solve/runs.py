@@ -19,7 +19,12 @@ from rlcli.mdp.model import MDP
 from rlcli.mdp.solve import limits
 from rlcli.mdp.solve.arithmetic import Floats, Fractions
 from rlcli.mdp.solve.evaluate import Evaluation, Sweep, evaluate_policy, iterative_evaluation
-from rlcli.mdp.solve.limits import FieldError, check_sweeps
+from rlcli.mdp.solve.limits import (
+    FieldError,
+    check_exact_size,
+    check_exact_sweeps,
+    check_sweeps,
+)
 from rlcli.mdp.solve.optimal import (
     Solution,
     policy_iteration,
@@ -179,6 +184,10 @@ def run_solve(
         raise FieldError(
             "exact", "value iteration in fractions runs a given number of sweeps; give them"
         )
+    if exact and not value_iteration_method:  # before the file's numbers become fractions
+        check_exact_size(int(np.count_nonzero(~mdp.terminal)))
+    if exact and sweeps is not None:
+        check_exact_sweeps(sweeps, mdp.n_outcomes)
     if value_iteration_method and sweeps is not None:
         sol = value_iteration_sweeps(mdp, sweeps, Fractions(mdp) if exact else Floats(mdp))
     elif value_iteration_method:
