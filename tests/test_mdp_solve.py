@@ -406,3 +406,21 @@ def test_value_iteration_sweeps_exact_column_is_v_k():
     doc = json.loads(result.stdout)
     assert doc["exact"] == {"high": "181/50", "low": "19/10"}
     assert doc["values"] == pytest.approx({"high": 3.62, "low": 1.9})
+
+
+@pytest.mark.parametrize("style", ["markdown", "latex"])
+def test_document_formats_start_with_the_method_gamma_and_stopping_rule(style):
+    solved = runner.invoke(
+        app, ["mdp", "solve", "recycling-robot", "--method", "value-iteration", "--sweeps", "2",
+              "--format", style],
+    )  # fmt: skip
+    assert solved.exit_code == 0, solved.output
+    head = "\n".join(solved.stdout.splitlines()[:4])
+    assert "value iteration" in head and "Recycling robot (gamma = 0.9)" in head
+    assert "2 iteration(s); stopped: 2 sweep(s), as asked" in head
+    evaluated = runner.invoke(
+        app, ["mdp", "evaluate", "recycling-robot", "-p", "coin", "--format", style]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    head = "\n".join(evaluated.stdout.splitlines()[:4])
+    assert "policy evaluation" in head and "(gamma = 0.9)" in head and "linear solve" in head
