@@ -1085,3 +1085,20 @@ def test_a_broken_file_keeps_its_own_problems_with_set() -> None:
     with pytest.raises(MDPFileError) as info:
         loads_mdp(text, "m.yaml", overrides={"a": "1/3"})
     assert [(p.line, p.path) for p in info.value.problems] == [(1, "gamma")]
+
+
+def test_check_of_several_files_goes_on_after_a_set_that_breaks_one(tmp_path) -> None:
+    # alpha = 3/2 is a probability in the robot (invalid) and a reward in the other file
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD.replace("gamma: 0.9", "gamma: 0.9\nparameters: {alpha: 1}")
+                    .replace("r: 1", "r: alpha"))  # fmt: skip
+    robot = tmp_path / "robot.yaml"
+    robot.write_text(ROBOT)
+    result = CliRunner().invoke(
+        app, ["mdp", "check", str(robot), str(good), "--set", "alpha=3/2", "--json"]
+    )
+    assert result.exit_code == 2
+    reports = json.loads(result.stdout)
+    reports = reports.get("files", reports) if isinstance(reports, dict) else reports
+    assert [r["valid"] for r in reports] == [False, True]
+    assert reports[0]["problems"][0]["message"].startswith("--set alpha=3/2: ")
