@@ -21,6 +21,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from itertools import islice
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -53,13 +54,12 @@ class LDict(dict):
     line: int | None = None
     lines: dict[Any, int]
     duplicates: list[tuple[Any, int]]
-    literal: dict[Any, int]
+    literal: Mapping[Any, int] = MappingProxyType({})  # replaced, never changed: rarely set
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.lines = {}
         self.duplicates = []
-        self.literal = {}
 
 
 class LList(list):
@@ -155,7 +155,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Any:
         data[key] = loader.construct_object(value_node, deep=True)
         data.lines[key] = line
         if value_node.tag == "tag:yaml.org,2002:str" and value_node.style == "|":
-            data.literal[key] = value_node.start_mark.line + 1
+            data.literal = {**data.literal, key: value_node.start_mark.line + 1}
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Any:
