@@ -74,10 +74,12 @@ class Numbers:
         return expr
 
     def value(self, raw: Any) -> float:
-        """The float value of a file number; fast paths for plain numbers and for a text
-        seen before (a file of fractions repeats "1/600" thousands of times)."""
+        """The float value of a file number; fast paths for plain numbers, constants and a
+        text seen before (a file of fractions repeats "1/600" thousands of times)."""
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return to_float(raw)
+        if type(raw) is Num:  # a constant (grids build them): no names to look up
+            return to_float(raw.value)
         if type(raw) is str:
             known = self._values.get(raw)
             if known is None:
