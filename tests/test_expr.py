@@ -94,7 +94,7 @@ def test_irrational_power_falls_back_to_float() -> None:
         ("0**-1", "division by zero"),
         ("9**9**9", "number too large"),
         ("10**10**10", "number too large"),
-        ("(-8)**(1/3)", "not a real number"),
+        ("(-8)**(1/3)", "(-8)**(1/3) is not a real number"),  # parenthesised, not -8**1/3
         ("(1", "missing closing parenthesis"),
         ("1)", "unexpected ')'"),
         ("1 +", "ends too early"),
@@ -210,3 +210,20 @@ def test_sympy_keeps_decimals_exact() -> None:
     import sympy as sp
 
     assert parse("0.1 + 0.2").to_sympy({}) == sp.Rational(3, 10)
+
+
+@pytest.mark.parametrize(
+    "text", ["1/600", "-1/3", " 2 / 3 ", "01/600", "- 7/9", "0/5", "-0/5", "1/0", "9" * 300 + "/7"]
+)
+def test_fraction_fast_path_builds_the_parsers_tree(text: str) -> None:
+    from rlcli.mdp.read.expr import _parse
+
+    assert parse(text) == _parse(text)  # the same tree, so the same value, text and errors
+
+
+def test_texts_outside_the_fraction_fast_path_still_parse() -> None:
+    from rlcli.mdp.read.expr import _parse
+
+    for text in ["1/2/3", "1/-2", "0.5/2", "9" * 301 + "/7", "(1)/2", "1/2 + 1"]:
+        assert parse(text) == _parse(text)
+    assert parse("1/2/3").evaluate({}) == Fraction(1, 6)  # (1/2)/3, left to right

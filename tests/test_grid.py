@@ -174,6 +174,45 @@ def test_windy_gridworld_hand_moves() -> None:
     assert dist(mdp, "r2c9", "right") == {("r2c9", -1.0): 1.0}  # edge, no wind in column 9
 
 
+WINDY_EDGES = """\
+gamma: 1
+grid:
+  map: |
+    S . G
+    . . X
+  step_reward: -1
+  bump_reward: -3
+  wind: [0, 1, 1]
+  cells:
+    G: {terminal: true, reward: 10}
+    X: {reward: -5}
+"""
+
+
+def test_windy_edges_next_state_and_reward_follow_one_rule() -> None:
+    # target = (r + dr - wind[c], c + dc), clipped to the 2x3 grid; reward: the cell
+    # entered (G +10, X -5, else -1), or the bump -3 when clipping left the agent in place.
+    mdp = loads_mdp(WINDY_EDGES, "gw.yaml")
+    assert_same_dynamics(mdp, {
+        "r0c0": {"up": {("r0c0", -3): 1},     # (-1, 0) -> (0, 0): stopped by the edge
+                 "down": {("r1c0", -1): 1}, "left": {("r0c0", -3): 1},
+                 "right": {("r0c1", -1): 1}},
+        "r0c1": {"up": {("r0c1", -3): 1},     # (-2, 1) -> (0, 1)
+                 "down": {("r0c1", -1): 1},   # (0, 1): down 1, wind 1, never off the grid
+                 "left": {("r0c0", -1): 1},   # (-1, 0) -> (0, 0), a different cell
+                 "right": {("r0c2", 10): 1}},  # (-1, 2) -> (0, 2) = G
+        "r1c0": {"up": {("r0c0", -1): 1}, "down": {("r1c0", -3): 1},
+                 "left": {("r1c0", -3): 1}, "right": {("r1c1", -1): 1}},
+        "r1c1": {"up": {("r0c1", -1): 1},
+                 "down": {("r1c1", -1): 1},   # (1, 1): the wind cancels the move, no bump
+                 "left": {("r0c0", -1): 1}, "right": {("r0c2", 10): 1}},
+        "r1c2": {"up": {("r0c2", 10): 1},     # (-1, 2) -> (0, 2) = G
+                 "down": {("r1c2", -5): 1},   # (1, 2): back in X
+                 "left": {("r0c1", -1): 1},
+                 "right": {("r0c2", 10): 1}},  # (0, 3) -> (0, 2) = G: entered, +10
+    })  # fmt: skip
+
+
 def _shortest_path(mdp, start: str) -> int:
     """BFS over the expanded model's deterministic transitions."""
     seen = {start: 0}
@@ -322,17 +361,35 @@ def grid_problems(text: str):
 
 
 def test_ragged_rows() -> None:
+    # map: is on line 3, so the rows of its | block are on lines 4 and 5
     found = grid_problems("gamma: 1\ngrid:\n  map: |\n    . . .\n    . .\n")
     assert found == [
-        (3, "grid.map", "rows have different lengths [2, 3]; all rows must match"),
+        (5, "grid.map", "row 1 has 2 cells, row 0 has 3; all rows must match"),
     ]
+
+
+def test_ragged_rows_do_not_hide_unknown_cells_and_name_each_row_line() -> None:
+    # lines: 3 "map: |", 4 row 0, 5 blank, 6 row 1 (ragged), 7 row 2 (unknown Z)
+    found = grid_problems(
+        "gamma: 1\ngrid:\n  map: |\n    . . .\n\n    . .\n    . Z G\n"
+    )
+    assert [(line, path) for line, path, _ in found] == [(6, "grid.map"), (7, "grid.map")]
+    assert "row 1 has 2 cells" in found[0][2]
+    assert "row 2, column 1: unknown cell 'Z'" in found[1][2]
+
+
+def test_a_cell_defined_but_not_on_the_map_is_reported() -> None:
+    found = grid_problems(
+        "gamma: 1\ngrid:\n  map: |\n    S . G\n  cells:\n    Q: {reward: 1}\n"
+    )
+    assert found == [(6, "grid.cells.Q", "'Q' is not on the map")]
 
 
 def test_unknown_letter() -> None:
     found = grid_problems("gamma: 1\ngrid:\n  map: |\n    . X\n    . G\n")
     assert len(found) == 1
     line, path, msg = found[0]
-    assert (line, path) == (3, "grid.map")
+    assert (line, path) == (4, "grid.map")  # row 0's own line, below map: |
     assert "row 0, column 1: unknown cell 'X'" in msg
 
 

@@ -291,6 +291,21 @@ def test_parameter_may_use_earlier_parameter() -> None:
     assert mdp.gamma == 0.9 and mdp.out_reward[0] == pytest.approx(1.8)
 
 
+def test_parameter_defined_later_or_itself_is_named_as_such() -> None:
+    text = "gamma: 1\nparameters:\n  a: b + 1\n  b: 2\n  c: c\nstates: [x]\n"
+    text += "transitions:\n  x: {go: {next: x}}\n"
+    assert problems(text) == [
+        (3, "parameters.a", "'b' is defined later (parameters refer only to earlier ones)"),
+        (5, "parameters.c", "'c' refers to itself"),
+    ]
+
+
+def test_set_value_naming_a_later_parameter_says_so() -> None:
+    result = CliRunner().invoke(app, ["mdp", "solve", "recycling-robot", "--set", "alpha=beta"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "alpha=beta" in result.output and "'beta' is defined later" in result.output
+
+
 # ---- policies -------------------------------------------------------------------------
 
 POLICY_BASE = """\
@@ -541,8 +556,13 @@ def test_set_gamma_out_of_range_is_usage_error() -> None:
 
 
 def test_set_value_that_breaks_probabilities_is_reported_in_file(tmp_path) -> None:
-    found = problems(ROBOT, overrides={"alpha": "3/2"})
-    assert (9, "transitions.high.search[0].p", "probability 1.5 is above 1") in found
+    # the file is valid without the override, so the override is named, with the problem
+    from rlcli.mdp.read.numbers import OverrideError
+
+    with pytest.raises(OverrideError) as info:
+        loads_mdp(ROBOT, "m.yaml", overrides={"alpha": "3/2"})
+    assert info.value.detail.startswith("alpha=3/2: ")
+    assert "m.yaml:9: transitions.high.search[0].p: probability 1.5 is above 1" in str(info.value)
 
 
 def test_cli_set_unknown_parameter_exits_2_cleanly(tmp_path) -> None:
@@ -579,8 +599,43 @@ def _thirds(p: str) -> str:
 def test_rounded_thirds_pass_numerically_but_not_exactly() -> None:
     mdp = loads_mdp(_thirds("0.3333333333333333"), "m.yaml")
     assert abs(mdp.out_prob[:3].sum() - 1) < 1e-9
-    with pytest.raises(UsageError, match=r"\(a, go\) sum to .*not exactly 1"):
+    with pytest.raises(MDPFileError) as info:
         mdp.exact.rational()
+    # 3 * 0.3333333333333333 = 9999999999999999/10000000000000000, an exact decimal
+    [problem] = info.value.problems
+    assert (problem.line, problem.path) == (4, "transitions.a.go")
+    assert problem.message.startswith(
+        "exact mode: the probabilities sum to 0.9999999999999999, not exactly 1"
+    )
+
+
+def test_exact_mode_names_line_and_field_of_every_problem() -> None:
+    text = (
+        "gamma: 9/10\nparameters:\n  a: 2**0.5\nstates: [s, t]\ntransitions:\n  s:\n"
+        "    go:\n      - {next: s, p: 1/2, r: 3**(1/3)}\n      - {next: t, p: 1/2, r: a}\n"
+        "  t:\n    go: {r: 1, next: {s: 0.5, t: 0.49999999999}}\n"
+    )
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(text, "m.yaml").exact.rational()
+    found = [(p.line, p.path, p.message) for p in info.value.problems]
+    assert found == [
+        (3, "parameters.a", "exact mode: 2**(1/2) is not a rational number"),  # not at r: a
+        (8, "transitions.s.go[0].r", "exact mode: 3**(1/3) is not a rational number"),
+        (11, "transitions.t.go", "exact mode: the probabilities sum to 99999999999/100000000000, "
+         "not exactly 1 (write fractions such as 1/3 instead of rounded decimals)"),
+    ]  # fmt: skip
+
+
+def test_a_long_exact_sum_is_shown_short() -> None:
+    from rlcli.mdp.model import short_fraction
+
+    assert short_fraction(Fraction(1, 3)) == "1/3"
+    assert short_fraction(Fraction(-(10**17) + 1, 10**17)) == "-0.99999999999999999"
+    # 40 nines: too long as a decimal; cut (not rounded up to 1) at 20 digits
+    x = Fraction(10**40 - 1, 10**40)
+    assert short_fraction(x) == "0.99999999999999999999… (a fraction of 40/41 digits)"
+    y = Fraction(10**30, 3 * 10**30 + 1)  # 1/3 - a little: not a terminating decimal
+    assert short_fraction(y) == "0.33333333333333333333… (a fraction of 31/31 digits)"
 
 
 def test_fraction_thirds_are_exact() -> None:
@@ -598,8 +653,11 @@ def test_decimal_in_file_is_exact_decimal() -> None:
 def test_irrational_refused_in_exact_mode() -> None:
     mdp = loads_mdp(GOOD.replace("r: 1", "r: 2**0.5"), "m.yaml")
     assert mdp.out_reward[0] == pytest.approx(2**0.5)
-    with pytest.raises(UsageError, match="not a rational number"):
+    with pytest.raises(MDPFileError) as info:
         mdp.exact.rational()
+    [problem] = info.value.problems
+    assert (problem.line, problem.path) == (5, "transitions.a.go.r")
+    assert problem.message == "exact mode: 2**(1/2) is not a rational number"
 
 
 # ---- hostile input: alias bombs, deep nesting -------------------------------------------
@@ -971,3 +1029,76 @@ def test_reserved_word_parameter_is_reported_where_declared() -> None:
         loads_mdp(text, "m.yaml")
     assert [(p.line, p.path) for p in info.value.problems] == [(3, "parameters.lambda")]
     assert "reserved" in info.value.problems[0].message
+
+
+def test_probability_sum_is_checked_beside_other_problems_of_the_action() -> None:
+    # every probability that can be read counts, whatever else is wrong with its outcome
+    found = problems(
+        """\
+        gamma: 0.9
+        states: [a, b]
+        transitions:
+          a:
+            go:
+              - {next: b, p: 1/2, r: 1}
+              - {next: bb, p: 2/5, r: 1}
+            stay:
+              - {next: a, p: 1/2, r: nope}
+              - {next: b, p: 3/10}
+            jump: {r: 1, next: {a: 7/10, zz: 3/5}}
+            many:
+              - {next: a, p: 4/5}
+              - {next: b, p: 1/0}
+              - {next: b, p: 3/10}
+            fine:
+              - {next: a, p: 1/2}
+              - {next: b, p: 1/0}
+          b:
+            stay: {next: b}
+        """
+    )
+    sums = {path: msg for _, path, msg in found if "sum" in msg}
+    assert sums == {
+        "transitions.a.go": "probabilities sum to 9/10, not 1",  # 1/2 + 2/5, 'bb' unknown
+        "transitions.a.stay": "probabilities sum to 4/5, not 1",  # 1/2 + 3/10, bad reward
+        "transitions.a.jump": "probabilities sum to 13/10, not 1",  # 7/10 + 3/5, 'zz' unknown
+        # 4/5 + 3/10 = 11/10 already above 1 whatever 1/0 was meant to be
+        "transitions.a.many": "the probabilities that could be read already sum to 11/10, "
+        "above 1",
+    }  # transitions.a.fine: 1/2 read, the other unreadable: no sum can be claimed
+    assert len(found) == len(sums) + 5  # bb, nope, zz and the two 1/0
+
+
+def test_problems_caused_by_set_name_the_override() -> None:
+    # alpha = 1.7 makes p(high | high, search) = 1.7 and 1 - alpha = -0.7: the bundled file
+    # is fine, so the message must say the values came from --set alpha=1.7
+    result = CliRunner().invoke(app, ["mdp", "solve", "recycling-robot", "--set", "alpha=1.7"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    first, *rest = result.output.strip().splitlines()
+    assert first.startswith("--set alpha=1.7:")
+    assert any("probability 1.7 is above 1" in line for line in rest)
+    assert any("probability -0.7 is negative" in line for line in rest)
+
+
+def test_a_broken_file_keeps_its_own_problems_with_set() -> None:
+    text = "gamma: 1.5\nparameters: {a: 1/2}\nstates: [x]\ntransitions:\n  x: {go: {next: x}}\n"
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(text, "m.yaml", overrides={"a": "1/3"})
+    assert [(p.line, p.path) for p in info.value.problems] == [(1, "gamma")]
+
+
+def test_check_of_several_files_goes_on_after_a_set_that_breaks_one(tmp_path) -> None:
+    # alpha = 3/2 is a probability in the robot (invalid) and a reward in the other file
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD.replace("gamma: 0.9", "gamma: 0.9\nparameters: {alpha: 1}")
+                    .replace("r: 1", "r: alpha"))  # fmt: skip
+    robot = tmp_path / "robot.yaml"
+    robot.write_text(ROBOT)
+    result = CliRunner().invoke(
+        app, ["mdp", "check", str(robot), str(good), "--set", "alpha=3/2", "--json"]
+    )
+    assert result.exit_code == 2
+    reports = json.loads(result.stdout)
+    reports = reports.get("files", reports) if isinstance(reports, dict) else reports
+    assert [r["valid"] for r in reports] == [False, True]
+    assert reports[0]["problems"][0]["message"].startswith("--set alpha=3/2: ")

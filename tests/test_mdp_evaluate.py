@@ -194,3 +194,39 @@ def test_iterative_trace_without_sweeps_is_capped():
     assert result.exit_code == 0, result.output
     assert "showing sweeps 1-10 and" in result.stdout
     assert "k=10" in result.stdout and "k=11" not in result.stdout
+
+
+@pytest.mark.parametrize("extra", [[], ["--in-place"], ["--exact"]])
+def test_k_sweeps_of_a_never_terminating_policy_at_gamma_1(extra):
+    # 4x4 grid, gamma = 1, always right: only r3c2 reaches a terminal (r3c3). K sweeps are
+    # finite sums, so they need no proper policy. From V0 = 0, every step costs -1:
+    # V_1 = -1 everywhere non-terminal; V_2(r3c2) = -1 + V(r3c3) = -1, V_2(others) = -1 - 1.
+    result = runner.invoke(
+        app,
+        ["mdp", "evaluate", "gridworld-4x4", "-p", "*=right", "--method", "iterative",
+         "--sweeps", "2", "--json", *extra],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.stdout)["values"]
+    expected = {f"r{r}c{c}": -2.0 for r in range(4) for c in range(4)}
+    expected |= {"r0c0": 0.0, "r3c3": 0.0, "r3c2": -1.0}
+    assert values == pytest.approx(expected)
+
+
+def test_sweeps_to_convergence_of_a_never_terminating_policy_are_refused():
+    result = runner.invoke(
+        app, ["mdp", "evaluate", "gridworld-4x4", "-p", "*=right", "--method", "iterative"]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "r0c1" in result.output and "number of sweeps" in result.output
+
+
+def test_value_iteration_without_a_proper_policy_names_value_iteration(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text(
+        "gamma: 1\nstates: [a, b, t]\nterminal: [t]\ntransitions:\n"
+        "  a: {go: {next: b, r: -1}}\n  b: {back: {next: a, r: -1}}\n"
+    )
+    result = runner.invoke(app, ["mdp", "solve", str(path), "--method", "value-iteration"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "value iteration" in result.output and "policy iteration" not in result.output

@@ -7,6 +7,7 @@ import json
 from fractions import Fraction
 
 import numpy as np
+import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -155,3 +156,36 @@ def test_exact_policy_probabilities_with_seven_digits():
     assert json.loads(result.stdout)["exact"]["high"] == "5617283500/511111103"
     third = rational_policy(np.array([1 / 3, 0.1234567]))
     assert third == [Fraction(1, 3), Fraction(1234567, 10**7)]
+
+
+def _ring_json(n: int) -> str:
+    """n states in a ring, one action, probabilities written as fraction strings."""
+    states = [f"s{i}" for i in range(n)]
+    transitions = {
+        s: {"go": {"r": 1, "next": {states[(i + 1) % n]: "1/2", states[(i + 2) % n]: "1/2"}}}
+        for i, s in enumerate(states)
+    }
+    return json.dumps({"gamma": "9/10", "states": states, "transitions": transitions})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["solve", "--exact"], ["evaluate", "-p", "uniform", "--exact"],
+     ["solve", "--method", "value-iteration", "--sweeps", "100000", "--exact"]],
+)  # fmt: skip
+def test_exact_size_limits_are_checked_before_the_numbers_become_fractions(
+    tmp_path, monkeypatch, args
+):
+    # 251 non-terminal states is over the 250-state limit of rational elimination; 100,000
+    # exact sweeps of 502 outcomes are over the sweep work limit: refused before rational()
+    from rlcli.mdp.model import ExactData
+
+    def too_early(self):
+        raise AssertionError("the fractions were built before the size check")
+
+    monkeypatch.setattr(ExactData, "rational", too_early)
+    path = tmp_path / "ring.json"
+    path.write_text(_ring_json(251))
+    result = CliRunner().invoke(app, ["mdp", *args[:1], str(path), *args[1:]])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--exact" in result.output or "sweeps" in result.output

@@ -377,3 +377,50 @@ def test_text_q_table_shows_the_first_rows_and_counts_the_rest(tmp_path):
     assert "s200" in rows and "s201" not in rows
     assert "0.004" in rows["s1"]  # 1/251 = 0.00398…
     assert "0.7968" in rows["s200"]  # 200/251 = 0.796812…
+
+
+def test_value_iteration_sweeps_refuse_symbolic_closed_forms():
+    # --symbolic gives the closed form of v* (a linear system); V_K after K sweeps is
+    # another quantity, so printing them side by side was wrong: refused before any work.
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", "recycling-robot", "--method", "value-iteration", "--sweeps", "2",
+         "--symbolic", "--keep", "gamma", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--symbolic" in result.output and "sweeps" in result.output
+    assert "values" not in json.loads(result.stdout)  # an error document, no V_K
+
+
+def test_value_iteration_sweeps_exact_column_is_v_k():
+    # recycling robot, gamma = 9/10, alpha = 4/5, beta = 3/5, r_search = 2, r_wait = 1
+    # V_1: high = max(2, 1) = 2; low = max(search 3/5*2 + 2/5*(-3) = 0, wait 1, recharge 0) = 1
+    # V_2: high = max(search 2 + 9/10*(4/5*2 + 1/5*1) = 181/50, wait 1 + 9/10*2 = 14/5)
+    #      low  = max(search 3/5*(2 + 9/10) + 2/5*(-3 + 9/5) = 63/50, wait 19/10, recharge 9/5)
+    result = runner.invoke(
+        app,
+        ["mdp", "solve", "recycling-robot", "--method", "value-iteration", "--sweeps", "2",
+         "--exact", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["exact"] == {"high": "181/50", "low": "19/10"}
+    assert doc["values"] == pytest.approx({"high": 3.62, "low": 1.9})
+
+
+@pytest.mark.parametrize("style", ["markdown", "latex"])
+def test_document_formats_start_with_the_method_gamma_and_stopping_rule(style):
+    solved = runner.invoke(
+        app, ["mdp", "solve", "recycling-robot", "--method", "value-iteration", "--sweeps", "2",
+              "--format", style],
+    )  # fmt: skip
+    assert solved.exit_code == 0, solved.output
+    head = "\n".join(solved.stdout.splitlines()[:4])
+    assert "value iteration" in head and "Recycling robot (gamma = 0.9)" in head
+    assert "2 iteration(s); stopped: 2 sweep(s), as asked" in head
+    evaluated = runner.invoke(
+        app, ["mdp", "evaluate", "recycling-robot", "-p", "coin", "--format", style]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    head = "\n".join(evaluated.stdout.splitlines()[:4])
+    assert "policy evaluation" in head and "(gamma = 0.9)" in head and "linear solve" in head

@@ -61,3 +61,37 @@ def test_conditions_mark_exactly_where_the_policy_stays_optimal() -> None:
             assert v_star > closed - 1e-12
             assert policy_iteration(mdp).policy.tolist() != [1, 0, 0, 0, 1]
     assert inside and outside  # both regions were sampled
+
+
+def _random_file(n: int) -> str:
+    """n states, two actions each, five parameters (as /tmp/explore/gen.py wrote it)."""
+    import random
+
+    rng = random.Random(1)
+    lines = ["gamma: 9/10", "parameters: {a: 1/2, b: 1/3, c: 1/5, d: 2, e: 3}",
+             "states: [" + ", ".join(f"s{i}" for i in range(n)) + "]", "transitions:"]  # fmt: skip
+    for i in range(n):
+        lines.append(f"  s{i}:")
+        for act in "xy":
+            j, k = rng.sample(range(n), 2)
+            p = rng.choice("abc")
+            lines.append(
+                f"    {act}: [{{next: s{j}, p: {p}, r: {rng.choice(['d', 'e', '-d', '1'])}}}, "
+                f"{{next: s{k}, p: 1 - {p}, r: {rng.choice(['e', '-e', 'd*e', '0'])}}}]"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def test_symbolic_closed_form_stops_at_its_time_budget(tmp_path, monkeypatch) -> None:
+    # 12 states and 6 symbols took over 90 s before the budget; with the budget cut to
+    # 0.5 s of CPU the command must stop with a usage error that says what to do
+    from rlcli.mdp.solve import limits
+
+    monkeypatch.setattr(limits, "SYMBOLIC_SECONDS", 0.5)
+    path = tmp_path / "big.yaml"
+    path.write_text(_random_file(12))
+    for args in (["solve"], ["evaluate", "-p", "uniform"]):
+        result = CliRunner().invoke(app, ["mdp", *args, str(path), "--symbolic"])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert "gave up on the closed form after 0.5 s" in result.output
+        assert "keep fewer symbols" in result.output

@@ -10,7 +10,7 @@ import typer
 from rlcli.cli import console
 from rlcli.cli.common import FileArg, JsonOpt, SetOpt, file_path, load, parse_overrides
 from rlcli.cli.mdp import app
-from rlcli.errors import MDPFileError
+from rlcli.errors import MDPFileError, UsageError
 from rlcli.render.jsonout import emit
 
 
@@ -45,6 +45,14 @@ def check(
             if not json:
                 for problem in exc.problems:
                     console.err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            continue
+        except UsageError as exc:  # --set makes this file invalid: the other files go on
+            if not str(exc).startswith("--set "):
+                raise
+            problem = {"line": None, "path": "", "message": str(exc)}
+            reports.append({"file": str(file), "valid": False, "problems": [problem]})
+            if not json:
+                console.err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
             continue
         reports.append(
             {

@@ -108,6 +108,10 @@ def _wants_q(mdp: MDP, show_q: bool | None) -> bool:
     return mdp.layout is None if show_q is None else show_q
 
 
+def _title(mdp: MDP, what: str) -> str:
+    return f"{what} — {mdp.name or mdp.source} (gamma = {mdp.gamma:g})"
+
+
 def _header(mdp: MDP, what: str) -> str:
     return f"[bold]{escape(what)}[/bold] — {escape(mdp.name or mdp.source)} (gamma = {mdp.gamma:g})"
 
@@ -268,7 +272,11 @@ def evaluate(
             mdp, ev.values, pi, title, run.exact_values, format_.value, ties=False
         )
         q_sec = doc.q_section(mdp, ev.q, "q_pi(s, a)", exact_q=run.exact_q, style=format_.value)
-        _emit_document([*sections, table, q_sec], format_)
+        head = doc.Section(
+            _title(mdp, "policy evaluation"),
+            [f"{run.how}; Bellman residual {ev.residual:.2g}"], prose=True,
+        )  # fmt: skip
+        _emit_document([head, *sections, table, q_sec], format_)
         return
     console.out.print(_header(mdp, "policy evaluation"))
     console.out.print(f"{escape(run.how)}; Bellman residual {ev.residual:.2g}")
@@ -418,21 +426,22 @@ def solve(
         v_title = f"V_{sweeps}, greedy actions"
         q_title = f"Q from V_{sweeps}, ★ greedy"
     sections += [doc.Section(w["title"], w["lines"]) for w in work]
+    name = sol.method + (" in exact rationals" if exact else "")
+    summary = (
+        f"{sol.iterations} iteration(s); stopped: {sol.stopping}; "
+        f"Bellman optimality residual {sol.residual:.2g}"
+    )
     if format_ is not Format.text:
         table = doc.values_section(
             mdp, sol.values, ties, v_title, exact_v, format_.value, ties=True
         )
         q_sec = doc.q_section(mdp, sol.q, q_title, sol.optimal, exact_q, format_.value)
         extra = doc.condition_sections(run)
-        _emit_document([*sections, table, q_sec, *extra], format_)
+        head = doc.Section(_title(mdp, name), [summary], prose=True)
+        _emit_document([head, *sections, table, q_sec, *extra], format_)
         return
-    name = sol.method + (" in exact rationals" if exact else "")
     console.out.print(_header(mdp, name))
-    console.out.print(
-        f"{sol.iterations} iteration(s); stopped: {escape(sol.stopping)}; "
-        f"Bellman optimality residual {sol.residual:.2g}",
-        soft_wrap=True,
-    )
+    console.out.print(escape(summary), soft_wrap=True)
     if steps and not vi:
         _print_pi_trace(mdp, steps, start_policy)
     if len(steps) > SHOWN_SWEEPS + 1 and vi:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # Up to this many states, matrices are dense arrays (an S×S float matrix of at most 2.9 MB)
 # and SciPy is not imported; above it, SciPy's sparse matrices and graph search.
 DENSE_STATES = 600
+EXACT_PROBLEMS = 20  # exact mode reports at most this many irrational numbers and sums
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,33 @@ class GridLayout:
         return {rc: s for s, rc in self.cells.items()}
 
 
+def short_fraction(x: Fraction, digits: int = 24) -> str:
+    """``p/q`` when short; else the exact decimal when it ends within 40 characters
+    (0.9999999999999999); else its first 20 significant digits, cut (not rounded), with
+    the size: 0.33333333333333333333… (a fraction of 40/41 digits)."""
+    from decimal import ROUND_DOWN, Context
+
+    text = str(x)
+    if len(text) <= digits:
+        return text
+    den = x.denominator
+    twos, fives = (den & -den).bit_length() - 1, 0
+    while den % 5**(fives + 1) == 0:
+        fives += 1
+    if den == 2**twos * 5**fives and max(twos, fives) <= 40:  # a terminating decimal
+        places = max(twos, fives)
+        exact = f"{x.numerator * 10**places // den}"
+        sign, body = ("-", exact[1:]) if exact.startswith("-") else ("", exact)
+        body = body.rjust(places + 1, "0")
+        decimal = f"{sign}{body[:-places]}.{body[-places:]}".rstrip("0").rstrip(".")
+        if len(decimal) <= 40:
+            return decimal
+    context = Context(prec=20, rounding=ROUND_DOWN)
+    cut = context.divide(x.numerator, x.denominator)
+    sizes = f"{len(str(abs(x.numerator)))}/{len(str(x.denominator))}"
+    return f"{cut}… (a fraction of {sizes} digits)"
+
+
 @dataclass(frozen=True)
 class ExactData:
     """The expressions behind every number, for ``--exact`` and ``--symbolic``.
@@ -72,7 +100,9 @@ class ExactData:
     out_prob: tuple[Any, ...]
     out_reward: tuple[Any, ...]
     out_ptr: np.ndarray  # (K+1,) as in the MDP
-    pair_label: Callable[[int], str]  # "(state, action)" of pair k, for messages
+    # (line, field path) of outcome z's "p" or "r", of "gamma", or of a parameter (by name)
+    where: Callable[[int | str, str], tuple[int | None, str]]
+    file: str = "<string>"
 
     def parameter_values(self) -> dict[str, Fraction | float]:
         """Each parameter's exact value (parameters may refer to earlier ones)."""
@@ -84,27 +114,56 @@ class ExactData:
     def rational(self) -> tuple[Fraction, list[Fraction], list[Fraction]]:
         """γ, outcome probabilities and rewards as Fractions.
 
-        Raises ``UsageError`` if a number is irrational (``2 ** 0.5``) or if the
-        probabilities of a pair do not sum to exactly 1 (``0.333`` three times).
+        Raises ``MDPFileError`` naming the line and field of every number that is
+        irrational (``2 ** 0.5``; a parameter's value is blamed on the parameter) and of
+        every pair whose probabilities do not sum to exactly 1 (``0.333`` three times),
+        up to ``EXACT_PROBLEMS`` of them.
         """
+        from rlcli.errors import MDPFileError, Problem
+
         env = self.parameter_values()
-
-        def q(source: Any) -> Fraction:
-            value = from_value(source).evaluate(env)
+        problems: dict[tuple[int | str, str], str] = {}
+        for name, value in env.items():
             if not isinstance(value, Fraction):
-                raise UsageError(f"exact mode: {source} is not a rational number")
-            return value
+                problems[(name, "")] = f"{self.parameters[name]} is not a rational number"
 
-        probs = [q(e) for e in self.out_prob]
+        seen: dict[str, Fraction] = {}  # texts repeat ("1/600" thousands of times)
+
+        def q(source: Any, z: int | str, field: str) -> Fraction:
+            if type(source) is str and source in seen:
+                return seen[source]
+            expr = from_value(source)
+            value = expr.evaluate(env)
+            if isinstance(value, Fraction):
+                if type(source) is str:
+                    seen[source] = value
+                return value
+            blamed = any((n, "") in problems for n in expr.names())  # on the parameter
+            if not blamed and len(problems) < EXACT_PROBLEMS:
+                problems[(z, field)] = f"{expr} is not a rational number"
+            return Fraction(0)
+
+        gamma = q(self.gamma, "gamma", "")
+        probs = [q(e, z, "p") for z, e in enumerate(self.out_prob)]
+        rewards = [q(e, z, "r") for z, e in enumerate(self.out_reward)]
+        bad = set(z for z, f in problems if isinstance(z, int) and f == "p")
         for k in range(len(self.out_ptr) - 1):
-            total = sum(probs[self.out_ptr[k] : self.out_ptr[k + 1]], Fraction(0))
+            lo, hi = int(self.out_ptr[k]), int(self.out_ptr[k + 1])
+            if len(problems) >= EXACT_PROBLEMS or bad.intersection(range(lo, hi)):
+                continue
+            total = sum(probs[lo:hi], Fraction(0))
             if total != 1:
-                raise UsageError(
-                    f"exact mode: the probabilities of {self.pair_label(k)} sum to {total}, "
-                    "not exactly 1 "
+                problems[(lo, "sum")] = (
+                    f"the probabilities sum to {short_fraction(total)}, not exactly 1 "
                     "(write fractions such as 1/3 instead of rounded decimals)"
                 )
-        return q(self.gamma), probs, [q(e) for e in self.out_reward]
+        if problems:
+            found = []
+            for (z, field), message in problems.items():
+                line, path = self.where(z, field)
+                found.append(Problem(self.file, line, path, f"exact mode: {message}"))
+            raise MDPFileError(found)
+        return gamma, probs, rewards
 
     def symbolic(self, keep: set[str] | None = None) -> tuple[Any, list[Any], list[Any], dict]:
         """γ, probabilities and rewards as sympy expressions.

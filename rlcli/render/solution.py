@@ -22,12 +22,14 @@ from rlcli.render.equations import symbol_tex
 
 @dataclass(frozen=True)
 class Section:
-    """A table (``header`` and ``rows``) or, without a header, lines of worked steps."""
+    """A table (``header`` and ``rows``) or, without a header, lines of worked steps
+    (``prose``: lines of text, such as the method and stopping rule above the tables)."""
 
     title: str
     rows: list[list[str]] | list[str]
     header: list[str] | None = None
     total_rows: int | None = None  # the whole table's rows when ``rows`` holds the first ones
+    prose: bool = False
 
 
 class Worded(str):
@@ -162,6 +164,12 @@ def document(sections: list[Section], style: str) -> str:
         if sec.header is not None:
             rows = [list(r) for r in sec.rows]  # type: ignore[arg-type]
             parts.append(view.document(rows, sec.header, style, sec.title))
+        elif sec.prose and style == "markdown":
+            parts.append("\n".join([f"**{_md(sec.title)}**", "", "  \n".join(map(_md, sec.rows))]))
+        elif sec.prose:  # LaTeX, ASCII only: the em dash as ---
+            lines = [str(line).replace("—", "---") for line in [sec.title, *sec.rows]]
+            parts.append("\n".join(r"\noindent " * (i == 0) + view.tex_text(line) + r"\\"
+                                   for i, line in enumerate(lines)))  # fmt: skip
         elif style == "latex":
             lines = [r"\noindent " + view.tex_text(sec.title) + r"\\"]
             lines += [
@@ -175,6 +183,14 @@ def document(sections: list[Section], style: str) -> str:
             fence = "`" * max(3, longest + 1)  # a state named a```b cannot close the block
             parts.append("\n".join([f"**{sec.title}**", "", fence, *lines, fence]))
     return "\n\n".join(parts)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")  # what acts inside a line
+
+
+def _md(text: Any) -> str:
+    """Text for Markdown: its special characters escaped (a file's name is shown as given)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def natural_width(header: list[str], rows: list[list[str]]) -> int:

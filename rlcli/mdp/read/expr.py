@@ -9,6 +9,7 @@ so a shared exercise file cannot run code. Numbers are kept as exact ``Fraction`
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from abc import ABC, abstractmethod
@@ -233,16 +234,29 @@ def _power(a: Value, b: Value) -> Value:
         return a**e
     fa, fb = to_float(a), to_float(b)
     if fa < 0:
-        raise ExprError(f"{a}**{b} is not a real number")
+        raise ExprError(f"{_power_text(a, b)} is not a real number")
     if fa == 0 and fb < 0:
         raise ExprError("division by zero (0 to a negative power)")
     try:
         result = math.pow(fa, fb)
     except OverflowError:
-        raise ExprError(f"number too large: {a}**{b}") from None
+        raise ExprError(f"number too large: {_power_text(a, b)}") from None
     if not math.isfinite(result):
-        raise ExprError(f"number too large: {a}**{b}")
+        raise ExprError(f"number too large: {_power_text(a, b)}")
     return result
+
+
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?")
+
+
+def _power_text(a: Value, b: Value) -> str:
+    """``a**b`` for messages, a negative or fractional value in parentheses: (-8)**(1/3)."""
+
+    def operand(x: Value) -> str:
+        text = str(x)
+        return text if _PLAIN_NUMBER.fullmatch(text) else f"({text})"
+
+    return f"{operand(a)}**{operand(b)}"
 
 
 # ---- tokenizer and parser ---------------------------------------------------------
@@ -410,8 +424,29 @@ def tree_depth(node: Expr) -> int:
     return deepest - 1
 
 
+# "p/q" and "-p/q" with at most 300 digits each (far inside MAX_BITS), as files of
+# machine-written fractions hold them by the million
+_FRACTION = re.compile(r"\s*(-?)\s*([0-9]{1,300})\s*/\s*([0-9]{1,300})\s*")
+
+
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Expr:
-    """Parse an arithmetic expression; raise ``ExprError`` with a reason if not allowed."""
+    """Parse an arithmetic expression; raise ``ExprError`` with a reason if not allowed.
+
+    A plain fraction ``p/q`` (or ``-p/q``) takes a fast path to the tree the parser would
+    build; the trees of recent texts are reused (they are immutable): a file repeats its
+    few numbers many times.
+    """
+    fraction = _FRACTION.fullmatch(text)
+    if fraction is not None:
+        sign, p, q = fraction.groups()
+        num: Expr = Num(Fraction(int(p)))
+        return BinOp("/", Neg(num) if sign else num, Num(Fraction(int(q))))
+    return _parse(text)
+
+
+def _parse(text: str) -> Expr:
+    """The whitelist parser behind ``parse``."""
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     tokens = _tokenize(text)

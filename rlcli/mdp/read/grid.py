@@ -9,10 +9,10 @@ grid:
     . . . .
     . . . T
   step_reward: -1          # reward of every move (default 0)
-  bump_reward: -1          # a move into the edge or a wall: stay put (default step_reward)
+  bump_reward: -1          # the edge or a wall stops the agent where it was (default step_reward)
   moves: [up, down, left, right]     # default; also up-left, up-right, down-left, down-right, stay
   slip: 0                  # probability the move goes sideways instead (half each side)
-  wind: [0, 0, 1, 0]       # upward push per column, applied after the move
+  wind: [0, 0, 1, 0]       # upward push per column moved from; move + push clipped to the grid
   cells:                   # what the letters mean; these four are predefined
     S: {start: true}
     T: {terminal: true}
@@ -39,7 +39,7 @@ from rlcli.mdp.model import GridLayout
 from rlcli.mdp.read.expr import BinOp, Expr, ExprError, Num, to_float
 from rlcli.mdp.read.numbers import Numbers
 from rlcli.mdp.read.report import Report
-from rlcli.mdp.read.source import show
+from rlcli.mdp.read.source import show, text_line
 
 MOVES = {
     "up": (-1, 0),
@@ -82,9 +82,10 @@ def expand_grid(data: Mapping, report: Report, numbers: Numbers) -> dict[str, An
         report.add(data, "grid", "grid", "expected a mapping with at least 'map'")
         return None
     _check_fields(grid, report)
-    rows = _rows(grid, report)
+    rows, shaped = _rows(grid, report)
     cells = _cells(grid, report, numbers)
-    if rows is None or cells is None:
+    known = rows is not None and cells is not None and _known_cells(grid, report, rows, cells)
+    if rows is None or cells is None or not shaped or not known:
         return None
     step = _expr(grid, "step_reward", Num(Fraction(0)), report, numbers)
     bump = _expr(grid, "bump_reward", step, report, numbers)
@@ -171,20 +172,26 @@ class _Board:
         return 0 <= r < self.n_rows and 0 <= c < self.n_cols and not self.kind[(r, c)].get("wall")
 
     def land(self, r: int, c: int, move: str) -> tuple[Cell, Expr]:
-        """Where ``move`` from (r, c) ends, with its reward.
+        """Where ``move`` from (r, c) ends, with its reward: one rule for both.
 
-        A move into the edge or a wall stays put with ``bump_reward``. Wind (which
-        ``_wind`` allows only without walls) adds the upward push of the column the
-        move starts in, and the result is clipped to the grid, as in S&B Example 6.5.
+        The target is (r + dr, c + dc); with wind (which ``_wind`` allows only without
+        walls) the upward push of the column the move starts in is added and the result
+        is clipped to the grid, as in S&B Example 6.5; without wind a target off the grid
+        or on a wall leaves the agent where it was. The reward is that of the cell entered
+        (its ``reward``, else ``step_reward``), or ``bump_reward`` when the edge or a wall
+        stopped the agent so that it stayed where it was (a move cancelled by the wind,
+        or ``stay``, is not a bump).
         """
         dr, dc = MOVES[move]
-        blocked = not self.inside(r + dr, c + dc)
-        nr, nc = (r, c) if blocked else (r + dr, c + dc)
+        target = (r + dr - self.wind[c], c + dc) if self.wind else (r + dr, c + dc)
         if self.wind:
-            nr = min(max(r + dr - self.wind[c], 0), self.n_rows - 1)
-            nc = min(max(c + dc, 0), self.n_cols - 1)
+            nr = min(max(target[0], 0), self.n_rows - 1)
+            nc = min(max(target[1], 0), self.n_cols - 1)
+        else:
+            nr, nc = target if self.inside(*target) else (r, c)
+        bumped = (nr, nc) == (r, c) != target
         cell = self.kind[(nr, nc)]
-        reward = self.bump if blocked else cell.get("reward", self.step)
+        reward = self.bump if bumped else cell.get("reward", self.step)
         if cell.get("reset"):
             return self.starts[0], reward
         return (nr, nc), reward
@@ -199,22 +206,13 @@ def _board(
     step: Expr,
     bump: Expr,
 ) -> _Board | None:
-    """The map's cells looked up in ``cells``, with the checks that need the whole map
-    (unknown letters, jump targets, the start that reset cells need)."""
+    """The map's cells looked up in ``cells`` (every letter known), with the checks that
+    need the whole map (jump targets, the start that reset cells need)."""
     kind: dict[Cell, dict[str, Any]] = {}
     marks: dict[str, list[Cell]] = {}
     ok = True
     for r, row in enumerate(rows):
         for c, ch in enumerate(row):
-            if ch not in cells:
-                report.add(
-                    grid,
-                    "map",
-                    "grid.map",
-                    f"row {r}, column {c}: unknown cell {ch!r}; define it under grid.cells",
-                )
-                ok = False
-                continue
             kind[(r, c)] = cells[ch]
             marks.setdefault(ch, []).append((r, c))
     for ch, spec in cells.items():
@@ -286,7 +284,10 @@ def _checked(numbers: Numbers, raw: Any) -> Expr:
     return expr
 
 
-def _rows(grid: Mapping, report: Report) -> list[list[str]] | None:
+def _rows(grid: Mapping, report: Report) -> tuple[list[list[str]] | None, bool]:
+    """(the map's rows, whether they are all one-character cells of the same count); each
+    problem names the row's own line (known for a ``|`` block). Rows that fail the shape
+    are still returned, so their letters are checked too."""
     text = grid.get("map")
     if not isinstance(text, str) or not text.strip():
         report.add(
@@ -295,24 +296,58 @@ def _rows(grid: Mapping, report: Report) -> list[list[str]] | None:
             "grid.map",
             "expected the map as text, one row per line (e.g. 'S . . G')",
         )
-        return None
-    lines = [line for line in text.splitlines() if line.strip()]
-    rows = [line.split() if " " in line.strip() else list(line.strip()) for line in lines]
-    if any(len(row) != len(rows[0]) for row in rows):
-        widths = sorted({len(row) for row in rows})
-        report.add(
-            grid, "map", "grid.map", f"rows have different lengths {widths}; all rows must match"
-        )
-        return None
-    if any(len(cell) != 1 for row in rows for cell in row):
-        report.add(
-            grid, "map", "grid.map", "each cell is one character, separated by spaces or not"
-        )
-        return None
-    if len(rows) * len(rows[0]) > MAX_CELLS:
+        return None, False
+    texts = [line for line in text.split("\n") if line.strip()]
+    rows = [line.split() if " " in line.strip() else list(line.strip()) for line in texts]
+    lines = _row_lines(grid)
+    ok = True
+    for r, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            report.at(
+                lines[r], "grid.map",
+                f"row {r} has {len(row)} cells, row 0 has {len(rows[0])}; all rows must match",
+            )  # fmt: skip
+            ok = False
+        if any(len(cell) != 1 for cell in row):
+            report.at(
+                lines[r], "grid.map",
+                f"row {r}: each cell is one character, separated by spaces or not",
+            )  # fmt: skip
+            ok = False
+    if sum(map(len, rows)) > MAX_CELLS:
         report.add(grid, "map", "grid.map", f"more than {MAX_CELLS} cells")
-        return None
-    return rows
+        return None, False
+    return rows, ok
+
+
+def _known_cells(
+    grid: Mapping, report: Report, rows: list[list[str]], cells: Mapping[str, Any]
+) -> bool:
+    """Whether every letter on the map is defined and every letter defined under
+    ``grid.cells`` is on the map; each problem reported."""
+    ok = True
+    lines = _row_lines(grid)
+    for r, row in enumerate(rows):
+        for c, ch in enumerate(row):
+            if ch not in cells and len(ch) == 1:
+                report.at(
+                    lines[r], "grid.map",
+                    f"row {r}, column {c}: unknown cell {ch!r}; define it under grid.cells",
+                )  # fmt: skip
+                ok = False
+    used = {ch for row in rows for ch in row}
+    raw = grid.get("cells", {})
+    for ch in raw:
+        if ch in cells and ch not in used and ch not in DEFAULT_CELLS:
+            report.add(raw, ch, f"grid.cells.{ch}", f"{ch!r} is not on the map")
+            ok = False
+    return ok
+
+
+def _row_lines(grid: Mapping) -> list[int | None]:
+    """The file line of each map row (blank lines of the text hold no row)."""
+    text = grid["map"]
+    return [text_line(grid, "map", i) for i, line in enumerate(text.split("\n")) if line.strip()]
 
 
 def _cells(grid: Mapping, report: Report, numbers: Numbers) -> dict[str, dict[str, Any]] | None:

@@ -18,10 +18,11 @@ import numpy as np
 
 from rlcli.errors import MDPFileError, Problem, RlcliError
 from rlcli.mdp.model import MDP, ExactData, GridLayout
-from rlcli.mdp.read.numbers import gamma_field, parameters
+from rlcli.mdp.read.numbers import OverrideError, gamma_field, parameters
 from rlcli.mdp.read.policies import named_policies, start_field
 from rlcli.mdp.read.report import Report, bad_name, did_you_mean, kind, name_of
 from rlcli.mdp.read.source import (
+    MAX_YAML_CHARS,
     DuplicateKeyError,
     Tally,
     is_json,
@@ -80,15 +81,46 @@ def loads_mdp(
     to be ``json``'s (``orjson_reading_is_exact``; the transitions fast path has counted
     its part). A file it cannot prove, or one with problems to report, is read again by
     ``json`` with the duplicate-key hook, the reading every message is made from.
+
+    Problems that only the ``overrides`` cause (the file is valid without them) are an
+    ``OverrideError`` naming the overrides, not a fault of the file.
     """
     text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, in JSON as in YAML
+    try:
+        return _loads(text, file, json_format, overrides)
+    except MDPFileError as exc:
+        if not overrides:
+            raise
+        blame_overrides(exc, text, file, json_format, overrides)
+        raise
+
+
+def blame_overrides(
+    exc: MDPFileError, text: str, file: str, json_format: bool, overrides: Mapping[str, str]
+) -> None:
+    """Raise an ``OverrideError`` quoting ``exc``'s problems when the file is valid without
+    ``overrides`` (read again without them: only on failure); a file with problems of its
+    own keeps them as they are."""
+    try:
+        _loads(text, file, json_format, None)
+    except RlcliError:
+        return
+    given = ", ".join(f"{name}={value}" for name, value in overrides.items())
+    these = "this value" if len(overrides) == 1 else "these values"
+    lines = "\n".join(f"  {p}" for p in exc.problems)
+    raise OverrideError(f"{given}: with {these} the file is invalid:\n{lines}") from None
+
+
+def _loads(
+    text: str, file: str, json_format: bool, overrides: Mapping[str, str] | None
+) -> MDP:
     if not json_format:
-        return build_mdp(parse_yaml(text, file), file, overrides)
+        return build_mdp(parse_yaml(text, file), file, overrides, text=text)
     data = read_with_orjson(text)
     if data is not None:
         known: dict[int, Tally] = {}
         with suppress(RlcliError):  # reported from the exact reading below
-            mdp = build_mdp(data, file, overrides, known)
+            mdp = build_mdp(data, file, overrides, known, text)
             if orjson_reading_is_exact(data, text, known):
                 return mdp
         del data  # before the exact reading: bounded memory
@@ -99,9 +131,9 @@ def loads_mdp(
             located = parse_yaml(text, file)
         except MDPFileError:  # e.g. too large for YAML: the repeat alone, with its line
             raise MDPFileError([Problem(file, exc.line, exc.path, "duplicate key")]) from None
-        return build_mdp(located, file, overrides)  # every problem, with its line
+        return build_mdp(located, file, overrides, text=text)  # every problem, with its line
     try:
-        return build_mdp(data, file, overrides)
+        return build_mdp(data, file, overrides, text=text)
     except MDPFileError as fast_error:
         # JSON carries no line numbers: read it again as YAML to find them.
         try:
@@ -178,10 +210,12 @@ def build_mdp(
     file: str,
     overrides: Mapping[str, str] | None = None,
     known: dict[int, Tally] | None = None,
+    text: str | None = None,
 ) -> MDP:
     """Validate parsed file data and build the model (raises ``MDPFileError``). ``known``
     receives the ``Tally`` of ``data["transitions"]`` (by ``id``) when the fast path took
-    it, for ``orjson_reading_is_exact``."""
+    it, for ``orjson_reading_is_exact``; ``text`` (kept when small) locates the numbers
+    for messages made later (exact mode)."""
     overrides = dict(overrides or {})
     report = Report(file)
     if data is None or data == "":
@@ -260,9 +294,22 @@ def build_mdp(
         values = np.asarray(items, dtype=dtype)
         return values if in_order else values[out_idx]
 
-    def pair_label(k: int) -> str:
+    out_next = array(out.next, np.int64)
+    kept = text if text is not None and len(text) <= MAX_YAML_CHARS else None
+
+    def where(z: int | str, field: str) -> tuple[int | None, str]:
+        """(line, path) of outcome z's field "p"/"r" ("sum": its pair), or of a name."""
+        from rlcli.mdp.read import locate
+
+        data = locate.located_data(file, kept)
+        if isinstance(z, str):
+            return locate.top_field(data, z, z if z == "gamma" else f"parameters.{z}")
+        k = int(np.searchsorted(out_ptr, z, side="right")) - 1
         s = int(np.searchsorted(pair_ptr, k, side="right")) - 1
-        return f"({states[s]}, {pair_names[k]})"
+        i = z - int(out_ptr[k])
+        return locate.outcome_field(
+            data, states[s], pair_names[k], i, states[int(out_next[z])], field
+        )
 
     exact = ExactData(
         gamma=gamma_expr,
@@ -270,7 +317,8 @@ def build_mdp(
         out_prob=reordered(out.prob_src),
         out_reward=reordered(out.reward_src),
         out_ptr=out_ptr,
-        pair_label=pair_label,
+        where=where,
+        file=file,
     )
     return MDP(
         states=tuple(states),
@@ -280,7 +328,7 @@ def build_mdp(
         pair_ptr=pair_ptr,
         pair_action=np.array(list(map(actions.__getitem__, pair_names)), dtype=np.int64),
         out_ptr=out_ptr,
-        out_next=array(out.next, np.int64),
+        out_next=out_next,
         out_prob=array(out.prob, np.float64),
         out_reward=array(out.reward, np.float64),
         start=start,

@@ -34,17 +34,37 @@ class OverrideError(UsageError):
 
 
 class Numbers:
-    """Evaluates numbers and expressions against the parameters."""
+    """Evaluates numbers and expressions against the parameters.
 
-    def __init__(self, env: dict[str, Value], invalid: frozenset[str] = frozenset()):
+    While the parameters are read, ``later`` holds the position of each parameter in the
+    file and ``here`` the position of the one being read (a parameter refers only to
+    earlier ones)."""
+
+    def __init__(
+        self,
+        env: dict[str, Value],
+        invalid: frozenset[str] = frozenset(),
+        later: Mapping[str, int] | None = None,
+        here: int = 0,
+    ):
         self.env = env
         self.invalid = invalid
+        self.later = later or {}
+        self.here = here
+        self._values: dict[str, float] = {}  # texts already evaluated (env never changes)
 
     def expr(self, raw: Any) -> Expr:
         expr = raw if isinstance(raw, Expr) else from_value(raw)
         unknown = expr.names() - self.env.keys()
         if unknown & self.invalid:
             raise UsesInvalidName(f"uses the invalid parameter {sorted(unknown)[0]!r}")
+        ahead = sorted(n for n in unknown if self.later.get(n, -1) >= self.here)
+        if ahead and self.later[ahead[0]] == self.here:
+            raise ExprError(f"{ahead[0]!r} refers to itself")
+        if ahead:
+            raise ExprError(
+                f"{ahead[0]!r} is defined later (parameters refer only to earlier ones)"
+            )
         if unknown:
             names = list(self.env)
             known = ", ".join(names[:LISTED_NAMES]) or "none defined"
@@ -54,9 +74,17 @@ class Numbers:
         return expr
 
     def value(self, raw: Any) -> float:
-        """The float value of a file number; fast path for plain numbers."""
+        """The float value of a file number; fast paths for plain numbers, constants and a
+        text seen before (a file of fractions repeats "1/600" thousands of times)."""
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return to_float(raw)
+        if type(raw) is Num:  # a constant (grids build them): no names to look up
+            return to_float(raw.value)
+        if type(raw) is str:
+            known = self._values.get(raw)
+            if known is None:
+                known = self._values[raw] = to_float(self.expr(raw).evaluate(self.env))
+            return known
         return to_float(self.expr(raw).evaluate(self.env))
 
 
@@ -65,7 +93,8 @@ def parameters(
 ) -> tuple[dict[str, Expr], Numbers]:
     """Each parameter's expression, and the ``Numbers`` holding their exact values.
 
-    A parameter may use earlier ones (``beta: 1 - alpha``); an override replaces a
+    A parameter may use earlier ones (``beta: 1 - alpha``), never later ones or itself (the
+    file reads top to bottom, so no cycle can arise); an override replaces a
     parameter's expression in place, so later parameters see the new value. A parameter
     that is reported invalid is remembered, so its uses are not reported again.
     """
@@ -85,7 +114,8 @@ def parameters(
     if unknown:
         known = ", ".join(str(k) for k in raw) or "the file has none"
         raise OverrideError(f"{unknown[0]}: no such parameter (parameters: {known})")
-    for name, value in raw.items():
+    position = {name: i for i, name in enumerate(raw) if isinstance(name, str)}
+    for i, (name, value) in enumerate(raw.items()):
         path = f"parameters.{name}"
         if isinstance(name, str) and name in KEYWORDS:
             report.add(raw, name, path, f"{name!r} is a reserved word; choose another name")
@@ -94,7 +124,7 @@ def parameters(
         if not isinstance(name, str) or not name.isidentifier():
             report.add(raw, name, path, "a parameter name must be a word (letters, digits, _)")
             continue
-        numbers = Numbers(env, frozenset(invalid))
+        numbers = Numbers(env, frozenset(invalid), position, i)
         try:
             if name in overrides:
                 try:

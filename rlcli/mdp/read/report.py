@@ -28,6 +28,10 @@ class Report:
     def add(self, container: Any, key: Any, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, line_of(container, key), path, message))
 
+    def at(self, line: int | None, path: str, message: str) -> None:
+        """A problem on a known line (a row of a grid map, inside one text value)."""
+        self.problems.append(Problem(self.file, line, path, message))
+
     def expr_error(self, container: Any, key: Any, path: str, exc: Exception) -> None:
         """Report an expression's error, unless it only repeats an earlier one (the use
         of a parameter that was itself reported invalid)."""

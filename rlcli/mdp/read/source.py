@@ -21,6 +21,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from itertools import islice
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -46,11 +47,14 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 
 
 class LDict(dict):
-    """A dict with ``line`` (of the mapping) and ``lines`` (of each key), 1-based."""
+    """A dict with ``line`` (of the mapping) and ``lines`` (of each key), 1-based;
+    ``literal`` the line of the ``|`` of each value written as a literal block scalar
+    (its text's line i is on line ``literal[key] + 1 + i``)."""
 
     line: int | None = None
     lines: dict[Any, int]
     duplicates: list[tuple[Any, int]]
+    literal: Mapping[Any, int] = MappingProxyType({})  # replaced, never changed: rarely set
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -100,6 +104,13 @@ def kind(value: Any) -> str:
     return show(value)
 
 
+def text_line(container: Any, key: Any, i: int) -> int | None:
+    """The file line of line ``i`` (from 0) of the text ``container[key]``: known for a
+    literal block scalar (``|``), else the line of the key."""
+    start = getattr(container, "literal", {}).get(key)
+    return line_of(container, key) if start is None else start + 1 + i
+
+
 def line_of(container: Any, key: Any = None) -> int | None:
     """The line of ``container[key]`` (or of the container itself), if known."""
     if key is None:
@@ -143,6 +154,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Any:
             data.duplicates.append((key, line))
         data[key] = loader.construct_object(value_node, deep=True)
         data.lines[key] = line
+        if value_node.tag == "tag:yaml.org,2002:str" and value_node.style == "|":
+            data.literal = {**data.literal, key: value_node.start_mark.line + 1}
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Any:

@@ -71,9 +71,12 @@ def _action_outcomes(
     index: Mapping[str, int],
     out: Outcomes,
 ) -> None:
-    """Parse one action's outcomes (three forms) into ``out``; report what is wrong."""
-    start = len(out.next)
-    problems_before = report.count()
+    """Parse one action's outcomes (three forms) into ``out``; report what is wrong.
+
+    The probability sum is checked on every probability that could be read, whatever else
+    is wrong with its outcome (an unknown next state's probability is still a number).
+    """
+    probs = Probabilities()
 
     def target(container: Any, k: Any, p: str) -> int | None:
         name = name_of(container.get(k)) if isinstance(container, Mapping) else None
@@ -108,9 +111,11 @@ def _action_outcomes(
         nxt = target(outcome, "next", o_path)
         prob = number_field(numbers, report, outcome, "p", f"{o_path}.p", 1)
         reward = number_field(numbers, report, outcome, "r", f"{o_path}.r", 0)
+        probs.note(prob)
+        if prob is not None:
+            check_probability(prob[0], report, outcome, "p", f"{o_path}.p")
         if nxt is not None and prob is not None and reward is not None:
             out.add(nxt, prob[0], reward[0], prob[1], reward[1])
-            check_probability(prob[0], report, outcome, "p", f"{o_path}.p")
 
     if isinstance(spec, Mapping) and isinstance(spec.get("next"), Mapping):
         # expected-reward form: {r: R, next: {state: prob, ...}}
@@ -123,13 +128,15 @@ def _action_outcomes(
         for name in nexts:
             p_path = f"{path}.next.{name}"
             sname = name_of(name)
-            if sname is None or sname not in index:
+            known = sname is not None and sname in index
+            if not known:
                 report.add(nexts, name, p_path, report.unknown("state", name, index))
-                continue
             prob = number_field(numbers, report, nexts, name, p_path)
-            if prob is not None and reward is not None:
-                out.add(index[sname], prob[0], reward[0], prob[1], reward[1])
+            probs.note(prob)
+            if prob is not None:
                 check_probability(prob[0], report, nexts, name, p_path)
+            if known and prob is not None and reward is not None:
+                out.add(index[sname], prob[0], reward[0], prob[1], reward[1])
     elif isinstance(spec, Mapping):
         one_outcome(spec, path)  # a single outcome: p defaults to 1
     elif isinstance(spec, list):
@@ -141,10 +148,12 @@ def _action_outcomes(
                 report.add(
                     spec, i, o_path, f"expected an outcome {{next, p, r}}, got {kind(outcome)}"
                 )
+                probs.note(None)
                 continue
             if "p" not in outcome and len(spec) > 1:
                 check_fields(outcome, o_path)
                 report.add(outcome, None, o_path, "missing 'p' (only a single outcome may omit it)")
+                probs.note(None)
                 continue
             one_outcome(outcome, o_path)
     else:
@@ -156,8 +165,7 @@ def _action_outcomes(
             f"or {{r, next: {{state: p}}}}), got {kind(spec)}",
         )
         return
-    if report.count() == problems_before:
-        _check_sum(out, start, report, owner, key, path)
+    probs.check_sum(report, owner, key, path)
 
 
 def _plain_transitions(
@@ -291,12 +299,41 @@ def _floats(numbers: list[Any]) -> np.ndarray | None:
 _PLAIN = frozenset((float, int))
 
 
-def _check_sum(out: Outcomes, start: int, report: Report, owner: Any, key: Any, path: str) -> None:
-    probs = out.prob[start:]
-    total = math.fsum(probs)
-    if probs and abs(total - 1) > PROB_TOLERANCE:
-        shown = show_sum(out.prob_src[start:], total)
-        report.add(owner, key, path, f"probabilities sum to {shown}, not 1")
+class Probabilities:
+    """One action's probabilities as read (value and source), and whether any could not be
+    read; Σ_s',r p(s', r | s, a) = 1 is checked on them."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.sources: list[Any] = []
+        self.unreadable = False
+
+    def note(self, prob: tuple[float, Any] | None) -> None:
+        if prob is None:
+            self.unreadable = True
+        else:
+            self.values.append(prob[0])
+            self.sources.append(prob[1])
+
+    def check_sum(self, report: Report, owner: Any, key: Any, path: str) -> None:
+        """Report a sum other than 1; with unreadable terms (reported on their own), only
+        a sum of the readable non-negative ones that is already above 1."""
+        if not self.values:
+            return
+        total = math.fsum(self.values)
+        if not self.unreadable:
+            if abs(total - 1) > PROB_TOLERANCE:
+                shown = show_sum(self.sources, total)
+                report.add(owner, key, path, f"probabilities sum to {shown}, not 1")
+            return
+        positive = [(v, src) for v, src in zip(self.values, self.sources, strict=True) if v > 0]
+        total = math.fsum(v for v, _ in positive)
+        if total > 1 + PROB_TOLERANCE:
+            shown = show_sum([src for _, src in positive], total)
+            report.add(
+                owner, key, path,
+                f"the probabilities that could be read already sum to {shown}, above 1",
+            )  # fmt: skip
 
 
 def show_sum(sources: list[Any], total: float) -> str:

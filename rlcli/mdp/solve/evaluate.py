@@ -100,16 +100,22 @@ def check_finite(mdp: MDP, values: np.ndarray, when: str) -> None:
     )
 
 
-def check_proper(mdp: MDP, pi: np.ndarray) -> None:
-    """γ = 1: raise NumericalError naming the states that never terminate under π."""
+def check_proper(mdp: MDP, pi: np.ndarray, sweeps: bool = False) -> None:
+    """γ = 1: raise NumericalError naming the states that never terminate under π (the
+    linear system is singular there; ``sweeps``: sweeping to a tolerance need not stop)."""
     if mdp.gamma < 1:
         return
     bad = improper_states(mdp, pi)
     if len(bad):
+        why = (
+            "sweeps need not converge there; run a given number of sweeps,"
+            if sweeps
+            else "(I - P_pi) V = r_pi is singular there;"
+        )
         raise NumericalError(
             f"gamma = 1 and the policy does not reach a terminal state with probability 1 "
             f"from {len(bad)} state(s): {describe(mdp, bad)}. Their return is an endless "
-            "sum, so (I - P_pi) V = r_pi is singular there; change the policy, use gamma < 1, "
+            f"sum, so {why} change the policy, use gamma < 1, "
             "or list an absorbing zero-reward state under terminal."
         )
 
@@ -173,9 +179,10 @@ def iterative_evaluation(
     sweep whose values leave the float range. ``trace`` keeps every asked-for sweep; run to
     convergence it keeps the first ``trace_cap`` sweeps and the last.
     """
-    if sweeps is not None:
+    if sweeps is not None:  # K sweeps are K finite sums: no proper policy needed
         check_sweeps(sweeps, mdp.n_states, mdp.n_outcomes, trace, mdp.n_pairs)
-    check_proper(mdp, pi)
+    else:
+        check_proper(mdp, pi, sweeps=True)
     P_pi, r_pi = policy_model(mdp, pi)
     v = np.zeros(mdp.n_states)
     history: list[Sweep] = []

@@ -154,8 +154,8 @@ def evaluate_in_field(
 
 def evaluate_exact(mdp: MDP, pi: np.ndarray) -> ExactEvaluation:
     """V_π and Q_π as Fractions from the file's exact numbers."""
+    check_exact_size(int(np.count_nonzero(~mdp.terminal)))  # before the fractions are made
     gamma, probs, rewards = exact_data(mdp).rational()
-    check_exact_size(int(np.count_nonzero(~mdp.terminal)))
     check_proper(mdp, pi)
     return evaluate_in_field(mdp, rational_policy(pi), gamma, probs, rewards, Fraction(0))
 

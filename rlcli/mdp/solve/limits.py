@@ -17,6 +17,7 @@ EXACT_STATE_LIMIT = 250  # non-terminal states for rational elimination (a 15×1
 EXACT_SWEEP_WORK_LIMIT = 2_000_000  # sweeps × outcomes in rational sweeps
 EXACT_DIGIT_LIMIT = 4_000  # digits of a numerator or denominator (Python prints ≤ 4,300)
 SYMBOLIC_STATE_LIMIT = 20  # rational functions grow fast with the number of states
+SYMBOLIC_SECONDS = 15.0  # CPU seconds for one closed form (as ``rlcli derive``'s hard limit)
 
 
 class FieldError(UsageError):

@@ -88,20 +88,25 @@ def changed_states(mdp: MDP, old: np.ndarray, new: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.bincount(mdp.pair_state, weights=differ, minlength=mdp.n_states))
 
 
-def initial_policy(mdp: MDP) -> np.ndarray:
-    """The first action of every state, or at γ = 1 a proper policy (found by reachability)."""
+def initial_policy(mdp: MDP, method: str = "policy iteration") -> np.ndarray:
+    """The first action of every state, or at γ = 1 a proper policy (found by reachability);
+    ``method`` names the algorithm in the refusal when no proper policy exists."""
     if mdp.gamma < 1:
         policy = np.zeros(mdp.n_pairs)
         policy[mdp.pair_ptr[:-1][mdp.n_actions_of > 0]] = 1.0
         return policy
     policy, hopeless = proper_policy(mdp)
     if len(hopeless):
+        why = (
+            "policy iteration has no proper policy to start from;"
+            if method == "policy iteration"
+            else f"{method} need not converge; run a given number of sweeps,"
+        )
         raise NumericalError(
             f"gamma = 1 and no policy reaches a terminal state with probability 1 from "
             f"{len(hopeless)} state(s): {describe(mdp, hopeless)}. Every policy's return "
-            "there is an endless sum, so policy iteration has no proper policy to start "
-            "from; use gamma < 1, add a way out, or list an absorbing zero-reward state "
-            "under terminal."
+            f"there is an endless sum, so {why} use gamma < 1, add a way out, or list an "
+            "absorbing zero-reward state under terminal."
         )
     return policy
 
@@ -247,7 +252,7 @@ def value_iteration(
         bound = epsilon * (1 - gamma) / (2 * gamma) if gamma > 0 else np.inf
         rule = f"sup-norm change < epsilon(1-gamma)/(2 gamma) = {bound:.3g}"
     else:
-        initial_policy(mdp)  # explains states from which no policy terminates
+        initial_policy(mdp, "value iteration")  # explains states where no policy terminates
         bound = epsilon
         rule = f"gamma = 1: sup-norm change < epsilon = {epsilon:g}"
     limit = MAX_VALUE_ITERATIONS if max_sweeps is None else max_sweeps

@@ -7,6 +7,8 @@ raises ``FieldError`` on the field, which the CLI reports under its flag.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -14,9 +16,15 @@ from typing import Any
 import numpy as np
 
 from rlcli.mdp.model import MDP
+from rlcli.mdp.solve import limits
 from rlcli.mdp.solve.arithmetic import Floats, Fractions
 from rlcli.mdp.solve.evaluate import Evaluation, Sweep, evaluate_policy, iterative_evaluation
-from rlcli.mdp.solve.limits import FieldError, check_sweeps
+from rlcli.mdp.solve.limits import (
+    FieldError,
+    check_exact_size,
+    check_exact_sweeps,
+    check_sweeps,
+)
 from rlcli.mdp.solve.optimal import (
     Solution,
     policy_iteration,
@@ -74,7 +82,8 @@ def run_evaluation(
         ev = iterative_evaluation(mdp, pi, sweeps=sweeps, in_place=in_place, trace=trace)
         return EvaluationRun(ev, f"{ev.method}: {ev.sweeps} sweep(s) from V0 = 0")
     if symbolic:
-        closed = exact_solve.evaluate_symbolic(mdp, pi, keep)
+        with symbolic_budget(mdp, keep):
+            closed = exact_solve.evaluate_symbolic(mdp, pi, keep)
         ev = _float_evaluation(mdp, pi, closed.values, closed.q)
         return EvaluationRun(
             ev, "linear solve; exact: sympy closed form", closed.values, closed.q, symbolic=True
@@ -167,10 +176,18 @@ def run_solve(
         raise FieldError("symbolic", "choose one of exact fractions and symbolic closed forms")
     if keep is not None and not symbolic:
         raise FieldError("keep", "is an option of symbolic closed forms (it chooses their symbols)")
+    if symbolic and value_iteration_method and sweeps is not None:
+        raise FieldError(
+            "symbolic", "closed forms come from the linear system of v*, not from K sweeps"
+        )
     if exact and value_iteration_method and sweeps is None:
         raise FieldError(
             "exact", "value iteration in fractions runs a given number of sweeps; give them"
         )
+    if exact and not value_iteration_method:  # before the file's numbers become fractions
+        check_exact_size(int(np.count_nonzero(~mdp.terminal)))
+    if exact and sweeps is not None:
+        check_exact_sweeps(sweeps, mdp.n_outcomes)
     if value_iteration_method and sweeps is not None:
         sol = value_iteration_sweeps(mdp, sweeps, Fractions(mdp) if exact else Floats(mdp))
     elif value_iteration_method:
@@ -179,7 +196,31 @@ def run_solve(
         sol = policy_iteration(mdp, start, trace=trace, field=Fractions(mdp) if exact else None)
     if not symbolic:
         return SolveRun(sol)
-    closed = exact_solve.evaluate_symbolic(mdp, sol.policy, keep)
-    conditions = exact_solve.optimality_conditions(mdp, sol.policy, closed.q)
-    region = exact_solve.optimality_region(mdp, conditions, keep)
+    with symbolic_budget(mdp, keep):
+        closed = exact_solve.evaluate_symbolic(mdp, sol.policy, keep)
+        conditions = exact_solve.optimality_conditions(mdp, sol.policy, closed.q)
+        region = exact_solve.optimality_region(mdp, conditions, keep)
     return SolveRun(sol, closed.values, closed.q, conditions, region)
+
+
+@contextmanager
+def symbolic_budget(mdp: MDP, keep: set[str] | None) -> Iterator[None]:
+    """Closed forms get ``limits.SYMBOLIC_SECONDS`` of CPU time (the hard limit of ``rlcli
+    derive``, with its timer), then a ``FieldError`` on ``symbolic`` says what to do."""
+    from rlcli.derive.timelimit import TimeLimitExceeded, time_limit
+
+    seconds = limits.SYMBOLIC_SECONDS
+    try:
+        with time_limit(seconds):
+            yield
+    except TimeLimitExceeded:
+        live = int((~mdp.terminal).sum())
+        kept = sorted(keep) if keep is not None else [*sorted(mdp.exact.parameters), "gamma"]
+        symbols = ", ".join(kept) if kept else "none"
+        raise FieldError(
+            "symbolic",
+            f"gave up on the closed form after {seconds:g} s of computation ({live} "
+            f"non-terminal states, symbols kept: {symbols}); keep fewer symbols, or use "
+            "exact fractions",
+            droppable=True,
+        ) from None
