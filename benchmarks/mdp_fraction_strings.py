@@ -75,9 +75,13 @@ def main() -> None:
             fast_parse = expr.parse
             expr.parse = expr._parse  # every text through the full parser, no reuse
             value = numbers.Numbers.value
-            numbers.Numbers.value = lambda self, raw: expr.to_float(  # type: ignore[method-assign]
-                self.expr(raw).evaluate(self.env)
-            ) if isinstance(raw, str) else value(self, raw)
+            numbers.Numbers.value = lambda self, raw: (
+                expr.to_float(  # type: ignore[method-assign]
+                    self.expr(raw).evaluate(self.env)
+                )
+                if isinstance(raw, str)
+                else value(self, raw)
+            )
             try:
                 t_ref = best_of(args.repeat, lambda: load_mdp(frac))
             finally:

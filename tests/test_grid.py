@@ -370,18 +370,14 @@ def test_ragged_rows() -> None:
 
 def test_ragged_rows_do_not_hide_unknown_cells_and_name_each_row_line() -> None:
     # lines: 3 "map: |", 4 row 0, 5 blank, 6 row 1 (ragged), 7 row 2 (unknown Z)
-    found = grid_problems(
-        "gamma: 1\ngrid:\n  map: |\n    . . .\n\n    . .\n    . Z G\n"
-    )
+    found = grid_problems("gamma: 1\ngrid:\n  map: |\n    . . .\n\n    . .\n    . Z G\n")
     assert [(line, path) for line, path, _ in found] == [(6, "grid.map"), (7, "grid.map")]
     assert "row 1 has 2 cells" in found[0][2]
     assert "row 2, column 1: unknown cell 'Z'" in found[1][2]
 
 
 def test_a_cell_defined_but_not_on_the_map_is_reported() -> None:
-    found = grid_problems(
-        "gamma: 1\ngrid:\n  map: |\n    S . G\n  cells:\n    Q: {reward: 1}\n"
-    )
+    found = grid_problems("gamma: 1\ngrid:\n  map: |\n    S . G\n  cells:\n    Q: {reward: 1}\n")
     assert found == [(6, "grid.cells.Q", "'Q' is not on the map")]
 
 

@@ -1063,8 +1063,7 @@ def test_probability_sum_is_checked_beside_other_problems_of_the_action() -> Non
         "transitions.a.stay": "probabilities sum to 4/5, not 1",  # 1/2 + 3/10, bad reward
         "transitions.a.jump": "probabilities sum to 13/10, not 1",  # 7/10 + 3/5, 'zz' unknown
         # 4/5 + 3/10 = 11/10 already above 1 whatever 1/0 was meant to be
-        "transitions.a.many": "the probabilities that could be read already sum to 11/10, "
-        "above 1",
+        "transitions.a.many": "the probabilities that could be read already sum to 11/10, above 1",
     }  # transitions.a.fine: 1/2 read, the other unreadable: no sum can be claimed
     assert len(found) == len(sums) + 5  # bb, nope, zz and the two 1/0
 

@@ -69,7 +69,7 @@ def short_fraction(x: Fraction, digits: int = 24) -> str:
         return text
     den = x.denominator
     twos, fives = (den & -den).bit_length() - 1, 0
-    while den % 5**(fives + 1) == 0:
+    while den % 5 ** (fives + 1) == 0:
         fives += 1
     if den == 2**twos * 5**fives and max(twos, fives) <= 40:  # a terminating decimal
         places = max(twos, fives)

@@ -111,9 +111,7 @@ def blame_overrides(
     raise OverrideError(f"{given}: with {these} the file is invalid:\n{lines}") from None
 
 
-def _loads(
-    text: str, file: str, json_format: bool, overrides: Mapping[str, str] | None
-) -> MDP:
+def _loads(text: str, file: str, json_format: bool, overrides: Mapping[str, str] | None) -> MDP:
     if not json_format:
         return build_mdp(parse_yaml(text, file), file, overrides, text=text)
     data = read_with_orjson(text)
