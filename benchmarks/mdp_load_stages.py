@@ -22,7 +22,8 @@ import resource
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")  # as rlcli's CLI sets it (BLAS_SPIN)
+for _name, _value in {"OPENBLAS_NUM_THREADS": "1", "OPENBLAS_THREAD_TIMEOUT": "20"}.items():
+    os.environ.setdefault(_name, _value)  # as rlcli's CLI sets them (BLAS_ENV)
 
 
 class Stages:

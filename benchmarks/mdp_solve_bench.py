@@ -10,7 +10,7 @@ validation, no output); the ratio is the CPU time of ``--json`` over the referen
 fresh process the load and the policy-iteration solve are timed separately (wall and CPU of
 that process; CPU counts every BLAS thread), and the
 values of rlcli and the reference are compared. The reference runs under the OpenBLAS
-settings rlcli gives itself (``BLAS_SPIN`` in rlcli/cli/app.py: a short idle spin-wait),
+settings rlcli gives itself (``BLAS_ENV`` in rlcli/cli/app.py: one thread),
 so the ratio measures rlcli's own work, not a BLAS setting. With ``--toolbox-python`` (an
 interpreter that has pymdptoolbox, kept OUT of the project: python3 -m venv /tmp/bench-venv &&
 /tmp/bench-venv/bin/pip install pymdptoolbox), pymdptoolbox's PolicyIteration runs on
@@ -40,11 +40,14 @@ sys.path.insert(0, str(HERE))
 from mdp_generate import generate  # noqa: E402
 
 try:
-    from rlcli.cli.app import BLAS_SPIN
-except ImportError:  # an rlcli from before the setting (run from an older checkout)
-    BLAS_SPIN = {}
+    from rlcli.cli.app import BLAS_ENV
+except ImportError:  # an older checkout: its name for the setting, or none
+    try:
+        from rlcli.cli.app import BLAS_SPIN as BLAS_ENV
+    except ImportError:
+        BLAS_ENV = {}
 
-ENV = {**BLAS_SPIN, **os.environ}  # rlcli's settings, for every process timed here
+ENV = {**BLAS_ENV, **os.environ}  # rlcli's settings, for every process timed here
 
 SPLIT = """
 import json, sys, time

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,21 +43,37 @@ def test_long_run_note_only_when_the_simulation_is_long() -> None:
     assert "may never end" in long_run_note(math.inf, 100, 100, 100_000)
 
 
-def test_batch_td_note_counts_one_dense_solve_per_run_and_episode() -> None:
+def test_batch_td_note_counts_one_dense_solve_per_run_and_episode_where_episodes_loop() -> None:
+    from rlcli.cli.common import load, policy
     from rlcli.cli.sweep_options import batch_td_note
 
-    assert batch_td_note(100, 100, 19) is None  # random walk 19: 1e4 × 6859 ≈ 7e7
-    note = batch_td_note(3000, 1000, 213)  # blackjack: 3e6 solves × 213³ = 2.9e13
-    assert note is not None and "3,000,000 solves" in note and "9.7e+06" in note
-    assert "48 min" in note  # 2.899e13 / 1e10 s = 2,899 s
-    # 1e4 × 9.66e6 = 9.7e10, about 10 s at 1e10 (measured 10–12 s): no note under 30 s
-    assert batch_td_note(100, 100, 213) is None
-    assert "39 s" in batch_td_note(400, 100, 213)  # 4e4 × 9.66e6 / 1e10 = 38.6 s
+    walk = load(Path("random-walk-19"))  # left and right: its episodes loop
+    uniform = policy(walk, "uniform")
+    assert batch_td_note(100, 100, walk, uniform) is None  # 1e4 × 21³ ≈ 9e7
+    note = batch_td_note(30_000, 10_000, walk, uniform)  # 3e8 solves × 21³ = 2.8e12
+    assert note is not None and "300,000,000 solves" in note and "9.3e+03" in note
+    assert "about 5 min" in note  # 3e8 × 9261 / 1e10 = 278 s
+    assert "up to about" in note  # K ≤ S: the states left so far
+
+
+def test_batch_td_note_is_not_given_where_episodes_cannot_loop() -> None:
+    # blackjack's hands only move forward: its estimated models have no loop and are solved
+    # by sweeps (3e6 dense 213×213 solves would have been 48 min at 1e10 a second)
+    from rlcli.cli.common import load, policy
+    from rlcli.cli.sweep_options import batch_td_note
+    from rlcli.learn.batch import can_loop
+
+    blackjack = load(Path("blackjack"))
+    uniform = policy(blackjack, "uniform")
+    assert not can_loop(blackjack, uniform)
+    assert batch_td_note(3000, 1000, blackjack, uniform) is None
+    walk = load(Path("random-walk-19"))
+    assert can_loop(walk, policy(walk, "uniform"))
 
 
 def test_estimate_announces_a_long_batch_td_before_simulating(monkeypatch) -> None:
-    # blackjack's one-step episodes are short, so only the solves make it long (no
-    # long-run note about steps); the note comes before any learning
+    # the gambler's capital goes up and down: its models loop; 101 states, 1000 runs × 400
+    # episodes = 4e5 solves × 101³ ≈ 4.1e11, about 41 s; the note comes before any learning
     from typer.testing import CliRunner
 
     from rlcli.cli.app import app
@@ -67,10 +84,18 @@ def test_estimate_announces_a_long_batch_td_before_simulating(monkeypatch) -> No
         raise UsageError("stopped before learning")
 
     monkeypatch.setattr(predict, "run_prediction", stop)
-    args = ["estimate", "blackjack", "-p", "uniform", "--runs", "3000", "--episodes", "1000"]
-    result = CliRunner().invoke(app, [*args, "--method", "td,batch-td"])
+    args = ["-p", "uniform", "--runs", "1000", "--episodes", "400"]
+    result = CliRunner().invoke(
+        app, ["estimate", "gamblers-problem", *args, "--method", "td,batch-td"]
+    )
     assert result.exit_code == 2
-    assert "batch TD solves a 213×213 linear system" in result.output
+    assert "batch TD solves a linear system of up to 101×101" in result.output
     assert "stopped before learning" in result.output
-    result = CliRunner().invoke(app, [*args, "--method", "td,batch-mc"])
+    result = CliRunner().invoke(
+        app, ["estimate", "gamblers-problem", *args, "--method", "td,batch-mc"]
+    )
     assert "batch TD solves" not in result.output
+    # blackjack's episodes cannot loop: 3e6 solves, no note
+    args = ["-p", "uniform", "--runs", "3000", "--episodes", "1000", "--method", "td,batch-td"]
+    result = CliRunner().invoke(app, ["estimate", "blackjack", *args])
+    assert "batch TD solves" not in result.output and "stopped before learning" in result.output

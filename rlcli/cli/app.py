@@ -238,15 +238,21 @@ def root(
     """Reinforcement-learning exercises and solvers."""
 
 
-# OpenBLAS's worker threads busy-wait 2**28 cycles (about 0.1 s) after start-up and after
-# every threaded call before they sleep: CPU taken from the other jobs of a shared machine
-# by a short command, and time that never shortens a run of rlcli's small matrices.
-# 2**20 cycles (under 1 ms) keeps the threads awake between back-to-back calls.
+# rlcli's matrices are small (64-unit layers, batch TD's models of at most 2,000 states, GMRES
+# on vectors): BLAS threads only spin on them. Two threads took 3x the CPU time of one in PPO
+# and 2-6x in batch TD's stacks of small solves (and made their times erratic), so every
+# command runs BLAS on one thread. If the user asks for threads, OpenBLAS's idle workers
+# busy-wait 2**20 cycles (under 1 ms) instead of 2**28 (about 0.1 s) before they sleep.
 # A value the user sets wins.
-BLAS_SPIN = {"OPENBLAS_THREAD_TIMEOUT": "20"}
+BLAS_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_THREAD_TIMEOUT": "20",
+}
 
 
 def main() -> None:
-    for name, value in BLAS_SPIN.items():  # before anything imports NumPy
+    for name, value in BLAS_ENV.items():  # before anything imports NumPy
         os.environ.setdefault(name, value)
     app()

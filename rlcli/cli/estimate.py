@@ -181,7 +181,7 @@ def _estimate(
     check_size(exp, settings, mean_length)
     announcements = [sweep.long_run_note(mean_length, runs, episodes, max_steps)]
     if any(s.batch and s.method == "td" for s in settings):
-        announcements.append(sweep.batch_td_note(runs, episodes, mdp.n_states))
+        announcements.append(sweep.batch_td_note(runs, episodes, mdp, followed))
     for note in announcements:
         if note is not None:
             console.err.print(note, markup=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,12 +76,6 @@ def _reward_file(reward: str, file: Path | None) -> Path | None:
     return file
 
 
-def _quiet_blas() -> None:
-    """Tiny matrices: BLAS threads only spin. Effective before numpy loads."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-
-
 def _outputs(
     force: bool, json: bool, out: Path, csv: Path | None = None, plot: Path | None = None
 ) -> None:
@@ -149,7 +142,6 @@ def pretrain_cmd(
 ) -> None:
     """Next-token cross-entropy on solved word problems → a base model; loss curve and held-out
     accuracy (greedy and sampled)."""
-    _quiet_blas()
     _outputs(force, json, out, csv)
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm import task
@@ -215,7 +207,6 @@ def reward_model_cmd(
 ) -> None:
     """Bradley–Terry reward model on synthetic preference pairs (the labeller's rule, with its
     length bias, is printed); pairwise accuracy on held-out pairs."""
-    _quiet_blas()
     _outputs(force, json, out)
     from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
@@ -309,7 +300,6 @@ def rl_cmd(
 ) -> None:
     """Fine-tune POLICY against the verifier or a reward model; the original stays frozen as
     the KL reference."""
-    _quiet_blas()
     rm_path = _reward_file(reward, reward_file)
     _outputs(force, json, out, csv, plot)
     from dataclasses import asdict
@@ -406,7 +396,6 @@ def eval_cmd(
     json: JsonOpt = False,
 ) -> None:
     """pass@1, pass@k, maj@k and greedy accuracy on held-out prompts, models side by side."""
-    _quiet_blas()
     import numpy as np
 
     from rlcli.cli.console import out as stdout
@@ -462,7 +451,6 @@ def sample_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Print completions of PROMPT (and the answer each one gives after ####)."""
-    _quiet_blas()
     import numpy as np
 
     from rlcli.lm.sampling import generate
@@ -512,7 +500,6 @@ def pipeline_cmd(
 ) -> None:
     """pretrain → reward model → RL → eval in one command; stages already in --dir (same
     seed) are reused, so an interrupted run resumes."""
-    _quiet_blas()
     if reward not in ("verifier", "model"):
         raise UsageError(f"--reward: 'verifier' or 'model', got {reward!r}")
     if out_dir.exists() and not out_dir.is_dir():
@@ -566,7 +553,6 @@ def micro_cmd(
 ) -> None:
     """Exact diagnostics on an enumerable micro problem (13 completions): J, ∇J and KL exactly;
     each algorithm's gradient estimate (bias, variance, cosine); k1, k2, k3 KL estimates."""
-    _quiet_blas()
     from rlcli.cli.console import out as stdout
     from rlcli.lm.micro import micro_report
     from rlcli.render.jsonout import emit
@@ -607,7 +593,6 @@ def overopt_cmd(
 ) -> None:
     """GRPO against the learned reward model twice, with β = 0 and with a KL leash: the reward
     model's score against the verifier's accuracy, in one table."""
-    _quiet_blas()
     from rlcli.cli.console import out as stdout
     from rlcli.lm import checkpoint as ckpt
     from rlcli.lm.pipeline import policy_of, reward_fn

@@ -30,6 +30,8 @@ from rlcli.cli.common import (
 from rlcli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from rlcli.mdp.model import MDP
 
 # ---- options declared once ------------------------------------------------------------
@@ -250,18 +252,22 @@ def long_run_note(mean_length: float, runs: int, episodes: int, max_steps: int) 
     )
 
 
-SOLVE_RATE = 1e10  # S³ units per second: blackjack's 10,000 solves of 213×213 take 9–12 s
-BATCH_TD_WORK = 30 * SOLVE_RATE  # Σ S³ over the solves beyond which the note is worth it
+SOLVE_RATE = 1e10  # K³ units per second: blackjack's 10,000 dense 213×213 solves took 9–12 s
+BATCH_TD_WORK = 30 * SOLVE_RATE  # Σ K³ over the solves beyond which the note is worth it
 
 
-def batch_td_note(runs: int, episodes: int, n_states: int) -> str | None:
-    """A warning before batch TD that will take a while: it solves one dense S×S system
-    per run after every episode (≈ S³ operations each) whatever the episodes' length; None
-    if it won't."""
+def batch_td_note(runs: int, episodes: int, mdp: MDP, followed: np.ndarray) -> str | None:
+    """A warning before batch TD that may take a while, or None. On a model with loops it
+    solves a dense K×K system per run after every episode (K ≤ S: the states left so far,
+    ≈ K³ operations); a model without loops is solved by sweeps, far faster, so episodes of
+    a policy whose own transitions have no loop (blackjack) get no note."""
+    from rlcli.learn.batch import MAX_BATCH_TD_STATES, can_loop
+
+    n_states = mdp.n_states
     solves = runs * episodes
     work = solves * float(n_states) ** 3
-    if work <= BATCH_TD_WORK:
-        return None
+    if work <= BATCH_TD_WORK or n_states > MAX_BATCH_TD_STATES or not can_loop(mdp, followed):
+        return None  # (over MAX_BATCH_TD_STATES, batch TD refuses the problem itself)
     seconds = work / SOLVE_RATE
     if seconds >= 3600:
         took = f"{seconds / 3600:.1f} h"
@@ -270,8 +276,8 @@ def batch_td_note(runs: int, episodes: int, n_states: int) -> str | None:
     else:
         took = f"{seconds:.0f} s"
     return (
-        f"note: batch TD solves a {n_states}×{n_states} linear system per run after every "
-        f"episode: {runs} runs × {episodes} episodes = {solves:,d} solves of ≈ "
-        f"{float(n_states) ** 3:.1e} operations, about {took} at 10¹⁰ a second. Fewer --runs "
-        "or --episodes are quicker."
+        f"note: the episodes can loop, so batch TD solves a linear system of up to "
+        f"{n_states}×{n_states} per run after every episode: {runs} runs × {episodes} episodes "
+        f"= {solves:,d} solves of up to ≈ {float(n_states) ** 3:.1e} operations, up to about "
+        f"{took} at 10¹⁰ a second. Fewer --runs or --episodes are quicker."
     )

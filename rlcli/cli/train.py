@@ -291,13 +291,6 @@ def _task_options(task: Task | None, given: dict[str, Any]) -> list[str]:
 PARSERS = {"hidden": _hidden}  # TrainConfig fields given as text
 
 
-def _single_threaded_blas() -> None:
-    """Our matrices are tiny: BLAS threads only spin (measured 3x the CPU time with 2 threads).
-    Effective when numpy is not imported yet; an explicit environment setting wins."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-
-
 def _config_changes(algo: str, given: dict[str, Any]) -> dict[str, Any]:
     """The TrainConfig fields the command line set (None: not given, keep the default)."""
     from rlcli.train.config import option_fields
@@ -336,7 +329,6 @@ def _run(algo: str, default_task: Task, given: dict[str, Any]) -> None:
 
 def _train(algo: str, default_task: Task, given: dict[str, Any]) -> None:
     """Build the config, train with the live table, render and write the outputs."""
-    _single_threaded_blas()
     from rlcli.cli.console import err
     from rlcli.render.jsonout import emit
     from rlcli.render.training import LiveTable, curve_text, summary_table, write_csv, write_plot
@@ -543,7 +535,6 @@ def _compare(
     force: bool,
     json: bool,
 ) -> None:
-    _single_threaded_blas()
     from rlcli.cli.console import err, out
     from rlcli.render.jsonout import emit
     from rlcli.render.training import compare_table, write_plot

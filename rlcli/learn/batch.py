@@ -27,6 +27,8 @@ from rlcli.errors import NumericalError
 from rlcli.learn.episodes import Chunk, Episode
 from rlcli.learn.errors import IncompleteEpisodes
 from rlcli.learn.steps import first_visits, require_complete
+from rlcli.mdp.model import MDP
+from rlcli.mdp.solve.proper import policy_edges
 
 MAX_BATCH_TD_STATES = 2000  # a model with loops is solved as a dense K×K block, K ≤ S
 BLOCK_ELEMENTS = 1 << 22  # matrix entries (episodes × runs × K × K) solved at once
@@ -160,6 +162,14 @@ def _distinct(values: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     seen = np.zeros(space, dtype=bool)
     seen[values] = True
     return np.flatnonzero(seen), (np.cumsum(seen) - 1)[values]
+
+
+def can_loop(mdp: MDP, pi: np.ndarray) -> bool:
+    """Whether a model batch TD estimates from episodes of π can have a loop: whether π's
+    own transition graph has one (an estimated model holds only transitions the MDP can
+    make). Without one (blackjack), every block is solved by sweeps, never densely."""
+    src, dst = policy_edges(mdp, pi)
+    return _longest_path(src, dst, mdp.n_states, mdp.n_states) is None
 
 
 def _longest_path(src: np.ndarray, dst: np.ndarray, n_nodes: int, per_run: int) -> int | None:

@@ -51,7 +51,7 @@ def _reaches(n: int, src: np.ndarray, dst: np.ndarray, targets: np.ndarray) -> n
     return _search(n, dst, src, targets)  # search the reversed graph from the targets
 
 
-def _policy_edges(mdp: MDP, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def policy_edges(mdp: MDP, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(src, dst): s → s' for every outcome with positive probability of an action π takes."""
     z = np.flatnonzero((pi[mdp.out_pair] > 0) & (mdp.out_prob > 0))
     return mdp.pair_state[mdp.out_pair[z]], mdp.out_next[z]
@@ -60,7 +60,7 @@ def _policy_edges(mdp: MDP, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def reachable_states(mdp: MDP, pi: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """(S,) bool: the states reachable with positive probability from the states
     ``sources`` (included) when following the (K,) policy ``pi``."""
-    src, dst = _policy_edges(mdp, pi)
+    src, dst = policy_edges(mdp, pi)
     return _search(mdp.n_states, src, dst, sources)
 
 
@@ -69,7 +69,7 @@ def improper_states(mdp: MDP, pi: np.ndarray) -> np.ndarray:
 
     A state terminates w.p. 1 iff no state it can reach is cut off from every terminal.
     """
-    src, dst = _policy_edges(mdp, pi)
+    src, dst = policy_edges(mdp, pi)
     can_end = _reaches(mdp.n_states, src, dst, np.flatnonzero(mdp.terminal))
     stuck = np.flatnonzero(~can_end)
     if not len(stuck):
