@@ -626,6 +626,18 @@ def test_exact_mode_names_line_and_field_of_every_problem() -> None:
     ]  # fmt: skip
 
 
+def test_an_irrational_probability_blamed_on_its_parameter_skips_its_sum() -> None:
+    # p = a and 1 − a with a = √2/2: the sum is 1; only the parameter is a problem
+    text = (
+        "gamma: 0.9\nparameters: {a: 2**(1/2)/2}\nstates: [x, T]\nterminal: [T]\n"
+        "transitions:\n  x:\n    go: [{next: x, p: a, r: 1}, {next: T, p: 1 - a, r: 0}]\n"
+    )
+    with pytest.raises(MDPFileError) as info:
+        loads_mdp(text, "m.yaml").exact.rational()
+    found = [(p.line, p.path, p.message) for p in info.value.problems]
+    assert found == [(2, "parameters.a", "exact mode: 2**(1/2)/2 is not a rational number")]
+
+
 def test_a_long_exact_sum_is_shown_short() -> None:
     from rlcli.mdp.model import short_fraction
 

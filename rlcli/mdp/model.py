@@ -128,6 +128,7 @@ class ExactData:
                 problems[(name, "")] = f"{self.parameters[name]} is not a rational number"
 
         seen: dict[str, Fraction] = {}  # texts repeat ("1/600" thousands of times)
+        irrational: set[int | str] = set()  # outcomes whose p is not a Fraction: no sum check
 
         def q(source: Any, z: int | str, field: str) -> Fraction:
             if type(source) is str and source in seen:
@@ -138,6 +139,8 @@ class ExactData:
                 if type(source) is str:
                     seen[source] = value
                 return value
+            if field == "p":
+                irrational.add(z)
             blamed = any((n, "") in problems for n in expr.names())  # on the parameter
             if not blamed and len(problems) < EXACT_PROBLEMS:
                 problems[(z, field)] = f"{expr} is not a rational number"
@@ -146,10 +149,9 @@ class ExactData:
         gamma = q(self.gamma, "gamma", "")
         probs = [q(e, z, "p") for z, e in enumerate(self.out_prob)]
         rewards = [q(e, z, "r") for z, e in enumerate(self.out_reward)]
-        bad = set(z for z, f in problems if isinstance(z, int) and f == "p")
         for k in range(len(self.out_ptr) - 1):
             lo, hi = int(self.out_ptr[k]), int(self.out_ptr[k + 1])
-            if len(problems) >= EXACT_PROBLEMS or bad.intersection(range(lo, hi)):
+            if len(problems) >= EXACT_PROBLEMS or irrational.intersection(range(lo, hi)):
                 continue
             total = sum(probs[lo:hi], Fraction(0))
             if total != 1:

@@ -179,8 +179,8 @@ class _Board:
         is clipped to the grid, as in S&B Example 6.5; without wind a target off the grid
         or on a wall leaves the agent where it was. The reward is that of the cell entered
         (its ``reward``, else ``step_reward``), or ``bump_reward`` when the edge or a wall
-        stopped the agent so that it stayed where it was (a move cancelled by the wind,
-        or ``stay``, is not a bump).
+        stopped the agent so that it stayed where it was: a move the wind cancels, or
+        ``stay`` in a calm column, is not a bump; ``stay`` pushed by the wind into the edge is.
         """
         dr, dc = MOVES[move]
         target = (r + dr - self.wind[c], c + dc) if self.wind else (r + dr, c + dc)
