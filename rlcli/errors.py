@@ -26,9 +26,16 @@ def printable(text: str, newlines: bool = True) -> str:
 
 
 class RlcliError(Exception):
-    """Base class: bad input or usage. The CLI prints the message and exits 2."""
+    """Base class: bad input or usage. The CLI prints the message and exits 2.
+
+    ``problems``: the input file's problems behind the error (``--json`` lists them).
+    """
 
     exit_code = 2
+
+    def __init__(self, *args: object, problems: list[Problem] | None = None) -> None:
+        super().__init__(*args)
+        self.problems = list(problems or [])
 
 
 class UsageError(RlcliError):
@@ -82,5 +89,5 @@ class MDPFileError(RlcliError):
     """Every problem found in one MDP file (all at once, not only the first)."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: p.line or 0)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        problems = sorted(problems, key=lambda p: p.line or 0)
+        super().__init__("\n".join(str(p) for p in problems), problems=problems)

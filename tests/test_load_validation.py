@@ -565,6 +565,25 @@ def test_set_value_that_breaks_probabilities_is_reported_in_file(tmp_path) -> No
     assert "m.yaml:9: transitions.high.search[0].p: probability 1.5 is above 1" in str(info.value)
 
 
+def test_cli_set_that_breaks_the_file_lists_its_problems_in_json(tmp_path) -> None:
+    import json
+
+    path = tmp_path / "robot.yaml"
+    path.write_text(ROBOT)
+    result = CliRunner().invoke(app, ["mdp", "solve", str(path), "--set", "alpha=3/2", "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["message"].startswith("--set alpha=3/2: with this value the file is invalid")
+    wanted = {"file": str(path), "line": 9, "path": "transitions.high.search[0].p",
+              "message": "probability 1.5 is above 1"}  # fmt: skip
+    assert wanted in error["problems"]
+    result = CliRunner().invoke(app, ["mdp", "check", str(path), "--set", "alpha=3/2", "--json"])
+    [report] = json.loads(result.stdout)["files"]
+    wanted = {"line": 9, "path": "transitions.high.search[0].p",
+              "message": "--set alpha=3/2: probability 1.5 is above 1"}  # fmt: skip
+    assert wanted in report["problems"]
+
+
 def test_cli_set_unknown_parameter_exits_2_cleanly(tmp_path) -> None:
     path = tmp_path / "robot.yaml"
     path.write_text(ROBOT)

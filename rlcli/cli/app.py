@@ -63,7 +63,7 @@ def error_document(code: int, message: str, exc: BaseException | None = None) ->
     ``message``); it is empty for errors that are not about a file's contents.
     """
     problems = []
-    if isinstance(exc, MDPFileError):
+    if isinstance(exc, RlcliError):
         problems = [
             {"file": p.file, "line": p.line, "path": p.path, "message": p.message}
             for p in exc.problems

@@ -190,7 +190,7 @@ def load(file: Path, set_: list[str] | None = None) -> MDP:
     try:
         return load_mdp(path, overrides=parse_overrides(set_))
     except OverrideError as exc:  # the library names the parameter; the flag is --set
-        raise UsageError(f"--set {exc.detail}") from None
+        raise UsageError(f"--set {exc.detail}", problems=exc.problems) from None
 
 
 @contextmanager

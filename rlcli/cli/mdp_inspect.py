@@ -27,7 +27,8 @@ def check(
     json: JsonOpt = False,
 ) -> None:
     """Validate MDP files: exit 0 if all are valid, 2 if any is not (every problem listed)."""
-    parse_overrides(set_)  # a malformed --set is a usage error before any file is read
+    overrides = parse_overrides(set_)  # a malformed --set: a usage error before any file
+    given = ", ".join(f"{name}={value}" for name, value in overrides.items())
     reports = []
     for file in files:
         try:
@@ -49,8 +50,11 @@ def check(
         except UsageError as exc:  # --set makes this file invalid: the other files go on
             if not str(exc).startswith("--set "):
                 raise
-            problem = {"line": None, "path": "", "message": str(exc)}
-            reports.append({"file": str(file), "valid": False, "problems": [problem]})
+            problems = [
+                {"line": p.line, "path": p.path, "message": f"--set {given}: {p.message}"}
+                for p in exc.problems
+            ] or [{"line": None, "path": "", "message": str(exc)}]
+            reports.append({"file": str(file), "valid": False, "problems": problems})
             if not json:
                 console.err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
             continue

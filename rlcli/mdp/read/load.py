@@ -108,7 +108,9 @@ def blame_overrides(
     given = ", ".join(f"{name}={value}" for name, value in overrides.items())
     these = "this value" if len(overrides) == 1 else "these values"
     lines = "\n".join(f"  {p}" for p in exc.problems)
-    raise OverrideError(f"{given}: with {these} the file is invalid:\n{lines}") from None
+    raise OverrideError(
+        f"{given}: with {these} the file is invalid:\n{lines}", problems=exc.problems
+    ) from None
 
 
 def _loads(text: str, file: str, json_format: bool, overrides: Mapping[str, str] | None) -> MDP:

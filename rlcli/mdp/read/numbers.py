@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from rlcli.errors import UsageError
+from rlcli.errors import Problem, UsageError
 from rlcli.mdp.read.expr import (
     KEYWORDS,
     Expr,
@@ -28,9 +28,9 @@ class OverrideError(UsageError):
     """A bad parameter override; ``detail`` is ``NAME=VALUE: what is wrong`` (the CLI
     prefixes the flag that gave it)."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, problems: list[Problem] | None = None):
         self.detail = detail
-        super().__init__(f"parameter override {detail}")
+        super().__init__(f"parameter override {detail}", problems=problems)
 
 
 class Numbers:
