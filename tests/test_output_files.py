@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -209,3 +210,32 @@ def test_an_option_that_writes_a_file_refuses_dash(cwd, command, flag):
     assert result.exit_code == 2, result.output
     assert f"error: {flag} -: " in result.stderr
     assert sorted(p.name for p in cwd.iterdir()) == ["-"]  # nothing written, "-" untouched
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [["mdp", "solve", "student-mdp"], ["mdp", "solve", "student-mdp", "--json"],
+     [*WALK, "--seed", "1", "--csv", "-"]],
+)  # fmt: skip
+def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(args):
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "rlcli", *args], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert (
+        done.stderr.startswith("error: cannot write the output: ")
+        and "Traceback" not in done.stderr
+    )
+
+
+def test_csv_dash_with_stdout_closed_is_refused():
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "rlcli", *WALK, "--csv", "-"], stdout=None,
+                          stderr=subprocess.PIPE, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--csv -: standard output is closed" in done.stderr

@@ -157,10 +157,12 @@ class RlcliGroup(TyperGroup):
                 code, message = 130, "interrupted"
             except ClosedPipe:
                 code = EXIT_BROKEN_PIPE
-            except OSError as error:  # the final flush
-                if error.errno != errno.EPIPE:
-                    raise
-                code = EXIT_BROKEN_PIPE
+            except OSError as error:  # the final flush, or an output that cannot be written
+                if error.errno == errno.EPIPE:
+                    code = EXIT_BROKEN_PIPE
+                else:  # e.g. stdout on a full disk (> /dev/full): said, not a traceback
+                    code, message = 2, f"cannot write the output: {error.strerror or error}"
+                    _stdout_usable()
         if code == EXIT_BROKEN_PIPE:
             _quiet_stdout()  # the reader left: say nothing more
         elif code != 0:
@@ -193,10 +195,21 @@ def _closed_pipe() -> Iterator[None]:
         raise
 
 
+def _stdout_usable() -> bool:
+    """Whether stdout still takes output; if not, it is pointed at /dev/null (see
+    ``_quiet_stdout``) so that the interpreter's final flush cannot fail again."""
+    try:
+        sys.stdout.flush()
+        return True
+    except (OSError, ValueError, AttributeError):  # full, closed, or None
+        _quiet_stdout()
+        return False
+
+
 def _emit_quietly(document: dict[str, Any]) -> None:
     try:
         emit(document)
-    except (BrokenPipeError, ValueError):
+    except (OSError, ValueError, AttributeError):
         _quiet_stdout()
 
 

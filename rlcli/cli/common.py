@@ -96,6 +96,8 @@ def check_csv_file(csv: Path | None, force: bool, json: bool) -> None:
     goes to standard output, which ``--json`` needs for itself."""
     if not is_stdout(csv):
         check_output_file(csv, "--csv", force)
+    elif sys.stdout is None:  # started with stdout closed (>&-)
+        raise UsageError("--csv -: standard output is closed; give --csv a file name")
     elif json:
         raise UsageError(
             "--csv - and --json both write to standard output: give --csv a file name, or "
