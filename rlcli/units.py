@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 # Memory is counted in powers of 1024 and named KB, MB, GB, ... (the JEDEC convention for
 # memory: a "16 GB" laptop holds 16 · 1024³ bytes), so a limit of 4 · 1024³ bytes reads "4.00 GB".
@@ -16,12 +17,14 @@ def memory_size(nbytes: float) -> str:
     ``memory_size(1000 * 1024**2) == "0.977 GB"``.
 
     Beyond the last unit (YB) the number grows in that unit ("12,300 YB"); an infinite size
-    is "an unbounded amount".
+    is "an unbounded amount", an integer beyond the float range "over 10³⁰⁸ bytes".
     """
-    if math.isnan(nbytes) or nbytes < 0:
+    if nbytes < 0 or nbytes != nbytes:  # NaN; also ints beyond the float range compare
         raise ValueError(f"a size in bytes must be a number ≥ 0, got {nbytes}")
     if math.isinf(nbytes):
         return "an unbounded amount"
+    if nbytes > sys.float_info.max:  # an int too large for a float
+        return "over 10³⁰⁸ bytes"
     power, value = 0, float(nbytes)
     while power < len(UNITS) - 1 and _rounded(value) >= 1000:
         power, value = power + 1, value / STEP

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlcli.render.jsonout import FAST_MAP, _encode, _float_texts, dumps
+from rlcli.render.jsonout import FAST_MAP, _encode, _float_texts, _number_map, dumps
 
 NAMES = ["s", 'quote"d', "back\\slash", "tab\there", "new\nline", "\x01ctl", "é", "日本", "\u2028"]
 
@@ -40,6 +40,7 @@ def test_flat_and_nested_maps_match_json() -> None:
     values = (rng.standard_normal(len(keys)) * 10.0 ** rng.integers(-8, 20, len(keys))).tolist()
     flat = dict(zip(keys, values, strict=True))
     nested = {k: {NAMES[j]: v * j for j in range(i % 4)} for i, (k, v) in enumerate(flat.items())}
+    assert _number_map(flat) is not None and _number_map(nested) is not None  # the fast path
     assert _encode(flat) == _reference(flat)
     assert _encode(nested) == _reference(nested)  # includes empty inner maps
 

@@ -45,6 +45,7 @@ def stated_bytes(message: str) -> tuple[float, float]:
         (2_980_232_384.8 * 1024**3, "2.78 EB"),
         (1.2345e4 * 1024**8, "12,300 YB"),  # past the last unit the number grows
         (float("inf"), "an unbounded amount"),
+        (10**400, "over 10³⁰⁸ bytes"),
     ],
 )
 def test_memory_size_picks_the_unit_and_three_significant_digits(nbytes, text):

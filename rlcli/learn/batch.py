@@ -19,6 +19,7 @@ along the model's paths when it has no loop, else by a batched dense solve of th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,7 +269,7 @@ def visit_order(left_before: np.ndarray, n: np.ndarray, s: np.ndarray, count: in
     return order, rank, per_run[:, 1:-1].max(axis=0)
 
 
-def _td_blocks(sizes: np.ndarray, runs: int, n_states: int):
+def _td_blocks(sizes: np.ndarray, runs: int, n_states: int) -> Iterator[tuple[int, int, int]]:
     """(e0, e1, K): episodes e0..e1−1 of a chunk solved together in K×K blocks, K the
     largest visited set among the runs after episode e1−1 rounded up to a multiple of 8
     (or all the states); at most ``BLOCK_ELEMENTS`` entries (runs × K × K per episode)."""
