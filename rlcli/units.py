@@ -21,10 +21,8 @@ def memory_size(nbytes: float) -> str:
     """
     if nbytes < 0 or nbytes != nbytes:  # NaN; also ints beyond the float range compare
         raise ValueError(f"a size in bytes must be a number ≥ 0, got {nbytes}")
-    if math.isinf(nbytes):
-        return "an unbounded amount"
-    if nbytes > sys.float_info.max:  # an int too large for a float
-        return "over 10³⁰⁸ bytes"
+    if nbytes > sys.float_info.max:  # infinity, or an int too large for a float
+        return "an unbounded amount" if isinstance(nbytes, float) else "over 10³⁰⁸ bytes"
     power, value = 0, float(nbytes)
     while power < len(UNITS) - 1 and _rounded(value) >= 1000:
         power, value = power + 1, value / STEP
