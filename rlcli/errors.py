@@ -88,6 +88,17 @@ class Problem:
 class MDPFileError(RlcliError):
     """Every problem found in one MDP file (all at once, not only the first)."""
 
+    SHOWN = 200  # problems written out; ``--json`` lists them all
+
     def __init__(self, problems: list[Problem]):
         problems = sorted(problems, key=lambda p: p.line or 0)
-        super().__init__("\n".join(str(p) for p in problems), problems=problems)
+        super().__init__("\n".join(MDPFileError.lines(problems)), problems=problems)
+
+    @staticmethod
+    def lines(problems: list[Problem]) -> list[str]:
+        """The problems as text lines: the first ``SHOWN``, then how many more there are
+        (a broken generated file can have tens of thousands)."""
+        shown = [str(p) for p in problems[: MDPFileError.SHOWN]]
+        if len(problems) > MDPFileError.SHOWN:
+            shown.append(f"… and {len(problems) - MDPFileError.SHOWN:,} more problems")
+        return shown

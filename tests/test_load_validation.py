@@ -1132,3 +1132,17 @@ def test_check_of_several_files_goes_on_after_a_set_that_breaks_one(tmp_path) ->
     reports = reports.get("files", reports) if isinstance(reports, dict) else reports
     assert [r["valid"] for r in reports] == [False, True]
     assert reports[0]["problems"][0]["message"].startswith("--set alpha=3/2: ")
+
+
+def test_thousands_of_problems_are_written_out_up_to_a_limit(tmp_path) -> None:
+    # a generated grid whose 2,999 rows are each short and use an unknown cell
+    rows = ["S . Q"] + [". Q"] * 2999
+    path = tmp_path / "g.yaml"
+    path.write_text("gamma: 1\ngrid:\n  map: |\n" + "".join(f"    {r}\n" for r in rows))
+    with pytest.raises(MDPFileError) as info:
+        load_mdp(path)
+    n = len(info.value.problems)
+    assert n > 5000  # every problem is kept (and listed by --json) ...
+    lines = str(info.value).splitlines()  # ... but at most 200 are written out
+    assert len(lines) == MDPFileError.SHOWN + 1
+    assert lines[-1] == f"… and {n - MDPFileError.SHOWN:,} more problems"

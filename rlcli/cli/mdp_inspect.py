@@ -44,8 +44,8 @@ def check(
                 }
             )
             if not json:
-                for problem in exc.problems:
-                    console.err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+                for line in MDPFileError.lines(exc.problems):
+                    console.err.print(line, markup=False, highlight=False, soft_wrap=True)
             continue
         except UsageError as exc:  # --set makes this file invalid: the other files go on
             if not str(exc).startswith("--set "):
