@@ -172,7 +172,7 @@ def test_rl_ppo_value_clip_and_adaptive_kl_from_the_command_line(files):
     assert betas[0] == 0.04 and betas[1] == pytest.approx(0.04 * (1 - 0.2 * 4 / 10_000))
     _fails(
         ["lm", "rl", "grpo", str(files / "policy.npz"), "--value-clip", "0.2"],
-        "value_clip: grpo has no critic",
+        "--value-clip: grpo has no critic",
     )
     _fails(
         ["lm", "rl", "ppo", str(files / "policy.npz"), "--kl-target", "1", "--kl-coef", "0"],

@@ -22,7 +22,6 @@ from rlcli.cli.common import (
     report_console,
 )
 from rlcli.errors import UsageError
-from rlcli.lm.rl_config import FLAGS as RL_FLAGS
 from rlcli.lm.rl_config import RLConfig
 
 app = typer.Typer(
@@ -30,6 +29,15 @@ app = typer.Typer(
     "a reward model, fine-tune with PPO / GRPO / Dr. GRPO / RLOO / REINFORCE, evaluate pass@k.",
     no_args_is_help=True,
 )
+
+
+# The command-line option of each RLConfig field its check names (``field_options``).
+RL_FLAGS = {
+    "iterations": "--iterations", "prompts": "--prompts", "group_size": "--group-size",
+    "epochs": "--epochs", "minibatches": "--minibatches", "lr": "--lr", "kl_coef": "--kl-coef",
+    "clip": "--clip", "temperature": "--temperature", "value_clip": "--value-clip",
+    "kl_target": "--kl-target", "kl_horizon": "--kl-horizon",
+}  # fmt: skip
 
 
 class Algo(str, Enum):

@@ -12,15 +12,6 @@ MAX_ROLLOUT = 65_536  # completions per rollout (prompts × group_size)
 MAX_ITERATIONS = 1_000_000
 
 
-# The command-line option of each field whose check names it alone (``field_options``).
-FLAGS = {
-    "iterations": "--iterations", "prompts": "--prompts", "group_size": "--group-size",
-    "epochs": "--epochs", "minibatches": "--minibatches", "lr": "--lr", "kl_coef": "--kl-coef",
-    "clip": "--clip", "temperature": "--temperature", "value_clip": "--value-clip",
-    "kl_target": "--kl-target", "kl_horizon": "--kl-horizon",
-}  # fmt: skip
-
-
 @dataclass(frozen=True)
 class RLConfig:
     """RL fine-tuning hyperparameters."""
@@ -67,12 +58,12 @@ class RLConfig:
         if self.algo not in ALGOS:
             raise UsageError(f"algo: {self.algo!r} is not one of {', '.join(ALGOS)}")
         if self.group_size < 2 and self.algo != "ppo":
-            raise UsageError(f"group_size: {self.algo} compares ≥ 2 samples per prompt")
+            raise FieldError("group_size", f"{self.algo} compares ≥ 2 samples per prompt")
         for name in ("iterations", "prompts", "group_size", "epochs", "minibatches"):
             if getattr(self, name) < 1:
                 raise FieldError(name, "must be ≥ 1", str(getattr(self, name)))
         if self.iterations > MAX_ITERATIONS:
-            raise UsageError(f"iterations: at most {MAX_ITERATIONS:,}, got {self.iterations:,}")
+            raise FieldError("iterations", f"at most {MAX_ITERATIONS:,}", f"{self.iterations:,}")
         n = self.prompts * self.group_size
         if n > MAX_ROLLOUT:
             raise UsageError(
@@ -81,7 +72,7 @@ class RLConfig:
                 "log-probabilities and activations in memory at once)"
             )
         if self.eval_prompts > MAX_ROLLOUT:
-            raise UsageError(f"eval_prompts: at most {MAX_ROLLOUT:,}, got {self.eval_prompts:,}")
+            raise FieldError("eval_prompts", f"at most {MAX_ROLLOUT:,}", f"{self.eval_prompts:,}")
         for name in ("lr", "kl_coef", "clip", "temperature", "gamma", "lam", "vf_coef"):
             if not math.isfinite(getattr(self, name)):
                 raise FieldError(name, "must be a finite number", str(getattr(self, name)))
@@ -93,17 +84,19 @@ class RLConfig:
             if getattr(self, name) <= 0:
                 raise FieldError(name, "must be > 0", str(getattr(self, name)))
         if (self.prompts * self.group_size) % self.minibatches:
-            raise UsageError("minibatches: must divide prompts × group_size")
+            raise FieldError(
+                "minibatches", f"must divide prompts × group_size = {n:,}", str(self.minibatches)
+            )
         if self.value_clip is not None:
             if self.algo != "ppo":
-                raise UsageError(f"value_clip: {self.algo} has no critic (only ppo has)")
+                raise FieldError("value_clip", f"{self.algo} has no critic (only ppo has)")
             if not 0 < self.value_clip < math.inf:
                 raise FieldError("value_clip", "must be > 0 and finite", str(self.value_clip))
         if self.kl_target is not None:
             if not 0 < self.kl_target < math.inf:
                 raise FieldError("kl_target", "must be > 0 and finite", str(self.kl_target))
             if self.kl_coef == 0:
-                raise UsageError("kl_target: adapts β by multiplying it, so kl_coef must be > 0")
+                raise FieldError("kl_target", "adapts β by multiplying it, so kl_coef must be > 0")
         if self.kl_horizon < 1:
             raise FieldError("kl_horizon", "must be ≥ 1", str(self.kl_horizon))
         if self.kl_target is not None and 5 * self.kl_horizon <= n:
