@@ -259,6 +259,6 @@ def test_lm_rl_sizes_bounded_before_allocating():
 
     with pytest.raises(UsageError, match="completions per rollout"):
         RLConfig(prompts=100_000_000, group_size=1000).check()
-    with pytest.raises(UsageError, match="iterations: at most"):
+    with pytest.raises(UsageError, match="iterations 100,000,000,000: at most 1,000,000"):
         RLConfig(iterations=10**11).check()
     RLConfig(prompts=8192, group_size=8).check()  # 65,536: the limit itself is accepted
