@@ -239,3 +239,18 @@ def test_csv_dash_with_stdout_closed_is_refused():
                           preexec_fn=lambda: os.close(1))  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "--csv -: standard output is closed" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [(["practice", "td0", "--seed", "1", "--json"], 0, ""),  # no answer: nothing graded
+     (["practice", "td0", "--seed", "1"], 0, ""),
+     (["replay", "td", "-", "--alpha", "1/2"], 2, "EXPERIENCE -: standard input is closed")],
+)  # fmt: skip
+def test_a_closed_stdin_is_no_input_not_a_traceback(args, code, said):
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "rlcli", *args], capture_output=True,
+                          text=True, timeout=120, preexec_fn=lambda: os.close(0))  # fmt: skip
+    assert done.returncode == code, done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr

@@ -154,7 +154,7 @@ def _drill(topic: str, seed: int | None, json: bool) -> None:
 
     seed = _seed(seed)
     ex = generate(topic, seed)
-    tty = sys.stdin.isatty()
+    tty = sys.stdin is not None and sys.stdin.isatty()
     if json:  # an answer piped in is graded; at a terminal none is waited for
         text = "" if tty else _piped_answer()
         doc = exercise_json(ex)
@@ -197,6 +197,8 @@ def _piped_answer() -> str:
     (the grader refuses it then; ``/dev/zero`` piped in never fills the memory)."""
     from rlcli.grade.answer import MAX_ANSWER_BYTES
 
+    if sys.stdin is None:  # started with stdin closed (<&-): no answer
+        return ""
     return sys.stdin.read(MAX_ANSWER_BYTES + 1)
 
 

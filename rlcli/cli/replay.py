@@ -160,6 +160,8 @@ def replay(
             "give the experience once: a file/text argument or --episodes/--transitions"
         )
     if experience == "-":  # standard input, as wherever a command takes a FILE
+        if sys.stdin is None:  # started with stdin closed (<&-)
+            raise UsageError("EXPERIENCE -: standard input is closed")
         text = sys.stdin.read(xp.MAX_FILE_BYTES + 1)
         if len(text) > xp.MAX_FILE_BYTES:
             raise UsageError(
