@@ -162,7 +162,7 @@ class RlcliGroup(TyperGroup):
                     code = EXIT_BROKEN_PIPE
                 else:  # e.g. stdout on a full disk (> /dev/full): said, not a traceback
                     code, message = 2, f"cannot write the output: {error.strerror or error}"
-                    _stdout_usable()
+                    _quiet_stdout_if_broken()
         if code == EXIT_BROKEN_PIPE:
             _quiet_stdout()  # the reader left: say nothing more
         elif code != 0:
@@ -195,15 +195,13 @@ def _closed_pipe() -> Iterator[None]:
         raise
 
 
-def _stdout_usable() -> bool:
-    """Whether stdout still takes output; if not, it is pointed at /dev/null (see
-    ``_quiet_stdout``) so that the interpreter's final flush cannot fail again."""
+def _quiet_stdout_if_broken() -> None:
+    """If stdout no longer takes output, point it at /dev/null (``_quiet_stdout``) so that
+    the interpreter's final flush cannot fail again."""
     try:
         sys.stdout.flush()
-        return True
     except (OSError, ValueError, AttributeError):  # full, closed, or None
         _quiet_stdout()
-        return False
 
 
 def _emit_quietly(document: dict[str, Any]) -> None:
